@@ -1,0 +1,59 @@
+"""cffi build script: compiles native/*.c into ``pyfantasy._native_lib`` (API mode, out of line).
+
+Environment:
+- PYFANTASY_REQUIRE_NATIVE=1: a failed compile fails the install (default: the
+  extension is optional and pyfantasy falls back to its pure-Python backend).
+- PYFANTASY_SANITIZE=1: build with -fsanitize=address,undefined (run under
+  LD_PRELOAD=libasan.so; see tests/test_sanitizers.py).
+"""
+import os
+import sys
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCES = ["pf_sse.c", "pf_json.c"]
+
+
+def _rel(name):
+    # setuptools wants source paths relative to the project root (the cwd of setup.py).
+    path = os.path.join(HERE, name)
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # other drive on Windows
+        return path
+
+
+def _flags():
+    cflags = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    ldflags = []
+    if os.environ.get("PYFANTASY_SANITIZE", "").strip() not in ("", "0"):
+        san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+               "-fno-sanitize-recover=undefined", "-g", "-O1"]
+        cflags += san
+        ldflags += ["-fsanitize=address,undefined"]
+    if sys.platform == "win32":
+        cflags, ldflags = [], []
+    return cflags, ldflags
+
+
+def _cdef_text():
+    with open(os.path.join(HERE, "pyfantasy.h")) as f:
+        return f.read()
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(_cdef_text())
+_cflags, _ldflags = _flags()
+ffibuilder.set_source(
+    "pyfantasy._native_lib",
+    '#include "pyfantasy.h"\n',
+    sources=[_rel(s) for s in SOURCES if os.path.exists(os.path.join(HERE, s))],
+    include_dirs=[_rel(".")],
+    extra_compile_args=_cflags,
+    extra_link_args=_ldflags,
+    optional=os.environ.get("PYFANTASY_REQUIRE_NATIVE", "").strip() in ("", "0"),
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

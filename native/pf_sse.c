@@ -1,0 +1,267 @@
+/* SSE kernel: the WHATWG "Interpreting an event stream" algorithm over bytes.
+ * https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+ *
+ * Strategy: lines are found with memchr for LF and for CR (each search result
+ * is reused until passed, so a buffer is scanned once per character class:
+ * O(n) even for CR-only streams). Fields are handled on raw bytes: CR, LF, ':'
+ * and ' ' never occur inside a multibyte UTF-8 sequence, so splitting bytes
+ * first and decoding each value with U+FFFD replacement later (in the caller)
+ * equals decoding the whole stream first.
+ *
+ * Carried between calls: the BOM match at stream start, the unterminated line
+ * (or a complete line whose CR was the last byte fed: it may be half of a
+ * CRLF, so it is held), the data buffer (kept at the tail of the arena), the
+ * event type buffer, the last event ID buffer and the committed last event ID.
+ * One call handles a whole chunk and reports every event of it. */
+#include "pf_buf.h"
+#include "pyfantasy.h"
+
+struct pf_sse {
+    int closed;
+    int at_start;          /* no byte of the stream seen yet past a partial BOM */
+    size_t bom_matched;    /* bytes of EF BB BF matched so far */
+    int cr_held;           /* `line` is complete: its CR was the last byte fed */
+    int id_dirty;          /* idbuf changed since the last commit */
+    pf_bytes line;         /* unterminated line */
+    pf_bytes arena;        /* [0,data_start): output of this call; [data_start,len): data buffer */
+    size_t data_start;
+    pf_bytes type;         /* event type buffer */
+    pf_bytes idbuf;        /* last event ID buffer */
+    pf_bytes committed;    /* last event ID string, committed at each blank line */
+    pf_sizes ev;
+    pf_sizes retry;
+    pf_bytes retry_arena;
+};
+
+static const uint8_t BOM[3] = {0xEF, 0xBB, 0xBF};
+
+pf_sse *pf_sse_new(void) {
+    pf_sse *s = (pf_sse *)calloc(1, sizeof(pf_sse));
+    if (s) s->at_start = 1;
+    return s;
+}
+
+void pf_sse_free(pf_sse *s) {
+    if (!s) return;
+    pf_bytes_free(&s->line);
+    pf_bytes_free(&s->arena);
+    pf_bytes_free(&s->type);
+    pf_bytes_free(&s->idbuf);
+    pf_bytes_free(&s->committed);
+    pf_bytes_free(&s->retry_arena);
+    pf_sizes_free(&s->ev);
+    pf_sizes_free(&s->retry);
+    free(s);
+}
+
+/* "If the line is empty (a blank line): Dispatch the event." */
+static int dispatch(pf_sse *s) {
+    /* Step 1: set the last event ID string to the last event ID buffer. */
+    if (s->id_dirty) {
+        s->committed.len = 0;
+        if (pf_bytes_append(&s->committed, s->idbuf.p, s->idbuf.len)) return PF_ERR_NOMEM;
+        s->id_dirty = 0;
+    }
+    size_t dlen = s->arena.len - s->data_start;
+    /* Step 2: an empty data buffer resets data and type and dispatches nothing. */
+    if (dlen == 0) {
+        s->type.len = 0;
+        return PF_OK;
+    }
+    /* Step 3: remove the data buffer's final LF (every data line appended one). */
+    dlen -= 1;
+    if (pf_sizes_reserve(&s->ev, 6)) return PF_ERR_NOMEM;
+    size_t *r = s->ev.p + s->ev.len;
+    r[0] = s->data_start;
+    r[1] = dlen;
+    r[2] = s->arena.len;
+    r[3] = s->type.len;
+    if (pf_bytes_append(&s->arena, s->type.p, s->type.len)) return PF_ERR_NOMEM;
+    r[4] = s->arena.len;
+    r[5] = s->committed.len;
+    if (pf_bytes_append(&s->arena, s->committed.p, s->committed.len)) return PF_ERR_NOMEM;
+    s->ev.len += 6;
+    s->type.len = 0;
+    s->data_start = s->arena.len;
+    return PF_OK;
+}
+
+static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
+    if (ll == 0) return dispatch(s);
+    if (lp[0] == ':') return PF_OK; /* comment */
+    const uint8_t *colon = (const uint8_t *)memchr(lp, ':', ll);
+    size_t nlen = colon ? (size_t)(colon - lp) : ll;
+    const uint8_t *v = colon ? colon + 1 : lp + ll;
+    size_t vlen = colon ? ll - nlen - 1 : 0;
+    /* "If value starts with a U+0020 SPACE character, remove it from value." */
+    if (vlen && v[0] == ' ') { v++; vlen--; }
+    switch (nlen) {
+    case 4:
+        if (memcmp(lp, "data", 4) == 0) {
+            if (pf_bytes_reserve(&s->arena, vlen + 1)) return PF_ERR_NOMEM;
+            if (vlen) memcpy(s->arena.p + s->arena.len, v, vlen);
+            s->arena.len += vlen;
+            s->arena.p[s->arena.len++] = '\n';
+        }
+        break;
+    case 5:
+        if (memcmp(lp, "event", 5) == 0) {
+            s->type.len = 0;
+            if (pf_bytes_append(&s->type, v, vlen)) return PF_ERR_NOMEM;
+        } else if (memcmp(lp, "retry", 5) == 0) {
+            /* "If the field value consists of only ASCII digits": an empty
+             * value is ignored (there is no integer to set). */
+            if (vlen == 0) break;
+            for (size_t i = 0; i < vlen; i++)
+                if (v[i] < '0' || v[i] > '9') return PF_OK;
+            if (pf_sizes_reserve(&s->retry, 3)) return PF_ERR_NOMEM;
+            size_t *r = s->retry.p + s->retry.len;
+            r[0] = s->ev.len / 6;
+            r[1] = s->retry_arena.len;
+            r[2] = vlen;
+            if (pf_bytes_append(&s->retry_arena, v, vlen)) return PF_ERR_NOMEM;
+            s->retry.len += 3;
+        }
+        break;
+    case 2:
+        if (lp[0] == 'i' && lp[1] == 'd') {
+            /* "If the field value does not contain U+0000 NULL" */
+            if (vlen && memchr(v, 0, vlen)) break;
+            s->idbuf.len = 0;
+            if (pf_bytes_append(&s->idbuf, v, vlen)) return PF_ERR_NOMEM;
+            s->id_dirty = 1;
+        }
+        break;
+    default:
+        break; /* unknown field: ignored */
+    }
+    return PF_OK;
+}
+
+static int scan(pf_sse *s, const uint8_t *data, size_t len, int eof) {
+    size_t i = 0;
+    /* Next LF / CR at or after i (len when none); refreshed only once passed. */
+    size_t nl = 0, cr = 0;
+    int nl_known = 0, cr_known = 0;
+    int rc;
+    while (i < len) {
+        if (!nl_known || nl < i) {
+            const uint8_t *q = (const uint8_t *)memchr(data + i, '\n', len - i);
+            nl = q ? (size_t)(q - data) : len;
+            nl_known = 1;
+        }
+        if (!cr_known || cr < i) {
+            const uint8_t *q = (const uint8_t *)memchr(data + i, '\r', len - i);
+            cr = q ? (size_t)(q - data) : len;
+            cr_known = 1;
+        }
+        size_t t = nl < cr ? nl : cr;
+        if (t == len) {
+            if (pf_bytes_append(&s->line, data + i, len - i)) return PF_ERR_NOMEM;
+            return PF_OK;
+        }
+        size_t next = t + 1;
+        int hold = 0;
+        if (data[t] == '\r') {
+            if (t + 1 < len) {
+                if (data[t + 1] == '\n') next = t + 2;
+            } else if (!eof) {
+                hold = 1; /* may be the first half of a CRLF */
+            }
+        }
+        const uint8_t *lp;
+        size_t ll;
+        if (s->line.len || hold) {
+            if (pf_bytes_append(&s->line, data + i, t - i)) return PF_ERR_NOMEM;
+            lp = s->line.p;
+            ll = s->line.len;
+        } else {
+            lp = data + i;
+            ll = t - i;
+        }
+        if (hold) {
+            s->cr_held = 1;
+            return PF_OK;
+        }
+        if ((rc = process_line(s, lp, ll))) return rc;
+        s->line.len = 0;
+        i = next;
+    }
+    return PF_OK;
+}
+
+int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out *out) {
+    int rc = PF_OK;
+    if (s->closed) return PF_ERR_CLOSED;
+    /* Drop what the previous call reported; keep the pending data buffer. */
+    if (s->data_start) {
+        size_t keep = s->arena.len - s->data_start;
+        if (keep) memmove(s->arena.p, s->arena.p + s->data_start, keep);
+        s->arena.len = keep;
+        s->data_start = 0;
+    }
+    s->ev.len = 0;
+    s->retry.len = 0;
+    s->retry_arena.len = 0;
+
+    /* "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present." */
+    if (s->at_start && len) {
+        size_t i = 0;
+        while (s->bom_matched < 3 && i < len && data[i] == BOM[s->bom_matched]) {
+            s->bom_matched++;
+            i++;
+        }
+        data += i;
+        len -= i;
+        if (s->bom_matched == 3) {
+            s->at_start = 0;
+        } else if (len) { /* mismatch: the matched bytes were ordinary (invalid UTF-8) bytes */
+            s->at_start = 0;
+            if (pf_bytes_append(&s->line, BOM, s->bom_matched)) return PF_ERR_NOMEM;
+        }
+    }
+    if (s->cr_held && len) {
+        s->cr_held = 0;
+        if (data[0] == '\n') { data++; len--; }
+        if ((rc = process_line(s, s->line.p, s->line.len))) goto done;
+        s->line.len = 0;
+    }
+    if (len && (rc = scan(s, data, len, eof))) goto done;
+    if (eof) {
+        if (s->cr_held) {
+            s->cr_held = 0;
+            if ((rc = process_line(s, s->line.p, s->line.len))) goto done;
+        }
+        /* "Once the end of the file is reached, any pending data must be discarded." */
+        s->line.len = 0;
+        s->closed = 1;
+    }
+done:
+    out->ev = s->ev.p;
+    out->nev = s->ev.len / 6;
+    out->retry = s->retry.p;
+    out->nretry = s->retry.len / 3;
+    out->arena = s->arena.p;
+    out->arena_len = s->data_start;
+    out->retry_arena = s->retry_arena.p;
+    out->retry_arena_len = s->retry_arena.len;
+    return rc;
+}
+
+void pf_sse_state(const pf_sse *s, int which, const uint8_t **p, size_t *len) {
+    static const uint8_t empty[1] = {0};
+    const uint8_t *q = NULL;
+    size_t n = 0;
+    switch (which) {
+    case 0: q = s->committed.p; n = s->committed.len; break;
+    case 1: q = s->idbuf.p; n = s->idbuf.len; break;
+    case 2: q = s->arena.p ? s->arena.p + s->data_start : NULL; n = s->arena.len - s->data_start; break;
+    case 3: q = s->type.p; n = s->type.len; break;
+    case 4: q = s->line.p; n = s->line.len; break;
+    default: break;
+    }
+    *p = q ? q : empty;
+    *len = n;
+}
+
+int pf_sse_cr_held(const pf_sse *s) { return s->cr_held; }

@@ -1,0 +1,37 @@
+/* pyfantasy native API. This text is also the cffi cdef: no #include, no macros
+ * beyond plain #define integer constants. C here knows nothing of Python. */
+
+#define PF_OK 0
+#define PF_ERR_NOMEM -1
+#define PF_ERR_CLOSED -2
+
+/* ---- SSE (WHATWG "Interpreting an event stream") --------------------------- */
+
+typedef struct pf_sse pf_sse;
+
+/* What one pf_sse_feed call produced. Offsets index `arena`/`retry_arena`
+ * and stay valid until the next call on the same decoder. */
+typedef struct {
+    /* 6 values per event: data_off, data_len, type_off, type_len, id_off, id_len */
+    const size_t *ev;
+    size_t nev;
+    /* 3 values per valid `retry` line: events dispatched before it in this
+     * call, digits_off, digits_len (digits in retry_arena) */
+    const size_t *retry;
+    size_t nretry;
+    const uint8_t *arena;
+    size_t arena_len;
+    const uint8_t *retry_arena;
+    size_t retry_arena_len;
+} pf_sse_out;
+
+pf_sse *pf_sse_new(void);
+void pf_sse_free(pf_sse *s);
+/* Feed bytes (any split); eof=1 ends the stream (len may be 0). */
+int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out *out);
+/* Carried state, for introspection: which = 0 committed last event id,
+ * 1 last event id buffer, 2 pending data buffer, 3 event type buffer,
+ * 4 unterminated line. */
+void pf_sse_state(const pf_sse *s, int which, const uint8_t **p, size_t *len);
+/* 1 when the unterminated line is complete but held: its CR was the last byte fed. */
+int pf_sse_cr_held(const pf_sse *s);

@@ -1,0 +1,128 @@
+"""Pure-Python SSE kernel: the reference twin of native/pf_sse.c.
+
+Same contract as the C kernel: bytes in (any split), events out, state
+carried between calls (BOM match, unterminated line, a line whose CR was the
+last byte fed, data/type/id buffers). Lines are split with
+``bytes.splitlines``, which breaks exactly at CR, LF and CRLF. An
+unterminated line is kept as a list of pieces, so a line of many MB fed in
+small chunks costs O(n), not O(n^2).
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from ._sse_event import Event, TextCache, new_event, parse_retry
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class SSEKernel:
+    """Incremental WHATWG event-stream interpreter over bytes (pure Python)."""
+
+    def __init__(self) -> None:
+        self._at_start = True
+        self._bom = b""
+        self._parts: List[bytes] = []   # unterminated line (ends with b"\r" when cr_held)
+        self._cr_held = False
+        self._data: List[bytes] = []    # data buffer, one item per data line
+        self._type = b""
+        self._idbuf = b""
+        self._committed = b""
+        self._committed_str = ""
+        self._types = TextCache()
+        self.retry: Optional[int] = None
+        self.closed = False
+
+    @property
+    def last_event_id(self) -> str:
+        return self._committed_str
+
+    def state(self) -> dict:
+        """Raw carried state (for ``SSEDecoder.pending``)."""
+        line = b"".join(self._parts)
+        if self._cr_held:
+            line = line[:-1]
+        return {"id_buffer": self._idbuf, "data": b"".join(v + b"\n" for v in self._data),
+                "type": self._type, "line": line, "line_complete": self._cr_held}
+
+    def feed(self, data: bytes, eof: bool = False) -> List[Event]:
+        if self.closed:
+            raise ValueError("feed after end of stream")
+        data = bytes(data)
+        if eof:
+            self.closed = True
+        if self._at_start:
+            b = self._bom + data
+            if len(b) < 3 and _BOM.startswith(b) and not eof:
+                self._bom = b
+                return []
+            self._at_start = False
+            self._bom = b""
+            data = b[3:] if b.startswith(_BOM) else b
+        if not eof and not self._cr_held and b"\n" not in data and b"\r" not in data:
+            if data:
+                self._parts.append(data)
+            return []
+        if self._parts:
+            self._parts.append(data)
+            buf = b"".join(self._parts)
+            self._parts = []
+        else:
+            buf = data
+        self._cr_held = False
+        if eof:
+            lines = buf.splitlines()
+            if lines and not buf.endswith((b"\n", b"\r")):
+                del lines[-1]  # "any pending data must be discarded"
+        else:
+            last = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
+            if last < 0:
+                if buf:
+                    self._parts.append(buf)
+                return []
+            if last == len(buf) - 1 and buf[last] == 13:
+                # A CR as the last byte may be half of a CRLF: hold its line.
+                start = max(buf.rfind(b"\n", 0, last), buf.rfind(b"\r", 0, last)) + 1
+                self._parts.append(buf[start:])
+                self._cr_held = True
+                lines = buf[:start].splitlines()
+            else:
+                if last + 1 < len(buf):
+                    self._parts.append(buf[last + 1:])
+                lines = buf[:last + 1].splitlines()
+        return self._process(lines)
+
+    def _process(self, lines: List[bytes]) -> List[Event]:
+        events: List[Event] = []
+        append = events.append
+        dbuf = self._data
+        for line in lines:
+            if not line:
+                # Dispatch: commit the last event ID, then dispatch if there is data.
+                if self._idbuf is not self._committed:
+                    self._committed = self._idbuf
+                    self._committed_str = self._idbuf.decode("utf-8", "replace")
+                if dbuf:
+                    d = dbuf[0] if len(dbuf) == 1 else b"\n".join(dbuf)
+                    t = self._type
+                    append(new_event(self._types.get(t) if t else "message",
+                                     d.decode("utf-8", "replace"), self._committed_str, self.retry))
+                    dbuf = self._data = []
+                self._type = b""
+                continue
+            if line[0] == 58:  # ":" comment
+                continue
+            name, _, value = line.partition(b":")
+            if value[:1] == b" ":
+                value = value[1:]
+            if name == b"data":
+                dbuf.append(value)
+            elif name == b"event":
+                self._type = value
+            elif name == b"id":
+                if b"\0" not in value:
+                    self._idbuf = value
+            elif name == b"retry":
+                if value and value.isdigit():
+                    self.retry = parse_retry(value)
+        return events
