@@ -23,8 +23,14 @@ struct pf_sse {
     int cr_held;           /* `line` is complete: its CR was the last byte fed */
     int id_dirty;          /* idbuf changed since the last commit */
     pf_bytes line;         /* unterminated line */
-    pf_bytes arena;        /* [0,data_start): output of this call; [data_start,len): data buffer */
+    pf_bytes arena;        /* [0,data_start): data of this call's events; [data_start,len): data buffer */
     size_t data_start;
+    pf_bytes type_arena;   /* this call's event types, NUL-terminated */
+    pf_bytes id_arena;     /* this call's event ids, NUL-terminated */
+    int pending_nul;       /* the data buffer holds a NUL */
+    int type_nul;          /* the event type buffer holds a NUL */
+    int out_nul;           /* an event of this call has a NUL in data or type */
+    int same_type, same_id;
     pf_bytes type;         /* event type buffer */
     pf_bytes idbuf;        /* last event ID buffer */
     pf_bytes committed;    /* last event ID string, committed at each blank line */
@@ -45,6 +51,8 @@ void pf_sse_free(pf_sse *s) {
     if (!s) return;
     pf_bytes_free(&s->line);
     pf_bytes_free(&s->arena);
+    pf_bytes_free(&s->type_arena);
+    pf_bytes_free(&s->id_arena);
     pf_bytes_free(&s->type);
     pf_bytes_free(&s->idbuf);
     pf_bytes_free(&s->committed);
@@ -68,19 +76,42 @@ static int dispatch(pf_sse *s) {
         s->type.len = 0;
         return PF_OK;
     }
-    /* Step 3: remove the data buffer's final LF (every data line appended one). */
+    /* Step 3: remove the data buffer's final LF (every data line appended
+     * one); the NUL separator takes its place. */
     dlen -= 1;
+    s->arena.p[s->arena.len - 1] = 0;
     if (pf_sizes_reserve(&s->ev, 6)) return PF_ERR_NOMEM;
     size_t *r = s->ev.p + s->ev.len;
     r[0] = s->data_start;
     r[1] = dlen;
-    r[2] = s->arena.len;
-    r[3] = s->type.len;
-    if (pf_bytes_append(&s->arena, s->type.p, s->type.len)) return PF_ERR_NOMEM;
-    r[4] = s->arena.len;
-    r[5] = s->committed.len;
-    if (pf_bytes_append(&s->arena, s->committed.p, s->committed.len)) return PF_ERR_NOMEM;
+    /* Steps 5-6: type "message" unless the event type buffer is set. */
+    r[2] = s->type_arena.len;
+    if (s->type.len) {
+        r[3] = s->type.len;
+        if (pf_bytes_append(&s->type_arena, s->type.p, s->type.len)) return PF_ERR_NOMEM;
+        s->out_nul |= s->type_nul;
+    } else {
+        r[3] = 7;
+        if (pf_bytes_append(&s->type_arena, (const uint8_t *)"message", 7)) return PF_ERR_NOMEM;
+    }
+    if (pf_bytes_push(&s->type_arena, 0)) return PF_ERR_NOMEM;
+    r[4] = s->id_arena.len;
+    r[5] = s->committed.len; /* never holds a NUL: such ids are ignored */
+    if (pf_bytes_append(&s->id_arena, s->committed.p, s->committed.len)) return PF_ERR_NOMEM;
+    if (pf_bytes_push(&s->id_arena, 0)) return PF_ERR_NOMEM;
+    if (s->ev.len == 0) {
+        s->same_type = s->same_id = 1;
+    } else {
+        const size_t *f = s->ev.p; /* the first event of this call */
+        if (s->same_type && (f[3] != r[3] || memcmp(s->type_arena.p + f[2], s->type_arena.p + r[2], r[3])))
+            s->same_type = 0;
+        if (s->same_id && (f[5] != r[5] || memcmp(s->id_arena.p + f[4], s->id_arena.p + r[4], r[5])))
+            s->same_id = 0;
+    }
     s->ev.len += 6;
+    s->out_nul |= s->pending_nul;
+    s->pending_nul = 0;
+    /* Step 7: reset the data and event type buffers. */
     s->type.len = 0;
     s->data_start = s->arena.len;
     return PF_OK;
@@ -99,7 +130,10 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
     case 4:
         if (memcmp(lp, "data", 4) == 0) {
             if (pf_bytes_reserve(&s->arena, vlen + 1)) return PF_ERR_NOMEM;
-            if (vlen) memcpy(s->arena.p + s->arena.len, v, vlen);
+            if (vlen) {
+                memcpy(s->arena.p + s->arena.len, v, vlen);
+                if (!s->pending_nul && memchr(v, 0, vlen)) s->pending_nul = 1;
+            }
             s->arena.len += vlen;
             s->arena.p[s->arena.len++] = '\n';
         }
@@ -108,6 +142,7 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
         if (memcmp(lp, "event", 5) == 0) {
             s->type.len = 0;
             if (pf_bytes_append(&s->type, v, vlen)) return PF_ERR_NOMEM;
+            s->type_nul = vlen && memchr(v, 0, vlen) != NULL;
         } else if (memcmp(lp, "retry", 5) == 0) {
             /* "If the field value consists of only ASCII digits": an empty
              * value is ignored (there is no integer to set). */
@@ -203,6 +238,9 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
     s->ev.len = 0;
     s->retry.len = 0;
     s->retry_arena.len = 0;
+    s->type_arena.len = 0;
+    s->id_arena.len = 0;
+    s->out_nul = 0;
 
     /* "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present." */
     if (s->at_start && len) {
@@ -243,6 +281,13 @@ done:
     out->nretry = s->retry.len / 3;
     out->arena = s->arena.p;
     out->arena_len = s->data_start;
+    out->type_arena = s->type_arena.p;
+    out->type_arena_len = s->type_arena.len;
+    out->id_arena = s->id_arena.p;
+    out->id_arena_len = s->id_arena.len;
+    out->has_nul = s->out_nul;
+    out->same_type = s->same_type;
+    out->same_id = s->same_id;
     out->retry_arena = s->retry_arena.p;
     out->retry_arena_len = s->retry_arena.len;
     return rc;

@@ -9,8 +9,11 @@
 
 typedef struct pf_sse pf_sse;
 
-/* What one pf_sse_feed call produced. Offsets index `arena`/`retry_arena`
- * and stay valid until the next call on the same decoder. */
+/* What one pf_sse_feed call produced; valid until the next call on the same
+ * decoder. Each event's data, type and id are written to their own arena,
+ * each followed by a NUL byte, so when no field holds a NUL (has_nul == 0)
+ * an arena splits at NUL into one string per event. The type arena holds
+ * "message" for events without a type. */
 typedef struct {
     /* 6 values per event: data_off, data_len, type_off, type_len, id_off, id_len */
     const size_t *ev;
@@ -19,10 +22,17 @@ typedef struct {
      * call, digits_off, digits_len (digits in retry_arena) */
     const size_t *retry;
     size_t nretry;
-    const uint8_t *arena;
+    const uint8_t *arena;        /* data */
     size_t arena_len;
+    const uint8_t *type_arena;
+    size_t type_arena_len;
+    const uint8_t *id_arena;
+    size_t id_arena_len;
     const uint8_t *retry_arena;
     size_t retry_arena_len;
+    int has_nul;                 /* some data or type of these events contains a NUL */
+    int same_type;               /* every event of this call has the first one's type */
+    int same_id;                 /* every event of this call has the first one's id */
 } pf_sse_out;
 
 pf_sse *pf_sse_new(void);

@@ -23,7 +23,12 @@ def _native_lib():
     if not _native_checked:
         _native_checked = True
         try:
-            from . import _native_lib as mod  # noqa: F401
+            from . import _native_lib as mod
+            here = os.path.dirname(os.path.abspath(__file__))
+            if os.path.dirname(os.path.abspath(mod.__file__)) != here:
+                # e.g. an editable install of another checkout answering for us
+                raise ImportError(f"pyfantasy._native_lib was found at {mod.__file__}, "
+                                  f"outside the package at {here}")
         except ImportError as exc:  # no compiler at install time, or a broken build
             _native_error = exc
     if _native_error is not None:

@@ -1,15 +1,18 @@
 """Native SSE kernel: thin cffi wrapper over native/pf_sse.c.
 
 Same contract as ``_sse_python.SSEKernel``. One call into C per fed chunk;
-C returns every event of the chunk as offsets into one arena, which is
-copied out once and sliced here.
+C returns every event of the chunk in three NUL-separated arenas (data, type,
+id) that are decoded and split here with a few C-level calls, not per event.
 """
 from __future__ import annotations
 
+from itertools import repeat
 from typing import List, Optional
 
 from ._native_lib import ffi, lib
-from ._sse_event import Event, TextCache, new_event, parse_retry
+from ._sse_event import Event, new_event, parse_retry
+
+_tuple_new = tuple.__new__
 
 
 
@@ -22,7 +25,7 @@ class SSEKernel:
             raise MemoryError("pf_sse_new")
         self._s = ffi.gc(s, lib.pf_sse_free)
         self._out = ffi.new("pf_sse_out *")
-        self._types = TextCache()
+        self._cache: dict = {}
         self._id_bytes = b""
         self._id_str = ""
         self.retry: Optional[int] = None
@@ -60,47 +63,55 @@ class SSEKernel:
         nretry = out.nretry
         if not nev:
             if nretry:
-                self._apply_retries(out, nretry)
+                self.retry = self._retries(out, nretry)[-1][1]
             return []
-        arena = ffi.buffer(out.arena, out.arena_len)[:]
+        if not nretry and not out.has_nul:
+            # Fast path: every arena splits at NUL into one string per event;
+            # decoding a whole arena at once equals decoding each piece (NUL
+            # is ASCII, so it ends any invalid sequence before it).
+            datas = str(ffi.buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
+            datas.pop()
+            ev = out.ev
+            if out.same_type:
+                types = repeat(self._text(out.type_arena, ev[3]))
+            else:
+                types = str(ffi.buffer(out.type_arena, out.type_arena_len), "utf-8", "replace").split("\0")
+            if out.same_id:
+                ids = repeat(self._text(out.id_arena, ev[5]))
+            else:
+                ids = str(ffi.buffer(out.id_arena, out.id_arena_len), "utf-8", "replace").split("\0")
+            return list(map(_tuple_new, repeat(Event), zip(types, datas, ids, repeat(self.retry))))
+        data_arena = ffi.buffer(out.arena, out.arena_len)[:]
+        type_arena = ffi.buffer(out.type_arena, out.type_arena_len)[:]
+        id_arena = ffi.buffer(out.id_arena, out.id_arena_len)[:]
         recs = ffi.unpack(out.ev, 6 * nev)
-        if nretry:
-            return self._events_with_retry(arena, recs, out, nretry)
-        return self._events(arena, recs, self.retry)
-
-    def _events(self, arena: bytes, recs: list, retry) -> List[Event]:
-        types = self._types
-        id_bytes, id_str = self._id_bytes, self._id_str
+        changes = self._retries(out, nretry) if nretry else []
         events: List[Event] = []
         append = events.append
-        it = iter(recs)
-        for d0, dl, t0, tl, i0, il in zip(it, it, it, it, it, it):
-            if il:
-                b = arena[i0:i0 + il]
-                if b != id_bytes:
-                    id_bytes, id_str = b, b.decode("utf-8", "replace")
-            elif id_bytes:
-                id_bytes, id_str = b"", ""
-            append(new_event(types.get(arena[t0:t0 + tl]) if tl else "message",
-                             arena[d0:d0 + dl].decode("utf-8", "replace"), id_str, retry))
-        self._id_bytes, self._id_str = id_bytes, id_str
+        k = 0
+        for n in range(nev):
+            while k < len(changes) and changes[k][0] <= n:
+                self.retry = changes[k][1]
+                k += 1
+            d0, dl, t0, tl, i0, il = recs[6 * n:6 * n + 6]
+            append(new_event(type_arena[t0:t0 + tl].decode("utf-8", "replace"),
+                             data_arena[d0:d0 + dl].decode("utf-8", "replace"),
+                             id_arena[i0:i0 + il].decode("utf-8", "replace"), self.retry))
+        for _, value in changes[k:]:
+            self.retry = value
         return events
+
+    def _text(self, p, n: int) -> str:
+        """Decode a short repeated string (event type, id), cached by its bytes."""
+        b = ffi.buffer(p, n)[:]
+        s = self._cache.get(b)
+        if s is None:
+            s = b.decode("utf-8", "replace")
+            if len(self._cache) < 256:
+                self._cache[b] = s
+        return s
 
     def _retries(self, out, nretry: int) -> list:
         rarena = ffi.buffer(out.retry_arena, out.retry_arena_len)[:]
         r = ffi.unpack(out.retry, 3 * nretry)
         return [(r[k], parse_retry(rarena[r[k + 1]:r[k + 1] + r[k + 2]])) for k in range(0, len(r), 3)]
-
-    def _apply_retries(self, out, nretry: int) -> None:
-        self.retry = self._retries(out, nretry)[-1][1]
-
-    def _events_with_retry(self, arena: bytes, recs: list, out, nretry: int) -> List[Event]:
-        changes = self._retries(out, nretry)
-        events: List[Event] = []
-        start = 0
-        for before, value in changes:
-            events += self._events(arena, recs[6 * start:6 * before], self.retry)
-            start = before
-            self.retry = value
-        events += self._events(arena, recs[6 * start:], self.retry)
-        return events

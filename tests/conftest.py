@@ -44,3 +44,12 @@ def corpus_files():
 
 
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+
+
+def pytest_sessionstart(session):
+    """Under the sanitizer job, make sure the instrumented build is the one imported."""
+    expected = os.environ.get("PYFANTASY_EXPECT_NATIVE_FROM")
+    if expected:
+        import pyfantasy._native_lib as lib
+        if not os.path.abspath(lib.__file__).startswith(os.path.abspath(expected)):
+            raise pytest.UsageError(f"imported {lib.__file__}, expected a build under {expected}")

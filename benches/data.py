@@ -1,0 +1,73 @@
+"""Benchmark inputs: the corpus's SSE bodies (read from ../shared/corpus, never copied).
+
+Falls back to a seeded synthetic stream when the corpus is absent, so the
+benches still run (with a note in the report) on a fresh clone elsewhere.
+"""
+from __future__ import annotations
+
+import os
+import random
+from functools import lru_cache
+from pathlib import Path
+from typing import List
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("PYFANTASY_CORPUS", ROOT.parent / "shared" / "corpus"))
+CHUNK = 4096
+
+
+class _Loader(yaml.CSafeLoader):
+    pass
+
+
+_Loader.yaml_implicit_resolvers = {}
+
+
+def _is_sse(resp: dict) -> bool:
+    ctype = " ".join((resp.get("headers") or {}).get("Content-Type") or [])
+    return "text/event-stream" in ctype
+
+
+@lru_cache(maxsize=None)
+def corpus_sse_bodies() -> List[bytes]:
+    """Every text/event-stream response body of the corpus, in path order."""
+    bodies = []
+    if CORPUS.is_dir():
+        for path in sorted(CORPUS.rglob("*.yaml")):
+            doc = yaml.load(path.read_bytes(), Loader=_Loader)
+            for it in doc.get("interactions") or []:
+                resp = it["response"]
+                body = resp.get("body")
+                if _is_sse(resp) and isinstance(body, str) and body:
+                    bodies.append(body.encode("utf-8"))
+    return bodies
+
+
+def synthetic_sse(n_events: int = 20000, seed: int = 42) -> bytes:
+    """OpenAI- and Anthropic-shaped deltas, LF and CRLF, for when the corpus is absent."""
+    rnd = random.Random(seed)
+    words = ["Olá", "hello", "tool", "weather", "Florence", "40", "😊", "\\n", "é"]
+    out = []
+    for i in range(n_events):
+        text = " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 6)))
+        if i % 2:
+            out.append(f'data: {{"choices":[{{"index":0,"delta":{{"content":"{text}"}}}}]}}\n\n')
+        else:
+            out.append(f'event: content_block_delta\r\ndata: {{"type":"content_block_delta","delta":{{"text":"{text}"}}}}\r\n\r\n')
+    return "".join(out).encode("utf-8")
+
+
+@lru_cache(maxsize=None)
+def sse_stream() -> bytes:
+    """All corpus SSE bodies concatenated (each ends with a blank line)."""
+    bodies = corpus_sse_bodies()
+    if not bodies:
+        return synthetic_sse()
+    # normalise: make sure every body ends its last event, so concatenation keeps event counts
+    return b"".join(b if b.endswith((b"\n\n", b"\r\n\r\n")) else b + b"\n\n" for b in bodies)
+
+
+def chunks(data: bytes, size: int = CHUNK) -> List[bytes]:
+    return [data[i:i + size] for i in range(0, len(data), size)]
