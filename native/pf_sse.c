@@ -37,13 +37,17 @@ struct pf_sse {
     pf_sizes ev;
     pf_sizes retry;
     pf_bytes retry_arena;
+    uint64_t consumed;     /* stream bytes before the current call's data */
+    uint64_t line_start;   /* stream offset of the unterminated line */
+    uint64_t block_start;  /* stream offset of the current block's first line */
+    int block_empty;       /* no line seen since the last blank line */
 };
 
 static const uint8_t BOM[3] = {0xEF, 0xBB, 0xBF};
 
 pf_sse *pf_sse_new(void) {
     pf_sse *s = (pf_sse *)calloc(1, sizeof(pf_sse));
-    if (s) s->at_start = 1;
+    if (s) { s->at_start = 1; s->block_empty = 1; }
     return s;
 }
 
@@ -64,6 +68,7 @@ void pf_sse_free(pf_sse *s) {
 
 /* "If the line is empty (a blank line): Dispatch the event." */
 static int dispatch(pf_sse *s) {
+    s->block_empty = 1;
     /* Step 1: set the last event ID string to the last event ID buffer. */
     if (s->id_dirty) {
         s->committed.len = 0;
@@ -80,7 +85,7 @@ static int dispatch(pf_sse *s) {
      * one); the NUL separator takes its place. */
     dlen -= 1;
     s->arena.p[s->arena.len - 1] = 0;
-    if (pf_sizes_reserve(&s->ev, 6)) return PF_ERR_NOMEM;
+    if (pf_sizes_reserve(&s->ev, 7)) return PF_ERR_NOMEM;
     size_t *r = s->ev.p + s->ev.len;
     r[0] = s->data_start;
     r[1] = dlen;
@@ -97,6 +102,7 @@ static int dispatch(pf_sse *s) {
     if (pf_bytes_push(&s->type_arena, 0)) return PF_ERR_NOMEM;
     r[4] = s->id_arena.len;
     r[5] = s->committed.len; /* never holds a NUL: such ids are ignored */
+    r[6] = (size_t)s->block_start;
     if (pf_bytes_append(&s->id_arena, s->committed.p, s->committed.len)) return PF_ERR_NOMEM;
     if (pf_bytes_push(&s->id_arena, 0)) return PF_ERR_NOMEM;
     if (s->ev.len == 0) {
@@ -108,7 +114,7 @@ static int dispatch(pf_sse *s) {
         if (s->same_id && (f[5] != r[5] || memcmp(s->id_arena.p + f[4], s->id_arena.p + r[4], r[5])))
             s->same_id = 0;
     }
-    s->ev.len += 6;
+    s->ev.len += 7;
     s->out_nul |= s->pending_nul;
     s->pending_nul = 0;
     /* Step 7: reset the data and event type buffers. */
@@ -119,6 +125,10 @@ static int dispatch(pf_sse *s) {
 
 static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
     if (ll == 0) return dispatch(s);
+    if (s->block_empty) {
+        s->block_start = s->line_start;
+        s->block_empty = 0;
+    }
     if (lp[0] == ':') return PF_OK; /* comment */
     const uint8_t *colon = (const uint8_t *)memchr(lp, ':', ll);
     size_t nlen = colon ? (size_t)(colon - lp) : ll;
@@ -151,7 +161,7 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
                 if (v[i] < '0' || v[i] > '9') return PF_OK;
             if (pf_sizes_reserve(&s->retry, 3)) return PF_ERR_NOMEM;
             size_t *r = s->retry.p + s->retry.len;
-            r[0] = s->ev.len / 6;
+            r[0] = s->ev.len / 7;
             r[1] = s->retry_arena.len;
             r[2] = vlen;
             if (pf_bytes_append(&s->retry_arena, v, vlen)) return PF_ERR_NOMEM;
@@ -180,6 +190,7 @@ static int scan(pf_sse *s, const uint8_t *data, size_t len, int eof) {
     int nl_known = 0, cr_known = 0;
     int rc;
     while (i < len) {
+        if (!s->line.len && !s->cr_held) s->line_start = s->consumed + i;
         if (!nl_known || nl < i) {
             const uint8_t *q = (const uint8_t *)memchr(data + i, '\n', len - i);
             nl = q ? (size_t)(q - data) : len;
@@ -251,20 +262,23 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
         }
         data += i;
         len -= i;
+        s->consumed += i;
         if (s->bom_matched == 3) {
             s->at_start = 0;
         } else if (len) { /* mismatch: the matched bytes were ordinary (invalid UTF-8) bytes */
             s->at_start = 0;
+            s->line_start = s->consumed - s->bom_matched;
             if (pf_bytes_append(&s->line, BOM, s->bom_matched)) return PF_ERR_NOMEM;
         }
     }
     if (s->cr_held && len) {
         s->cr_held = 0;
-        if (data[0] == '\n') { data++; len--; }
+        if (data[0] == '\n') { data++; len--; s->consumed++; }
         if ((rc = process_line(s, s->line.p, s->line.len))) goto done;
         s->line.len = 0;
     }
     if (len && (rc = scan(s, data, len, eof))) goto done;
+    s->consumed += len;
     if (eof) {
         if (s->cr_held) {
             s->cr_held = 0;
@@ -276,7 +290,7 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
     }
 done:
     out->ev = s->ev.p;
-    out->nev = s->ev.len / 6;
+    out->nev = s->ev.len / 7;
     out->retry = s->retry.p;
     out->nretry = s->retry.len / 3;
     out->arena = s->arena.p;

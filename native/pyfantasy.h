@@ -15,7 +15,8 @@ typedef struct pf_sse pf_sse;
  * an arena splits at NUL into one string per event. The type arena holds
  * "message" for events without a type. */
 typedef struct {
-    /* 6 values per event: data_off, data_len, type_off, type_len, id_off, id_len */
+    /* 7 values per event: data_off, data_len, type_off, type_len, id_off,
+     * id_len, offset (stream byte offset of the event's first line) */
     const size_t *ev;
     size_t nev;
     /* 3 values per valid `retry` line: events dispatched before it in this
@@ -45,3 +46,58 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
 void pf_sse_state(const pf_sse *s, int which, const uint8_t **p, size_t *len);
 /* 1 when the unterminated line is complete but held: its CR was the last byte fed. */
 int pf_sse_cr_held(const pf_sse *s);
+
+/* ---- JSON path scanner ----------------------------------------------------- */
+
+/* Node flags of a path spec (a trie of object keys and array wildcards). */
+#define PF_NODE_STAR 1      /* matches every element of an array */
+#define PF_NODE_LEAF 2      /* capture the value whole (raw JSON text for containers) */
+#define PF_NODE_COALESCE 4  /* a string leaf whose consecutive values may be merged */
+
+/* Value kinds of a record. */
+#define PF_K_NULL 0
+#define PF_K_FALSE 1
+#define PF_K_TRUE 2
+#define PF_K_NUMBER 3       /* a,b: raw number text in the arena */
+#define PF_K_STRING 4       /* a,b: unescaped UTF-8 in the arena */
+#define PF_K_OBJECT 5       /* an object at an interior node (its matching keys follow) */
+#define PF_K_ARRAY 6        /* an array at an interior node: a = element count */
+#define PF_K_RAW 7          /* an object or array at a leaf node: a,b raw JSON text */
+
+/* Chunk status. */
+#define PF_CHUNK_OK 0
+#define PF_CHUNK_BAD_JSON 1 /* the event's data is not one valid JSON value */
+#define PF_CHUNK_DONE 2     /* the data starts with the done marker; nothing follows */
+
+typedef struct pf_jspec pf_jspec;
+typedef struct pf_scan pf_scan;
+
+typedef struct {
+    /* 7 values per chunk: name_off, name_len (event name in arena), rec_start,
+     * rec_count, status, offset (byte offset in the stream of the event's
+     * first line; 0 for a whole document), merged (how many events this
+     * chunk stands for) */
+    const size_t *chunks;
+    size_t nchunks;
+    /* 6 values per record: node, parent (record index within the chunk, or
+     * (size_t)-1 for the root), index (array element index or 0), kind, a, b */
+    const size_t *recs;
+    size_t nrecs;
+    const uint8_t *arena;
+    size_t arena_len;
+} pf_scan_out;
+
+/* Build a spec from n nodes; node 0 is the root (parent -1). For node i > 0:
+ * parent[i] < i, key bytes keys[key_off[i] .. key_off[i]+key_len[i]), flags[i]. */
+pf_jspec *pf_jspec_new(const int32_t *parent, const uint8_t *keys, const size_t *key_off,
+                       const size_t *key_len, const uint8_t *flags, size_t n);
+void pf_jspec_free(pf_jspec *spec);
+
+/* mode 1: an SSE stream, every event's data is a JSON value; mode 0: the
+ * whole input is one JSON document (leading whitespace skipped, anything
+ * after the first value ignored). done/done_len: SSE data prefix that ends
+ * the stream (e.g. "[DONE]"), or done_len 0. coalesce: merge consecutive
+ * chunks that differ only in their one COALESCE string. */
+pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce);
+void pf_scan_free(pf_scan *s);
+int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_out *out);

@@ -84,7 +84,7 @@ class SSEKernel:
         data_arena = ffi.buffer(out.arena, out.arena_len)[:]
         type_arena = ffi.buffer(out.type_arena, out.type_arena_len)[:]
         id_arena = ffi.buffer(out.id_arena, out.id_arena_len)[:]
-        recs = ffi.unpack(out.ev, 6 * nev)
+        recs = ffi.unpack(out.ev, 7 * nev)
         changes = self._retries(out, nretry) if nretry else []
         events: List[Event] = []
         append = events.append
@@ -93,7 +93,7 @@ class SSEKernel:
             while k < len(changes) and changes[k][0] <= n:
                 self.retry = changes[k][1]
                 k += 1
-            d0, dl, t0, tl, i0, il = recs[6 * n:6 * n + 6]
+            d0, dl, t0, tl, i0, il, _ = recs[7 * n:7 * n + 7]
             append(new_event(type_arena[t0:t0 + tl].decode("utf-8", "replace"),
                              data_arena[d0:d0 + dl].decode("utf-8", "replace"),
                              id_arena[i0:i0 + il].decode("utf-8", "replace"), self.retry))

@@ -32,6 +32,14 @@ class SSEKernel:
         self._types = TextCache()
         self.retry: Optional[int] = None
         self.closed = False
+        # Stream offsets (bytes): of the next byte to be fed, of the
+        # unterminated line, and of the current block's first line.
+        self._consumed = 0
+        self._tail_start = 0
+        self._block_start = -1
+        # raw=True: feed() returns (type bytes, data bytes, offset) blocks
+        # instead of Events (used by the JSON scanner).
+        self.raw = False
 
     @property
     def last_event_id(self) -> str:
@@ -51,65 +59,92 @@ class SSEKernel:
         data = bytes(data)
         if eof:
             self.closed = True
+        fed = len(data)
         if self._at_start:
             b = self._bom + data
             if len(b) < 3 and _BOM.startswith(b) and not eof:
                 self._bom = b
+                self._consumed += fed
                 return []
             self._at_start = False
             self._bom = b""
-            data = b[3:] if b.startswith(_BOM) else b
+            if b.startswith(_BOM):
+                data = b[3:]
+                self._consumed += fed - len(data)
+                fed = len(data)
+            else:
+                data = b
+                self._consumed -= len(b) - fed
+                fed = len(b)
         if not eof and not self._cr_held and b"\n" not in data and b"\r" not in data:
             if data:
+                if not self._parts:
+                    self._tail_start = self._consumed
                 self._parts.append(data)
+            self._consumed += fed
             return []
         if self._parts:
+            start = self._tail_start
             self._parts.append(data)
             buf = b"".join(self._parts)
             self._parts = []
         else:
+            start = self._consumed
             buf = data
+        self._consumed += fed
         self._cr_held = False
         if eof:
-            lines = buf.splitlines()
+            lines = buf.splitlines(True)
             if lines and not buf.endswith((b"\n", b"\r")):
                 del lines[-1]  # "any pending data must be discarded"
         else:
             last = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
             if last < 0:
                 if buf:
+                    self._tail_start = start
                     self._parts.append(buf)
                 return []
             if last == len(buf) - 1 and buf[last] == 13:
                 # A CR as the last byte may be half of a CRLF: hold its line.
-                start = max(buf.rfind(b"\n", 0, last), buf.rfind(b"\r", 0, last)) + 1
-                self._parts.append(buf[start:])
+                cut = max(buf.rfind(b"\n", 0, last), buf.rfind(b"\r", 0, last)) + 1
                 self._cr_held = True
-                lines = buf[:start].splitlines()
             else:
-                if last + 1 < len(buf):
-                    self._parts.append(buf[last + 1:])
-                lines = buf[:last + 1].splitlines()
-        return self._process(lines)
+                cut = last + 1
+            if cut < len(buf):
+                self._tail_start = start + cut
+                self._parts.append(buf[cut:])
+            lines = buf[:cut].splitlines(True)
+        return self._process(lines, start)
 
-    def _process(self, lines: List[bytes]) -> List[Event]:
-        events: List[Event] = []
+    def _process(self, lines: List[bytes], offset: int) -> list:
+        events: list = []
         append = events.append
         dbuf = self._data
+        raw = self.raw
         for line in lines:
+            line_start = offset
+            offset += len(line)
+            line = line.rstrip(b"\r\n")  # exactly one terminator: lines hold no CR/LF
             if not line:
                 # Dispatch: commit the last event ID, then dispatch if there is data.
+                block_start = self._block_start
+                self._block_start = -1
                 if self._idbuf is not self._committed:
                     self._committed = self._idbuf
                     self._committed_str = self._idbuf.decode("utf-8", "replace")
                 if dbuf:
                     d = dbuf[0] if len(dbuf) == 1 else b"\n".join(dbuf)
                     t = self._type
-                    append(new_event(self._types.get(t) if t else "message",
-                                     d.decode("utf-8", "replace"), self._committed_str, self.retry))
+                    if raw:
+                        append((t, d, block_start))
+                    else:
+                        append(new_event(self._types.get(t) if t else "message",
+                                         d.decode("utf-8", "replace"), self._committed_str, self.retry))
                     dbuf = self._data = []
                 self._type = b""
                 continue
+            if self._block_start < 0:
+                self._block_start = line_start
             if line[0] == 58:  # ":" comment
                 continue
             name, _, value = line.partition(b":")

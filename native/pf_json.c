@@ -1,0 +1,612 @@
+/* JSON path scanner: strict RFC 8259 validation of each SSE event's data (or
+ * of one whole document) while extracting only the values a decoder needs.
+ *
+ * What to extract is a spec: a trie of object keys and array wildcards
+ * built once per format (pf_jspec_new). Walking a value, the scanner follows
+ * the trie; everything off the trie is validated and skipped without being
+ * copied. For each value on the trie it writes a record (node, parent
+ * record, array index, kind, value span): strings unescaped into UTF-8 (all
+ * escapes, surrogate pairs; a lone surrogate or an invalid UTF-8 sequence
+ * becomes U+FFFD, one per maximal subpart, as Go's decoder and Python's
+ * "replace" handler do), numbers as their raw text, containers at leaf nodes
+ * as raw JSON text.
+ *
+ * Parsing is iterative over an explicit heap stack: no nesting limit, no
+ * recursion. Every event is parsed in one pass: O(n).
+ *
+ * Coalescing: a chunk whose records equal the previous chunk's, byte for
+ * byte, except for its single COALESCE string, is merged into it (the
+ * strings are concatenated), so a stream of thousands of text deltas comes
+ * out as a handful of chunks. */
+#include "pf_buf.h"
+#include "pyfantasy.h"
+
+typedef struct {
+    int32_t parent;
+    uint8_t flags;
+    const uint8_t *key;
+    size_t key_len;
+    int32_t first_child, next_sibling, star_child;
+} pf_node;
+
+struct pf_jspec {
+    pf_node *nodes;
+    size_t n;
+    uint8_t *keys;
+};
+
+pf_jspec *pf_jspec_new(const int32_t *parent, const uint8_t *keys, const size_t *key_off,
+                       const size_t *key_len, const uint8_t *flags, size_t n) {
+    if (n == 0) return NULL;
+    pf_jspec *sp = (pf_jspec *)calloc(1, sizeof(pf_jspec));
+    if (!sp) return NULL;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (key_off[i] + key_len[i] > total) total = key_off[i] + key_len[i];
+    sp->nodes = (pf_node *)calloc(n, sizeof(pf_node));
+    sp->keys = (uint8_t *)malloc(total ? total : 1);
+    if (!sp->nodes || !sp->keys) { pf_jspec_free(sp); return NULL; }
+    if (total) memcpy(sp->keys, keys, total);
+    sp->n = n;
+    for (size_t i = 0; i < n; i++) {
+        pf_node *nd = &sp->nodes[i];
+        nd->parent = i ? parent[i] : -1;
+        nd->flags = flags[i];
+        nd->key = sp->keys + key_off[i];
+        nd->key_len = key_len[i];
+        nd->first_child = nd->next_sibling = nd->star_child = -1;
+    }
+    /* link children in reverse so the list keeps declaration order */
+    for (size_t i = n; i-- > 1;) {
+        int32_t p = parent[i];
+        if (p < 0 || (size_t)p >= i) { pf_jspec_free(sp); return NULL; }
+        pf_node *nd = &sp->nodes[i];
+        if (nd->flags & PF_NODE_STAR) {
+            sp->nodes[p].star_child = (int32_t)i;
+        } else {
+            nd->next_sibling = sp->nodes[p].first_child;
+            sp->nodes[p].first_child = (int32_t)i;
+        }
+    }
+    return sp;
+}
+
+void pf_jspec_free(pf_jspec *sp) {
+    if (!sp) return;
+    free(sp->nodes);
+    free(sp->keys);
+    free(sp);
+}
+
+/* ---- scanner state ---------------------------------------------------------- */
+
+enum { ST_OBJ_FIRST, ST_OBJ_KEY, ST_OBJ_COMMA, ST_ARR_FIRST, ST_ARR_COMMA };
+
+typedef struct {
+    uint8_t obj;       /* 1 object, 0 array */
+    uint8_t state;
+    int32_t node;      /* trie node of this container, -1 when off the trie */
+    size_t rec;        /* its record (SIZE_MAX: none) */
+    size_t count;      /* array elements so far */
+    size_t raw_start;  /* leaf container: offset of its first byte in the input */
+    int raw;           /* this frame is a leaf container (copy it raw on close) */
+} frame;
+
+struct pf_scan {
+    const pf_jspec *spec;
+    int mode;
+    uint8_t *done;
+    size_t done_len;
+    int coalesce;
+    int finished;      /* done marker seen, or the document was parsed */
+    pf_sse *sse;       /* mode 1 */
+    pf_bytes doc;      /* mode 0: the document so far */
+    pf_sizes chunks;
+    pf_sizes recs;
+    pf_bytes arena;
+    pf_bytes key;      /* unescaped object key */
+    frame *stack;
+    size_t depth, stack_cap;
+    /* coalescing: the last chunk, and where its arena bytes start */
+    size_t last_arena_start;
+};
+
+pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce) {
+    pf_scan *s = (pf_scan *)calloc(1, sizeof(pf_scan));
+    if (!s) return NULL;
+    s->spec = spec;
+    s->mode = mode;
+    s->coalesce = coalesce;
+    if (done_len) {
+        s->done = (uint8_t *)malloc(done_len);
+        if (!s->done) { free(s); return NULL; }
+        memcpy(s->done, done, done_len);
+        s->done_len = done_len;
+    }
+    if (mode == 1) {
+        s->sse = pf_sse_new();
+        if (!s->sse) { pf_scan_free(s); return NULL; }
+    }
+    return s;
+}
+
+void pf_scan_free(pf_scan *s) {
+    if (!s) return;
+    free(s->done);
+    pf_sse_free(s->sse);
+    pf_bytes_free(&s->doc);
+    pf_sizes_free(&s->chunks);
+    pf_sizes_free(&s->recs);
+    pf_bytes_free(&s->arena);
+    pf_bytes_free(&s->key);
+    free(s->stack);
+    free(s);
+}
+
+/* ---- lexical helpers -------------------------------------------------------- */
+
+#define IS_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
+static size_t skip_ws(const uint8_t *p, size_t i, size_t n) {
+    while (i < n && IS_WS(p[i])) i++;
+    return i;
+}
+
+/* Length of the valid UTF-8 sequence at p[0..n), or 0 when invalid; *sub is
+ * then the length of the maximal subpart to replace with one U+FFFD. */
+static size_t utf8_seq(const uint8_t *p, size_t n, size_t *sub) {
+    uint8_t b = p[0];
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) need = 1;
+    else if (b == 0xE0) { need = 2; lo = 0xA0; }
+    else if (b >= 0xE1 && b <= 0xEC) need = 2;
+    else if (b == 0xED) { need = 2; hi = 0x9F; }
+    else if (b >= 0xEE && b <= 0xEF) need = 2;
+    else if (b == 0xF0) { need = 3; lo = 0x90; }
+    else if (b >= 0xF1 && b <= 0xF3) need = 3;
+    else if (b == 0xF4) { need = 3; hi = 0x8F; }
+    else { *sub = 1; return 0; }
+    size_t k = 1;
+    for (; k <= need; k++) {
+        if (k >= n) break;
+        uint8_t c = p[k];
+        uint8_t l = (k == 1) ? lo : 0x80, h = (k == 1) ? hi : 0xBF;
+        if (c < l || c > h) break;
+    }
+    if (k == need + 1) return need + 1;
+    *sub = k;
+    return 0;
+}
+
+static int put_utf8(pf_bytes *o, uint32_t cp) {
+    uint8_t b[4];
+    size_t n;
+    if (cp < 0x80) { b[0] = (uint8_t)cp; n = 1; }
+    else if (cp < 0x800) { b[0] = (uint8_t)(0xC0 | (cp >> 6)); b[1] = (uint8_t)(0x80 | (cp & 0x3F)); n = 2; }
+    else if (cp < 0x10000) {
+        b[0] = (uint8_t)(0xE0 | (cp >> 12)); b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (uint8_t)(0x80 | (cp & 0x3F)); n = 3;
+    } else {
+        b[0] = (uint8_t)(0xF0 | (cp >> 18)); b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (uint8_t)(0x80 | (cp & 0x3F)); n = 4;
+    }
+    return pf_bytes_append(o, b, n);
+}
+
+static int hex4(const uint8_t *p, uint32_t *v) {
+    uint32_t r = 0;
+    for (int k = 0; k < 4; k++) {
+        uint8_t c = p[k];
+        r <<= 4;
+        if (c >= '0' && c <= '9') r |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') r |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') r |= (uint32_t)(c - 'A' + 10);
+        else return -1;
+    }
+    *v = r;
+    return 0;
+}
+
+#define E_SYNTAX 1
+#define E_NOMEM 2
+
+/* String at p[*i] == '"'. Unescaped into `o` when o != NULL. On success *i is
+ * past the closing quote. */
+static int scan_string(const uint8_t *p, size_t n, size_t *i, pf_bytes *o) {
+    size_t k = *i + 1;
+    for (;;) {
+        size_t run = k;
+        while (k < n && p[k] != '"' && p[k] != '\\' && p[k] >= 0x20 && p[k] < 0x80) k++;
+        if (o && k > run && pf_bytes_append(o, p + run, k - run)) return E_NOMEM;
+        if (k >= n) return E_SYNTAX;
+        uint8_t c = p[k];
+        if (c == '"') { *i = k + 1; return 0; }
+        if (c < 0x20) return E_SYNTAX;
+        if (c >= 0x80) {
+            size_t sub;
+            size_t len = utf8_seq(p + k, n - k, &sub);
+            if (len) {
+                if (o && pf_bytes_append(o, p + k, len)) return E_NOMEM;
+                k += len;
+            } else {
+                if (o && pf_bytes_append(o, (const uint8_t *)"\xEF\xBF\xBD", 3)) return E_NOMEM;
+                k += sub;
+            }
+            continue;
+        }
+        /* backslash */
+        if (k + 1 >= n) return E_SYNTAX;
+        uint8_t e = p[k + 1];
+        uint8_t ch;
+        switch (e) {
+        case '"': ch = '"'; break;
+        case '\\': ch = '\\'; break;
+        case '/': ch = '/'; break;
+        case 'b': ch = '\b'; break;
+        case 'f': ch = '\f'; break;
+        case 'n': ch = '\n'; break;
+        case 'r': ch = '\r'; break;
+        case 't': ch = '\t'; break;
+        case 'u': {
+            uint32_t cp;
+            if (k + 6 > n || hex4(p + k + 2, &cp)) return E_SYNTAX;
+            k += 6;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                uint32_t lo;
+                if (k + 6 <= n && p[k] == '\\' && p[k + 1] == 'u' && !hex4(p + k + 2, &lo)
+                    && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    k += 6;
+                } else {
+                    cp = 0xFFFD; /* lone high surrogate */
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD; /* lone low surrogate */
+            }
+            if (o && put_utf8(o, cp)) return E_NOMEM;
+            continue;
+        }
+        default:
+            return E_SYNTAX;
+        }
+        if (o && pf_bytes_push(o, ch)) return E_NOMEM;
+        k += 2;
+    }
+}
+
+static int scan_number(const uint8_t *p, size_t n, size_t *i) {
+    size_t k = *i;
+    if (k < n && p[k] == '-') k++;
+    if (k >= n) return E_SYNTAX;
+    if (p[k] == '0') k++;
+    else if (p[k] >= '1' && p[k] <= '9') { while (k < n && p[k] >= '0' && p[k] <= '9') k++; }
+    else return E_SYNTAX;
+    if (k < n && p[k] == '.') {
+        k++;
+        if (k >= n || p[k] < '0' || p[k] > '9') return E_SYNTAX;
+        while (k < n && p[k] >= '0' && p[k] <= '9') k++;
+    }
+    if (k < n && (p[k] == 'e' || p[k] == 'E')) {
+        k++;
+        if (k < n && (p[k] == '+' || p[k] == '-')) k++;
+        if (k >= n || p[k] < '0' || p[k] > '9') return E_SYNTAX;
+        while (k < n && p[k] >= '0' && p[k] <= '9') k++;
+    }
+    *i = k;
+    return 0;
+}
+
+static int scan_literal(const uint8_t *p, size_t n, size_t *i, int *kind) {
+    size_t k = *i;
+    if (n - k >= 4 && memcmp(p + k, "true", 4) == 0) { *kind = PF_K_TRUE; *i = k + 4; return 0; }
+    if (n - k >= 5 && memcmp(p + k, "false", 5) == 0) { *kind = PF_K_FALSE; *i = k + 5; return 0; }
+    if (n - k >= 4 && memcmp(p + k, "null", 4) == 0) { *kind = PF_K_NULL; *i = k + 4; return 0; }
+    return E_SYNTAX;
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static int add_rec(pf_scan *s, size_t rec0, int32_t node, size_t parent, size_t index, int kind,
+                   size_t a, size_t b, size_t *out) {
+    if (pf_sizes_reserve(&s->recs, 6)) return E_NOMEM;
+    size_t *r = s->recs.p + s->recs.len;
+    r[0] = (size_t)node;
+    r[1] = parent == SIZE_MAX ? SIZE_MAX : parent - rec0;
+    r[2] = index;
+    r[3] = (size_t)kind;
+    r[4] = a;
+    r[5] = b;
+    if (out) *out = s->recs.len / 6;
+    s->recs.len += 6;
+    return 0;
+}
+
+static int push(pf_scan *s, frame f) {
+    if (s->depth == s->stack_cap) {
+        size_t cap = s->stack_cap ? s->stack_cap * 2 : 32;
+        frame *st = (frame *)realloc(s->stack, cap * sizeof(frame));
+        if (!st) return E_NOMEM;
+        s->stack = st;
+        s->stack_cap = cap;
+    }
+    s->stack[s->depth++] = f;
+    return 0;
+}
+
+static int32_t find_child(const pf_jspec *sp, int32_t node, const uint8_t *key, size_t len) {
+    for (int32_t c = sp->nodes[node].first_child; c >= 0; c = sp->nodes[c].next_sibling) {
+        const pf_node *nd = &sp->nodes[c];
+        if (nd->key_len == len && memcmp(nd->key, key, len) == 0) return c;
+    }
+    return -1;
+}
+
+/* Begin the value at p[*i] (whitespace skipped) for trie node `node` (-1: off
+ * the trie). Scalars are finished here; containers are pushed. */
+static int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i, int32_t node,
+                       size_t parent, size_t index, size_t rec0) {
+    const pf_jspec *sp = s->spec;
+    uint8_t c = p[*i];
+    int leaf = node >= 0 && (sp->nodes[node].flags & PF_NODE_LEAF);
+    int rc;
+    if (c == '{' || c == '[') {
+        frame f;
+        f.obj = c == '{';
+        f.state = f.obj ? ST_OBJ_FIRST : ST_ARR_FIRST;
+        f.count = 0;
+        f.raw_start = *i;
+        f.raw = 0;
+        f.rec = SIZE_MAX;
+        f.node = -1;
+        if (node >= 0) {
+            if (leaf) {
+                if ((rc = add_rec(s, rec0, node, parent, index, PF_K_RAW, 0, 0, &f.rec))) return rc;
+                f.raw = 1;
+            } else {
+                if ((rc = add_rec(s, rec0, node, parent, index, f.obj ? PF_K_OBJECT : PF_K_ARRAY, 0, 0, &f.rec))) return rc;
+                f.node = node;
+            }
+        }
+        (*i)++;
+        return push(s, f);
+    }
+    if (c == '"') {
+        if (node < 0) return scan_string(p, n, i, NULL);
+        size_t a = s->arena.len;
+        if ((rc = scan_string(p, n, i, &s->arena))) return rc;
+        return add_rec(s, rec0, node, parent, index, PF_K_STRING, a, s->arena.len - a, NULL);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        size_t start = *i;
+        if ((rc = scan_number(p, n, i))) return rc;
+        if (node < 0) return 0;
+        size_t a = s->arena.len;
+        if (pf_bytes_append(&s->arena, p + start, *i - start)) return E_NOMEM;
+        return add_rec(s, rec0, node, parent, index, PF_K_NUMBER, a, *i - start, NULL);
+    }
+    int kind;
+    if ((rc = scan_literal(p, n, i, &kind))) return rc;
+    if (node < 0) return 0;
+    return add_rec(s, rec0, node, parent, index, kind, 0, 0, NULL);
+}
+
+/* Parse one JSON value from p[*i..n). whole: only whitespace may follow. */
+static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int whole, size_t rec0) {
+    const pf_jspec *sp = s->spec;
+    size_t i = skip_ws(p, *pi, n);
+    int rc;
+    s->depth = 0;
+    if (i >= n) return E_SYNTAX;
+    if ((rc = begin_value(s, p, n, &i, 0, SIZE_MAX, 0, rec0))) return rc;
+    while (s->depth) {
+        frame *f = &s->stack[s->depth - 1];
+        i = skip_ws(p, i, n);
+        if (i >= n) return E_SYNTAX;
+        uint8_t c = p[i];
+        if (f->obj) {
+            if ((f->state == ST_OBJ_FIRST && c == '}') || (f->state == ST_OBJ_COMMA && c == '}')) {
+                i++;
+                goto close;
+            }
+            if (f->state == ST_OBJ_COMMA) {
+                if (c != ',') return E_SYNTAX;
+                i++;
+                f->state = ST_OBJ_KEY;
+                continue;
+            }
+            /* a key */
+            if (c != '"') return E_SYNTAX;
+            int32_t child = -1;
+            if (f->node >= 0) {
+                s->key.len = 0;
+                if ((rc = scan_string(p, n, &i, &s->key))) return rc;
+                child = find_child(sp, f->node, s->key.p, s->key.len);
+            } else if ((rc = scan_string(p, n, &i, NULL))) {
+                return rc;
+            }
+            i = skip_ws(p, i, n);
+            if (i >= n || p[i] != ':') return E_SYNTAX;
+            i = skip_ws(p, i + 1, n);
+            if (i >= n) return E_SYNTAX;
+            f->state = ST_OBJ_COMMA;
+            size_t parent = f->rec;
+            if ((rc = begin_value(s, p, n, &i, child, parent, 0, rec0))) return rc;
+            continue;
+        }
+        /* array: ']' ends it after '[' or after an element; ',' introduces
+         * the next element, which must be a value (so "[1,]" fails) */
+        if (c == ']') {
+            i++;
+            goto close;
+        }
+        if (f->state == ST_ARR_COMMA) {
+            if (c != ',') return E_SYNTAX;
+            i = skip_ws(p, i + 1, n);
+            if (i >= n) return E_SYNTAX;
+        }
+        f->state = ST_ARR_COMMA;
+        {
+            int32_t child = f->node >= 0 ? sp->nodes[f->node].star_child : -1;
+            size_t idx = f->count++;
+            size_t parent = f->rec;
+            if ((rc = begin_value(s, p, n, &i, child, parent, idx, rec0))) return rc;
+        }
+        continue;
+    close:
+        {
+            frame done = s->stack[--s->depth];
+            if (done.rec != SIZE_MAX) {
+                size_t *r = s->recs.p + done.rec * 6;
+                if (done.raw) {
+                    r[4] = s->arena.len;
+                    r[5] = i - done.raw_start;
+                    if (pf_bytes_append(&s->arena, p + done.raw_start, i - done.raw_start)) return E_NOMEM;
+                } else if (!done.obj) {
+                    r[4] = done.count;
+                }
+            }
+        }
+    }
+    if (whole) {
+        i = skip_ws(p, i, n);
+        if (i != n) return E_SYNTAX;
+    }
+    *pi = i;
+    return 0;
+}
+
+/* ---- chunks and coalescing -------------------------------------------------- */
+
+/* Index within the chunk of its single COALESCE string record, or -1. */
+static long coalesce_rec(const pf_scan *s, size_t rec_start, size_t count) {
+    long found = -1;
+    for (size_t k = 0; k < count; k++) {
+        const size_t *r = s->recs.p + (rec_start + k) * 6;
+        if (r[3] == PF_K_STRING && (s->spec->nodes[r[0]].flags & PF_NODE_COALESCE)) {
+            if (found >= 0) return -1;
+            found = (long)k;
+        }
+    }
+    return found;
+}
+
+static int same_value(const pf_scan *s, const size_t *a, const size_t *b) {
+    if (a[0] != b[0] || a[1] != b[1] || a[2] != b[2] || a[3] != b[3]) return 0;
+    switch (a[3]) {
+    case PF_K_NUMBER: case PF_K_STRING: case PF_K_RAW:
+        return a[5] == b[5] && memcmp(s->arena.p + a[4], s->arena.p + b[4], a[5]) == 0;
+    case PF_K_ARRAY:
+        return a[4] == b[4];
+    default:
+        return 1;
+    }
+}
+
+/* Try to merge the chunk just written (the last one) into the one before. */
+static int try_coalesce(pf_scan *s, size_t arena_start) {
+    size_t nch = s->chunks.len / 7;
+    if (nch < 2) return 0;
+    size_t *prev = s->chunks.p + (nch - 2) * 7, *cur = s->chunks.p + (nch - 1) * 7;
+    if (prev[4] != PF_CHUNK_OK || cur[4] != PF_CHUNK_OK || prev[3] != cur[3]) return 0;
+    if (prev[1] != cur[1] || memcmp(s->arena.p + prev[0], s->arena.p + cur[0], cur[1])) return 0;
+    long kp = coalesce_rec(s, prev[2], prev[3]);
+    long kc = coalesce_rec(s, cur[2], cur[3]);
+    if (kp < 0 || kp != kc) return 0;
+    for (size_t k = 0; k < cur[3]; k++) {
+        if ((long)k == kc) continue;
+        if (!same_value(s, s->recs.p + (prev[2] + k) * 6, s->recs.p + (cur[2] + k) * 6)) return 0;
+    }
+    size_t *rp = s->recs.p + (prev[2] + (size_t)kp) * 6;
+    size_t *rc = s->recs.p + (cur[2] + (size_t)kc) * 6;
+    if (rc[4] < arena_start) return 0; /* defensive: the new string was written by this chunk */
+    size_t plen = rp[5], clen = rc[5];
+    if (rp[4] + plen == arena_start) {
+        /* previous string ends where this chunk's bytes begin: append in place */
+        memmove(s->arena.p + arena_start, s->arena.p + rc[4], clen);
+    } else {
+        /* first merge of a run: rebuild prev + cur at the arena tail */
+        if (pf_bytes_reserve(&s->arena, plen)) return E_NOMEM;
+        size_t *rp2 = s->recs.p + (prev[2] + (size_t)kp) * 6;
+        size_t *rc2 = s->recs.p + (cur[2] + (size_t)kc) * 6;
+        memmove(s->arena.p + arena_start + plen, s->arena.p + rc2[4], clen);
+        memmove(s->arena.p + arena_start, s->arena.p + rp2[4], plen);
+        rp = rp2;
+        rp[4] = arena_start;
+    }
+    rp[5] = plen + clen;
+    s->arena.len = rp[4] + plen + clen;
+    prev[6] += cur[6];
+    s->recs.len = cur[2] * 6;
+    s->chunks.len -= 7;
+    return 0;
+}
+
+static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const uint8_t *data,
+                      size_t len, size_t offset, int whole) {
+    if (pf_sizes_reserve(&s->chunks, 7)) return E_NOMEM;
+    size_t arena_start = s->arena.len;
+    size_t rec0 = s->recs.len / 6;
+    size_t name_off = s->arena.len;
+    if (pf_bytes_append(&s->arena, name, name_len)) return E_NOMEM;
+    size_t status = PF_CHUNK_OK;
+    if (s->done_len && len >= s->done_len && memcmp(data, s->done, s->done_len) == 0) {
+        status = PF_CHUNK_DONE;
+        s->finished = 1;
+    } else {
+        size_t i = 0;
+        int rc = parse_value(s, data, len, &i, whole, rec0);
+        if (rc == E_NOMEM) return E_NOMEM;
+        if (rc) {
+            status = PF_CHUNK_BAD_JSON;
+            s->recs.len = rec0 * 6; /* a bad chunk keeps no records */
+            s->arena.len = name_off + name_len;
+        }
+    }
+    size_t *c = s->chunks.p + s->chunks.len;
+    c[0] = name_off;
+    c[1] = name_len;
+    c[2] = rec0;
+    c[3] = s->recs.len / 6 - rec0;
+    c[4] = status;
+    c[5] = offset;
+    c[6] = 1;
+    s->chunks.len += 7;
+    if (s->coalesce && status == PF_CHUNK_OK) return try_coalesce(s, arena_start);
+    return 0;
+}
+
+int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_out *out) {
+    int rc = 0;
+    s->chunks.len = 0;
+    s->recs.len = 0;
+    s->arena.len = 0;
+    if (s->mode == 1) {
+        if (!s->finished) {
+            pf_sse_out so;
+            int src = pf_sse_feed(s->sse, data, len, eof, &so);
+            if (src) { rc = src; goto done; }
+            for (size_t k = 0; k < so.nev && !s->finished; k++) {
+                const size_t *e = so.ev + k * 7;
+                rc = scan_chunk(s, so.type_arena + e[2], e[3], so.arena + e[0], e[1], e[6], 1);
+                if (rc) { rc = PF_ERR_NOMEM; goto done; }
+            }
+        }
+    } else if (!s->finished) {
+        if (pf_bytes_append(&s->doc, data, len)) { rc = PF_ERR_NOMEM; goto done; }
+        if (eof) {
+            s->finished = 1;
+            rc = scan_chunk(s, (const uint8_t *)"", 0, s->doc.p ? s->doc.p : (const uint8_t *)"",
+                            s->doc.len, 0, 0);
+            if (rc) { rc = PF_ERR_NOMEM; goto done; }
+        }
+    }
+done:
+    out->chunks = s->chunks.p;
+    out->nchunks = s->chunks.len / 7;
+    out->recs = s->recs.p;
+    out->nrecs = s->recs.len / 6;
+    out->arena = s->arena.p;
+    out->arena_len = s->arena.len;
+    return rc;
+}

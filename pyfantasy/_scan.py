@@ -1,0 +1,329 @@
+"""JSON path scanning of response bodies: the contract both backends share.
+
+A provider decoder declares which values it needs as a ``Spec`` (paths such
+as ``choices.*.delta.content``). A ``Scanner`` takes the body's bytes (an
+SSE stream, or one JSON document), validates every JSON value strictly
+(RFC 8259) and returns one ``Chunk`` per event: the event name and the
+*pruned* value, i.e. the parsed JSON with everything off the spec's paths
+left out. Pruning rule (identical in both backends):
+
+- at a leaf path the value is kept whole;
+- at an interior path an object keeps only the keys on the spec, an array
+  keeps its length and the elements the spec reaches (``*``; elements it
+  does not reach are None), and a scalar is kept as is.
+
+Strings are decoded as Go does: invalid UTF-8 and lone surrogate escapes
+become U+FFFD. The native backend does the SSE splitting and the scanning
+in C in one call per feed and may merge consecutive chunks that differ only
+in one COALESCE string (a run of text deltas), so Python's work grows with
+the number of messages, not chunks; ``Chunk.merged`` counts the events a
+chunk stands for.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, List, NamedTuple, Optional
+
+from ._backend import resolve
+
+LEAF = 2
+COALESCE = 4
+STAR = 1
+
+CHUNK_OK = 0
+CHUNK_BAD_JSON = 1
+CHUNK_DONE = 2
+
+
+class Chunk(NamedTuple):
+    """One scanned event: ``event`` name ("" for a document), pruned ``value``
+    (None unless status is OK), ``status`` (CHUNK_OK/BAD_JSON/DONE),
+    ``offset`` (byte offset of the event in the stream), ``merged`` (events
+    merged into this chunk)."""
+
+    event: str
+    value: Any
+    status: int
+    offset: int
+    merged: int = 1
+
+
+class Node:
+    __slots__ = ("index", "key", "flags", "children", "star")
+
+    def __init__(self, index: int, key: str, flags: int) -> None:
+        self.index = index
+        self.key = key
+        self.flags = flags
+        self.children: Dict[str, "Node"] = {}
+        self.star: Optional["Node"] = None
+
+    @property
+    def leaf(self) -> bool:
+        return bool(self.flags & LEAF)
+
+
+class Spec:
+    """The paths a decoder needs. ``paths`` maps ``"a.*.b"`` to extra flags
+    (0 or COALESCE); every listed path is a leaf, its prefixes interior."""
+
+    def __init__(self, paths: Dict[str, int]) -> None:
+        self.root = Node(0, "", 0)
+        self.nodes: List[Node] = [self.root]
+        self.parents: List[int] = [-1]
+        for path, flags in paths.items():
+            node = self.root
+            for part in path.split("."):
+                if part == "*":
+                    child = node.star
+                else:
+                    child = node.children.get(part)
+                if child is None:
+                    child = Node(len(self.nodes), part, STAR if part == "*" else 0)
+                    self.nodes.append(child)
+                    self.parents.append(node.index)
+                    if part == "*":
+                        node.star = child
+                    else:
+                        node.children[part] = child
+                node = child
+            node.flags |= LEAF | flags
+        self._native = None
+
+    def native(self):
+        """The compiled C spec (built once, freed with the Spec)."""
+        if self._native is None:
+            from ._native_lib import ffi, lib
+            keys = bytearray()
+            offs, lens = [], []
+            for n in self.nodes:
+                k = b"" if n.flags & STAR else n.key.encode("utf-8")
+                offs.append(len(keys))
+                lens.append(len(k))
+                keys += k
+            c_parent = ffi.new("int32_t[]", self.parents)
+            c_keys = ffi.new("uint8_t[]", bytes(keys) or b"\0")
+            c_off = ffi.new("size_t[]", offs)
+            c_len = ffi.new("size_t[]", lens)
+            c_flags = ffi.new("uint8_t[]", [n.flags for n in self.nodes])
+            sp = lib.pf_jspec_new(c_parent, c_keys, c_off, c_len, c_flags, len(self.nodes))
+            if sp == ffi.NULL:
+                raise MemoryError("pf_jspec_new")
+            self._native = ffi.gc(sp, lib.pf_jspec_free)
+        return self._native
+
+
+# ---- value helpers shared by both backends -----------------------------------
+
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _big_int(text: str) -> int:
+    neg = text.startswith("-")
+    digits = text[1:] if neg else text
+    if len(digits) <= 4000:
+        v = int(digits)
+    else:
+        half = len(digits) // 2
+        v = _big_int(digits[:half]) * 10 ** (len(digits) - half) + _big_int(digits[half:])
+    return -v if neg else v
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+_DECODER_BIG = json.JSONDecoder(parse_constant=_no_constants, parse_int=_big_int)
+
+
+def fix_surrogates(v: Any) -> Any:
+    """Replace lone surrogates (from ``\\ud800``-style escapes) with U+FFFD, as Go does."""
+    if isinstance(v, str):
+        return _SURROGATE.sub("\ufffd", v)
+    if isinstance(v, list):
+        return [fix_surrogates(x) for x in v]
+    if isinstance(v, dict):
+        return {fix_surrogates(k): fix_surrogates(x) for k, x in v.items()}
+    return v
+
+
+def loads(text: str, whole: bool = True) -> Any:
+    """Strict JSON (no NaN/Infinity, no digit limit) with Go's string rules.
+
+    ``whole``: only whitespace may follow the value; otherwise the rest is ignored.
+    Raises ValueError (json.JSONDecodeError is one) on invalid input.
+    """
+    try:
+        if whole:
+            v = _DECODER.decode(text)
+        else:
+            v = _DECODER.raw_decode(text, len(text) - len(text.lstrip(" \t\n\r")))[0]
+    except ValueError as exc:
+        if "digits" not in str(exc):  # CPython's int(str) length limit
+            raise
+        dec = _DECODER_BIG
+        v = dec.decode(text) if whole else dec.raw_decode(text, len(text) - len(text.lstrip(" \t\n\r")))[0]
+    except RecursionError:
+        v = _loads_deep(text, whole)
+    if "\\u" in text and _LONE_SURROGATE_ESCAPE.search(text):
+        v = fix_surrogates(v)
+    return v
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_scanstring = json.decoder.scanstring
+
+
+def _loads_deep(text: str, whole: bool) -> Any:
+    """Iterative JSON parser (explicit stack) for documents nested deeper than
+    the ``json`` module's recursion allows; same results and errors classes."""
+    ws = _WS.match
+    i = ws(text, 0).end()
+    stack: list = []  # [container, pending key]
+    result: Any = None
+    n = len(text)
+    while True:
+        if i >= n:
+            raise ValueError("unexpected end of JSON input")
+        c = text[i]
+        if c == "{" or c == "[":
+            cont: Any = {} if c == "{" else []
+            i = ws(text, i + 1).end()
+            closer = "}" if c == "{" else "]"
+            if i < n and text[i] == closer:
+                value = cont
+                i += 1
+            else:
+                if c == "{":
+                    if i >= n or text[i] != '"':
+                        raise ValueError(f"expected a key at {i}")
+                    key, i = _scanstring(text, i + 1, True)
+                    i = ws(text, i).end()
+                    if i >= n or text[i] != ":":
+                        raise ValueError(f"expected ':' at {i}")
+                    i = ws(text, i + 1).end()
+                    stack.append([cont, key])
+                else:
+                    stack.append([cont, None])
+                continue
+        elif c == '"':
+            value, i = _scanstring(text, i + 1, True)
+        else:
+            m = _NUMBER.match(text, i)
+            if m and m.end() > i:
+                value = number(m.group(0))
+                i = m.end()
+            elif text.startswith("true", i):
+                value, i = True, i + 4
+            elif text.startswith("false", i):
+                value, i = False, i + 5
+            elif text.startswith("null", i):
+                value, i = None, i + 4
+            else:
+                raise ValueError(f"expected a value at {i}")
+        # attach the finished value, closing containers as far as they end
+        while True:
+            if not stack:
+                result = value
+                break
+            top = stack[-1]
+            if top[1] is not None:
+                top[0][top[1]] = value
+            else:
+                top[0].append(value)
+            i = ws(text, i).end()
+            closer = "}" if isinstance(top[0], dict) else "]"
+            if i < n and text[i] == ",":
+                i = ws(text, i + 1).end()
+                if closer == "}":
+                    if i >= n or text[i] != '"':
+                        raise ValueError(f"expected a key at {i}")
+                    key, i = _scanstring(text, i + 1, True)
+                    i = ws(text, i).end()
+                    if i >= n or text[i] != ":":
+                        raise ValueError(f"expected ':' at {i}")
+                    i = ws(text, i + 1).end()
+                    top[1] = key
+                value = None
+                break
+            if i < n and text[i] == closer:
+                i += 1
+                value = stack.pop()[0]
+                continue
+            raise ValueError(f"expected ',' or '{closer}' at {i}")
+        if not stack:
+            break
+    if whole and ws(text, i).end() != n:
+        raise ValueError(f"extra data at {i}")
+    return result
+
+
+def number(text: str) -> Any:
+    """A JSON number's text as json.loads would give it (int, or float)."""
+    for ch in ".eE":
+        if ch in text:
+            return float(text)
+    try:
+        return int(text)
+    except ValueError:
+        return _big_int(text)
+
+
+def prune(v: Any, node: Node) -> Any:
+    """Keep only what the spec reaches (see the module docstring)."""
+    if node.flags & LEAF:
+        return v
+    t = type(v)
+    if t is dict:
+        ch = node.children
+        return {k: prune(x, ch[k]) for k, x in v.items() if k in ch}
+    if t is list:
+        star = node.star
+        if star is None:
+            return [None] * len(v)
+        return [prune(x, star) for x in v]
+    return v
+
+
+class Scanner:
+    """Incremental scanner over one response body.
+
+    Args:
+        spec: the paths to extract.
+        sse: True for an event stream (one JSON value per event), False for
+            one JSON document (leading whitespace skipped, anything after the
+            first value ignored, as Go's decoders do).
+        done: SSE data prefix that ends the stream (``b"[DONE]"``); later
+            events are skipped.
+        coalesce: let the native backend merge runs of COALESCE strings.
+        backend: ``"native"``, ``"python"`` or None.
+    """
+
+    def __init__(self, spec: Spec, sse: bool, done: Optional[bytes] = None,
+                 coalesce: bool = True, backend: Optional[str] = None) -> None:
+        self.backend = resolve(backend)
+        if self.backend == "native":
+            from ._scan_native import ScanKernel
+        else:
+            from ._scan_python import ScanKernel
+        self._k = ScanKernel(spec, sse, done or b"", coalesce)
+        self.closed = False
+
+    def feed(self, data: bytes, eof: bool = False) -> List[Chunk]:
+        if self.closed:
+            raise ValueError("Scanner.feed() after the end of the body")
+        if eof:
+            self.closed = True
+        return self._k.feed(data, eof)
+
+
+def scan_body(body: bytes, spec: Spec, sse: bool, done: Optional[bytes] = None,
+              coalesce: bool = True, backend: Optional[str] = None) -> List[Chunk]:
+    """Scan a whole body in one call."""
+    return Scanner(spec, sse, done, coalesce, backend).feed(body, True)
+
+

@@ -1,0 +1,87 @@
+"""Native scan kernel: thin cffi wrapper over native/pf_json.c (+ pf_sse.c).
+
+Same contract as ``_scan_python.ScanKernel``. One C call per feed returns
+every chunk's records; the pruned values are rebuilt here from records.
+"""
+from __future__ import annotations
+
+from typing import List
+
+from ._native_lib import ffi, lib
+from ._scan import CHUNK_OK, Chunk, Spec, fix_surrogates, loads, number
+
+_NONE = ffi.cast("size_t", -1)
+_NO_PARENT = int(_NONE)
+K_NULL, K_FALSE, K_TRUE, K_NUMBER, K_STRING, K_OBJECT, K_ARRAY, K_RAW = range(8)
+
+
+class ScanKernel:
+    def __init__(self, spec: Spec, sse: bool, done: bytes, coalesce: bool) -> None:
+        self._spec = spec  # keeps the C spec alive as long as the scanner
+        self._keys = [n.key for n in spec.nodes]
+        c_done = ffi.from_buffer(done) if done else ffi.NULL
+        s = lib.pf_scan_new(spec.native(), 1 if sse else 0, c_done, len(done), 1 if coalesce else 0)
+        if s == ffi.NULL:
+            raise MemoryError("pf_scan_new")
+        self._s = ffi.gc(s, lib.pf_scan_free)
+        self._out = ffi.new("pf_scan_out *")
+
+    def feed(self, data: bytes, eof: bool) -> List[Chunk]:
+        out = self._out
+        rc = lib.pf_scan_feed(self._s, ffi.from_buffer(data), len(data), 1 if eof else 0, out)
+        if rc == lib.PF_ERR_NOMEM:
+            raise MemoryError("pyfantasy scanner: out of memory")
+        if rc:
+            raise ValueError(f"pf_scan_feed failed ({rc})")
+        n = out.nchunks
+        if not n:
+            return []
+        chunks = ffi.unpack(out.chunks, 7 * n)
+        recs = ffi.unpack(out.recs, 6 * out.nrecs) if out.nrecs else []
+        arena = ffi.buffer(out.arena, out.arena_len)[:] if out.arena_len else b""
+        keys = self._keys
+        result = []
+        for c in range(0, 7 * n, 7):
+            name_off, name_len, rs, rn, status, offset, merged = chunks[c:c + 7]
+            name = arena[name_off:name_off + name_len].decode("utf-8", "replace") if name_len else ""
+            value = None
+            if status == CHUNK_OK:
+                value = _build(recs, 6 * rs, rn, arena, keys)
+            result.append(Chunk(name, value, status, offset, merged))
+        return result
+
+
+def _build(recs: list, base: int, count: int, arena: bytes, keys: list):
+    """Rebuild a pruned value from its records (parents come before children)."""
+    objs: list = [None] * count
+    root = None
+    for k in range(count):
+        i = base + 6 * k
+        node, parent, index, kind, a, b = recs[i:i + 6]
+        if kind == K_STRING:
+            v = arena[a:a + b].decode("utf-8", "replace")
+        elif kind == K_OBJECT:
+            v = {}
+        elif kind == K_ARRAY:
+            v = [None] * a
+        elif kind == K_NUMBER:
+            v = number(arena[a:a + b].decode("ascii"))
+        elif kind == K_RAW:
+            v = loads(arena[a:a + b].decode("utf-8", "replace"))
+        elif kind == K_NULL:
+            v = None
+        else:
+            v = kind == K_TRUE
+        objs[k] = v
+        if parent == _NO_PARENT:
+            root = v
+        else:
+            p = objs[parent]
+            if type(p) is dict:
+                p[keys[node]] = v
+            else:
+                p[index] = v
+    return root
+
+
+__all__ = ["ScanKernel", "fix_surrogates"]

@@ -1,0 +1,208 @@
+"""The JSON scan kernels: native == python on random JSON, garbage and splits.
+
+Chunks must be identical (values, statuses, offsets) with coalescing off;
+with coalescing on, native chunks must equal python's after merging runs
+that differ only in their one COALESCE string.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, strategies as st
+
+from pyfantasy._backend import native_available
+from pyfantasy._scan import (CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, COALESCE, Scanner, Spec,
+                             scan_body)
+
+pytestmark = pytest.mark.skipif(not native_available(), reason="native extension not built")
+
+SPEC = Spec({
+    "id": 0,
+    "choices.*.index": 0,
+    "choices.*.delta.content": COALESCE,
+    "choices.*.delta.tool_calls": 0,
+    "choices.*.finish_reason": 0,
+    "usage": 0,
+    "a.b": 0,
+    "a.*.c": COALESCE,
+    "x": 0,
+})
+
+KEYS = ["id", "choices", "index", "delta", "content", "tool_calls", "finish_reason", "usage",
+        "a", "b", "c", "x", "y", "\u00e9", "k\\"]
+
+scalars = (st.none() | st.booleans() | st.integers(-10**20, 10**20)
+           | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8))
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=5),
+    max_leaves=25)
+
+
+def _dump(v, rnd_ws: bool) -> str:
+    text = json.dumps(v, ensure_ascii=rnd_ws)
+    return text
+
+
+def run(body: bytes, backend: str, cuts=(), sse=True, coalesce=False):
+    sc = Scanner(SPEC, sse, b"[DONE]", coalesce, backend)
+    out, prev = [], 0
+    for cut in list(cuts) + [len(body)]:
+        out += sc.feed(body[prev:cut])
+        prev = cut
+    out += sc.feed(b"", True)
+    return out
+
+
+def merge_reference(chunks):
+    """Python-side model of the C coalescing rule (values compared as JSON text)."""
+    def split(v):
+        # (value with the coalesce leaf blanked, its path, its string) or None
+        found = []
+
+        def walk(x, path):
+            if isinstance(x, dict):
+                for k, y in x.items():
+                    walk(y, path + (k,))
+            elif isinstance(x, list):
+                for i, y in enumerate(x):
+                    walk(y, path + (i,))
+            elif isinstance(x, str) and _is_coalesce(path):
+                found.append(path)
+        walk(v, ())
+        if len(found) != 1:
+            return None
+        path = found[0]
+        blank = json.loads(json.dumps(v))
+        cur = blank
+        for p in path[:-1]:
+            cur = cur[p]
+        s = cur[path[-1]]
+        cur[path[-1]] = None
+        return json.dumps(blank), path, s
+
+    out = []
+    for ch in chunks:
+        if out and ch.status == CHUNK_OK and out[-1].status == CHUNK_OK and ch.event == out[-1].event:
+            a, b = split(out[-1].value), split(ch.value)
+            if a and b and a[0] == b[0] and a[1] == b[1]:
+                v = json.loads(json.dumps(out[-1].value))
+                cur = v
+                for p in a[1][:-1]:
+                    cur = cur[p]
+                cur[a[1][-1]] = a[2] + b[2]
+                out[-1] = out[-1]._replace(value=v, merged=out[-1].merged + ch.merged)
+                continue
+        out.append(ch)
+    return out
+
+
+def _is_coalesce(path) -> bool:
+    shape = tuple("*" if isinstance(p, int) else p for p in path)
+    return shape in {("choices", "*", "delta", "content"), ("a", "*", "c")}
+
+
+def sse_body(values, garbage):
+    parts = []
+    for v, g in zip(values, garbage):
+        if g is not None:
+            parts.append(b"data: " + g + b"\n\n")
+        parts.append(b"data: " + json.dumps(v).encode() + b"\n\n")
+    return b"".join(parts)
+
+
+@given(st.lists(json_values, max_size=8), st.lists(st.none() | st.binary(max_size=12), max_size=8),
+       st.lists(st.integers(0, 400), max_size=6))
+def test_sse_native_equals_python(values, garbage, cuts):
+    body = sse_body(values, garbage + [None] * len(values))
+    cuts = sorted(c for c in cuts if c <= len(body))
+    py = run(body, "python", cuts)
+    assert run(body, "native", cuts) == py
+    assert run(body, "native", (), coalesce=True) == merge_reference(py)
+
+
+@given(json_values, st.sampled_from(["", " ", "\n\t ", "\r\n"]), st.binary(max_size=6))
+def test_document_native_equals_python(value, ws, tail):
+    body = ws.encode() + json.dumps(value, ensure_ascii=False).encode() + tail
+    assert scan_body(body, SPEC, False, backend="native") == scan_body(body, SPEC, False, backend="python")
+
+
+@given(st.binary(max_size=80), st.lists(st.integers(0, 80), max_size=4))
+def test_garbage_native_equals_python(garbage, cuts):
+    for body in (garbage, b"data: " + garbage + b"\n\n", b"data: {\"id\": " + garbage + b"}\n\n"):
+        c = sorted(x for x in cuts if x <= len(body))
+        assert run(body, "native", c) == run(body, "python", c)
+        assert scan_body(body, SPEC, False, backend="native") == scan_body(body, SPEC, False, backend="python")
+
+
+@given(st.text(max_size=30))
+def test_strings_unescape_identically(s):
+    # every string escaped every way JSON allows
+    forms = [json.dumps(s), json.dumps(s, ensure_ascii=False),
+             '"' + "".join("\\u%04x" % ord(c) if ord(c) < 0x10000 else c for c in s) + '"']
+    for f in forms:
+        body = ('{"id": %s}' % f).encode("utf-8", "surrogatepass")
+        n = scan_body(body, SPEC, False, backend="native")
+        p = scan_body(body, SPEC, False, backend="python")
+        assert n == p
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+@pytest.mark.parametrize("text,ok", [
+    ('{"id": 1}', True), ('{"id": 1,}', False), ("[1,]", False), ("[,1]", False), ('{"a" 1}', False),
+    ("01", False), ("1.", False), (".5", False), ("-", False), ("1e", False), ("1e+", False),
+    ("-0", True), ("1E+2", True), ("NaN", False), ("Infinity", False), ("-Infinity", False),
+    ('"\\x"', False), ('"\\u12"', False), ('"\t"', False), ('"a\\/b"', True), ("tru", False),
+    ("nul", False), ("[]", True), ("{}", True), ("  [ ] ", True), ('{"id":"\\ud800"}', True),
+    ("\ufeff{}", False), ("[" * 10 + "]" * 10, True), ("", False), ("   ", False), ("{} {}", False),
+    ("1" * 5000, True),
+])
+def test_strict_rfc8259(backend, text, ok):
+    body = b"data: " + text.encode() + b"\n\n"
+    (ch,) = scan_body(body, SPEC, True, backend=backend)
+    assert (ch.status == CHUNK_OK) == ok
+
+
+def test_lone_surrogates_become_replacement(backend="native"):
+    body = b'data: {"id":"a\\ud800b\\udc00c\\ud83d\\ude00"}\n\n'
+    for b in ("python", "native"):
+        (ch,) = scan_body(body, SPEC, True, backend=b)
+        assert ch.value == {"id": "a\ufffdb\ufffdc\U0001F600"}
+
+
+def test_invalid_utf8_in_strings_replaced_as_python_does():
+    raw = b'data: {"id":"a\xffb\xe2\x82c\xf0\x9f\x98"}\n\n'
+    expected = b'a\xffb\xe2\x82c\xf0\x9f\x98'.decode("utf-8", "replace")
+    for b in ("python", "native"):
+        (ch,) = scan_body(raw, SPEC, True, backend=b)
+        assert ch.value == {"id": expected}
+
+
+def test_done_stops_the_stream():
+    body = b'data: {"id":"1"}\n\ndata: [DONE]\n\ndata: {"id":"2"}\n\n'
+    for b in ("python", "native"):
+        chunks = scan_body(body, SPEC, True, b"[DONE]", backend=b)
+        assert [c.status for c in chunks] == [CHUNK_OK, CHUNK_DONE]
+        assert chunks[1].offset == body.index(b"data: [DONE]")
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+def test_deep_nesting_has_no_limit(backend):
+    depth = 100000
+    body = b'{"x": ' + b"[" * depth + b"]" * depth + b', "id": "deep"}'
+    (ch,) = scan_body(body, SPEC, False, backend=backend)
+    assert ch.status == CHUNK_OK and ch.value["id"] == "deep"
+    inner, d = ch.value["x"], 1
+    while inner:
+        inner, d = inner[0], d + 1
+    assert d == depth
+    (bad,) = scan_body(body[:-30], SPEC, False, backend=backend)
+    assert bad.status == CHUNK_BAD_JSON
+
+
+def test_long_coalesced_run_is_linear():
+    n = 20000
+    body = b"".join(b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"ab"}}]}\n\n' for _ in range(n))
+    (ch,) = scan_body(body, SPEC, True, coalesce=True, backend="native")
+    assert ch.merged == n and ch.value["choices"][0]["delta"]["content"] == "ab" * n
