@@ -515,7 +515,16 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
     if (kp < 0 || kp != kc) return 0;
     for (size_t k = 0; k < cur[3]; k++) {
         if ((long)k == kc) continue;
-        if (!same_value(s, s->recs.p + (prev[2] + k) * 6, s->recs.p + (cur[2] + k) * 6)) return 0;
+        const size_t *r = s->recs.p + (cur[2] + k) * 6;
+        uint8_t fl = s->spec->nodes[r[0]].flags;
+        if (fl & PF_NODE_LEAF) {
+            int ok = (r[3] == PF_K_NULL && (fl & (PF_NODE_INERT | PF_NODE_INERT_NULL)))
+                  || ((fl & PF_NODE_INERT) && (r[3] == PF_K_TRUE || r[3] == PF_K_FALSE || r[3] == PF_K_STRING));
+            if (!ok) return 0;
+        } else if (r[3] != PF_K_OBJECT && r[3] != PF_K_ARRAY) {
+            return 0;
+        }
+        if (!same_value(s, s->recs.p + (prev[2] + k) * 6, r)) return 0;
     }
     size_t *rp = s->recs.p + (prev[2] + (size_t)kp) * 6;
     size_t *rc = s->recs.p + (cur[2] + (size_t)kc) * 6;

@@ -53,6 +53,8 @@ int pf_sse_cr_held(const pf_sse *s);
 #define PF_NODE_STAR 1      /* matches every element of an array */
 #define PF_NODE_LEAF 2      /* capture the value whole (raw JSON text for containers) */
 #define PF_NODE_COALESCE 4  /* a string leaf whose consecutive values may be merged */
+#define PF_NODE_INERT 8     /* a leaf whose null/bool/string value does not stop a merge */
+#define PF_NODE_INERT_NULL 16 /* a leaf whose null value does not stop a merge */
 
 /* Value kinds of a record. */
 #define PF_K_NULL 0
@@ -96,8 +98,11 @@ void pf_jspec_free(pf_jspec *spec);
 /* mode 1: an SSE stream, every event's data is a JSON value; mode 0: the
  * whole input is one JSON document (leading whitespace skipped, anything
  * after the first value ignored). done/done_len: SSE data prefix that ends
- * the stream (e.g. "[DONE]"), or done_len 0. coalesce: merge consecutive
- * chunks that differ only in their one COALESCE string. */
+ * the stream (e.g. "[DONE]"), or done_len 0. coalesce: merge a chunk into
+ * the previous one when both have the same event name and records, except
+ * for exactly one string on a COALESCE node (same position), and every other
+ * leaf is INERT (null, bool or string) or INERT_NULL (null); interior values
+ * must be objects or arrays. */
 pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce);
 void pf_scan_free(pf_scan *s);
 int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_out *out);

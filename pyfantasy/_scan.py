@@ -14,10 +14,16 @@ left out. Pruning rule (identical in both backends):
 
 Strings are decoded as Go does: invalid UTF-8 and lone surrogate escapes
 become U+FFFD. The native backend does the SSE splitting and the scanning
-in C in one call per feed and may merge consecutive chunks that differ only
-in one COALESCE string (a run of text deltas), so Python's work grows with
-the number of messages, not chunks; ``Chunk.merged`` counts the events a
-chunk stands for.
+in C in one call per feed.
+
+Coalescing (both backends, same rule): a chunk is merged into the previous
+one when both have the same event name and the same pruned structure except
+for exactly one string at a COALESCE leaf (same place), and every other leaf
+is INERT (null, bool or string, equal) or INERT_NULL (null). A spec marks as
+inert only what cannot change a decoder's output when repeated, so a run of
+text deltas becomes one chunk with the concatenated text and Python's work
+grows with the number of messages, not chunks; ``Chunk.merged`` counts the
+events a chunk stands for.
 """
 from __future__ import annotations
 
@@ -27,9 +33,11 @@ from typing import Any, Dict, List, NamedTuple, Optional
 
 from ._backend import resolve
 
-LEAF = 2
-COALESCE = 4
 STAR = 1
+LEAF = 2
+COALESCE = 4      # a string leaf whose consecutive values may be merged
+INERT = 8         # a leaf whose null/bool/string value does not stop a merge
+INERT_NULL = 16   # a leaf whose null value does not stop a merge
 
 CHUNK_OK = 0
 CHUNK_BAD_JSON = 1
@@ -271,6 +279,66 @@ def number(text: str) -> Any:
         return int(text)
     except ValueError:
         return _big_int(text)
+
+
+def merge_key(v: Any, node: Node):
+    """``(shape, path, text)`` of a pruned value that may be merged, else None.
+
+    ``shape`` equals another chunk's when they may be merged: it is the value
+    with its single COALESCE string blanked; ``path`` locates that string.
+    """
+    found: list = []
+    shape = _shape(v, node, (), found)
+    if shape is None or len(found) != 1:
+        return None
+    return shape, found[0][0], found[0][1]
+
+
+def _shape(v: Any, node: Node, path: tuple, found: list):
+    t = type(v)
+    if node.flags & LEAF:
+        f = node.flags
+        if t is str and f & COALESCE:
+            found.append((path, v))
+            return ("coalesce",)
+        if v is None and f & (INERT | INERT_NULL):
+            return ("null",)
+        if f & INERT and (t is str or t is bool):
+            return (t.__name__, v)
+        return None
+    if t is dict:
+        out = []
+        for k, x in v.items():
+            s = _shape(x, node.children[k], path + (k,), found)
+            if s is None:
+                return None
+            out.append((k, s))
+        return ("{", tuple(out))
+    if t is list:
+        star = node.star
+        if star is None:
+            return ("[", len(v))
+        out = []
+        for i, x in enumerate(v):
+            s = _shape(x, star, path + (i,), found)
+            if s is None:
+                return None
+            out.append(s)
+        return ("[*", tuple(out))
+    return None  # a scalar at an interior node
+
+
+def set_at(v: Any, path: tuple, text: str) -> Any:
+    """Copy of ``v`` with the string at ``path`` replaced (containers along it copied)."""
+    if not path:
+        return text
+    head = path[0]
+    if type(v) is dict:
+        c = dict(v)
+    else:
+        c = list(v)
+    c[head] = set_at(v[head], path[1:], text)
+    return c
 
 
 def prune(v: Any, node: Node) -> Any:

@@ -1,13 +1,13 @@
 """Pure-Python scan kernel: the SSE kernel in raw mode plus ``json`` and ``prune``.
 
-Same contract as ``_scan_native.ScanKernel`` (see ``_scan``); it never
-coalesces (the shared stream-part layer merges deltas for both backends).
+Same contract as ``_scan_native.ScanKernel`` (see ``_scan``), coalescing
+included (within one feed, as the C kernel does).
 """
 from __future__ import annotations
 
 from typing import List
 
-from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, Chunk, Spec, loads, prune
+from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, Chunk, Spec, loads, merge_key, prune, set_at
 from ._sse_python import SSEKernel
 
 
@@ -18,6 +18,7 @@ class ScanKernel:
         if self._sse is not None:
             self._sse.raw = True
         self._done = done
+        self._coalesce = coalesce
         self._doc: List[bytes] = []
         self._finished = False
 
@@ -38,6 +39,8 @@ class ScanKernel:
         out: List[Chunk] = []
         done = self._done
         root = self._root
+        coalesce = self._coalesce
+        last_key = None  # merge key of out[-1] when it may absorb the next chunk
         for t, d, off in self._sse.feed(data, eof):
             name = t.decode("utf-8", "replace") if t else "message"
             if done and d.startswith(done):
@@ -48,6 +51,19 @@ class ScanKernel:
                 v = loads(d.decode("utf-8", "replace"))
             except ValueError:
                 out.append(Chunk(name, None, CHUNK_BAD_JSON, off, 1))
-            else:
-                out.append(Chunk(name, prune(v, root), CHUNK_OK, off, 1))
+                last_key = None
+                continue
+            v = prune(v, root)
+            if coalesce:
+                key = merge_key(v, root)
+                if (key is not None and last_key is not None and out[-1].event == name
+                        and key[0] == last_key[0] and key[1] == last_key[1]):
+                    text = last_key[2] + key[2]
+                    prev = out[-1]
+                    out[-1] = Chunk(name, set_at(prev.value, key[1], text), CHUNK_OK, prev.offset,
+                                    prev.merged + 1)
+                    last_key = (key[0], key[1], text)
+                    continue
+                last_key = key
+            out.append(Chunk(name, v, CHUNK_OK, off, 1))
         return out

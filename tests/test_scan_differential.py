@@ -12,20 +12,20 @@ import pytest
 from hypothesis import given, strategies as st
 
 from pyfantasy._backend import native_available
-from pyfantasy._scan import (CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, COALESCE, Scanner, Spec,
-                             scan_body)
+from pyfantasy._scan import (CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, COALESCE, INERT, INERT_NULL,
+                             Scanner, Spec, scan_body)
 
 pytestmark = pytest.mark.skipif(not native_available(), reason="native extension not built")
 
 SPEC = Spec({
-    "id": 0,
+    "id": INERT,
     "choices.*.index": 0,
     "choices.*.delta.content": COALESCE,
     "choices.*.delta.tool_calls": 0,
-    "choices.*.finish_reason": 0,
+    "choices.*.finish_reason": INERT_NULL,
     "usage": 0,
-    "a.b": 0,
-    "a.*.c": COALESCE,
+    "a.b": INERT,
+    "a.*.c": COALESCE | INERT_NULL,
     "x": 0,
 })
 
@@ -55,54 +55,6 @@ def run(body: bytes, backend: str, cuts=(), sse=True, coalesce=False):
     return out
 
 
-def merge_reference(chunks):
-    """Python-side model of the C coalescing rule (values compared as JSON text)."""
-    def split(v):
-        # (value with the coalesce leaf blanked, its path, its string) or None
-        found = []
-
-        def walk(x, path):
-            if isinstance(x, dict):
-                for k, y in x.items():
-                    walk(y, path + (k,))
-            elif isinstance(x, list):
-                for i, y in enumerate(x):
-                    walk(y, path + (i,))
-            elif isinstance(x, str) and _is_coalesce(path):
-                found.append(path)
-        walk(v, ())
-        if len(found) != 1:
-            return None
-        path = found[0]
-        blank = json.loads(json.dumps(v))
-        cur = blank
-        for p in path[:-1]:
-            cur = cur[p]
-        s = cur[path[-1]]
-        cur[path[-1]] = None
-        return json.dumps(blank), path, s
-
-    out = []
-    for ch in chunks:
-        if out and ch.status == CHUNK_OK and out[-1].status == CHUNK_OK and ch.event == out[-1].event:
-            a, b = split(out[-1].value), split(ch.value)
-            if a and b and a[0] == b[0] and a[1] == b[1]:
-                v = json.loads(json.dumps(out[-1].value))
-                cur = v
-                for p in a[1][:-1]:
-                    cur = cur[p]
-                cur[a[1][-1]] = a[2] + b[2]
-                out[-1] = out[-1]._replace(value=v, merged=out[-1].merged + ch.merged)
-                continue
-        out.append(ch)
-    return out
-
-
-def _is_coalesce(path) -> bool:
-    shape = tuple("*" if isinstance(p, int) else p for p in path)
-    return shape in {("choices", "*", "delta", "content"), ("a", "*", "c")}
-
-
 def sse_body(values, garbage):
     parts = []
     for v, g in zip(values, garbage):
@@ -119,7 +71,7 @@ def test_sse_native_equals_python(values, garbage, cuts):
     cuts = sorted(c for c in cuts if c <= len(body))
     py = run(body, "python", cuts)
     assert run(body, "native", cuts) == py
-    assert run(body, "native", (), coalesce=True) == merge_reference(py)
+    assert run(body, "native", cuts, coalesce=True) == run(body, "python", cuts, coalesce=True)
 
 
 @given(json_values, st.sampled_from(["", " ", "\n\t ", "\r\n"]), st.binary(max_size=6))
@@ -201,8 +153,34 @@ def test_deep_nesting_has_no_limit(backend):
     assert bad.status == CHUNK_BAD_JSON
 
 
+CONTENT = b'data: {"id":"x","choices":[{"delta":{"content":"%s"},"finish_reason":null}]}\n\n'
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+def test_coalescing_rule(backend):
+    def chunks(*events):
+        return scan_body(b"".join(events), SPEC, True, coalesce=True, backend=backend)
+    run2 = chunks(CONTENT % b"a", CONTENT % b"b", CONTENT % b"c")
+    assert len(run2) == 1 and run2[0].merged == 3
+    assert run2[0].value["choices"][0]["delta"]["content"] == "abc"
+    # a non-inert leaf (finish_reason set) ends the run; so does another id or event name
+    stop = b'data: {"id":"x","choices":[{"delta":{"content":"d"},"finish_reason":"stop"}]}\n\n'
+    assert [c.merged for c in chunks(CONTENT % b"a", stop, CONTENT % b"b")] == [1, 1, 1]
+    other = b'data: {"id":"y","choices":[{"delta":{"content":"d"},"finish_reason":null}]}\n\n'
+    assert [c.merged for c in chunks(CONTENT % b"a", other)] == [1, 1]
+    named = b"event: x\n" + CONTENT % b"b"
+    assert [c.merged for c in chunks(CONTENT % b"a", named)] == [1, 1]
+    # numbers are never inert; a second coalesce string prevents merging
+    num = b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
+    assert [c.merged for c in chunks(num, num)] == [1, 1]
+    two = b'data: {"a":[{"c":"1"},{"c":"2"}]}\n\n'
+    assert [c.merged for c in chunks(two, two)] == [1, 1]
+    nulls = b'data: {"a":[{"c":"1"},{"c":null}]}\n\n'
+    assert [c.merged for c in chunks(nulls, nulls)] == [2]
+
+
 def test_long_coalesced_run_is_linear():
     n = 20000
-    body = b"".join(b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"ab"}}]}\n\n' for _ in range(n))
+    body = b"".join(b'data: {"id":"x","choices":[{"delta":{"content":"ab"}}]}\n\n' for _ in range(n))
     (ch,) = scan_body(body, SPEC, True, coalesce=True, backend="native")
     assert ch.merged == n and ch.value["choices"][0]["delta"]["content"] == "ab" * n
