@@ -491,10 +491,31 @@ static long coalesce_rec(const pf_scan *s, size_t rec_start, size_t count) {
     return found;
 }
 
+/* An integer literal ("-0" counts as "0", as Python's int does). */
+static int int_text(const uint8_t *t, size_t n, const uint8_t **digits, size_t *len, int *neg) {
+    for (size_t k = 0; k < n; k++)
+        if (t[k] == '.' || t[k] == 'e' || t[k] == 'E') return 0;
+    *neg = n && t[0] == '-';
+    *digits = t + *neg;
+    *len = n - (size_t)*neg;
+    if (*len == 1 && (*digits)[0] == '0') *neg = 0;
+    return 1;
+}
+
 static int same_value(const pf_scan *s, const size_t *a, const size_t *b) {
     if (a[0] != b[0] || a[1] != b[1] || a[2] != b[2] || a[3] != b[3]) return 0;
     switch (a[3]) {
-    case PF_K_NUMBER: case PF_K_STRING: case PF_K_RAW:
+    case PF_K_NUMBER: {
+        const uint8_t *da, *db;
+        size_t la, lb;
+        int na, nb;
+        int ia = int_text(s->arena.p + a[4], a[5], &da, &la, &na);
+        int ib = int_text(s->arena.p + b[4], b[5], &db, &lb, &nb);
+        if (ia != ib) return 0;
+        if (ia) return na == nb && la == lb && memcmp(da, db, la) == 0;
+        return a[5] == b[5] && memcmp(s->arena.p + a[4], s->arena.p + b[4], a[5]) == 0;
+    }
+    case PF_K_STRING: case PF_K_RAW:
         return a[5] == b[5] && memcmp(s->arena.p + a[4], s->arena.p + b[4], a[5]) == 0;
     case PF_K_ARRAY:
         return a[4] == b[4];
@@ -519,7 +540,7 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
         uint8_t fl = s->spec->nodes[r[0]].flags;
         if (fl & PF_NODE_LEAF) {
             int ok = (r[3] == PF_K_NULL && (fl & (PF_NODE_INERT | PF_NODE_INERT_NULL)))
-                  || ((fl & PF_NODE_INERT) && (r[3] == PF_K_TRUE || r[3] == PF_K_FALSE || r[3] == PF_K_STRING));
+                  || ((fl & PF_NODE_INERT) && r[3] != PF_K_RAW);
             if (!ok) return 0;
         } else if (r[3] != PF_K_OBJECT && r[3] != PF_K_ARRAY) {
             return 0;

@@ -53,7 +53,7 @@ int pf_sse_cr_held(const pf_sse *s);
 #define PF_NODE_STAR 1      /* matches every element of an array */
 #define PF_NODE_LEAF 2      /* capture the value whole (raw JSON text for containers) */
 #define PF_NODE_COALESCE 4  /* a string leaf whose consecutive values may be merged */
-#define PF_NODE_INERT 8     /* a leaf whose null/bool/string value does not stop a merge */
+#define PF_NODE_INERT 8     /* a leaf whose scalar value does not stop a merge (equal values) */
 #define PF_NODE_INERT_NULL 16 /* a leaf whose null value does not stop a merge */
 
 /* Value kinds of a record. */
@@ -101,8 +101,8 @@ void pf_jspec_free(pf_jspec *spec);
  * the stream (e.g. "[DONE]"), or done_len 0. coalesce: merge a chunk into
  * the previous one when both have the same event name and records, except
  * for exactly one string on a COALESCE node (same position), and every other
- * leaf is INERT (null, bool or string) or INERT_NULL (null); interior values
- * must be objects or arrays. */
+ * leaf is INERT (a scalar; integers compare by value, other numbers by
+ * spelling) or INERT_NULL (null); interior values must be objects or arrays. */
 pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce);
 void pf_scan_free(pf_scan *s);
 int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_out *out);

@@ -19,7 +19,8 @@ in C in one call per feed.
 Coalescing (both backends, same rule): a chunk is merged into the previous
 one when both have the same event name and the same pruned structure except
 for exactly one string at a COALESCE leaf (same place), and every other leaf
-is INERT (null, bool or string, equal) or INERT_NULL (null). A spec marks as
+is INERT (any scalar, equal: strings and booleans by value, integers by
+value, other numbers by spelling) or INERT_NULL (null). A spec marks as
 inert only what cannot change a decoder's output when repeated, so a run of
 text deltas becomes one chunk with the concatenated text and Python's work
 grows with the number of messages, not chunks; ``Chunk.merged`` counts the
@@ -128,6 +129,21 @@ _LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+class JSONFloat(float):
+    """A JSON number with a fraction or exponent; ``raw`` keeps its spelling
+    (fantasy re-emits some numbers verbatim, e.g. usage ``extra_fields``)."""
+
+    __slots__ = ("raw",)
+
+    def __new__(cls, text: str) -> "JSONFloat":
+        obj = float.__new__(cls, text)
+        obj.raw = text
+        return obj
+
+    def __reduce__(self):
+        return (JSONFloat, (self.raw,))
+
+
 def _no_constants(name: str):
     raise ValueError(f"{name} is not JSON")
 
@@ -143,8 +159,8 @@ def _big_int(text: str) -> int:
     return -v if neg else v
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
-_DECODER_BIG = json.JSONDecoder(parse_constant=_no_constants, parse_int=_big_int)
+_DECODER = json.JSONDecoder(parse_constant=_no_constants, parse_float=JSONFloat)
+_DECODER_BIG = json.JSONDecoder(parse_constant=_no_constants, parse_float=JSONFloat, parse_int=_big_int)
 
 
 def fix_surrogates(v: Any) -> Any:
@@ -274,7 +290,7 @@ def number(text: str) -> Any:
     """A JSON number's text as json.loads would give it (int, or float)."""
     for ch in ".eE":
         if ch in text:
-            return float(text)
+            return JSONFloat(text)
     try:
         return int(text)
     except ValueError:
@@ -303,8 +319,11 @@ def _shape(v: Any, node: Node, path: tuple, found: list):
             return ("coalesce",)
         if v is None and f & (INERT | INERT_NULL):
             return ("null",)
-        if f & INERT and (t is str or t is bool):
-            return (t.__name__, v)
+        if f & INERT:
+            if t is str or t is bool or t is int:
+                return (t.__name__, v)
+            if t is JSONFloat:
+                return ("float", v.raw)
         return None
     if t is dict:
         out = []

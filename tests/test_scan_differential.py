@@ -170,9 +170,17 @@ def test_coalescing_rule(backend):
     assert [c.merged for c in chunks(CONTENT % b"a", other)] == [1, 1]
     named = b"event: x\n" + CONTENT % b"b"
     assert [c.merged for c in chunks(CONTENT % b"a", named)] == [1, 1]
-    # numbers are never inert; a second coalesce string prevents merging
+    # numbers are not inert unless flagged; integers compare by value ("-0" == "0"),
+    # other numbers by spelling; a second coalesce string prevents merging
     num = b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
     assert [c.merged for c in chunks(num, num)] == [1, 1]
+    ab = b'data: {"a":{"b":%s},"x":null}\n\n'
+    abc = b'data: {"a":[{"c":"t"}],"id":%s}\n\n'
+    assert [c.merged for c in chunks(abc % b"-0", abc % b"0")] == [2]
+    assert [c.merged for c in chunks(abc % b"1.0", abc % b"1.00")] == [1, 1]
+    assert [c.merged for c in chunks(abc % b"1e2", abc % b"1e2")] == [2]
+    assert [c.merged for c in chunks(abc % b"1", abc % b"1.0")] == [1, 1]
+    assert [c.merged for c in chunks(ab % b"true", ab % b"true")] == [1, 1]  # no coalesce string
     two = b'data: {"a":[{"c":"1"},{"c":"2"}]}\n\n'
     assert [c.merged for c in chunks(two, two)] == [1, 1]
     nulls = b'data: {"a":[{"c":"1"},{"c":null}]}\n\n'

@@ -1,0 +1,67 @@
+"""Which wire format an interaction holds, told from its request (fantasy-semantics.md §2).
+
+fantasy never inspects the response to choose a parser; neither do we: the
+URL (host and path), the request body's ``stream`` flag and, for Bedrock,
+the response Content-Type decide. An unknown format is an error, never a guess.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple, Optional
+from urllib.parse import urlsplit
+
+FORMATS = ("openai-chat", "openai-responses", "anthropic", "google", "bedrock")
+
+
+class WireFormat(NamedTuple):
+    """``format`` (one of FORMATS or "unknown"), ``stream``, ``variant``
+    (chat-completions hook set, "" otherwise), ``why`` (what decided it)."""
+
+    format: str
+    stream: bool
+    variant: str = ""
+    why: str = ""
+
+
+def request_json(body: Any) -> Any:
+    """The request body parsed as JSON, or None."""
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(body, str) or not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _stream_flag(req: Any) -> bool:
+    return isinstance(req, dict) and req.get("stream") is True
+
+
+def detect(url: str, request_body: Any = None, response_content_type: str = "") -> WireFormat:
+    """Detect the wire format of a recorded call from its request."""
+    from ._providers.openai_chat import variant_for_host
+    parts = urlsplit(url or "")
+    host = (parts.hostname or "").lower()
+    path = parts.path
+    req = request_json(request_body)
+    if path.endswith("/chat/completions"):
+        return WireFormat("openai-chat", _stream_flag(req), variant_for_host(parts.netloc),
+                          "path ends with /chat/completions")
+    if path.endswith("/responses"):
+        return WireFormat("openai-responses", _stream_flag(req), "", "path ends with /responses")
+    if host.startswith("bedrock-runtime.") and "/model/" in path:
+        stream = path.endswith("/invoke-with-response-stream") or \
+            "vnd.amazon.eventstream" in (response_content_type or "")
+        return WireFormat("bedrock", stream, "", "Bedrock runtime /model/ URL")
+    if "/publishers/anthropic/" in path and (path.endswith(":rawPredict") or path.endswith(":streamRawPredict")):
+        return WireFormat("anthropic", path.endswith(":streamRawPredict"), "", "Vertex Anthropic rawPredict")
+    if path.endswith(":generateContent") or path.endswith(":streamGenerateContent"):
+        return WireFormat("google", path.endswith(":streamGenerateContent"), "", "Gemini generateContent")
+    if path.endswith("/v1/messages") or path.endswith("/messages"):
+        return WireFormat("anthropic", _stream_flag(req), "", "path ends with /messages")
+    return WireFormat("unknown", False, "", f"no known API path in {url!r}")

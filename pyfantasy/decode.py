@@ -1,0 +1,281 @@
+"""Decode recorded provider responses into the ``Response`` fantasy's agent records.
+
+Entry points:
+- ``decode_body(body, format, stream)``: one whole body (the hot path);
+- ``StreamDecoder(format)``: incremental, ``feed(bytes) -> [StreamPart]``,
+  ``close() -> Response``;
+- ``decode_interaction(interaction)`` / ``decode_cassette(path)``: format,
+  streaming flag, tools and HTTP status taken from the recorded request.
+
+Pipeline: bytes -> scanner (SSE split + JSON scan; C or Python) -> the
+provider's state machine -> stream parts -> the agent-step assembler. A
+non-streaming body is one scanned document -> the provider's Generate ->
+the agent step. Errors are ``DecodeError`` with ``kind``, ``message``,
+``offset`` and ``response``: the partial Response with everything decoded
+before the error.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+from ._assemble import StreamAssembler, ToolSpec, generate_step
+from ._errors import DecodeError
+from ._formats import FORMATS, WireFormat, detect, request_json
+from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, Scanner, Spec
+from .response import Response, StreamPart
+
+__all__ = ["decode_body", "StreamDecoder", "decode_interaction", "decode_cassette", "detect_format",
+           "FORMATS", "Response", "StreamPart", "DecodeError"]
+
+
+class _Format:
+    """What the pipeline needs to know of a wire format."""
+
+    def __init__(self, name: str, stream_spec: Spec, generate_spec: Spec, done: Optional[bytes],
+                 new_stream: Callable[[str], Any], generate: Callable[[Any, str], Response],
+                 request_tools: Callable[[Any], Optional[List[ToolSpec]]],
+                 http_error: Callable[[int, str, bytes, str], str], default_variant: str = "",
+                 sse: bool = True) -> None:
+        self.name = name
+        self.stream_spec = stream_spec
+        self.generate_spec = generate_spec
+        self.done = done
+        self.new_stream = new_stream
+        self.generate = generate
+        self.request_tools = request_tools
+        self.http_error = http_error
+        self.default_variant = default_variant
+        self.sse = sse
+
+
+_REGISTRY: Dict[str, _Format] = {}
+
+
+def _status_title(code: int) -> str:
+    """Go's lower-cased ``http.StatusText`` (``ErrorTitleForStatusCode``)."""
+    from http import HTTPStatus
+    try:
+        return HTTPStatus(code).phrase.lower()
+    except ValueError:
+        return "provider request failed"
+
+
+def _openai_http_error(code: int, status: str, body: bytes, url: str) -> str:
+    """§9.1 openai-go: ``<title>: <error.message>`` or the raw body."""
+    from ._scan import loads
+    title = _status_title(code)
+    msg = ""
+    try:
+        doc = loads(body.decode("utf-8", "replace"), whole=False)
+        err = doc.get("error") if isinstance(doc, dict) else None
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            msg = err["message"]
+    except ValueError:
+        pass
+    return f"{title}: {msg or body.decode('utf-8', 'replace')}"
+
+
+def _register_openai_chat() -> None:
+    from ._providers import openai_chat as oc
+    _REGISTRY["openai-chat"] = _Format(
+        "openai-chat", oc.STREAM_SPEC, oc.GENERATE_SPEC, b"[DONE]", oc.ChatStream, oc.decode_generate,
+        oc.request_tools, _openai_http_error, default_variant="compat")
+
+
+def _format(name: str) -> _Format:
+    if not _REGISTRY:
+        _register_openai_chat()
+    fmt = _REGISTRY.get(name)
+    if fmt is None:
+        if name in FORMATS:
+            raise DecodeError("unsupported-format", f"decoding the {name!r} format is not implemented yet")
+        raise DecodeError("unknown-format", f"unknown wire format {name!r}; expected one of {', '.join(FORMATS)}")
+    return fmt
+
+
+# ---- streaming -----------------------------------------------------------------
+
+class StreamDecoder:
+    """Incremental decoder of one streamed response.
+
+    Args:
+        format: wire format (``openai-chat``, ...).
+        backend: ``native``, ``python`` or None.
+        variant: chat-completions hook set (``openai``, ``compat``,
+            ``openrouter``, ``vercel``); default from ``url``, else ``compat``.
+        url: the request URL (used to pick the variant).
+        tools: the request's tools (validation of tool calls), or None.
+
+    ``feed(data)`` returns the stream parts ``data`` completed (runs of
+    deltas arrive merged); ``close()`` returns the Response or raises
+    DecodeError whose ``.response`` holds what was decoded before the error.
+    """
+
+    def __init__(self, format: str, backend: Optional[str] = None, *, variant: Optional[str] = None,
+                 url: Optional[str] = None, tools: Optional[Sequence[ToolSpec]] = None) -> None:
+        self._fmt = _format(format)
+        if variant is None:
+            variant = detect(url).variant if url else ""
+            variant = variant or self._fmt.default_variant
+        self.format = format
+        self.variant = variant
+        self._scanner = Scanner(self._fmt.stream_spec, self._fmt.sse, self._fmt.done, True, backend)
+        self.backend = self._scanner.backend
+        self._stream = self._fmt.new_stream(variant) if variant else self._fmt.new_stream()
+        self._asm = StreamAssembler(tools=tools)
+        self._fed = 0
+        self._ended = False   # the done marker or an error part was seen
+        self._closed: Optional[Response] = None
+        self.events = 0       # SSE events decoded
+
+    def feed(self, data: bytes) -> List[StreamPart]:
+        """Decode the next bytes of the body; returns the parts they complete."""
+        if self._closed is not None:
+            raise DecodeError("usage", "StreamDecoder.feed() after close()")
+        self._fed += len(data)
+        return self._parts(self._scanner.feed(data))
+
+    def _parts(self, chunks: List[Chunk]) -> List[StreamPart]:
+        out: List[StreamPart] = []
+        for ch in chunks:
+            if self._ended:
+                break
+            self.events += ch.merged
+            if ch.status == CHUNK_DONE:
+                self._ended = True
+                break
+            if ch.status == CHUNK_BAD_JSON:
+                part = StreamPart("error", error=DecodeError(
+                    "json", f"malformed JSON in the stream event at byte {ch.offset}", ch.offset))
+                self._ended = True
+                new = [part]
+            else:
+                new = self._stream.feed(ch)
+            for p in new:
+                self._asm.feed(p)
+                out.append(p)
+                if p.type == "error":
+                    self._ended = True
+        return out
+
+    def close(self) -> Response:
+        """End of body: the step Response. Raises DecodeError (with ``.response``)."""
+        if self._closed is not None:
+            return self._closed
+        if not self._scanner.closed:
+            self._parts(self._scanner.feed(b"", True))
+            if self._asm.error is None:
+                for p in self._stream.done():
+                    self._asm.feed(p)
+        err = self._asm.error
+        if err is not None:
+            if isinstance(err, DecodeError):
+                if err.offset is None and err.kind == "truncated":
+                    err.offset = self._fed
+                err.response = self._asm.snapshot()
+            raise err
+        self._closed = self._asm.close()
+        return self._closed
+
+    @property
+    def response(self) -> Response:
+        """The Response as decoded so far (open blocks not included)."""
+        return self._asm.snapshot()
+
+
+# ---- whole bodies ----------------------------------------------------------------
+
+def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Optional[str] = None, *,
+                variant: Optional[str] = None, url: Optional[str] = None,
+                tools: Optional[Sequence[ToolSpec]] = None) -> Response:
+    """Decode one whole response body into the step Response.
+
+    Raises DecodeError: kind ``json`` (body or event not JSON), ``truncated``
+    (stream ended early), ``provider-error`` (an error object in the
+    stream), ``no-response``, ``unknown-format``...; its ``.response`` is the
+    partial Response (streams) or None.
+    """
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if stream:
+        dec = StreamDecoder(format, backend, variant=variant, url=url, tools=tools)
+        dec._parts(dec._scanner.feed(body))
+        return dec.close()
+    fmt = _format(format)
+    if variant is None:
+        variant = (detect(url).variant if url else "") or fmt.default_variant
+    chunks = Scanner(fmt.generate_spec, False, None, False, backend).feed(body, True)
+    if not chunks or chunks[0].status != 0:
+        raise DecodeError("json", "error parsing response json: the body is not valid JSON", 0)
+    provider = fmt.generate(chunks[0].value, variant)
+    return generate_step(provider, tools)
+
+
+# ---- recorded interactions --------------------------------------------------------
+
+def detect_format(interaction: Any) -> WireFormat:
+    """The wire format of a recorded interaction, from its request (§2)."""
+    req, resp = interaction.request, interaction.response
+    ctype = " ".join(resp.headers.get("Content-Type", [])) if resp is not None else ""
+    return detect(req.url, req.body, ctype)
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    return body if isinstance(body, bytes) else body.encode("utf-8")
+
+
+def _is_json_ctype(ctype: str) -> bool:
+    base = ctype.split(";")[0].strip().lower()
+    return base == "application/json" or base.endswith("+json")
+
+
+def decode_interaction(interaction: Any, backend: Optional[str] = None, *, format: Optional[str] = None,
+                       stream: Optional[bool] = None) -> Response:
+    """Decode one cassette interaction (format detected from the request unless given)."""
+    wf = detect_format(interaction)
+    name = format or wf.format
+    if name == "unknown":
+        raise DecodeError("unknown-format", f"cannot tell the wire format: {wf.why}")
+    is_stream = wf.stream if stream is None else stream
+    fmt = _format(name)
+    req, resp = interaction.request, interaction.response
+    body = _body_bytes(resp.body)
+    if resp.code >= 400:
+        raise DecodeError("http-status", fmt.http_error(resp.code, resp.status, body, req.url))
+    tools = fmt.request_tools(request_json(req.body))
+    ctype = " ".join(resp.headers.get("Content-Type", []))
+    if not is_stream and ctype and not _is_json_ctype(ctype) and fmt.name != "google":
+        raise DecodeError("content-type", "expected destination type of 'string' or '[]byte' for responses "
+                                          f"with content-type '{ctype}' that is not 'application/json'")
+    variant = wf.variant if wf.format == name else None
+    return decode_body(body, name, is_stream, backend, variant=variant, url=req.url, tools=tools)
+
+
+def decode_cassette(path_or_cassette: Any, backend: Optional[str] = None, *, format: Optional[str] = None,
+                    errors: str = "raise") -> List[Any]:
+    """Decode every interaction of a cassette, in order.
+
+    ``errors="raise"`` (default) raises the first DecodeError (its message
+    names the cassette and interaction); ``errors="return"`` puts the
+    DecodeError in the list in place of the Response.
+    """
+    from .cassette import Cassette, load
+    if isinstance(path_or_cassette, Cassette):
+        cas, where = path_or_cassette, "<cassette>"
+    else:
+        where = os.fspath(path_or_cassette)
+        cas = load(where)
+    out: List[Any] = []
+    for it in cas.interactions:
+        try:
+            out.append(decode_interaction(it, backend, format=format))
+        except DecodeError as exc:
+            exc.path = f"{where}#{it.id}"
+            exc.args = (f"{exc.path}: {exc.args[0]}",)
+            if errors == "raise":
+                raise
+            out.append(exc)
+    return out
