@@ -549,6 +549,8 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
     }
     size_t *rp = s->recs.p + (prev[2] + (size_t)kp) * 6;
     size_t *rc = s->recs.p + (cur[2] + (size_t)kc) * 6;
+    /* the same COALESCE leaf in both: same node, parent and array index */
+    if (rp[0] != rc[0] || rp[1] != rc[1] || rp[2] != rc[2]) return 0;
     if (rc[4] < arena_start) return 0; /* defensive: the new string was written by this chunk */
     size_t plen = rp[5], clen = rc[5];
     if (rp[4] + plen == arena_start) {

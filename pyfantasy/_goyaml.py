@@ -60,7 +60,8 @@ _GO_SPACES = ("\t\n\v\f\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000
 # First characters that forbid plain style ("indicators").
 _FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 # Characters escaped in double quotes: not printable, a line break, '"' or '\'.
-_ESCAPE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+_ESCAPE = re.compile(
+    r"[^\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
 _NAMED_ESCAPES = {
     "\x00": "\\0", "\x07": "\\a", "\x08": "\\b", "\t": "\\t", "\n": "\\n",
     "\x0b": "\\v", "\x0c": "\\f", "\r": "\\r", "\x1b": "\\e", '"': '\\"',
@@ -180,7 +181,7 @@ def _is_timestamp(s: str) -> bool:
 
 
 def resolves_non_string(s: str) -> bool:
-    """True when plain ``s`` would be read by Go's YAML as null, bool, int, float, timestamp or merge.
+    """True when plain ``s`` would be read by Go's YAML as a non-string.
 
     Section 4.3 (Go's ``resolve`` plus ``isBase60Float`` and ``isOldBool``).
     ``s`` is non-empty.
@@ -386,7 +387,11 @@ def scalar(s: str, cont: int, digit: str) -> Tuple[str, bool]:
 
 
 def binary(data: bytes, cont: int) -> Tuple[str, bool]:
-    """``!!binary`` + standard base64: on the same line below 70 characters, else a ``|`` block of 70-character lines."""
+    """``!!binary`` and standard base64 (section 4.1).
+
+    Below 70 characters the text follows the tag on the same line; otherwise it
+    is a ``|`` block of 70-character lines (each ending with a newline).
+    """
     b64 = base64.b64encode(data).decode("ascii")
     if len(b64) < 70:
         return "!!binary " + b64, False

@@ -78,10 +78,10 @@ def _cmp(a: str, b: str) -> int:
 _KEY = cmp_to_key(_cmp)
 
 # Keys made only of ASCII letters and of non-digit characters below "A"
-# (such as ``-`` and ``.``; not ``_``, which is above "A") compare in Go's order exactly as Python
-# compares strings: letter/letter and other/other by code point, every other
-# character before every letter, and a prefix first. Real header names
-# (``Content-Type``, ``User-Agent``) all qualify.
+# (such as "-" and "."; not "_", which is above "A") compare in Go's order
+# exactly as Python compares strings: letter/letter and other/other by code
+# point, every such character before every letter, and a prefix first. Real
+# header names (Content-Type, User-Agent) all qualify.
 _PLAIN_ORDER = re.compile(r"[\x00-\x2f\x3a-\x40A-Za-z]*")
 
 

@@ -344,7 +344,8 @@ class _Reader:
             try:
                 return value.decode("utf-8")
             except UnicodeDecodeError:
-                raise self.error(node, f"a key of {what} is binary data that is not UTF-8") from None
+                raise self.error(node, f"a key of {what} is binary data that is not "
+                                       "UTF-8") from None
         return self.text_value(node)
 
     def text_value(self, node) -> str:
@@ -547,7 +548,8 @@ def _detect_layout(seq) -> Layout:
     return LAYOUT_CURRENT
 
 
-def loads(data: Union[bytes, str], path: "Optional[Union[str, os.PathLike[str]]]" = None) -> Cassette:
+def loads(data: Union[bytes, str],
+          path: "Optional[Union[str, os.PathLike[str]]]" = None) -> Cassette:
     """Read a cassette from its bytes (or text).
 
     Args:

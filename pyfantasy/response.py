@@ -31,11 +31,12 @@ Conventions
       ``U+DC80``..``U+DCFF`` (see :func:`pyfantasy._gojson.go_string`); they
       are written as ``\\ufffd``, so such values do not survive a JSON round
       trip as objects (see ``Response.from_json(..., exact=True)`` for the bytes).
-    * Content parts, usage, warnings, stream parts and responses are frozen
-      dataclasses. Provider metadata values are *mutable* dataclasses on
-      purpose: in fantasy they are shared pointers that a provider may keep
-      changing after yielding them, and the JSON shows their final state
-      (semantics §3.2). Metadata dicts are kept by reference, never copied.
+    * Content parts, usage, warnings and responses are frozen dataclasses;
+      stream parts are not (for speed; treat them as read-only). Provider
+      metadata values are *mutable* dataclasses on purpose: in fantasy they
+      are shared pointers that a provider may keep changing after yielding
+      them, and the JSON shows their final state (semantics §3.2). Metadata
+      dicts are kept by reference, never copied.
     * ``Response.from_json(r.to_json()) == r`` holds for responses in
       canonical form: content-part metadata ``None`` rather than ``{}`` (both
       are omitted), ``validation_error`` ``None`` rather than ``""``, strings
@@ -1020,7 +1021,7 @@ def content_from_json(obj: Any, path: str = "content") -> Content:
 # ---------------------------------------------------------------------------
 
 
-@_frozen
+@_mutable
 class StreamPart:
     """One part of a provider stream (``model.go`` ``StreamPart``), as a provider decoder yields it.
 
@@ -1036,6 +1037,10 @@ class StreamPart:
     or the hyphenated alias (``"text-start"``) and is stored as the Go value.
     ``provider_metadata`` ``None`` is Go's nil map; ``{}`` is a non-nil map
     (which, e.g., replaces a reasoning block's metadata).
+
+    Unlike the other value types this dataclass is not frozen: one is built
+    per stream event, and a frozen dataclass costs about six times more to
+    construct. Treat stream parts as read-only.
     """
 
     type: str
@@ -1054,11 +1059,13 @@ class StreamPart:
     provider_metadata: Optional[ProviderMetadata] = None
 
     def __post_init__(self) -> None:
-        _set(self, "type", StreamPartType(self.type).value)
-        if self.finish_reason:
-            _set(self, "finish_reason", _plain(self.finish_reason))
-        if self.source_type:
-            _set(self, "source_type", _plain(self.source_type))
+        t = self.type
+        if type(t) is not str or t not in _STREAM_PART_TYPE_VALUES:  # fast path: a Go value
+            self.type = StreamPartType(t).value
+        if type(self.finish_reason) is not str:
+            self.finish_reason = _plain(self.finish_reason)
+        if type(self.source_type) is not str:
+            self.source_type = _plain(self.source_type)
 
     def __repr__(self) -> str:
         args = [repr(self.type)]
@@ -1069,6 +1076,7 @@ class StreamPart:
         return "StreamPart(%s)" % ", ".join(args)
 
 
+_STREAM_PART_TYPE_VALUES = frozenset(m.value for m in StreamPartType)
 _STREAM_PART_FIELDS = ("type", "id", "tool_call_name", "tool_call_input", "delta",
                        "provider_executed", "usage", "finish_reason", "error", "warnings",
                        "source_type", "url", "title", "provider_metadata")

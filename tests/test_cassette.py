@@ -1,4 +1,6 @@
-"""pyfantasy.cassette against shared/docs/go-vcr-cassettes.md: vectors, durations, order, layouts, errors, corpus.
+"""pyfantasy.cassette against shared/docs/go-vcr-cassettes.md.
+
+Vectors, styles, durations, key order, layouts, errors, save(), corpus.
 
 The JSON vectors in tests/data/cassette_vectors.json are the two JSON blocks
 of the specification (sections 6 and 7), copied verbatim; each gives the
@@ -13,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 
+from pyfantasy import _goyaml
 from pyfantasy import cassette as cas
 from pyfantasy._duration import GoDuration, format_duration, parse_duration
 from pyfantasy._errors import CassetteError
@@ -32,7 +35,7 @@ def _vector_id(v: dict) -> str:
 
 
 def _cassette_for(v: dict) -> Cassette:
-    """A one-interaction cassette (all other fields at their zero values) holding the vector's value."""
+    """One interaction, every field at its zero value but the vector's."""
     f = v["field"]
     if f == "cassette":
         return Cassette()
@@ -185,6 +188,45 @@ def test_every_field_in_order_and_ids_renumbered():
     assert back == c
 
 
+# --- section 4.3: plain text Go would read as something else ---------------------------------
+QUOTED = ["0", "-1", "+1", "007", "08", "0x1F", "-0x1f", "0o17", "0b101", "1_000", "1.5", "1.",
+          "1e3", "-1E-3", ".5", ".5e3", ".5_5", "12:30", "1:2:3", "-1:30.5", "2025-03-19",
+          "2025-3-9", "2024-02-29", "2025-03-19T10:00:00Z", "2025-03-19t1:2:3.5+02:00",
+          "2025-03-19T10:00:00,5-24:00", "2025-03-19 10:00:00", "2025-03-19 10:00:00.123",
+          "<<", "-0", "-0.0", "+.inf", ".NaN", "~", "null", "NULL", "true", "FALSE", "y", "N",
+          "yes", "Off", "on", "18446744073709551615", "99999999999999999999", "0b-1", "0o+7"]
+NOT_QUOTED = ["0x", "0b2", "1.2.3", "2025-3-9x", "+", "._", "v1", "1e400", "2025-02-30",
+              "2023-02-29", "2025-13-01", "2025-03-19T10:00:00", "2025-03-19T24:00:00Z",
+              "2025-03-19 10:00:00 +02:00", "2025-03-19T10:00:00+25:00", "=", "-a", "yes!",
+              "Yes.", "nil", "none", "0xFFFFFFFFFFFFFFFFFF", "._5", ".e5",
+              "1:60", "12:30:", "0b", "-", "--1", "+-1", "0x_", "1 000", "12-30", "v1.2"]
+
+
+@pytest.mark.parametrize("value", QUOTED)
+def test_go_resolves_as_non_string(value):
+    assert _goyaml.resolves_non_string(value)
+    assert _goyaml.choose_style(value) == _goyaml.DOUBLE
+
+
+@pytest.mark.parametrize("value", NOT_QUOTED)
+def test_go_resolves_as_string(value):
+    assert not _goyaml.resolves_non_string(value)
+
+
+@pytest.mark.parametrize("value,style", [
+    ("plain text", "plain"), ("-a", "plain"), ("?x", "plain"), (":x", "plain"), ("x:y", "plain"),
+    ("a#b", "plain"), ("it's", "plain"), ("=", "plain"), ("\\", "plain"),
+    ("\u00e9t\u00e9", "plain"),
+    ("- a", "single"), ("? a", "single"), ("a:", "single"), ("---x", "single"), ("...", "single"),
+    ("{a}", "single"), ("@x", "single"), ("%x", "single"), ("`x", "single"), ("a\u2028b", "single"),
+    ("a\tb", "double"), ("\U0001F60A", "double"), ("a\x7fb", "double"), ("a\ufffeb", "double"),
+    ("", "double"), ("\n", "double"), ("a\n", "literal"), ("a\n\tb", "literal"),
+    ("a\n ", "double"), ("a \nb", "double"), ("a\n b", "literal"), ("a\u2028 b", "double"),
+])
+def test_choose_style(value, style):
+    assert _goyaml.choose_style(value) == style
+
+
 # --- section 2: durations ------------------------------------------------------------------
 DURATION_TABLE = [
     (0, "0s"), (1, "1ns"), (999, "999ns"), (1000, "1\u00b5s"), (1500, "1.5\u00b5s"),
@@ -309,7 +351,11 @@ def _layout_cassette() -> Cassette:
     return c
 
 
-@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda l: f"indent{l.indent}-{'compact' if l.compact else 'spaced'}")
+def _layout_id(layout: Layout) -> str:
+    return f"indent{layout.indent}-{'compact' if layout.compact else 'spaced'}"
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=_layout_id)
 def test_layout_save_reload_detect(layout, tmp_path):
     c = _layout_cassette()
     c.layout = layout
@@ -411,7 +457,8 @@ ERROR_CASES = [
     ("---\nversion: two\ninteractions: []\n", 2, 10, "must be an integer"),
     ("---\nversion: 2\ninteractions: {}\n", 3, 15, "interactions must be a list"),
     ("---\nversion: 2\ninteractions: nope\n", 3, 15, "interactions must be a list"),
-    (GOOD.replace("code: 200", "code: abc"), 11, 11, "interactions[0].response.code must be an integer"),
+    (GOOD.replace("code: 200", "code: abc"), 11, 11,
+     "interactions[0].response.code must be an integer"),
     (GOOD.replace("code: 200", "code: [1]"), 11, 11, "must be an integer, found a list"),
     (GOOD.replace("code: 200", "code: 18446744073709551615"), 11, 11, "out of range"),
     (GOOD.replace("code: 200", "code: 99999999999999999999"), 11, 11, "must be an integer"),
@@ -428,7 +475,8 @@ ERROR_CASES = [
      "request must be a mapping"),
     (GOOD.replace("- id: 0\n", "- 5\n- id: 0\n"), 4, 3, "interactions[0] must be a mapping"),
     (GOOD.replace("    proto: HTTP/1.1\n", "    proto: {a: b}\n"), 6, 12, "proto must be a string"),
-    (GOOD.replace("    code: 200\n", "    code: 200\n    code: 201\n"), 12, 5, "duplicate key 'code'"),
+    (GOOD.replace("    code: 200\n", "    code: 200\n    code: 201\n"), 12, 5,
+     "duplicate key 'code'"),
     (GOOD.replace("  response:\n", "  response:\n    uncompressed: maybe\n"), 11, 19,
      "must be a boolean"),
     (GOOD.replace("    duration: 1s\n", "    body: !!binary AB=C\n"), 12, 11, "invalid !!binary"),
@@ -436,6 +484,8 @@ ERROR_CASES = [
     ("---\nversion: 2\ninteractions:\n- id: 0\n  request:\n    body: \"\\ud800\"\n", 6, 11,
      "lone surrogate"),
     ("", 1, 1, "no YAML document"),
+    ("---\nversion: 2\nx: a\x01b\n", 3, 5, "invalid YAML"),
+    ("---\nversion: 2\ninteractions:\n- id: x1\n", 4, 7, "interactions[0].id must be an integer"),
 ]
 
 

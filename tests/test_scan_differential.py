@@ -21,6 +21,7 @@ SPEC = Spec({
     "id": INERT,
     "choices.*.index": 0,
     "choices.*.delta.content": COALESCE,
+    "choices.*.delta.reasoning": COALESCE | INERT_NULL,
     "choices.*.delta.tool_calls": 0,
     "choices.*.finish_reason": INERT_NULL,
     "usage": 0,
@@ -29,7 +30,7 @@ SPEC = Spec({
     "x": 0,
 })
 
-KEYS = ["id", "choices", "index", "delta", "content", "tool_calls", "finish_reason", "usage",
+KEYS = ["id", "choices", "index", "delta", "content", "reasoning", "tool_calls", "finish_reason", "usage",
         "a", "b", "c", "x", "y", "\u00e9", "k\\"]
 
 scalars = (st.none() | st.booleans() | st.integers(-10**20, 10**20)
@@ -185,6 +186,17 @@ def test_coalescing_rule(backend):
     assert [c.merged for c in chunks(two, two)] == [1, 1]
     nulls = b'data: {"a":[{"c":"1"},{"c":null}]}\n\n'
     assert [c.merged for c in chunks(nulls, nulls)] == [2]
+    # two different COALESCE leaves at the same place never merge (regression)
+    r = b'data: {"choices":[{"delta":{"reasoning":"think"}}]}\n\n'
+    t = b'data: {"choices":[{"delta":{"content":"say"}}]}\n\n'
+    got = chunks(r, r, t, t)
+    assert [c.merged for c in got] == [2, 2]
+    assert got[0].value["choices"][0]["delta"] == {"reasoning": "thinkthink"}
+    assert got[1].value["choices"][0]["delta"] == {"content": "saysay"}
+    # same leaf, other array element: no merge
+    e0 = b'data: {"a":[{"c":"x"},{}]}\n\n'
+    e1 = b'data: {"a":[{},{"c":"x"}]}\n\n'
+    assert [c.merged for c in chunks(e0, e1)] == [1, 1]
 
 
 def test_long_coalesced_run_is_linear():
