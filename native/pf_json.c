@@ -99,6 +99,7 @@ struct pf_scan {
     size_t done_len;
     int coalesce;
     int finished;      /* done marker seen, or the document was parsed */
+    int done_seen;     /* the done marker was seen */
     pf_sse *sse;       /* mode 1 */
     pf_bytes doc;      /* mode 0: the document so far */
     pf_sizes chunks;
@@ -585,6 +586,7 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
     if (s->done_len && len >= s->done_len && memcmp(data, s->done, s->done_len) == 0) {
         status = PF_CHUNK_DONE;
         s->finished = 1;
+        s->done_seen = 1;
     } else {
         size_t i = 0;
         int rc = parse_value(s, data, len, &i, whole, rec0);
@@ -641,4 +643,10 @@ done:
     out->arena = s->arena.p;
     out->arena_len = s->arena.len;
     return rc;
+}
+
+int pf_scan_cut(const pf_scan *s, uint64_t *offset) {
+    *offset = 0;
+    if (s->mode != 1 || !s->sse || s->done_seen) return 0;
+    return pf_sse_cut(s->sse, offset);
 }

@@ -41,6 +41,8 @@ struct pf_sse {
     uint64_t line_start;   /* stream offset of the unterminated line */
     uint64_t block_start;  /* stream offset of the current block's first line */
     int block_empty;       /* no line seen since the last blank line */
+    int cut;               /* the stream ended inside an event */
+    uint64_t cut_offset;   /* where that event began */
 };
 
 static const uint8_t BOM[3] = {0xEF, 0xBB, 0xBF};
@@ -280,11 +282,25 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
     if (len && (rc = scan(s, data, len, eof))) goto done;
     s->consumed += len;
     if (eof) {
+        if (s->at_start) { /* the stream ended inside a would-be BOM: those bytes were a line */
+            s->at_start = 0;
+            if (s->bom_matched) {
+                s->line_start = s->consumed - s->bom_matched;
+                if (pf_bytes_append(&s->line, BOM, s->bom_matched)) { rc = PF_ERR_NOMEM; goto done; }
+            }
+        }
         if (s->cr_held) {
             s->cr_held = 0;
             if ((rc = process_line(s, s->line.p, s->line.len))) goto done;
+            s->line.len = 0;
         }
-        /* "Once the end of the file is reached, any pending data must be discarded." */
+        /* "Once the end of the file is reached, any pending data must be
+         * discarded." Remember that something was: the stream was cut. */
+        int line_cut = s->line.len && s->line.p[0] != ':';
+        if (line_cut || s->arena.len > s->data_start) {
+            s->cut = 1;
+            s->cut_offset = (!s->block_empty) ? s->block_start : s->line_start;
+        }
         s->line.len = 0;
         s->closed = 1;
     }
@@ -324,3 +340,8 @@ void pf_sse_state(const pf_sse *s, int which, const uint8_t **p, size_t *len) {
 }
 
 int pf_sse_cr_held(const pf_sse *s) { return s->cr_held; }
+
+int pf_sse_cut(const pf_sse *s, uint64_t *offset) {
+    *offset = s->cut_offset;
+    return s->cut;
+}

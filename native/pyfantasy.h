@@ -46,6 +46,9 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
 void pf_sse_state(const pf_sse *s, int which, const uint8_t **p, size_t *len);
 /* 1 when the unterminated line is complete but held: its CR was the last byte fed. */
 int pf_sse_cr_held(const pf_sse *s);
+/* After the end of the stream: 1 when it ended inside an event (data or an
+ * unterminated non-comment line was discarded); *offset = where it began. */
+int pf_sse_cut(const pf_sse *s, uint64_t *offset);
 
 /* ---- JSON path scanner ----------------------------------------------------- */
 
@@ -106,3 +109,6 @@ void pf_jspec_free(pf_jspec *spec);
 pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce);
 void pf_scan_free(pf_scan *s);
 int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_out *out);
+/* After eof in SSE mode: 1 when the stream ended inside an event (and no done
+ * marker was seen before); *offset = where that event began. */
+int pf_scan_cut(const pf_scan *s, uint64_t *offset);

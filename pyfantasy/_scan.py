@@ -400,6 +400,12 @@ class Scanner:
         self._k = ScanKernel(spec, sse, done or b"", coalesce)
         self.closed = False
 
+    @property
+    def cut(self) -> Optional[int]:
+        """After the end of an SSE body: byte offset of the event the stream
+        ended inside (cut before its blank line), or None."""
+        return self._k.cut if self.closed else None
+
     def feed(self, data: bytes, eof: bool = False) -> List[Chunk]:
         if self.closed:
             raise ValueError("Scanner.feed() after the end of the body")

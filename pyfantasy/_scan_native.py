@@ -26,6 +26,12 @@ class ScanKernel:
         self._s = ffi.gc(s, lib.pf_scan_free)
         self._out = ffi.new("pf_scan_out *")
 
+    @property
+    def cut(self):
+        """After eof: offset of the event an SSE stream ended inside, else None."""
+        off = ffi.new("uint64_t *")
+        return off[0] if lib.pf_scan_cut(self._s, off) else None
+
     def feed(self, data: bytes, eof: bool) -> List[Chunk]:
         out = self._out
         rc = lib.pf_scan_feed(self._s, ffi.from_buffer(data), len(data), 1 if eof else 0, out)

@@ -21,9 +21,19 @@ class ScanKernel:
         self._coalesce = coalesce
         self._doc: List[bytes] = []
         self._finished = False
+        self._done_seen = False
+
+    @property
+    def cut(self):
+        """After eof: offset of the event an SSE stream ended inside, else None."""
+        if self._sse is None or self._done_seen:
+            return None
+        return self._sse.cut
 
     def feed(self, data: bytes, eof: bool) -> List[Chunk]:
         if self._finished:
+            if eof and self._sse is not None and not self._sse.closed:
+                self._sse.feed(b"", True)  # still learn whether the stream was cut
             return []
         if self._sse is None:
             self._doc.append(bytes(data))
@@ -45,7 +55,7 @@ class ScanKernel:
             name = t.decode("utf-8", "replace") if t else "message"
             if done and d.startswith(done):
                 out.append(Chunk(name, None, CHUNK_DONE, off, 1))
-                self._finished = True
+                self._finished = self._done_seen = True
                 break
             try:
                 v = loads(d.decode("utf-8", "replace"))

@@ -37,6 +37,8 @@ class SSEKernel:
         self._consumed = 0
         self._tail_start = 0
         self._block_start = -1
+        # After the end: offset of the event the stream ended inside, or None.
+        self.cut: Optional[int] = None
         # raw=True: feed() returns (type bytes, data bytes, offset) blocks
         # instead of Events (used by the JSON scanner).
         self.raw = False
@@ -95,8 +97,13 @@ class SSEKernel:
         self._cr_held = False
         if eof:
             lines = buf.splitlines(True)
+            tail = b""
             if lines and not buf.endswith((b"\n", b"\r")):
-                del lines[-1]  # "any pending data must be discarded"
+                tail = lines.pop()  # "any pending data must be discarded"
+            events = self._process(lines, start)
+            if (tail and tail[:1] != b":") or self._data:
+                self.cut = self._block_start if self._block_start >= 0 else start + len(buf) - len(tail)
+            return events
         else:
             last = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
             if last < 0:

@@ -175,6 +175,11 @@ class StreamDecoder:
                     err.offset = self._fed
                 err.response = self._asm.snapshot()
             raise err
+        cut = self._scanner.cut
+        if cut is not None:
+            # fantasy would return this Response; the bytes after `cut` were lost
+            raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {cut}) "
+                                           "that was not decoded", cut, response=self._asm.close())
         self._closed = self._asm.close()
         return self._closed
 
@@ -200,7 +205,7 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
         body = body.encode("utf-8")
     if stream:
         dec = StreamDecoder(format, backend, variant=variant, url=url, tools=tools)
-        dec._parts(dec._scanner.feed(body))
+        dec.feed(body)
         return dec.close()
     fmt = _format(format)
     if variant is None:

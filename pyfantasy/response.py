@@ -110,25 +110,26 @@ class FinishReason(str, Enum):
 
 
 class StreamPartType(str, Enum):
-    """``StreamPart.type`` (``model.go`` ``StreamPartType*``). Values are the Go strings.
+    """``StreamPart.type`` (``model.go`` ``StreamPartType*``).
 
-    Go spells them with underscores (``text_start``); the hyphenated
-    spellings used in prose (``text-start``) are accepted as aliases:
-    ``StreamPartType("text-start") is StreamPartType.TEXT_START``.
+    Values use pyfantasy's public, hyphenated spelling (``text-start``, as
+    the content types ``tool-call``...); Go's constants spell them with
+    underscores (``text_start``), which are accepted as aliases:
+    ``StreamPartType("text_start") is StreamPartType.TEXT_START``.
     """
 
     WARNINGS = "warnings"
-    TEXT_START = "text_start"
-    TEXT_DELTA = "text_delta"
-    TEXT_END = "text_end"
-    REASONING_START = "reasoning_start"
-    REASONING_DELTA = "reasoning_delta"
-    REASONING_END = "reasoning_end"
-    TOOL_INPUT_START = "tool_input_start"
-    TOOL_INPUT_DELTA = "tool_input_delta"
-    TOOL_INPUT_END = "tool_input_end"
-    TOOL_CALL = "tool_call"
-    TOOL_RESULT = "tool_result"
+    TEXT_START = "text-start"
+    TEXT_DELTA = "text-delta"
+    TEXT_END = "text-end"
+    REASONING_START = "reasoning-start"
+    REASONING_DELTA = "reasoning-delta"
+    REASONING_END = "reasoning-end"
+    TOOL_INPUT_START = "tool-input-start"
+    TOOL_INPUT_DELTA = "tool-input-delta"
+    TOOL_INPUT_END = "tool-input-end"
+    TOOL_CALL = "tool-call"
+    TOOL_RESULT = "tool-result"
     SOURCE = "source"
     FINISH = "finish"
     ERROR = "error"
@@ -136,7 +137,7 @@ class StreamPartType(str, Enum):
     @classmethod
     def _missing_(cls, value: object) -> Optional["StreamPartType"]:
         if isinstance(value, str):
-            alt = value.replace("-", "_")
+            alt = value.replace("_", "-")
             for member in cls:
                 if member.value == alt:
                     return member
@@ -1033,8 +1034,8 @@ class StreamPart:
     deltas), ``warnings``, ``source_type``/``url``/``title``, ``error`` (an
     exception, normally a :class:`~pyfantasy.DecodeError`, or a message).
 
-    ``type`` accepts a :class:`StreamPartType`, its Go value (``"text_start"``)
-    or the hyphenated alias (``"text-start"``) and is stored as the Go value.
+    ``type`` accepts a :class:`StreamPartType`, its value (``"text-start"``)
+    or Go's underscore spelling (``"text_start"``) and is stored as the value.
     ``provider_metadata`` ``None`` is Go's nil map; ``{}`` is a non-nil map
     (which, e.g., replaces a reasoning block's metadata).
 

@@ -53,7 +53,7 @@ def test_stream_decoder_any_chunking(rel, iid, backend):
         pos += step
     assert dec.close().to_json_bytes() == whole.to_json_bytes()
     assert parts, "a stream yields parts"
-    text = "".join(p.delta for p in parts if p.type == "text_delta")
+    text = "".join(p.delta for p in parts if p.type == "text-delta")
     assert text == "".join(p.text for p in (whole.content or []) if p.type == "text")
 
 

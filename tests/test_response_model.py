@@ -432,12 +432,13 @@ def test_finish_reason_and_stream_part_type_values():
                                                "error", "other", "unknown"]
     assert Response(finish_reason=FinishReason.CONTENT_FILTER).finish_reason == "content-filter"
     assert type(Response(finish_reason=FinishReason.STOP).finish_reason) is str
-    assert StreamPart("text-start", id="0").type == StreamPartType.TEXT_START == "text_start"
-    assert StreamPart(StreamPartType.TOOL_INPUT_DELTA).type == "tool_input_delta"
-    assert StreamPartType("tool-call") is StreamPartType.TOOL_CALL
+    # the public spelling is hyphenated (interface.md); Go's underscores are accepted
+    assert StreamPart("text_start", id="0").type == StreamPartType.TEXT_START == "text-start"
+    assert StreamPart(StreamPartType.TOOL_INPUT_DELTA).type == "tool-input-delta"
+    assert StreamPartType("tool_call") is StreamPartType.TOOL_CALL
     with pytest.raises(ValueError):
         StreamPart("text-begin")
-    assert repr(StreamPart("text_delta", id="0", delta="x")) == "StreamPart('text_delta', id='0', delta='x')"
+    assert repr(StreamPart("text_delta", id="0", delta="x")) == "StreamPart('text-delta', id='0', delta='x')"
 
 
 # ---------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def run(body: bytes, backend: str, cuts=(), sse=True, coalesce=False):
         out += sc.feed(body[prev:cut])
         prev = cut
     out += sc.feed(b"", True)
-    return out
+    return out + [("cut", sc.cut)]
 
 
 def sse_body(values, garbage):
@@ -79,6 +79,24 @@ def test_sse_native_equals_python(values, garbage, cuts):
 def test_document_native_equals_python(value, ws, tail):
     body = ws.encode() + json.dumps(value, ensure_ascii=False).encode() + tail
     assert scan_body(body, SPEC, False, backend="native") == scan_body(body, SPEC, False, backend="python")
+
+
+@given(st.lists(json_values, min_size=1, max_size=5), st.integers(0, 10**6), st.lists(st.integers(0, 400), max_size=4))
+def test_truncated_streams_native_equals_python(values, where, cuts):
+    body = sse_body(values, [None] * len(values))
+    body = body[:where % (len(body) + 1)]
+    cuts = sorted(c for c in cuts if c <= len(body))
+    assert run(body, "native", cuts) == run(body, "python", cuts)
+
+
+def test_cut_offsets():
+    ev = b'data: {"id":"1"}\n\n'
+    for b in ("python", "native"):
+        assert run(ev + ev, b)[-1] == ("cut", None)
+        assert run(ev + b"data: {", b)[-1] == ("cut", len(ev))
+        assert run(ev + b"event: x\ndata: {}\n", b)[-1] == ("cut", len(ev))
+        assert run(ev + b": comment", b)[-1] == ("cut", None)
+        assert run(ev + b"data: [DONE]\n\ndata: {", b)[-1] == ("cut", None)
 
 
 @given(st.binary(max_size=80), st.lists(st.integers(0, 80), max_size=4))
