@@ -180,18 +180,24 @@ def loads(text: str, whole: bool = True) -> Any:
     ``whole``: only whitespace may follow the value; otherwise the rest is ignored.
     Raises ValueError (json.JSONDecodeError is one) on invalid input.
     """
+    start = 0 if whole else len(text) - len(text.lstrip(" \t\n\r"))
     try:
-        if whole:
-            v = _DECODER.decode(text)
-        else:
-            v = _DECODER.raw_decode(text, len(text) - len(text.lstrip(" \t\n\r")))[0]
-    except ValueError as exc:
-        if "digits" not in str(exc):  # CPython's int(str) length limit
-            raise
-        dec = _DECODER_BIG
-        v = dec.decode(text) if whole else dec.raw_decode(text, len(text) - len(text.lstrip(" \t\n\r")))[0]
+        try:
+            v, end = _DECODER.raw_decode(text, start) if not whole else (_DECODER.decode(text), len(text))
+        except ValueError as exc:
+            if "digits" not in str(exc):  # CPython's int(str) length limit
+                raise
+            v, end = _DECODER_BIG.raw_decode(text, start) if not whole else (_DECODER_BIG.decode(text), len(text))
     except RecursionError:
-        v = _loads_deep(text, whole)
+        v, end = _loads_deep(text, whole)
+    if not whole and type(v) in (int, JSONFloat) and text[end:end + 1] in (".", "e", "E"):
+        # A number whose fraction or exponent has no digits ("0e", "1.", "1.5e"):
+        # Go's decoder rejects it. After a complete part, the rest is ignored.
+        num = text[start:end]
+        has_exp = "e" in num or "E" in num
+        nxt = text[end]
+        if (nxt == "." and "." not in num and not has_exp) or (nxt in "eE" and not has_exp):
+            raise ValueError("invalid number")
     if "\\u" in text and _LONE_SURROGATE_ESCAPE.search(text):
         v = fix_surrogates(v)
     return v
@@ -202,9 +208,10 @@ _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _scanstring = json.decoder.scanstring
 
 
-def _loads_deep(text: str, whole: bool) -> Any:
+def _loads_deep(text: str, whole: bool):
     """Iterative JSON parser (explicit stack) for documents nested deeper than
-    the ``json`` module's recursion allows; same results and errors classes."""
+    the ``json`` module's recursion allows; same results and error classes.
+    Returns ``(value, end)``."""
     ws = _WS.match
     i = ws(text, 0).end()
     stack: list = []  # [container, pending key]
@@ -283,7 +290,7 @@ def _loads_deep(text: str, whole: bool) -> Any:
             break
     if whole and ws(text, i).end() != n:
         raise ValueError(f"extra data at {i}")
-    return result
+    return result, i
 
 
 def number(text: str) -> Any:

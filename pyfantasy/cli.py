@@ -1,4 +1,5 @@
-"""The ``pyfantasy`` command line: ``decode`` (more subcommands join as they land).
+"""The ``pyfantasy`` command line: ``decode`` here; ``serve``, ``scan``, ``report``
+and ``bench`` in their own ``_cli_*`` modules.
 
 Exit status: 0 when everything decoded, 1 when any interaction or file
 failed (each failure is reported and the rest still processed), 2 for usage
@@ -18,6 +19,7 @@ from ._errors import CassetteError, DecodeError, PyfantasyError
 from ._formats import FORMATS
 
 OUTPUTS = ("jsonl", "text")
+_SUBCOMMAND_MODULES = ("_cli_serve", "_cli_scan", "_cli_report", "_cli_bench")
 
 
 def iter_cassette_paths(paths: Iterable[str]) -> Iterator[str]:
@@ -152,6 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--wire-format", choices=FORMATS, help="decode as this wire format (default: detected)")
     d.add_argument("--backend", choices=BACKENDS, help="native or python (default: PYFANTASY_BACKEND, else native)")
     d.set_defaults(func=cmd_decode)
+    # Other subcommands live in their own modules: each has add_parser(subparsers),
+    # which registers a parser whose ``func(args, out, err) -> int`` runs it.
+    import importlib
+    for name in _SUBCOMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f".{name}", __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue
+        mod.add_parser(sub)
     return p
 
 

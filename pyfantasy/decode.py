@@ -17,80 +17,45 @@ before the error.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from ._assemble import StreamAssembler, ToolSpec, generate_step
 from ._errors import DecodeError
 from ._formats import FORMATS, WireFormat, detect, request_json
-from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, Scanner, Spec
+from ._providers._common import ProviderFormat
+from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, Scanner
 from .response import Response, StreamPart
 
 __all__ = ["decode_body", "StreamDecoder", "decode_interaction", "decode_cassette", "detect_format",
            "FORMATS", "Response", "StreamPart", "DecodeError"]
 
 
-class _Format:
-    """What the pipeline needs to know of a wire format."""
-
-    def __init__(self, name: str, stream_spec: Spec, generate_spec: Spec, done: Optional[bytes],
-                 new_stream: Callable[[str], Any], generate: Callable[[Any, str], Response],
-                 request_tools: Callable[[Any], Optional[List[ToolSpec]]],
-                 http_error: Callable[[int, str, bytes, str], str], default_variant: str = "",
-                 sse: bool = True) -> None:
-        self.name = name
-        self.stream_spec = stream_spec
-        self.generate_spec = generate_spec
-        self.done = done
-        self.new_stream = new_stream
-        self.generate = generate
-        self.request_tools = request_tools
-        self.http_error = http_error
-        self.default_variant = default_variant
-        self.sse = sse
+# Wire format -> module of pyfantasy._providers defining ``FORMAT`` (a ProviderFormat).
+_PROVIDER_MODULES = {
+    "openai-chat": "openai_chat",
+    "openai-responses": "openai_responses",
+    "anthropic": "anthropic",
+    "google": "google",
+    "bedrock": "bedrock",
+}
+_REGISTRY: Dict[str, ProviderFormat] = {}
 
 
-_REGISTRY: Dict[str, _Format] = {}
-
-
-def _status_title(code: int) -> str:
-    """Go's lower-cased ``http.StatusText`` (``ErrorTitleForStatusCode``)."""
-    from http import HTTPStatus
-    try:
-        return HTTPStatus(code).phrase.lower()
-    except ValueError:
-        return "provider request failed"
-
-
-def _openai_http_error(code: int, status: str, body: bytes, url: str) -> str:
-    """§9.1 openai-go: ``<title>: <error.message>`` or the raw body."""
-    from ._scan import loads
-    title = _status_title(code)
-    msg = ""
-    try:
-        doc = loads(body.decode("utf-8", "replace"), whole=False)
-        err = doc.get("error") if isinstance(doc, dict) else None
-        if isinstance(err, dict) and isinstance(err.get("message"), str):
-            msg = err["message"]
-    except ValueError:
-        pass
-    return f"{title}: {msg or body.decode('utf-8', 'replace')}"
-
-
-def _register_openai_chat() -> None:
-    from ._providers import openai_chat as oc
-    _REGISTRY["openai-chat"] = _Format(
-        "openai-chat", oc.STREAM_SPEC, oc.GENERATE_SPEC, b"[DONE]", oc.ChatStream, oc.decode_generate,
-        oc.request_tools, _openai_http_error, default_variant="compat")
-
-
-def _format(name: str) -> _Format:
-    if not _REGISTRY:
-        _register_openai_chat()
+def _format(name: str) -> ProviderFormat:
     fmt = _REGISTRY.get(name)
-    if fmt is None:
-        if name in FORMATS:
-            raise DecodeError("unsupported-format", f"decoding the {name!r} format is not implemented yet")
+    if fmt is not None:
+        return fmt
+    mod = _PROVIDER_MODULES.get(name)
+    if mod is None:
         raise DecodeError("unknown-format", f"unknown wire format {name!r}; expected one of {', '.join(FORMATS)}")
+    import importlib
+    try:
+        module = importlib.import_module(f"._providers.{mod}", __package__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}._providers.{mod}":
+            raise
+        raise DecodeError("unsupported-format", f"decoding the {name!r} format is not implemented yet") from None
+    _REGISTRY[name] = fmt = module.FORMAT
     return fmt
 
 
@@ -120,9 +85,9 @@ class StreamDecoder:
             variant = variant or self._fmt.default_variant
         self.format = format
         self.variant = variant
-        self._scanner = Scanner(self._fmt.stream_spec, self._fmt.sse, self._fmt.done, True, backend)
+        self._scanner = self._fmt.stream_scanner(backend)
         self.backend = self._scanner.backend
-        self._stream = self._fmt.new_stream(variant) if variant else self._fmt.new_stream()
+        self._stream = self._fmt.new_stream(variant)
         self._asm = StreamAssembler(tools=tools)
         self._fed = 0
         self._ended = False   # the done marker or an error part was seen
@@ -212,7 +177,7 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
         variant = (detect(url).variant if url else "") or fmt.default_variant
     chunks = Scanner(fmt.generate_spec, False, None, False, backend).feed(body, True)
     if not chunks or chunks[0].status != 0:
-        raise DecodeError("json", "error parsing response json: the body is not valid JSON", 0)
+        raise DecodeError("json", fmt.bad_json_message, 0)
     provider = fmt.generate(chunks[0].value, variant)
     return generate_step(provider, tools)
 
@@ -252,7 +217,7 @@ def decode_interaction(interaction: Any, backend: Optional[str] = None, *, forma
         raise DecodeError("http-status", fmt.http_error(resp.code, resp.status, body, req.url))
     tools = fmt.request_tools(request_json(req.body))
     ctype = " ".join(resp.headers.get("Content-Type", []))
-    if not is_stream and ctype and not _is_json_ctype(ctype) and fmt.name != "google":
+    if not is_stream and ctype and not _is_json_ctype(ctype) and fmt.check_json_content_type:
         raise DecodeError("content-type", "expected destination type of 'string' or '[]byte' for responses "
                                           f"with content-type '{ctype}' that is not 'application/json'")
     variant = wf.variant if wf.format == name else None

@@ -121,6 +121,17 @@ def test_strings_unescape_identically(s):
 
 @pytest.mark.parametrize("backend", ["python", "native"])
 @pytest.mark.parametrize("text,ok", [
+    ("0e", False), ("1.", False), ("1.5e", False), ("-0.e", False), ("1.5.", True), ("1e5e", True),
+    ("1e5.", True), ("01", True), ("1 x", True), ("[1]x", True),
+])
+def test_document_tail_as_go_decoder(backend, text, ok):
+    """A whole-document body: anything after a complete first value is ignored (Go's Decoder)."""
+    (ch,) = scan_body(text.encode(), SPEC, False, backend=backend)
+    assert (ch.status == CHUNK_OK) == ok
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+@pytest.mark.parametrize("text,ok", [
     ('{"id": 1}', True), ('{"id": 1,}', False), ("[1,]", False), ("[,1]", False), ('{"a" 1}', False),
     ("01", False), ("1.", False), (".5", False), ("-", False), ("1e", False), ("1e+", False),
     ("-0", True), ("1E+2", True), ("NaN", False), ("Infinity", False), ("-Infinity", False),

@@ -3,12 +3,12 @@ raw JSON text of parsed values, and error parts."""
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Callable, List, Optional
 
 from .._errors import DecodeError
 from .._gojson import RawJSON
-from .._scan import JSONFloat
-from ..response import StreamPart
+from .._scan import JSONFloat, Scanner, Spec
+from ..response import Response, StreamPart
 
 
 def s(v: Any) -> str:
@@ -87,3 +87,70 @@ def raw(v: Any) -> RawJSON:
 
 def error_part(kind: str, message: str, offset: Optional[int] = None) -> StreamPart:
     return StreamPart("error", error=DecodeError(kind, message, offset))
+
+
+def status_title(code: int) -> str:
+    """Go's lower-cased ``http.StatusText`` (``ErrorTitleForStatusCode``), or the fallback."""
+    from http import HTTPStatus
+    try:
+        return HTTPStatus(code).phrase.lower()
+    except ValueError:
+        return "provider request failed"
+
+
+def openai_http_error(code: int, status: str, body: bytes, url: str) -> str:
+    """§9.1 openai-go: ``<title>: <error.message>``, or the raw body when there is none."""
+    from .._scan import loads
+    msg = ""
+    try:
+        doc = loads(body.decode("utf-8", "replace"), whole=False)
+        err = doc.get("error") if isinstance(doc, dict) else None
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            msg = err["message"]
+    except ValueError:
+        pass
+    return f"{status_title(code)}: {msg or body.decode('utf-8', 'replace')}"
+
+
+class ProviderFormat:
+    """What the decode pipeline needs to know of one wire format.
+
+    - ``stream_spec``/``generate_spec``: what the scanner extracts;
+    - ``done``: SSE data prefix that ends a stream (``b"[DONE]"``) or None;
+    - ``new_stream(variant)``: a state machine with ``feed(chunk) -> [StreamPart]``
+      (one scanned event, status OK) and ``done() -> [StreamPart]`` (end of body);
+    - ``generate(doc, variant) -> Response``: the provider Response of a
+      non-streaming body (the scanned document);
+    - ``request_tools(request_json) -> [ToolSpec] | None``;
+    - ``http_error(code, status, body, url) -> message`` for statuses >= 400;
+    - ``scanner(backend) -> Scanner``: override for non-SSE streams (Bedrock);
+    - ``check_json_content_type``: non-streaming bodies must be JSON (openai-go
+      and anthropic-sdk-go refuse others; genai does not).
+    """
+
+    def __init__(self, name: str, stream_spec: Spec, generate_spec: Spec,
+                 new_stream: Callable[[str], Any], generate: Callable[[Any, str], Response],
+                 request_tools: Callable[[Any], Optional[List[Any]]],
+                 http_error: Callable[[int, str, bytes, str], str] = openai_http_error, *,
+                 done: Optional[bytes] = None, default_variant: str = "",
+                 scanner: Optional[Callable[[Optional[str]], Any]] = None,
+                 check_json_content_type: bool = True,
+                 bad_json_message: str = "error parsing response json: the body is not valid JSON") -> None:
+        self.name = name
+        self.stream_spec = stream_spec
+        self.generate_spec = generate_spec
+        self.new_stream = new_stream
+        self.generate = generate
+        self.request_tools = request_tools
+        self.http_error = http_error
+        self.done = done
+        self.default_variant = default_variant
+        self._scanner = scanner
+        self.check_json_content_type = check_json_content_type
+        self.bad_json_message = bad_json_message
+
+    def stream_scanner(self, backend: Optional[str]) -> Any:
+        """A fresh scanner for a streamed body (SSE with coalescing, unless overridden)."""
+        if self._scanner is not None:
+            return self._scanner(backend)
+        return Scanner(self.stream_spec, True, self.done, True, backend)

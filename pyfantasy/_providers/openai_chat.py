@@ -655,3 +655,7 @@ def request_tools(body: Any):
         specs.append(ToolSpec(c.s(fn.get("name")), tuple(x for x in req if isinstance(x, str))
                               if isinstance(req, list) else ()))
     return specs
+
+
+FORMAT = c.ProviderFormat("openai-chat", STREAM_SPEC, GENERATE_SPEC, ChatStream, decode_generate, request_tools,
+                          c.openai_http_error, done=b"[DONE]", default_variant="compat")
