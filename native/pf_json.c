@@ -650,3 +650,7 @@ int pf_scan_cut(const pf_scan *s, uint64_t *offset) {
     if (s->mode != 1 || !s->sse || s->done_seen) return 0;
     return pf_sse_cut(s->sse, offset);
 }
+
+void pf_scan_set_eof_dispatch(pf_scan *s, int eof_dispatch) {
+    if (s->sse) pf_sse_set_eof_dispatch(s->sse, eof_dispatch);
+}

@@ -42,6 +42,7 @@ struct pf_sse {
     uint64_t block_start;  /* stream offset of the current block's first line */
     int block_empty;       /* no line seen since the last blank line */
     int cut;               /* the stream ended inside an event */
+    int eof_dispatch;      /* dispatch the unterminated last event at the end */
     uint64_t cut_offset;   /* where that event began */
 };
 
@@ -294,6 +295,12 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
             if ((rc = process_line(s, s->line.p, s->line.len))) goto done;
             s->line.len = 0;
         }
+        if (s->eof_dispatch) {
+            /* a non-WHATWG reader (genai): the last event needs no blank line */
+            if (s->line.len && (rc = process_line(s, s->line.p, s->line.len))) goto done;
+            s->line.len = 0;
+            if ((rc = dispatch(s))) goto done;
+        }
         /* "Once the end of the file is reached, any pending data must be
          * discarded." Remember that something was: the stream was cut. */
         int line_cut = s->line.len && s->line.p[0] != ':';
@@ -345,3 +352,5 @@ int pf_sse_cut(const pf_sse *s, uint64_t *offset) {
     *offset = s->cut_offset;
     return s->cut;
 }
+
+void pf_sse_set_eof_dispatch(pf_sse *s, int eof_dispatch) { s->eof_dispatch = eof_dispatch; }

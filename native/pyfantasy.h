@@ -49,6 +49,9 @@ int pf_sse_cr_held(const pf_sse *s);
 /* After the end of the stream: 1 when it ended inside an event (data or an
  * unterminated non-comment line was discarded); *offset = where it began. */
 int pf_sse_cut(const pf_sse *s, uint64_t *offset);
+/* eof_dispatch=1: at the end of the stream, the unterminated last event is
+ * dispatched as if a blank line followed (Google's genai reader does this). */
+void pf_sse_set_eof_dispatch(pf_sse *s, int eof_dispatch);
 
 /* ---- JSON path scanner ----------------------------------------------------- */
 
@@ -112,3 +115,5 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
 /* After eof in SSE mode: 1 when the stream ended inside an event (and no done
  * marker was seen before); *offset = where that event began. */
 int pf_scan_cut(const pf_scan *s, uint64_t *offset);
+/* SSE mode: see pf_sse_set_eof_dispatch. */
+void pf_scan_set_eof_dispatch(pf_scan *s, int eof_dispatch);

@@ -393,18 +393,22 @@ class Scanner:
             first value ignored, as Go's decoders do).
         done: SSE data prefix that ends the stream (``b"[DONE]"``); later
             events are skipped.
-        coalesce: let the native backend merge runs of COALESCE strings.
+        coalesce: merge runs of chunks that differ only in one COALESCE string.
         backend: ``"native"``, ``"python"`` or None.
+        eof_dispatch: at the end of an SSE body, dispatch the last event even
+            without its blank line (Google's genai reader does; WHATWG drops it).
     """
 
     def __init__(self, spec: Spec, sse: bool, done: Optional[bytes] = None,
-                 coalesce: bool = True, backend: Optional[str] = None) -> None:
+                 coalesce: bool = True, backend: Optional[str] = None, eof_dispatch: bool = False) -> None:
         self.backend = resolve(backend)
         if self.backend == "native":
             from ._scan_native import ScanKernel
         else:
             from ._scan_python import ScanKernel
         self._k = ScanKernel(spec, sse, done or b"", coalesce)
+        if eof_dispatch and sse:
+            self._k.set_eof_dispatch(True)
         self.closed = False
 
     @property

@@ -26,6 +26,9 @@ class ScanKernel:
         self._s = ffi.gc(s, lib.pf_scan_free)
         self._out = ffi.new("pf_scan_out *")
 
+    def set_eof_dispatch(self, on: bool) -> None:
+        lib.pf_scan_set_eof_dispatch(self._s, 1 if on else 0)
+
     @property
     def cut(self):
         """After eof: offset of the event an SSE stream ended inside, else None."""

@@ -23,6 +23,9 @@ class ScanKernel:
         self._finished = False
         self._done_seen = False
 
+    def set_eof_dispatch(self, on: bool) -> None:
+        self._sse.eof_dispatch = on
+
     @property
     def cut(self):
         """After eof: offset of the event an SSE stream ended inside, else None."""

@@ -39,6 +39,8 @@ class SSEKernel:
         self._block_start = -1
         # After the end: offset of the event the stream ended inside, or None.
         self.cut: Optional[int] = None
+        # Dispatch the unterminated last event at the end (Google's genai reader).
+        self.eof_dispatch = False
         # raw=True: feed() returns (type bytes, data bytes, offset) blocks
         # instead of Events (used by the JSON scanner).
         self.raw = False
@@ -100,6 +102,9 @@ class SSEKernel:
             tail = b""
             if lines and not buf.endswith((b"\n", b"\r")):
                 tail = lines.pop()  # "any pending data must be discarded"
+            if self.eof_dispatch:
+                # a non-WHATWG reader: the last event needs no blank line
+                return self._process(lines + ([tail + b"\n"] if tail else []) + [b"\n"], start)
             events = self._process(lines, start)
             if (tail and tail[:1] != b":") or self._data:
                 self.cut = self._block_start if self._block_start >= 0 else start + len(buf) - len(tail)

@@ -89,6 +89,32 @@ def test_truncated_streams_native_equals_python(values, where, cuts):
     assert run(body, "native", cuts) == run(body, "python", cuts)
 
 
+@given(st.lists(json_values, min_size=1, max_size=4), st.integers(0, 10**6), st.lists(st.integers(0, 300), max_size=4))
+def test_eof_dispatch_native_equals_python(values, where, cuts):
+    body = sse_body(values, [None] * len(values))
+    body = body[:where % (len(body) + 1)]
+    cuts = sorted(c for c in cuts if c <= len(body))
+    res = []
+    for b in ("native", "python"):
+        sc = Scanner(SPEC, True, b"[DONE]", True, b, eof_dispatch=True)
+        out, prev = [], 0
+        for cut in cuts + [len(body)]:
+            out += sc.feed(body[prev:cut])
+            prev = cut
+        res.append(out + sc.feed(b"", True) + [sc.cut])
+    assert res[0] == res[1]
+
+
+def test_eof_dispatch_uses_the_unterminated_event():
+    body = b'data: {"id":"1"}\r\n\r\ndata: {"id":"2"}'
+    for b in ("python", "native"):
+        plain = scan_body(body, SPEC, True, backend=b)
+        google = Scanner(SPEC, True, None, True, b, eof_dispatch=True).feed(body, True)
+        assert [c.value["id"] for c in plain] == ["1"]
+        assert [c.value["id"] for c in google] == ["1", "2"]
+        assert google[1].offset == body.index(b'data: {"id":"2"}')
+
+
 def test_cut_offsets():
     ev = b'data: {"id":"1"}\n\n'
     for b in ("python", "native"):
