@@ -63,7 +63,9 @@ def _text(out: TextIO, path: str, iid: Optional[int], fmt: str, stream: bool, re
     where = f"{path}" if iid is None else f"{path} #{iid}"
     kind = f"{fmt}, {'stream' if stream else 'single'}"
     if exc is not None:
-        out.write(f"== {where} ({kind})\n   ERROR {_error_obj(exc)['kind']}: {exc}\n")
+        e = _error_obj(exc)
+        at = f" (byte {e['offset']})" if e.get("offset") is not None else ""
+        out.write(f"== {where} ({kind})\n   ERROR {e['kind']}{at}: {e['message']}\n")
         partial = getattr(exc, "response", None)
         if partial is not None and partial.content:
             out.write("   decoded before the error:\n")
