@@ -71,3 +71,20 @@ def sse_stream() -> bytes:
 
 def chunks(data: bytes, size: int = CHUNK) -> List[bytes]:
     return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+@lru_cache(maxsize=None)
+def chat_stream_bodies():
+    """Every chat-completions stream body of the corpus, with its fantasy variant."""
+    import sys
+    sys.path.insert(0, str(ROOT))
+    from pyfantasy.cassette import load
+    from pyfantasy.decode import detect_format
+    out = []
+    if CORPUS.is_dir():
+        for path in sorted(CORPUS.rglob("*.yaml")):
+            for it in load(path).interactions:
+                wf = detect_format(it)
+                if wf.format == "openai-chat" and wf.stream:
+                    out.append((it.response.body_bytes, wf.variant))
+    return out

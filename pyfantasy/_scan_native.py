@@ -62,11 +62,11 @@ class ScanKernel:
 
 def _build(recs: list, base: int, count: int, arena: bytes, keys: list):
     """Rebuild a pruned value from its records (parents come before children)."""
-    objs: list = [None] * count
+    objs: list = []
+    push = objs.append
     root = None
-    for k in range(count):
-        i = base + 6 * k
-        node, parent, index, kind, a, b = recs[i:i + 6]
+    it = iter(recs[base:base + 6 * count])
+    for node, parent, index, kind, a, b in zip(it, it, it, it, it, it):
         if kind == K_STRING:
             v = arena[a:a + b].decode("utf-8", "replace")
         elif kind == K_OBJECT:
@@ -75,13 +75,13 @@ def _build(recs: list, base: int, count: int, arena: bytes, keys: list):
             v = [None] * a
         elif kind == K_NUMBER:
             v = number(arena[a:a + b].decode("ascii"))
-        elif kind == K_RAW:
-            v = loads(arena[a:a + b].decode("utf-8", "replace"))
         elif kind == K_NULL:
             v = None
+        elif kind == K_RAW:
+            v = loads(arena[a:a + b].decode("utf-8", "replace"))
         else:
             v = kind == K_TRUE
-        objs[k] = v
+        push(v)
         if parent == _NO_PARENT:
             root = v
         else:

@@ -1061,8 +1061,11 @@ class StreamPart:
 
     def __post_init__(self) -> None:
         t = self.type
-        if type(t) is not str or t not in _STREAM_PART_TYPE_VALUES:  # fast path: a Go value
+        canon = _STREAM_PART_TYPE_CANON.get(t) if type(t) is str else None
+        if canon is None:
             self.type = StreamPartType(t).value
+        elif canon is not t:  # Go's underscore spelling
+            self.type = canon
         if type(self.finish_reason) is not str:
             self.finish_reason = _plain(self.finish_reason)
         if type(self.source_type) is not str:
@@ -1078,6 +1081,8 @@ class StreamPart:
 
 
 _STREAM_PART_TYPE_VALUES = frozenset(m.value for m in StreamPartType)
+_STREAM_PART_TYPE_CANON = {v: v for v in _STREAM_PART_TYPE_VALUES}
+_STREAM_PART_TYPE_CANON.update({v.replace("-", "_"): v for v in _STREAM_PART_TYPE_VALUES})
 _STREAM_PART_FIELDS = ("type", "id", "tool_call_name", "tool_call_input", "delta",
                        "provider_executed", "usage", "finish_reason", "error", "warnings",
                        "source_type", "url", "title", "provider_metadata")
