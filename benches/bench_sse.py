@@ -89,3 +89,28 @@ def _all(backend):
     for c in CHUNKS:
         out += dec.feed(c)
     return out + dec.close()
+
+
+BIG = STREAM * max(1, (64 << 20) // max(1, len(STREAM)))  # ~64 MB
+
+
+@pytest.mark.benchmark(group="sse-raw-c-kernel")
+def bench_sse_raw_c_kernel(benchmark):
+    """The C state machine alone on one large buffer: no Python object per event.
+
+    The decoder is reused across rounds (its buffers keep their capacity), as a
+    long-lived stream would; target >= 1.5 GB/s."""
+    if not native_available():
+        pytest.skip("native extension not built")
+    from pyfantasy._native_lib import ffi, lib
+    s = ffi.gc(lib.pf_sse_new(), lib.pf_sse_free)
+    out = ffi.new("pf_sse_out *")
+    buf = ffi.from_buffer(BIG)
+
+    def run():
+        assert lib.pf_sse_feed(s, buf, len(BIG), 0, out) == 0
+        return out.nev
+
+    benchmark.extra_info["bytes"] = len(BIG)
+    n = benchmark(run)
+    assert n == EXPECTED * (len(BIG) // len(STREAM))
