@@ -208,6 +208,17 @@ _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _scanstring = json.decoder.scanstring
 
 
+def _object_key(text: str, i: int):
+    """At ``text[i]``: a key string, a colon and whitespace; returns (key, index of the value)."""
+    if i >= len(text) or text[i] != '"':
+        raise ValueError(f"expected a key at {i}")
+    key, i = _scanstring(text, i + 1, True)
+    i = _WS.match(text, i).end()
+    if i >= len(text) or text[i] != ":":
+        raise ValueError(f"expected ':' at {i}")
+    return key, _WS.match(text, i + 1).end()
+
+
 def _loads_deep(text: str, whole: bool):
     """Iterative JSON parser (explicit stack) for documents nested deeper than
     the ``json`` module's recursion allows; same results and error classes.
@@ -230,13 +241,7 @@ def _loads_deep(text: str, whole: bool):
                 i += 1
             else:
                 if c == "{":
-                    if i >= n or text[i] != '"':
-                        raise ValueError(f"expected a key at {i}")
-                    key, i = _scanstring(text, i + 1, True)
-                    i = ws(text, i).end()
-                    if i >= n or text[i] != ":":
-                        raise ValueError(f"expected ':' at {i}")
-                    i = ws(text, i + 1).end()
+                    key, i = _object_key(text, i)
                     stack.append([cont, key])
                 else:
                     stack.append([cont, None])
@@ -271,14 +276,7 @@ def _loads_deep(text: str, whole: bool):
             if i < n and text[i] == ",":
                 i = ws(text, i + 1).end()
                 if closer == "}":
-                    if i >= n or text[i] != '"':
-                        raise ValueError(f"expected a key at {i}")
-                    key, i = _scanstring(text, i + 1, True)
-                    i = ws(text, i).end()
-                    if i >= n or text[i] != ":":
-                        raise ValueError(f"expected ':' at {i}")
-                    i = ws(text, i + 1).end()
-                    top[1] = key
+                    top[1], i = _object_key(text, i)
                 value = None
                 break
             if i < n and text[i] == closer:
