@@ -315,21 +315,72 @@ def merge_key(v: Any, node: Node):
     return shape, found[0][0], found[0][1]
 
 
-def _shape(v: Any, node: Node, path: tuple, found: list):
+def prune_key(v: Any, node: Node):
+    """``(prune(v, node), merge_key(...) of it)`` in one walk (the Python backend's hot path)."""
+    found: list = []
+    pruned, shape = _prune_shape(v, node, (), found)
+    if shape is None or len(found) != 1:
+        return pruned, None
+    return pruned, (shape, found[0][0], found[0][1])
+
+
+def _leaf_shape(v: Any, f: int, path: tuple, found: list):
     t = type(v)
+    if t is str and f & COALESCE:
+        found.append((path, v))
+        return ("coalesce",)
+    if v is None and f & (INERT | INERT_NULL):
+        return ("null",)
+    if f & INERT:
+        if t is str or t is bool or t is int:
+            return (t.__name__, v)
+        if t is JSONFloat:
+            return ("float", v.raw)
+    return None
+
+
+def _prune_shape(v: Any, node: Node, path: tuple, found: list):
     if node.flags & LEAF:
-        f = node.flags
-        if t is str and f & COALESCE:
-            found.append((path, v))
-            return ("coalesce",)
-        if v is None and f & (INERT | INERT_NULL):
-            return ("null",)
-        if f & INERT:
-            if t is str or t is bool or t is int:
-                return (t.__name__, v)
-            if t is JSONFloat:
-                return ("float", v.raw)
-        return None
+        return v, _leaf_shape(v, node.flags, path, found)
+    t = type(v)
+    if t is dict:
+        ch = node.children
+        out = {}
+        shape: Any = []
+        for k, x in v.items():
+            child = ch.get(k)
+            if child is None:
+                continue
+            px, sx = _prune_shape(x, child, path + (k,), found)
+            out[k] = px
+            if shape is not None:
+                if sx is None:
+                    shape = None
+                else:
+                    shape.append((k, sx))
+        return out, (None if shape is None else ("{", tuple(shape)))
+    if t is list:
+        star = node.star
+        if star is None:
+            return [None] * len(v), ("[", len(v))
+        outl = []
+        shapel: Any = []
+        for idx, x in enumerate(v):
+            px, sx = _prune_shape(x, star, path + (idx,), found)
+            outl.append(px)
+            if shapel is not None:
+                if sx is None:
+                    shapel = None
+                else:
+                    shapel.append(sx)
+        return outl, (None if shapel is None else ("[*", tuple(shapel)))
+    return v, None  # a scalar at an interior node
+
+
+def _shape(v: Any, node: Node, path: tuple, found: list):
+    if node.flags & LEAF:
+        return _leaf_shape(v, node.flags, path, found)
+    t = type(v)
     if t is dict:
         out = []
         for k, x in v.items():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import List
 
-from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, Chunk, Spec, loads, merge_key, prune, set_at
+from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, Chunk, Spec, loads, prune, prune_key, set_at
 from ._sse_python import SSEKernel
 
 
@@ -54,29 +54,42 @@ class ScanKernel:
         root = self._root
         coalesce = self._coalesce
         last_key = None  # merge key of out[-1] when it may absorb the next chunk
+        texts: List[str] = []  # the run of COALESCE strings merged into out[-1]
+
+        def flush() -> None:
+            if len(texts) > 1:
+                prev = out[-1]
+                out[-1] = Chunk(prev.event, set_at(prev.value, last_key[1], "".join(texts)), CHUNK_OK,
+                                prev.offset, len(texts))
+            texts.clear()
+
         for t, d, off in self._sse.feed(data, eof):
             name = t.decode("utf-8", "replace") if t else "message"
             if done and d.startswith(done):
+                flush()
                 out.append(Chunk(name, None, CHUNK_DONE, off, 1))
                 self._finished = self._done_seen = True
+                last_key = None
                 break
             try:
                 v = loads(d.decode("utf-8", "replace"))
             except ValueError:
+                flush()
                 out.append(Chunk(name, None, CHUNK_BAD_JSON, off, 1))
                 last_key = None
                 continue
-            v = prune(v, root)
-            if coalesce:
-                key = merge_key(v, root)
-                if (key is not None and last_key is not None and out[-1].event == name
-                        and key[0] == last_key[0] and key[1] == last_key[1]):
-                    text = last_key[2] + key[2]
-                    prev = out[-1]
-                    out[-1] = Chunk(name, set_at(prev.value, key[1], text), CHUNK_OK, prev.offset,
-                                    prev.merged + 1)
-                    last_key = (key[0], key[1], text)
-                    continue
-                last_key = key
+            if not coalesce:
+                out.append(Chunk(name, prune(v, root), CHUNK_OK, off, 1))
+                continue
+            v, key = prune_key(v, root)
+            if (key is not None and last_key is not None and out[-1].event == name
+                    and key[0] == last_key[0] and key[1] == last_key[1]):
+                texts.append(key[2])
+                continue
+            flush()
             out.append(Chunk(name, v, CHUNK_OK, off, 1))
+            last_key = key
+            if key is not None:
+                texts.append(key[2])
+        flush()
         return out
