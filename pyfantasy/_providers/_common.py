@@ -89,6 +89,13 @@ def error_part(kind: str, message: str, offset: Optional[int] = None) -> StreamP
     return StreamPart("error", error=DecodeError(kind, message, offset))
 
 
+def stream_error_text(err: Any) -> str:
+    """§9.3, openai-go's reader: a chunk with a top-level ``error`` key (any value)."""
+    if isinstance(err, dict) and isinstance(err.get("message"), str):
+        return "stream error: " + err["message"]
+    return "stream error: received error while streaming: " + raw_text(err)
+
+
 def status_title(code: int) -> str:
     """Go's lower-cased ``http.StatusText`` (``ErrorTitleForStatusCode``), or the fallback."""
     from http import HTTPStatus

@@ -350,7 +350,7 @@ class ChatStream:
         if not isinstance(ch, dict):
             ch = {}
         if "error" in ch:
-            return self._fail(out, "provider-error", _stream_error_text(ch["error"]))
+            return self._fail(out, "provider-error", c.stream_error_text(ch["error"]))
         choices = ch.get("choices") if isinstance(ch.get("choices"), list) else []
         self._accumulate(ch, choices)
         self.usage, self.meta = self._stream_usage(ch)
@@ -635,12 +635,6 @@ class ChatStream:
         out.append(StreamPart("finish", usage=self.usage, finish_reason=finish, provider_metadata=meta))
         return out
 
-
-def _stream_error_text(err: Any) -> str:
-    """§9.3: ``stream error: <error.message>`` or ``received error while streaming: <value>``."""
-    if isinstance(err, dict) and isinstance(err.get("message"), str):
-        return "stream error: " + err["message"]
-    return "stream error: received error while streaming: " + c.raw_text(err)
 
 
 def request_tools(body: Any):
