@@ -1,0 +1,745 @@
+"""Google Gemini (Gemini API and Vertex) as fantasy decodes it.
+
+What
+    fantasy-semantics.md §7: ``generateContent`` (non-streaming,
+    ``decode_generate``) and ``streamGenerateContent?alt=sse`` (streaming,
+    ``GoogleStream``) bodies, read the way the genai SDK reads them and turned
+    into what fantasy's ``providers/google/google.go`` yields. Both back-ends
+    (Gemini API, Vertex) send the same JSON and are decoded identically.
+    ``FORMAT`` plugs this into ``pyfantasy.decode``.
+
+Why a stream reader of its own (``GenaiScanner``)
+    genai does not read SSE the WHATWG way (§3.5): the body is cut into
+    blocks at ``\\n\\n`` or ``\\r\\n\\r\\n`` (the earlier of the two here, so
+    the result does not depend on how the bytes arrive; genai's own choice
+    depends on its read buffer when a body mixes both), one trailing CR is
+    dropped, empty blocks are skipped and the last block counts even
+    without a terminator. A block must start with ``data:``; the whole rest,
+    line breaks included, is one JSON value. Any other block ends the
+    stream: a JSON ``{"error": {...}}`` is an API error (this is how Gemini
+    reports a failure mid-stream), anything else (comments, ``event:``
+    lines, a stray blank line at the end of the body) is "invalid stream
+    chunk". ``GenaiScanner`` does this splitting (cheap ``bytes.find``
+    work) and hands each ``data:`` payload to the shared ``Scanner`` (C or
+    Python) re-framed as one single-line SSE event, so JSON validation,
+    pruning and coalescing stay in the backend. Re-framing maps CR and LF in
+    a payload to TAB: all three are whitespace between JSON tokens and all
+    three are invalid raw inside strings, so validity and value are
+    unchanged. (The scanner's ``eof_dispatch`` option is therefore not
+    needed: no event reaches it unterminated.)
+
+Rules reproduced (section numbers of fantasy-semantics.md)
+    * parts (§7.1): thought text -> reasoning, text -> text, functionCall ->
+      tool call, everything else (empty text, inline data, a part with only
+      a signature) ignored; only ``candidates[0]`` counts.
+    * thought signatures are base64 in JSON; the decoded *bytes* are the
+      ``signature`` (a Go string: ``pyfantasy._gojson.go_string``), written
+      by Go with one ``\\ufffd`` per invalid byte. Base64 is decoded with Go's
+      ``encoding/json`` rules (standard alphabet, padding required, CR/LF
+      ignored; anything else is an error, with Go's message).
+    * function-call input: ``args`` re-encoded as Go does (sorted keys,
+      numbers as float64, compact, HTML-safe); missing/null ``args`` -> the
+      text ``null``.
+    * finish reasons (§7.4); any tool call forces ``tool-calls``.
+    * usage (§7.2 table; streams §7.3: the first chunk with a non-zero
+      ``totalTokenCount`` sets it, later ones *add* output, reasoning and
+      cache-read counts, inflating them as fantasy does).
+    * provider metadata is ``null``.
+
+Tool-call ids (fantasy draws a random UUIDv4 where the response has none)
+    Rule: a function call without a non-empty ``id`` gets ``"1"``, ``"2"``,
+    ... in the order such calls appear in *this* response (every decoded
+    response starts again at ``"1"``). That is what fantasy's test harness
+    (``generateIDMock``, a counter per cassette) recorded whenever only one
+    response of a cassette has id-less calls, which holds for the whole
+    corpus; the follow-up requests recorded in the cassettes carry the same
+    ids. Deterministic: same body, same ids.
+
+Types
+    genai converts each JSON value into Go structs, so a wrong JSON type in
+    a field fantasy reads is an error in Go, not a default: text/name/id/
+    finishReason must be strings, ``thought`` a bool, ``args`` an object,
+    token counts whole numbers that fit an int32 (``null`` always reads as
+    absent). pyfantasy checks the fields it reads (the scan prunes the
+    others, which Go would check too) and reports ``provider-response``
+    errors with Go-style messages.
+
+Choices where fantasy has no answer (flagged in the tests)
+    * a non-streaming body without ``usageMetadata``: fantasy panics (nil
+      pointer in ``mapUsage``); here usage is all zeros.
+    * ``null`` entries in ``candidates`` or ``parts``: fantasy dereferences
+      a nil pointer; here a null candidate counts as no candidate and a null
+      part is ignored.
+    * ``data: {"error": ...}`` is a response chunk to genai (no candidates,
+      nothing happens); the stream then usually ends without a finish reason
+      (``stream transport error: unexpected EOF``).
+"""
+from __future__ import annotations
+
+import base64
+import bisect
+import re
+from typing import Any, List, Optional, Tuple
+
+from .._errors import DecodeError
+from .._gojson import UnsupportedValueError, encode_str, format_float, go_string
+from .._scan import CHUNK_OK, COALESCE, INERT, Chunk, JSONFloat, Scanner, Spec, loads
+from ..response import (GoogleReasoningMetadata, ReasoningContent, Response, StreamPart, TextContent,
+                        ToolCallContent, Usage)
+from . import _common as c
+
+_PART = "candidates.*.content.parts.*."
+# the counts fantasy reads (single leaves: cheaper to scan than the whole usageMetadata object)
+_USAGE_KEYS = ("promptTokenCount", "candidatesTokenCount", "totalTokenCount", "thoughtsTokenCount",
+               "cachedContentTokenCount")
+
+# Every Gemini chunk seen so far carries (changing) usage, so chunks rarely
+# merge; when they do, only a run of chunks whose single text part is the
+# only difference, which fantasy handles as plain concatenation (one open
+# block, deltas appended). Signatures, function calls, usage: never inert
+# (usage is summed per chunk, so two chunks must never count as one).
+STREAM_SPEC = Spec({
+    _PART + "text": COALESCE,
+    _PART + "thought": INERT,
+    _PART + "thoughtSignature": 0,
+    _PART + "functionCall": 0,
+    "candidates.*.finishReason": INERT,
+    **{"usageMetadata." + k: 0 for k in _USAGE_KEYS},
+})
+
+GENERATE_SPEC = Spec({
+    _PART + "text": 0,
+    _PART + "thought": 0,
+    _PART + "thoughtSignature": 0,
+    _PART + "functionCall": 0,
+    "candidates.*.finishReason": 0,
+    **{"usageMetadata." + k: 0 for k in _USAGE_KEYS},
+})
+
+_FINISH = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content-filter", "BLOCKLIST": "content-filter", "PROHIBITED_CONTENT": "content-filter",
+    "SPII": "content-filter", "IMAGE_SAFETY": "content-filter",
+    "RECITATION": "error", "LANGUAGE": "error", "MALFORMED_FUNCTION_CALL": "error",
+    "OTHER": "other",
+}
+
+
+def map_finish(reason: str) -> str:
+    """``mapFinishReason`` (§7.4): unknown or absent values are ``unknown``."""
+    return _FINISH.get(reason, "unknown")
+
+
+# ---- Go's typed view of the JSON (genai's mapToStruct) ---------------------------
+
+def _json_kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, dict):
+        return "object"
+    return "null"
+
+
+def _type_error(v: Any, struct: str, field: str, go_type: str) -> DecodeError:
+    what = _json_kind(v)
+    if what == "number":
+        what = "number " + _number_text(v)
+    return DecodeError("provider-response",
+                       f"json: cannot unmarshal {what} into Go struct field {struct}.{field} of type {go_type}")
+
+
+def _number_text(v: Any) -> str:
+    """A number as genai re-marshals it before the typed decode (float64, Go spelling)."""
+    try:
+        return format_float(_float64(v))
+    except (UnsupportedValueError, DecodeError):
+        return v.raw if isinstance(v, JSONFloat) else str(v)
+
+
+def _float64(v: Any) -> float:
+    """A JSON number as Go's decoder reads it into ``any`` (float64); out of range is an error."""
+    try:
+        f = float(v)
+    except OverflowError:
+        f = float("inf")
+    if f != f or f in (float("inf"), float("-inf")):
+        raw = v.raw if isinstance(v, JSONFloat) else str(v)
+        raise DecodeError("provider-response", f"json: cannot unmarshal number {raw} into Go value of type float64")
+    return f
+
+
+def _str(v: Any, struct: str, field: str) -> str:
+    if type(v) is str:
+        return v
+    if v is None:
+        return ""
+    raise _type_error(v, struct, field, "string")
+
+
+def _bool(v: Any, struct: str, field: str) -> bool:
+    if v is None:
+        return False
+    if type(v) is not bool:
+        raise _type_error(v, struct, field, "bool")
+    return v
+
+
+def _obj(v: Any, struct: str, field: str, go_type: str) -> Optional[dict]:
+    if v is None:
+        return None
+    if type(v) is not dict:
+        raise _type_error(v, struct, field, go_type)
+    return v
+
+
+def _arr(v: Any, struct: str, field: str, go_type: str) -> list:
+    if v is None:
+        return []
+    if type(v) is not list:
+        raise _type_error(v, struct, field, go_type)
+    return v
+
+
+def _int32(v: Any, field: str) -> int:
+    """A token count: genai's int32 field, reached through a float64 (so ``5.0`` is fine, ``5.5`` is not)."""
+    if type(v) is int and -2147483648 <= v <= 2147483647:
+        return v
+    if v is None:
+        return 0
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise _type_error(v, "GenerateContentResponseUsageMetadata", "usageMetadata." + field, "int32")
+    f = _float64(v)
+    if f != int(f) or not -2 ** 31 <= f < 2 ** 31:
+        raise _type_error(v, "GenerateContentResponseUsageMetadata", "usageMetadata." + field, "int32")
+    return int(f)
+
+
+def _go_any(v: Any) -> Any:
+    """A parsed JSON value as Go's ``map[string]any`` holds it (numbers become float64)."""
+    t = type(v)
+    if t is dict:
+        return {k: _go_any(x) for k, x in v.items()}
+    if t is list:
+        return [_go_any(x) for x in v]
+    if t is int or t is JSONFloat or (isinstance(v, (int, float)) and t is not bool):
+        return _float64(v)
+    return v
+
+
+_B64_CANONICAL = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+_B64_MAP = {ch: i for i, ch in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+
+def decode_signature(text: str) -> bytes:
+    """``thoughtSignature`` as Go's ``encoding/json`` decodes a ``[]byte``: ``base64.StdEncoding``.
+
+    Raises DecodeError with Go's ``illegal base64 data at input byte N``.
+    """
+    if _B64_CANONICAL.fullmatch(text):
+        return base64.b64decode(text)
+    return _go_base64(text.encode("utf-8", "surrogatepass"))
+
+
+def _go_base64(src: bytes) -> bytes:
+    """Port of Go's ``base64.Encoding.Decode`` (padded, non-strict) for the non-canonical cases."""
+    out = bytearray()
+    si, n = 0, len(src)
+
+    def corrupt(at: int) -> DecodeError:
+        return DecodeError("provider-response", f"illegal base64 data at input byte {at}")
+
+    while si < n:
+        dbuf = [0, 0, 0, 0]
+        dlen = 4
+        j = 0
+        trailing: Optional[int] = None
+        while j < 4:
+            if si == n:
+                if j == 0:
+                    return bytes(out)
+                raise corrupt(si - j)  # padding is required
+            ch = src[si]
+            si += 1
+            val = _B64_MAP.get(ch)
+            if val is not None:
+                dbuf[j] = val
+                j += 1
+                continue
+            if ch in (10, 13):
+                continue
+            if ch != 61:  # '='
+                raise corrupt(si - 1)
+            if j in (0, 1):
+                raise corrupt(si - 1)
+            if j == 2:
+                while si < n and src[si] in (10, 13):
+                    si += 1
+                if si == n:
+                    raise corrupt(n)
+                if src[si] != 61:
+                    raise corrupt(si - 1)
+                si += 1
+            while si < n and src[si] in (10, 13):
+                si += 1
+            if si < n:
+                trailing = si
+            dlen = j
+            break
+        val = dbuf[0] << 18 | dbuf[1] << 12 | dbuf[2] << 6 | dbuf[3]
+        out += bytes(((val >> 16) & 0xFF, (val >> 8) & 0xFF, val & 0xFF))[:dlen - 1]
+        if trailing is not None:
+            raise corrupt(trailing)
+    return bytes(out)
+
+
+class _Part:
+    __slots__ = ("text", "thought", "signature", "call")
+
+    def __init__(self, text: str, thought: bool, signature: bytes, call: Optional[Tuple[str, str, str]]):
+        self.text, self.thought, self.signature, self.call = text, thought, signature, call
+
+
+class _Parsed:
+    """What fantasy reads of one response (or stream chunk), type-checked like genai."""
+
+    __slots__ = ("has_candidate", "has_content", "parts", "finish", "usage")
+
+    def __init__(self) -> None:
+        self.has_candidate = False
+        self.has_content = False
+        self.parts: List[_Part] = []
+        self.finish = ""
+        self.usage: Optional[dict] = None
+
+
+def _parse(doc: Any, where: str) -> _Parsed:
+    """Check and read a pruned response. ``where`` names the Go decode step for top-level errors."""
+    out = _Parsed()
+    if doc is None:
+        return out  # JSON null unmarshals into an empty map
+    if type(doc) is not dict:
+        raise DecodeError("json", f"{where}: json: cannot unmarshal {_json_kind(doc)} into Go value of "
+                                  "type map[string]interface {}")
+    cands = _arr(doc.get("candidates"), "GenerateContentResponse", "candidates", "[]*genai.Candidate")
+    for k, cand in enumerate(cands):
+        cand = _obj(cand, "GenerateContentResponse", "candidates", "genai.Candidate")
+        if cand is None:
+            continue  # fantasy would dereference nil here
+        finish = _str(cand.get("finishReason"), "Candidate", "candidates.finishReason")
+        content = _obj(cand.get("content"), "Candidate", "candidates.content", "genai.Content")
+        parts = []
+        if content is not None:
+            for p in _arr(content.get("parts"), "Content", "candidates.content.parts", "[]*genai.Part"):
+                p = _obj(p, "Content", "candidates.content.parts", "genai.Part")
+                if p is not None:
+                    parts.append(_read_part(p))
+        if k == 0:
+            out.has_candidate = True
+            out.has_content = content is not None
+            out.parts = parts
+            out.finish = finish
+    usage = _obj(doc.get("usageMetadata"), "GenerateContentResponse", "usageMetadata",
+                 "genai.GenerateContentResponseUsageMetadata")
+    if usage is not None:
+        out.usage = {k: _int32(usage.get(k), k) for k in _USAGE_KEYS}
+    return out
+
+
+def _read_part(p: dict) -> _Part:
+    text = _str(p.get("text"), "Part", "candidates.content.parts.text")
+    thought = _bool(p.get("thought"), "Part", "candidates.content.parts.thought")
+    sig_text = _str(p.get("thoughtSignature"), "Part", "candidates.content.parts.thoughtSignature")
+    sig = decode_signature(sig_text) if sig_text else b""
+    call = None
+    fc = _obj(p.get("functionCall"), "Part", "candidates.content.parts.functionCall", "genai.FunctionCall")
+    if fc is not None:
+        name = _str(fc.get("name"), "FunctionCall", "candidates.content.parts.functionCall.name")
+        cid = _str(fc.get("id"), "FunctionCall", "candidates.content.parts.functionCall.id")
+        args = _obj(fc.get("args"), "FunctionCall", "candidates.content.parts.functionCall.args",
+                    "map[string]interface {}")
+        # fantasy: json.Marshal(part.FunctionCall.Args); a nil map is "null"
+        call = (name, cid, "null" if args is None else encode_str(_go_any(args)))
+    return _Part(text, thought, sig, call)
+
+
+def _usage(u: Optional[dict]) -> Usage:
+    """``mapUsage`` (§7.2): nothing subtracted, total as sent."""
+    if u is None:
+        return Usage()
+    return Usage(input_tokens=u["promptTokenCount"], output_tokens=u["candidatesTokenCount"],
+                 total_tokens=u["totalTokenCount"], reasoning_tokens=u["thoughtsTokenCount"],
+                 cache_creation_tokens=0, cache_read_tokens=u["cachedContentTokenCount"])
+
+
+def _meta(signature: bytes, tool_id: str) -> dict:
+    return {"google": GoogleReasoningMetadata(signature=go_string(signature), tool_id=tool_id)}
+
+
+# ---- non-streaming (§7.2) ----------------------------------------------------------
+
+def decode_generate(doc: Any, variant: str = "") -> Response:
+    """The provider Response of a ``generateContent`` body (scanned with GENERATE_SPEC)."""
+    r = _parse(doc, "deserializeUnaryResponse: error unmarshalling response")
+    if not r.has_candidate or not r.has_content:
+        raise DecodeError("no-response", "no response from model")
+    content: List[Any] = []
+    generated = 0
+    calls = 0
+    for p in r.parts:
+        if p.text and p.thought:
+            content.append(ReasoningContent(text=p.text, provider_metadata=_meta(p.signature, "")
+                                            if p.signature else None))
+        elif p.text:
+            if p.signature:
+                # the most recent reasoning part without google metadata takes the signature
+                for k in range(len(content) - 1, -1, -1):
+                    part = content[k]
+                    if isinstance(part, ReasoningContent) and not (part.provider_metadata or {}).get("google"):
+                        content[k] = ReasoningContent(text=part.text, provider_metadata=_meta(p.signature, ""))
+                        break
+                else:
+                    content.append(ReasoningContent(text="", provider_metadata=_meta(p.signature, "")))
+            content.append(TextContent(text=p.text))
+        elif p.call is not None:
+            name, cid, args = p.call
+            if not cid:
+                generated += 1
+                cid = str(generated)
+            if p.signature:
+                # the most recent reasoning part takes it, whatever it carried before
+                for k in range(len(content) - 1, -1, -1):
+                    if isinstance(content[k], ReasoningContent):
+                        content[k] = ReasoningContent(text=content[k].text,
+                                                      provider_metadata=_meta(p.signature, cid))
+                        break
+                else:
+                    content.append(ReasoningContent(text="", provider_metadata=_meta(p.signature, cid)))
+            content.append(ToolCallContent(tool_call_id=cid, tool_name=name, input=args))
+            calls += 1
+    finish = "tool-calls" if calls else map_finish(r.finish)
+    return Response(content=content or None, finish_reason=finish, usage=_usage(r.usage), warnings=None,
+                    provider_metadata=None)
+
+
+# ---- streaming (§7.3) ----------------------------------------------------------------
+
+_API_ERROR = "genai-api-error"
+_INVALID = "genai-invalid-chunk"
+
+
+class GoogleStream:
+    """fantasy's ``languageModel.Stream`` for Gemini over scanned chunks.
+
+    ``feed(chunk)`` per event, ``done()`` at the end; both return stream
+    parts. After an error part everything is ignored.
+    """
+
+    def __init__(self, variant: str = "") -> None:
+        self.blocks = 0            # one counter for text and reasoning block ids
+        self.text_open = False
+        self.text_id = ""
+        self.reasoning_open = False
+        self.reasoning_id = ""     # the current reasoning id ("" before any)
+        self.usage: Optional[Usage] = None
+        self.finish_raw = ""
+        self.finish_seen = False
+        self.calls = 0
+        self.generated = 0
+        self.failed = False
+
+    def _fail(self, out: List[StreamPart], kind: str, message: str, offset: Optional[int]) -> List[StreamPart]:
+        out.append(c.error_part(kind, message, offset))
+        self.failed = True
+        return out
+
+    def _new_id(self) -> str:
+        bid = str(self.blocks)
+        self.blocks += 1
+        return bid
+
+    def feed(self, chunk: Chunk) -> List[StreamPart]:
+        out: List[StreamPart] = []
+        if self.failed:
+            return out
+        if chunk.event == _API_ERROR:
+            return self._fail(out, "provider-error", chunk.value, chunk.offset)
+        if chunk.event == _INVALID:
+            return self._fail(out, "provider-response", chunk.value, chunk.offset)
+        try:
+            r = _parse(chunk.value, "iterateResponseStream: error unmarshalling data")
+        except DecodeError as exc:
+            return self._fail(out, exc.kind, exc.message, chunk.offset)
+        for p in r.parts:
+            if p.text and p.thought:
+                if self.text_open:
+                    out.append(StreamPart("text_end", id=self.text_id))
+                    self.text_open = False
+                if not self.reasoning_open:
+                    self.reasoning_id = self._new_id()
+                    self.reasoning_open = True
+                    out.append(StreamPart("reasoning_start", id=self.reasoning_id))
+                out.append(StreamPart("reasoning_delta", id=self.reasoning_id, delta=p.text))
+            elif p.text:
+                if not self.text_open:
+                    self.text_id = self._new_id()
+                    self.text_open = True
+                    out.append(StreamPart("text_start", id=self.text_id))
+                if self.reasoning_open:
+                    out.append(StreamPart("reasoning_end", id=self.reasoning_id,
+                                          provider_metadata=_meta(p.signature, "")))
+                    self.reasoning_open = False
+                elif p.signature:
+                    meta = _meta(p.signature, "")
+                    out.append(StreamPart("reasoning_start", id=self.reasoning_id, provider_metadata=meta))
+                    out.append(StreamPart("reasoning_end", id=self.reasoning_id, provider_metadata=meta))
+                out.append(StreamPart("text_delta", id=self.text_id, delta=p.text))
+            elif p.call is not None:
+                if self.text_open:
+                    out.append(StreamPart("text_end", id=self.text_id))
+                    self.text_open = False
+                name, cid, args = p.call
+                if not cid:
+                    self.generated += 1
+                    cid = str(self.generated)
+                if self.reasoning_open:
+                    out.append(StreamPart("reasoning_end", id=self.reasoning_id,
+                                          provider_metadata=_meta(p.signature, cid)))
+                    self.reasoning_open = False
+                elif p.signature:
+                    meta = _meta(p.signature, cid)
+                    out.append(StreamPart("reasoning_start", id=self.reasoning_id, provider_metadata=meta))
+                    out.append(StreamPart("reasoning_end", id=self.reasoning_id, provider_metadata=meta))
+                out.append(StreamPart("tool_input_start", id=cid, tool_call_name=name))
+                out.append(StreamPart("tool_input_delta", id=cid, delta=args))
+                out.append(StreamPart("tool_input_end", id=cid))
+                out.append(StreamPart("tool_call", id=cid, tool_call_name=name, tool_call_input=args))
+                self.calls += 1
+        u = r.usage
+        if u is not None and u["totalTokenCount"] != 0:
+            if self.usage is None:
+                self.usage = _usage(u)
+            else:
+                prev = self.usage
+                self.usage = Usage(input_tokens=prev.input_tokens,
+                                   output_tokens=prev.output_tokens + u["candidatesTokenCount"],
+                                   total_tokens=prev.total_tokens,
+                                   reasoning_tokens=prev.reasoning_tokens + u["thoughtsTokenCount"],
+                                   cache_creation_tokens=0,
+                                   cache_read_tokens=prev.cache_read_tokens + u["cachedContentTokenCount"])
+        if r.finish:
+            self.finish_raw = r.finish
+            self.finish_seen = True
+        return out
+
+    def done(self) -> List[StreamPart]:
+        out: List[StreamPart] = []
+        if self.failed:
+            return out
+        if self.text_open:
+            out.append(StreamPart("text_end", id=self.text_id))
+            self.text_open = False
+        if self.reasoning_open:
+            out.append(StreamPart("reasoning_end", id=self.reasoning_id))
+            self.reasoning_open = False
+        if self.calls:
+            finish = "tool-calls"
+        elif self.finish_seen:
+            finish = map_finish(self.finish_raw)
+        else:
+            return self._fail(out, "truncated", "stream transport error: unexpected EOF", None)
+        out.append(StreamPart("finish", usage=self.usage or Usage(), finish_reason=finish, provider_metadata=None))
+        return out
+
+
+# ---- genai's stream reader -------------------------------------------------------------
+
+_REFRAME = bytes.maketrans(b"\r\n", b"\t\t")
+
+
+def _api_error(text: str) -> Optional[str]:
+    """fantasy's text for a genai ``APIError`` read from ``{"error": {code, message, status, details}}``
+    (title from *its* code, then its message), or None when the text does not unmarshal into that
+    shape (not JSON, no ``error`` object, or a field of the wrong type)."""
+    try:
+        doc = loads(text)
+    except ValueError:
+        return None
+    err = doc.get("error") if type(doc) is dict else None
+    if type(err) is not dict:
+        return None
+    code, msg, status, details = err.get("code"), err.get("message"), err.get("status"), err.get("details")
+    if not ((code is None or (type(code) is int and -2 ** 63 <= code < 2 ** 63)) and
+            (msg is None or type(msg) is str) and (status is None or type(status) is str) and
+            (details is None or (type(details) is list and all(d is None or type(d) is dict for d in details)))):
+        return None
+    return f"{c.status_title(code or 0)}: {msg or ''}"
+
+
+def _error_block(block: bytes) -> Tuple[str, str]:
+    """A non-``data:`` block: ``(event, message)`` for an API error object or an invalid chunk."""
+    message = _api_error(block.decode("utf-8", "replace"))
+    if message is not None:
+        return _API_ERROR, message
+    prefix, _, rest = block.partition(b":")
+    return _INVALID, ("iterateResponseStream: invalid stream chunk: "
+                      f"{prefix.decode('utf-8', 'replace')}:{rest.decode('utf-8', 'replace')}")
+
+
+def _separator(buf: bytearray, pos: int, search: int, eof: bool) -> Tuple[int, int, int]:
+    """The first block separator (``\\n\\n`` or ``\\r\\n\\r\\n``) of the block starting at ``pos``,
+    looking from ``search``: ``(end, next, search)``, or ``(-1, -1, search)`` with the position
+    where the search resumes once more bytes arrive.
+
+    Every separator's first LF is at its start (LF LF) or one byte after it (CR LF CR LF), so
+    the separators come in the order of their first LF: each LF of the body is looked at once,
+    whatever the mix of separators (searching for each kind to the end would be quadratic).
+    """
+    n = len(buf)
+    while True:
+        i = buf.find(b"\n", search)
+        if i < 0:
+            return -1, -1, n
+        if i + 1 >= n:
+            return -1, -1, (n if eof else i)
+        after = buf[i + 1]
+        if after == 10:
+            return i, i + 2, i + 2
+        if after == 13 and i > pos and buf[i - 1] == 13:
+            if i + 2 >= n:
+                return -1, -1, (n if eof else i)
+            if buf[i + 2] == 10:
+                return i - 1, i + 3, i + 3
+        search = i + 1
+
+
+class GenaiScanner:
+    """genai's block reader in front of the shared ``Scanner`` (see the module docstring).
+
+    Same interface as ``Scanner`` for ``StreamDecoder``: ``feed(data, eof)``
+    returns chunks whose offsets are byte offsets in the original body;
+    ``closed``; ``cut`` (always None: genai uses an unterminated last block);
+    ``backend``. A block that is not ``data:`` yields one chunk with event
+    ``genai-api-error`` or ``genai-invalid-chunk`` (value: the message) and
+    ends the stream.
+
+    Carried between feeds: the unfinished block (``_pending``, a bytearray
+    appended to, so a block fed byte by byte costs O(n)), where the
+    separator search resumes in it, and byte counts to map the inner
+    scanner's offsets back to the body. O(n) overall: every LF is looked
+    at once (``_separator``) and every byte of a block is copied twice
+    (block, re-framed event). Complete blocks go to the inner scanner in one
+    call per feed, so runs of text chunks can still coalesce there.
+
+    ``feed(b"", eof=True)`` ends the body (the last block needs no
+    terminator); ``feed`` after that raises ValueError.
+    """
+
+    def __init__(self, backend: Optional[str] = None) -> None:
+        self._inner = Scanner(STREAM_SPEC, True, None, True, backend)
+        self.backend = self._inner.backend
+        self.closed = False
+        self._pending = bytearray()
+        self._base = 0       # body offset of _pending[0]
+        self._search = 0     # where in _pending the separator search resumes
+        self._inner_fed = 0  # bytes given to the inner scanner so far
+        self._stopped = False
+
+    @property
+    def cut(self) -> Optional[int]:
+        return None
+
+    def feed(self, data: bytes, eof: bool = False) -> List[Chunk]:
+        if self.closed:
+            raise ValueError("GenaiScanner.feed() after the end of the body")
+        if eof:
+            self.closed = True
+        if self._stopped:
+            if eof and not self._inner.closed:
+                self._inner.feed(b"", True)
+            return []
+        buf = self._pending
+        buf += data
+        frames: List[bytes] = []
+        starts: List[int] = []    # inner-stream offset of each frame
+        origins: List[int] = []   # body offset of each frame's block
+        special: Optional[Chunk] = None
+        pos = 0
+        search = self._search
+        norm = self._inner_fed
+        n = len(buf)
+        while True:
+            end, nxt, search = _separator(buf, pos, search, eof)
+            if end < 0:
+                if not eof or pos >= n:
+                    break
+                end = nxt = n       # the last block needs no terminator
+            block = bytes(buf[pos:end])
+            origin = self._base + pos
+            pos = search = nxt
+            if block.endswith(b"\r"):
+                block = block[:-1]
+            if not block:
+                continue
+            if block.startswith(b"data:"):
+                # (an empty payload is still dispatched: the SSE data buffer holds "\n")
+                frame = b"data:" + block[5:].translate(_REFRAME) + b"\n\n"
+                frames.append(frame)
+                starts.append(norm)
+                origins.append(origin)
+                norm += len(frame)
+                continue
+            event, message = _error_block(block)
+            special = Chunk(event, message, CHUNK_OK, origin, 1)
+            self._stopped = True
+            break
+        del buf[:pos]
+        self._base += pos
+        self._search = max(search - pos, 0)
+        chunks = self._inner.feed(b"".join(frames), eof or self._stopped) if frames or eof or self._stopped \
+            else []
+        self._inner_fed = norm
+        out = [ch._replace(offset=origins[bisect.bisect_right(starts, ch.offset) - 1]) if starts else ch
+               for ch in chunks]
+        if special is not None:
+            out.append(special)
+        return out
+
+
+# ---- request and errors -------------------------------------------------------------------
+
+def request_tools(body: Any):
+    """The function declarations of a ``generateContent`` request, for tool-call validation (§3.4)."""
+    from .._assemble import ToolSpec
+    if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
+        return None
+    specs = []
+    for tool in body["tools"]:
+        decls = c.d(tool).get("functionDeclarations")
+        for fd in decls if isinstance(decls, list) else ():
+            fd = c.d(fd)
+            schema = fd.get("parameters") if isinstance(fd.get("parameters"), dict) \
+                else c.d(fd.get("parametersJsonSchema"))
+            req = schema.get("required")
+            specs.append(ToolSpec(c.s(fd.get("name")),
+                                  tuple(x for x in req if isinstance(x, str)) if isinstance(req, list) else ()))
+    return specs
+
+
+def http_error(code: int, status: str, body: bytes, url: str) -> str:
+    """§9.1, genai: ``{"error": {code, message, ...}}`` -> title of *its* code + its message;
+    any other body -> title of the HTTP status + the body text."""
+    text = body.decode("utf-8", "replace")
+    return _api_error(text) or f"{c.status_title(code)}: {text}"
+
+
+FORMAT = c.ProviderFormat(
+    "google", STREAM_SPEC, GENERATE_SPEC, GoogleStream, decode_generate, request_tools, http_error,
+    scanner=GenaiScanner, check_json_content_type=False,
+    bad_json_message="deserializeUnaryResponse: error unmarshalling response: the body is not valid JSON")
