@@ -1,18 +1,12 @@
-"""Shared fixtures: the backend parameter, corpus location, hypothesis profiles."""
+"""Shared fixtures: the backend parameter and hypothesis profiles (locations live in helpers.py)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from pyfantasy._backend import native_available
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
-# The shared corpus sits beside the repository (../shared/corpus); PYFANTASY_CORPUS overrides.
-CORPUS = Path(os.environ.get("PYFANTASY_CORPUS", ROOT.parent / "shared" / "corpus"))
+from helpers import BACKEND_PARAMS
 
 settings.register_profile("default", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -22,28 +16,11 @@ settings.register_profile("expensive", max_examples=20000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
-BACKEND_PARAMS = [
-    "python",
-    pytest.param("native", marks=pytest.mark.skipif(
-        not native_available() and not os.environ.get("PYFANTASY_REQUIRE_NATIVE"),
-        reason="native extension not built")),
-]
-
 
 @pytest.fixture(params=BACKEND_PARAMS)
 def backend(request) -> str:
     """Each test that takes ``backend`` runs once per backend (pass it as ``backend=``)."""
     return request.param
-
-
-def corpus_files():
-    """All cassette files of the shared corpus, sorted (empty when the corpus is absent)."""
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml"))
-
-
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 
 
 def pytest_sessionstart(session):

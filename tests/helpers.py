@@ -1,7 +1,12 @@
-"""Corpus access shared by the decode tests (cassettes loaded once per session)."""
+"""Locations and corpus access shared by the tests (cassettes loaded once per session).
+
+Tests import these from here, never from ``conftest``: ``pytest tests benches``
+loads two conftest modules and a ``from conftest import`` gets whichever came first.
+"""
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -9,9 +14,31 @@ from typing import List, Optional
 
 import pytest
 
-from conftest import CORPUS, DATA, corpus_files
+from pyfantasy._backend import native_available
 from pyfantasy.cassette import load
 from pyfantasy.decode import detect_format
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+# The shared corpus sits beside the repository (../shared/corpus); PYFANTASY_CORPUS overrides.
+CORPUS = Path(os.environ.get("PYFANTASY_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+BACKEND_PARAMS = [
+    "python",
+    pytest.param("native", marks=pytest.mark.skipif(
+        not native_available() and not os.environ.get("PYFANTASY_REQUIRE_NATIVE"),
+        reason="native extension not built")),
+]
+
+
+def corpus_files():
+    """All cassette files of the shared corpus, sorted (empty when the corpus is absent)."""
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml"))
+
+
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 
 
 @lru_cache(maxsize=None)

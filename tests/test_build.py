@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 
 SRC_FILES = ["setup.py", "pyproject.toml", "MANIFEST.in", "README.md"]
 

@@ -23,7 +23,7 @@ from pyfantasy._natsort import natural_less, natural_sorted
 from pyfantasy.cassette import (LAYOUT_CURRENT, Cassette, Interaction, Layout, Request,
                                 Response, dumps, load, loads)
 
-from conftest import CORPUS, DATA, corpus_files, needs_corpus
+from helpers import CORPUS, DATA, corpus_files, needs_corpus
 
 VECTORS = json.loads((DATA / "cassette_vectors.json").read_text(encoding="ascii"))
 

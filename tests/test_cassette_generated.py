@@ -20,7 +20,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA
+from helpers import DATA
 from pyfantasy import _goyaml
 from pyfantasy._duration import INT64_MAX, INT64_MIN, format_duration
 from pyfantasy.cassette import (Cassette, CassetteError, Interaction, Layout, Request, Response,

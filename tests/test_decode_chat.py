@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from conftest import needs_corpus
+from helpers import needs_corpus
 from helpers import (fantasy_assertions, interaction, interactions, matches_example,
                      semantics_examples)
 from pyfantasy import DecodeError
@@ -67,7 +67,7 @@ def _chat_cassettes():
 @pytest.mark.parametrize("rel", _chat_cassettes())
 def test_fantasy_assertions(rel, backend):
     """The checks fantasy's own Go tests make on each cassette (corpus README)."""
-    from conftest import CORPUS
+    from helpers import CORPUS
     responses = decode_cassette(CORPUS / rel, backend)
     fantasy_assertions(rel, responses)
 

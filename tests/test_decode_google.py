@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import CORPUS, needs_corpus
+from helpers import CORPUS, needs_corpus
 from helpers import (cassette, fantasy_assertions, interaction, interactions, matches_example,
                      semantics_examples)
 from pyfantasy import DecodeError

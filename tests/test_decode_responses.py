@@ -17,7 +17,7 @@ import re
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import BACKEND_PARAMS, CORPUS, needs_corpus
+from helpers import BACKEND_PARAMS, CORPUS, needs_corpus
 from helpers import fantasy_assertions, interaction, interactions, matches_example, semantics_examples
 from pyfantasy import DecodeError
 from pyfantasy._assemble import ToolSpec, deterministic_uuid

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from conftest import CORPUS, corpus_files, needs_corpus
+from helpers import CORPUS, corpus_files, needs_corpus
 from pyfantasy._backend import native_available
 from pyfantasy.sse import SSEDecoder
 
