@@ -117,3 +117,81 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
 int pf_scan_cut(const pf_scan *s, uint64_t *offset);
 /* SSE mode: see pf_sse_set_eof_dispatch. */
 void pf_scan_set_eof_dispatch(pf_scan *s, int eof_dispatch);
+
+/* ---- go-vcr cassette reader (pf_vcr.c) --------------------------------------- */
+
+/* pf_vcr_parse result when the text is outside the recorder's YAML subset
+ * (the caller then uses pyfantasy.cassette.loads, which reads it or says why not). */
+#define PF_VCR_UNSUPPORTED 1
+
+/* Record flags. */
+#define PF_VCR_BINARY 1     /* the value was !!binary: the arena holds the decoded bytes */
+#define PF_VCR_PLAIN 2      /* plain scalar */
+#define PF_VCR_NULL 4       /* a plain null (empty, ~, null, Null, NULL): empty span */
+#define PF_VCR_KEY 8        /* a key of a map field (headers, trailer, form) */
+#define PF_VCR_ITEM 16      /* a list item (of transfer_encoding, or of the last key) */
+
+/* Fields: 0 = the interaction's id; 1 + i = the i-th request field and 17 + i
+ * the i-th response field, in the order of go-vcr-cassettes.md sections 1.2
+ * and 1.3 (request: proto .. method; response: proto .. duration). */
+#define PF_VCR_ID 0
+#define PF_VCR_REQUEST 1
+#define PF_VCR_RESPONSE 17
+
+typedef struct pf_vcr pf_vcr;
+
+typedef struct {
+    /* 5 values per record: interaction index, field, flags, off, len (arena span) */
+    const size_t *recs;
+    size_t nrecs;
+    size_t ninteractions;
+    const uint8_t *arena;
+    size_t arena_len;
+    size_t err_offset;           /* PF_VCR_UNSUPPORTED: where the subset ended */
+} pf_vcr_out;
+
+pf_vcr *pf_vcr_new(void);
+void pf_vcr_free(pf_vcr *v);
+/* Parse a whole cassette file. PF_OK, PF_VCR_UNSUPPORTED or PF_ERR_NOMEM; the
+ * output is valid until the next call on the same reader. */
+int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out);
+
+/* ---- AWS event stream (Bedrock invoke-with-response-stream) ----------------- */
+
+/* pf_evs_out.status. Errors are sticky: after one, feeds decode nothing more
+ * and report it again. err_offset is the input offset of the message at fault. */
+#define PF_EVS_OK 0
+#define PF_EVS_E_PRELUDE 1          /* total length < 16 or headers past the frame: err_a total, err_b headers length */
+#define PF_EVS_E_PRELUDE_CRC 2      /* err_a = CRC in the frame, err_b = CRC computed */
+#define PF_EVS_E_MESSAGE_CRC 3      /* err_a = CRC in the frame, err_b = CRC computed */
+#define PF_EVS_E_HEADER 4           /* a header runs past the headers (err_b 0) or has an unknown value type (err_b); err_a = its offset in the headers */
+#define PF_EVS_E_NO_MESSAGE_TYPE 5  /* no string header :message-type */
+#define PF_EVS_E_NO_EVENT_TYPE 6    /* an event without a string header :event-type */
+#define PF_EVS_E_PAYLOAD 7          /* a chunk payload that is not a JSON object whose "bytes" is a string or null */
+#define PF_EVS_E_BASE64 8           /* "bytes" is not standard padded base64 */
+#define PF_EVS_EXCEPTION 9          /* an exception message: frame/frame_len hold it */
+#define PF_EVS_ERROR 10             /* an error message: frame/frame_len hold it */
+#define PF_EVS_E_TRUNCATED 11       /* the input ended inside a message: err_a bytes present, err_b its total length (0: prelude incomplete) */
+
+typedef struct pf_evs pf_evs;
+
+/* What one pf_evs_feed call produced; valid until the next call. */
+typedef struct {
+    const uint8_t *sse;     /* "event: <type>\ndata: <json>\n\n" for each chunk completed by this call */
+    size_t sse_len;
+    const size_t *ev;       /* 2 values per event: its offset in sse, the input offset of its message */
+    size_t nev;
+    int status;             /* PF_EVS_OK or the (sticky) error */
+    uint64_t err_offset;
+    uint64_t err_a;
+    uint64_t err_b;
+    const uint8_t *frame;   /* PF_EVS_EXCEPTION / PF_EVS_ERROR: the whole message */
+    size_t frame_len;
+    uint64_t frames;        /* messages decoded so far (CRCs and headers good) */
+} pf_evs_out;
+
+pf_evs *pf_evs_new(void);
+void pf_evs_free(pf_evs *d);
+/* Feed bytes (any split); eof=1 ends the input (len may be 0). PF_OK,
+ * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. */
+int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out *out);

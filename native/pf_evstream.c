@@ -1,0 +1,525 @@
+/* AWS event-stream kernel: Bedrock `invoke-with-response-stream` bodies to
+ * the Anthropic SSE text that anthropic-sdk-go's Bedrock middleware makes of
+ * them (fantasy-semantics.md §6.3).
+ *
+ * Framing (AWS "vnd.amazon.eventstream"), all integers big-endian:
+ *   total length (4) | headers length (4) | prelude CRC32 of the first 8 (4)
+ *   | headers | payload | message CRC32 of everything before it (4)
+ * Header: name length (1), name, value type (1), value: 0 true / 1 false (no
+ * bytes), 2 int8, 3 int16, 4 int32, 5 int64, 6 bytes and 7 string (2-byte
+ * length + data), 8 timestamp (8), 9 UUID (16).
+ *
+ * What a message becomes:
+ *   - `:message-type` event with `:event-type` chunk: the payload is JSON
+ *     {"bytes": "<base64>", ...}; the decoded bytes are one Anthropic stream
+ *     event (JSON); written as "event: <its type>\ndata: <it>\n\n". An event
+ *     whose JSON has no string "type" is not written (the SDK's SSE reader
+ *     skips events without a known name anyway). Other event types: nothing.
+ *   - `exception` / `error` messages stop the stream (PF_EVS_EXCEPTION /
+ *     PF_EVS_ERROR, with the message handed out for the caller to describe).
+ *   - anything else: nothing. A missing `:message-type`, or a missing
+ *     `:event-type` on an event, is an error.
+ * Checks, in order, per message: lengths (total >= 16, headers fit), prelude
+ * CRC (as soon as the 12 prelude bytes are there), message CRC, headers,
+ * then the payload. The first failure is reported with the input offset of
+ * its message, and is sticky; everything decoded before it was output.
+ *
+ * JSON here is scanned, not validated (the SSE scanner downstream validates
+ * the event JSON): a payload is an object of "key": value pairs; a string
+ * ends at the first unescaped quote ('\' escapes any next byte); a container
+ * value is skipped by counting brackets outside strings; any other value is
+ * a run of bytes up to `,` `}` `]` or whitespace. Keys are compared as raw
+ * bytes. The last "bytes" key of the payload wins (Go's decoder); the first
+ * "type" key of the event is used. Base64 is Go's StdEncoding: standard
+ * alphabet, padding required, CR and LF ignored.
+ *
+ * Carried between calls: the incomplete message (only its bytes; a message
+ * is decoded once, when complete), the stream offset, the sticky status.
+ * Every input byte is copied at most once and CRC'd once: O(n). No size
+ * limits besides memory. */
+#include "pf_buf.h"
+#include "pyfantasy.h"
+
+struct pf_evs {
+    uint32_t crc[8][256];  /* slice-by-8 CRC-32/IEEE tables */
+    int8_t b64[256];       /* base64 value, -1 invalid, -2 '=', -3 CR or LF */
+    int closed;
+    int status;            /* sticky */
+    uint64_t err_offset, err_a, err_b;
+    uint64_t consumed;     /* stream offset of the next byte fed */
+    uint64_t pending_off;  /* stream offset of pending.p[0] */
+    uint64_t frames;
+    pf_bytes pending;      /* the incomplete message */
+    pf_bytes sse;          /* this call's output */
+    pf_sizes ev;           /* 2 per event: sse offset, frame offset */
+    pf_bytes frame;        /* exception/error message */
+    pf_bytes text;         /* unescaped string */
+    pf_bytes bin;          /* base64-decoded chunk */
+    pf_bytes name;         /* unescaped event type */
+};
+
+pf_evs *pf_evs_new(void) {
+    pf_evs *d = (pf_evs *)calloc(1, sizeof(pf_evs));
+    if (!d) return NULL;
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        d->crc[0][n] = c;
+    }
+    for (uint32_t n = 0; n < 256; n++)
+        for (int k = 1; k < 8; k++) d->crc[k][n] = (d->crc[k - 1][n] >> 8) ^ d->crc[0][d->crc[k - 1][n] & 0xFF];
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(d->b64, -1, sizeof d->b64);
+    for (int k = 0; k < 64; k++) d->b64[(uint8_t)alphabet[k]] = (int8_t)k;
+    d->b64['='] = -2;
+    d->b64['\r'] = d->b64['\n'] = -3;
+    return d;
+}
+
+void pf_evs_free(pf_evs *d) {
+    if (!d) return;
+    pf_bytes_free(&d->pending);
+    pf_bytes_free(&d->sse);
+    pf_sizes_free(&d->ev);
+    pf_bytes_free(&d->frame);
+    pf_bytes_free(&d->text);
+    pf_bytes_free(&d->bin);
+    pf_bytes_free(&d->name);
+    free(d);
+}
+
+static uint32_t crc32(const pf_evs *d, const uint8_t *p, size_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    const uint32_t (*t)[256] = d->crc;
+    while (n >= 8) {
+        uint32_t a = c ^ ((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
+        c = t[7][a & 0xFF] ^ t[6][(a >> 8) & 0xFF] ^ t[5][(a >> 16) & 0xFF] ^ t[4][a >> 24] ^
+            t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) c = t[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+static uint32_t be32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static void fail(pf_evs *d, int status, uint64_t off, uint64_t a, uint64_t b) {
+    d->status = status;
+    d->err_offset = off;
+    d->err_a = a;
+    d->err_b = b;
+}
+
+/* The 12 prelude bytes at p (message at stream offset off): 0 and *total, or
+ * an error recorded. */
+static int check_prelude(pf_evs *d, const uint8_t *p, uint64_t off, size_t *total) {
+    uint32_t t = be32(p), h = be32(p + 4);
+    if (t < 16 || h > t - 16) {
+        fail(d, PF_EVS_E_PRELUDE, off, t, h);
+        return 1;
+    }
+    uint32_t want = be32(p + 8), got = crc32(d, p, 8);
+    if (want != got) {
+        fail(d, PF_EVS_E_PRELUDE_CRC, off, want, got);
+        return 1;
+    }
+    *total = (size_t)t;
+    return 0;
+}
+
+/* ---- JSON scanning (see the header comment) ------------------------------- */
+
+static int is_ws(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static size_t skip_ws(const uint8_t *p, size_t i, size_t n) {
+    while (i < n && is_ws(p[i])) i++;
+    return i;
+}
+
+/* p[i] == '"': index after the closing quote, or 0 when unterminated. */
+static size_t scan_string(const uint8_t *p, size_t i, size_t n) {
+    i++;
+    while (i < n) {
+        const uint8_t *q = (const uint8_t *)memchr(p + i, '"', n - i);
+        if (!q) return 0;
+        size_t e = (size_t)(q - p);
+        const uint8_t *bs = (const uint8_t *)memchr(p + i, '\\', e - i);
+        if (!bs) return e + 1;
+        i = (size_t)(bs - p) + 2;  /* a backslash escapes the next byte */
+    }
+    return 0;
+}
+
+/* Index after the value starting at p[i] (i < n), or 0 when malformed. */
+static size_t skip_value(const uint8_t *p, size_t i, size_t n) {
+    uint8_t c = p[i];
+    if (c == '"') return scan_string(p, i, n);
+    if (c == '{' || c == '[') {
+        size_t depth = 0;
+        while (i < n) {
+            c = p[i];
+            if (c == '"') {
+                i = scan_string(p, i, n);
+                if (!i) return 0;
+                continue;
+            }
+            if (c == '{' || c == '[') depth++;
+            else if (c == '}' || c == ']') {
+                if (--depth == 0) return i + 1;
+            }
+            i++;
+        }
+        return 0;
+    }
+    size_t j = i;
+    while (j < n && !is_ws(p[j]) && p[j] != ',' && p[j] != '}' && p[j] != ']') j++;
+    return j == i ? 0 : j;
+}
+
+/* Find `key` among the members of the JSON object p[0..n). first=1: stop at
+ * the first match (nothing after it is looked at); first=0: the last match
+ * wins and the whole object, followed only by whitespace, must scan.
+ * Returns 1 found (*vs,*ve = value span), 0 not found, -1 malformed. */
+static int find_key(const uint8_t *p, size_t n, const char *key, size_t klen, int first,
+                    size_t *vs, size_t *ve) {
+    int found = 0;
+    size_t i = skip_ws(p, 0, n);
+    if (i >= n || p[i] != '{') return -1;
+    i = skip_ws(p, i + 1, n);
+    if (i < n && p[i] == '}') {
+        i++;
+    } else {
+        for (;;) {
+            if (i >= n || p[i] != '"') return -1;
+            size_t ks = i + 1, e = scan_string(p, i, n);
+            if (!e) return -1;
+            size_t ke = e - 1;
+            i = skip_ws(p, e, n);
+            if (i >= n || p[i] != ':') return -1;
+            i = skip_ws(p, i + 1, n);
+            if (i >= n) return -1;
+            size_t v = i, w = skip_value(p, i, n);
+            if (!w) return -1;
+            if (ke - ks == klen && memcmp(p + ks, key, klen) == 0) {
+                *vs = v;
+                *ve = w;
+                found = 1;
+                if (first) return 1;
+            }
+            i = skip_ws(p, w, n);
+            if (i < n && p[i] == ',') {
+                i = skip_ws(p, i + 1, n);
+                continue;
+            }
+            if (i < n && p[i] == '}') {
+                i++;
+                break;
+            }
+            return -1;
+        }
+    }
+    if (!first && skip_ws(p, i, n) != n) return -1;
+    return found;
+}
+
+static int hexval(uint8_t c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int hex4(const uint8_t *p, size_t i, size_t n, uint32_t *v) {
+    if (n - i < 4) return -1;
+    uint32_t x = 0;
+    for (size_t k = 0; k < 4; k++) {
+        int h = hexval(p[i + k]);
+        if (h < 0) return -1;
+        x = (x << 4) | (uint32_t)h;
+    }
+    *v = x;
+    return 0;
+}
+
+static int put_utf8(pf_bytes *o, uint32_t cp) {
+    uint8_t b[4];
+    size_t k;
+    if (cp < 0x80) { b[0] = (uint8_t)cp; k = 1; }
+    else if (cp < 0x800) { b[0] = (uint8_t)(0xC0 | (cp >> 6)); b[1] = (uint8_t)(0x80 | (cp & 0x3F)); k = 2; }
+    else if (cp < 0x10000) {
+        b[0] = (uint8_t)(0xE0 | (cp >> 12)); b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (uint8_t)(0x80 | (cp & 0x3F)); k = 3;
+    } else {
+        b[0] = (uint8_t)(0xF0 | (cp >> 18)); b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (uint8_t)(0x80 | (cp & 0x3F)); k = 4;
+    }
+    return pf_bytes_append(o, b, k);
+}
+
+/* JSON string content p[0..n) (between the quotes) unescaped into o:
+ * 0, 1 invalid escape, PF_ERR_NOMEM. \uXXXX gives UTF-8 (a surrogate pair
+ * one code point, a lone surrogate U+FFFD). */
+static int unescape(const uint8_t *p, size_t n, pf_bytes *o) {
+    o->len = 0;
+    size_t i = 0;
+    while (i < n) {
+        const uint8_t *bs = (const uint8_t *)memchr(p + i, '\\', n - i);
+        size_t run = bs ? (size_t)(bs - (p + i)) : n - i;
+        if (pf_bytes_append(o, p + i, run)) return PF_ERR_NOMEM;
+        i += run;
+        if (i >= n) break;
+        if (i + 1 >= n) return 1;
+        uint8_t c = p[i + 1], r;
+        i += 2;
+        switch (c) {
+        case '"': r = '"'; break;
+        case '\\': r = '\\'; break;
+        case '/': r = '/'; break;
+        case 'b': r = '\b'; break;
+        case 'f': r = '\f'; break;
+        case 'n': r = '\n'; break;
+        case 'r': r = '\r'; break;
+        case 't': r = '\t'; break;
+        case 'u': {
+            uint32_t cp, lo;
+            if (hex4(p, i, n, &cp)) return 1;
+            i += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && n - i >= 6 && p[i] == '\\' && p[i + 1] == 'u' &&
+                hex4(p, i + 2, n, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            } else if (cp >= 0xD800 && cp < 0xE000) {
+                cp = 0xFFFD;
+            }
+            if (put_utf8(o, cp)) return PF_ERR_NOMEM;
+            continue;
+        }
+        default: return 1;
+        }
+        if (pf_bytes_push(o, r)) return PF_ERR_NOMEM;
+    }
+    return 0;
+}
+
+/* Go's base64.StdEncoding.Decode: CR/LF skipped, padding required and only
+ * in the last quantum. 0, 1 invalid, PF_ERR_NOMEM. */
+static int b64decode(const pf_evs *d, const uint8_t *p, size_t n, pf_bytes *o) {
+    o->len = 0;
+    if (pf_bytes_reserve(o, n / 4 * 3 + 3)) return PF_ERR_NOMEM;
+    const int8_t *tb = d->b64;
+    uint8_t *w = o->p;
+    size_t i = 0;
+    /* fast path: whole quanta of alphabet characters */
+    while (n - i >= 4) {
+        int v0 = tb[p[i]], v1 = tb[p[i + 1]], v2 = tb[p[i + 2]], v3 = tb[p[i + 3]];
+        if ((v0 | v1 | v2 | v3) < 0) break;
+        w[0] = (uint8_t)((v0 << 2) | (v1 >> 4));
+        w[1] = (uint8_t)(((v1 & 0xF) << 4) | (v2 >> 2));
+        w[2] = (uint8_t)(((v2 & 0x3) << 6) | v3);
+        w += 3;
+        i += 4;
+    }
+    int q[4], k = 0, done = 0;
+    for (; i < n; i++) {
+        int v = tb[p[i]];
+        if (v == -3) continue;
+        if (done || v == -1) return 1;
+        q[k++] = v;
+        if (k < 4) continue;
+        k = 0;
+        if (q[0] < 0 || q[1] < 0) return 1;
+        *w++ = (uint8_t)((q[0] << 2) | (q[1] >> 4));
+        if (q[2] == -2) {
+            if (q[3] != -2) return 1;
+            done = 1;
+            continue;
+        }
+        if (q[2] < 0) return 1;
+        *w++ = (uint8_t)(((q[1] & 0xF) << 4) | (q[2] >> 2));
+        if (q[3] == -2) {
+            done = 1;
+            continue;
+        }
+        if (q[3] < 0) return 1;
+        *w++ = (uint8_t)(((q[2] & 0x3) << 6) | q[3]);
+    }
+    if (k) return 1;
+    o->len = (size_t)(w - o->p);
+    return 0;
+}
+
+/* ---- messages ----------------------------------------------------------------- */
+
+static int span_is(const uint8_t *p, size_t n, const char *s) {
+    size_t k = strlen(s);
+    return n == k && memcmp(p, s, k) == 0;
+}
+
+/* A `chunk` event's payload: append its SSE event. 0, 1 (error recorded), PF_ERR_NOMEM. */
+static int chunk(pf_evs *d, const uint8_t *pl, size_t n, uint64_t off) {
+    size_t vs = 0, ve = 0;
+    int r = find_key(pl, n, "bytes", 5, 0, &vs, &ve);
+    if (r < 0) { fail(d, PF_EVS_E_PAYLOAD, off, 0, 0); return 1; }
+    d->bin.len = 0;
+    if (r == 1 && pl[vs] == '"') {
+        const uint8_t *s = pl + vs + 1;
+        size_t sn = ve - vs - 2;
+        if (memchr(s, '\\', sn)) {
+            int u = unescape(s, sn, &d->text);
+            if (u == PF_ERR_NOMEM) return PF_ERR_NOMEM;
+            if (u) { fail(d, PF_EVS_E_BASE64, off, 0, 0); return 1; }
+            s = d->text.p;
+            sn = d->text.len;
+        }
+        int b = b64decode(d, s, sn, &d->bin);
+        if (b == PF_ERR_NOMEM) return PF_ERR_NOMEM;
+        if (b) { fail(d, PF_EVS_E_BASE64, off, 0, 0); return 1; }
+    } else if (r == 1 && !span_is(pl + vs, ve - vs, "null")) {
+        fail(d, PF_EVS_E_PAYLOAD, off, 0, 0);
+        return 1;
+    }
+    const uint8_t *ev = d->bin.p;
+    size_t en = d->bin.len;
+    if (!en || find_key(ev, en, "type", 4, 1, &vs, &ve) != 1 || ev[vs] != '"') return 0;
+    const uint8_t *t = ev + vs + 1;
+    size_t tn = ve - vs - 2;
+    if (memchr(t, '\\', tn)) {
+        int u = unescape(t, tn, &d->name);
+        if (u == PF_ERR_NOMEM) return PF_ERR_NOMEM;
+        if (u) return 0;
+        t = d->name.p;
+        tn = d->name.len;
+    }
+    if (!tn) return 0;
+    if (pf_sizes_reserve(&d->ev, 2)) return PF_ERR_NOMEM;
+    d->ev.p[d->ev.len++] = d->sse.len;
+    d->ev.p[d->ev.len++] = (size_t)off;
+    if (pf_bytes_append(&d->sse, (const uint8_t *)"event: ", 7) || pf_bytes_append(&d->sse, t, tn) ||
+        pf_bytes_append(&d->sse, (const uint8_t *)"\ndata: ", 7) || pf_bytes_append(&d->sse, ev, en) ||
+        pf_bytes_append(&d->sse, (const uint8_t *)"\n\n", 2))
+        return PF_ERR_NOMEM;
+    return 0;
+}
+
+/* One complete message p[0..total) at stream offset off (prelude checked). */
+static int message(pf_evs *d, const uint8_t *p, size_t total, uint64_t off) {
+    uint32_t want = be32(p + total - 4), got = crc32(d, p, total - 4);
+    if (want != got) { fail(d, PF_EVS_E_MESSAGE_CRC, off, want, got); return 1; }
+    size_t hlen = be32(p + 4);
+    const uint8_t *h = p + 12, *mt = NULL, *et = NULL;
+    size_t mtn = 0, etn = 0, i = 0;
+    while (i < hlen) {
+        size_t hs = i, nl = h[i++];  /* hs: where this header starts (err_a of a header error) */
+        if (nl > hlen - i) { fail(d, PF_EVS_E_HEADER, off, hs, 0); return 1; }
+        const uint8_t *name = h + i;
+        i += nl;
+        if (i >= hlen) { fail(d, PF_EVS_E_HEADER, off, hs, 0); return 1; }
+        uint8_t t = h[i++];
+        size_t vl;
+        switch (t) {
+        case 0: case 1: vl = 0; break;
+        case 2: vl = 1; break;
+        case 3: vl = 2; break;
+        case 4: vl = 4; break;
+        case 5: case 8: vl = 8; break;
+        case 9: vl = 16; break;
+        case 6: case 7:
+            if (hlen - i < 2) { fail(d, PF_EVS_E_HEADER, off, hs, 0); return 1; }
+            vl = ((size_t)h[i] << 8) | h[i + 1];
+            i += 2;
+            break;
+        default: fail(d, PF_EVS_E_HEADER, off, hs, t); return 1;
+        }
+        if (vl > hlen - i) { fail(d, PF_EVS_E_HEADER, off, hs, 0); return 1; }
+        if (t == 7) {
+            if (!mt && span_is(name, nl, ":message-type")) { mt = h + i; mtn = vl; }
+            else if (!et && span_is(name, nl, ":event-type")) { et = h + i; etn = vl; }
+        }
+        i += vl;
+    }
+    d->frames++;
+    if (!mt) { fail(d, PF_EVS_E_NO_MESSAGE_TYPE, off, 0, 0); return 1; }
+    if (span_is(mt, mtn, "event")) {
+        if (!et) { fail(d, PF_EVS_E_NO_EVENT_TYPE, off, 0, 0); return 1; }
+        if (span_is(et, etn, "chunk")) return chunk(d, p + 12 + hlen, total - 16 - hlen, off);
+        return 0;
+    }
+    int exc = span_is(mt, mtn, "exception");
+    if (exc || span_is(mt, mtn, "error")) {
+        d->frame.len = 0;
+        if (pf_bytes_append(&d->frame, p, total)) return PF_ERR_NOMEM;
+        fail(d, exc ? PF_EVS_EXCEPTION : PF_EVS_ERROR, off, 0, 0);
+        return 1;
+    }
+    return 0;
+}
+
+static int run(pf_evs *d, const uint8_t *data, size_t len, int eof) {
+    uint64_t base = d->consumed;
+    size_t pos = 0, total = 0;
+    if (d->pending.len) {
+        pf_bytes *b = &d->pending;
+        if (b->len < 12) {
+            size_t take = 12 - b->len;
+            if (take > len) take = len;
+            if (pf_bytes_append(b, data, take)) return PF_ERR_NOMEM;
+            pos += take;
+        }
+        if (b->len >= 12) {
+            if (check_prelude(d, b->p, d->pending_off, &total)) return 0;
+            size_t take = total - b->len;
+            if (take > len - pos) take = len - pos;
+            if (pf_bytes_append(b, data + pos, take)) return PF_ERR_NOMEM;
+            pos += take;
+            if (b->len == total) {
+                int r = message(d, b->p, total, d->pending_off);
+                b->len = 0;
+                if (r) return r == PF_ERR_NOMEM ? r : 0;
+            }
+        }
+    }
+    if (!d->pending.len) {
+        while (len - pos >= 12) {
+            if (check_prelude(d, data + pos, base + pos, &total)) return 0;
+            if (len - pos < total) break;
+            int r = message(d, data + pos, total, base + pos);
+            if (r) return r == PF_ERR_NOMEM ? r : 0;
+            pos += total;
+        }
+        if (pos < len) {
+            d->pending_off = base + pos;
+            if (pf_bytes_append(&d->pending, data + pos, len - pos)) return PF_ERR_NOMEM;
+        }
+    }
+    if (eof && d->pending.len) {
+        const uint8_t *p = d->pending.p;
+        fail(d, PF_EVS_E_TRUNCATED, d->pending_off, d->pending.len, d->pending.len >= 12 ? be32(p) : 0);
+    }
+    return 0;
+}
+
+int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out *out) {
+    if (d->closed) return PF_ERR_CLOSED;
+    d->sse.len = 0;
+    d->ev.len = 0;
+    if (d->status != PF_EVS_EXCEPTION && d->status != PF_EVS_ERROR) d->frame.len = 0;
+    int rc = 0;
+    if (d->status == PF_EVS_OK) rc = run(d, data, len, eof);
+    d->consumed += len;
+    if (eof) d->closed = 1;
+    out->sse = d->sse.p;
+    out->sse_len = d->sse.len;
+    out->ev = d->ev.p;
+    out->nev = d->ev.len / 2;
+    out->status = d->status;
+    out->err_offset = d->err_offset;
+    out->err_a = d->err_a;
+    out->err_b = d->err_b;
+    out->frame = d->frame.p;
+    out->frame_len = d->frame.len;
+    out->frames = d->frames;
+    return rc;
+}

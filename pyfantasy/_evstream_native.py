@@ -1,0 +1,49 @@
+"""Native AWS event-stream kernel: thin cffi wrapper over native/pf_evstream.c.
+
+Same contract as ``_evstream_python.EvStreamKernel`` (documentation there and
+in the C file's header comment). One C call per feed returns the SSE text of
+every chunk the feed completed, their message offsets and the sticky status.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+from ._evstream_python import EvError, EvOut
+from ._native_lib import ffi, lib
+
+
+class EvStreamKernel:
+    """Incremental event-stream translator (C state machine)."""
+
+    def __init__(self) -> None:
+        d = lib.pf_evs_new()
+        if d == ffi.NULL:
+            raise MemoryError("pf_evs_new")
+        self._d = ffi.gc(d, lib.pf_evs_free)
+        self._out = ffi.new("pf_evs_out *")
+        self._error: Optional[EvError] = None
+        self.closed = False
+
+    def feed(self, data: bytes, eof: bool = False) -> EvOut:
+        if self.closed:
+            raise ValueError("event stream fed after its end")
+        out = self._out
+        rc = lib.pf_evs_feed(self._d, ffi.from_buffer(data), len(data), 1 if eof else 0, out)
+        if rc == lib.PF_ERR_NOMEM:
+            raise MemoryError("pyfantasy event-stream decoder: out of memory")
+        if rc:
+            raise ValueError(f"pf_evs_feed failed ({rc})")
+        if eof:
+            self.closed = True
+        sse = ffi.buffer(out.sse, out.sse_len)[:] if out.sse_len else b""
+        events: List[Tuple[int, int]] = []
+        if out.nev:
+            flat = ffi.unpack(out.ev, 2 * out.nev)
+            events = list(zip(flat[0::2], flat[1::2]))
+        if out.status and self._error is None:
+            frame = ffi.buffer(out.frame, out.frame_len)[:] if out.frame_len else b""
+            self._error = EvError(out.status, out.err_offset, out.err_a, out.err_b, frame)
+        return EvOut(sse, events, self._error, out.frames)
+
+
+__all__ = ["EvStreamKernel"]

@@ -1,0 +1,340 @@
+"""The fast cassette reader (native/pf_vcr.c via pyfantasy._vcr_fast) against ``cassette.loads``.
+
+Contract under test: for any bytes, the C reader either returns exactly
+``loads(data).interactions`` or says ``Unsupported`` (never a different
+value, never a crash); ``read_interactions`` therefore always equals the
+loader, on both backends, errors included. Checked on every corpus file
+(where the C reader must not fall back at all), on hand-written edge cases
+of each scalar style and layout, on generated cassettes (the strategies of
+test_cassette_generated), and on mutated corpus files. Tests whose name
+contains "native" also run in the ASan/UBSan job of tests/test_build.py.
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import CORPUS, DATA, corpus_files, needs_corpus
+from pyfantasy._backend import native_available
+from pyfantasy._vcr_fast import Unsupported, native_interactions, read_file, read_interactions
+from pyfantasy.cassette import (Cassette, CassetteError, Interaction, Layout, Request, Response,
+                                loads)
+from test_cassette_generated import cassettes, go_unreadable, headers, text
+
+native_only = pytest.mark.skipif(not native_available(), reason="native extension not built")
+
+
+def loader_result(data: bytes):
+    """``loads(data).interactions``, or the CassetteError it raises (as a comparable tuple)."""
+    try:
+        return loads(data).interactions
+    except CassetteError as exc:
+        return ("error", str(exc))
+
+
+def fast_result(data: bytes, backend: str):
+    try:
+        return read_interactions(data, backend=backend)
+    except CassetteError as exc:
+        return ("error", str(exc))
+
+
+def check_native(data: bytes) -> bool:
+    """The C reader agrees with the loader or declines. Returns True when it read the file."""
+    expected = loader_result(data)
+    try:
+        got = native_interactions(data)
+    except Unsupported as exc:
+        assert 0 <= exc.offset <= len(data)
+        return False
+    assert not isinstance(expected, tuple), f"the loader rejects this file: {expected}"
+    assert got == expected
+    return True
+
+
+# --- corpus ---------------------------------------------------------------------------------
+
+@needs_corpus
+def test_corpus_equals_loader(backend):
+    files = corpus_files()
+    assert len(files) >= 354
+    for path in files:
+        data = path.read_bytes()
+        assert read_interactions(data, backend=backend) == loads(data).interactions, path
+
+
+@needs_corpus
+@native_only
+def test_native_reads_every_corpus_file_itself():
+    """No corpus file needs the fallback: the subset covers what the recorder writes."""
+    count = 0
+    for path in corpus_files():
+        data = path.read_bytes()
+        its = native_interactions(data)
+        assert its == loads(data).interactions, path
+        count += len(its)
+    assert count >= 538
+
+
+@needs_corpus
+def test_read_file(backend):
+    path = corpus_files()[0]
+    assert read_file(path, backend=backend) == loads(path.read_bytes()).interactions
+    with pytest.raises(CassetteError, match="cannot read"):
+        read_file(CORPUS / "no-such-file.yaml", backend=backend)
+
+
+def test_fixtures(backend):
+    for path in sorted((DATA / "cassettes").glob("*.yaml")):
+        data = path.read_bytes()
+        assert fast_result(data, backend) == loader_result(data), path
+
+
+# --- hand-written cases -----------------------------------------------------------------------
+
+HEAD = "---\nversion: 2\ninteractions:\n- id: 0\n  request:\n"
+
+
+def doc(request: str = "    url: http://h/\n    method: POST\n", response: str = "    body: x\n    code: 200\n") -> bytes:
+    return (HEAD + request + "  response:\n" + response).encode("utf-8")
+
+
+READ = {  # text -> must be read by the C reader (and equal the loader)
+    "plain": doc(),
+    "empty": b"---\nversion: 2\ninteractions: []\n",
+    "no-dashes": b"version: 2\ninteractions: []\n",
+    "version-last": b"interactions: []\nversion: 2\n",
+    "single": doc(response="    body: '{\"a\":''b''}'\n"),
+    "double-escapes": doc(response='    body: "a\\0b\\a\\b\\t\\\tc\\n\\v\\f\\r\\e\\ \\"\\/\\\\\\N\\_\\L\\P\\x41\\xe9\\u00e9\\u6708\\U0001F60A"\n'),
+    "double-empty": doc(response='    body: ""\n    status: ""\n'),
+    "literal-clip": doc(response="    body: |\n      a\n        b\n\n      c\n"),
+    "literal-strip": doc(response="    body: |-\n      a\n      b\n    code: 1\n"),
+    "literal-keep": doc(response="    body: |+\n      a\n\n\n    code: 1\n"),
+    "literal-keep-eof": doc(response="    code: 1\n    body: |+\n      a\n\n"),
+    "literal-indicator": doc(response="    body: |2\n        two leading\n      x\n"),
+    "literal-indicator-keep": doc(response="    body: |2+\n\n      a\n\n"),
+    "literal-indicator-strip": doc(response="    body: |2-\n       lead\n"),
+    "literal-chomp-first": doc(response="    body: |-2\n       lead\n"),
+    "literal-tab": doc(response="    body: |\n      line1\n      \tindented\n"),
+    "literal-tab-first": doc(response="    body: |\n      \tb\n      c\n"),
+    "binary-inline": doc(response="    body: !!binary AAACkQAAAEslguja\n"),
+    "binary-block": doc(response="    body: !!binary |\n      AAACkQAAAEslgujaCzpldmVudC10eXBlBwAFY2h1bmsNOmNvbnRlbnQtdHlwZQcAEGFwcG\n      xpY2F0aW9u\n"),
+    "binary-pad1": doc(response="    body: !!binary QUI=\n"),
+    "binary-pad2": doc(response="    body: !!binary QQ==\n"),
+    "binary-utf8-string-field": doc(response="    status: !!binary b2s=\n"),
+    "binary-invalid-utf8-string-field": doc(response="    status: !!binary /w==\n"),
+    "nulls": doc(request="    host: ~\n    url: null\n    method: Null\n    proto_major: ~\n", response="    body: NULL\n    code: null\n    duration: ~\n    uncompressed: ~\n"),
+    "ints": doc(request="    content_length: -1\n    proto_major: 0\n", response="    code: 999999999999999999\n    content_length: -999999999999999999\n"),
+    "bools": doc(response="    uncompressed: true\n    code: 1\n"),
+    "bool-false": doc(response="    uncompressed: false\n"),
+    "durations": doc(response="    duration: 1m18.00699275s\n"),
+    "duration-micro": doc(response="    duration: 755.667\u00b5s\n"),
+    "duration-quoted": doc(response="    duration: '1.5s'\n"),
+    "headers": doc(request="    headers:\n      Accept:\n      - '*/*'\n      Content-Type:\n      - application/json\n      X-Empty: []\n      \"\":\n      - empty key\n      \"yes\":\n      - \"true\"\n      'x: y':\n      - \"1\"\n      \"tab\\tkey\":\n      - t\n    url: u\n",
+                   response="    headers: {}\n    trailer:\n      K:\n      - |\n        multi\n        line\n      - |2-\n         lead\n"),
+    "transfer-encoding": doc(response="    transfer_encoding:\n    - chunked\n    - gzip\n    content_length: -1\n"),
+    "transfer-encoding-empty": doc(response="    transfer_encoding: []\n    trailer: {}\n"),
+    "request-empty-map": (HEAD[:-len("  request:\n")] + "  request: {}\n  response:\n    code: 1\n").encode(),
+    "no-id": b"---\nversion: 2\ninteractions:\n- request:\n    url: a\n  response:\n    code: 1\n",
+    "ids": b"---\nversion: 2\ninteractions:\n- id: 7\n  response:\n    code: 1\n- id: 3\n  request:\n    url: b\n",
+    "plain-oddities": doc(request="    url: https://x/v1/m:stream?alt=sse#frag\n    method: -a\n    host: a#b\n    proto: '#a'\n    remote_addr: x:y\n    request_uri: ?x\n", response="    status: =\n    body: \"\\xA0x\"\n    proto: :x\n"),
+    "unicode": doc(response="    body: Ol\u00e1 \u6708 \u2019 \u00a0x\n    status: '\u00e9\u00e9'\n"),
+    "indent4-compact": b"---\nversion: 2\ninteractions:\n  - id: 0\n    request:\n        url: u\n        headers:\n            Accept:\n              - a\n    response:\n        body: |\n            x\n        transfer_encoding:\n          - chunked\n",
+    "indent4-spaced": b"---\nversion: 2\ninteractions:\n    - id: 0\n      request:\n        headers:\n            Accept:\n                - a\n      response:\n        body: |4+\n\n            x\n\n        code: 1\n",
+    "indent2-spaced": b"---\nversion: 2\ninteractions:\n  - id: 0\n    request:\n      headers:\n        A:\n          - b\n    response:\n      code: 1\n",
+}
+
+DECLINED = {  # text -> the C reader must decline (the loader reads it, or says why not)
+    "comment": doc(response="    body: x # note\n"),
+    "comment-line": doc(response="    # note\n    body: x\n"),
+    "anchor": doc(response="    body: &a x\n"),
+    "alias": doc(response="    body: *a\n"),
+    "tag": doc(response="    body: !!str x\n"),
+    "int-tag": doc(response="    code: !!int 200\n"),
+    "folded": doc(response="    body: >\n      a\n      b\n"),
+    "flow-map": doc(response="    headers: {A: [b]}\n"),
+    "flow-seq": doc(response="    transfer_encoding: [chunked]\n"),
+    "cr": doc(response="    body: x\r\n"),
+    "tab-indent": doc(response="\tbody: x\n"),
+    "u2028": doc(response="    body: 'a\u2028      b'\n"),
+    "nel": doc(response="    body: 'a\u0085b'\n"),
+    "bom": b"\xef\xbb\xbf" + doc(),
+    "unknown-key": doc(response="    extra: 1\n"),
+    "duplicate-key": doc(response="    code: 1\n    code: 2\n"),
+    "duplicate-header": doc(response="    headers:\n      A:\n      - b\n      A:\n      - c\n"),
+    "quoted-int": doc(response='    code: "200"\n'),
+    "hex-int": doc(response="    code: 0x1F\n"),
+    "octal-int": doc(response="    code: 010\n"),
+    "underscore-int": doc(response="    code: 1_000\n"),
+    "huge-int": doc(response="    code: 99999999999999999999\n"),
+    "minus-zero": doc(response="    code: -0\n"),
+    "bool-yes": doc(response="    uncompressed: yes\n"),
+    "bad-duration": doc(response="    duration: 5\n"),
+    "version-3": b"---\nversion: 3\ninteractions: []\n",
+    "version-quoted": b"---\nversion: \"2\"\ninteractions: []\n",
+    "no-version": b"---\ninteractions: []\n",
+    "blank-line": doc(response="    body: x\n\n    code: 1\n"),
+    "trailing-space": doc(response="    body: x \n"),
+    "no-final-newline": doc()[:-1],
+    "multiline-plain": doc(response="    body: a\n      b\n"),
+    "multiline-single": doc(response="    body: 'a\n      b'\n"),
+    "multiline-double": doc(response='    body: "a\n      b"\n'),
+    "escaped-break": doc(response='    body: "a\\\n      b"\n'),
+    "lone-surrogate": doc(response='    body: "\\ud800"\n'),
+    "bad-escape": doc(response='    body: "\\q"\n'),
+    "complex-key": doc(response="    headers:\n      ? |-\n        multi\n        line\n      : - z\n"),
+    "spaces-only-line": doc(response="    body: |\n      a\n   \n      b\n"),
+    "block-less-indented": doc(response="    body: |\n      a\n     b\n"),
+    "bad-base64": doc(response="    body: !!binary A*==\n"),
+    "base64-short": doc(response="    body: !!binary QUJ\n"),
+    "base64-mid-pad": doc(response="    body: !!binary QQ==QQ==\n"),
+    "binary-key": doc(response="    headers:\n      !!binary QQ==:\n      - b\n"),
+    "second-doc": doc() + b"---\nversion: 2\n",
+    "end-marker": doc() + b"...\n",
+    "directive": b"%YAML 1.1\n" + doc(),
+    "not-utf8": doc(response="    body: 'x'\n").replace(b"'x'", b"'\xff'"),
+    "nul": doc(response="    body: 'a\x00b'\n"),
+    "two-spaces-after-colon": doc(response="    body:  x\n"),
+    "seq-item-map": doc(response="    transfer_encoding:\n    - a: b\n"),
+    "interactions-map": b"---\nversion: 2\ninteractions:\n  a: b\n",
+    "request-list": b"---\nversion: 2\ninteractions:\n- id: 0\n  request:\n  - a\n",
+    "dash-alone": doc(response="    status: -\n"),
+    "empty-block-value": doc(response="    body:\n    code: 1\n"),
+    "empty": b"",
+    "garbage": b"\x00\x01\x02",
+    "json": b'{"version": 2, "interactions": []}\n',
+}
+
+
+@pytest.mark.parametrize("name", list(READ))
+def test_native_reads(name):
+    if not native_available():
+        pytest.skip("native extension not built")
+    assert check_native(READ[name]), f"{name}: the C reader declined it"
+
+
+@pytest.mark.parametrize("name", list(DECLINED))
+def test_native_declines(name):
+    if not native_available():
+        pytest.skip("native extension not built")
+    assert not check_native(DECLINED[name]), f"{name}: the C reader should have declined"
+
+
+@pytest.mark.parametrize("name", list(READ) + list(DECLINED))
+def test_cases_equal_loader(name, backend):
+    data = READ.get(name, DECLINED.get(name))
+    assert fast_result(data, backend) == loader_result(data)
+
+
+def test_values_of_a_hand_checked_case(backend):
+    """Not only equal to the loader: the values themselves, for the trickiest styles."""
+    its = read_interactions(READ["headers"] + b"", backend=backend)
+    assert its[0].request.headers == {"Accept": ["*/*"], "Content-Type": ["application/json"],
+                                      "X-Empty": [], "": ["empty key"], "yes": ["true"],
+                                      "x: y": ["1"], "tab\tkey": ["t"]}
+    assert its[0].response.trailer == {"K": ["multi\nline\n", " lead"]}
+    its = read_interactions(READ["double-escapes"], backend=backend)
+    assert its[0].response.body == ('a\x00b\x07\x08\t\tc\n\x0b\x0c\r\x1b "/\\\x85\xa0\u2028\u2029'
+                                    'A\xe9\xe9\u6708\U0001F60A')
+    its = read_interactions(READ["binary-block"], backend=backend)
+    assert its[0].response.body[:4] == b"\x00\x00\x02\x91" and len(its[0].response.body) == 60
+    its = read_interactions(READ["literal-keep"], backend=backend)
+    assert its[0].response.body == "a\n\n\n"
+    its = read_interactions(READ["nulls"], backend=backend)
+    assert (its[0].request.url, its[0].response.code, its[0].response.duration_ns) == ("", 0, 0)
+
+
+# --- generated and mutated input -----------------------------------------------------------------
+
+@settings(max_examples=max(10, settings().max_examples // 4),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cassettes)
+def test_generated_cassettes_native(c):
+    if not native_available():
+        pytest.skip("native extension not built")
+    data = c.dumps()
+    check_native(data)
+
+
+@given(text, headers)
+def test_generated_strings_native(value, hdrs):
+    """Every string style the writer picks, in the current layout and an indent-4 one."""
+    if not native_available():
+        pytest.skip("native extension not built")
+    for layout in (Layout(2, True), Layout(4, False)):
+        c = Cassette([Interaction(request=Request(body=value, headers=hdrs, url=value),
+                                  response=Response(body=value, status=value, headers=hdrs))],
+                     layout=layout)
+        if go_unreadable(c):
+            continue
+        check_native(c.dumps())
+
+
+ORDINARY = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
+
+
+@given(st.lists(st.tuples(ORDINARY, ORDINARY, st.integers(100, 599)), min_size=1, max_size=3))
+def test_native_never_falls_back_on_ordinary_cassettes(items):
+    """Printable ASCII in the current layout: always read by the C reader itself."""
+    if not native_available():
+        pytest.skip("native extension not built")
+    c = Cassette([Interaction(request=Request(url=u, body=b, headers={"Accept": [b]}),
+                              response=Response(body=b + "\n" + u, code=code, status=u,
+                                                duration_ns=code * 1000))
+                  for u, b, code in items])
+    assert check_native(c.dumps())
+
+
+def _mutations(data: bytes, rnd: random.Random, n: int):
+    specials = [b"\n", b" ", b"'", b'"', b"\\", b"|", b"-", b":", b"#", b"\t", b"!", b"\xff", b"\x00",
+                b"\xe2\x80\xa8", b"[]", b"{}", b"|+", b"|2", b"!!binary "]
+    for _ in range(n):
+        pos = rnd.randrange(len(data) + 1)
+        op = rnd.randrange(4)
+        if op == 0:
+            yield data[:pos]
+        elif op == 1:
+            yield data[:pos] + rnd.choice(specials) + data[pos:]
+        elif op == 2:
+            yield data[:pos] + data[pos + rnd.randrange(1, 8):]
+        else:
+            yield data[:pos] + bytes([rnd.randrange(256)]) + data[pos + 1:]
+
+
+@needs_corpus
+def test_native_mutated_corpus_files():
+    """Cut, inserted, deleted and flipped bytes: the C reader agrees with the loader or declines."""
+    if not native_available():
+        pytest.skip("native extension not built")
+    rnd = random.Random(1234)
+    files = corpus_files()
+    picked = [files[i] for i in range(0, len(files), max(1, len(files) // 12))]
+    small = sorted(files, key=lambda p: p.stat().st_size)[:3]
+    read = declined = 0
+    for path in picked + small:
+        data = path.read_bytes()
+        for m in _mutations(data, rnd, 40):
+            if check_native(m):
+                read += 1
+            else:
+                declined += 1
+    assert read and declined
+
+
+def test_python_backend_is_the_loader():
+    data = DECLINED["u2028"]
+    assert read_interactions(data, backend="python") == loads(data).interactions
+    with pytest.raises(CassetteError):
+        read_interactions(DECLINED["version-3"], backend="python")
+
+
+def test_errors_are_the_loaders(backend):
+    for name in ("version-3", "quoted-int", "duplicate-key", "not-utf8", "no-version"):
+        with pytest.raises(CassetteError) as info:
+            read_interactions(DECLINED[name], path="x.yaml", backend=backend)
+        with pytest.raises(CassetteError) as expected:
+            loads(DECLINED[name], path="x.yaml")
+        assert str(info.value) == str(expected.value)
