@@ -1,0 +1,75 @@
+"""``pyfantasy bench [PATH] [--json]``: time pyfantasy and its peers on your cassettes (see ``bench``).
+
+PATH: cassette files or folders; default: the samples bundled in
+``pyfantasy/samples``. Exit status: 0 when every contender's check passed,
+1 when a pyfantasy contender failed its check, 2 when there is nothing to
+decode (no cassette, no usable body).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import TextIO
+
+from .bench import DEFAULT_CHUNK, collect, contenders, format_table, run_bench, samples_dir, to_json
+from ._formats import FORMATS
+
+
+def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    paths = args.paths
+    if not paths:
+        if not os.path.isdir(samples_dir()):
+            err.write(f"pyfantasy bench: no bundled samples at {samples_dir()}; give a cassette file or folder\n")
+            return 2
+        paths = [samples_dir()]
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        err.write(f"pyfantasy bench: no such file or folder: {', '.join(missing)}\n")
+        return 2
+    if args.chunk < 1 or args.repeat < 1 or args.min_time < 0:
+        err.write("pyfantasy bench: --chunk and --repeat must be >= 1, --min-time >= 0\n")
+        return 2
+    names = [c.name for c in contenders()]
+    unknown = [c for c in args.contender or [] if c not in names]
+    if unknown:
+        err.write(f"pyfantasy bench: unknown contender(s) {', '.join(unknown)}; known: {', '.join(names)}\n")
+        return 2
+    workloads, files, used = collect(paths, args.chunk, args.wire_format, err)
+    source = ", ".join(paths)
+    if not any(wl.bodies for wl in workloads):
+        err.write(f"pyfantasy bench: no response body to decode in {source} ({files} cassette files read)\n")
+        for wl in workloads:
+            for why in wl.excluded:
+                err.write(f"pyfantasy bench: left out {why}\n")
+        return 2
+    progress = None if args.json or args.quiet else (lambda name: err.write(f"pyfantasy bench: timing {name}...\n"))
+    runs = run_bench(workloads, repeat=args.repeat, min_time=args.min_time, only=args.contender, progress=progress)
+    if args.json:
+        out.write(json.dumps(to_json(runs, source, args.chunk, args.repeat, args.min_time, files), indent=1) + "\n")
+    else:
+        out.write(format_table(runs, source, args.chunk, args.repeat, files))
+    broken = [f"{wl.name}: {r.name}: {r.reason}" for wl, rs in runs for r in rs
+              if r.status == "failed" and r.name.startswith("pyfantasy")]
+    for b in broken:
+        err.write(f"pyfantasy bench: FAILED {b}\n")
+    return 1 if broken else 0
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench", help="time pyfantasy (native, python) beside httpx-sse, orjson and the provider SDKs",
+        description="Decode the response bodies of cassettes with pyfantasy and each installed peer, "
+                    "per wire format, and print MB/s, events/s and the ratio to the fastest.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="cassette files or folders (default: pyfantasy's bundled samples)")
+    p.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    p.add_argument("--repeat", type=int, default=5, help="timed repetitions; the minimum is reported (default 5)")
+    p.add_argument("--min-time", type=float, default=0.05,
+                   help="seconds one repetition lasts at least (loops the workload; default 0.05)")
+    p.add_argument("--chunk", type=int, default=DEFAULT_CHUNK,
+                   help=f"bytes per feed, as a socket read gives them (default {DEFAULT_CHUNK})")
+    p.add_argument("--wire-format", action="append", choices=FORMATS, help="only this wire format (repeatable)")
+    p.add_argument("--contender", action="append", metavar="NAME", help="only this contender (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=cmd_bench)

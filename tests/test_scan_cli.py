@@ -1,0 +1,452 @@
+"""``pyfantasy scan`` and ``pyfantasy.scan``: rows, columns, outputs, resume, broken files, captures.
+
+Rows are checked against the decoder itself (every corpus interaction's
+finish reason, usage, text length and tool calls equal what
+``decode_interaction`` gives), and on small fixtures written here. Each
+output format is read back and compared with the SQLite rows; resume is
+tested after a partial output, a torn tail, a changed file and a killed
+subprocess; 1 and 2 workers must give the same rows.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import CORPUS, ROOT, corpus_files, needs_corpus
+from pyfantasy.cassette import Cassette, Interaction, Request, Response, loads
+from pyfantasy.decode import decode_body, decode_interaction, detect_format
+from pyfantasy.scan import (COLUMNS, NAMES, ScanWarning, iter_rows, provider_for_host, read_rows,
+                            scan, scan_bytes, sniff_stream_format)
+from pyfantasy._errors import PyfantasyError
+
+OPENROUTER = "fantasy/TestOpenRouterCommon/openai/simple_streaming.yaml"
+XAI = "fantasy/TestOpenAICompatObjectGeneration/xai-grok-code-fast/simple_object.yaml"
+
+
+def run_cli(*args):
+    out, err = io.StringIO(), io.StringIO()
+    import pyfantasy.cli as cli
+    code = cli.build_parser().parse_args(["scan", *map(str, args)])
+    rc = code.func(code, out, err)
+    return rc, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def corpus_db(tmp_path_factory):
+    if not CORPUS.is_dir():
+        pytest.skip("corpus not found")
+    out = tmp_path_factory.mktemp("scan") / "results.db"
+    rc, _, err = run_cli(CORPUS, "--out", out, "--workers", "2", "--quiet")
+    assert rc == 0, err
+    return out
+
+
+# --- the corpus ---------------------------------------------------------------------------------
+
+@needs_corpus
+def test_corpus_rows_and_columns(corpus_db):
+    db = sqlite3.connect(corpus_db)
+    cols = [(r[1], r[2]) for r in db.execute("PRAGMA table_info(interactions)")]
+    assert cols == list(COLUMNS)
+    rows = read_rows(str(corpus_db))
+    assert len(rows) == 538
+    assert len({r["file"] for r in rows}) == len(corpus_files())
+    files = db.execute("SELECT count(*), sum(rows) FROM files").fetchone()
+    assert files == (len(corpus_files()), 538)
+    providers = {r["provider"] for r in rows}
+    assert {"openai", "azure", "openrouter", "vercel", "xai", "groq", "zai", "huggingface", "avian",
+            "local", "anthropic", "vertex", "bedrock", "google"} <= providers
+    assert {r["format"] for r in rows} == {"openai-chat", "openai-responses", "anthropic", "google",
+                                           "bedrock"}
+    for r in rows:
+        assert r["model"], r
+        assert r["duration_s"] > 0 and isinstance(r["stream"], bool)
+        assert (r["error_kind"] is None) == (r["error_message"] is None)
+
+
+@needs_corpus
+def test_corpus_rows_equal_the_decoder(corpus_db):
+    """finish reason, usage, text length, tool calls, errors: what decode_interaction gives."""
+    by_key = {(r["file"], r["interaction"]): r for r in read_rows(str(corpus_db))}
+    checked = 0
+    for path in corpus_files():
+        for it in loads(path.read_bytes()).interactions:
+            row = by_key[(str(path), it.id)]
+            wf = detect_format(it)
+            assert (row["format"], row["stream"]) == (wf.format, wf.stream)
+            assert row["duration_s"] == it.response.duration_ns / 1e9
+            try:
+                resp, kind = decode_interaction(it), None
+            except PyfantasyError as exc:
+                resp, kind = getattr(exc, "response", None), exc.kind
+            assert row["error_kind"] == kind, (path, it.id)
+            if resp is None:
+                assert row["finish_reason"] is None and row["input_tokens"] is None
+                continue
+            u = resp.usage
+            assert row["finish_reason"] == resp.finish_reason
+            assert [row[k] for k in ("input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
+                                     "cache_creation_tokens", "cache_read_tokens")] == \
+                [u.input_tokens, u.output_tokens, u.total_tokens, u.reasoning_tokens,
+                 u.cache_creation_tokens, u.cache_read_tokens]
+            assert row["text_length"] == len(resp.text)
+            assert row["tool_calls"] == len(resp.tool_calls)
+            if u.output_tokens and row["duration_s"]:
+                assert row["output_tokens_per_s"] == pytest.approx(u.output_tokens / row["duration_s"])
+            checked += 1
+    assert checked > 300
+
+
+@needs_corpus
+def test_corpus_costs_models_providers(corpus_db):
+    rows = {(r["file"], r["interaction"]): r for r in read_rows(str(corpus_db))}
+    r = rows[(str(CORPUS / OPENROUTER), 0)]
+    assert r["provider"] == "openrouter" and r["cost_usd"] == pytest.approx(0.00001255)
+    x = rows[(str(CORPUS / XAI), 0)]
+    body = loads((CORPUS / XAI).read_bytes()).interactions[0].response.body
+    ticks = json.loads(body)["usage"]["cost_in_usd_ticks"]
+    assert x["provider"] == "xai" and x["cost_usd"] == pytest.approx(ticks / 1e10)
+    avian = [r for r in rows.values() if r["provider"] == "avian" and r["error_kind"] is None]
+    assert avian and all(r["cost_usd"] is not None for r in avian)
+    assert all(r["cost_usd"] is None for r in rows.values() if r["provider"] in ("openai", "anthropic"))
+    google = [r for r in rows.values() if r["provider"] == "google"]
+    assert all(r["model"].startswith("gemini") for r in google)  # from the URL: no model in the body
+    bedrock = [r for r in rows.values() if r["provider"] == "bedrock"]
+    assert bedrock and all("anthropic" in r["model"] for r in bedrock)
+
+
+@needs_corpus
+def test_workers_1_and_2_same_rows(corpus_db, tmp_path):
+    rc, _, err = run_cli(CORPUS, "--out", tmp_path / "one.db", "--workers", "1", "--quiet")
+    assert rc == 0, err
+    assert read_rows(str(tmp_path / "one.db")) == read_rows(str(corpus_db))
+
+
+@needs_corpus
+def test_python_backend_same_rows(corpus_db, tmp_path):
+    sub = tmp_path / "sub"
+    shutil.copytree(CORPUS / "fantasy" / "TestOpenRouterCommon", sub / "TestOpenRouterCommon")
+    shutil.copytree(CORPUS / "fantasy" / "TestBedrockBasicAuth", sub / "TestBedrockBasicAuth")
+    a = [r for r in iter_rows([str(sub)], workers=1, backend="python")]
+    b = [r for r in iter_rows([str(sub)], workers=1, backend="native")] if _native() else a
+    assert a == b and len(a) > 20
+
+
+def _native():
+    from pyfantasy._backend import native_available
+    return native_available()
+
+
+# --- output formats ------------------------------------------------------------------------------
+
+def small_tree(root: Path) -> Path:
+    """A few corpus folders, a broken cassette and a stream capture."""
+    root.mkdir(parents=True, exist_ok=True)
+    for rel in ("fantasy/TestOpenRouterCommon/openai", "fantasy/TestAnthropicCommon/claude-sonnet-4"):
+        shutil.copytree(CORPUS / rel, root / rel.replace("/", "_"))
+    (root / "broken.yaml").write_bytes(b"---\nversion: 2\ninteractions:\n- id: [\n")
+    it = loads((CORPUS / OPENROUTER).read_bytes()).interactions[0]
+    (root / "capture.sse").write_bytes(it.response.body_bytes)
+    return root
+
+
+@needs_corpus
+@pytest.mark.parametrize("ext", ["jsonl", "csv", "parquet"])
+def test_output_formats(ext, tmp_path):
+    if ext == "parquet":
+        pytest.importorskip("pyarrow")
+    tree = small_tree(tmp_path / "in")
+    rc, _, err = run_cli(tree, "--out", tmp_path / "ref.db", "--workers", "1", "--quiet")
+    assert rc == 0, err
+    ref = read_rows(str(tmp_path / "ref.db"))
+    out = tmp_path / f"results.{ext}"
+    rc, _, err = run_cli(tree, "--out", out, "--workers", "2", "--quiet")
+    assert rc == 0, err
+    assert read_rows(str(out)) == ref
+    assert not list(tmp_path.glob(f"results.{ext}.partial*"))
+    if ext == "jsonl":
+        first = json.loads(out.read_text().splitlines()[0])
+        assert list(first) == list(NAMES)
+    if ext == "csv":
+        assert out.read_text().splitlines()[0] == ",".join(NAMES)
+    if ext == "parquet":
+        import pyarrow.parquet as pq
+        schema = pq.read_schema(out)
+        assert schema.names == list(NAMES)
+        assert str(schema.field("stream").type) == "bool"
+
+
+def test_parquet_without_pyarrow_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    (tmp_path / "a.sse").write_bytes(b"data: {}\n\n")
+    with pytest.raises(PyfantasyError, match="pip install pyarrow"):
+        scan([str(tmp_path)], str(tmp_path / "x.parquet"), workers=1)
+    rc, _, err = run_cli(tmp_path, "--out", tmp_path / "x.parquet", "--quiet")
+    assert rc == 2 and "pyarrow" in err
+    assert not (tmp_path / "x.parquet").exists()
+
+
+# --- broken files and captures -------------------------------------------------------------------
+
+@needs_corpus
+def test_broken_file_is_one_error_row(tmp_path):
+    tree = small_tree(tmp_path / "in")
+    (tree / "dangling.yaml").symlink_to(tree / "nowhere.yaml")  # listed, but cannot be read
+    rc, _, err = run_cli(tree, "--out", tmp_path / "r.db", "--workers", "2", "--quiet")
+    assert rc == 0
+    assert "warning" in err and "broken.yaml" in err
+    rows = read_rows(str(tmp_path / "r.db"))
+    broken = [r for r in rows if r["file"].endswith("broken.yaml")]
+    assert len(broken) == 1
+    b = broken[0]
+    assert b["interaction"] is None and b["error_kind"] == "cassette"
+    # the unclosed "[" of line 4 is found where the text ends: line 5, column 1
+    assert "broken.yaml:5:1: invalid YAML" in b["error_message"]
+    (dangling,) = [r for r in rows if r["file"].endswith("dangling.yaml")]
+    assert dangling["error_kind"] == "cassette" and "cannot read" in dangling["error_message"]
+    assert sum(1 for r in rows if r["file"].endswith(".yaml") and r["error_kind"] != "cassette") > 10
+
+
+def test_broken_bytes_never_raise():
+    for data in (b"", b"\xff\xfe\x00", b"version: 3\n", b"---\n- a\n", b"interactions: [", b"\x00" * 10):
+        rows = scan_bytes(data, "x.yaml")
+        assert len(rows) == 1 and rows[0][NAMES.index("error_kind")] == "cassette"
+
+
+@needs_corpus
+def test_stream_capture_rows(tmp_path):
+    it = loads((CORPUS / OPENROUTER).read_bytes()).interactions[0]
+    body = it.response.body_bytes
+    (tmp_path / "a.sse").write_bytes(body)
+    (tmp_path / "weird.txt").write_bytes(b"data: {\"hello\": 1}\n\n")
+    rc, _, err = run_cli(tmp_path / "a.sse", tmp_path / "weird.txt", "--out", tmp_path / "r.jsonl",
+                         "--quiet")
+    assert rc == 0, err
+    rows = read_rows(str(tmp_path / "r.jsonl"))
+    assert [r["file"] for r in rows] == [str(tmp_path / "a.sse"), str(tmp_path / "weird.txt")]
+    a, weird = rows
+    expected = decode_body(body, "openai-chat", True)
+    assert (a["format"], a["stream"], a["interaction"]) == ("openai-chat", True, 0)
+    assert a["finish_reason"] == expected.finish_reason
+    assert a["output_tokens"] == expected.usage.output_tokens
+    assert a["text_length"] == len(expected.text) and a["model"]
+    assert a["error_kind"] is None and a["duration_s"] is None
+    assert weird["format"] == "unknown" and weird["error_kind"] == "unknown-format"
+    # --format overrides the detection
+    rc, _, _ = run_cli(tmp_path / "weird.txt", "--format", "openai-chat", "--out", tmp_path / "w.jsonl",
+                       "--quiet")
+    assert read_rows(str(tmp_path / "w.jsonl"))[0]["format"] == "openai-chat"
+
+
+@needs_corpus
+def test_sniff_stream_format():
+    seen = {}
+    for path in corpus_files():
+        for it in loads(path.read_bytes()).interactions:
+            wf = detect_format(it)
+            if wf.stream and it.response.code == 200:
+                seen.setdefault(wf.format, []).append(sniff_stream_format(it.response.body_bytes))
+    assert set(seen) == {"openai-chat", "openai-responses", "anthropic", "google", "bedrock"}
+    for fmt, got in seen.items():
+        assert set(got) == {fmt}, fmt
+
+
+def test_provider_for_host():
+    cases = {
+        "https://api.openai.com/v1/chat/completions": "openai",
+        "https://x-resource.openai.azure.com/openai/v1/responses": "azure",
+        "https://openrouter.ai/api/v1/chat/completions": "openrouter",
+        "https://ai-gateway.vercel.sh/v1/chat/completions": "vercel",
+        "https://api.x.ai/v1/chat/completions": "xai",
+        "https://api.groq.com/openai/v1/chat/completions": "groq",
+        "https://api.z.ai/api/coding/paas/v4/chat/completions": "zai",
+        "https://router.huggingface.co/v1/chat/completions": "huggingface",
+        "https://api.avian.io/v1/chat/completions": "avian",
+        "http://localhost:8080/v1/chat/completions": "local",
+        "https://api.anthropic.com/v1/messages": "anthropic",
+        "https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/l/publishers/anthropic/models/m:rawPredict": "vertex",
+        "https://aiplatform.googleapis.com/v1/x": "vertex",
+        "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke": "bedrock",
+        "https://s3.amazonaws.com/x": "s3.amazonaws.com",
+        "https://generativelanguage.googleapis.com/v1beta/models/g:generateContent": "google",
+        "https://llm.example.org/v1/chat/completions": "llm.example.org",
+        "not a url": "",
+        "": "",
+    }
+    assert {u: provider_for_host(u) for u in cases} == cases
+
+
+# --- resume ---------------------------------------------------------------------------------------
+
+@needs_corpus
+@pytest.mark.parametrize("ext", ["db", "jsonl", "csv"])
+def test_resume_after_partial_output(ext, tmp_path):
+    tree = small_tree(tmp_path / "in")
+    full = tmp_path / f"full.{ext}"
+    assert run_cli(tree, "--out", full, "--workers", "1", "--quiet")[0] == 0
+    part = tmp_path / f"part.{ext}"
+    first = sorted(p for p in tree.iterdir() if p.is_dir())[0]
+    summary = scan([str(first)], str(part), workers=1, progress=False)
+    assert summary.files_scanned > 0
+    summary = scan([str(tree)], str(part), workers=2, progress=False)
+    assert summary.files_skipped == len(list(first.rglob("*.yaml"))) > 0
+    assert sorted(map(_key, read_rows(str(part)))) == sorted(map(_key, read_rows(str(full))))
+    again = scan([str(tree)], str(part), workers=2, progress=False)
+    assert again.files_scanned == 0 and again.files_skipped == summary.files_found
+
+
+def _key(row):
+    return json.dumps(row, sort_keys=True)
+
+
+@needs_corpus
+@pytest.mark.parametrize("ext", ["jsonl", "csv"])
+def test_resume_cuts_a_torn_tail(ext, tmp_path):
+    tree = small_tree(tmp_path / "in")
+    out = tmp_path / f"r.{ext}"
+    scan([str(tree)], str(out), workers=1, progress=False)
+    clean = read_rows(str(out))
+    with open(out, "ab") as f:  # rows written after the last recorded batch, cut mid-line
+        f.write(b'{"file": "half a row')
+    summary = scan([str(tree)], str(out), workers=1, progress=False)
+    assert summary.files_scanned == 0
+    assert read_rows(str(out)) == clean
+
+
+@needs_corpus
+def test_changed_file_is_rescanned_and_replaced(tmp_path):
+    tree = small_tree(tmp_path / "in")
+    out = tmp_path / "r.db"
+    scan([str(tree)], str(out), workers=1, progress=False)
+    n = len(read_rows(str(out)))
+    target = tree / "capture.sse"
+    target.write_bytes(target.read_bytes() + b"\n")  # new size and mtime
+    summary = scan([str(tree)], str(out), workers=1, progress=False)
+    assert summary.files_scanned == 1
+    rows = read_rows(str(out))
+    assert len(rows) == n and sum(1 for r in rows if r["file"] == str(target)) == 1
+
+
+KILL_SCRIPT = r"""
+import sys, time
+import pyfantasy.scan as s
+real = s._work
+def slow(task):
+    time.sleep(0.02)  # keep the scan running long enough to be killed in the middle
+    return real(task)
+s._work = slow
+s.scan([sys.argv[1]], sys.argv[2], workers=1, progress=False, commit_files=5, commit_seconds=0.05)
+"""
+
+
+@needs_corpus
+@pytest.mark.parametrize("ext", ["db", "jsonl"])
+def test_resume_after_kill(ext, tmp_path):
+    """SIGKILL in the middle of a scan: the re-run keeps the committed rows and finishes the rest."""
+    tree = tmp_path / "in"
+    shutil.copytree(CORPUS / "fantasy" / "TestOpenRouterCommon", tree / "a")
+    shutil.copytree(CORPUS / "fantasy" / "TestAnthropicCommon", tree / "b")
+    out = tmp_path / f"r.{ext}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tree), str(out)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    done_files = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        done_files = _done_files(out)
+        if done_files >= 10:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the scan finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert done_files >= 10
+    summary = scan([str(tree)], str(out), workers=2, progress=False)
+    assert summary.files_skipped >= 10 and summary.files_scanned > 0
+    ref = tmp_path / f"ref.{ext}"
+    scan([str(tree)], str(ref), workers=1, progress=False)
+    assert sorted(map(_key, read_rows(str(out)))) == sorted(map(_key, read_rows(str(ref))))
+
+
+def _done_files(out: Path) -> int:
+    if out.suffix == ".db":
+        if not out.exists():
+            return 0
+        try:
+            db = sqlite3.connect(f"file:{out}?mode=ro", uri=True, timeout=0.1)
+            try:
+                return db.execute("SELECT count(*) FROM files").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return 0
+    state = Path(str(out) + ".scan-state")
+    if not state.exists():
+        return 0
+    n = 0
+    for line in state.read_text().splitlines():
+        try:
+            n += len(json.loads(line)["files"])
+        except ValueError:
+            pass
+    return n
+
+
+# --- command line -----------------------------------------------------------------------------------
+
+def test_progress_bar_only_when_asked(tmp_path):
+    (tmp_path / "a.sse").write_bytes(b"data: {}\n\n")
+    rc, _, err = run_cli(tmp_path, "--out", tmp_path / "r.db", "--progress")
+    assert rc == 0 and "\r[" in err and "1/1 files" in err
+    rc, _, err = run_cli(tmp_path, "--out", tmp_path / "r2.db")  # stderr is not a TTY here
+    assert rc == 0 and "\r[" not in err
+
+
+def test_usage_errors(tmp_path):
+    rc, _, err = run_cli(tmp_path, "--workers", "0")
+    assert rc == 2 and "--workers" in err
+    rc, _, err = run_cli(tmp_path, "--out", tmp_path / "r.db", "--quiet")
+    assert rc == 0 and "no cassette" in err
+
+
+def test_module_entry_point(tmp_path):
+    (tmp_path / "a.sse").write_bytes(b"data: {}\n\n")
+    proc = subprocess.run([sys.executable, "-m", "pyfantasy", "scan", str(tmp_path), "--out",
+                           str(tmp_path / "r.jsonl"), "--workers", "1"], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert "1 files scanned" in proc.stderr
+    assert len(read_rows(str(tmp_path / "r.jsonl"))) == 1
+
+
+def test_warning_category(tmp_path):
+    (tmp_path / "bad.yaml").write_bytes(b"nope: [\n")
+    with pytest.warns(ScanWarning, match="bad.yaml"):
+        summary = scan([str(tmp_path)], str(tmp_path / "r.db"), workers=1, progress=False)
+    assert summary.broken_files == [str(tmp_path / "bad.yaml")]
+
+
+def test_empty_cassette_gives_no_rows_but_is_recorded(tmp_path):
+    (tmp_path / "empty.yaml").write_bytes(Cassette().dumps())
+    c = Cassette([Interaction(request=Request(url="https://api.openai.com/v1/chat/completions",
+                                              body='{"model":"m"}'),
+                              response=Response(code=500, status="500 Internal Server Error",
+                                                body='{"error":{"message":"boom"}}'))])
+    (tmp_path / "err.yaml").write_bytes(c.dumps())
+    summary = scan([str(tmp_path)], str(tmp_path / "r.db"), workers=1, progress=False)
+    assert summary.files_scanned == 2 and summary.rows == 1
+    (row,) = read_rows(str(tmp_path / "r.db"))
+    assert row["error_kind"] == "http-status" and row["model"] == "m" and row["provider"] == "openai"
+    again = scan([str(tmp_path)], str(tmp_path / "r.db"), workers=1, progress=False)
+    assert again.files_skipped == 2
