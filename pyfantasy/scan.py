@@ -728,7 +728,10 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
                     summary.error_rows += 1
             if len(rows) == 1 and rows[0][1] is None and rows[0][18] is not None:
                 summary.broken_files.append(path)
-                warnings.warn(f"{path}: {rows[0][19]}", ScanWarning, stacklevel=2)
+                msg = rows[0][19] or ""
+                # a CassetteError already starts with the path (and line): do not say it twice
+                warnings.warn(msg if msg.startswith(path) else f"{path}: {msg}", ScanWarning,
+                              stacklevel=2)
             now = time.monotonic()
             if len(batch) >= commit_files or now - last_commit >= commit_seconds:
                 writer.write(batch)
