@@ -1,6 +1,7 @@
 """Installation paths: no C compiler (pure-Python fallback), strict native, sanitizer build."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT
+from pyfantasy.cassette import load
 
 SRC_FILES = ["setup.py", "pyproject.toml", "MANIFEST.in", "README.md"]
 
@@ -70,6 +72,13 @@ def test_install_without_c_compiler(tmp_path):
     env2["PYTHONPATH"] = str(target)
     out = _run([sys.executable, "-c", CHECK_PYTHON_BACKEND], env=env2, cwd=tmp_path)
     assert "OK" in out.stdout
+    # the installed package is whole (subpackages, samples): the README's main job runs
+    samples = target / "pyfantasy" / "samples"
+    out = _run([sys.executable, "-m", "pyfantasy", "decode", str(samples), "--format", "jsonl"],
+               env=env2, cwd=tmp_path)
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == sum(len(load(f).interactions) for f in samples.glob("*.yaml"))
+    assert all(line["error"] is None for line in lines), lines
 
 
 def test_require_native_fails_without_compiler(tmp_path):
@@ -120,7 +129,7 @@ def test_native_under_address_and_undefined_sanitizers(tmp_path):
         HYPOTHESIS_PROFILE="ci",
     )
     tests = sorted(str(p) for p in (ROOT / "tests").glob("test_*.py")
-                   if p.name.startswith(("test_sse", "test_kernel", "test_json", "test_eventstream")))
+                   if p.name.startswith(("test_sse", "test_kernel", "test_scan_differential", "test_evstream")))
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
                            "-k", "native", *tests], env=env, cwd=tmp_path, capture_output=True, text=True)
     tail = proc.stdout[-6000:] + proc.stderr[-6000:]
