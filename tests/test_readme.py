@@ -25,3 +25,17 @@ def test_ci_runs_the_readme_test_command():
     ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
           if line.strip() and not line.startswith(("#", "set ", "cd "))]
     assert ci == [_readme_commands()[1]]
+
+
+def _python_block(marker: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if marker in b]
+    assert len(blocks) == 1, marker
+    return blocks[0]
+
+
+def test_replay_example_runs_as_written(capsys, monkeypatch):
+    """The README's replay example answers from the bundled sample, with no network."""
+    monkeypatch.chdir(ROOT)
+    exec(compile(_python_block('ReplayTransport("pyfantasy/samples/'), "README.md", "exec"), {})
+    assert "Olá" in capsys.readouterr().out
