@@ -106,6 +106,8 @@ struct pf_scan {
     pf_sizes recs;
     pf_bytes arena;
     pf_bytes key;      /* unescaped object key */
+    pf_bytes json;     /* pf_scan_out.json */
+    pf_sizes jstack;   /* emit_json: 3 values per open container: record, next index, length */
     frame *stack;
     size_t depth, stack_cap;
     /* coalescing: the last chunk, and where its arena bytes start */
@@ -140,6 +142,8 @@ void pf_scan_free(pf_scan *s) {
     pf_sizes_free(&s->recs);
     pf_bytes_free(&s->arena);
     pf_bytes_free(&s->key);
+    pf_bytes_free(&s->json);
+    pf_sizes_free(&s->jstack);
     free(s->stack);
     free(s);
 }
@@ -610,6 +614,113 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
     return 0;
 }
 
+/* ---- pruned values as JSON text ---------------------------------------------- */
+
+static const char HEX[] = "0123456789abcdef";
+
+/* A JSON string literal of valid UTF-8 `p[0..n)`: only '"', '\\' and control characters escaped. */
+static int put_json_string(pf_bytes *o, const uint8_t *p, size_t n) {
+    if (pf_bytes_push(o, '"')) return E_NOMEM;
+    size_t run = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint8_t c = p[k];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (pf_bytes_append(o, p + run, k - run)) return E_NOMEM;
+        uint8_t esc[6] = {'\\', c, 0, 0, 0, 0};
+        size_t elen = 2;
+        if (c < 0x20) {
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = (uint8_t)HEX[c >> 4]; esc[5] = (uint8_t)HEX[c & 15];
+            elen = 6;
+        }
+        if (pf_bytes_append(o, esc, elen)) return E_NOMEM;
+        run = k + 1;
+    }
+    if (pf_bytes_append(o, p + run, n - run)) return E_NOMEM;
+    return pf_bytes_push(o, '"') ? E_NOMEM : 0;
+}
+
+/* Close the innermost open container (arrays padded with null to their length). */
+static int close_container(pf_scan *s) {
+    size_t *top = s->jstack.p + s->jstack.len - 3;
+    const size_t *r = s->recs.p + top[0] * 6;
+    if (r[3] == PF_K_ARRAY) {
+        for (size_t i = top[1]; i < top[2]; i++)
+            if (pf_bytes_append(&s->json, (const uint8_t *)(i ? ",null" : "null"), i ? 5 : 4)) return E_NOMEM;
+        if (pf_bytes_push(&s->json, ']')) return E_NOMEM;
+    } else if (pf_bytes_push(&s->json, '}')) {
+        return E_NOMEM;
+    }
+    s->jstack.len -= 3;
+    return 0;
+}
+
+/* One chunk's records (pre-order, parents first) as one JSON value. */
+static int emit_value(pf_scan *s, size_t rec_start, size_t count) {
+    pf_bytes *o = &s->json;
+    s->jstack.len = 0;
+    if (count == 0) return pf_bytes_append(o, (const uint8_t *)"null", 4) ? E_NOMEM : 0;
+    for (size_t k = 0; k < count; k++) {
+        size_t ri = rec_start + k;
+        const size_t *r = s->recs.p + ri * 6;
+        if (r[1] != (size_t)-1) {
+            size_t parent = rec_start + r[1];
+            while (s->jstack.len && s->jstack.p[s->jstack.len - 3] != parent)
+                if (close_container(s)) return E_NOMEM;
+            if (!s->jstack.len) return E_SYNTAX; /* records out of order: cannot happen */
+            size_t *top = s->jstack.p + s->jstack.len - 3;
+            if (s->recs.p[parent * 6 + 3] == PF_K_ARRAY) {
+                for (; top[1] < r[2]; top[1]++)
+                    if (pf_bytes_append(o, (const uint8_t *)(top[1] ? ",null" : "null"), top[1] ? 5 : 4))
+                        return E_NOMEM;
+                if (top[1] && pf_bytes_push(o, ',')) return E_NOMEM;
+                top[1] = r[2] + 1;
+            } else {
+                if (top[1] && pf_bytes_push(o, ',')) return E_NOMEM;
+                top[1] = 1;
+                const pf_node *nd = &s->spec->nodes[r[0]];
+                if (put_json_string(o, nd->key, nd->key_len) || pf_bytes_push(o, ':')) return E_NOMEM;
+            }
+        }
+        int rc = 0;
+        switch (r[3]) {
+        case PF_K_NULL: rc = pf_bytes_append(o, (const uint8_t *)"null", 4); break;
+        case PF_K_FALSE: rc = pf_bytes_append(o, (const uint8_t *)"false", 5); break;
+        case PF_K_TRUE: rc = pf_bytes_append(o, (const uint8_t *)"true", 4); break;
+        case PF_K_NUMBER: case PF_K_RAW: rc = pf_bytes_append(o, s->arena.p + r[4], r[5]); break;
+        case PF_K_STRING: rc = put_json_string(o, s->arena.p + r[4], r[5]); break;
+        case PF_K_OBJECT: case PF_K_ARRAY:
+            if (pf_sizes_reserve(&s->jstack, 3)) return E_NOMEM;
+            s->jstack.p[s->jstack.len] = ri;
+            s->jstack.p[s->jstack.len + 1] = 0;
+            s->jstack.p[s->jstack.len + 2] = r[3] == PF_K_ARRAY ? r[4] : 0;
+            s->jstack.len += 3;
+            rc = pf_bytes_push(o, r[3] == PF_K_ARRAY ? '[' : '{');
+            break;
+        default: return E_SYNTAX;
+        }
+        if (rc) return E_NOMEM;
+    }
+    while (s->jstack.len)
+        if (close_container(s)) return E_NOMEM;
+    return 0;
+}
+
+/* pf_scan_out.json for the chunks of this feed. */
+static int emit_json(pf_scan *s) {
+    size_t nch = s->chunks.len / 7;
+    s->json.len = 0;
+    if (!nch) return 0;
+    if (pf_bytes_push(&s->json, '[')) return E_NOMEM;
+    for (size_t c = 0; c < nch; c++) {
+        const size_t *ch = s->chunks.p + c * 7;
+        if (c && pf_bytes_push(&s->json, ',')) return E_NOMEM;
+        int rc = ch[4] == PF_CHUNK_OK ? emit_value(s, ch[2], ch[3])
+                                      : (pf_bytes_append(&s->json, (const uint8_t *)"null", 4) ? E_NOMEM : 0);
+        if (rc) return rc;
+    }
+    return pf_bytes_push(&s->json, ']') ? E_NOMEM : 0;
+}
+
 int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_out *out) {
     int rc = 0;
     s->chunks.len = 0;
@@ -636,12 +747,21 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
         }
     }
 done:
+    if (!rc) {
+        int jr = emit_json(s);
+        if (jr == E_NOMEM) rc = PF_ERR_NOMEM;
+        else if (jr) s->json.len = 0; /* no text: the caller rebuilds from the records */
+    } else {
+        s->json.len = 0;
+    }
     out->chunks = s->chunks.p;
     out->nchunks = s->chunks.len / 7;
     out->recs = s->recs.p;
     out->nrecs = s->recs.len / 6;
     out->arena = s->arena.p;
     out->arena_len = s->arena.len;
+    out->json = s->json.p;
+    out->json_len = s->json.len;
     return rc;
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import List
 
 from ._native_lib import ffi, lib
-from ._scan import CHUNK_OK, Chunk, Spec, fix_surrogates, loads, number
+from ._scan import _DECODER, _LONE_SURROGATE_ESCAPE, CHUNK_OK, Chunk, Spec, fix_surrogates, loads, number
 
 _NONE = ffi.cast("size_t", -1)
 _NO_PARENT = int(_NONE)
@@ -46,18 +46,35 @@ class ScanKernel:
         if not n:
             return []
         chunks = ffi.unpack(out.chunks, 7 * n)
-        recs = ffi.unpack(out.recs, 6 * out.nrecs) if out.nrecs else []
-        arena = ffi.buffer(out.arena, out.arena_len)[:] if out.arena_len else b""
-        keys = self._keys
+        arena = ffi.buffer(out.arena, out.arena_len) if out.arena_len else b""
+        values = _values(out) if out.json_len else None
+        if values is None:  # the records, rebuilt here (slower; rare: see _values)
+            arena = arena[:]
+            recs = ffi.unpack(out.recs, 6 * out.nrecs) if out.nrecs else []
+            keys = self._keys
+            values = [_build(recs, 6 * chunks[c + 2], chunks[c + 3], arena, keys)
+                      if chunks[c + 4] == CHUNK_OK else None for c in range(0, 7 * n, 7)]
         result = []
-        for c in range(0, 7 * n, 7):
+        for k, c in enumerate(range(0, 7 * n, 7)):
             name_off, name_len, rs, rn, status, offset, merged = chunks[c:c + 7]
             name = arena[name_off:name_off + name_len].decode("utf-8", "replace") if name_len else ""
-            value = None
-            if status == CHUNK_OK:
-                value = _build(recs, 6 * rs, rn, arena, keys)
-            result.append(Chunk(name, value, status, offset, merged))
+            result.append(Chunk(name, values[k] if status == CHUNK_OK else None, status, offset, merged))
         return result
+
+
+def _values(out) -> "list | None":
+    """Every chunk's value from the C side's JSON text in one ``json`` call; None when
+    the text is beyond the json module (integers past CPython's digit limit, nesting
+    past its recursion limit): the caller then rebuilds from the records."""
+    text = str(ffi.buffer(out.json, out.json_len), "utf-8", "replace")
+    try:
+        values = _DECODER.decode(text)
+    except (ValueError, RecursionError):
+        return None
+    if "\\u" in text and _LONE_SURROGATE_ESCAPE.search(text):
+        # raw leaf containers keep their escapes: lone surrogates become U+FFFD, as Go does
+        values = fix_surrogates(values)
+    return values
 
 
 def _build(recs: list, base: int, count: int, arena: bytes, keys: list):

@@ -259,3 +259,19 @@ def test_long_coalesced_run_is_linear():
     body = b"".join(b'data: {"id":"x","choices":[{"delta":{"content":"ab"}}]}\n\n' for _ in range(n))
     (ch,) = scan_body(body, SPEC, True, coalesce=True, backend="native")
     assert ch.merged == n and ch.value["choices"][0]["delta"]["content"] == "ab" * n
+
+
+@pytest.mark.parametrize("body", [
+    # past CPython's int digit limit: the native side rebuilds from its records
+    b'data: {"id":"a","x":' + b"7" * 5000 + b'}\n\n',
+    # a raw leaf container keeps its escapes: a lone surrogate there becomes U+FFFD
+    b'data: {"id":"a","usage":{"k":"\\ud800 \\udc00\\u00e9","n":[1.50,-0]}}\n\n',
+    # array elements the spec does not reach are None; key text needing escapes
+    b'data: {"choices":[{"x":1},{"index":2,"delta":{"content":"\\"\\\\\\n\\u0001"}},{}],"k\\\\":1}\n\n',
+    # a bare string root and a scalar where the spec expects a container
+    b'data: "just text"\n\ndata: {"choices":7,"a":[1,{"c":null}]}\n\n',
+])
+def test_native_value_paths_equal_python(body):
+    """The native side hands values over as JSON text, or as records when the text is
+    beyond the json module; both must give what the python backend gives."""
+    assert run(body, "native") == run(body, "python")
