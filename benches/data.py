@@ -88,3 +88,25 @@ def chat_stream_bodies():
                 if wf.format == "openai-chat" and wf.stream:
                     out.append((it.response.body_bytes, wf.variant))
     return out
+
+
+@lru_cache(maxsize=None)
+def stream_bodies(fmt: str):
+    """Every stream body of wire format ``fmt`` in the corpus: [(body bytes, variant, url)].
+
+    ``fmt`` is one of pyfantasy's format names: ``anthropic`` (direct and
+    Vertex), ``openai-responses``, ``google`` (Gemini API and Vertex) or
+    ``bedrock`` (the AWS event-stream bytes of the ``!!binary`` bodies).
+    """
+    import sys
+    sys.path.insert(0, str(ROOT))
+    from pyfantasy.cassette import load
+    from pyfantasy.decode import detect_format
+    out = []
+    if CORPUS.is_dir():
+        for path in sorted(CORPUS.rglob("*.yaml")):
+            for it in load(path).interactions:
+                wf = detect_format(it)
+                if wf.format == fmt and wf.stream:
+                    out.append((it.response.body_bytes, wf.variant, it.request.url))
+    return out
