@@ -42,6 +42,36 @@ def _stream_flag(req: Any) -> bool:
     return isinstance(req, dict) and req.get("stream") is True
 
 
+def _is_sse(content_type: str) -> bool:
+    return (content_type or "").split(";")[0].strip().lower() == "text/event-stream"
+
+
+def stream_rule(format: str, url: str = "", request_body: Any = None, response_content_type: str = "") -> bool:
+    """Whether a call in the given (explicit) wire format streams, by that format's own rule.
+
+    Used when the format is given rather than detected, so the URL may say nothing:
+    - openai-chat, openai-responses: request JSON ``"stream": true``;
+    - anthropic: the same, or a Vertex ``:streamRawPredict`` path;
+    - google: ``:streamGenerateContent`` in the path;
+    - bedrock: ``invoke-with-response-stream`` in the path or an
+      ``application/vnd.amazon.eventstream`` response;
+    otherwise a ``text/event-stream`` response Content-Type says it streams.
+    """
+    path = urlsplit(url or "").path
+    ctype = (response_content_type or "").lower()
+    if format in ("openai-chat", "openai-responses"):
+        own = _stream_flag(request_json(request_body))
+    elif format == "anthropic":
+        own = _stream_flag(request_json(request_body)) or path.endswith(":streamRawPredict")
+    elif format == "google":
+        own = ":streamGenerateContent" in path
+    elif format == "bedrock":
+        own = "invoke-with-response-stream" in path or "application/vnd.amazon.eventstream" in ctype
+    else:
+        own = False
+    return own or _is_sse(ctype)
+
+
 def detect(url: str, request_body: Any = None, response_content_type: str = "") -> WireFormat:
     """Detect the wire format of a recorded call from its request."""
     from ._providers.openai_chat import variant_for_host

@@ -107,7 +107,8 @@ def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         elif f in FORMATS:
             wire = f
         else:
-            err.write(f"pyfantasy decode: --format {f!r}: expected one of {', '.join(OUTPUTS + FORMATS)}\n")
+            err.write(f"pyfantasy decode: --format {f!r}: not an output format ({', '.join(OUTPUTS)}) "
+                      f"nor a wire format ({', '.join(FORMATS)})\n")
             return 2
     output = args.output or output
     wire = args.wire_format or wire
@@ -126,11 +127,10 @@ def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"pyfantasy: {exc}\n")
             continue
         for it in cas.interactions:
-            wf = detect_format(it)
-            fmt = wire or wf.format
-            stream = wf.stream
+            wf = detect_format(it, wire, args.stream)
+            fmt, stream = wf.format, wf.stream
             try:
-                resp = decode_interaction(it, args.backend, format=wire)
+                resp = decode_interaction(it, args.backend, format=wire, stream=args.stream)
             except PyfantasyError as exc:
                 failed += 1
                 write(out, path, it.id, fmt, stream, None, exc)
@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"({', '.join(FORMATS)}); may be given twice")
     d.add_argument("--output", choices=OUTPUTS, help="output format (same as --format jsonl|text)")
     d.add_argument("--wire-format", choices=FORMATS, help="decode as this wire format (default: detected)")
+    d.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                   help="decode every body as a stream (or, --no-stream, as one document) "
+                        "instead of deciding it from the request")
     d.add_argument("--backend", choices=BACKENDS, help="native or python (default: PYFANTASY_BACKEND, else native)")
     d.set_defaults(func=cmd_decode)
     # Other subcommands live in their own modules: each has add_parser(subparsers),

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 from ._assemble import StreamAssembler, ToolSpec, generate_step
 from ._errors import DecodeError
-from ._formats import FORMATS, WireFormat, detect, request_json
+from ._formats import FORMATS, WireFormat, detect, request_json, stream_rule
 from ._providers._common import ProviderFormat
 from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, Scanner
 from .response import Response, StreamPart
@@ -184,11 +184,30 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
 
 # ---- recorded interactions --------------------------------------------------------
 
-def detect_format(interaction: Any) -> WireFormat:
-    """The wire format of a recorded interaction, from its request (§2)."""
+def detect_format(interaction: Any, format: Optional[str] = None, stream: Optional[bool] = None) -> WireFormat:
+    """The wire format of a recorded interaction, from its request (§2).
+
+    ``format`` overrides detection; streaming then follows that format's own
+    rule (``stream_rule``), since an unknown URL tells nothing. ``stream`` forces it.
+    """
     req, resp = interaction.request, interaction.response
     ctype = " ".join(resp.headers.get("Content-Type", [])) if resp is not None else ""
-    return detect(req.url, req.body, ctype)
+    wf = detect(req.url, req.body, ctype)
+    if format is not None:
+        variant = wf.variant if wf.format == format else _host_variant(format, req.url)
+        wf = WireFormat(format, stream_rule(format, req.url, req.body, ctype), variant, "format given")
+    if stream is not None:
+        wf = wf._replace(stream=stream, why=f"{wf.why}; stream given")
+    return wf
+
+
+def _host_variant(format: str, url: str) -> str:
+    """The chat-completions hook set the host implies when the path did not reveal the format."""
+    if format != "openai-chat":
+        return ""
+    from urllib.parse import urlsplit
+    from ._providers.openai_chat import variant_for_host
+    return variant_for_host(urlsplit(url or "").netloc)
 
 
 def _body_bytes(body: Any) -> bytes:
@@ -204,12 +223,16 @@ def _is_json_ctype(ctype: str) -> bool:
 
 def decode_interaction(interaction: Any, backend: Optional[str] = None, *, format: Optional[str] = None,
                        stream: Optional[bool] = None) -> Response:
-    """Decode one cassette interaction (format detected from the request unless given)."""
-    wf = detect_format(interaction)
-    name = format or wf.format
+    """Decode one cassette interaction.
+
+    The format is detected from the request unless ``format`` is given;
+    ``stream`` forces streaming on or off (default: as ``detect_format`` decides).
+    """
+    wf = detect_format(interaction, format, stream)
+    name, is_stream = wf.format, wf.stream
     if name == "unknown":
-        raise DecodeError("unknown-format", f"cannot tell the wire format: {wf.why}")
-    is_stream = wf.stream if stream is None else stream
+        raise DecodeError("unknown-format", f"cannot tell the wire format: {wf.why}; give it explicitly "
+                                            f"(format=, CLI --format) as one of {', '.join(FORMATS)}")
     fmt = _format(name)
     req, resp = interaction.request, interaction.response
     body = _body_bytes(resp.body)
@@ -220,17 +243,18 @@ def decode_interaction(interaction: Any, backend: Optional[str] = None, *, forma
     if not is_stream and ctype and not _is_json_ctype(ctype) and fmt.check_json_content_type:
         raise DecodeError("content-type", "expected destination type of 'string' or '[]byte' for responses "
                                           f"with content-type '{ctype}' that is not 'application/json'")
-    variant = wf.variant if wf.format == name else None
+    variant = wf.variant or None
     return decode_body(body, name, is_stream, backend, variant=variant, url=req.url, tools=tools)
 
 
 def decode_cassette(path_or_cassette: Any, backend: Optional[str] = None, *, format: Optional[str] = None,
-                    errors: str = "raise") -> List[Any]:
+                    errors: str = "raise", stream: Optional[bool] = None) -> List[Any]:
     """Decode every interaction of a cassette, in order.
 
     ``errors="raise"`` (default) raises the first DecodeError (its message
     names the cassette and interaction); ``errors="return"`` puts the
-    DecodeError in the list in place of the Response.
+    DecodeError in the list in place of the Response. ``format`` and
+    ``stream`` are passed to ``decode_interaction`` for every interaction.
     """
     from .cassette import Cassette, load
     if isinstance(path_or_cassette, Cassette):
@@ -241,7 +265,7 @@ def decode_cassette(path_or_cassette: Any, backend: Optional[str] = None, *, for
     out: List[Any] = []
     for it in cas.interactions:
         try:
-            out.append(decode_interaction(it, backend, format=format))
+            out.append(decode_interaction(it, backend, format=format, stream=stream))
         except DecodeError as exc:
             exc.path = f"{where}#{it.id}"
             exc.args = (f"{exc.path}: {exc.args[0]}",)
