@@ -284,7 +284,7 @@ class StreamAssembler:
         elif t == _T.ERROR:
             err = _as_decode_error(part.error)
             if err.response is None:
-                err.response = self.snapshot()
+                err.response = self.snapshot(include_open=True)
             self._error = err
         # tool_input_start / tool_input_delta / tool_input_end: no effect on content
 
@@ -295,9 +295,17 @@ class StreamAssembler:
 
     # -- results ------------------------------------------------------------
 
-    def snapshot(self) -> Response:
-        """The Response as it stands (never raises; open blocks are not included)."""
-        return Response(content=None if self._content is None else list(self._content),
+    def snapshot(self, include_open: bool = False) -> Response:
+        """The Response as it stands (never raises). Open text and reasoning blocks are
+        left out, as fantasy's agent does, unless ``include_open``: an error's partial
+        Response keeps them so that nothing decoded before the error is lost."""
+        content = None if self._content is None else list(self._content)
+        if include_open and (self._text or self._reasoning):
+            content = (content or []) + [
+                ReasoningContent(text="".join(block[0]), provider_metadata=block[1])
+                for block in self._reasoning.values()] + [
+                TextContent(text="".join(chunks)) for chunks in self._text.values()]
+        return Response(content=content,
                         finish_reason=self._finish_reason, usage=self._usage,
                         warnings=self._warnings, provider_metadata=self._metadata)
 

@@ -91,6 +91,7 @@ class StreamDecoder:
         self._asm = StreamAssembler(tools=tools)
         self._fed = 0
         self._ended = False   # the done marker or an error part was seen
+        self._done_seen = False
         self._closed: Optional[Response] = None
         self.events = 0       # SSE events decoded
 
@@ -108,7 +109,7 @@ class StreamDecoder:
                 break
             self.events += ch.merged
             if ch.status == CHUNK_DONE:
-                self._ended = True
+                self._ended = self._done_seen = True
                 break
             if ch.status == CHUNK_BAD_JSON:
                 part = StreamPart("error", error=DecodeError(
@@ -138,13 +139,18 @@ class StreamDecoder:
             if isinstance(err, DecodeError):
                 if err.offset is None and err.kind == "truncated":
                     err.offset = self._fed
-                err.response = self._asm.snapshot()
+                err.response = self._asm.snapshot(include_open=True)
             raise err
         cut = self._scanner.cut
         if cut is not None:
             # fantasy would return this Response; the bytes after `cut` were lost
             raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {cut}) "
                                            "that was not decoded", cut, response=self._asm.close())
+        if self._fmt.done_required and not self._done_seen:
+            # fantasy accepts this; a chat-completions stream without [DONE] was cut between events
+            raise DecodeError("truncated", f"the stream ends without its {self._fmt.done.decode()} marker: "
+                                           "the connection was probably cut",
+                              self._fed, response=self._asm.close())
         self._closed = self._asm.close()
         return self._closed
 

@@ -45,9 +45,24 @@ def test_cut_after_done_is_ignored(backend):
     assert r.content[0].text == "Hello"
 
 
-def test_missing_done_is_fine(backend):
-    r = decode_body(GOOD[:-len(b"data: [DONE]\n\n")], "openai-chat", True, backend)
-    assert r.finish_reason == "stop" and r.content[0].text == "Hello"
+def test_missing_done_is_a_cut_that_keeps_the_response(backend):
+    """fantasy accepts a chat stream without [DONE]; pyfantasy says it was cut, and the
+    error's Response is the whole one fantasy would have returned."""
+    body = GOOD[:-len(b"data: [DONE]\n\n")]
+    with pytest.raises(DecodeError) as ei:
+        decode_body(body, "openai-chat", True, backend)
+    e = ei.value
+    assert e.kind == "truncated" and "[DONE]" in e.message and e.offset == len(body)
+    r = e.response
+    assert r.finish_reason == "stop" and r.content[0].text == "Hello" and r.usage.total_tokens == 8
+
+
+def test_responses_streams_need_no_done(backend):
+    body = (b'data: {"type":"response.output_text.delta","item_id":"m","output_index":0,'
+            b'"content_index":0,"delta":"Hi"}\n\n')
+    with pytest.raises(DecodeError) as ei:  # cut before response.completed, not for want of [DONE]
+        decode_body(body, "openai-responses", True, backend)
+    assert "[DONE]" not in ei.value.message
 
 
 @pytest.mark.parametrize("cut", [10, 40, 90])
@@ -60,7 +75,7 @@ def test_stream_cut_mid_event(backend, cut):
     assert e.kind == "truncated" and "unexpected EOF" in e.message
     assert e.offset == len(body)
     # the text decoded before the cut is kept (the open text block closes at the end)
-    assert e.response is not None
+    assert [p.text for p in e.response.content] == ["Hel"]
 
 
 def test_truncated_tool_call_keeps_text(backend):
@@ -87,7 +102,8 @@ def test_malformed_json_chunk(backend):
     assert e.kind == "json"
     assert e.offset == body.index(bad)
     assert str(e.offset) in str(e)
-    assert e.response.content is None  # the text block was still open: fantasy drops it
+    # the text block was still open (fantasy's agent would drop it): the partial keeps it
+    assert [(p.type, p.text) for p in e.response.content] == [("text", "Hi there")]
 
 
 def test_error_object_in_stream(backend):
@@ -172,6 +188,7 @@ def test_stream_decoder_incremental_parts(backend):
     assert dec.feed(chunk("lo")[:7]) == []
     rest = dec.feed(chunk("lo")[7:] + chunk(finish="stop"))
     assert [(p.type, p.delta) for p in rest] == [("text-delta", "lo")]
+    assert dec.feed(b"data: [DONE]\n\n") == []
     r = dec.close()
     assert r.content[0].text == "Hello" and r.finish_reason == "stop"
     assert dec.close() is r

@@ -677,7 +677,8 @@ def test_error_event(backend, event, expected):
         decode_body(head + sse(event, *message(["after"], "msg_2"), completed()), FMT, True, backend)
     e = ei.value
     assert (e.kind, e.message, e.offset) == ("provider-error", expected, len(head))
-    assert e.response.content is None  # the open text block is dropped, nothing after the error is read
+    # the open text block is kept in the partial Response; nothing after the error is read
+    assert [(p.type, p.text) for p in e.response.content] == [("text", "open")]
 
 
 @pytest.mark.parametrize("data,message", [
