@@ -326,7 +326,7 @@ class ChatStream:
         self.text_open = False
         self.calls: Dict[int, _Call] = {}
         self.finish_raw = ""
-        self.usage = Usage()
+        self.usage: Optional[Usage] = None  # None: zero (made at the end, not per chunk)
         self.meta: Optional[dict] = None
         self.acc_id: Optional[str] = None
         self.acc_choice0 = False
@@ -424,7 +424,7 @@ class ChatStream:
         u = ch.get("usage")
         ud = c.d(u)
         if c.i(ud.get("total_tokens")) == 0:
-            return Usage(), None
+            return None, None
         if self.variant in ("openrouter", "vercel"):
             if self.variant == "openrouter":
                 m: Any = OpenRouterMetadata(provider=_provider_text(ch), usage=_router_usage_meta(u))
@@ -632,7 +632,8 @@ class ChatStream:
             finish = "tool-calls"
         if not self.finish_raw and finish != "tool-calls":
             return self._fail(out, "truncated", "stream transport error: unexpected EOF")
-        out.append(StreamPart("finish", usage=self.usage, finish_reason=finish, provider_metadata=meta))
+        out.append(StreamPart("finish", usage=self.usage if self.usage is not None else Usage(),
+                              finish_reason=finish, provider_metadata=meta))
         return out
 
 
