@@ -23,8 +23,21 @@ class WireFormat(NamedTuple):
     why: str = ""
 
 
+_LAST_REQUEST: tuple = (None, None)  # (body, parsed): detection, tools and scan rows read one body
+
+
 def request_json(body: Any) -> Any:
-    """The request body parsed as JSON, or None."""
+    """The request body parsed as JSON, or None. The result is shared: do not mutate it."""
+    global _LAST_REQUEST
+    last = _LAST_REQUEST
+    if body is last[0] and body is not None:
+        return last[1]
+    value = _parse_request(body)
+    _LAST_REQUEST = (body, value)
+    return value
+
+
+def _parse_request(body: Any) -> Any:
     if isinstance(body, bytes):
         try:
             body = body.decode("utf-8")
