@@ -6,7 +6,8 @@ Parquet (needs pyarrow). The format is told from the file's magic bytes
 (SQLite, Parquet) and then its suffix. Values are normalised whatever the
 container: numbers from CSV text become numbers, empty cells None, the
 ``stream`` flag a bool. Columns other than ``provider`` and ``model`` may be
-missing (their figures then show as "-").
+missing (their figures then show as "-"); a ``cost`` column (the older name)
+is read as ``cost_usd``.
 
 Summary, per provider and model (then per provider, then overall):
 interactions, errors and error rate (a row is an error when ``error_kind``
@@ -36,18 +37,18 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import _svg
 from ._errors import PyfantasyError
+from .scan import NAMES
 
 __all__ = ["COLUMNS", "ReportError", "Group", "Summary", "load_results", "results_kind", "summarise",
            "percentile", "format_table", "render_html"]
 
-COLUMNS = ("file", "interaction", "provider", "model", "format", "stream", "finish_reason",
-           "input_tokens", "output_tokens", "total_tokens", "reasoning_tokens", "cache_creation_tokens",
-           "cache_read_tokens", "cost", "duration_s", "output_tokens_per_s", "text_length", "tool_calls",
-           "error_kind", "error_message")
+COLUMNS = NAMES  # exactly what ``pyfantasy scan`` writes, so the two cannot drift apart
+# Older names still read: results written before ``cost`` became ``cost_usd``.
+ALIASES = {"cost_usd": "cost"}
 REQUIRED = ("provider", "model")
 INT_COLUMNS = ("interaction", "input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
                "cache_creation_tokens", "cache_read_tokens", "text_length", "tool_calls")
-FLOAT_COLUMNS = ("cost", "duration_s", "output_tokens_per_s")
+FLOAT_COLUMNS = ("cost_usd", "duration_s", "output_tokens_per_s")
 TOKEN_COLUMNS = ("input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
                  "cache_creation_tokens", "cache_read_tokens")
 KINDS = ("sqlite", "jsonl", "csv", "parquet")
@@ -223,11 +224,18 @@ def _to_str(v: Any) -> Optional[str]:
     return v if isinstance(v, str) else str(v)
 
 
+def _value(row: Dict[str, Any], col: str) -> Any:
+    """The cell of ``col``, or of its older name (``ALIASES``) in files written before the rename."""
+    if col in row or col not in ALIASES:
+        return row.get(col)
+    return row.get(ALIASES[col])
+
+
 def _normalise(row: Dict[str, Any], path: str, index: int) -> Dict[str, Any]:
     where = f"{path}: row {index + 1}"
     out: Dict[str, Any] = {}
     for col in COLUMNS:
-        v = row.get(col)
+        v = _value(row, col)
         if col in INT_COLUMNS:
             out[col] = _to_int(v, col, where)
         elif col in FLOAT_COLUMNS:
@@ -295,7 +303,7 @@ def _group(provider: Optional[str], model: Optional[str], rows: List[Dict[str, A
     g.errors = sum(1 for r in rows if r["error_kind"])
     g.streams = sum(1 for r in rows if r["stream"])
     g.tokens = {c: _sum(r[c] for r in rows) for c in TOKEN_COLUMNS}
-    g.cost = _sum(r["cost"] for r in rows)
+    g.cost = _sum(r["cost_usd"] for r in rows)
     g.durations = [r["duration_s"] for r in rows if r["duration_s"] is not None]
     g.p50, g.p90, g.p99 = (percentile(g.durations, q) for q in (50, 90, 99))
     g.output_tps = percentile([r["output_tokens_per_s"] for r in rows if r["output_tokens_per_s"] is not None], 50)

@@ -12,8 +12,9 @@ Dask reader in ``pyfantasy.dask`` builds on the same functions).
 Why this shape:
 - Speed: cassettes are read by the C reader of ``_vcr_fast`` (several
   times faster than libyaml), files are spread over worker processes
-  (``multiprocessing``; default: one per CPU), each worker reads its own
-  files, so only paths go out and small row tuples come back.
+  (``multiprocessing``; default: one per CPU this process may use), each
+  worker reads its own files, so only paths go out and small row tuples
+  come back.
 - Robustness: a file that cannot be read or decoded is one error row (and
   a warning), never the end of the scan; an interaction that fails to
   decode is a row with ``error_kind``/``error_message`` (and whatever the
@@ -22,10 +23,11 @@ Why this shape:
   batches together with the list of files done (path, size, mtime). A
   re-run skips every file recorded with the same size and mtime, so an
   interrupted scan keeps what it did and continues where it stopped.
-  SQLite keeps both in one database (a changed file's old rows are
-  replaced); JSONL and CSV keep a sidecar ``<out>.scan-state`` and cut the
-  output back to the last complete batch; Parquet is written from a JSONL
-  journal when the scan completes (pyarrow, optional).
+  SQLite keeps both in one database; JSONL and CSV keep a sidecar
+  ``<out>.scan-state`` and cut the output back to the last complete batch.
+  A file changed since its scan is rescanned and its old rows replaced
+  (JSONL and CSV: the output is first rewritten without them). Parquet is
+  written from a JSONL journal when the scan completes (pyarrow, optional).
 """
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ from ._errors import CassetteError, DecodeError, PyfantasyError
 
 __all__ = ["COLUMNS", "OUTPUT_FORMATS", "ScanSummary", "ScanWarning", "scan", "scan_file",
            "scan_bytes", "iter_files", "iter_rows", "provider_for_host", "sniff_stream_format",
-           "read_rows", "row_dict"]
+           "read_rows", "row_dict", "default_workers"]
 
 # (name, SQLite type) in output order.
 COLUMNS: Tuple[Tuple[str, str], ...] = (
@@ -290,21 +292,51 @@ def _capture_rows(path: str, data: bytes, backend: Optional[str], wire: Optional
     return [_row(path, 0, "", model, fmt, True, resp, None, exc)]
 
 
+_ERROR_KIND = NAMES.index("error_kind")
+
+
+def _failure_row(path: str, iid: Optional[int], fmt: str, exc: BaseException, what: str) -> tuple:
+    """The error row of an unexpected exception (MemoryError, a reader bug...): its class
+    name as the kind and a message naming the file, so one bad file never ends a scan."""
+    detail = str(exc) or type(exc).__name__
+    where = path if iid is None else f"{path}: interaction {iid}"
+    row = _row(path, iid, "", "", fmt, None, None, None, None)
+    return row[:_ERROR_KIND] + (type(exc).__name__, f"{where}: {what}: {detail}")
+
+
+def _safe_interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
+    """``_interaction_row``, or an error row if anything unexpected fails (one interaction, one row)."""
+    try:
+        return _interaction_row(path, it, backend, wire)
+    except Exception as exc:  # noqa: BLE001 - MemoryError included: the other interactions still count
+        return _failure_row(path, getattr(it, "id", None), wire or "", exc, "cannot decode the interaction")
+
+
+def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
+    """One row per interaction; one error row (interaction None) when the cassette cannot be read."""
+    from ._vcr_fast import read_interactions
+    try:
+        its = read_interactions(data, path, backend)
+    except CassetteError as exc:  # its message already starts with the path
+        return [_row(path, None, "", "", wire or "", None, None, None, exc)]
+    except Exception as exc:  # noqa: BLE001 - MemoryError, a reader bug: still one row
+        return [_failure_row(path, None, wire or "", exc, "cannot read the cassette")]
+    return [_safe_interaction_row(path, it, backend, wire) for it in its]
+
+
 def scan_bytes(data: bytes, path: str = "<bytes>", *, backend: Optional[str] = None,
                format: Optional[str] = None) -> List[tuple]:
-    """The rows (tuples in ``COLUMNS`` order) of one file's content.
+    """The rows (tuples in ``COLUMNS`` order) of one file's content; never raises.
 
     A cassette gives one row per interaction; a stream capture one row; a
-    cassette that cannot be read gives one error row (interaction None).
+    file that cannot be read or scanned at all gives one error row (interaction None).
     """
-    if _is_cassette(data, path):
-        from ._vcr_fast import read_interactions
-        try:
-            its = read_interactions(data, path, backend)
-        except (CassetteError, ValueError, OSError) as exc:
-            return [_row(path, None, "", "", format or "", None, None, None, exc)]
-        return [_interaction_row(path, it, backend, format) for it in its]
-    return _capture_rows(path, data, backend, format)
+    try:
+        if _is_cassette(data, path):
+            return _cassette_rows(path, data, backend, format)
+        return _capture_rows(path, data, backend, format)
+    except Exception as exc:  # noqa: BLE001 - whatever escaped the finer guards
+        return [_failure_row(path, None, format or "", exc, "cannot scan the file")]
 
 
 def scan_file(path: str, *, backend: Optional[str] = None, format: Optional[str] = None) -> List[tuple]:
@@ -357,6 +389,15 @@ def _work_batch(tasks: List[Tuple[str, int, int]]) -> List[Tuple[str, int, int, 
     return [_work(t) for t in tasks]
 
 
+def default_workers() -> int:
+    """Worker processes by default: the CPUs this process may run on (its affinity
+    mask, smaller than ``os.cpu_count()`` in a container or under taskset)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 def _mp_context():
     import multiprocessing as mp
     methods = mp.get_all_start_methods()
@@ -399,7 +440,7 @@ def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: O
               format: Optional[str] = None) -> Iterator[Dict[str, Any]]:
     """Row dicts of every file under ``paths`` (no output file, no resume)."""
     tasks = _tasks(iter_files(paths))
-    for _, _, _, rows in iter_results(tasks, workers or os.cpu_count() or 1, backend=backend,
+    for _, _, _, rows in iter_results(tasks, workers or default_workers(), backend=backend,
                                       format=format):
         for r in rows:
             yield row_dict(r)
@@ -448,6 +489,9 @@ class _SQLite:
     def done(self) -> Dict[str, Tuple[int, int]]:
         return {p: (s, m) for p, s, m in self.db.execute("SELECT path, size, mtime_ns FROM files")}
 
+    def forget(self, paths: Iterable[str]) -> None:
+        """Nothing to do: ``write`` replaces a rescanned file's rows in the same transaction."""
+
     def write(self, batch: List[Tuple[str, int, int, List[tuple]]]) -> None:
         db = self.db
         now = time.time()
@@ -470,7 +514,9 @@ class _Journal:
     def __init__(self, path: str, header: str = "") -> None:
         self.path = path
         self.state_path = path + ".scan-state"
+        self.header = header
         self._done: Dict[str, Tuple[int, int]] = {}
+        self._finish_rewrite()
         good = 0
         if os.path.exists(self.state_path) and os.path.exists(path):
             with open(self.state_path, "r", encoding="utf-8") as f:
@@ -484,15 +530,20 @@ class _Journal:
                         self._done[p] = (s, m)
         elif os.path.exists(self.state_path):
             os.unlink(self.state_path)
-        self.f = open(path, "a+b")
+        self._open(good, new=good == 0)
+
+    def _open(self, good: int, new: bool) -> None:
+        """Open the output cut back to ``good`` bytes and the state for appending (a ``new``
+        output starts with the header and an empty state)."""
+        self.f = open(self.path, "a+b")
         self.f.seek(0, os.SEEK_END)
         if self.f.tell() != good:
             self.f.truncate(good)
             self.f.seek(good)
-        if good == 0 and header:
-            self.f.write(header.encode("utf-8"))
+        if new and self.header:
+            self.f.write(self.header.encode("utf-8"))
         self.state = open(self.state_path, "a", encoding="utf-8")
-        if good == 0:
+        if new:
             self.state.truncate(0)
 
     def done(self) -> Dict[str, Tuple[int, int]]:
@@ -500,6 +551,47 @@ class _Journal:
 
     def encode(self, rows: List[tuple]) -> bytes:
         raise NotImplementedError
+
+    def kept(self, src: Any, drop: set) -> Iterator[bytes]:
+        """The output's bytes (from the binary file ``src``) without the rows of the files in ``drop``."""
+        raise NotImplementedError
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drop the rows of files that changed since they were scanned, so their rescan
+        replaces them (as SQLite does) instead of adding a second set.
+
+        The output and the state are rewritten to ``*.rewrite`` files and renamed
+        over the old ones, output first; ``_finish_rewrite`` completes an interrupted one.
+        """
+        drop = {p for p in paths if p in self._done}
+        if not drop:
+            return
+        for p in drop:
+            del self._done[p]
+        self.close()
+        out_tmp, state_tmp = self.path + ".rewrite", self.state_path + ".rewrite"
+        with open(self.path, "rb") as src, open(out_tmp, "wb") as dst:
+            for chunk in self.kept(src, drop):
+                dst.write(chunk)
+            size = dst.tell()
+            _sync(dst)
+        with open(state_tmp, "w", encoding="utf-8") as st:
+            st.write(json.dumps({"size": size, "files": [[p, s, m] for p, (s, m) in self._done.items()]}) + "\n")
+            _sync(st)
+        os.replace(out_tmp, self.path)
+        os.replace(state_tmp, self.state_path)
+        self._open(size, new=False)
+
+    def _finish_rewrite(self) -> None:
+        """After a crash in ``forget``: drop a rewrite whose output was not renamed yet
+        (the old output and state still agree), or rename the state of one whose output was."""
+        out_tmp, state_tmp = self.path + ".rewrite", self.state_path + ".rewrite"
+        if os.path.exists(out_tmp):
+            os.unlink(out_tmp)
+            if os.path.exists(state_tmp):
+                os.unlink(state_tmp)
+        elif os.path.exists(state_tmp):
+            os.replace(state_tmp, self.state_path)
 
     def write(self, batch: List[Tuple[str, int, int, List[tuple]]]) -> None:
         self.f.write(self.encode([r for _, _, _, rows in batch for r in rows]))
@@ -513,7 +605,19 @@ class _Journal:
         self.state.close()
 
 
+def _sync(f: Any) -> None:
+    """Flush ``f`` to disk, so a rename never publishes a file whose content is not there yet."""
+    f.flush()
+    os.fsync(f.fileno())
+
+
 class _JSONL(_Journal):
+    def kept(self, src: Any, drop: set) -> Iterator[bytes]:
+        """Every line whose ``file`` is not in ``drop``, byte for byte."""
+        for line in src:
+            if line.strip() and json.loads(line).get("file") not in drop:
+                yield line
+
     def encode(self, rows: List[tuple]) -> bytes:
         try:
             import orjson
@@ -525,6 +629,16 @@ class _JSONL(_Journal):
 class _CSV(_Journal):
     def __init__(self, path: str) -> None:
         super().__init__(path, header=",".join(NAMES) + "\r\n")
+
+    def kept(self, src: Any, drop: set) -> Iterator[bytes]:
+        """The header, then every record whose ``file`` is not in ``drop`` (parsed as CSV:
+        a message may hold newlines), written back as ``encode`` wrote it."""
+        records = csv.reader(io.TextIOWrapper(src, encoding="utf-8", newline=""))
+        next(records, None)
+        yield self.header.encode("utf-8")
+        for rec in records:
+            if rec and rec[0] not in drop:
+                yield self.encode([rec])
 
     def encode(self, rows: List[tuple]) -> bytes:
         buf = io.StringIO()
@@ -689,7 +803,7 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
             ``*.yml`` and ``*.sse`` captures; named files of any suffix).
         out: output path; format from ``out_format`` or the extension
             (``.db`` SQLite, ``.jsonl``, ``.csv``, ``.parquet``).
-        workers: processes (default: CPU count).
+        workers: processes (default: ``default_workers()``, the CPUs this process may use).
         format: wire format to decode as (default: detected).
         backend: ``native`` or ``python``.
         progress: draw a progress bar on stderr (default: when stderr is a TTY).
@@ -708,12 +822,14 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
     try:
         files = list(iter_files(paths))
         summary.files_found = len(files)
-        tasks = _tasks(files, writer.done())
+        done = writer.done()
+        tasks = _tasks(files, done)
+        writer.forget([t[0] for t in tasks if t[0] in done])  # changed since: rescanned, replaced
         summary.files_skipped = len(files) - len(tasks)
         total_bytes = sum(max(t[1], 0) for t in tasks)
         show = progress if progress is not None else bool(getattr(err, "isatty", lambda: False)())
         bar = _Progress(len(tasks), total_bytes, err) if show and tasks else None
-        nworkers = workers if workers is not None else (os.cpu_count() or 1)
+        nworkers = workers if workers is not None else default_workers()
         batch: List[Tuple[str, int, int, List[tuple]]] = []
         last_commit = time.monotonic()
         nbytes = 0

@@ -23,7 +23,9 @@ import zlib
 
 import pytest
 
+from helpers import CORPUS, needs_corpus
 from pyfantasy import _svg
+from pyfantasy import scan as scan_mod
 from pyfantasy.cli import main
 from pyfantasy.report import (COLUMNS, ReportError, format_table, load_results, percentile, render_html,
                               results_kind, summarise)
@@ -38,7 +40,7 @@ def _row(provider, model, i, *, inp=None, out=None, dur=None, cost=None, finish=
             "input_tokens": inp, "output_tokens": out,
             "total_tokens": None if inp is None else inp + (out or 0), "reasoning_tokens": None if err else reasoning,
             "cache_creation_tokens": None if err else 0, "cache_read_tokens": None if err else 10,
-            "cost": cost, "duration_s": dur,
+            "cost_usd": cost, "duration_s": dur,
             "output_tokens_per_s": None if (out is None or not dur) else out / dur,
             "text_length": None if err else 12, "tool_calls": None if err else int(finish == "tool-calls"),
             "error_kind": err, "error_message": f"{err} happened" if err else None}
@@ -71,7 +73,7 @@ MODELS = [
 def write_sqlite(path, rows=ROWS, table="interactions"):
     con = sqlite3.connect(path)
     types = {c: ("INTEGER" if c in ("interaction", "stream", "tool_calls", "text_length") or c.endswith("tokens")
-                 else "REAL" if c in ("cost", "duration_s", "output_tokens_per_s") else "TEXT") for c in COLUMNS}
+                 else "REAL" if c in ("cost_usd", "duration_s", "output_tokens_per_s") else "TEXT") for c in COLUMNS}
     con.execute(f"CREATE TABLE {table} (" + ", ".join(f"{c} {types[c]}" for c in COLUMNS) + ")")
     con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(COLUMNS))})",
                     [tuple(int(r[c]) if isinstance(r[c], bool) else r[c] for c in COLUMNS) for r in rows])
@@ -134,9 +136,38 @@ def test_csv_columns_in_any_order_extra_columns_ignored(tmp_path):
                     "gpt-4o,x,openai,12,1,0.5\n"
                     "gpt-4o,y,openai,,0,\n")
     rows = load_results(str(path))
-    assert [(r["provider"], r["model"], r["input_tokens"], r["stream"], r["duration_s"], r["cost"]) for r in rows] == \
+    assert [(r["provider"], r["model"], r["input_tokens"], r["stream"], r["duration_s"], r["cost_usd"]) for r in rows] == \
         [("openai", "gpt-4o", 12, True, 0.5, None), ("openai", "gpt-4o", None, False, None, None)]
 
+
+
+def test_columns_are_the_scan_columns():
+    assert COLUMNS == scan_mod.NAMES
+
+
+@pytest.mark.parametrize("ext", ["db", "jsonl", "csv"])
+def test_older_cost_column_is_read_as_cost_usd(ext, tmp_path):
+    """Results written before the column was named ``cost_usd`` still give their cost."""
+    old = [{("cost" if k == "cost_usd" else k): v for k, v in r.items()} for r in ROWS]
+    path = str(tmp_path / f"old.{ext}")
+    if ext == "db":
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE interactions (" + ", ".join(old[0]) + ")")
+        con.executemany(f"INSERT INTO interactions VALUES ({', '.join('?' * len(old[0]))})",
+                        [tuple(r.values()) for r in old])
+        con.commit()
+        con.close()
+    elif ext == "jsonl":
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r) + "\n" for r in old)
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(old[0]))
+            w.writeheader()
+            w.writerows({k: "" if v is None else v for k, v in r.items()} for r in old)
+    rows = load_results(path)
+    assert [r["cost_usd"] for r in rows] == [r["cost_usd"] for r in ROWS]
+    assert summarise(rows).total.cost == pytest.approx(sum(r["cost_usd"] or 0 for r in ROWS)) == 0.092
 
 @pytest.mark.parametrize("name, content, message", [
     ("results.txt", b"provider,model\n", "unknown results format"),
@@ -258,6 +289,38 @@ def test_cli_json_summary(tmp_path, capsys):
     assert doc["rows"] == 12 and doc["total"]["errors"] == 4
     assert doc["models"][0]["provider"] == "anthropic" and doc["models"][0]["error_rate"] == 0.5
 
+
+
+OPENROUTER_DIR = "fantasy/TestOpenRouterCommon/openai"
+
+
+@needs_corpus
+@pytest.mark.parametrize("ext", ["db", "jsonl", "csv", "parquet"])
+def test_report_totals_the_cost_of_a_real_scan(ext, tmp_path, capsys):
+    """scan writes ``cost_usd``; the report's table, JSON and Summary total exactly those costs."""
+    if ext == "parquet":
+        pytest.importorskip("pyarrow")
+    out = str(tmp_path / f"results.{ext}")
+    scan_mod.scan([str(CORPUS / OPENROUTER_DIR)], out, workers=1, progress=False)
+    scanned = scan_mod.read_rows(out)
+    assert any(r["file"].endswith("simple_streaming.yaml") and r["cost_usd"] for r in scanned)
+    expected = sum(r["cost_usd"] for r in scanned if r["cost_usd"] is not None)
+    assert expected > 0
+
+    summary = summarise(load_results(out), out)
+    assert summary.total.cost == pytest.approx(expected, rel=1e-12)
+    assert sum(g.cost for g in summary.models) == pytest.approx(expected, rel=1e-12)
+
+    assert main(["report", out, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["total"]["cost"] == pytest.approx(expected, rel=1e-12)
+
+    assert main(["report", out]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cols = [m.span() for m in re.finditer(r"-+", lines[3])]
+    assert lines[2][slice(*cols[11])].strip() == "cost"
+    total = line_of(lines, "TOTAL")
+    assert total[slice(*cols[11])].strip() == f"{expected:.4f}" != "-"
 
 def test_empty_results(tmp_path, capsys):
     path = str(tmp_path / "empty.db")

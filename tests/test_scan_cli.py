@@ -28,6 +28,8 @@ from pyfantasy.decode import decode_body, decode_interaction, detect_format
 from pyfantasy.scan import (COLUMNS, NAMES, ScanWarning, iter_rows, provider_for_host, read_rows,
                             scan, scan_bytes, sniff_stream_format)
 from pyfantasy._errors import PyfantasyError
+import pyfantasy._vcr_fast as vcr_fast
+import pyfantasy.scan as scan_mod
 
 OPENROUTER = "fantasy/TestOpenRouterCommon/openai/simple_streaming.yaml"
 XAI = "fantasy/TestOpenAICompatObjectGeneration/xai-grok-code-fast/simple_object.yaml"
@@ -218,6 +220,91 @@ def test_broken_file_is_one_error_row(tmp_path):
     assert sum(1 for r in rows if r["file"].endswith(".yaml") and r["error_kind"] != "cassette") > 10
 
 
+@needs_corpus
+def test_pathological_cassette_is_one_error_row(tmp_path, monkeypatch):
+    """The reader failing unexpectedly (here MemoryError) on one file: one error row, the scan goes on."""
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    shutil.copy(CORPUS / OPENROUTER, good)
+    shutil.copy(CORPUS / OPENROUTER, bad)
+    real = vcr_fast.read_interactions
+
+    def reader(data, path=None, backend=None):
+        if str(path).endswith("bad.yaml"):
+            raise MemoryError()
+        return real(data, path, backend)
+
+    monkeypatch.setattr(vcr_fast, "read_interactions", reader)
+    with pytest.warns(ScanWarning, match="bad.yaml"):
+        summary = scan([str(tmp_path)], str(tmp_path / "r.jsonl"), workers=1, progress=False)
+    assert summary.files_scanned == 2 and summary.broken_files == [str(bad)]
+    rows = read_rows(str(tmp_path / "r.jsonl"))
+    (b,) = [r for r in rows if r["file"] == str(bad)]
+    assert b["interaction"] is None and b["error_kind"] == "MemoryError"
+    assert b["error_message"] == f"{bad}: cannot read the cassette: MemoryError"
+    assert [r["error_kind"] for r in rows if r["file"] == str(good)] == [None]
+    (row,) = scan_bytes(good.read_bytes(), "other/bad.yaml")  # the same through scan_bytes
+    assert row[NAMES.index("error_kind")] == "MemoryError"
+    assert row[NAMES.index("error_message")].startswith("other/bad.yaml: ")
+
+
+class _Poisoned:
+    """An interaction whose every field fails unexpectedly."""
+
+    id = 1
+
+    @property
+    def request(self):
+        raise RuntimeError("poisoned request")
+
+    response = request
+
+
+@needs_corpus
+def test_unexpected_interaction_error_is_one_row(monkeypatch):
+    """An interaction failing outside the decoder's guards: its own error row, the others intact."""
+    data = (CORPUS / OPENROUTER).read_bytes()
+    (ok,) = scan_bytes(data, "c.yaml")
+    real = vcr_fast.read_interactions
+    monkeypatch.setattr(vcr_fast, "read_interactions",
+                        lambda data, path=None, backend=None: real(data, path, backend) + [_Poisoned()])
+    first, poisoned = scan_bytes(data, "c.yaml")
+    assert first == ok
+    d = dict(zip(NAMES, poisoned))
+    assert (d["file"], d["interaction"], d["error_kind"]) == ("c.yaml", 1, "RuntimeError")
+    assert d["error_message"] == "c.yaml: interaction 1: cannot decode the interaction: poisoned request"
+
+
+def test_unexpected_capture_error_is_one_row(monkeypatch):
+    def boom(data):
+        raise MemoryError()
+
+    monkeypatch.setattr(scan_mod, "sniff_stream_format", boom)
+    (row,) = scan_bytes(b"data: {}\n\n", "a.sse")
+    d = dict(zip(NAMES, row))
+    assert (d["interaction"], d["error_kind"]) == (None, "MemoryError")
+    assert d["error_message"] == "a.sse: cannot scan the file: MemoryError"
+
+
+def test_default_workers_follow_the_affinity_mask(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3}, raising=False)
+    assert scan_mod.default_workers() == 2
+    seen = []
+    real = scan_mod.iter_results
+
+    def recorder(tasks, workers=1, **kw):
+        seen.append(workers)
+        return real(tasks, 1, **kw)
+
+    monkeypatch.setattr(scan_mod, "iter_results", recorder)
+    (tmp_path / "a.sse").write_bytes(b"data: {}\n\n")
+    scan([str(tmp_path)], str(tmp_path / "r.db"), progress=False)
+    list(iter_rows([str(tmp_path)]))
+    assert seen == [2, 2]
+    monkeypatch.delattr(os, "sched_getaffinity")
+    assert scan_mod.default_workers() == 64
+
+
 def test_broken_bytes_never_raise():
     for data in (b"", b"\xff\xfe\x00", b"version: 3\n", b"---\n- a\n", b"interactions: [", b"\x00" * 10):
         rows = scan_bytes(data, "x.yaml")
@@ -325,17 +412,80 @@ def test_resume_cuts_a_torn_tail(ext, tmp_path):
 
 
 @needs_corpus
-def test_changed_file_is_rescanned_and_replaced(tmp_path):
+@pytest.mark.parametrize("ext", ["db", "jsonl", "csv", "parquet"])
+def test_changed_file_is_rescanned_and_replaced(ext, tmp_path, monkeypatch):
+    if ext == "parquet":
+        pytest.importorskip("pyarrow")
+        # the first scan stops before the conversion, as if killed: its JSONL journal is resumed
+        monkeypatch.setattr(scan_mod._Parquet, "finish", lambda self: None)
     tree = small_tree(tmp_path / "in")
-    out = tmp_path / "r.db"
+    out = tmp_path / f"r.{ext}"
     scan([str(tree)], str(out), workers=1, progress=False)
-    n = len(read_rows(str(out)))
+    monkeypatch.undo()
+    n = len(read_rows(str(out) + ".partial.jsonl" if ext == "parquet" else str(out)))
     target = tree / "capture.sse"
     target.write_bytes(target.read_bytes() + b"\n")  # new size and mtime
     summary = scan([str(tree)], str(out), workers=1, progress=False)
     assert summary.files_scanned == 1
     rows = read_rows(str(out))
     assert len(rows) == n and sum(1 for r in rows if r["file"] == str(target)) == 1
+    ref = tmp_path / f"ref.{ext}"
+    scan([str(tree)], str(ref), workers=1, progress=False)
+    assert sorted(map(_key, rows)) == sorted(map(_key, read_rows(str(ref))))
+    assert not list(tmp_path.glob("*.rewrite"))
+
+
+@needs_corpus
+@pytest.mark.parametrize("ext", ["jsonl", "csv"])
+def test_changed_cassette_rows_are_replaced(ext, tmp_path):
+    """A cassette of several interactions, changed: its old rows all go, the others stay as written."""
+    tree = small_tree(tmp_path / "in")
+    out = tmp_path / f"r.{ext}"
+    scan([str(tree)], str(out), workers=1, progress=False)
+    before = read_rows(str(out))
+    target = next(p for p in sorted(tree.rglob("*.yaml"))
+                  if sum(1 for r in before if r["file"] == str(p)) > 1)
+    target.write_bytes(target.read_bytes() + b"\n")
+    assert scan([str(tree)], str(out), workers=2, progress=False).files_scanned == 1
+    after = read_rows(str(out))
+    assert [r for r in after if r["file"] != str(target)] == [r for r in before if r["file"] != str(target)]
+    assert sorted(map(_key, after)) == sorted(map(_key, before))
+    if ext == "csv":
+        assert out.read_text().count(",".join(NAMES)) == 1
+
+
+class _Crash(BaseException):
+    """The process dying at a chosen point."""
+
+
+@needs_corpus
+@pytest.mark.parametrize("ext", ["jsonl", "csv"])
+@pytest.mark.parametrize("crash_at", [1, 2], ids=["before-output-rename", "between-renames"])
+def test_interrupted_rewrite_is_recovered(ext, crash_at, tmp_path, monkeypatch):
+    """A crash while dropping a changed file's rows: the next run still ends with one set of rows per file."""
+    tree = small_tree(tmp_path / "in")
+    out = tmp_path / f"r.{ext}"
+    scan([str(tree)], str(out), workers=1, progress=False)
+    target = tree / "capture.sse"
+    target.write_bytes(target.read_bytes() + b"\n")
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == crash_at:
+            raise _Crash()
+        real(src, dst)
+
+    monkeypatch.setattr(scan_mod.os, "replace", replace)
+    with pytest.raises(_Crash):
+        scan([str(tree)], str(out), workers=1, progress=False)
+    monkeypatch.undo()
+    summary = scan([str(tree)], str(out), workers=1, progress=False)
+    assert summary.files_scanned == 1
+    ref = tmp_path / f"ref.{ext}"
+    scan([str(tree)], str(ref), workers=1, progress=False)
+    assert sorted(map(_key, read_rows(str(out)))) == sorted(map(_key, read_rows(str(ref))))
+    assert not list(tmp_path.glob("*.rewrite"))
 
 
 KILL_SCRIPT = r"""
