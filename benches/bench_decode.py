@@ -1,6 +1,6 @@
 """Decoding whole chat-completion streams to final messages, side by side.
 
-Input: every OpenAI chat-completions stream body of the corpus (301 bodies
+Input: every OpenAI chat-completions stream body of the corpus (155 bodies
 of OpenAI, Azure, OpenRouter, Vercel, xAI, Groq, ...). Each contender turns
 every body into its final message (text, reasoning, tool calls, finish
 reason, usage); results are checked against pyfantasy's so a broken path
