@@ -18,6 +18,7 @@ import pytest
 
 from data import chat_stream_bodies
 from pyfantasy._backend import native_available
+from pyfantasy.bench import ASSEMBLERS
 from pyfantasy.decode import decode_body
 
 BODIES = chat_stream_bodies()  # [(body bytes, variant)]
@@ -28,31 +29,6 @@ def pyfantasy_run(backend):
     def run():
         return [decode_body(b, "openai-chat", True, backend, variant=v) for b, v in BODIES]
     return run
-
-
-def _assemble(chunks):
-    """The straightforward dict assembly people write: text, reasoning, tools, finish, usage."""
-    text, reasoning, tools, finish, usage = [], [], {}, None, None
-    for ch in chunks:
-        if ch.get("usage"):
-            usage = ch["usage"]
-        for choice in ch.get("choices") or ():
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                text.append(delta["content"])
-            r = delta.get("reasoning_content") or delta.get("reasoning")
-            if isinstance(r, str):
-                reasoning.append(r)
-            for tc in delta.get("tool_calls") or ():
-                slot = tools.setdefault(tc.get("index", 0), {"id": "", "name": "", "arguments": ""})
-                slot["id"] = tc.get("id") or slot["id"]
-                fn = tc.get("function") or {}
-                slot["name"] = slot["name"] or fn.get("name") or ""
-                slot["arguments"] += fn.get("arguments") or ""
-            if choice.get("finish_reason"):
-                finish = choice["finish_reason"]
-    return {"text": "".join(text), "reasoning": "".join(reasoning), "tools": tools, "finish": finish,
-            "usage": usage}
 
 
 def httpx_sse_run(loads):
@@ -67,7 +43,7 @@ def httpx_sse_run(loads):
                 ev = dec.decode(line)
                 if ev is not None and ev.data and not ev.data.startswith("[DONE]"):
                     chunks.append(loads(ev.data))
-            out.append(_assemble(chunks))
+            out.append(ASSEMBLERS["openai-chat"](chunks))
         return out
     return run
 

@@ -40,7 +40,7 @@ import pytest
 
 from data import stream_bodies
 from pyfantasy._backend import native_available
-from pyfantasy.bench import reference_events
+from pyfantasy.bench import ASSEMBLERS, reference_events
 from pyfantasy.decode import decode_body
 
 GROUPS = {
@@ -86,77 +86,11 @@ def expected_texts(fmt):
     return [text(r) for r in run()]
 
 
-# ---- hand-written dict assembly ----------------------------------------------------------
+# ---- hand-written dict assembly: pyfantasy.bench's (what `pyfantasy bench` runs too) ----------
 
-def _assemble_anthropic(events):
-    """Messages events folded into a message dict: blocks (text, thinking, tool input), stop, usage."""
-    msg, blocks = {}, {}
-    for ev in events:
-        t = ev.get("type")
-        if t == "content_block_delta":
-            b = blocks.setdefault(ev.get("index", 0), {})
-            d = ev.get("delta") or {}
-            dt = d.get("type")
-            if dt == "text_delta":
-                b["text"] = b.get("text", "") + d.get("text", "")
-            elif dt == "thinking_delta":
-                b["thinking"] = b.get("thinking", "") + d.get("thinking", "")
-            elif dt == "input_json_delta":
-                b["partial_json"] = b.get("partial_json", "") + d.get("partial_json", "")
-            elif dt == "signature_delta":
-                b["signature"] = d.get("signature")
-        elif t == "content_block_start":
-            blocks[ev.get("index", 0)] = dict(ev.get("content_block") or {})
-        elif t == "message_start":
-            msg = dict(ev.get("message") or {})
-        elif t == "message_delta":
-            msg.update(ev.get("delta") or {})
-            msg["usage"] = {**(msg.get("usage") or {}), **(ev.get("usage") or {})}
-    msg["content"] = [blocks[k] for k in sorted(blocks)]
-    return msg
-
-
-def _assemble_responses(events):
-    """Responses events: output text, reasoning summaries, function-call arguments, items, usage, status."""
-    text, reasoning, args, items, final = [], [], {}, {}, None
-    for ev in events:
-        t = ev.get("type")
-        if t == "response.output_text.delta":
-            text.append(ev.get("delta") or "")
-        elif t == "response.reasoning_summary_text.delta":
-            reasoning.append(ev.get("delta") or "")
-        elif t == "response.function_call_arguments.delta":
-            args[ev.get("item_id")] = args.get(ev.get("item_id"), "") + (ev.get("delta") or "")
-        elif t in ("response.output_item.added", "response.output_item.done"):
-            item = ev.get("item") or {}
-            items[item.get("id")] = item
-        elif t in ("response.completed", "response.incomplete", "response.failed"):
-            final = ev.get("response")
-    return {"text": "".join(text), "reasoning": "".join(reasoning), "arguments": args, "items": items,
-            "usage": (final or {}).get("usage"), "status": (final or {}).get("status")}
-
-
-def _assemble_google(chunks):
-    """Gemini chunks: text and thought parts, function calls, finish reason, usage metadata."""
-    text, thoughts, calls, finish, usage = [], [], [], None, None
-    for ch in chunks:
-        if ch.get("usageMetadata"):
-            usage = ch["usageMetadata"]
-        for cand in ch.get("candidates") or ():
-            for part in (cand.get("content") or {}).get("parts") or ():
-                if "text" in part:
-                    (thoughts if part.get("thought") else text).append(part["text"])
-                elif "functionCall" in part:
-                    calls.append(part["functionCall"])
-            if cand.get("finishReason"):
-                finish = cand["finishReason"]
-    return {"text": "".join(text), "reasoning": "".join(thoughts), "calls": calls, "finish": finish,
-            "usage": usage}
-
-
-ASSEMBLE = {"anthropic": (_assemble_anthropic, _anthropic_dict_text),
-            "openai-responses": (_assemble_responses, _dict_text),
-            "google": (_assemble_google, _dict_text)}
+ASSEMBLE = {"anthropic": (ASSEMBLERS["anthropic"], _anthropic_dict_text),
+            "openai-responses": (ASSEMBLERS["openai-responses"], _dict_text),
+            "google": (ASSEMBLERS["google"], _dict_text)}
 
 
 def httpx_sse_run(fmt, loads):
@@ -192,7 +126,7 @@ def botocore_run(loads):
                 payload = loads(msg.payload)
                 if "bytes" in payload:
                     objs.append(loads(b64(payload["bytes"])))
-            out.append(_assemble_anthropic(objs))
+            out.append(ASSEMBLERS["bedrock"](objs))
         return out
     return run, _anthropic_dict_text
 

@@ -251,11 +251,7 @@ def _assemble_anthropic(objs: Iterable[dict]) -> dict:
     blocks: Dict[int, dict] = {}
     for ev in objs:
         t = ev.get("type")
-        if t == "message_start":
-            msg = dict(ev.get("message") or {})
-        elif t == "content_block_start":
-            blocks[ev.get("index", 0)] = dict(ev.get("content_block") or {})
-        elif t == "content_block_delta":
+        if t == "content_block_delta":  # the common event first
             b = blocks.setdefault(ev.get("index", 0), {})
             d = ev.get("delta") or {}
             dt = d.get("type")
@@ -267,6 +263,10 @@ def _assemble_anthropic(objs: Iterable[dict]) -> dict:
                 b["partial_json"] = b.get("partial_json", "") + d.get("partial_json", "")
             elif dt == "signature_delta":
                 b["signature"] = d.get("signature")
+        elif t == "content_block_start":
+            blocks[ev.get("index", 0)] = dict(ev.get("content_block") or {})
+        elif t == "message_start":
+            msg = dict(ev.get("message") or {})
         elif t == "message_delta":
             msg.update(ev.get("delta") or {})
             msg["usage"] = {**(msg.get("usage") or {}), **(ev.get("usage") or {})}
@@ -291,6 +291,7 @@ def _assemble_google(objs: Iterable[dict]) -> dict:
             "usage": usage}
 
 
+# The hand-written pipelines' assembly, per wire format (benches/ use these too).
 ASSEMBLERS = {"openai-chat": _assemble_chat, "openai-responses": _assemble_responses,
               "anthropic": _assemble_anthropic, "google": _assemble_google, "bedrock": _assemble_anthropic}
 
