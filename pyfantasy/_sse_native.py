@@ -54,7 +54,8 @@ class SSEKernel:
         if eof:
             self.closed = True
         out = self._out
-        rc = lib.pf_sse_feed(self._s, ffi.from_buffer(data), len(data), eof, out)
+        # bytes go to C as they are; other buffers (bytearray, memoryview) through from_buffer
+        rc = lib.pf_sse_feed(self._s, data if type(data) is bytes else ffi.from_buffer(data), len(data), eof, out)
         if rc:
             if rc == lib.PF_ERR_NOMEM:
                 raise MemoryError("pyfantasy SSE decoder: out of memory")
@@ -71,13 +72,17 @@ class SSEKernel:
             # is ASCII, so it ends any invalid sequence before it).
             datas = str(ffi.buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
             datas.pop()
-            ev = out.ev
+            cache = self._cache
             if out.same_type:
-                types = repeat(self._text(out.type_arena, ev[3]))
+                b = ffi.string(out.type_arena)  # NUL-terminated; no NUL inside (has_nul is 0)
+                t = cache.get(b)
+                types = repeat(t if t is not None else self._text(b))
             else:
                 types = str(ffi.buffer(out.type_arena, out.type_arena_len), "utf-8", "replace").split("\0")
             if out.same_id:
-                ids = repeat(self._text(out.id_arena, ev[5]))
+                b = ffi.string(out.id_arena)
+                t = cache.get(b)
+                ids = repeat(t if t is not None else self._text(b))
             else:
                 ids = str(ffi.buffer(out.id_arena, out.id_arena_len), "utf-8", "replace").split("\0")
             return list(map(_tuple_new, repeat(Event), zip(types, datas, ids, repeat(self.retry))))
@@ -101,9 +106,8 @@ class SSEKernel:
             self.retry = value
         return events
 
-    def _text(self, p, n: int) -> str:
+    def _text(self, b: bytes) -> str:
         """Decode a short repeated string (event type, id), cached by its bytes."""
-        b = ffi.buffer(p, n)[:]
         s = self._cache.get(b)
         if s is None:
             s = b.decode("utf-8", "replace")
