@@ -94,9 +94,21 @@ def fantasy_assertions(rel: str, responses) -> None:
              for r in responses]
     last = texts[-1]
     if "object" in name:
-        # the object is the text (JSON mode) or the input of a forced tool call
-        candidates = [last] + [c.input for cs in calls for c in cs]
-        assert any(_is_json_object(t) for t in candidates), candidates
+        # the object is the text (JSON mode) or the input of the forced tool call, and it
+        # must match the schema the recorded request asked for
+        its = cassette(rel).interactions
+        assert len(its) == len(responses), (len(its), len(responses))
+        it = its[-1]
+        wf = detect_format(it)
+        schema, tool = requested_schema(wf.format, json.loads(it.request.body))
+        if tool is None:
+            obj = json.loads(last)
+        else:
+            forced = [c for c in calls[-1] if c.tool_name == tool]
+            assert len(forced) == 1 and not forced[0].invalid, (tool, calls[-1])
+            obj = json.loads(forced[0].input)
+        errors = schema_errors(obj, schema)
+        assert not errors, (rel, errors, obj)
     elif name.startswith("simple"):
         assert any(w in last for w in ("Oi", "oi", "Olá", "olá")), last
     elif name.startswith("multi_tool"):
@@ -111,14 +123,107 @@ def fantasy_assertions(rel: str, responses) -> None:
         assert not first[0].invalid and isinstance(json.loads(first[0].input), dict)
         assert "Florence" in last and "40" in last, last
     elif name.startswith("thinking"):
-        # OpenAI/Azure chat completions never return reasoning text, only its token count
-        assert any(p.type == "reasoning" for r in responses for p in (r.content or [])) or \
-            any(r.usage.reasoning_tokens > 0 for r in responses), rel
+        has_reasoning = any(p.type == "reasoning" for r in responses for p in (r.content or []))
+        if _is_openai_chat(cassette(rel).interactions[0]):
+            # OpenAI/Azure chat completions never return reasoning text, only its token count
+            assert has_reasoning or any(r.usage.reasoning_tokens > 0 for r in responses), rel
+        else:
+            assert has_reasoning, rel
         assert "Florence" in last and "40" in last, last
 
 
-def _is_json_object(text: str) -> bool:
-    try:
-        return isinstance(json.loads(text), dict)
-    except ValueError:
-        return False
+def _is_openai_chat(it) -> bool:
+    """OpenAI's own chat completions API (api.openai.com or an Azure OpenAI resource)."""
+    from urllib.parse import urlsplit
+    host = (urlsplit(it.request.url).hostname or "").lower()
+    return detect_format(it).format == "openai-chat" and (
+        host == "api.openai.com" or host.endswith(".openai.azure.com"))
+
+
+def requested_schema(fmt: str, req: dict):
+    """``(schema, forced_tool_name)`` of an object-generation request: the JSON schema the
+    request asked the model to follow, and the tool whose input carries the object (None
+    when the object is the text: response_format / text.format / responseJsonSchema)."""
+    def forced_tool(tools, name_of, schema_of):
+        choice = req.get("tool_choice") or {}
+        name = (choice.get("function") or {}).get("name") or choice.get("name")
+        found = [t for t in tools if name_of(t) == name]
+        assert name and len(found) == 1, ("no forced tool in the request", choice)
+        return schema_of(found[0]), name
+
+    if fmt == "openai-chat":
+        rf = req.get("response_format")
+        if rf:
+            assert rf.get("type") == "json_schema", rf
+            return rf["json_schema"]["schema"], None
+        return forced_tool(req.get("tools") or [], lambda t: (t.get("function") or {}).get("name"),
+                           lambda t: t["function"]["parameters"])
+    if fmt == "openai-responses":
+        tf = (req.get("text") or {}).get("format")
+        if tf:
+            assert tf.get("type") == "json_schema", tf
+            return tf["schema"], None
+        return forced_tool(req.get("tools") or [], lambda t: t.get("name"), lambda t: t["parameters"])
+    if fmt in ("anthropic", "bedrock"):
+        return forced_tool(req.get("tools") or [], lambda t: t.get("name"), lambda t: t["input_schema"])
+    if fmt == "google":
+        gc = req.get("generationConfig") or {}
+        for key in ("responseJsonSchema", "responseSchema"):
+            if key in gc:
+                return gc[key], None
+        raise AssertionError(f"no response schema in the generationConfig: {sorted(gc)}")
+    raise AssertionError(f"no object schema for format {fmt!r}")
+
+
+# the JSON-schema subset the object requests use; annotations are ignored, anything
+# else is refused so that an unchecked constraint cannot pass silently
+_SCHEMA_KEYWORDS = {"type", "properties", "required", "items", "additionalProperties", "enum"}
+_SCHEMA_ANNOTATIONS = {"description", "title", "$schema", "default", "examples", "propertyOrdering"}
+
+
+def _type_ok(value, typ: str) -> bool:
+    typ = typ.lower()  # Gemini's OpenAPI schemas spell types in capitals
+    if typ == "object":
+        return isinstance(value, dict)
+    if typ == "array":
+        return isinstance(value, list)
+    if typ == "string":
+        return isinstance(value, str)
+    if typ == "boolean":
+        return isinstance(value, bool)
+    if typ == "null":
+        return value is None
+    if typ == "integer":
+        return (isinstance(value, int) and not isinstance(value, bool)) or \
+            (isinstance(value, float) and value.is_integer())
+    if typ == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    raise AssertionError(f"unsupported schema type {typ!r}")
+
+
+def schema_errors(value, schema: dict, path: str = "$") -> List[str]:
+    """Where ``value`` breaks ``schema`` (a small JSON-schema subset); empty when it matches."""
+    unknown = set(schema) - _SCHEMA_KEYWORDS - _SCHEMA_ANNOTATIONS
+    assert not unknown, f"schema keywords not supported by this validator at {path}: {sorted(unknown)}"
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_type_ok(value, t) for t in types):
+            return [f"{path}: expected {schema['type']}, got {type(value).__name__} {value!r}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{path}: {value!r} not in {schema['enum']}"]
+    errors: List[str] = []
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        errors += [f"{path}: missing required key {k!r}" for k in schema.get("required") or []
+                   if k not in value]
+        for k, v in value.items():
+            if k in props:
+                errors += schema_errors(v, props[k], f"{path}.{k}")
+            elif schema.get("additionalProperties") is False:
+                errors.append(f"{path}: unexpected key {k!r}")
+            elif isinstance(schema.get("additionalProperties"), dict):
+                errors += schema_errors(v, schema["additionalProperties"], f"{path}.{k}")
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, v in enumerate(value):
+            errors += schema_errors(v, schema["items"], f"{path}[{i}]")
+    return errors

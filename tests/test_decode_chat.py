@@ -98,6 +98,15 @@ def _sdk_stream(body: bytes):
     return state.current_completion_snapshot, last_usage
 
 
+# fantasy's DefaultMapFinishReasonFunc (fantasy-semantics.md §4.3); any tool call forces tool-calls
+_FANTASY_FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool-calls",
+                   "function_call": "tool-calls", "content_filter": "content-filter"}
+
+
+def _mapped_finish(sdk_reason, has_calls: bool) -> str:
+    return "tool-calls" if has_calls else _FANTASY_FINISH.get(sdk_reason or "", "unknown")
+
+
 def _mapped_usage(u: dict, router: bool):
     ptd = (u or {}).get("prompt_tokens_details") or {}
     ctd = (u or {}).get("completion_tokens_details") or {}
@@ -109,11 +118,11 @@ def _mapped_usage(u: dict, router: bool):
 
 
 @pytest.mark.parametrize("rel,iid", CHAT_STREAMS)
-def test_stream_matches_openai_sdk_accumulation(rel, iid):
+def test_stream_matches_openai_sdk_accumulation(rel, iid, backend):
     it = interaction(rel, iid)
     body = it.response.body.encode("utf-8")
     snap, usage = _sdk_stream(body)
-    ours = decode_interaction(it, "native")
+    ours = decode_interaction(it, backend)
     choice = snap.choices[0]
     sdk_text = choice.message.content or ""
     our_text = "".join(p.text for p in (ours.content or []) if p.type == "text")
@@ -122,9 +131,7 @@ def test_stream_matches_openai_sdk_accumulation(rel, iid):
                  for tc in (choice.message.tool_calls or [])]
     our_calls = [(p.tool_name, json.loads(p.input)) for p in (ours.content or []) if p.type == "tool-call"]
     assert our_calls == sdk_calls
-    fr = {"stop": "stop", "length": "length", "tool_calls": "tool-calls",
-          "content_filter": "content-filter"}.get(choice.finish_reason or "", "unknown")
-    assert ours.finish_reason == ("tool-calls" if sdk_calls else fr)
+    assert ours.finish_reason == _mapped_finish(choice.finish_reason, bool(sdk_calls))
     if usage and usage.get("total_tokens"):
         variant = detect_format(it).variant
         u = ours.usage
@@ -133,18 +140,19 @@ def test_stream_matches_openai_sdk_accumulation(rel, iid):
 
 
 @pytest.mark.parametrize("rel,iid", interactions("openai-chat", stream=False))
-def test_generate_matches_openai_sdk_model(rel, iid):
+def test_generate_matches_openai_sdk_model(rel, iid, backend):
     pytest.importorskip("openai")
     from openai._models import construct_type
     from openai.types.chat import ChatCompletion
     it = interaction(rel, iid)
     data = json.loads(it.response.body)
     sdk = construct_type(type_=ChatCompletion, value=data)
-    ours = decode_interaction(it, "native")
+    ours = decode_interaction(it, backend)
     msg = sdk.choices[0].message
     assert "".join(p.text for p in ours.content if p.type == "text") == (msg.content or "")
-    assert [(p.tool_name, p.input) for p in ours.content if p.type == "tool-call"] == \
-        [(tc.function.name, tc.function.arguments) for tc in (msg.tool_calls or [])]
+    sdk_calls = [(tc.function.name, tc.function.arguments) for tc in (msg.tool_calls or [])]
+    assert [(p.tool_name, p.input) for p in ours.content if p.type == "tool-call"] == sdk_calls
+    assert ours.finish_reason == _mapped_finish(sdk.choices[0].finish_reason, bool(sdk_calls))
     variant = detect_format(it).variant
     u = ours.usage
     assert (u.input_tokens, u.output_tokens, u.total_tokens, u.reasoning_tokens, u.cache_read_tokens) == \
