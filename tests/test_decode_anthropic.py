@@ -471,7 +471,7 @@ def test_error_event(backend):
     (b'{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}', "rate limit exceeded: slow down"),
     (b'{"type":"error","error":{"type":"api_error","message":"boom"}}', "api error: boom"),
     (b'{"type":"error"}', 'received error while streaming: {"type":"error"}'),
-    (b"Internal <b>error</b>", "received error while streaming: (data that is not JSON)"),
+    (b"Internal <b>error</b>", "received error while streaming: Internal <b>error</b>"),
 ])
 def test_error_event_texts(data, message, backend):
     with pytest.raises(DecodeError) as ei:
@@ -556,3 +556,20 @@ def test_stream_decoder_parts(backend):
     assert [p.type for p in dec.feed(b"")] == []
     r = dec.close()
     assert r.finish_reason == "tool-calls" and r.content[0].tool_name == "f"
+
+
+@pytest.mark.parametrize("data", [b"[1]", b'{"type": "error", "detail": "x"}', b"not json", b"\"\\u00e9\""])
+def test_error_event_without_error_object_quotes_its_data_as_received(backend, data):
+    """§9.3: the message is the event's data as received (not the scanner's pruned value),
+    whatever feeds the stream came in."""
+    start = b'event: message_start\ndata: {"type":"message_start","message":{"content":[]}}\n\n'
+    body = start + b"event: ping\ndata: {}\n\nevent: error\ndata: " + data + b"\n\n"
+    for size in (len(body), 7, 1):
+        dec = StreamDecoder("anthropic", backend)
+        for i in range(0, len(body), size):
+            dec.feed(body[i:i + size])
+        with pytest.raises(DecodeError) as ei:
+            dec.close()
+        e = ei.value
+        assert (e.kind, e.message) == ("provider-error", "received error while streaming: " + data.decode())
+        assert e.offset == len(start) + len(b"event: ping\ndata: {}\n\n")

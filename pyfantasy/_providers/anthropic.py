@@ -48,7 +48,7 @@ Choices where fantasy's behaviour could not be read (§11.1)
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, List, NamedTuple, Optional
 
 from .._assemble import ToolSpec
 from .._errors import DecodeError
@@ -90,6 +90,44 @@ DISPATCHED = frozenset(("message_start", "message_delta", "message_stop", "conte
 TRANSPORT_ERROR = "\x00transport-error"
 # Value of an ``error`` event whose data is not JSON.
 NOT_JSON = object()
+
+
+class ErrorEvent(NamedTuple):
+    """The value of an ``error`` chunk: its data scanned (``NOT_JSON`` when it is not
+    JSON) and as received (the text fantasy quotes when it holds no error object)."""
+
+    value: Any
+    data: str
+
+
+class EventTail:
+    """The bytes of an SSE stream from the start of its last scanned event on.
+
+    The scanner hands over pruned values; an ``error`` event's message quotes its
+    data as received, so its bytes are read again from here. A bytearray trimmed
+    after every feed: O(last event + feed) memory, O(n) time over the stream.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._base = 0  # stream offset of _buf[0]
+
+    def add(self, data: bytes) -> None:
+        self._buf += data
+
+    def data(self, start: int, end: Optional[int]) -> str:
+        """The data of the event whose lines run from ``start`` to ``end`` (None: to the tail)."""
+        from ..sse import SSEDecoder
+        block = bytes(self._buf[start - self._base:None if end is None else end - self._base])
+        dec = SSEDecoder("python")
+        events = dec.feed(block) + dec.close()
+        return events[0].data if events else ""
+
+    def trim(self, offset: int) -> None:
+        """Forget the bytes before ``offset`` (the start of an event already scanned)."""
+        if offset > self._base:
+            del self._buf[:offset - self._base]
+            self._base = offset
 
 _FINISH = {"end_turn": "stop", "pause_turn": "stop", "stop_sequence": "stop",
            "max_tokens": "length", "model_context_window_exceeded": "length",
@@ -368,27 +406,26 @@ class AnthropicStream:
 _TITLES = {"overloaded_error": "provider overloaded", "rate_limit_error": "rate limit exceeded"}
 
 
-def stream_error_text(v: Any) -> str:
+def stream_error_text(ev: ErrorEvent) -> str:
     """The error of an SSE ``error`` event (see the module docstring)."""
-    err = v.get("error") if isinstance(v, dict) else None
+    err = ev.value.get("error") if isinstance(ev.value, dict) else None
     if isinstance(err, dict):
         etype, msg = c.s(err.get("type")), c.s(err.get("message"))
         title = _TITLES.get(etype, etype.replace("_", " "))
         return f"{title}: {msg}" if title else msg
-    if v is NOT_JSON:
-        return "received error while streaming: (data that is not JSON)"
-    return "received error while streaming: " + c.raw_text(v)
+    return "received error while streaming: " + ev.data
 
 
 class SSEScanner:
     """The shared SSE ``Scanner`` with anthropic-sdk-go's event dispatch:
-    only the names in DISPATCHED come out; an ``error`` event whose data is
-    not JSON comes out as OK with the value NOT_JSON. Same interface as
+    only the names in DISPATCHED come out; an ``error`` event comes out as OK
+    with an ErrorEvent value (NOT_JSON inside when its data is not JSON). Same interface as
     ``Scanner`` (``backend``, ``feed``, ``closed``, ``cut``)."""
 
     def __init__(self, backend: Optional[str] = None) -> None:
         self._s = Scanner(STREAM_SPEC, True, None, True, backend)
         self.backend = self._s.backend
+        self._tail = EventTail()
 
     @property
     def closed(self) -> bool:
@@ -399,15 +436,24 @@ class SSEScanner:
         return self._s.cut
 
     def feed(self, data: bytes, eof: bool = False) -> list:
-        return dispatch(self._s.feed(data, eof))
+        self._tail.add(data)
+        return dispatch(self._s.feed(data, eof), self._tail)
 
 
-def dispatch(chunks: list) -> list:
-    """Keep the chunks the SDK reads (see SSEScanner)."""
-    out = [ch for ch in chunks if ch.event in DISPATCHED]
-    for k, ch in enumerate(out):
-        if ch.status == CHUNK_BAD_JSON and ch.event == "error":
-            out[k] = ch._replace(status=CHUNK_OK, value=NOT_JSON)
+def dispatch(chunks: list, tail: EventTail) -> list:
+    """Keep the chunks the SDK reads (see SSEScanner); an ``error`` chunk's value
+    becomes an ErrorEvent with its data read again from ``tail``."""
+    out = []
+    for k, ch in enumerate(chunks):
+        if ch.event not in DISPATCHED:
+            continue
+        if ch.event == "error":
+            end = chunks[k + 1].offset if k + 1 < len(chunks) else None
+            value = NOT_JSON if ch.status == CHUNK_BAD_JSON else ch.value
+            ch = ch._replace(status=CHUNK_OK, value=ErrorEvent(value, tail.data(ch.offset, end)))
+        out.append(ch)
+    if chunks:
+        tail.trim(chunks[-1].offset)
     return out
 
 

@@ -27,7 +27,7 @@ from .._evstream_python import describe
 from .._scan import Chunk, CHUNK_OK, Scanner
 from . import _common as c
 from .anthropic import (GENERATE_SPEC, STREAM_SPEC, TRANSPORT_ERROR, AnthropicStream, decode_generate,
-                        dispatch, http_error, request_tools)
+                        EventTail, dispatch, http_error, request_tools)
 
 
 class EventStreamScanner:
@@ -42,6 +42,7 @@ class EventStreamScanner:
             from .._evstream_python import EvStreamKernel
         self._k = EvStreamKernel()
         self._sse = Scanner(STREAM_SPEC, True, None, True, self.backend)
+        self._tail = EventTail()  # the SSE text of the frames, for error events' data
         self._sse_base = 0       # SSE bytes produced by earlier feeds
         self._reported = False
         self.closed = False
@@ -59,7 +60,8 @@ class EventStreamScanner:
         out = self._k.feed(data, eof)
         chunks: List[Chunk] = []
         if out.sse or eof:
-            chunks = dispatch(self._sse.feed(out.sse, eof))
+            self._tail.add(out.sse)
+            chunks = dispatch(self._sse.feed(out.sse, eof), self._tail)
             if chunks:
                 chunks = self._map_offsets(chunks, out.events)
             self._sse_base += len(out.sse)
