@@ -4,7 +4,7 @@ Environment:
 - PYFANTASY_REQUIRE_NATIVE=1: a failed compile fails the install (default: the
   extension is optional and pyfantasy falls back to its pure-Python backend).
 - PYFANTASY_SANITIZE=1: build with -fsanitize=address,undefined (run under
-  LD_PRELOAD=libasan.so; see tests/test_sanitizers.py).
+  LD_PRELOAD=libasan.so; see tests/test_build.py::test_native_under_address_and_undefined_sanitizers).
 """
 import os
 import sys

@@ -3,7 +3,7 @@
 Exit status: 0 when the scan completed (files that could not be read or
 decoded are error rows, reported as warnings on stderr), 2 for usage
 errors (unknown format, pyarrow missing for Parquet), 1 when the output
-cannot be written. See ``pyfantasy.scan`` and docs/scan.md.
+cannot be written. See ``pyfantasy.scan`` and the README ("Processing large volumes").
 """
 from __future__ import annotations
 
