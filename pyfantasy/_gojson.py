@@ -319,9 +319,12 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _quick_valid(text: str) -> bool:
     try:
-        json.loads(text, parse_constant=_reject_constant)
+        _STRICT_DECODER.decode(text)
     except (ValueError, RecursionError):
         return False
     return True
@@ -683,6 +686,9 @@ def _check_number(s: str) -> float:
 
 
 _GO_MAP_TYPE = "map[string]interface {}"
+# numbers decode to float64, as into a Go ``any``; made once (json.loads with hooks makes one per call)
+_GO_MAP_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_check_number,
+                                   parse_int=_check_number)
 
 
 def decode_object(text: str) -> Tuple[Optional[dict], Optional[str]]:
@@ -696,8 +702,7 @@ def decode_object(text: str) -> Tuple[Optional[dict], Optional[str]]:
     float64`` for a number that overflows float64.
     """
     try:
-        value = json.loads(text, parse_constant=_reject_constant,
-                           parse_float=_check_number, parse_int=_check_number)
+        value = _GO_MAP_DECODER.decode(text)
     except _NumberOverflow as exc:
         return None, "json: cannot unmarshal number %s into Go value of type float64" % exc.args[0]
     except (ValueError, RecursionError):

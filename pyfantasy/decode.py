@@ -80,8 +80,8 @@ class StreamDecoder:
     def __init__(self, format: str, backend: Optional[str] = None, *, variant: Optional[str] = None,
                  url: Optional[str] = None, tools: Optional[Sequence[ToolSpec]] = None) -> None:
         self._fmt = _format(format)
-        if variant is None:
-            variant = detect(url).variant if url else ""
+        if variant is None:  # only chat completions have variants (hook sets per host)
+            variant = detect(url).variant if url and self._fmt.default_variant else ""
             variant = variant or self._fmt.default_variant
         self.format = format
         self.variant = variant
@@ -180,7 +180,7 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
         return dec.close()
     fmt = _format(format)
     if variant is None:
-        variant = (detect(url).variant if url else "") or fmt.default_variant
+        variant = (detect(url).variant if url and fmt.default_variant else "") or fmt.default_variant
     chunks = Scanner(fmt.generate_spec, False, None, False, backend).feed(body, True)
     if not chunks or chunks[0].status != 0:
         raise DecodeError("json", fmt.bad_json_message, 0)
