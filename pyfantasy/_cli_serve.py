@@ -18,7 +18,7 @@ import threading
 from typing import TextIO
 
 from ._errors import CassetteError
-from .replay import DEFAULT_CHUNK_SIZE
+from ._replay_pacing import DEFAULT_CHUNK_SIZE
 
 
 class _Stop(Exception):

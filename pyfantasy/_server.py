@@ -38,7 +38,7 @@ from urllib.parse import quote
 
 from .cassette import Cassette, load
 from ._replay_match import Entry, Matcher, ReplayError, RequestView
-from .replay import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
+from ._replay_pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
 
 __all__ = ["ReplayServer", "load_sources", "check_loopback", "MAX_BODY"]
 

@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Iterable, Iterator, List, Optional, TextIO
+from typing import Any, Iterable, Iterator, List, Optional, TextIO
 
 from . import __version__
 from ._backend import BACKENDS
@@ -166,11 +166,24 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             mod = importlib.import_module(f".{name}", __package__)
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
+            if exc.name == f"{__package__}.{name}":
+                continue
+            # an optional dependency of that subcommand is missing: the others still work
+            _add_unavailable(sub, name[len("_cli_"):], exc)
             continue
         mod.add_parser(sub)
     return p
+
+
+def _add_unavailable(sub: Any, command: str, exc: ModuleNotFoundError) -> None:
+    """A subcommand whose module cannot import: it says why when used, instead of breaking the CLI."""
+    def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+        err.write(f"pyfantasy {command}: needs the Python package {exc.name!r}, which is not installed "
+                  f"(pip install {exc.name})\n")
+        return 2
+    q = sub.add_parser(command, help=f"(unavailable: {exc.name} is not installed)", add_help=False)
+    q.add_argument("rest", nargs=argparse.REMAINDER)
+    q.set_defaults(func=run)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

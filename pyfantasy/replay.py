@@ -69,10 +69,15 @@ from urllib.parse import urlsplit
 try:
     import httpx
 except ImportError:  # pragma: no cover - httpx2 alone (the fork the anthropic SDK uses)
-    import httpx2 as httpx  # type: ignore[no-redef]
+    try:
+        import httpx2 as httpx  # type: ignore[no-redef]
+    except ImportError:
+        raise ModuleNotFoundError("pyfantasy.replay is a transport for httpx, which is not installed: "
+                                  "pip install 'pyfantasy[replay]' (or httpx)", name="httpx") from None
 
 from .cassette import Cassette, Interaction, Request, Response, load
 from ._replay_match import Matcher, ReplayError, RequestView
+from ._replay_pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
 
 __all__ = ["ReplayTransport", "AsyncReplayTransport", "ReplayError", "MODES", "MODE_ALIASES",
            "DEFAULT_KEEP_HEADERS", "DEFAULT_CHUNK_SIZE", "resolve_mode", "recorded_request",
@@ -88,7 +93,6 @@ MODE_ALIASES = {
     "ModePassthrough": "passthrough",
 }
 DEFAULT_KEEP_HEADERS = ("Accept", "Content-Type", "User-Agent")
-DEFAULT_CHUNK_SIZE = 1024
 
 Body = Union[str, bytes]
 RawHeaders = Sequence[Tuple[bytes, bytes]]
@@ -327,34 +331,6 @@ def recorded_response(status_code: int, reason: str, http_version: str, headers:
 
 
 # --- serving a recorded response ----------------------------------------------------------
-def body_chunks(body: bytes, chunk_size: Optional[int]) -> List[bytes]:
-    """``body`` cut in ``chunk_size`` pieces (one piece when ``chunk_size`` is falsy)."""
-    if not body:
-        return []
-    if not chunk_size or chunk_size <= 0 or chunk_size >= len(body):
-        return [body]
-    return [body[i:i + chunk_size] for i in range(0, len(body), chunk_size)]
-
-
-def pace_factor(pace: Union[bool, float, None]) -> float:
-    """``pace`` as a factor of the recorded duration (0 = no pacing)."""
-    if pace is None or pace is False:
-        return 0.0
-    if pace is True:
-        return 1.0
-    value = float(pace)
-    if value < 0:
-        raise ValueError("pace must be a non-negative factor")
-    return value
-
-
-def chunk_delay(duration_ns: int, chunks: int, factor: float) -> float:
-    """Seconds to wait before each chunk so that all chunks take ``duration * factor``."""
-    if not factor or chunks <= 0 or duration_ns <= 0:
-        return 0.0
-    return duration_ns * factor / 1e9 / chunks
-
-
 def _reason(status: str, code: int) -> str:
     head, _, rest = (status or "").partition(" ")
     if rest and head == str(code):

@@ -1,0 +1,64 @@
+"""pyfantasy's own dependencies are cffi and PyYAML: every command runs without the rest.
+
+The test extras install httpx, orjson, pyarrow, dask, the SDKs...; a user's
+plain ``pip install pyfantasy`` has none of them. Each case runs in a fresh
+interpreter where importing them fails."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from helpers import ROOT
+
+OPTIONAL = ("httpx", "httpx2", "httpx_sse", "orjson", "pyarrow", "dask", "distributed", "pandas",
+            "openai", "anthropic", "google", "botocore")
+
+PRELUDE = f"""
+import sys
+for name in {OPTIONAL!r}:
+    sys.modules[name] = None  # "import name" now raises ModuleNotFoundError
+from pyfantasy.cli import main
+"""
+
+
+def _run(code: str, tmp_path):
+    proc = subprocess.run([sys.executable, "-c", PRELUDE + textwrap.dedent(code)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["decode", str(ROOT / "pyfantasy" / "samples")],
+    ["decode", str(ROOT / "pyfantasy" / "samples"), "--format", "jsonl"],
+    ["scan", str(ROOT / "pyfantasy" / "samples"), "--out", "r.db", "--workers", "1", "--quiet"],
+    ["serve", "--help"],
+    ["bench", "--help"],
+])
+def test_commands_run_with_only_the_required_packages(argv, tmp_path):
+    rc, out, err = _run(f"sys.exit(main({argv!r}))", tmp_path)
+    assert rc == 0, err[-3000:]
+    assert "Traceback" not in err
+
+
+def test_report_runs_on_a_scan_without_optional_packages(tmp_path):
+    samples = str(ROOT / "pyfantasy" / "samples")
+    rc, out, err = _run(f"""
+        assert main(["scan", {samples!r}, "--out", "r.db", "--workers", "1", "--quiet"]) == 0
+        sys.exit(main(["report", "r.db"]))
+    """, tmp_path)
+    assert rc == 0, err[-3000:]
+    assert "anthropic" in out and "openai" in out  # the providers of the samples
+
+
+def test_replay_transport_says_it_needs_httpx(tmp_path):
+    rc, out, err = _run("""
+        try:
+            import pyfantasy.replay
+        except ImportError as exc:
+            print("ImportError", exc.name, exc)
+    """, tmp_path)
+    assert rc == 0 and out.startswith("ImportError httpx ") and "pip install 'pyfantasy[replay]'" in out, \
+        (out, err)
