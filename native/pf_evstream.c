@@ -38,6 +38,7 @@
  * Every input byte is copied at most once and CRC'd once: O(n). No size
  * limits besides memory. */
 #include "pf_buf.h"
+#include "pf_utf8.h"
 #include "pyfantasy.h"
 
 struct pf_evs {
@@ -225,38 +226,16 @@ static int find_key(const uint8_t *p, size_t n, const char *key, size_t klen, in
     return found;
 }
 
-static int hexval(uint8_t c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 static int hex4(const uint8_t *p, size_t i, size_t n, uint32_t *v) {
     if (n - i < 4) return -1;
     uint32_t x = 0;
     for (size_t k = 0; k < 4; k++) {
-        int h = hexval(p[i + k]);
+        int h = pf_hexval(p[i + k]);
         if (h < 0) return -1;
         x = (x << 4) | (uint32_t)h;
     }
     *v = x;
     return 0;
-}
-
-static int put_utf8(pf_bytes *o, uint32_t cp) {
-    uint8_t b[4];
-    size_t k;
-    if (cp < 0x80) { b[0] = (uint8_t)cp; k = 1; }
-    else if (cp < 0x800) { b[0] = (uint8_t)(0xC0 | (cp >> 6)); b[1] = (uint8_t)(0x80 | (cp & 0x3F)); k = 2; }
-    else if (cp < 0x10000) {
-        b[0] = (uint8_t)(0xE0 | (cp >> 12)); b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (uint8_t)(0x80 | (cp & 0x3F)); k = 3;
-    } else {
-        b[0] = (uint8_t)(0xF0 | (cp >> 18)); b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (uint8_t)(0x80 | (cp & 0x3F)); k = 4;
-    }
-    return pf_bytes_append(o, b, k);
 }
 
 /* JSON string content p[0..n) (between the quotes) unescaped into o:
@@ -294,7 +273,7 @@ static int unescape(const uint8_t *p, size_t n, pf_bytes *o) {
             } else if (cp >= 0xD800 && cp < 0xE000) {
                 cp = 0xFFFD;
             }
-            if (put_utf8(o, cp)) return PF_ERR_NOMEM;
+            if (pf_put_utf8(o, cp)) return PF_ERR_NOMEM;
             continue;
         }
         default: return 1;

@@ -19,6 +19,7 @@
  * strings are concatenated), so a stream of thousands of text deltas comes
  * out as a handful of chunks. */
 #include "pf_buf.h"
+#include "pf_utf8.h"
 #include "pyfantasy.h"
 
 typedef struct {
@@ -184,21 +185,6 @@ static size_t utf8_seq(const uint8_t *p, size_t n, size_t *sub) {
     return 0;
 }
 
-static int put_utf8(pf_bytes *o, uint32_t cp) {
-    uint8_t b[4];
-    size_t n;
-    if (cp < 0x80) { b[0] = (uint8_t)cp; n = 1; }
-    else if (cp < 0x800) { b[0] = (uint8_t)(0xC0 | (cp >> 6)); b[1] = (uint8_t)(0x80 | (cp & 0x3F)); n = 2; }
-    else if (cp < 0x10000) {
-        b[0] = (uint8_t)(0xE0 | (cp >> 12)); b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (uint8_t)(0x80 | (cp & 0x3F)); n = 3;
-    } else {
-        b[0] = (uint8_t)(0xF0 | (cp >> 18)); b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (uint8_t)(0x80 | (cp & 0x3F)); n = 4;
-    }
-    return pf_bytes_append(o, b, n);
-}
-
 static int hex4(const uint8_t *p, uint32_t *v) {
     uint32_t r = 0;
     for (int k = 0; k < 4; k++) {
@@ -269,7 +255,7 @@ static int scan_string(const uint8_t *p, size_t n, size_t *i, pf_bytes *o) {
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 cp = 0xFFFD; /* lone low surrogate */
             }
-            if (o && put_utf8(o, cp)) return E_NOMEM;
+            if (o && pf_put_utf8(o, cp)) return E_NOMEM;
             continue;
         }
         default:

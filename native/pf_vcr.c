@@ -21,6 +21,7 @@
  * len); values are decoded into one arena (quotes and escapes undone, block
  * indentation removed, base64 decoded). Nothing here knows Python. */
 #include "pf_buf.h"
+#include "pf_utf8.h"
 #include "pyfantasy.h"
 
 enum { T_STR, T_BODY, T_INT, T_LIST, T_MAP, T_BOOL, T_DUR };
@@ -160,26 +161,7 @@ static int is_dash_entry(const uint8_t *p) {
 #define FL_NULL PF_VCR_NULL
 
 static int put_utf8(P *ps, uint32_t cp) {
-    uint8_t b[4];
-    size_t n;
-    if (cp < 0x80) { b[0] = (uint8_t)cp; n = 1; }
-    else if (cp < 0x800) { b[0] = (uint8_t)(0xc0 | (cp >> 6)); b[1] = (uint8_t)(0x80 | (cp & 0x3f)); n = 2; }
-    else if (cp < 0x10000) {
-        b[0] = (uint8_t)(0xe0 | (cp >> 12)); b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-        b[2] = (uint8_t)(0x80 | (cp & 0x3f)); n = 3;
-    } else {
-        b[0] = (uint8_t)(0xf0 | (cp >> 18)); b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)); b[3] = (uint8_t)(0x80 | (cp & 0x3f)); n = 4;
-    }
-    if (pf_bytes_append(&ps->v->arena, b, n)) return nomem(ps);
-    return 0;
-}
-
-static int hexval(uint8_t c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+    return pf_put_utf8(&ps->v->arena, cp) ? nomem(ps) : 0;
 }
 
 /* "..." on one line; p at the opening quote, left after the closing one. */
@@ -227,7 +209,7 @@ static int read_double(P *ps) {
         if ((size_t)(end - (q + 2)) < digits) return unsupported(ps, q);
         uint32_t cp = 0;
         for (size_t k = 0; k < digits; k++) {
-            int h = hexval(q[2 + k]);
+            int h = pf_hexval(q[2 + k]);
             if (h < 0) return unsupported(ps, q);
             cp = (cp << 4) | (uint32_t)h;
         }
