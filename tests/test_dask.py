@@ -13,7 +13,7 @@ pd = pytest.importorskip("pandas")
 
 from helpers import CORPUS, ROOT, needs_corpus  # noqa: E402
 from pyfantasy import dask as pfdask  # noqa: E402
-from pyfantasy.scan import iter_files, iter_rows, read_rows, scan  # noqa: E402
+from pyfantasy.scan import ScanWarning, iter_files, iter_rows, read_rows, scan  # noqa: E402
 
 SAMPLES = ROOT / "pyfantasy" / "samples"
 
@@ -48,7 +48,8 @@ def test_bag_equals_scan_rows_on_local_cluster(client, tmp_path):
     assert bag.npartitions > 2  # really spread over tasks
     rows = bag.compute()
     assert _canon(rows) == _canon(iter_rows([str(tree)], workers=1))
-    scan([str(tree)], str(tmp_path / "r.db"), workers=1, progress=False)
+    with pytest.warns(ScanWarning, match=r"broken\.yaml"):
+        scan([str(tree)], str(tmp_path / "r.db"), workers=1, progress=False)
     assert _canon(rows) == _canon(read_rows(str(tmp_path / "r.db")))
     broken = [r for r in rows if r["file"].endswith("broken.yaml")]
     assert len(broken) == 1 and broken[0]["error_kind"] == "cassette"

@@ -386,7 +386,8 @@ def test_resume_after_partial_output(ext, tmp_path):
     first = sorted(p for p in tree.iterdir() if p.is_dir())[0]
     summary = scan([str(first)], str(part), workers=1, progress=False)
     assert summary.files_scanned > 0
-    summary = scan([str(tree)], str(part), workers=2, progress=False)
+    with pytest.warns(ScanWarning, match=r"broken\.yaml"):  # broken.yaml is outside `first`
+        summary = scan([str(tree)], str(part), workers=2, progress=False)
     assert summary.files_skipped == len(list(first.rglob("*.yaml"))) > 0
     assert sorted(map(_key, read_rows(str(part)))) == sorted(map(_key, read_rows(str(full))))
     again = scan([str(tree)], str(part), workers=2, progress=False)
@@ -402,7 +403,8 @@ def _key(row):
 def test_resume_cuts_a_torn_tail(ext, tmp_path):
     tree = small_tree(tmp_path / "in")
     out = tmp_path / f"r.{ext}"
-    scan([str(tree)], str(out), workers=1, progress=False)
+    with pytest.warns(ScanWarning, match=r"broken\.yaml"):
+        scan([str(tree)], str(out), workers=1, progress=False)
     clean = read_rows(str(out))
     with open(out, "ab") as f:  # rows written after the last recorded batch, cut mid-line
         f.write(b'{"file": "half a row')
@@ -420,7 +422,8 @@ def test_changed_file_is_rescanned_and_replaced(ext, tmp_path, monkeypatch):
         monkeypatch.setattr(scan_mod._Parquet, "finish", lambda self: None)
     tree = small_tree(tmp_path / "in")
     out = tmp_path / f"r.{ext}"
-    scan([str(tree)], str(out), workers=1, progress=False)
+    with pytest.warns(ScanWarning, match=r"broken\.yaml"):
+        scan([str(tree)], str(out), workers=1, progress=False)
     monkeypatch.undo()
     n = len(read_rows(str(out) + ".partial.jsonl" if ext == "parquet" else str(out)))
     target = tree / "capture.sse"
@@ -430,7 +433,8 @@ def test_changed_file_is_rescanned_and_replaced(ext, tmp_path, monkeypatch):
     rows = read_rows(str(out))
     assert len(rows) == n and sum(1 for r in rows if r["file"] == str(target)) == 1
     ref = tmp_path / f"ref.{ext}"
-    scan([str(tree)], str(ref), workers=1, progress=False)
+    with pytest.warns(ScanWarning, match=r"broken\.yaml"):
+        scan([str(tree)], str(ref), workers=1, progress=False)
     assert sorted(map(_key, rows)) == sorted(map(_key, read_rows(str(ref))))
     assert not list(tmp_path.glob("*.rewrite"))
 
@@ -441,7 +445,8 @@ def test_changed_cassette_rows_are_replaced(ext, tmp_path):
     """A cassette of several interactions, changed: its old rows all go, the others stay as written."""
     tree = small_tree(tmp_path / "in")
     out = tmp_path / f"r.{ext}"
-    scan([str(tree)], str(out), workers=1, progress=False)
+    with pytest.warns(ScanWarning, match=r"broken\.yaml"):
+        scan([str(tree)], str(out), workers=1, progress=False)
     before = read_rows(str(out))
     target = next(p for p in sorted(tree.rglob("*.yaml"))
                   if sum(1 for r in before if r["file"] == str(p)) > 1)
@@ -465,7 +470,8 @@ def test_interrupted_rewrite_is_recovered(ext, crash_at, tmp_path, monkeypatch):
     """A crash while dropping a changed file's rows: the next run still ends with one set of rows per file."""
     tree = small_tree(tmp_path / "in")
     out = tmp_path / f"r.{ext}"
-    scan([str(tree)], str(out), workers=1, progress=False)
+    with pytest.warns(ScanWarning, match=r"broken\.yaml"):
+        scan([str(tree)], str(out), workers=1, progress=False)
     target = tree / "capture.sse"
     target.write_bytes(target.read_bytes() + b"\n")
     real, calls = os.replace, []
@@ -483,7 +489,8 @@ def test_interrupted_rewrite_is_recovered(ext, crash_at, tmp_path, monkeypatch):
     summary = scan([str(tree)], str(out), workers=1, progress=False)
     assert summary.files_scanned == 1
     ref = tmp_path / f"ref.{ext}"
-    scan([str(tree)], str(ref), workers=1, progress=False)
+    with pytest.warns(ScanWarning, match=r"broken\.yaml"):
+        scan([str(tree)], str(ref), workers=1, progress=False)
     assert sorted(map(_key, read_rows(str(out)))) == sorted(map(_key, read_rows(str(ref))))
     assert not list(tmp_path.glob("*.rewrite"))
 
