@@ -418,13 +418,17 @@ def _pyfantasy(backend: str) -> Callable[[Workload], tuple]:
     return make
 
 
+def _loads(name: str) -> Callable[[Any], Any]:
+    """The JSON parser a hand-written pipeline uses: ``orjson`` (ImportError when missing) or ``json``."""
+    if name == "orjson":
+        import orjson
+        return orjson.loads
+    return json.loads
+
+
 def _sse_pipeline(front: str, loads_name: str) -> Callable[[Workload], Tuple[RunFn, _Counter]]:
     def make(wl: Workload):
-        if loads_name == "orjson":
-            import orjson
-            loads = orjson.loads
-        else:
-            loads = json.loads
+        loads = _loads(loads_name)
         if front == "httpx-sse":
             import httpx_sse  # noqa: F401  (ImportError when missing)
             split = _httpx_sse_data
@@ -570,11 +574,7 @@ def _google_genai(wl: Workload):
 def _botocore_pipeline(loads_name: str):
     def make(wl: Workload):
         from botocore.eventstream import EventStreamBuffer
-        if loads_name == "orjson":
-            import orjson
-            loads = orjson.loads
-        else:
-            loads = json.loads
+        loads = _loads(loads_name)
         counter = _Counter()
         chunk_lists = wl.chunks
         b64 = base64.b64decode
@@ -600,11 +600,7 @@ def _botocore_pipeline(loads_name: str):
 
 def _document(loads_name: str):
     def make(wl: Workload):
-        if loads_name == "orjson":
-            import orjson
-            loads = orjson.loads
-        else:
-            loads = json.loads
+        loads = _loads(loads_name)
         counter = _Counter()
         docs = [b.data for b in wl.bodies]
 
