@@ -92,15 +92,22 @@ class StreamDecoder:
         self._fed = 0
         self._ended = False   # the done marker or an error part was seen
         self._done_seen = False
+        self._stream_done = False  # the format's end-of-stream parts were applied
         self._closed: Optional[Response] = None
         self.events = 0       # SSE events decoded
 
-    def feed(self, data: bytes) -> List[StreamPart]:
-        """Decode the next bytes of the body; returns the parts they complete."""
+    def feed(self, data: bytes, *, last: bool = False) -> List[StreamPart]:
+        """Decode the next bytes of the body; returns the parts they complete.
+
+        ``last=True``: these are the body's last bytes (the same as feeding them and
+        then calling ``close()``, with one call into the scanner instead of two).
+        """
         if self._closed is not None:
             raise DecodeError("usage", "StreamDecoder.feed() after close()")
+        if self._scanner.closed:
+            raise DecodeError("usage", "StreamDecoder.feed() after the last bytes")
         self._fed += len(data)
-        return self._parts(self._scanner.feed(data))
+        return self._parts(self._scanner.feed(data, last))
 
     def _parts(self, chunks: List[Chunk]) -> List[StreamPart]:
         out: List[StreamPart] = []
@@ -131,6 +138,8 @@ class StreamDecoder:
             return self._closed
         if not self._scanner.closed:
             self._parts(self._scanner.feed(b"", True))
+        if not self._stream_done:  # once, even when close() raises and is called again
+            self._stream_done = True
             if self._asm.error is None:
                 for p in self._stream.done():
                     self._asm.feed(p)
@@ -176,7 +185,7 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
         body = body.encode("utf-8")
     if stream:
         dec = StreamDecoder(format, backend, variant=variant, url=url, tools=tools)
-        dec.feed(body)
+        dec.feed(body, last=True)
         return dec.close()
     fmt = _format(format)
     if variant is None:

@@ -216,3 +216,21 @@ def test_cli_reports_each_interaction_and_goes_on(tmp_path, backend):
     assert mixed[1]["error"]["kind"] == "json" and mixed[1]["response"] is None
     assert mixed[0]["response"]["content"] == [{"type": "text", "data": {"text": "Oi"}}]
     assert "Traceback" not in proc.stderr
+
+
+def test_feed_last_equals_feed_then_close(backend):
+    """``feed(data, last=True)`` ends the body in the same call: same parts, same Response
+    or same error, and nothing can be fed after it."""
+    for body in (GOOD, GOOD[:-len(b"data: [DONE]\n\n")], chunk("Hel") + b"data: {\"x"):
+        a, b = StreamDecoder("openai-chat", backend), StreamDecoder("openai-chat", backend)
+        parts_a, parts_b = a.feed(body), b.feed(body, last=True)
+        assert parts_a == parts_b
+        outcomes = []
+        for dec in (a, b):
+            try:
+                outcomes.append(dec.close().to_json())
+            except DecodeError as e:
+                outcomes.append((e.kind, e.message, e.offset, e.response.to_json()))
+        assert outcomes[0] == outcomes[1]
+        with pytest.raises(DecodeError):
+            b.feed(b"data: more\n\n")
