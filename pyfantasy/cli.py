@@ -53,7 +53,7 @@ def _jsonl(out: TextIO, path: str, iid: Optional[int], fmt: str, stream: bool, r
         out.write(head + ',"response":' + response.to_json_bytes().decode("utf-8") + ',"error":null}\n')
         return
     partial = getattr(exc, "response", None)
-    tail = ',"response":null,"error":' + json.dumps(_error_obj(exc), ensure_ascii=False)
+    tail = ',"response":null,"error":' + json.dumps(_error_obj(exc), ensure_ascii=False, separators=(",", ":"))
     if partial is not None:
         tail += ',"partial":' + partial.to_json_bytes().decode("utf-8")
     out.write(head + tail + "}\n")
