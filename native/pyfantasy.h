@@ -76,6 +76,13 @@ void pf_sse_set_eof_dispatch(pf_sse *s, int eof_dispatch);
 #define PF_CHUNK_OK 0
 #define PF_CHUNK_BAD_JSON 1 /* the event's data is not one valid JSON value */
 #define PF_CHUNK_DONE 2     /* the data starts with the done marker; nothing follows */
+#define PF_CHUNK_OTHER 3    /* mode 2: a block that is not "data:"; its name span holds the
+                               block (one trailing CR dropped); nothing follows */
+
+/* pf_scan_new modes. */
+#define PF_SCAN_DOCUMENT 0
+#define PF_SCAN_SSE 1
+#define PF_SCAN_GENAI 2
 
 typedef struct pf_jspec pf_jspec;
 typedef struct pf_scan pf_scan;
@@ -107,7 +114,13 @@ pf_jspec *pf_jspec_new(const int32_t *parent, const uint8_t *keys, const size_t 
                        const size_t *key_len, const uint8_t *flags, size_t n);
 void pf_jspec_free(pf_jspec *spec);
 
-/* mode 1: an SSE stream, every event's data is a JSON value; mode 0: the
+/* mode 2 (PF_SCAN_GENAI): the Gemini SDK's block reader: the input is cut
+ * into blocks at the earlier of "\n\n" and "\r\n\r\n", one trailing CR is
+ * dropped, empty blocks are skipped, the last block counts without a
+ * terminator at eof; a block starting with "data:" is one JSON value (the rest
+ * of the block, line breaks included), named "message", at the block's input
+ * offset; any other block is a PF_CHUNK_OTHER chunk and ends the input.
+ * mode 1: an SSE stream, every event's data is a JSON value; mode 0: the
  * whole input is one JSON document (leading whitespace skipped, anything
  * after the first value ignored). done/done_len: SSE data prefix that ends
  * the stream (e.g. "[DONE]"), or done_len 0. coalesce: merge a chunk into

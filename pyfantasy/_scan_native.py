@@ -16,11 +16,16 @@ K_NULL, K_FALSE, K_TRUE, K_NUMBER, K_STRING, K_OBJECT, K_ARRAY, K_RAW = range(8)
 
 
 class ScanKernel:
-    def __init__(self, spec: Spec, sse: bool, done: bytes, coalesce: bool) -> None:
+    def __init__(self, spec: Spec, sse: bool, done: bytes, coalesce: bool, mode: "int | None" = None) -> None:
+        """``mode``: a ``PF_SCAN_*`` mode; default SSE or document as ``sse`` says.
+        ``PF_SCAN_GENAI`` (Gemini's block reader) exists on this backend only:
+        ``_providers.google.GenaiScanner`` is its Python twin."""
         self._spec = spec  # keeps the C spec alive as long as the scanner
         self._keys = [n.key for n in spec.nodes]
         c_done = ffi.from_buffer(done) if done else ffi.NULL
-        s = lib.pf_scan_new(spec.native(), 1 if sse else 0, c_done, len(done), 1 if coalesce else 0)
+        if mode is None:
+            mode = lib.PF_SCAN_SSE if sse else lib.PF_SCAN_DOCUMENT
+        s = lib.pf_scan_new(spec.native(), mode, c_done, len(done), 1 if coalesce else 0)
         if s == ffi.NULL:
             raise MemoryError("pf_scan_new")
         self._s = ffi.gc(s, lib.pf_scan_free)

@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import CORPUS, needs_corpus
+from pyfantasy._backend import native_available
 from helpers import (cassette, fantasy_assertions, interaction, interactions, matches_example,
                      semantics_examples)
 from pyfantasy import DecodeError
@@ -706,3 +707,33 @@ def test_generated_streams_backends_and_chunking_agree(chunks, unterminated, cut
     if native_available():
         assert _outcome(body, "native") == whole
         assert _outcome(body, "native", pieces) == whole
+
+
+# --- genai's block reader: C (PF_SCAN_GENAI) == Python twin --------------------------------
+
+_PIECES = st.sampled_from([
+    b'data: {"candidates":[{"content":{"parts":[{"text":"Ol\xc3\xa1"}]}}]}',
+    b'data:{"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":"STOP"}]}',
+    b'data: {"candidates":[{"content":{"parts":[{"text":"b\\n"}]}}],\r\n "usageMetadata":{"totalTokenCount":3}}',
+    b"data: {not json", b"data:", b"data: ", b'{"error": {"code": 429, "message": "slow down"}}',
+    b"event: x", b": comment", b"\xff\xfe", b"\n", b"\r", b"\r\n", b"\n\n", b"\r\n\r\n", b"\r\r\n\n",
+])
+
+
+def _genai_run(scanner, body, cuts):
+    out, prev = [], 0
+    for cut in sorted(c % (len(body) + 1) for c in cuts) + [len(body)]:
+        out += scanner.feed(body[prev:cut])
+        prev = cut
+    return out + scanner.feed(b"", True)
+
+
+@pytest.mark.skipif(not native_available(), reason="native extension not built")
+@given(st.lists(st.tuples(_PIECES, st.sampled_from([b"", b"\n\n", b"\r\n\r\n", b"\n", b"\r\n", b"\r"])),
+                max_size=8), st.lists(st.integers(0, 10_000), max_size=6))
+def test_genai_block_reader_native_equals_python(pieces, cuts):
+    """Blocks split at the earlier separator, trailing CR, empty blocks, error blocks, a last
+    block without terminator, any feed boundaries: the C reader gives the Python twin's chunks."""
+    from pyfantasy._providers.google import GenaiScanner, NativeGenaiScanner
+    body = b"".join(p + sep for p, sep in pieces)
+    assert _genai_run(NativeGenaiScanner(), body, cuts) == _genai_run(GenaiScanner("python"), body, cuts)

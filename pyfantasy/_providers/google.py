@@ -582,14 +582,14 @@ def _api_error(text: str) -> Optional[str]:
     return f"{c.status_title(code or 0)}: {msg or ''}"
 
 
-def _error_block(block: bytes) -> Tuple[str, str]:
-    """A non-``data:`` block: ``(event, message)`` for an API error object or an invalid chunk."""
-    message = _api_error(block.decode("utf-8", "replace"))
+def _error_block(block: str) -> Tuple[str, str]:
+    """A non-``data:`` block (decoded with U+FFFD for invalid UTF-8): ``(event, message)``
+    for an API error object or an invalid chunk."""
+    message = _api_error(block)
     if message is not None:
         return _API_ERROR, message
-    prefix, _, rest = block.partition(b":")
-    return _INVALID, ("iterateResponseStream: invalid stream chunk: "
-                      f"{prefix.decode('utf-8', 'replace')}:{rest.decode('utf-8', 'replace')}")
+    prefix, _, rest = block.partition(":")  # ":" never splits a UTF-8 sequence
+    return _INVALID, f"iterateResponseStream: invalid stream chunk: {prefix}:{rest}"
 
 
 def _separator(buf: bytearray, pos: int, search: int, eof: bool) -> Tuple[int, int, int]:
@@ -617,6 +617,42 @@ def _separator(buf: bytearray, pos: int, search: int, eof: bool) -> Tuple[int, i
             if buf[i + 2] == 10:
                 return i - 1, i + 3, i + 3
         search = i + 1
+
+
+def genai_scanner(backend: Optional[str] = None) -> Any:
+    """The stream scanner of this format: genai's block reader in C (``PF_SCAN_GENAI``) on the
+    native backend, ``GenaiScanner`` (its Python twin) on the python one."""
+    from .._backend import resolve
+    return NativeGenaiScanner() if resolve(backend) == "native" else GenaiScanner(backend)
+
+
+class NativeGenaiScanner:
+    """``GenaiScanner``'s contract, with the block splitting done by the C scanner too."""
+
+    backend = "native"
+
+    def __init__(self) -> None:
+        from .._native_lib import lib
+        from .._scan_native import ScanKernel
+        self._k = ScanKernel(STREAM_SPEC, True, b"", True, lib.PF_SCAN_GENAI)
+        self._other = lib.PF_CHUNK_OTHER
+        self.closed = False
+
+    @property
+    def cut(self) -> Optional[int]:
+        return None
+
+    def feed(self, data: bytes, eof: bool = False) -> List[Chunk]:
+        if self.closed:
+            raise ValueError("GenaiScanner.feed() after the end of the body")
+        if eof:
+            self.closed = True
+        chunks = self._k.feed(data, eof)
+        if chunks and chunks[-1].status == self._other:  # a block that is not data: the end
+            last = chunks[-1]
+            event, message = _error_block(last.event)
+            chunks[-1] = Chunk(event, message, CHUNK_OK, last.offset, 1)
+        return chunks
 
 
 class GenaiScanner:
@@ -695,7 +731,7 @@ class GenaiScanner:
                 origins.append(origin)
                 norm += len(frame)
                 continue
-            event, message = _error_block(block)
+            event, message = _error_block(block.decode("utf-8", "replace"))
             special = Chunk(event, message, CHUNK_OK, origin, 1)
             self._stopped = True
             break
@@ -741,5 +777,5 @@ def http_error(code: int, status: str, body: bytes, url: str) -> str:
 
 FORMAT = c.ProviderFormat(
     "google", STREAM_SPEC, GENERATE_SPEC, GoogleStream, decode_generate, request_tools, http_error,
-    scanner=GenaiScanner, check_json_content_type=False,
+    scanner=genai_scanner, check_json_content_type=False,
     bad_json_message="deserializeUnaryResponse: error unmarshalling response: the body is not valid JSON")
