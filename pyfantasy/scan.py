@@ -410,7 +410,11 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
     """(path, size, mtime_ns, rows) for each task (path, size, mtime_ns), in task order.
 
     ``workers`` > 1 spreads batches of files (about ``batch_bytes`` each) over
-    that many processes; results come back in order, a few batches ahead at most.
+    that many processes, at most ``4 * workers`` batches in flight (results
+    come back in order; memory stays bounded). A worker process that dies (a
+    crash while decoding) does not stop the scan: the files of the batch it
+    held are decoded again one process each, and the file that kills its
+    process again is one error row of kind ``crash``.
     """
     if workers <= 1 or len(tasks) <= 1:
         _init_worker(backend, format)
@@ -430,10 +434,60 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
             cur, acc = [], 0
     if cur:
         batches.append(cur)
-    ctx = _mp_context()
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(backend, format)) as pool:
-        for results in pool.imap(_work_batch, batches):
+    done = 0  # batches yielded so far
+    while done < len(batches):
+        for results in _pool_results(batches, done, workers, backend, format):
+            done += 1
             yield from results
+        if done < len(batches):  # a worker died while this batch (or a later one) was in flight
+            yield from _isolated(batches[done], backend, format)
+            done += 1
+
+
+def _executor(workers: int, backend: Optional[str], fmt: Optional[str]):
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=_init_worker,
+                               initargs=(backend, fmt))
+
+
+def _pool_results(batches: list, start: int, workers: int, backend: Optional[str],
+                  fmt: Optional[str]) -> Iterator[list]:
+    """The results of ``batches[start:]`` in order, until they end or a worker dies."""
+    from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
+    ex = _executor(workers, backend, fmt)
+    pending: Any = deque()
+    nxt = start
+    try:
+        while nxt < len(batches) or pending:
+            while nxt < len(batches) and len(pending) < 4 * workers:
+                pending.append(ex.submit(_work_batch, batches[nxt]))
+                nxt += 1
+            try:
+                results = pending.popleft().result()
+            except BrokenProcessPool:
+                return
+            yield results
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _isolated(batch: List[Tuple[str, int, int]], backend: Optional[str],
+              fmt: Optional[str]) -> Iterator[Tuple[str, int, int, List[tuple]]]:
+    """Each file of ``batch`` in a process of its own: one that dies on a file makes that
+    file's error row (kind ``crash``), the others are decoded as usual."""
+    from concurrent.futures.process import BrokenProcessPool
+    for task in batch:
+        ex = _executor(1, backend, fmt)
+        try:
+            yield ex.submit(_work, task).result()
+        except BrokenProcessPool:
+            path, size, mtime = task
+            exc = DecodeError("crash", "the process decoding this file died: a bug in pyfantasy "
+                                       "(please report it with the file)", path=path)
+            yield path, size, mtime, [_row(path, None, "", "", fmt or "", None, None, None, exc)]
+        finally:
+            ex.shutdown(wait=True)
 
 
 def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: Optional[str] = None,

@@ -607,3 +607,32 @@ def test_empty_cassette_gives_no_rows_but_is_recorded(tmp_path):
     assert row["error_kind"] == "http-status" and row["model"] == "m" and row["provider"] == "openai"
     again = scan([str(tmp_path)], str(tmp_path / "r.db"), workers=1, progress=False)
     assert again.files_skipped == 2
+
+
+@needs_corpus
+@pytest.mark.skipif(sys.platform != "linux", reason="workers inherit the patched module by fork")
+def test_a_worker_that_dies_costs_one_error_row(tmp_path, monkeypatch):
+    """A crash in a worker process (here: os._exit on one file) neither hangs nor ends the
+    scan: that file is one 'crash' row, every other file is decoded as usual."""
+    tree = tmp_path / "in"
+    for rel in ("fantasy/TestOpenRouterCommon/openai", "fantasy/TestAnthropicCommon/claude-sonnet-4"):
+        shutil.copytree(CORPUS / rel, tree / rel.replace("/", "_"))
+    victim = sorted(tree.rglob("*.yaml"))[3]
+    shutil.copy(victim, tree / "crash.yaml")
+    expected = sorted((r["file"], r["interaction"]) for r in iter_rows([str(tree)], workers=1)
+                      if not r["file"].endswith("crash.yaml"))
+    real = scan_mod.scan_bytes
+
+    def dying(data, path="<bytes>", **kw):
+        if path.endswith("crash.yaml"):
+            os._exit(3)
+        return real(data, path, **kw)
+
+    monkeypatch.setattr(scan_mod, "scan_bytes", dying)
+    with pytest.warns(ScanWarning, match=r"crash\.yaml: the process decoding this file died"):
+        summary = scan_mod.scan([str(tree)], str(tmp_path / "r.db"), workers=2, progress=False)
+    rows = read_rows(str(tmp_path / "r.db"))
+    crashed = [r for r in rows if r["file"].endswith("crash.yaml")]
+    assert len(crashed) == 1 and crashed[0]["error_kind"] == "crash", crashed
+    assert sorted((r["file"], r["interaction"]) for r in rows if r not in crashed) == expected
+    assert summary.files_scanned == len(list(tree.rglob("*.yaml")))
