@@ -29,6 +29,10 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"pyfantasy scan: {exc}\n")
         return 2
     assert fmt in OUTPUT_FORMATS
+    missing = [p for p in args.paths if not os.path.lexists(p)]
+    if missing:  # a typo on the command line is not a broken file of the logs
+        err.write(f"pyfantasy scan: no such file or folder: {', '.join(missing)}\n")
+        return 2
     if args.quiet:
         progress = False
     elif args.progress:

@@ -636,3 +636,9 @@ def test_a_worker_that_dies_costs_one_error_row(tmp_path, monkeypatch):
     assert len(crashed) == 1 and crashed[0]["error_kind"] == "crash", crashed
     assert sorted((r["file"], r["interaction"]) for r in rows if r not in crashed) == expected
     assert summary.files_scanned == len(list(tree.rglob("*.yaml")))
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path):
+    rc, _, err = run_cli(tmp_path / "nowhere", "--out", tmp_path / "r.db", "--quiet")
+    assert rc == 2 and "no such file or folder" in err and "nowhere" in err
+    assert not (tmp_path / "r.db").exists()
