@@ -164,3 +164,22 @@ class ProviderFormat:
         if self._scanner is not None:
             return self._scanner(backend)
         return Scanner(self.stream_spec, True, self.done, True, backend)
+
+
+class FramedScanner:
+    """The end-of-body side of the ``Scanner`` interface for streams read by their own
+    framing (genai's blocks, AWS event-stream): ``closed``; ``cut`` is always None (the
+    framing reports a cut itself); ``feed`` after the end is a ValueError."""
+
+    closed = False
+    _name = "Scanner"  # as the error names it
+
+    @property
+    def cut(self) -> Optional[int]:
+        return None
+
+    def _begin_feed(self, eof: bool) -> None:
+        if self.closed:
+            raise ValueError(f"{self._name}.feed() after the end of the body")
+        if eof:
+            self.closed = True

@@ -30,9 +30,11 @@ from .anthropic import (GENERATE_SPEC, STREAM_SPEC, TRANSPORT_ERROR, AnthropicSt
                         EventTail, dispatch, http_error, request_tools)
 
 
-class EventStreamScanner:
+class EventStreamScanner(c.FramedScanner):
     """A Bedrock stream body in, Anthropic chunks out (the ``Scanner`` interface:
     ``backend``, ``feed(data, eof) -> [Chunk]``, ``closed``, ``cut``)."""
+
+    _name = "EventStreamScanner"
 
     def __init__(self, backend: Optional[str] = None) -> None:
         self.backend = resolve(backend)
@@ -45,18 +47,9 @@ class EventStreamScanner:
         self._tail = EventTail()  # the SSE text of the frames, for error events' data
         self._sse_base = 0       # SSE bytes produced by earlier feeds
         self._reported = False
-        self.closed = False
-
-    @property
-    def cut(self) -> Optional[int]:
-        """Always None: a frame cut by the end of the body is reported as an error chunk."""
-        return None
 
     def feed(self, data: bytes, eof: bool = False) -> List[Chunk]:
-        if self.closed:
-            raise ValueError("EventStreamScanner.feed() after the end of the body")
-        if eof:
-            self.closed = True
+        self._begin_feed(eof)  # (a frame cut by the end of the body is an error chunk, not a cut)
         out = self._k.feed(data, eof)
         chunks: List[Chunk] = []
         if out.sse or eof:

@@ -626,27 +626,20 @@ def genai_scanner(backend: Optional[str] = None) -> Any:
     return NativeGenaiScanner() if resolve(backend) == "native" else GenaiScanner(backend)
 
 
-class NativeGenaiScanner:
+class NativeGenaiScanner(c.FramedScanner):
     """``GenaiScanner``'s contract, with the block splitting done by the C scanner too."""
 
     backend = "native"
+    _name = "GenaiScanner"
 
     def __init__(self) -> None:
         from .._native_lib import lib
         from .._scan_native import ScanKernel
         self._k = ScanKernel(STREAM_SPEC, True, b"", True, lib.PF_SCAN_GENAI)
         self._other = lib.PF_CHUNK_OTHER
-        self.closed = False
-
-    @property
-    def cut(self) -> Optional[int]:
-        return None
 
     def feed(self, data: bytes, eof: bool = False) -> List[Chunk]:
-        if self.closed:
-            raise ValueError("GenaiScanner.feed() after the end of the body")
-        if eof:
-            self.closed = True
+        self._begin_feed(eof)
         chunks = self._k.feed(data, eof)
         if chunks and chunks[-1].status == self._other:  # a block that is not data: the end
             last = chunks[-1]
@@ -655,7 +648,7 @@ class NativeGenaiScanner:
         return chunks
 
 
-class GenaiScanner:
+class GenaiScanner(c.FramedScanner):
     """genai's block reader in front of the shared ``Scanner`` (see the module docstring).
 
     Same interface as ``Scanner`` for ``StreamDecoder``: ``feed(data, eof)``
@@ -680,22 +673,16 @@ class GenaiScanner:
     def __init__(self, backend: Optional[str] = None) -> None:
         self._inner = Scanner(STREAM_SPEC, True, None, True, backend)
         self.backend = self._inner.backend
-        self.closed = False
         self._pending = bytearray()
         self._base = 0       # body offset of _pending[0]
         self._search = 0     # where in _pending the separator search resumes
         self._inner_fed = 0  # bytes given to the inner scanner so far
         self._stopped = False
 
-    @property
-    def cut(self) -> Optional[int]:
-        return None
+    _name = "GenaiScanner"
 
     def feed(self, data: bytes, eof: bool = False) -> List[Chunk]:
-        if self.closed:
-            raise ValueError("GenaiScanner.feed() after the end of the body")
-        if eof:
-            self.closed = True
+        self._begin_feed(eof)
         if self._stopped:
             if eof and not self._inner.closed:
                 self._inner.feed(b"", True)
