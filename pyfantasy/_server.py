@@ -91,7 +91,27 @@ class _HTTPServer(ThreadingHTTPServer):
         self.replay = replay
         self._conns: set = set()
         self._conns_lock = threading.Lock()
+        self._handlers: set = set()  # threads serving a connection (daemons, joined on close)
         super().__init__(address, _Handler)
+
+    def process_request_thread(self, request, client_address):
+        me = threading.current_thread()
+        with self._conns_lock:
+            self._handlers.add(me)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._conns_lock:
+                self._handlers.discard(me)
+
+    def join_handlers(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds in all for the handler threads to end (a response
+        already sent still gets its log line)."""
+        deadline = time.monotonic() + timeout
+        with self._conns_lock:
+            handlers = list(self._handlers)
+        for t in handlers:
+            t.join(max(0.0, deadline - time.monotonic()))
 
     def process_request(self, request, client_address):
         with self._conns_lock:
@@ -357,6 +377,7 @@ class ReplayServer:
             self._thread.join(5)
         self._httpd.server_close()
         self._httpd.close_connections()
+        self._httpd.join_handlers(2.0)
 
     def __enter__(self) -> "ReplayServer":
         return self
