@@ -37,9 +37,7 @@
  * is decoded once, when complete), the stream offset, the sticky status.
  * Every input byte is copied at most once and CRC'd once: O(n). No size
  * limits besides memory. */
-#include "pf_buf.h"
-#include "pf_utf8.h"
-#include "pyfantasy.h"
+#include "pf_lex.h"
 
 struct pf_evs {
     uint32_t crc[8][256];  /* slice-by-8 CRC-32/IEEE tables */
@@ -133,109 +131,10 @@ static int check_prelude(pf_evs *d, const uint8_t *p, uint64_t off, size_t *tota
 
 /* ---- JSON scanning (see the header comment) ------------------------------- */
 
-static int is_ws(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-static size_t skip_ws(const uint8_t *p, size_t i, size_t n) {
-    while (i < n && is_ws(p[i])) i++;
-    return i;
-}
-
-/* p[i] == '"': index after the closing quote, or 0 when unterminated. */
-static size_t scan_string(const uint8_t *p, size_t i, size_t n) {
-    i++;
-    while (i < n) {
-        const uint8_t *q = (const uint8_t *)memchr(p + i, '"', n - i);
-        if (!q) return 0;
-        size_t e = (size_t)(q - p);
-        const uint8_t *bs = (const uint8_t *)memchr(p + i, '\\', e - i);
-        if (!bs) return e + 1;
-        i = (size_t)(bs - p) + 2;  /* a backslash escapes the next byte */
-    }
-    return 0;
-}
-
-/* Index after the value starting at p[i] (i < n), or 0 when malformed. */
-static size_t skip_value(const uint8_t *p, size_t i, size_t n) {
-    uint8_t c = p[i];
-    if (c == '"') return scan_string(p, i, n);
-    if (c == '{' || c == '[') {
-        size_t depth = 0;
-        while (i < n) {
-            c = p[i];
-            if (c == '"') {
-                i = scan_string(p, i, n);
-                if (!i) return 0;
-                continue;
-            }
-            if (c == '{' || c == '[') depth++;
-            else if (c == '}' || c == ']') {
-                if (--depth == 0) return i + 1;
-            }
-            i++;
-        }
-        return 0;
-    }
-    size_t j = i;
-    while (j < n && !is_ws(p[j]) && p[j] != ',' && p[j] != '}' && p[j] != ']') j++;
-    return j == i ? 0 : j;
-}
-
-/* Find `key` among the members of the JSON object p[0..n). first=1: stop at
- * the first match (nothing after it is looked at); first=0: the last match
- * wins and the whole object, followed only by whitespace, must scan.
- * Returns 1 found (*vs,*ve = value span), 0 not found, -1 malformed. */
-static int find_key(const uint8_t *p, size_t n, const char *key, size_t klen, int first,
-                    size_t *vs, size_t *ve) {
-    int found = 0;
-    size_t i = skip_ws(p, 0, n);
-    if (i >= n || p[i] != '{') return -1;
-    i = skip_ws(p, i + 1, n);
-    if (i < n && p[i] == '}') {
-        i++;
-    } else {
-        for (;;) {
-            if (i >= n || p[i] != '"') return -1;
-            size_t ks = i + 1, e = scan_string(p, i, n);
-            if (!e) return -1;
-            size_t ke = e - 1;
-            i = skip_ws(p, e, n);
-            if (i >= n || p[i] != ':') return -1;
-            i = skip_ws(p, i + 1, n);
-            if (i >= n) return -1;
-            size_t v = i, w = skip_value(p, i, n);
-            if (!w) return -1;
-            if (ke - ks == klen && memcmp(p + ks, key, klen) == 0) {
-                *vs = v;
-                *ve = w;
-                found = 1;
-                if (first) return 1;
-            }
-            i = skip_ws(p, w, n);
-            if (i < n && p[i] == ',') {
-                i = skip_ws(p, i + 1, n);
-                continue;
-            }
-            if (i < n && p[i] == '}') {
-                i++;
-                break;
-            }
-            return -1;
-        }
-    }
-    if (!first && skip_ws(p, i, n) != n) return -1;
-    return found;
-}
 
 static int hex4(const uint8_t *p, size_t i, size_t n, uint32_t *v) {
     if (n - i < 4) return -1;
-    uint32_t x = 0;
-    for (size_t k = 0; k < 4; k++) {
-        int h = pf_hexval(p[i + k]);
-        if (h < 0) return -1;
-        x = (x << 4) | (uint32_t)h;
-    }
-    *v = x;
-    return 0;
+    return pf_lex_hex4(p + i, v);
 }
 
 /* JSON string content p[0..n) (between the quotes) unescaped into o:
@@ -340,7 +239,7 @@ static int span_is(const uint8_t *p, size_t n, const char *s) {
 /* A `chunk` event's payload: append its SSE event. 0, 1 (error recorded), PF_ERR_NOMEM. */
 static int chunk(pf_evs *d, const uint8_t *pl, size_t n, uint64_t off) {
     size_t vs = 0, ve = 0;
-    int r = find_key(pl, n, "bytes", 5, 0, &vs, &ve);
+    int r = pf_walk_find(pl, n, "bytes", 5, 0, &vs, &ve);
     if (r < 0) { fail(d, PF_EVS_E_PAYLOAD, off, 0, 0); return 1; }
     d->bin.len = 0;
     if (r == 1 && pl[vs] == '"') {
@@ -362,7 +261,7 @@ static int chunk(pf_evs *d, const uint8_t *pl, size_t n, uint64_t off) {
     }
     const uint8_t *ev = d->bin.p;
     size_t en = d->bin.len;
-    if (!en || find_key(ev, en, "type", 4, 1, &vs, &ve) != 1 || ev[vs] != '"') return 0;
+    if (!en || pf_walk_find(ev, en, "type", 4, 1, &vs, &ve) != 1 || ev[vs] != '"') return 0;
     const uint8_t *t = ev + vs + 1;
     size_t tn = ve - vs - 2;
     if (memchr(t, '\\', tn)) {

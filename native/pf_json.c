@@ -18,9 +18,8 @@
  * byte, except for its single COALESCE string, is merged into it (the
  * strings are concatenated), so a stream of thousands of text deltas comes
  * out as a handful of chunks. */
-#include "pf_buf.h"
-#include "pf_utf8.h"
-#include "pyfantasy.h"
+#include "pf_lex.h"
+#include "pf_json_int.h"
 
 typedef struct {
     int32_t parent;
@@ -90,7 +89,7 @@ typedef struct {
     size_t rec;        /* its record (SIZE_MAX: none) */
     size_t count;      /* array elements so far */
     size_t raw_start;  /* leaf container: offset of its first byte in the input */
-    int raw;           /* this frame is a leaf container (copy it raw on close) */
+    int raw;           /* 1: a leaf container, 2: a KEEP object (copy it raw on close) */
 } frame;
 
 struct pf_scan {
@@ -115,6 +114,7 @@ struct pf_scan {
     size_t depth, stack_cap;
     /* coalescing: the last chunk, and where its arena bytes start */
     size_t last_arena_start;
+    int records_only;  /* no pf_scan_out.json */
 };
 
 pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce) {
@@ -151,158 +151,14 @@ void pf_scan_free(pf_scan *s) {
     free(s);
 }
 
-/* ---- lexical helpers -------------------------------------------------------- */
+/* ---- lexical helpers: pf_lex.h -------------------------------------------- */
 
-#define IS_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
-
-static size_t skip_ws(const uint8_t *p, size_t i, size_t n) {
-    while (i < n && IS_WS(p[i])) i++;
-    return i;
-}
-
-/* Length of the valid UTF-8 sequence at p[0..n), or 0 when invalid; *sub is
- * then the length of the maximal subpart to replace with one U+FFFD. */
-static size_t utf8_seq(const uint8_t *p, size_t n, size_t *sub) {
-    uint8_t b = p[0];
-    size_t need;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) need = 1;
-    else if (b == 0xE0) { need = 2; lo = 0xA0; }
-    else if (b >= 0xE1 && b <= 0xEC) need = 2;
-    else if (b == 0xED) { need = 2; hi = 0x9F; }
-    else if (b >= 0xEE && b <= 0xEF) need = 2;
-    else if (b == 0xF0) { need = 3; lo = 0x90; }
-    else if (b >= 0xF1 && b <= 0xF3) need = 3;
-    else if (b == 0xF4) { need = 3; hi = 0x8F; }
-    else { *sub = 1; return 0; }
-    size_t k = 1;
-    for (; k <= need; k++) {
-        if (k >= n) break;
-        uint8_t c = p[k];
-        uint8_t l = (k == 1) ? lo : 0x80, h = (k == 1) ? hi : 0xBF;
-        if (c < l || c > h) break;
-    }
-    if (k == need + 1) return need + 1;
-    *sub = k;
-    return 0;
-}
-
-static int hex4(const uint8_t *p, uint32_t *v) {
-    uint32_t r = 0;
-    for (int k = 0; k < 4; k++) {
-        uint8_t c = p[k];
-        r <<= 4;
-        if (c >= '0' && c <= '9') r |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') r |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') r |= (uint32_t)(c - 'A' + 10);
-        else return -1;
-    }
-    *v = r;
-    return 0;
-}
-
-#define E_SYNTAX 1
-#define E_NOMEM 2
-
-/* String at p[*i] == '"'. Unescaped into `o` when o != NULL. On success *i is
- * past the closing quote. */
-static int scan_string(const uint8_t *p, size_t n, size_t *i, pf_bytes *o) {
-    size_t k = *i + 1;
-    for (;;) {
-        size_t run = k;
-        while (k < n && p[k] != '"' && p[k] != '\\' && p[k] >= 0x20 && p[k] < 0x80) k++;
-        if (o && k > run && pf_bytes_append(o, p + run, k - run)) return E_NOMEM;
-        if (k >= n) return E_SYNTAX;
-        uint8_t c = p[k];
-        if (c == '"') { *i = k + 1; return 0; }
-        if (c < 0x20) return E_SYNTAX;
-        if (c >= 0x80) {
-            size_t sub;
-            size_t len = utf8_seq(p + k, n - k, &sub);
-            if (len) {
-                if (o && pf_bytes_append(o, p + k, len)) return E_NOMEM;
-                k += len;
-            } else {
-                if (o && pf_bytes_append(o, (const uint8_t *)"\xEF\xBF\xBD", 3)) return E_NOMEM;
-                k += sub;
-            }
-            continue;
-        }
-        /* backslash */
-        if (k + 1 >= n) return E_SYNTAX;
-        uint8_t e = p[k + 1];
-        uint8_t ch;
-        switch (e) {
-        case '"': ch = '"'; break;
-        case '\\': ch = '\\'; break;
-        case '/': ch = '/'; break;
-        case 'b': ch = '\b'; break;
-        case 'f': ch = '\f'; break;
-        case 'n': ch = '\n'; break;
-        case 'r': ch = '\r'; break;
-        case 't': ch = '\t'; break;
-        case 'u': {
-            uint32_t cp;
-            if (k + 6 > n || hex4(p + k + 2, &cp)) return E_SYNTAX;
-            k += 6;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                uint32_t lo;
-                if (k + 6 <= n && p[k] == '\\' && p[k + 1] == 'u' && !hex4(p + k + 2, &lo)
-                    && lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    k += 6;
-                } else {
-                    cp = 0xFFFD; /* lone high surrogate */
-                }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                cp = 0xFFFD; /* lone low surrogate */
-            }
-            if (o && pf_put_utf8(o, cp)) return E_NOMEM;
-            continue;
-        }
-        default:
-            return E_SYNTAX;
-        }
-        if (o && pf_bytes_push(o, ch)) return E_NOMEM;
-        k += 2;
-    }
-}
-
-static int scan_number(const uint8_t *p, size_t n, size_t *i) {
-    size_t k = *i;
-    if (k < n && p[k] == '-') k++;
-    if (k >= n) return E_SYNTAX;
-    if (p[k] == '0') k++;
-    else if (p[k] >= '1' && p[k] <= '9') { while (k < n && p[k] >= '0' && p[k] <= '9') k++; }
-    else return E_SYNTAX;
-    if (k < n && p[k] == '.') {
-        k++;
-        if (k >= n || p[k] < '0' || p[k] > '9') return E_SYNTAX;
-        while (k < n && p[k] >= '0' && p[k] <= '9') k++;
-    }
-    if (k < n && (p[k] == 'e' || p[k] == 'E')) {
-        k++;
-        if (k < n && (p[k] == '+' || p[k] == '-')) k++;
-        if (k >= n || p[k] < '0' || p[k] > '9') return E_SYNTAX;
-        while (k < n && p[k] >= '0' && p[k] <= '9') k++;
-    }
-    *i = k;
-    return 0;
-}
-
-static int scan_literal(const uint8_t *p, size_t n, size_t *i, int *kind) {
-    size_t k = *i;
-    if (n - k >= 4 && memcmp(p + k, "true", 4) == 0) { *kind = PF_K_TRUE; *i = k + 4; return 0; }
-    if (n - k >= 5 && memcmp(p + k, "false", 5) == 0) { *kind = PF_K_FALSE; *i = k + 5; return 0; }
-    if (n - k >= 4 && memcmp(p + k, "null", 4) == 0) { *kind = PF_K_NULL; *i = k + 4; return 0; }
-    return E_SYNTAX;
-}
 
 /* ---- records ---------------------------------------------------------------- */
 
 static int add_rec(pf_scan *s, size_t rec0, int32_t node, size_t parent, size_t index, int kind,
                    size_t a, size_t b, size_t *out) {
-    if (pf_sizes_reserve(&s->recs, 6)) return E_NOMEM;
+    if (pf_sizes_reserve(&s->recs, 6)) return PF_LEX_NOMEM;
     size_t *r = s->recs.p + s->recs.len;
     r[0] = (size_t)node;
     r[1] = parent == SIZE_MAX ? SIZE_MAX : parent - rec0;
@@ -319,7 +175,7 @@ static int push(pf_scan *s, frame f) {
     if (s->depth == s->stack_cap) {
         size_t cap = s->stack_cap ? s->stack_cap * 2 : 32;
         frame *st = (frame *)realloc(s->stack, cap * sizeof(frame));
-        if (!st) return E_NOMEM;
+        if (!st) return PF_LEX_NOMEM;
         s->stack = st;
         s->stack_cap = cap;
     }
@@ -359,27 +215,28 @@ static int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i, int32_
             } else {
                 if ((rc = add_rec(s, rec0, node, parent, index, f.obj ? PF_K_OBJECT : PF_K_ARRAY, 0, 0, &f.rec))) return rc;
                 f.node = node;
+                if (f.obj && (sp->nodes[node].flags & PF_NODE_KEEP)) f.raw = 2;
             }
         }
         (*i)++;
         return push(s, f);
     }
     if (c == '"') {
-        if (node < 0) return scan_string(p, n, i, NULL);
+        if (node < 0) return pf_lex_string(p, n, i, NULL);
         size_t a = s->arena.len;
-        if ((rc = scan_string(p, n, i, &s->arena))) return rc;
+        if ((rc = pf_lex_string(p, n, i, &s->arena))) return rc;
         return add_rec(s, rec0, node, parent, index, PF_K_STRING, a, s->arena.len - a, NULL);
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
         size_t start = *i;
-        if ((rc = scan_number(p, n, i))) return rc;
+        if ((rc = pf_lex_number(p, n, i))) return rc;
         if (node < 0) return 0;
         size_t a = s->arena.len;
-        if (pf_bytes_append(&s->arena, p + start, *i - start)) return E_NOMEM;
+        if (pf_bytes_append(&s->arena, p + start, *i - start)) return PF_LEX_NOMEM;
         return add_rec(s, rec0, node, parent, index, PF_K_NUMBER, a, *i - start, NULL);
     }
     int kind;
-    if ((rc = scan_literal(p, n, i, &kind))) return rc;
+    if ((rc = pf_lex_literal(p, n, i, &kind))) return rc;
     if (node < 0) return 0;
     return add_rec(s, rec0, node, parent, index, kind, 0, 0, NULL);
 }
@@ -387,15 +244,15 @@ static int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i, int32_
 /* Parse one JSON value from p[*i..n). whole: only whitespace may follow. */
 static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int whole, size_t rec0) {
     const pf_jspec *sp = s->spec;
-    size_t i = skip_ws(p, *pi, n);
+    size_t i = pf_lex_ws(p, *pi, n);
     int rc;
     s->depth = 0;
-    if (i >= n) return E_SYNTAX;
+    if (i >= n) return PF_LEX_SYNTAX;
     if ((rc = begin_value(s, p, n, &i, 0, SIZE_MAX, 0, rec0))) return rc;
     while (s->depth) {
         frame *f = &s->stack[s->depth - 1];
-        i = skip_ws(p, i, n);
-        if (i >= n) return E_SYNTAX;
+        i = pf_lex_ws(p, i, n);
+        if (i >= n) return PF_LEX_SYNTAX;
         uint8_t c = p[i];
         if (f->obj) {
             if ((f->state == ST_OBJ_FIRST && c == '}') || (f->state == ST_OBJ_COMMA && c == '}')) {
@@ -403,25 +260,25 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
                 goto close;
             }
             if (f->state == ST_OBJ_COMMA) {
-                if (c != ',') return E_SYNTAX;
+                if (c != ',') return PF_LEX_SYNTAX;
                 i++;
                 f->state = ST_OBJ_KEY;
                 continue;
             }
             /* a key */
-            if (c != '"') return E_SYNTAX;
+            if (c != '"') return PF_LEX_SYNTAX;
             int32_t child = -1;
             if (f->node >= 0) {
                 s->key.len = 0;
-                if ((rc = scan_string(p, n, &i, &s->key))) return rc;
+                if ((rc = pf_lex_string(p, n, &i, &s->key))) return rc;
                 child = find_child(sp, f->node, s->key.p, s->key.len);
-            } else if ((rc = scan_string(p, n, &i, NULL))) {
+            } else if ((rc = pf_lex_string(p, n, &i, NULL))) {
                 return rc;
             }
-            i = skip_ws(p, i, n);
-            if (i >= n || p[i] != ':') return E_SYNTAX;
-            i = skip_ws(p, i + 1, n);
-            if (i >= n) return E_SYNTAX;
+            i = pf_lex_ws(p, i, n);
+            if (i >= n || p[i] != ':') return PF_LEX_SYNTAX;
+            i = pf_lex_ws(p, i + 1, n);
+            if (i >= n) return PF_LEX_SYNTAX;
             f->state = ST_OBJ_COMMA;
             size_t parent = f->rec;
             if ((rc = begin_value(s, p, n, &i, child, parent, 0, rec0))) return rc;
@@ -434,9 +291,9 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
             goto close;
         }
         if (f->state == ST_ARR_COMMA) {
-            if (c != ',') return E_SYNTAX;
-            i = skip_ws(p, i + 1, n);
-            if (i >= n) return E_SYNTAX;
+            if (c != ',') return PF_LEX_SYNTAX;
+            i = pf_lex_ws(p, i + 1, n);
+            if (i >= n) return PF_LEX_SYNTAX;
         }
         f->state = ST_ARR_COMMA;
         {
@@ -451,10 +308,10 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
             frame done = s->stack[--s->depth];
             if (done.rec != SIZE_MAX) {
                 size_t *r = s->recs.p + done.rec * 6;
-                if (done.raw) {
+                if (done.raw) {   /* a leaf container, or a KEEP object */
                     r[4] = s->arena.len;
                     r[5] = i - done.raw_start;
-                    if (pf_bytes_append(&s->arena, p + done.raw_start, i - done.raw_start)) return E_NOMEM;
+                    if (pf_bytes_append(&s->arena, p + done.raw_start, i - done.raw_start)) return PF_LEX_NOMEM;
                 } else if (!done.obj) {
                     r[4] = done.count;
                 }
@@ -462,8 +319,8 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
         }
     }
     if (whole) {
-        i = skip_ws(p, i, n);
-        if (i != n) return E_SYNTAX;
+        i = pf_lex_ws(p, i, n);
+        if (i != n) return PF_LEX_SYNTAX;
     }
     *pi = i;
     return 0;
@@ -551,7 +408,7 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
         memmove(s->arena.p + arena_start, s->arena.p + rc[4], clen);
     } else {
         /* first merge of a run: rebuild prev + cur at the arena tail */
-        if (pf_bytes_reserve(&s->arena, plen)) return E_NOMEM;
+        if (pf_bytes_reserve(&s->arena, plen)) return PF_LEX_NOMEM;
         size_t *rp2 = s->recs.p + (prev[2] + (size_t)kp) * 6;
         size_t *rc2 = s->recs.p + (cur[2] + (size_t)kc) * 6;
         memmove(s->arena.p + arena_start + plen, s->arena.p + rc2[4], clen);
@@ -569,11 +426,11 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
 
 static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const uint8_t *data,
                       size_t len, size_t offset, int whole) {
-    if (pf_sizes_reserve(&s->chunks, 7)) return E_NOMEM;
+    if (pf_sizes_reserve(&s->chunks, 7)) return PF_LEX_NOMEM;
     size_t arena_start = s->arena.len;
     size_t rec0 = s->recs.len / 6;
     size_t name_off = s->arena.len;
-    if (pf_bytes_append(&s->arena, name, name_len)) return E_NOMEM;
+    if (pf_bytes_append(&s->arena, name, name_len)) return PF_LEX_NOMEM;
     size_t status = PF_CHUNK_OK;
     if (s->done_len && len >= s->done_len && memcmp(data, s->done, s->done_len) == 0) {
         status = PF_CHUNK_DONE;
@@ -582,7 +439,7 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
     } else {
         size_t i = 0;
         int rc = parse_value(s, data, len, &i, whole, rec0);
-        if (rc == E_NOMEM) return E_NOMEM;
+        if (rc == PF_LEX_NOMEM) return PF_LEX_NOMEM;
         if (rc) {
             status = PF_CHUNK_BAD_JSON;
             s->recs.len = rec0 * 6; /* a bad chunk keeps no records */
@@ -608,23 +465,23 @@ static const char HEX[] = "0123456789abcdef";
 
 /* A JSON string literal of valid UTF-8 `p[0..n)`: only '"', '\\' and control characters escaped. */
 static int put_json_string(pf_bytes *o, const uint8_t *p, size_t n) {
-    if (pf_bytes_push(o, '"')) return E_NOMEM;
+    if (pf_bytes_push(o, '"')) return PF_LEX_NOMEM;
     size_t run = 0;
     for (size_t k = 0; k < n; k++) {
         uint8_t c = p[k];
         if (c >= 0x20 && c != '"' && c != '\\') continue;
-        if (pf_bytes_append(o, p + run, k - run)) return E_NOMEM;
+        if (pf_bytes_append(o, p + run, k - run)) return PF_LEX_NOMEM;
         uint8_t esc[6] = {'\\', c, 0, 0, 0, 0};
         size_t elen = 2;
         if (c < 0x20) {
             esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = (uint8_t)HEX[c >> 4]; esc[5] = (uint8_t)HEX[c & 15];
             elen = 6;
         }
-        if (pf_bytes_append(o, esc, elen)) return E_NOMEM;
+        if (pf_bytes_append(o, esc, elen)) return PF_LEX_NOMEM;
         run = k + 1;
     }
-    if (pf_bytes_append(o, p + run, n - run)) return E_NOMEM;
-    return pf_bytes_push(o, '"') ? E_NOMEM : 0;
+    if (pf_bytes_append(o, p + run, n - run)) return PF_LEX_NOMEM;
+    return pf_bytes_push(o, '"') ? PF_LEX_NOMEM : 0;
 }
 
 /* Close the innermost open container (arrays padded with null to their length). */
@@ -633,10 +490,10 @@ static int close_container(pf_scan *s) {
     const size_t *r = s->recs.p + top[0] * 6;
     if (r[3] == PF_K_ARRAY) {
         for (size_t i = top[1]; i < top[2]; i++)
-            if (pf_bytes_append(&s->json, (const uint8_t *)(i ? ",null" : "null"), i ? 5 : 4)) return E_NOMEM;
-        if (pf_bytes_push(&s->json, ']')) return E_NOMEM;
+            if (pf_bytes_append(&s->json, (const uint8_t *)(i ? ",null" : "null"), i ? 5 : 4)) return PF_LEX_NOMEM;
+        if (pf_bytes_push(&s->json, ']')) return PF_LEX_NOMEM;
     } else if (pf_bytes_push(&s->json, '}')) {
-        return E_NOMEM;
+        return PF_LEX_NOMEM;
     }
     s->jstack.len -= 3;
     return 0;
@@ -646,27 +503,27 @@ static int close_container(pf_scan *s) {
 static int emit_value(pf_scan *s, size_t rec_start, size_t count) {
     pf_bytes *o = &s->json;
     s->jstack.len = 0;
-    if (count == 0) return pf_bytes_append(o, (const uint8_t *)"null", 4) ? E_NOMEM : 0;
+    if (count == 0) return pf_bytes_append(o, (const uint8_t *)"null", 4) ? PF_LEX_NOMEM : 0;
     for (size_t k = 0; k < count; k++) {
         size_t ri = rec_start + k;
         const size_t *r = s->recs.p + ri * 6;
         if (r[1] != (size_t)-1) {
             size_t parent = rec_start + r[1];
             while (s->jstack.len && s->jstack.p[s->jstack.len - 3] != parent)
-                if (close_container(s)) return E_NOMEM;
-            if (!s->jstack.len) return E_SYNTAX; /* records out of order: cannot happen */
+                if (close_container(s)) return PF_LEX_NOMEM;
+            if (!s->jstack.len) return PF_LEX_SYNTAX; /* records out of order: cannot happen */
             size_t *top = s->jstack.p + s->jstack.len - 3;
             if (s->recs.p[parent * 6 + 3] == PF_K_ARRAY) {
                 for (; top[1] < r[2]; top[1]++)
                     if (pf_bytes_append(o, (const uint8_t *)(top[1] ? ",null" : "null"), top[1] ? 5 : 4))
-                        return E_NOMEM;
-                if (top[1] && pf_bytes_push(o, ',')) return E_NOMEM;
+                        return PF_LEX_NOMEM;
+                if (top[1] && pf_bytes_push(o, ',')) return PF_LEX_NOMEM;
                 top[1] = r[2] + 1;
             } else {
-                if (top[1] && pf_bytes_push(o, ',')) return E_NOMEM;
+                if (top[1] && pf_bytes_push(o, ',')) return PF_LEX_NOMEM;
                 top[1] = 1;
                 const pf_node *nd = &s->spec->nodes[r[0]];
-                if (put_json_string(o, nd->key, nd->key_len) || pf_bytes_push(o, ':')) return E_NOMEM;
+                if (put_json_string(o, nd->key, nd->key_len) || pf_bytes_push(o, ':')) return PF_LEX_NOMEM;
             }
         }
         int rc = 0;
@@ -677,19 +534,19 @@ static int emit_value(pf_scan *s, size_t rec_start, size_t count) {
         case PF_K_NUMBER: case PF_K_RAW: rc = pf_bytes_append(o, s->arena.p + r[4], r[5]); break;
         case PF_K_STRING: rc = put_json_string(o, s->arena.p + r[4], r[5]); break;
         case PF_K_OBJECT: case PF_K_ARRAY:
-            if (pf_sizes_reserve(&s->jstack, 3)) return E_NOMEM;
+            if (pf_sizes_reserve(&s->jstack, 3)) return PF_LEX_NOMEM;
             s->jstack.p[s->jstack.len] = ri;
             s->jstack.p[s->jstack.len + 1] = 0;
             s->jstack.p[s->jstack.len + 2] = r[3] == PF_K_ARRAY ? r[4] : 0;
             s->jstack.len += 3;
             rc = pf_bytes_push(o, r[3] == PF_K_ARRAY ? '[' : '{');
             break;
-        default: return E_SYNTAX;
+        default: return PF_LEX_SYNTAX;
         }
-        if (rc) return E_NOMEM;
+        if (rc) return PF_LEX_NOMEM;
     }
     while (s->jstack.len)
-        if (close_container(s)) return E_NOMEM;
+        if (close_container(s)) return PF_LEX_NOMEM;
     return 0;
 }
 
@@ -698,15 +555,15 @@ static int emit_json(pf_scan *s) {
     size_t nch = s->chunks.len / 7;
     s->json.len = 0;
     if (!nch) return 0;
-    if (pf_bytes_push(&s->json, '[')) return E_NOMEM;
+    if (pf_bytes_push(&s->json, '[')) return PF_LEX_NOMEM;
     for (size_t c = 0; c < nch; c++) {
         const size_t *ch = s->chunks.p + c * 7;
-        if (c && pf_bytes_push(&s->json, ',')) return E_NOMEM;
+        if (c && pf_bytes_push(&s->json, ',')) return PF_LEX_NOMEM;
         int rc = ch[4] == PF_CHUNK_OK ? emit_value(s, ch[2], ch[3])
-                                      : (pf_bytes_append(&s->json, (const uint8_t *)"null", 4) ? E_NOMEM : 0);
+                                      : (pf_bytes_append(&s->json, (const uint8_t *)"null", 4) ? PF_LEX_NOMEM : 0);
         if (rc) return rc;
     }
-    return pf_bytes_push(&s->json, ']') ? E_NOMEM : 0;
+    return pf_bytes_push(&s->json, ']') ? PF_LEX_NOMEM : 0;
 }
 
 /* ---- mode 2: genai's block reader -------------------------------------------- */
@@ -735,7 +592,7 @@ static int genai_separator(const uint8_t *b, size_t n, size_t pos, size_t *searc
 }
 
 static int genai_feed(pf_scan *s, const uint8_t *data, size_t len, int eof) {
-    if (pf_bytes_append(&s->doc, data, len)) return E_NOMEM;
+    if (pf_bytes_append(&s->doc, data, len)) return PF_LEX_NOMEM;
     const uint8_t *b = s->doc.p;
     size_t n = s->doc.len, pos = 0, search = s->search;
     while (!s->finished) {
@@ -755,9 +612,9 @@ static int genai_feed(pf_scan *s, const uint8_t *data, size_t len, int eof) {
             continue;
         }
         /* anything else ends the stream: the caller reads the block (API error or invalid chunk) */
-        if (pf_sizes_reserve(&s->chunks, 7)) return E_NOMEM;
+        if (pf_sizes_reserve(&s->chunks, 7)) return PF_LEX_NOMEM;
         size_t name_off = s->arena.len;
-        if (pf_bytes_append(&s->arena, b + start, blen)) return E_NOMEM;
+        if (pf_bytes_append(&s->arena, b + start, blen)) return PF_LEX_NOMEM;
         size_t *ch = s->chunks.p + s->chunks.len;
         ch[0] = name_off; ch[1] = blen; ch[2] = s->recs.len / 6; ch[3] = 0;
         ch[4] = PF_CHUNK_OTHER; ch[5] = (size_t)origin; ch[6] = 1;
@@ -804,9 +661,11 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
         }
     }
 done:
-    if (!rc) {
+    if (!rc && s->records_only) {
+        s->json.len = 0;
+    } else if (!rc) {
         int jr = emit_json(s);
-        if (jr == E_NOMEM) rc = PF_ERR_NOMEM;
+        if (jr == PF_LEX_NOMEM) rc = PF_ERR_NOMEM;
         else if (jr) s->json.len = 0; /* no text: the caller rebuilds from the records */
     } else {
         s->json.len = 0;
@@ -830,4 +689,84 @@ int pf_scan_cut(const pf_scan *s, uint64_t *offset) {
 
 void pf_scan_set_eof_dispatch(pf_scan *s, int eof_dispatch) {
     if (s->sse) pf_sse_set_eof_dispatch(s->sse, eof_dispatch);
+}
+
+void pf_scan_records_only(pf_scan *s) { s->records_only = 1; }
+
+int pf_scan_done_seen(const pf_scan *s) { return s->done_seen; }
+
+/* ---- specs from paths (for kernels written in C) ------------------------------- */
+
+/* The child of `parent` for the path component p[0..len) ("*": the star child), or -1. */
+static int32_t path_child(const pf_jspec *sp, int32_t parent, const char *p, size_t len) {
+    if (len == 1 && p[0] == '*') return sp->nodes[parent].star_child;
+    return find_child(sp, parent, (const uint8_t *)p, len);
+}
+
+int32_t pf_jspec_node(const pf_jspec *sp, const char *path) {
+    int32_t node = 0;
+    const char *p = path;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        node = path_child(sp, node, p, len);
+        if (node < 0) return -1;
+        p += len + (dot ? 1 : 0);
+    }
+    return node;
+}
+
+pf_jspec *pf_jspec_build(const pf_path *paths, size_t n) {
+    /* count components to size the node arrays: at most 1 + sum of components */
+    size_t cap = 1, keylen = 0;
+    for (size_t k = 0; k < n; k++) {
+        cap++;
+        for (const char *c = paths[k].path; *c; c++) if (*c == '.') cap++;
+        keylen += strlen(paths[k].path);
+    }
+    int32_t *parent = (int32_t *)calloc(cap, sizeof(int32_t));
+    size_t *off = (size_t *)calloc(cap, sizeof(size_t));
+    size_t *len = (size_t *)calloc(cap, sizeof(size_t));
+    uint8_t *flags = (uint8_t *)calloc(cap, 1);
+    const char **key = (const char **)calloc(cap, sizeof(char *));
+    uint8_t *keys = (uint8_t *)malloc(keylen + 1);
+    pf_jspec *sp = NULL;
+    if (!parent || !off || !len || !flags || !key || !keys) goto out;
+    size_t nn = 1, kl = 0;
+    parent[0] = -1;
+    for (size_t k = 0; k < n; k++) {
+        int32_t node = 0;
+        const char *p = paths[k].path;
+        for (;;) {
+            const char *dot = strchr(p, '.');
+            size_t l = dot ? (size_t)(dot - p) : strlen(p);
+            int star = l == 1 && p[0] == '*';
+            int32_t child = -1;
+            for (size_t j = 1; j < nn; j++) {
+                if (parent[j] != node) continue;
+                if (star ? (flags[j] & PF_NODE_STAR) != 0
+                         : (!(flags[j] & PF_NODE_STAR) && len[j] == l && memcmp(keys + off[j], p, l) == 0)) {
+                    child = (int32_t)j;
+                    break;
+                }
+            }
+            if (child < 0) {
+                child = (int32_t)nn++;
+                parent[child] = node;
+                flags[child] = star ? PF_NODE_STAR : 0;
+                off[child] = kl;
+                len[child] = star ? 0 : l;
+                if (!star) { memcpy(keys + kl, p, l); kl += l; }
+            }
+            node = child;
+            if (!dot) break;
+            p = dot + 1;
+        }
+        /* a KEEP path names an interior object (its children are listed too), not a leaf */
+        flags[node] |= (paths[k].flags & PF_NODE_KEEP) ? PF_NODE_KEEP : (PF_NODE_LEAF | paths[k].flags);
+    }
+    sp = pf_jspec_new(parent, keys, off, len, flags, nn);
+out:
+    free(parent); free(off); free(len); free(flags); free(key); free(keys);
+    return sp;
 }

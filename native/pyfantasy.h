@@ -61,6 +61,7 @@ void pf_sse_set_eof_dispatch(pf_sse *s, int eof_dispatch);
 #define PF_NODE_COALESCE 4  /* a string leaf whose consecutive values may be merged */
 #define PF_NODE_INERT 8     /* a leaf whose scalar value does not stop a merge (equal values) */
 #define PF_NODE_INERT_NULL 16 /* a leaf whose null value does not stop a merge */
+#define PF_NODE_KEEP 32     /* an interior object whose raw JSON text is kept too (record a, b) */
 
 /* Value kinds of a record. */
 #define PF_K_NULL 0
@@ -214,3 +215,107 @@ void pf_evs_free(pf_evs *d);
 /* Feed bytes (any split); eof=1 ends the input (len may be 0). PF_OK,
  * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. */
 int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out *out);
+
+/* ---- provider stream decoders (pf_dec.c + one file per wire format) ---------- */
+
+/* Each decoder runs fantasy's per-chunk state machine of one wire format in C
+ * and hands out stream parts: the body's chunks never reach the caller. A
+ * feed's parts come as records of PF_PART_W values; consecutive deltas of the
+ * same type and id without metadata are merged within one feed. */
+#define PF_PART_W 8
+
+/* Part types (record value 0). Values 1..7 by type:
+ * TEXT_*, REASONING_*: 1 id_off, 2 id_len, 3 delta_off, 4 delta_len, 7 metadata object + 1 (0: none)
+ * TOOL_INPUT_START: 1,2 id, 5,6 tool name;  TOOL_INPUT_DELTA: 1,2 id, 3,4 delta;  TOOL_INPUT_END: 1,2 id
+ * TOOL_CALL: 1,2 id, 3,4 input, 5,6 tool name, 7 metadata object + 1
+ * SOURCE: 1,2 seed (the stream's id), 3,4 url, 5,6 title, 7 ordinal (the id is made from seed and ordinal)
+ * FINISH: 1 finish reason (PF_FR_*), 2 flags (PF_FIN_*); the rest of the finish is in pf_dec_out.fin_*
+ * ERROR: 1 kind (PF_EK_*), 2 offset (SIZE_MAX: none), 3,4 message or value, 5 value kind (PF_K_*,
+ *        PF_EK_PROVIDER_ERROR: the message is made from the value), 6 unused
+ * META: 1 object number, 2 operation (PF_MO_*), 3,4 string a, 5,6 string b, 7 integer argument
+ * EOF: the parts after it are the end of the stream (fantasy's last step), given when the
+ *      input ended; StreamDecoder hands them to the Response, not to feed()'s caller. */
+#define PF_PT_TEXT_START 1
+#define PF_PT_TEXT_DELTA 2
+#define PF_PT_TEXT_END 3
+#define PF_PT_REASONING_START 4
+#define PF_PT_REASONING_DELTA 5
+#define PF_PT_REASONING_END 6
+#define PF_PT_TOOL_INPUT_START 7
+#define PF_PT_TOOL_INPUT_DELTA 8
+#define PF_PT_TOOL_INPUT_END 9
+#define PF_PT_TOOL_CALL 10
+#define PF_PT_SOURCE 11
+#define PF_PT_FINISH 12
+#define PF_PT_ERROR 13
+#define PF_PT_META 14
+#define PF_PT_EOF 15
+
+/* Finish reasons. */
+#define PF_FR_STOP 0
+#define PF_FR_LENGTH 1
+#define PF_FR_CONTENT_FILTER 2
+#define PF_FR_TOOL_CALLS 3
+#define PF_FR_ERROR 4
+#define PF_FR_OTHER 5
+#define PF_FR_UNKNOWN 6
+
+/* Finish flags. */
+#define PF_FIN_USAGE 1        /* usage came from a chunk (else zero usage, no usage metadata) */
+#define PF_FIN_CHOICE0 2      /* chat: the accumulator saw choice 0 (metadata "openai" with logprobs) */
+#define PF_FIN_EXTRAS 4       /* chat: fin_extras holds the usage whose unknown keys are extra fields */
+
+/* Error kinds. */
+#define PF_EK_JSON 1
+#define PF_EK_PROVIDER_ERROR 2      /* the value is the chunk's error (message made from it) */
+#define PF_EK_PROVIDER_RESPONSE 3
+#define PF_EK_TRUNCATED 4
+
+/* Metadata operations (chat, OpenRouter/Vercel reasoning details). Objects are
+ * numbered from 0 per decoder; a later operation changes an object already handed out. */
+#define PF_MO_RESPONSES_NEW 1       /* openai ResponsesReasoningMetadata, summary [a] */
+#define PF_MO_RESPONSES_ENCRYPTED 2 /* item_id = a, encrypted_content = b */
+#define PF_MO_RESPONSES_SUMMARY 3   /* arg in [0, len(summary)): summary[arg] += a, else append a */
+#define PF_MO_GOOGLE_NEW 4          /* google GoogleReasoningMetadata(signature a, tool_id b) */
+#define PF_MO_GOOGLE_SET 5          /* signature = a, tool_id = b */
+#define PF_MO_ANTHROPIC_NEW 6       /* anthropic AnthropicReasoningMetadata(signature a) */
+
+/* pf_dec_feed status: the body is decoded here, or has a shape this decoder
+ * hands to the Python state machine (PF_DEC_FALLBACK: parts of this feed are
+ * not given; the caller decodes the body again from its start). */
+#define PF_DEC_OK 0
+#define PF_DEC_FALLBACK 1
+
+/* Chat-completions variants (hook sets). */
+#define PF_CHAT_OPENAI 0
+#define PF_CHAT_COMPAT 1
+#define PF_CHAT_OPENROUTER 2
+#define PF_CHAT_VERCEL 3
+
+typedef struct pf_dec pf_dec;
+
+typedef struct {
+    const size_t *parts;
+    size_t nparts;
+    const uint8_t *arena;
+    size_t arena_len;
+    int status;               /* PF_DEC_OK / PF_DEC_FALLBACK */
+    uint64_t events;          /* events read so far (as StreamDecoder.events counts them) */
+    int cut;                  /* after eof: the stream ended inside an event, at cut_offset */
+    uint64_t cut_offset;
+    int done_seen;            /* the done marker was seen */
+    /* the finish part's values (valid in the feed that gives a FINISH part) */
+    int64_t fin_usage[6];     /* input, output, total, reasoning, cache creation, cache read */
+    int64_t fin_accepted;     /* chat openai metadata: accepted/rejected prediction tokens */
+    int64_t fin_rejected;
+    size_t fin_usage_off, fin_usage_len;     /* raw JSON of the last usage (OpenRouter metadata) */
+    size_t fin_extras_off, fin_extras_len;   /* raw JSON of the usage with the extra fields */
+    size_t fin_provider_off, fin_provider_len;
+    int fin_provider_kind;    /* PF_K_* of the chunk's "provider" value, -1: absent */
+} pf_dec_out;
+
+pf_dec *pf_chat_new(int variant);
+void pf_dec_free(pf_dec *d);
+/* Feed body bytes (any split); eof=1 ends the body (len may be 0). PF_OK,
+ * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. Output valid until the next call. */
+int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out *out);

@@ -20,6 +20,7 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from ._assemble import StreamAssembler, ToolSpec, generate_step
+from ._backend import resolve
 from ._errors import DecodeError
 from ._formats import FORMATS, WireFormat, detect, request_json, stream_rule
 from ._providers._common import ProviderFormat
@@ -85,9 +86,8 @@ class StreamDecoder:
             variant = variant or self._fmt.default_variant
         self.format = format
         self.variant = variant
-        self._scanner = self._fmt.stream_scanner(backend)
-        self.backend = self._scanner.backend
-        self._stream = self._fmt.new_stream(variant)
+        self.backend = resolve(backend)
+        self._tools = tools
         self._asm = StreamAssembler(tools=tools)
         self._fed = 0
         self._ended = False   # the done marker or an error part was seen
@@ -95,19 +95,41 @@ class StreamDecoder:
         self._stream_done = False  # the format's end-of-stream parts were applied
         self._closed: Optional[Response] = None
         self.events = 0       # SSE events decoded
+        # native: fantasy's state machine in C (``_dec_native``); the bytes fed are kept
+        # so that a body the C side hands back can be replayed into the Python one
+        self._reader = _native_reader(format, variant, self.backend)
+        self._kept: Optional[List[bytes]] = [] if self._reader is not None else None
+        self._tail: List[int] = []   # native: the end-of-stream part records, applied at close()
+        self._eof = False
+        if self._reader is None:
+            self._python_machine()
+
+    def _python_machine(self) -> None:
+        self._scanner = self._fmt.stream_scanner(self.backend)
+        self._stream = self._fmt.new_stream(self.variant)
+
+    @property
+    def _input_closed(self) -> bool:
+        return self._eof if self._reader is not None else self._scanner.closed
 
     def feed(self, data: bytes, *, last: bool = False) -> List[StreamPart]:
         """Decode the next bytes of the body; returns the parts they complete.
 
-        ``last=True``: these are the body's last bytes (the same as feeding them and
-        then calling ``close()``, with one call into the scanner instead of two).
+        Consecutive deltas of one block (same type and id, no metadata) come merged
+        into one part per call, on both backends. ``last=True``: these are the body's
+        last bytes (the same as feeding them and then calling ``close()``, with one
+        call into the decoder instead of two).
         """
         if self._closed is not None:
             raise DecodeError("usage", "StreamDecoder.feed() after close()")
-        if self._scanner.closed:
+        if self._input_closed:
             raise DecodeError("usage", "StreamDecoder.feed() after the last bytes")
         self._fed += len(data)
-        return self._parts(self._scanner.feed(data, last))
+        if self._reader is not None:
+            parts = self._native_feed(data, last)
+            if parts is not None:
+                return parts
+        return _merge(self._parts(self._scanner.feed(data, last)))
 
     def _parts(self, chunks: List[Chunk]) -> List[StreamPart]:
         out: List[StreamPart] = []
@@ -132,17 +154,63 @@ class StreamDecoder:
                     self._ended = True
         return out
 
+    def _native_feed(self, data: bytes, last: bool) -> Optional[List[StreamPart]]:
+        """The C state machine's parts for ``data``; None after handing the body to Python."""
+        from ._dec_native import EOF, W, Fallback
+        reader = self._reader
+        try:
+            recs = reader.feed(data, last)
+        except Fallback:
+            self._fallback()
+            return None
+        self.events = reader.events
+        if last:
+            self._eof = True
+            self._kept = None
+        else:
+            self._kept.append(bytes(data))
+        stop = len(recs)
+        for i in range(0, len(recs), W):
+            if recs[i] == EOF:
+                stop = i
+                self._tail = recs[i + W:]
+                break
+        parts = reader.parts(recs, 0, stop)
+        for p in parts:
+            self._asm.feed(p)
+        return parts
+
+    def _fallback(self) -> None:
+        """Replay what was fed into the Python state machine (over the native scanner)."""
+        kept = self._kept or []
+        self._reader = self._kept = None
+        self._asm = StreamAssembler(tools=self._tools)
+        self._python_machine()
+        for chunk in kept:
+            self._parts(self._scanner.feed(chunk, False))
+
     def close(self) -> Response:
         """End of body: the step Response. Raises DecodeError (with ``.response``)."""
         if self._closed is not None:
             return self._closed
-        if not self._scanner.closed:
-            self._parts(self._scanner.feed(b"", True))
-        if not self._stream_done:  # once, even when close() raises and is called again
-            self._stream_done = True
-            if self._asm.error is None:
-                for p in self._stream.done():
-                    self._asm.feed(p)
+        if self._reader is not None:
+            if not self._eof:
+                self._native_feed(b"", True)
+            if self._reader is not None and not self._stream_done:
+                self._stream_done = True
+                if self._asm.error is None:
+                    for p in self._reader.parts(self._tail):
+                        self._asm.feed(p)
+            cut = self._reader.cut if self._reader is not None else None
+        if self._reader is None:
+            if not self._scanner.closed:
+                self._parts(self._scanner.feed(b"", True))
+            if not self._stream_done:  # once, even when close() raises and is called again
+                self._stream_done = True
+                if self._asm.error is None:
+                    for p in self._stream.done():
+                        self._asm.feed(p)
+            cut = self._scanner.cut
         err = self._asm.error
         if err is not None:
             if isinstance(err, DecodeError):
@@ -150,16 +218,10 @@ class StreamDecoder:
                     err.offset = self._fed
                 err.response = self._asm.snapshot(include_open=True)
             raise err
-        cut = self._scanner.cut
         if cut is not None:
             # fantasy would return this Response; the bytes after `cut` were lost
             raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {cut}) "
                                            "that was not decoded", cut, response=self._asm.close())
-        if self._fmt.done_required and not self._done_seen:
-            # fantasy accepts this; a chat-completions stream without [DONE] was cut between events
-            raise DecodeError("truncated", f"the stream ends without its {self._fmt.done.decode()} marker: "
-                                           "the connection was probably cut",
-                              self._fed, response=self._asm.close())
         self._closed = self._asm.close()
         return self._closed
 
@@ -167,6 +229,53 @@ class StreamDecoder:
     def response(self) -> Response:
         """The Response as decoded so far (open blocks not included)."""
         return self._asm.snapshot()
+
+
+def _native_reader(format: str, variant: str, backend: Optional[str]):
+    """A C decoder for this body when the backend is native and the format has one, else None."""
+    if format not in _NATIVE_FORMATS or resolve(backend) != "native":
+        return None
+    from ._dec_native import PartReader
+    return PartReader(format, variant)
+
+
+_NATIVE_FORMATS = frozenset(("openai-chat",))
+_DEFAULT_VARIANT = {"openai-chat": "compat"}
+_DELTAS = frozenset(("text-delta", "reasoning-delta", "tool-input-delta"))
+
+
+def _merge(parts: List[StreamPart]) -> List[StreamPart]:
+    """Consecutive deltas of one block (same type and id, no metadata) as one part."""
+    if len(parts) < 2:
+        return parts
+    out: List[StreamPart] = []
+    for p in parts:
+        if out and p.type in _DELTAS and p.provider_metadata is None:
+            q = out[-1]
+            if q.type == p.type and q.id == p.id and q.provider_metadata is None:
+                out[-1] = StreamPart(q.type, id=q.id, delta=q.delta + p.delta)
+                continue
+        out.append(p)
+    return out
+
+
+def _native_body(reader: Any, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Optional[Response]:
+    """A whole streamed body through the C state machine; None when it hands the body back."""
+    from ._dec_native import Fallback
+    try:
+        recs = reader.feed(body, True)
+    except Fallback:
+        return None
+    try:
+        resp = reader.response(recs, tools)
+    except DecodeError as err:
+        if err.offset is None and err.kind == "truncated":
+            err.offset = len(body)
+        raise
+    if reader.cut is not None:
+        raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {reader.cut}) "
+                                       "that was not decoded", reader.cut, response=resp)
+    return resp
 
 
 # ---- whole bodies ----------------------------------------------------------------
@@ -184,7 +293,18 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
     if isinstance(body, str):
         body = body.encode("utf-8")
     if stream:
+        if variant is None and url and format == "openai-chat":
+            variant = detect(url).variant or None
+        reader = _native_reader(format, variant or _DEFAULT_VARIANT.get(format, ""), backend)
+        if reader is not None:
+            resp = _native_body(reader, body, tools)
+            if resp is not None:
+                return resp
+            backend = "native"
         dec = StreamDecoder(format, backend, variant=variant, url=url, tools=tools)
+        if dec._reader is not None:  # the C side handed this body back: straight to Python
+            dec._reader = dec._kept = None
+            dec._python_machine()
         dec.feed(body, last=True)
         return dec.close()
     fmt = _format(format)

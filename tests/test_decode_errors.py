@@ -45,16 +45,23 @@ def test_cut_after_done_is_ignored(backend):
     assert r.content[0].text == "Hello"
 
 
-def test_missing_done_is_a_cut_that_keeps_the_response(backend):
-    """fantasy accepts a chat stream without [DONE]; pyfantasy says it was cut, and the
-    error's Response is the whole one fantasy would have returned."""
+def test_missing_done_decodes_as_fantasy_does(backend):
+    """Cerebras and Hugging Face's router end chat streams after the finish chunk and
+    usage, without [DONE]; fantasy decodes them normally, and so does pyfantasy."""
     body = GOOD[:-len(b"data: [DONE]\n\n")]
+    r = decode_body(body, "openai-chat", True, backend)
+    assert r == decode_body(GOOD, "openai-chat", True, backend)
+    assert r.finish_reason == "stop" and r.content[0].text == "Hello" and r.usage.total_tokens == 8
+
+
+def test_no_done_and_no_finish_reason_is_a_cut(backend):
+    """Neither [DONE] nor a finish reason: fantasy's unexpected EOF, with the text kept."""
+    body = chunk("Hel") + chunk("lo")
     with pytest.raises(DecodeError) as ei:
         decode_body(body, "openai-chat", True, backend)
     e = ei.value
-    assert e.kind == "truncated" and "[DONE]" in e.message and e.offset == len(body)
-    r = e.response
-    assert r.finish_reason == "stop" and r.content[0].text == "Hello" and r.usage.total_tokens == 8
+    assert e.kind == "truncated" and "unexpected EOF" in e.message and e.offset == len(body)
+    assert e.response.content[0].text == "Hello"
 
 
 def test_responses_streams_need_no_done(backend):

@@ -124,8 +124,6 @@ class ProviderFormat:
 
     - ``stream_spec``/``generate_spec``: what the scanner extracts;
     - ``done``: SSE data prefix that ends a stream (``b"[DONE]"``) or None;
-    - ``done_required``: a stream without it was cut (every chat-completions
-      API ends with ``[DONE]``; Responses streams never send it);
     - ``new_stream(variant)``: a state machine with ``feed(chunk) -> [StreamPart]``
       (one scanned event, status OK) and ``done() -> [StreamPart]`` (end of body);
     - ``generate(doc, variant) -> Response``: the provider Response of a
@@ -141,7 +139,7 @@ class ProviderFormat:
                  new_stream: Callable[[str], Any], generate: Callable[[Any, str], Response],
                  request_tools: Callable[[Any], Optional[List[Any]]],
                  http_error: Callable[[int, str, bytes, str], str] = openai_http_error, *,
-                 done: Optional[bytes] = None, done_required: bool = False, default_variant: str = "",
+                 done: Optional[bytes] = None, default_variant: str = "",
                  scanner: Optional[Callable[[Optional[str]], Any]] = None,
                  check_json_content_type: bool = True,
                  bad_json_message: str = "error parsing response json: the body is not valid JSON") -> None:
@@ -153,7 +151,6 @@ class ProviderFormat:
         self.request_tools = request_tools
         self.http_error = http_error
         self.done = done
-        self.done_required = done_required
         self.default_variant = default_variant
         self._scanner = scanner
         self.check_json_content_type = check_json_content_type

@@ -653,5 +653,5 @@ def request_tools(body: Any):
 
 
 FORMAT = c.ProviderFormat("openai-chat", STREAM_SPEC, GENERATE_SPEC, ChatStream, decode_generate, request_tools,
-                          c.openai_http_error, done=b"[DONE]", done_required=True,
+                          c.openai_http_error, done=b"[DONE]",
                           default_variant="compat")

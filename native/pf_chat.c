@@ -1,0 +1,667 @@
+/* OpenAI Chat Completions streams (and the compatible APIs) as fantasy reads
+ * them: the C twin of pyfantasy/_providers/openai_chat.py ChatStream
+ * (docs/semantics.md, "Chat completions, streaming"). Per chunk: the SDK
+ * accumulator (first id, choice 0, tool calls), the stream usage hook (the
+ * last chunk's usage), text, tool-call assembly per index, the variant's
+ * reasoning (openaicompat reasoning_content / reasoning; OpenRouter and Vercel
+ * reasoning_details with their metadata objects), url citations. At the end:
+ * open text closed, tool calls, finish reason and usage. Shapes this file does
+ * not reproduce exactly (logprobs, integers past int64, numeric strings in
+ * integer fields) make the body fall back to the Python state machine. */
+#include <stdio.h>
+#include "pf_dec_int.h"
+
+enum {
+    N_ROOT, N_ID, N_ERROR, N_PROVIDER, N_USAGE, N_CHOICES, N_CHOICE, N_C_INDEX, N_C_FINISH, N_C_LOGPROBS,
+    N_DELTA, N_D_CONTENT, N_D_TOOLS, N_TC, N_TC_INDEX, N_TC_ID, N_TC_TYPE, N_TC_FN, N_FN_NAME, N_FN_ARGS,
+    N_D_RC, N_D_R, N_D_RD, N_D_ANN, N_U_TOTAL, N_U_PROMPT, N_U_COMPLETION, N_U_PTD, N_U_CACHED, N_U_CTD,
+    N_U_REASONING, N_U_ACCEPTED, N_U_REJECTED, N_COUNT
+};
+
+static const pf_path PATHS[] = {
+    {"id", 0}, {"error", 0}, {"provider", 0}, {"usage", PF_NODE_KEEP},
+    {"usage.total_tokens", 0}, {"usage.prompt_tokens", 0}, {"usage.completion_tokens", 0},
+    {"usage.prompt_tokens_details.cached_tokens", 0}, {"usage.completion_tokens_details.reasoning_tokens", 0},
+    {"usage.completion_tokens_details.accepted_prediction_tokens", 0},
+    {"usage.completion_tokens_details.rejected_prediction_tokens", 0},
+    {"choices.*.index", 0}, {"choices.*.finish_reason", 0}, {"choices.*.logprobs", 0},
+    {"choices.*.delta.content", 0},
+    {"choices.*.delta.tool_calls.*.index", 0}, {"choices.*.delta.tool_calls.*.id", 0},
+    {"choices.*.delta.tool_calls.*.type", 0}, {"choices.*.delta.tool_calls.*.function.name", 0},
+    {"choices.*.delta.tool_calls.*.function.arguments", 0},
+    {"choices.*.delta.reasoning_content", 0}, {"choices.*.delta.reasoning", 0},
+    {"choices.*.delta.reasoning_details", 0}, {"choices.*.delta.annotations", 0},
+};
+static const char *const NODE_PATHS[N_COUNT] = {
+    "", "id", "error", "provider", "usage", "choices", "choices.*", "choices.*.index",
+    "choices.*.finish_reason", "choices.*.logprobs", "choices.*.delta", "choices.*.delta.content",
+    "choices.*.delta.tool_calls", "choices.*.delta.tool_calls.*", "choices.*.delta.tool_calls.*.index",
+    "choices.*.delta.tool_calls.*.id", "choices.*.delta.tool_calls.*.type",
+    "choices.*.delta.tool_calls.*.function", "choices.*.delta.tool_calls.*.function.name",
+    "choices.*.delta.tool_calls.*.function.arguments", "choices.*.delta.reasoning_content",
+    "choices.*.delta.reasoning", "choices.*.delta.reasoning_details", "choices.*.delta.annotations",
+    "usage.total_tokens", "usage.prompt_tokens", "usage.completion_tokens", "usage.prompt_tokens_details",
+    "usage.prompt_tokens_details.cached_tokens", "usage.completion_tokens_details",
+    "usage.completion_tokens_details.reasoning_tokens", "usage.completion_tokens_details.accepted_prediction_tokens",
+    "usage.completion_tokens_details.rejected_prediction_tokens",
+};
+
+typedef struct {
+    int64_t index;
+    pf_bytes id, name, args;
+    int finished;
+} chat_call;
+
+typedef struct {
+    int variant;
+    int32_t node[N_COUNT];
+    int text_open;
+    chat_call *calls;          /* sorted by index */
+    size_t ncalls, cap;
+    pf_bytes finish_raw;
+    int has_usage;
+    int64_t usage[6];
+    int64_t acc, rej;          /* openai metadata over the run of chunks with usage */
+    int has_extras;
+    pf_bytes extras, usage_raw, provider;
+    int provider_kind;
+    pf_bytes acc_id;
+    int acc_id_set, acc_choice0, acc_tools;
+    int reasoning_open;        /* openaicompat */
+    int cur;                   /* OpenRouter/Vercel: a reasoning block is open */
+    pf_bytes cur_format;
+    int cur_meta;              /* its metadata object, -1: none */
+    size_t cur_summary;        /* responses metadata: len(summary) */
+    int failed;
+    int64_t sources;
+} chat_st;
+
+#define TRY(x) do { if (x) return PF_LEX_NOMEM; } while (0)
+#define FALLBACK(d) do { (d)->fallback = 1; return 0; } while (0)
+
+static void chat_free(void *p) {
+    chat_st *st = (chat_st *)p;
+    if (!st) return;
+    for (size_t k = 0; k < st->ncalls; k++) {
+        pf_bytes_free(&st->calls[k].id);
+        pf_bytes_free(&st->calls[k].name);
+        pf_bytes_free(&st->calls[k].args);
+    }
+    free(st->calls);
+    pf_bytes_free(&st->finish_raw);
+    pf_bytes_free(&st->extras);
+    pf_bytes_free(&st->usage_raw);
+    pf_bytes_free(&st->provider);
+    pf_bytes_free(&st->acc_id);
+    pf_bytes_free(&st->cur_format);
+    free(st);
+}
+
+static int set_bytes(pf_bytes *b, const uint8_t *p, size_t n) {
+    b->len = 0;
+    return pf_bytes_append(b, p, n);
+}
+
+static int fail(pf_dec *d, chat_st *st, size_t kind, const char *msg) {
+    st->failed = 1;
+    return pf_dec_error(d, kind, (size_t)-1, msg);
+}
+
+/* ---- walked values ------------------------------------------------------------ */
+
+/* ---- usage (§4.4, §4.6) -------------------------------------------------------- */
+
+static const char *const KNOWN_USAGE[] = {"prompt_tokens", "completion_tokens", "total_tokens",
+                                          "prompt_tokens_details", "completion_tokens_details"};
+
+/* Does the usage object have a key outside KNOWN_USAGE whose (last) value is not null? */
+static int usage_extras(pf_dec *d, pf_val u, int *found) {
+    const uint8_t *p = u.p;
+    size_t n = u.len, i = pf_lex_ws(p, 1, n);
+    *found = 0;
+    while (i < n && p[i] == '"') {
+        size_t e = pf_walk_string(p, i, n);
+        if (!e) return 0;
+        pf_val k = {PF_K_STRING, p + i, e - i, -2};
+        if (pf_raw_str(d, &k)) return PF_LEX_NOMEM;
+        int known = 0;
+        for (size_t j = 0; j < 5; j++)
+            if (pf_eq(k.p, k.len, KNOWN_USAGE[j])) known = 1;
+        if (!known) {
+            char key[256];
+            if (k.len >= sizeof key || memchr(k.p, 0, k.len)) { d->fallback = 1; return 0; }
+            memcpy(key, k.p, k.len);
+            key[k.len] = 0;
+            if (pf_raw_get(d, u, key).kind != PF_K_NULL) { *found = 1; return 0; }
+        }
+        i = pf_lex_ws(p, e, n);
+        if (i >= n || p[i] != ':') return 0;
+        i = pf_lex_ws(p, i + 1, n);
+        size_t w = pf_walk_value(p, i, n);
+        if (!w) return 0;
+        i = pf_lex_ws(p, w, n);
+        if (i < n && p[i] == ',') i = pf_lex_ws(p, i + 1, n);
+    }
+    return 0;
+}
+
+#define CHILD_I(v, parent, n, out) pf_val_i(pf_view_child(v, parent, st->node[n]), out)
+
+static int chunk_usage(pf_dec *d, chat_st *st, const pf_view *v, pf_val root) {
+    pf_val u = pf_view_child(v, root, st->node[N_USAGE]);
+    int64_t total = 0;
+    if (CHILD_I(v, u, N_U_TOTAL, &total)) FALLBACK(d);
+    if (total == 0) {
+        st->has_usage = 0;
+        st->acc = st->rej = 0;
+        st->has_extras = 0;
+        return 0;
+    }
+    int64_t prompt, completion, cached = 0, reasoning = 0;
+    pf_val ptd = pf_view_child(v, u, st->node[N_U_PTD]), ctd = pf_view_child(v, u, st->node[N_U_CTD]);
+    if (CHILD_I(v, u, N_U_PROMPT, &prompt) || CHILD_I(v, u, N_U_COMPLETION, &completion)
+        || CHILD_I(v, ptd, N_U_CACHED, &cached) || CHILD_I(v, ctd, N_U_REASONING, &reasoning))
+        FALLBACK(d);
+    int64_t inp = prompt - cached;
+    if (inp < 0) inp = 0;
+    int router = st->variant == PF_CHAT_OPENROUTER || st->variant == PF_CHAT_VERCEL;
+    if (!st->has_usage && !router) {  /* a new run of chunks with usage: fresh metadata */
+        st->acc = st->rej = 0;
+        st->has_extras = 0;
+    }
+    st->usage[0] = inp;
+    st->usage[1] = completion;
+    st->usage[2] = router ? inp + completion + cached : total;
+    st->usage[3] = reasoning;
+    st->usage[4] = 0;
+    st->usage[5] = cached;
+    st->has_usage = 1;
+    if (router) {
+        pf_val pv = pf_view_child(v, root, st->node[N_PROVIDER]);
+        TRY(set_bytes(&st->usage_raw, u.p, u.len));
+        st->provider_kind = pv.kind;
+        TRY(set_bytes(&st->provider, pv.p, pv.kind == PF_K_STRING || pv.kind == PF_K_NUMBER
+                                          || pv.kind == PF_K_RAW ? pv.len : 0));
+        return 0;
+    }
+    int64_t a = 0, r = 0;
+    if (CHILD_I(v, ctd, N_U_ACCEPTED, &a) || CHILD_I(v, ctd, N_U_REJECTED, &r)) FALLBACK(d);
+    if (a > 0) st->acc = a;
+    if (r > 0) st->rej = r;
+    int extras = 0;
+    pf_val raw = {PF_K_RAW, u.p, u.len, -1};
+    TRY(usage_extras(d, raw, &extras));
+    if (d->fallback) return 0;
+    if (extras) {
+        st->has_extras = 1;
+        TRY(set_bytes(&st->extras, u.p, u.len));
+    }
+    return 0;
+}
+
+/* ---- tool calls ------------------------------------------------------------------ */
+
+static chat_call *find_call(chat_st *st, int64_t index) {
+    for (size_t k = 0; k < st->ncalls; k++)
+        if (st->calls[k].index == index) return &st->calls[k];
+    return NULL;
+}
+
+static int finish_call(pf_dec *d, chat_call *c) {
+    if (!c->args.len) TRY(pf_bytes_append(&c->args, (const uint8_t *)"{}", 2));
+    c->finished = 1;
+    return pf_dec_part3(d, PF_PT_TOOL_INPUT_END, c->id.p, c->id.len, NULL, 0, NULL, 0, 0);
+}
+
+static int tool_delta(pf_dec *d, chat_st *st, const pf_view *v, pf_val tc) {
+    int64_t index;
+    if (pf_val_i(pf_view_child(v, tc, st->node[N_TC_INDEX]), &index)) FALLBACK(d);
+    pf_val fn = pf_view_child(v, tc, st->node[N_TC_FN]);
+    const uint8_t *args, *name, *typ, *cid;
+    size_t argsn, namen, typn, cidn;
+    if (pf_val_s(pf_view_child(v, fn, st->node[N_FN_ARGS]), &args, &argsn)) FALLBACK(d);
+    chat_call *c = find_call(st, index);
+    if (c) {
+        if (c->finished || !argsn) return 0;
+        TRY(pf_bytes_append(&c->args, args, argsn));
+        return pf_dec_delta(d, PF_PT_TOOL_INPUT_DELTA, c->id.p, c->id.len, args, argsn, 0);
+    }
+    if (pf_val_s(pf_view_child(v, fn, st->node[N_FN_NAME]), &name, &namen)) FALLBACK(d);
+    if (!namen && !argsn) return 0;
+    if (pf_val_s(pf_view_child(v, tc, st->node[N_TC_TYPE]), &typ, &typn)) FALLBACK(d);
+    if (typn && !pf_eq(typ, typn, "function"))
+        return fail(d, st, PF_EK_PROVIDER_RESPONSE, "invalid provider response: expected 'function' type.");
+    if (pf_val_s(pf_view_child(v, tc, st->node[N_TC_ID]), &cid, &cidn)) FALLBACK(d);
+    char idbuf[48];
+    if (!cidn) {
+        snprintf(idbuf, sizeof idbuf, "tool-call-%lld", (long long)index);
+        cid = (const uint8_t *)idbuf;
+        cidn = strlen(idbuf);
+    }
+    /* every earlier unfinished call ends, in ascending index order (calls are kept sorted) */
+    size_t pos = 0;
+    for (; pos < st->ncalls && st->calls[pos].index < index; pos++)
+        if (!st->calls[pos].finished) TRY(finish_call(d, &st->calls[pos]));
+    TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_START, cid, cidn, NULL, 0, name, namen, 0));
+    if (st->ncalls == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 4;
+        chat_call *nc = (chat_call *)realloc(st->calls, cap * sizeof(chat_call));
+        if (!nc) return PF_LEX_NOMEM;
+        st->calls = nc;
+        st->cap = cap;
+    }
+    memmove(st->calls + pos + 1, st->calls + pos, (st->ncalls - pos) * sizeof(chat_call));
+    st->ncalls++;
+    c = &st->calls[pos];
+    memset(c, 0, sizeof *c);
+    c->index = index;
+    TRY(pf_bytes_append(&c->id, cid, cidn));
+    TRY(pf_bytes_append(&c->name, name, namen));
+    TRY(pf_bytes_append(&c->args, args, argsn));
+    if (argsn) return pf_dec_delta(d, PF_PT_TOOL_INPUT_DELTA, cid, cidn, args, argsn, 0);
+    return 0;
+}
+
+/* ---- reasoning ------------------------------------------------------------------------ */
+
+static int compat_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd, long idx, int text, int tcs) {
+    pf_val rc = pf_view_child(v, dd, st->node[N_D_RC]), r = pf_view_child(v, dd, st->node[N_D_R]);
+    int has_key = rc.kind >= 0 || r.kind >= 0;
+    if ((rc.kind >= 0 && rc.kind != PF_K_NULL && rc.kind != PF_K_STRING)
+        || (r.kind >= 0 && r.kind != PF_K_NULL && r.kind != PF_K_STRING))
+        return fail(d, st, PF_EK_PROVIDER_RESPONSE, "stream error: error unmarshalling delta");
+    const uint8_t *t = (const uint8_t *)"";
+    size_t tn = 0;
+    if (rc.kind == PF_K_STRING && rc.len) { t = rc.p; tn = rc.len; }
+    else if (r.kind == PF_K_STRING && r.len) { t = r.p; tn = r.len; }
+    char rid[24];
+    size_t ridn = 0;
+    if (idx < 10) rid[ridn++] = (char)('0' + idx);
+    else ridn = (size_t)snprintf(rid, sizeof rid, "%ld", idx);
+    if (tn || has_key) {
+        if (!st->reasoning_open) {
+            TRY(pf_dec_part3(d, PF_PT_REASONING_START, (const uint8_t *)rid, ridn, NULL, 0, NULL, 0, 0));
+            st->reasoning_open = 1;
+        }
+        return pf_dec_delta(d, PF_PT_REASONING_DELTA, (const uint8_t *)rid, ridn, t, tn, 0);
+    }
+    if (st->reasoning_open && (text || tcs)) {
+        st->reasoning_open = 0;
+        return pf_dec_part3(d, PF_PT_REASONING_END, (const uint8_t *)rid, ridn, NULL, 0, NULL, 0, 0);
+    }
+    return 0;
+}
+
+/* Fields of a reasoning_details element, in this order. */
+enum { X_TYPE, X_FORMAT, X_TEXT, X_SUMMARY, X_DATA, X_SIGNATURE, X_ID, X_INDEX, X_COUNT };
+static const char *const X_KEYS[X_COUNT] = {"type", "format", "text", "summary", "data", "signature", "id", "index"};
+
+/* _details(): a list of objects whose known keys are strings or null and index an integer or
+ * null. *count elements; x = the first one's fields. */
+static int details_ok(pf_dec *d, pf_val rd, pf_val *x, int *count) {
+    *count = 0;
+    if (!(rd.kind == PF_K_RAW && rd.p[0] == '[')) return 0;
+    size_t i = 0;
+    pf_val el, f[X_COUNT];
+    while (pf_raw_next(rd, &i, &el)) {
+        if (!(el.kind == PF_K_RAW && el.p[0] == '{')) return 0;
+        pf_raw_fields(d, el, X_KEYS, X_COUNT, f);
+        for (size_t k = 0; k < X_INDEX; k++)
+            if (f[k].kind >= 0 && f[k].kind != PF_K_NULL && f[k].kind != PF_K_STRING) return 0;
+        pf_val ix = f[X_INDEX];
+        if (ix.kind >= 0 && ix.kind != PF_K_NULL) {
+            if (ix.kind != PF_K_NUMBER) return 0;
+            for (size_t k = 0; k < ix.len; k++)
+                if (ix.p[k] == '.' || ix.p[k] == 'e' || ix.p[k] == 'E') return 0;
+        }
+        if (!*count) memcpy(x, f, sizeof f);
+        (*count)++;
+    }
+    return 1;
+}
+
+/* A validated field as x.get(key) or "": its string, unescaped. */
+static int field_str(pf_dec *d, pf_val v, const uint8_t **p, size_t *n) {
+    *p = (const uint8_t *)"";
+    *n = 0;
+    if (v.kind != PF_K_STRING) return 0;
+    if (pf_raw_str(d, &v)) return PF_LEX_NOMEM;
+    *p = v.p;
+    *n = v.len;
+    return 0;
+}
+
+static int meta_op(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
+                   size_t arg) {
+    size_t ao, bo;
+    TRY(pf_dec_put(d, a, an, &ao));
+    TRY(pf_dec_put(d, b, bn, &bo));
+    return pf_dec_part(d, PF_PT_META, (size_t)obj, op, ao, an, bo, bn, arg);
+}
+
+static int new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj) {
+    *obj = d->next_meta++;
+    return meta_op(d, *obj, op, a, an, b, bn, 0);
+}
+
+#define R0 (const uint8_t *)"0", 1
+#define E0 (const uint8_t *)"", 0
+
+static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd, int text, int tcs) {
+    int vercel = st->variant == PF_CHAT_VERCEL;
+    pf_val rd = pf_view_child(v, dd, st->node[N_D_RD]);
+    pf_val x[X_COUNT];
+    int count = 0;
+    if (rd.kind >= 0 && rd.kind != PF_K_NULL && !details_ok(d, rd, x, &count))
+        return fail(d, st, PF_EK_PROVIDER_RESPONSE, "stream error: error unmarshalling delta");
+    pf_val pr = pf_view_child(v, dd, st->node[N_D_R]);
+    const uint8_t *plain = (const uint8_t *)"";
+    size_t plainn = 0;
+    if (pr.kind == PF_K_STRING) { plain = pr.p; plainn = pr.len; }
+    const uint8_t *fmt, *typ, *data, *summary, *txt, *sig, *xid;
+    size_t fmtn, typn, datan, summaryn, txtn, sign, xidn;
+    if (count) {
+        TRY(field_str(d, x[X_FORMAT], &fmt, &fmtn));
+        TRY(field_str(d, x[X_TYPE], &typ, &typn));
+        TRY(field_str(d, x[X_DATA], &data, &datan));
+        TRY(field_str(d, x[X_SUMMARY], &summary, &summaryn));
+        TRY(field_str(d, x[X_TEXT], &txt, &txtn));
+        TRY(field_str(d, x[X_SIGNATURE], &sig, &sign));
+        TRY(field_str(d, x[X_ID], &xid, &xidn));
+    }
+    if (!st->cur) {
+        if (!count) {
+            if (vercel && plainn) {
+                st->cur = 1;
+                st->cur_format.len = 0;
+                st->cur_meta = -1;
+                TRY(pf_dec_part3(d, PF_PT_REASONING_START, R0, E0, E0, 0));
+                return pf_dec_delta(d, PF_PT_REASONING_DELTA, R0, plain, plainn, 0);
+            }
+            return 0;
+        }
+        int responses = pf_starts(fmt, fmtn, "openai-responses") || pf_starts(fmt, fmtn, "xai-responses");
+        int google = pf_starts(fmt, fmtn, "google-gemini");
+        if (responses && datan) {
+            int a, b;
+            TRY(new_meta(d, PF_MO_RESPONSES_NEW, summary, summaryn, E0, &a));
+            TRY(pf_dec_part3(d, PF_PT_REASONING_START, R0, summary, summaryn, E0, (size_t)a + 1));
+            TRY(new_meta(d, PF_MO_RESPONSES_NEW, summary, summaryn, E0, &b));
+            TRY(meta_op(d, b, PF_MO_RESPONSES_ENCRYPTED, xid, xidn, data, datan, 0));
+            return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, (size_t)b + 1);
+        }
+        if (google && pf_eq(typ, typn, "reasoning.encrypted")) {
+            int g;
+            TRY(pf_dec_part3(d, PF_PT_REASONING_START, R0, E0, E0, 0));
+            TRY(new_meta(d, PF_MO_GOOGLE_NEW, data, datan, xid, xidn, &g));
+            return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, (size_t)g + 1);
+        }
+        int m = -1;
+        if (responses) {
+            TRY(new_meta(d, PF_MO_RESPONSES_NEW, summary, summaryn, E0, &m));
+            st->cur_summary = 1;
+        } else if (google) {
+            TRY(new_meta(d, PF_MO_GOOGLE_NEW, E0, E0, &m));
+        }
+        st->cur = 1;
+        st->cur_meta = m;
+        TRY(set_bytes(&st->cur_format, fmt, fmtn));
+        TRY(pf_dec_part3(d, PF_PT_REASONING_START, R0, E0, E0, (size_t)(m + 1)));
+        int ga = pf_contains(fmt, fmtn, "google-gemini") || pf_contains(fmt, fmtn, "anthropic-claude");
+        const uint8_t *first;
+        size_t firstn;
+        if (ga) { first = txt; firstn = txtn; }
+        else if (vercel) { first = summaryn ? summary : txt; firstn = summaryn ? summaryn : txtn; }
+        else { first = summary; firstn = summaryn; }
+        if (firstn) return pf_dec_delta(d, PF_PT_REASONING_DELTA, R0, first, firstn, 0);
+        return 0;
+    }
+    const uint8_t *cf = st->cur_format.p ? st->cur_format.p : (const uint8_t *)"";
+    size_t cfn = st->cur_format.len;
+    if (!count) {
+        if (vercel && plainn) return pf_dec_delta(d, PF_PT_REASONING_DELTA, R0, plain, plainn, 0);
+        if (!vercel && pf_starts(cf, cfn, "anthropic-claude")) return 0;
+        if (text || tcs) {
+            st->cur = 0;
+            return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, 0);
+        }
+        return 0;
+    }
+    size_t meta = (size_t)(st->cur_meta + 1);
+    if (pf_starts(cf, cfn, "openai-responses") || pf_starts(cf, cfn, "xai-responses")) {
+        if (datan) {
+            TRY(meta_op(d, st->cur_meta, PF_MO_RESPONSES_ENCRYPTED, xid, xidn, data, datan, 0));
+            st->cur = 0;
+            return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, meta);
+        }
+        int64_t idx = 0;
+        if (pf_val_i(x[X_INDEX], &idx)) FALLBACK(d);
+        if (idx >= 0 && (uint64_t)idx < st->cur_summary) {
+            TRY(meta_op(d, st->cur_meta, PF_MO_RESPONSES_SUMMARY, summary, summaryn, E0, (size_t)idx));
+            return pf_dec_part3(d, PF_PT_REASONING_DELTA, R0, summary, summaryn, E0, meta);
+        }
+        TRY(meta_op(d, st->cur_meta, PF_MO_RESPONSES_SUMMARY, summary, summaryn, E0, (size_t)-1));
+        st->cur_summary++;
+        size_t io, no, bo;
+        TRY(pf_dec_put(d, (const uint8_t *)"0", 1, &io));
+        TRY(pf_dec_put(d, (const uint8_t *)"\n", 1, &no));
+        TRY(pf_dec_put(d, summary, summaryn, &bo));
+        (void)bo;
+        return pf_dec_part(d, PF_PT_REASONING_DELTA, io, 1, no, 1 + summaryn, 0, 0, meta);
+    }
+    if (pf_starts(cf, cfn, "anthropic-claude")) {
+        if (sign) {
+            int a;
+            TRY(new_meta(d, PF_MO_ANTHROPIC_NEW, sig, sign, E0, &a));
+            TRY(pf_dec_part3(d, PF_PT_REASONING_DELTA, R0, txt, txtn, E0, (size_t)a + 1));
+            st->cur = 0;
+            return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, 0);
+        }
+        return pf_dec_delta(d, PF_PT_REASONING_DELTA, R0, txt, txtn, 0);
+    }
+    if (pf_starts(cf, cfn, "google-gemini")) {
+        if (pf_eq(typ, typn, "reasoning.encrypted")) {
+            TRY(meta_op(d, st->cur_meta, PF_MO_GOOGLE_SET, data, datan, xid, xidn, 0));
+            st->cur = 0;
+            return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, meta);
+        }
+        return pf_dec_delta(d, PF_PT_REASONING_DELTA, R0, txt, txtn, 0);
+    }
+    return pf_dec_delta(d, PF_PT_REASONING_DELTA, R0, txt, txtn, 0);
+}
+
+/* ---- one chunk (§4.2) ---------------------------------------------------------------------- */
+
+static int accumulate(pf_dec *d, chat_st *st, const pf_view *v, pf_val root, pf_val choices) {
+    const uint8_t *cid;
+    size_t cidn;
+    if (pf_val_s(pf_view_child(v, root, st->node[N_ID]), &cid, &cidn)) FALLBACK(d);
+    if (!st->acc_id_set || !st->acc_id.len) {
+        TRY(set_bytes(&st->acc_id, cid, cidn));
+        st->acc_id_set = 1;
+    } else if (!(cidn == st->acc_id.len && memcmp(cid, st->acc_id.p, cidn) == 0)) {
+        return 0;
+    }
+    long k = choices.rec;
+    pf_val ch;
+    while (pf_view_next(v, choices, &k, &ch)) {
+        int64_t index;
+        if (pf_val_i(pf_view_child(v, ch, st->node[N_C_INDEX]), &index)) FALLBACK(d);
+        if (index != 0) continue;
+        st->acc_choice0 = 1;
+        pf_val dd = pf_view_child(v, ch, st->node[N_DELTA]);
+        pf_val tcs = pf_view_child(v, dd, st->node[N_D_TOOLS]);
+        if (tcs.kind == PF_K_ARRAY && tcs.len) st->acc_tools = 1;
+        pf_val lp = pf_view_child(v, ch, st->node[N_C_LOGPROBS]);
+        pf_val content = pf_raw_get(d, lp, "content");
+        size_t i = 0;
+        pf_val el;
+        if (pf_raw_next(content, &i, &el)) FALLBACK(d);   /* logprobs: the Python state machine */
+    }
+    return 0;
+}
+
+static int chat_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
+    chat_st *st = (chat_st *)d->st;
+    if (st->failed) return 0;
+    pf_val root = pf_view_val(v, 0);
+    pf_val err = pf_view_child(v, root, st->node[N_ERROR]);
+    if (err.kind >= 0) {
+        st->failed = 1;
+        return pf_dec_error_value(d, PF_EK_PROVIDER_ERROR, err);
+    }
+    pf_val choices = pf_view_child(v, root, st->node[N_CHOICES]);
+    if (choices.kind != PF_K_ARRAY) choices.rec = -1, choices.kind = -1, choices.len = 0;
+    TRY(accumulate(d, st, v, root, choices));
+    if (d->fallback) return 0;
+    TRY(chunk_usage(d, st, v, root));
+    if (d->fallback || !choices.len) return 0;
+    long k = choices.rec, idx = 0;
+    pf_val ch;
+    for (; pf_view_next(v, choices, &k, &ch); idx++) {
+        pf_val delta = pf_view_child(v, ch, st->node[N_DELTA]);
+        const uint8_t *fr, *text;
+        size_t frn, textn;
+        if (pf_val_s(pf_view_child(v, ch, st->node[N_C_FINISH]), &fr, &frn)) FALLBACK(d);
+        if (frn) TRY(set_bytes(&st->finish_raw, fr, frn));
+        if (pf_val_s(pf_view_child(v, delta, st->node[N_D_CONTENT]), &text, &textn)) FALLBACK(d);
+        if (textn) {
+            if (!st->text_open) {
+                TRY(pf_dec_part3(d, PF_PT_TEXT_START, R0, E0, E0, 0));
+                st->text_open = 1;
+            }
+            TRY(pf_dec_delta(d, PF_PT_TEXT_DELTA, R0, text, textn, 0));
+        }
+        pf_val tcs = pf_view_child(v, delta, st->node[N_D_TOOLS]);
+        int has_tcs = tcs.kind == PF_K_ARRAY && tcs.len;
+        if (has_tcs) {
+            if (st->text_open) {
+                TRY(pf_dec_part3(d, PF_PT_TEXT_END, R0, E0, E0, 0));
+                st->text_open = 0;
+            }
+            long j = tcs.rec;
+            pf_val tc;
+            while (pf_view_next(v, tcs, &j, &tc)) {
+                TRY(tool_delta(d, st, v, tc));
+                if (st->failed || d->fallback) return 0;
+            }
+        }
+        if (st->variant != PF_CHAT_OPENAI) {
+            if (delta.kind != PF_K_OBJECT)
+                return fail(d, st, PF_EK_PROVIDER_RESPONSE, "stream error: error unmarshalling delta");
+            if (st->variant == PF_CHAT_COMPAT) TRY(compat_reasoning(d, st, v, delta, idx, textn > 0, has_tcs));
+            else if (idx == 0) TRY(router_reasoning(d, st, v, delta, textn > 0, has_tcs));
+            if (st->failed || d->fallback) return 0;
+        }
+    }
+    k = choices.rec;
+    while (pf_view_next(v, choices, &k, &ch)) {
+        pf_val anns = pf_view_child(v, pf_view_child(v, ch, st->node[N_DELTA]), st->node[N_D_ANN]);
+        size_t i = 0;
+        pf_val an;
+        while (pf_raw_next(anns, &i, &an)) {
+            pf_val typ = pf_raw_get(d, an, "type");
+            TRY(pf_raw_str(d, &typ));
+            if (!(typ.kind == PF_K_STRING && pf_eq(typ.p, typ.len, "url_citation"))) continue;
+            pf_val uc = pf_raw_get(d, an, "url_citation");
+            pf_val url = pf_raw_get(d, uc, "url"), title = pf_raw_get(d, uc, "title");
+            if (url.kind != PF_K_STRING || title.kind != PF_K_STRING) continue;
+            TRY(pf_raw_str(d, &url));
+            TRY(pf_raw_str(d, &title));
+            TRY(pf_dec_part3(d, PF_PT_SOURCE, st->acc_id.p ? st->acc_id.p : (const uint8_t *)"", st->acc_id.len,
+                             url.p, url.len, title.p, title.len, (size_t)st->sources));
+            st->sources++;
+        }
+    }
+    return 0;
+}
+
+/* ---- the end of the stream (§4.2 step 6) ------------------------------------------------- */
+
+static int map_finish(const uint8_t *p, size_t n) {
+    if (pf_eq(p, n, "stop")) return PF_FR_STOP;
+    if (pf_eq(p, n, "length")) return PF_FR_LENGTH;
+    if (pf_eq(p, n, "content_filter")) return PF_FR_CONTENT_FILTER;
+    if (pf_eq(p, n, "tool_calls") || pf_eq(p, n, "function_call")) return PF_FR_TOOL_CALLS;
+    return PF_FR_UNKNOWN;
+}
+
+static int chat_done(pf_dec *d) {
+    chat_st *st = (chat_st *)d->st;
+    if (st->failed) return 0;
+    if (st->text_open) {
+        TRY(pf_dec_part3(d, PF_PT_TEXT_END, R0, E0, E0, 0));
+        st->text_open = 0;
+    }
+    for (size_t k = 0; k < st->ncalls; k++) {
+        chat_call *c = &st->calls[k];
+        if (!c->finished) TRY(finish_call(d, c));
+        TRY(pf_dec_part3(d, PF_PT_TOOL_CALL, c->id.p ? c->id.p : (const uint8_t *)"", c->id.len,
+                         c->args.p, c->args.len, c->name.p ? c->name.p : (const uint8_t *)"", c->name.len, 0));
+    }
+    int finish = map_finish(st->finish_raw.p ? st->finish_raw.p : (const uint8_t *)"", st->finish_raw.len);
+    if (st->acc_tools) finish = PF_FR_TOOL_CALLS;
+    if (!st->finish_raw.len && finish != PF_FR_TOOL_CALLS) {
+        st->failed = 1;
+        return pf_dec_error(d, PF_EK_TRUNCATED, (size_t)-1, "stream transport error: unexpected EOF");
+    }
+    pf_dec_out *o = d->out;
+    size_t flags = 0;
+    memset(o->fin_usage, 0, sizeof o->fin_usage);
+    o->fin_accepted = o->fin_rejected = 0;
+    o->fin_usage_off = o->fin_usage_len = o->fin_extras_off = o->fin_extras_len = 0;
+    o->fin_provider_off = o->fin_provider_len = 0;
+    o->fin_provider_kind = -1;
+    if (st->has_usage) {
+        flags |= PF_FIN_USAGE;
+        memcpy(o->fin_usage, st->usage, sizeof st->usage);
+        o->fin_accepted = st->acc;
+        o->fin_rejected = st->rej;
+        TRY(pf_dec_put(d, st->usage_raw.p, st->usage_raw.len, &o->fin_usage_off));
+        o->fin_usage_len = st->usage_raw.len;
+        TRY(pf_dec_put(d, st->provider.p, st->provider.len, &o->fin_provider_off));
+        o->fin_provider_len = st->provider.len;
+        o->fin_provider_kind = st->provider_kind;
+        if (st->has_extras) {
+            flags |= PF_FIN_EXTRAS;
+            TRY(pf_dec_put(d, st->extras.p, st->extras.len, &o->fin_extras_off));
+            o->fin_extras_len = st->extras.len;
+        }
+    }
+    if (st->acc_choice0) flags |= PF_FIN_CHOICE0;
+    return pf_dec_part(d, PF_PT_FINISH, (size_t)finish, flags, 0, 0, 0, 0, 0);
+}
+
+static const pf_dec_vt CHAT_VT = {chat_chunk, chat_done, chat_free};
+
+/* The spec and its node ids, built once per process (the first caller wins a race). */
+static pf_jspec *chat_spec(int32_t *node) {
+    static pf_jspec *spec;
+    static int32_t nodes[N_COUNT];
+    pf_jspec *sp = __atomic_load_n(&spec, __ATOMIC_ACQUIRE);
+    if (!sp) {
+        pf_jspec *mine = pf_jspec_build(PATHS, sizeof PATHS / sizeof PATHS[0]);
+        if (!mine) return NULL;
+        for (int k = 0; k < N_COUNT; k++) {
+            int32_t id = pf_jspec_node(mine, NODE_PATHS[k]);
+            if (id < 0) { pf_jspec_free(mine); return NULL; }
+            __atomic_store_n(&nodes[k], id, __ATOMIC_RELAXED);
+        }
+        pf_jspec *expected = NULL;
+        if (__atomic_compare_exchange_n(&spec, &expected, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) sp = mine;
+        else { pf_jspec_free(mine); sp = expected; }
+    }
+    for (int k = 0; k < N_COUNT; k++) node[k] = __atomic_load_n(&nodes[k], __ATOMIC_RELAXED);
+    return sp;
+}
+
+pf_dec *pf_chat_new(int variant) {
+    chat_st *st = (chat_st *)calloc(1, sizeof(chat_st));
+    if (!st) return NULL;
+    st->variant = variant;
+    st->cur_meta = -1;
+    st->provider_kind = -1;
+    pf_jspec *spec = chat_spec(st->node);
+    if (!spec) { chat_free(st); return NULL; }
+    return pf_dec_make(&CHAT_VT, spec, PF_SCAN_SSE, "[DONE]", st);
+}

@@ -1,0 +1,384 @@
+/* The provider decoders' shared machinery: the feed loop over scanned SSE
+ * chunks (done marker, malformed events, the end of the body), the part
+ * output with delta merging, and reads of a chunk's values with Python's
+ * lenient rules. Each wire format's state machine is its own file. */
+#include <math.h>
+#include <stdio.h>
+#include "pf_dec_int.h"
+
+pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const char *done, void *st) {
+    pf_dec *d = (pf_dec *)calloc(1, sizeof(pf_dec));
+    if (!d) { if (st && vt->free_state) vt->free_state(st); return NULL; }
+    d->vt = vt;
+    d->st = st;
+    if (!st) { free(d); return NULL; }
+    d->spec = spec;
+    size_t dl = done ? strlen(done) : 0;
+    d->scan = pf_scan_new(d->spec, mode, (const uint8_t *)done, dl, 0);
+    if (!d->scan) { pf_dec_free(d); return NULL; }
+    pf_scan_records_only(d->scan);
+    return d;
+}
+
+void pf_dec_free(pf_dec *d) {
+    if (!d) return;
+    if (d->st && d->vt->free_state) d->vt->free_state(d->st);
+    pf_scan_free(d->scan);
+    pf_sizes_free(&d->parts);
+    pf_sizes_free(&d->ends);
+    pf_bytes_free(&d->arena);
+    for (int k = 0; k < 16; k++) pf_bytes_free(&d->tmp[k]);
+    free(d);
+}
+
+/* ---- output ------------------------------------------------------------------- */
+
+int pf_dec_put(pf_dec *d, const uint8_t *p, size_t n, size_t *off) {
+    *off = d->arena.len;
+    return pf_bytes_append(&d->arena, p, n) ? PF_LEX_NOMEM : 0;
+}
+
+int pf_dec_part(pf_dec *d, size_t type, size_t v1, size_t v2, size_t v3, size_t v4, size_t v5, size_t v6,
+                size_t v7) {
+    if (pf_sizes_reserve(&d->parts, PF_PART_W)) return PF_LEX_NOMEM;
+    size_t *r = d->parts.p + d->parts.len;
+    r[0] = type; r[1] = v1; r[2] = v2; r[3] = v3; r[4] = v4; r[5] = v5; r[6] = v6; r[7] = v7;
+    d->parts.len += PF_PART_W;
+    return 0;
+}
+
+int pf_dec_part3(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *a, size_t an,
+                 const uint8_t *b, size_t bn, size_t v7) {
+    size_t io, ao, bo;
+    if (pf_dec_put(d, id, idn, &io) || pf_dec_put(d, a, an, &ao) || pf_dec_put(d, b, bn, &bo)) return PF_LEX_NOMEM;
+    return pf_dec_part(d, type, io, idn, ao, an, bo, bn, v7);
+}
+
+int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *t, size_t tn, size_t meta) {
+    if (meta == 0 && d->parts.len) {
+        size_t *r = d->parts.p + d->parts.len - PF_PART_W;
+        if (r[0] == type && r[7] == 0 && r[2] == idn && memcmp(d->arena.p + r[1], id, idn) == 0
+            && r[3] + r[4] == d->arena.len) {
+            if (pf_bytes_append(&d->arena, t, tn)) return PF_LEX_NOMEM;
+            r[4] += tn;
+            return 0;
+        }
+    }
+    return pf_dec_part3(d, type, id, idn, t, tn, NULL, 0, meta);
+}
+
+int pf_dec_error(pf_dec *d, size_t kind, size_t offset, const char *msg) {
+    size_t mo;
+    if (pf_dec_put(d, (const uint8_t *)msg, strlen(msg), &mo)) return PF_LEX_NOMEM;
+    d->error = d->ended = 1;
+    return pf_dec_part(d, PF_PT_ERROR, kind, offset, mo, strlen(msg), (size_t)-1, 0, 0);
+}
+
+int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v) {
+    size_t mo;
+    if (pf_dec_put(d, v.p, v.kind == PF_K_NUMBER || v.kind == PF_K_STRING || v.kind == PF_K_RAW ? v.len : 0, &mo))
+        return PF_LEX_NOMEM;
+    d->error = d->ended = 1;
+    return pf_dec_part(d, PF_PT_ERROR, kind, (size_t)-1, mo, d->arena.len - mo, (size_t)v.kind, 0, 0);
+}
+
+/* ---- the feed loop ---------------------------------------------------------------- */
+
+int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out *out) {
+    int rc = 0;
+    d->parts.len = 0;
+    d->arena.len = 0;
+    d->out = out;
+    out->status = PF_DEC_OK;
+    if (d->closed) return PF_ERR_CLOSED;
+    if (eof) d->closed = 1;
+    if (!d->fallback) {
+        pf_scan_out so;
+        int src = pf_scan_feed(d->scan, data ? data : (const uint8_t *)"", len, eof, &so);
+        if (src) return src;
+        for (size_t c = 0; c < so.nchunks && !d->ended && !d->fallback; c++) {
+            const size_t *ch = so.chunks + c * 7;
+            d->events += ch[6];
+            if (ch[4] == PF_CHUNK_DONE) {
+                d->ended = 1;
+                break;
+            }
+            if (ch[4] == PF_CHUNK_BAD_JSON) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "malformed JSON in the stream event at byte %llu",
+                         (unsigned long long)ch[5]);
+                if (pf_dec_error(d, PF_EK_JSON, ch[5], msg)) return PF_ERR_NOMEM;
+                break;
+            }
+            pf_view v = {so.recs + ch[2] * 6, ch[3], so.arena, NULL};
+            if (ch[3] && pf_sizes_reserve(&d->ends, ch[3])) return PF_ERR_NOMEM;
+            size_t *end = d->ends.p;
+            for (size_t k = 0; k < ch[3]; k++) end[k] = k + 1;
+            for (size_t k = ch[3]; k-- > 1;) {
+                size_t p = v.r[k * 6 + 1];
+                if (end[k] > end[p]) end[p] = end[k];
+            }
+            v.end = end;
+            rc = d->vt->chunk(d, &v, so.arena + ch[0], ch[1], ch[5]);
+            if (rc) return PF_ERR_NOMEM;
+        }
+        if (eof && !d->fallback) {
+            uint64_t off = 0;
+            out->cut = pf_scan_cut(d->scan, &off);
+            out->cut_offset = off;
+            out->done_seen = pf_scan_done_seen(d->scan);
+            if (pf_dec_part(d, PF_PT_EOF, 0, 0, 0, 0, 0, 0, 0)) return PF_ERR_NOMEM;
+            if (!d->error && d->vt->done(d)) return PF_ERR_NOMEM;
+        }
+    }
+    if (d->fallback) {
+        out->status = PF_DEC_FALLBACK;
+        d->parts.len = 0;
+    }
+    out->parts = d->parts.p;
+    out->nparts = d->parts.len / PF_PART_W;
+    out->arena = d->arena.p;
+    out->arena_len = d->arena.len;
+    out->events = d->events;
+    return PF_OK;
+}
+
+/* ---- reading values ------------------------------------------------------------------ */
+
+pf_val pf_view_val(const pf_view *v, long k) {
+    pf_val x = {-1, NULL, 0, -1};
+    if (k < 0 || (size_t)k >= v->n) return x;
+    const size_t *r = v->r + (size_t)k * 6;
+    x.kind = (int)r[3];
+    x.rec = k;
+    if (x.kind == PF_K_NUMBER || x.kind == PF_K_STRING || x.kind == PF_K_RAW || x.kind == PF_K_OBJECT) {
+        x.p = v->a + r[4];
+        x.len = r[5];
+    } else if (x.kind == PF_K_ARRAY) {
+        x.len = r[4];
+    }
+    return x;
+}
+
+pf_val pf_view_child(const pf_view *v, pf_val parent, int32_t node) {
+    long found = -1;
+    if (parent.rec >= 0 && parent.kind == PF_K_OBJECT) {
+        size_t stop = v->end[parent.rec];
+        for (size_t k = (size_t)parent.rec + 1; k < stop; k = v->end[k])   /* direct children only */
+            if (v->r[k * 6] == (size_t)node) found = (long)k;
+    }
+    return pf_view_val(v, found);
+}
+
+int pf_view_next(const pf_view *v, pf_val arr, long *k, pf_val *el) {
+    if (arr.rec < 0 || arr.kind != PF_K_ARRAY) return 0;
+    size_t j = *k == arr.rec ? (size_t)arr.rec + 1 : v->end[*k];   /* the next direct child */
+    if (j >= v->end[arr.rec]) return 0;
+    *k = (long)j;
+    *el = pf_view_val(v, (long)j);
+    return 1;
+}
+
+static int raw_kind(const uint8_t *p) {
+    switch (p[0]) {
+    case '"': return PF_K_STRING;
+    case '{': case '[': return PF_K_RAW;
+    case 't': return PF_K_TRUE;
+    case 'f': return PF_K_FALSE;
+    case 'n': return PF_K_NULL;
+    default: return PF_K_NUMBER;
+    }
+}
+
+/* A walked value p[vs..ve): strings keep their quotes and escapes until pf_raw_str. */
+static pf_val walked(const uint8_t *p, size_t vs, size_t ve) {
+    pf_val x;
+    x.kind = raw_kind(p + vs);
+    x.p = p + vs;
+    x.len = ve - vs;
+    x.rec = -2;   /* -2: a walked string still quoted */
+    if (x.kind != PF_K_STRING) x.rec = -1;
+    return x;
+}
+
+/* Is the quoted string q[0..n) free of escapes and invalid UTF-8 (so its inner bytes are its value)? */
+static int plain_string(const uint8_t *q, size_t n) {
+    for (size_t k = 1; k + 1 < n;) {
+        uint8_t c = q[k];
+        if (c == '\\') return 0;
+        if (c < 0x80) { k++; continue; }
+        size_t sub, l = pf_lex_utf8(q + k, n - 1 - k, &sub);
+        if (!l) return 0;
+        k += l;
+    }
+    return 1;
+}
+
+int pf_raw_str(pf_dec *d, pf_val *v) {
+    if (v->kind != PF_K_STRING || v->rec != -2) return 0;
+    if (plain_string(v->p, v->len)) {
+        v->p += 1;
+        v->len -= 2;
+        v->rec = -1;
+        return 0;
+    }
+    pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
+    t->len = 0;
+    size_t i = 0;
+    int rc = pf_lex_string(v->p, v->len, &i, t);
+    if (rc == PF_LEX_NOMEM) return PF_LEX_NOMEM;
+    v->p = t->p ? t->p : (const uint8_t *)"";
+    v->len = rc ? 0 : t->len;
+    v->rec = -1;
+    return 0;
+}
+
+/* Keys compared after unescaping (a key spelled with escapes still matches). */
+pf_val pf_raw_get(pf_dec *d, pf_val obj, const char *key) {
+    pf_val none = {-1, NULL, 0, -1};
+    if (obj.kind != PF_K_RAW || !obj.len || obj.p[0] != '{') return none;
+    const uint8_t *p = obj.p;
+    size_t n = obj.len, klen = strlen(key), i = pf_lex_ws(p, 1, n);
+    pf_val found = none;
+    if (i < n && p[i] == '}') return none;
+    pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
+    while (i < n && p[i] == '"') {
+        size_t ks = i, e = pf_walk_string(p, i, n);
+        if (!e) return none;
+        int match;
+        if (memchr(p + ks, '\\', e - ks)) {
+            size_t j = ks;
+            t->len = 0;
+            if (pf_lex_string(p, e, &j, t)) return none;
+            match = t->len == klen && memcmp(t->p, key, klen) == 0;
+        } else {
+            match = e - ks - 2 == klen && memcmp(p + ks + 1, key, klen) == 0;
+        }
+        i = pf_lex_ws(p, e, n);
+        if (i >= n || p[i] != ':') return none;
+        i = pf_lex_ws(p, i + 1, n);
+        if (i >= n) return none;
+        size_t w = pf_walk_value(p, i, n);
+        if (!w) return none;
+        if (match) found = walked(p, i, w);
+        i = pf_lex_ws(p, w, n);
+        if (i < n && p[i] == ',') { i = pf_lex_ws(p, i + 1, n); continue; }
+        break;
+    }
+    return found;
+}
+
+int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, pf_val *vals) {
+    pf_val none = {-1, NULL, 0, -1};
+    for (size_t k = 0; k < nkeys; k++) vals[k] = none;
+    if (obj.kind != PF_K_RAW || !obj.len || obj.p[0] != '{') return 0;
+    const uint8_t *p = obj.p;
+    size_t n = obj.len, i = pf_lex_ws(p, 1, n);
+    pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
+    while (i < n && p[i] == '"') {
+        size_t ks = i, e = pf_walk_string(p, i, n);
+        if (!e) return 0;
+        const uint8_t *kp = p + ks + 1;
+        size_t kn = e - ks - 2;
+        if (memchr(p + ks, '\\', e - ks)) {
+            size_t j = ks;
+            t->len = 0;
+            if (pf_lex_string(p, e, &j, t)) return 0;
+            kp = t->p;
+            kn = t->len;
+        }
+        i = pf_lex_ws(p, e, n);
+        if (i >= n || p[i] != ':') return 0;
+        i = pf_lex_ws(p, i + 1, n);
+        if (i >= n) return 0;
+        size_t w = pf_walk_value(p, i, n);
+        if (!w) return 0;
+        for (size_t k = 0; k < nkeys; k++)
+            if (pf_eq(kp, kn, keys[k])) { vals[k] = walked(p, i, w); break; }
+        i = pf_lex_ws(p, w, n);
+        if (i < n && p[i] == ',') { i = pf_lex_ws(p, i + 1, n); continue; }
+        break;
+    }
+    return 0;
+}
+
+int pf_raw_next(pf_val arr, size_t *i, pf_val *el) {
+    if (arr.kind != PF_K_RAW || !arr.len || arr.p[0] != '[') return 0;
+    const uint8_t *p = arr.p;
+    size_t n = arr.len, k = *i;
+    if (k == 0) {
+        k = pf_lex_ws(p, 1, n);
+    } else {
+        k = pf_lex_ws(p, k, n);
+        if (k >= n || p[k] != ',') return 0;
+        k = pf_lex_ws(p, k + 1, n);
+    }
+    if (k >= n || p[k] == ']') return 0;
+    size_t w = pf_walk_value(p, k, n);
+    if (!w) return 0;
+    *el = walked(p, k, w);
+    *i = w;
+    return 1;
+}
+
+/* ---- Python's lenient reads ---------------------------------------------------------- */
+
+static int int_text(const uint8_t *p, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if (p[k] == '.' || p[k] == 'e' || p[k] == 'E') return 0;
+    return 1;
+}
+
+int pf_val_s(pf_val v, const uint8_t **p, size_t *n) {
+    *p = (const uint8_t *)"";
+    *n = 0;
+    if (v.kind == PF_K_STRING) {
+        if (v.rec == -2) return 1;  /* caller forgot pf_raw_str */
+        *p = v.p; *n = v.len;
+    } else if (v.kind == PF_K_NUMBER) {
+        if (int_text(v.p, v.len)) {
+            if (v.len > 4300) return 1;   /* CPython's str(int) digit limit */
+            if (v.len == 2 && v.p[0] == '-' && v.p[1] == '0') { *p = (const uint8_t *)"0"; *n = 1; return 0; }
+        }
+        *p = v.p; *n = v.len;
+    }
+    return 0;
+}
+
+/* Decimal digits with an optional sign, at most 18 digits: its value. */
+static int small_int(const uint8_t *p, size_t n, int64_t *out) {
+    size_t k = 0;
+    int neg = 0;
+    if (k < n && (p[k] == '-' || p[k] == '+')) { neg = p[k] == '-'; k++; }
+    if (k >= n || n - k > 18) return 0;
+    int64_t x = 0;
+    for (; k < n; k++) {
+        if (p[k] < '0' || p[k] > '9') return 0;
+        x = x * 10 + (p[k] - '0');
+    }
+    *out = neg ? -x : x;
+    return 1;
+}
+
+int pf_val_i(pf_val v, int64_t *out) {
+    *out = 0;
+    if (v.kind == PF_K_NUMBER) {
+        if (int_text(v.p, v.len)) return small_int(v.p, v.len, out) ? 0 : 1;
+        char buf[64];
+        if (v.len >= sizeof buf) return 1;
+        memcpy(buf, v.p, v.len);
+        buf[v.len] = 0;
+        double x = strtod(buf, NULL);
+        if (isinf(x) || isnan(x)) return 0;
+        x = trunc(x);
+        if (fabs(x) >= 9.0e18) return 1;
+        *out = (int64_t)x;
+        return 0;
+    }
+    if (v.kind == PF_K_STRING) {
+        if (v.rec == -2) return 1;
+        if (v.len == 0) return 0;  /* int("") and float("") fail: 0 */
+        return small_int(v.p, v.len, out) ? 0 : 1;
+    }
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* pf_json.c's interface to the other kernels (internal, not in the cdef): a
+ * spec built from dotted paths in C, node lookup by path, and records-only
+ * scanning (no JSON text) for kernels that read the records themselves. */
+#ifndef PF_JSON_INT_H
+#define PF_JSON_INT_H
+#include "pf_api.h"
+
+typedef struct {
+    const char *path;   /* "choices.*.delta.content": keys and "*" for array elements */
+    uint8_t flags;      /* PF_NODE_* besides LEAF, which every listed path gets */
+} pf_path;
+
+/* A spec of the listed leaf paths (their prefixes are interior nodes), or NULL. A path
+ * listed with PF_NODE_KEEP is an interior object that keeps its raw text. */
+pf_jspec *pf_jspec_build(const pf_path *paths, size_t n);
+/* The node id of `path` ("" is the root), or -1. */
+int32_t pf_jspec_node(const pf_jspec *spec, const char *path);
+/* Skip building pf_scan_out.json: the caller reads the records. */
+void pf_scan_records_only(pf_scan *s);
+/* Events (chunks) processed so far, and whether the done marker was seen. */
+int pf_scan_done_seen(const pf_scan *s);
+
+#endif

@@ -1,0 +1,267 @@
+/* JSON lexing shared by every kernel (internal, not in the cdef): whitespace,
+ * strings (validating + unescaping, or skipping), numbers, literals, and a
+ * small walker over JSON text already known to be well formed (find a key,
+ * skip a value). One copy of each rule, so every kernel reads JSON alike. */
+#ifndef PF_LEX_H
+#define PF_LEX_H
+#include "pf_buf.h"
+#include "pf_utf8.h"
+#include "pf_api.h"
+
+/* Lexer results: 0, PF_LEX_SYNTAX (not JSON), PF_LEX_NOMEM. */
+#define PF_LEX_SYNTAX 1
+#define PF_LEX_NOMEM 2
+
+#define PF_IS_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
+static inline size_t pf_lex_ws(const uint8_t *p, size_t i, size_t n) {
+    while (i < n && PF_IS_WS(p[i])) i++;
+    return i;
+}
+
+/* Length of the valid UTF-8 sequence at p[0..n), or 0 when invalid; *sub is
+ * then the length of the maximal subpart to replace with one U+FFFD. */
+static inline size_t pf_lex_utf8(const uint8_t *p, size_t n, size_t *sub) {
+    uint8_t b = p[0];
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) need = 1;
+    else if (b == 0xE0) { need = 2; lo = 0xA0; }
+    else if (b >= 0xE1 && b <= 0xEC) need = 2;
+    else if (b == 0xED) { need = 2; hi = 0x9F; }
+    else if (b >= 0xEE && b <= 0xEF) need = 2;
+    else if (b == 0xF0) { need = 3; lo = 0x90; }
+    else if (b >= 0xF1 && b <= 0xF3) need = 3;
+    else if (b == 0xF4) { need = 3; hi = 0x8F; }
+    else { *sub = 1; return 0; }
+    size_t k = 1;
+    for (; k <= need; k++) {
+        if (k >= n) break;
+        uint8_t c = p[k];
+        uint8_t l = (k == 1) ? lo : 0x80, h = (k == 1) ? hi : 0xBF;
+        if (c < l || c > h) break;
+    }
+    if (k == need + 1) return need + 1;
+    *sub = k;
+    return 0;
+}
+
+/* Four hex digits at p[0..4) (the caller checked they are there): 0, or -1. */
+static inline int pf_lex_hex4(const uint8_t *p, uint32_t *v) {
+    uint32_t r = 0;
+    for (int k = 0; k < 4; k++) {
+        int h = pf_hexval(p[k]);
+        if (h < 0) return -1;
+        r = (r << 4) | (uint32_t)h;
+    }
+    *v = r;
+    return 0;
+}
+
+/* Bytes of a word that are '"', '\\', < 0x20 or >= 0x80: nonzero when any is. */
+static inline uint64_t pf_lex_special8(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b;
+    uint64_t ctl = (w - ones * 0x20) & ~w;   /* bytes < 0x20 (with high bit clear) */
+    return (zq | zb | ctl | w) & highs;
+}
+
+/* The JSON string at p[*i] == '"', validated as RFC 8259 and Go read it: when
+ * o != NULL unescaped into o (surrogate pairs joined; a lone surrogate escape
+ * or each maximal invalid UTF-8 subpart becomes U+FFFD). On success *i is past
+ * the closing quote. Plain ASCII runs go 8 bytes at a time. */
+static inline int pf_lex_string(const uint8_t *p, size_t n, size_t *i, pf_bytes *o) {
+    size_t k = *i + 1;
+    for (;;) {
+        size_t run = k;
+        while (k + 8 <= n) {
+            uint64_t w, m;
+            memcpy(&w, p + k, 8);
+            if ((m = pf_lex_special8(w)) != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                k += (size_t)__builtin_ctzll(m) >> 3;   /* the lowest flagged byte is exact */
+#endif
+                break;
+            }
+            k += 8;
+        }
+        while (k < n && p[k] != '"' && p[k] != '\\' && p[k] >= 0x20 && p[k] < 0x80) k++;
+        if (o && k > run && pf_bytes_append(o, p + run, k - run)) return PF_LEX_NOMEM;
+        if (k >= n) return PF_LEX_SYNTAX;
+        uint8_t c = p[k];
+        if (c == '"') { *i = k + 1; return 0; }
+        if (c < 0x20) return PF_LEX_SYNTAX;
+        if (c >= 0x80) {
+            size_t sub;
+            size_t len = pf_lex_utf8(p + k, n - k, &sub);
+            if (len) {
+                if (o && pf_bytes_append(o, p + k, len)) return PF_LEX_NOMEM;
+                k += len;
+            } else {
+                if (o && pf_bytes_append(o, (const uint8_t *)"\xEF\xBF\xBD", 3)) return PF_LEX_NOMEM;
+                k += sub;
+            }
+            continue;
+        }
+        /* backslash */
+        if (k + 1 >= n) return PF_LEX_SYNTAX;
+        uint8_t e = p[k + 1];
+        uint8_t ch;
+        switch (e) {
+        case '"': ch = '"'; break;
+        case '\\': ch = '\\'; break;
+        case '/': ch = '/'; break;
+        case 'b': ch = '\b'; break;
+        case 'f': ch = '\f'; break;
+        case 'n': ch = '\n'; break;
+        case 'r': ch = '\r'; break;
+        case 't': ch = '\t'; break;
+        case 'u': {
+            uint32_t cp;
+            if (k + 6 > n || pf_lex_hex4(p + k + 2, &cp)) return PF_LEX_SYNTAX;
+            k += 6;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                uint32_t lo;
+                if (k + 6 <= n && p[k] == '\\' && p[k + 1] == 'u' && !pf_lex_hex4(p + k + 2, &lo)
+                    && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    k += 6;
+                } else {
+                    cp = 0xFFFD; /* lone high surrogate */
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD; /* lone low surrogate */
+            }
+            if (o && pf_put_utf8(o, cp)) return PF_LEX_NOMEM;
+            continue;
+        }
+        default:
+            return PF_LEX_SYNTAX;
+        }
+        if (o && pf_bytes_push(o, ch)) return PF_LEX_NOMEM;
+        k += 2;
+    }
+}
+
+/* The number at p[*i], RFC 8259 grammar; *i past it. */
+static inline int pf_lex_number(const uint8_t *p, size_t n, size_t *i) {
+    size_t k = *i;
+    if (k < n && p[k] == '-') k++;
+    if (k >= n) return PF_LEX_SYNTAX;
+    if (p[k] == '0') k++;
+    else if (p[k] >= '1' && p[k] <= '9') { while (k < n && p[k] >= '0' && p[k] <= '9') k++; }
+    else return PF_LEX_SYNTAX;
+    if (k < n && p[k] == '.') {
+        k++;
+        if (k >= n || p[k] < '0' || p[k] > '9') return PF_LEX_SYNTAX;
+        while (k < n && p[k] >= '0' && p[k] <= '9') k++;
+    }
+    if (k < n && (p[k] == 'e' || p[k] == 'E')) {
+        k++;
+        if (k < n && (p[k] == '+' || p[k] == '-')) k++;
+        if (k >= n || p[k] < '0' || p[k] > '9') return PF_LEX_SYNTAX;
+        while (k < n && p[k] >= '0' && p[k] <= '9') k++;
+    }
+    *i = k;
+    return 0;
+}
+
+/* true / false / null at p[*i]: *kind PF_K_TRUE/FALSE/NULL, *i past it. */
+static inline int pf_lex_literal(const uint8_t *p, size_t n, size_t *i, int *kind) {
+    size_t k = *i;
+    if (n - k >= 4 && memcmp(p + k, "true", 4) == 0) { *kind = PF_K_TRUE; *i = k + 4; return 0; }
+    if (n - k >= 5 && memcmp(p + k, "false", 5) == 0) { *kind = PF_K_FALSE; *i = k + 5; return 0; }
+    if (n - k >= 4 && memcmp(p + k, "null", 4) == 0) { *kind = PF_K_NULL; *i = k + 4; return 0; }
+    return PF_LEX_SYNTAX;
+}
+
+/* ---- walking JSON text that is (or should be) well formed ---------------------- */
+
+/* p[i] == '"': index after the closing quote, or 0 when unterminated (not validated). */
+static inline size_t pf_walk_string(const uint8_t *p, size_t i, size_t n) {
+    i++;
+    while (i < n) {
+        const uint8_t *q = (const uint8_t *)memchr(p + i, '"', n - i);
+        if (!q) return 0;
+        size_t e = (size_t)(q - p);
+        const uint8_t *bs = (const uint8_t *)memchr(p + i, '\\', e - i);
+        if (!bs) return e + 1;
+        i = (size_t)(bs - p) + 2;  /* a backslash escapes the next byte */
+    }
+    return 0;
+}
+
+/* Index after the value starting at p[i] (i < n), or 0 when malformed. Iterative. */
+static inline size_t pf_walk_value(const uint8_t *p, size_t i, size_t n) {
+    uint8_t c = p[i];
+    if (c == '"') return pf_walk_string(p, i, n);
+    if (c == '{' || c == '[') {
+        size_t depth = 0;
+        while (i < n) {
+            c = p[i];
+            if (c == '"') {
+                i = pf_walk_string(p, i, n);
+                if (!i) return 0;
+                continue;
+            }
+            if (c == '{' || c == '[') depth++;
+            else if (c == '}' || c == ']') {
+                if (--depth == 0) return i + 1;
+            }
+            i++;
+        }
+        return 0;
+    }
+    size_t j = i;
+    while (j < n && !PF_IS_WS(p[j]) && p[j] != ',' && p[j] != '}' && p[j] != ']') j++;
+    return j == i ? 0 : j;
+}
+
+/* Find `key` among the members of the JSON object p[0..n) (keys compared as
+ * written, escapes not decoded). first=1: stop at the first match; first=0:
+ * the last match wins and the whole object, followed only by whitespace, must
+ * walk. Returns 1 found (*vs,*ve = value span), 0 not found, -1 malformed. */
+static inline int pf_walk_find(const uint8_t *p, size_t n, const char *key, size_t klen, int first,
+                               size_t *vs, size_t *ve) {
+    int found = 0;
+    size_t i = pf_lex_ws(p, 0, n);
+    if (i >= n || p[i] != '{') return -1;
+    i = pf_lex_ws(p, i + 1, n);
+    if (i < n && p[i] == '}') {
+        i++;
+    } else {
+        for (;;) {
+            if (i >= n || p[i] != '"') return -1;
+            size_t ks = i + 1, e = pf_walk_string(p, i, n);
+            if (!e) return -1;
+            size_t ke = e - 1;
+            i = pf_lex_ws(p, e, n);
+            if (i >= n || p[i] != ':') return -1;
+            i = pf_lex_ws(p, i + 1, n);
+            if (i >= n) return -1;
+            size_t v = i, w = pf_walk_value(p, i, n);
+            if (!w) return -1;
+            if (ke - ks == klen && memcmp(p + ks, key, klen) == 0) {
+                *vs = v;
+                *ve = w;
+                found = 1;
+                if (first) return 1;
+            }
+            i = pf_lex_ws(p, w, n);
+            if (i < n && p[i] == ',') {
+                i = pf_lex_ws(p, i + 1, n);
+                continue;
+            }
+            if (i < n && p[i] == '}') {
+                i++;
+                break;
+            }
+            return -1;
+        }
+    }
+    if (!first && pf_lex_ws(p, i, n) != n) return -1;
+    return found;
+}
+
+#endif
