@@ -18,20 +18,28 @@ enum {
     N_U_REASONING, N_U_ACCEPTED, N_U_REJECTED, N_COUNT
 };
 
+/* The paths and coalescing flags of openai_chat.STREAM_SPEC (usage is read here field by
+ * field, and kept whole: KEEP, judged as STREAM_SPEC's INERT_NULL leaf when coalescing). */
+#define I PF_NODE_INERT
+#define IN PF_NODE_INERT_NULL
+#define CO (PF_NODE_COALESCE | PF_NODE_INERT_NULL)
 static const pf_path PATHS[] = {
-    {"id", 0}, {"error", 0}, {"provider", 0}, {"usage", PF_NODE_KEEP},
+    {"id", I}, {"error", 0}, {"provider", I}, {"usage", PF_NODE_KEEP | IN},
     {"usage.total_tokens", 0}, {"usage.prompt_tokens", 0}, {"usage.completion_tokens", 0},
     {"usage.prompt_tokens_details.cached_tokens", 0}, {"usage.completion_tokens_details.reasoning_tokens", 0},
     {"usage.completion_tokens_details.accepted_prediction_tokens", 0},
     {"usage.completion_tokens_details.rejected_prediction_tokens", 0},
-    {"choices.*.index", 0}, {"choices.*.finish_reason", 0}, {"choices.*.logprobs", 0},
-    {"choices.*.delta.content", 0},
-    {"choices.*.delta.tool_calls.*.index", 0}, {"choices.*.delta.tool_calls.*.id", 0},
-    {"choices.*.delta.tool_calls.*.type", 0}, {"choices.*.delta.tool_calls.*.function.name", 0},
-    {"choices.*.delta.tool_calls.*.function.arguments", 0},
-    {"choices.*.delta.reasoning_content", 0}, {"choices.*.delta.reasoning", 0},
-    {"choices.*.delta.reasoning_details", 0}, {"choices.*.delta.annotations", 0},
+    {"choices.*.index", I}, {"choices.*.finish_reason", IN}, {"choices.*.logprobs", IN},
+    {"choices.*.delta.content", CO},
+    {"choices.*.delta.tool_calls.*.index", I}, {"choices.*.delta.tool_calls.*.id", I},
+    {"choices.*.delta.tool_calls.*.type", I}, {"choices.*.delta.tool_calls.*.function.name", I},
+    {"choices.*.delta.tool_calls.*.function.arguments", CO},
+    {"choices.*.delta.reasoning_content", CO}, {"choices.*.delta.reasoning", CO},
+    {"choices.*.delta.reasoning_details", IN}, {"choices.*.delta.annotations", IN},
 };
+#undef I
+#undef IN
+#undef CO
 static const char *const NODE_PATHS[N_COUNT] = {
     "", "id", "error", "provider", "usage", "choices", "choices.*", "choices.*.index",
     "choices.*.finish_reason", "choices.*.logprobs", "choices.*.delta", "choices.*.delta.content",
@@ -347,6 +355,40 @@ static int new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uin
 #define R0 (const uint8_t *)"0", 1
 #define E0 (const uint8_t *)"", 0
 
+/* A responses-format summary delta: entry `entry` of the open block's summary gets `t`
+ * (a new entry when it is len(summary); its delta text then starts with a line break).
+ * Runs of them in one feed become one delta: the delta record is extended, and the
+ * summary changes point into its text (META records after it, on the same object). */
+static int summary_delta(pf_dec *d, chat_st *st, size_t entry, int nl, const uint8_t *t, size_t n) {
+    size_t m1 = (size_t)st->cur_meta + 1, j = d->parts.len / PF_PART_W;
+    size_t *dl = NULL;
+    while (j > 0 && d->parts.p[(j - 1) * PF_PART_W] == PF_PT_META && d->parts.p[(j - 1) * PF_PART_W + 1] == m1 - 1) j--;
+    if (j > 0) {
+        size_t *r = d->parts.p + (j - 1) * PF_PART_W;
+        if (r[0] == PF_PT_REASONING_DELTA && r[7] == m1 && r[2] == 1 && d->arena.p[r[1]] == '0'
+            && r[3] + r[4] == d->arena.len)
+            dl = r;
+    }
+    size_t io = 0, start;
+    if (!dl) TRY(pf_dec_put(d, (const uint8_t *)"0", 1, &io));
+    start = d->arena.len;
+    if (nl) TRY(pf_bytes_push(&d->arena, '\n'));
+    TRY(pf_bytes_append(&d->arena, t, n));
+    if (dl) {
+        dl = d->parts.p + (j - 1) * PF_PART_W;
+        dl[4] += (size_t)nl + n;
+    } else {
+        TRY(pf_dec_part(d, PF_PT_REASONING_DELTA, io, 1, start, (size_t)nl + n, 0, 0, m1));
+    }
+    size_t *last = d->parts.p + d->parts.len - PF_PART_W;
+    if (!nl && last[0] == PF_PT_META && last[1] == m1 - 1 && last[2] == PF_MO_RESPONSES_SUMMARY && last[7] == entry
+        && last[3] + last[4] == start) {
+        last[4] += n;
+        return 0;
+    }
+    return pf_dec_part(d, PF_PT_META, m1 - 1, PF_MO_RESPONSES_SUMMARY, start + (size_t)nl, n, 0, 0, entry);
+}
+
 static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd, int text, int tcs) {
     int vercel = st->variant == PF_CHAT_VERCEL;
     pf_val rd = pf_view_child(v, dd, st->node[N_D_RD]);
@@ -436,18 +478,8 @@ static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd,
         }
         int64_t idx = 0;
         if (pf_val_i(x[X_INDEX], &idx)) FALLBACK(d);
-        if (idx >= 0 && (uint64_t)idx < st->cur_summary) {
-            TRY(meta_op(d, st->cur_meta, PF_MO_RESPONSES_SUMMARY, summary, summaryn, E0, (size_t)idx));
-            return pf_dec_part3(d, PF_PT_REASONING_DELTA, R0, summary, summaryn, E0, meta);
-        }
-        TRY(meta_op(d, st->cur_meta, PF_MO_RESPONSES_SUMMARY, summary, summaryn, E0, (size_t)-1));
-        st->cur_summary++;
-        size_t io, no, bo;
-        TRY(pf_dec_put(d, (const uint8_t *)"0", 1, &io));
-        TRY(pf_dec_put(d, (const uint8_t *)"\n", 1, &no));
-        TRY(pf_dec_put(d, summary, summaryn, &bo));
-        (void)bo;
-        return pf_dec_part(d, PF_PT_REASONING_DELTA, io, 1, no, 1 + summaryn, 0, 0, meta);
+        if (idx >= 0 && (uint64_t)idx < st->cur_summary) return summary_delta(d, st, (size_t)idx, 0, summary, summaryn);
+        return summary_delta(d, st, st->cur_summary++, 1, summary, summaryn);
     }
     if (pf_starts(cf, cfn, "anthropic-claude")) {
         if (sign) {
@@ -503,6 +535,7 @@ static int accumulate(pf_dec *d, chat_st *st, const pf_view *v, pf_val root, pf_
 
 static int chat_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
     chat_st *st = (chat_st *)d->st;
+    (void)name, (void)name_len, (void)offset;   /* chat chunks are all "message" events */
     if (st->failed) return 0;
     pf_val root = pf_view_val(v, 0);
     pf_val err = pf_view_child(v, root, st->node[N_ERROR]);
@@ -638,20 +671,20 @@ static const pf_dec_vt CHAT_VT = {chat_chunk, chat_done, chat_free};
 static pf_jspec *chat_spec(int32_t *node) {
     static pf_jspec *spec;
     static int32_t nodes[N_COUNT];
-    pf_jspec *sp = __atomic_load_n(&spec, __ATOMIC_ACQUIRE);
+    pf_jspec *sp = PF_LOAD(spec);
     if (!sp) {
         pf_jspec *mine = pf_jspec_build(PATHS, sizeof PATHS / sizeof PATHS[0]);
         if (!mine) return NULL;
         for (int k = 0; k < N_COUNT; k++) {
             int32_t id = pf_jspec_node(mine, NODE_PATHS[k]);
             if (id < 0) { pf_jspec_free(mine); return NULL; }
-            __atomic_store_n(&nodes[k], id, __ATOMIC_RELAXED);
+            PF_STORE(nodes[k], id);
         }
         pf_jspec *expected = NULL;
-        if (__atomic_compare_exchange_n(&spec, &expected, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) sp = mine;
+        if (PF_CAS(spec, expected, mine)) sp = mine;
         else { pf_jspec_free(mine); sp = expected; }
     }
-    for (int k = 0; k < N_COUNT; k++) node[k] = __atomic_load_n(&nodes[k], __ATOMIC_RELAXED);
+    for (int k = 0; k < N_COUNT; k++) node[k] = PF_LOAD(nodes[k]);
     return sp;
 }
 
@@ -663,5 +696,5 @@ pf_dec *pf_chat_new(int variant) {
     st->provider_kind = -1;
     pf_jspec *spec = chat_spec(st->node);
     if (!spec) { chat_free(st); return NULL; }
-    return pf_dec_make(&CHAT_VT, spec, PF_SCAN_SSE, "[DONE]", st);
+    return pf_dec_make(&CHAT_VT, spec, PF_SCAN_SSE, "[DONE]", 1, st);
 }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include "pf_dec_int.h"
 
-pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const char *done, void *st) {
+pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const char *done, int coalesce, void *st) {
     pf_dec *d = (pf_dec *)calloc(1, sizeof(pf_dec));
     if (!d) { if (st && vt->free_state) vt->free_state(st); return NULL; }
     d->vt = vt;
@@ -14,7 +14,7 @@ pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const c
     if (!st) { free(d); return NULL; }
     d->spec = spec;
     size_t dl = done ? strlen(done) : 0;
-    d->scan = pf_scan_new(d->spec, mode, (const uint8_t *)done, dl, 0);
+    d->scan = pf_scan_new(d->spec, mode, (const uint8_t *)done, dl, coalesce);
     if (!d->scan) { pf_dec_free(d); return NULL; }
     pf_scan_records_only(d->scan);
     return d;

@@ -9,6 +9,17 @@
 
 typedef struct pf_dec_vt pf_dec_vt;
 
+/* Once-per-process tables (specs): published with atomics where the compiler has them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PF_LOAD(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#define PF_STORE(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define PF_CAS(p, expected, v) __atomic_compare_exchange_n(&(p), &(expected), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+#else
+#define PF_LOAD(p) (p)
+#define PF_STORE(p, v) ((p) = (v))
+#define PF_CAS(p, expected, v) ((p) == (expected) ? ((p) = (v), 1) : ((expected) = (p), 0))
+#endif
+
 /* One scanned chunk: its records r[0 .. n*6) (pre-order, root first), the
  * scan arena, and end[k]: the index after record k's subtree. */
 typedef struct {
@@ -55,8 +66,11 @@ typedef struct {
 } pf_val;
 
 
-/* A decoder over a spec the caller keeps alive (built once per format); takes `st`. */
-pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const char *done, void *st);
+/* A decoder over a spec the caller keeps alive (built once per format); takes `st`.
+ * coalesce: merge runs of chunks as the Python twin's scanner does (pf_scan_new), so
+ * that both state machines see the same chunks and give parts in the same order. */
+pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const char *done, int coalesce,
+                    void *st);
 
 /* output; every function returns 0 or PF_LEX_NOMEM */
 int pf_dec_put(pf_dec *d, const uint8_t *p, size_t n, size_t *off);

@@ -388,7 +388,9 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
         if ((long)k == kc) continue;
         const size_t *r = s->recs.p + (cur[2] + k) * 6;
         uint8_t fl = s->spec->nodes[r[0]].flags;
-        if (fl & PF_NODE_LEAF) {
+        if (fl & PF_NODE_KEEP) {          /* judged as a leaf: only an inert null lets chunks merge */
+            if (!(r[3] == PF_K_NULL && (fl & PF_NODE_INERT_NULL))) return 0;
+        } else if (fl & PF_NODE_LEAF) {
             int ok = (r[3] == PF_K_NULL && (fl & (PF_NODE_INERT | PF_NODE_INERT_NULL)))
                   || ((fl & PF_NODE_INERT) && r[3] != PF_K_RAW);
             if (!ok) return 0;
@@ -763,7 +765,7 @@ pf_jspec *pf_jspec_build(const pf_path *paths, size_t n) {
             p = dot + 1;
         }
         /* a KEEP path names an interior object (its children are listed too), not a leaf */
-        flags[node] |= (paths[k].flags & PF_NODE_KEEP) ? PF_NODE_KEEP : (PF_NODE_LEAF | paths[k].flags);
+        flags[node] |= (paths[k].flags & PF_NODE_KEEP) ? paths[k].flags : (PF_NODE_LEAF | paths[k].flags);
     }
     sp = pf_jspec_new(parent, keys, off, len, flags, nn);
 out:

@@ -19,6 +19,8 @@ from typing import Any, Dict, List, Optional, Sequence
 from ._assemble import ToolSpec, deterministic_uuid, validate_tool_call
 from ._errors import DecodeError
 from ._native_lib import ffi, lib
+from ._providers import _common as c
+from ._providers.openai_chat import _router_usage_meta
 from ._scan import loads, number
 from .response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
                        OpenRouterMetadata, ReasoningContent, Response, ResponsesReasoningMetadata,
@@ -148,8 +150,7 @@ class PartReader:
         kind = r[i + 1]
         raw = self.arena[r[i + 3]:r[i + 3] + r[i + 4]]
         if kind == lib.PF_EK_PROVIDER_ERROR:
-            from ._providers._common import stream_error_text
-            msg = stream_error_text(value(r[i + 5], raw))
+            msg = c.stream_error_text(value(r[i + 5], raw))
         else:
             msg = raw.decode("utf-8", "replace")
         off = r[i + 2]
@@ -163,11 +164,9 @@ class PartReader:
         if flags & lib.PF_FIN_USAGE:
             variant = self.variant
             if variant in ("openrouter", "vercel"):
-                from ._providers import _common as c
                 raw = self.arena[out.fin_provider_off:out.fin_provider_off + out.fin_provider_len]
                 prov = "" if out.fin_provider_kind < 0 else c.raw_text(value(out.fin_provider_kind, raw))
                 if variant == "openrouter":
-                    from ._providers.openai_chat import _router_usage_meta
                     u = loads(self._s(out.fin_usage_off, out.fin_usage_len))
                     meta = {variant: OpenRouterMetadata(provider=prov, usage=_router_usage_meta(u))}
                 else:
@@ -179,7 +178,6 @@ class PartReader:
                 if out.fin_rejected > 0:
                     om.rejected_prediction_tokens = out.fin_rejected
                 if flags & lib.PF_FIN_EXTRAS:
-                    from ._providers import _common as c
                     u = loads(self.arena[out.fin_extras_off:out.fin_extras_off + out.fin_extras_len]
                               .decode("utf-8", "replace"))
                     extra = {k: c.raw(v) for k, v in u.items() if k not in _KNOWN_USAGE and v is not None}

@@ -115,8 +115,8 @@ class StreamDecoder:
     def feed(self, data: bytes, *, last: bool = False) -> List[StreamPart]:
         """Decode the next bytes of the body; returns the parts they complete.
 
-        Consecutive deltas of one block (same type and id, no metadata) come merged
-        into one part per call, on both backends. ``last=True``: these are the body's
+        Consecutive deltas of one block (same type and id; no metadata, or the same
+        metadata object) come merged into one part per call, on both backends. ``last=True``: these are the body's
         last bytes (the same as feeding them and then calling ``close()``, with one
         call into the decoder instead of two).
         """
@@ -156,11 +156,12 @@ class StreamDecoder:
 
     def _native_feed(self, data: bytes, last: bool) -> Optional[List[StreamPart]]:
         """The C state machine's parts for ``data``; None after handing the body to Python."""
-        from ._dec_native import EOF, W, Fallback
+        dn = _dec_native()
+        EOF, W = dn.EOF, dn.W
         reader = self._reader
         try:
             recs = reader.feed(data, last)
-        except Fallback:
+        except dn.Fallback:
             self._fallback()
             return None
         self.events = reader.events
@@ -235,8 +236,19 @@ def _native_reader(format: str, variant: str, backend: Optional[str]):
     """A C decoder for this body when the backend is native and the format has one, else None."""
     if format not in _NATIVE_FORMATS or resolve(backend) != "native":
         return None
-    from ._dec_native import PartReader
-    return PartReader(format, variant)
+    return _dec_native().PartReader(format, variant)
+
+
+_DN: Any = None
+
+
+def _dec_native() -> Any:
+    """``pyfantasy._dec_native``, imported on first use (it loads the C extension)."""
+    global _DN
+    if _DN is None:
+        from . import _dec_native as dn
+        _DN = dn
+    return _DN
 
 
 _NATIVE_FORMATS = frozenset(("openai-chat",))
@@ -245,15 +257,16 @@ _DELTAS = frozenset(("text-delta", "reasoning-delta", "tool-input-delta"))
 
 
 def _merge(parts: List[StreamPart]) -> List[StreamPart]:
-    """Consecutive deltas of one block (same type and id, no metadata) as one part."""
+    """Consecutive deltas of one block as one part: same type and id, and no metadata or
+    the very same metadata object (which the assembler would set again unchanged)."""
     if len(parts) < 2:
         return parts
     out: List[StreamPart] = []
     for p in parts:
-        if out and p.type in _DELTAS and p.provider_metadata is None:
+        if out and p.type in _DELTAS:
             q = out[-1]
-            if q.type == p.type and q.id == p.id and q.provider_metadata is None:
-                out[-1] = StreamPart(q.type, id=q.id, delta=q.delta + p.delta)
+            if q.type == p.type and q.id == p.id and q.provider_metadata is p.provider_metadata:
+                out[-1] = StreamPart(q.type, id=q.id, delta=q.delta + p.delta, provider_metadata=q.provider_metadata)
                 continue
         out.append(p)
     return out
@@ -261,10 +274,9 @@ def _merge(parts: List[StreamPart]) -> List[StreamPart]:
 
 def _native_body(reader: Any, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Optional[Response]:
     """A whole streamed body through the C state machine; None when it hands the body back."""
-    from ._dec_native import Fallback
     try:
         recs = reader.feed(body, True)
-    except Fallback:
+    except _DN.Fallback:
         return None
     try:
         resp = reader.response(recs, tools)
