@@ -3,11 +3,18 @@
 Input: every OpenAI chat-completions stream body of the corpus (155 bodies
 of OpenAI, Azure, OpenRouter, Vercel, xAI, Groq, ...). Each contender turns
 every body into its final message (text, reasoning, tool calls, finish
-reason, usage); results are checked against pyfantasy's so a broken path
-cannot look fast. Targets (ratios in one run): pyfantasy native >= 10x the
-fastest pure-Python pipeline (httpx-sse + orjson + dict assembly); pyfantasy
-python >= 1x httpx-sse + json.loads + dict assembly. The openai SDK's own
-accumulation (ChatCompletionStreamState) is shown beside them.
+reason, usage); every contender's results are checked body by body against
+pyfantasy's python backend on text, tool calls and output tokens
+(``pipelines.check``), so a broken path cannot look fast.
+
+Peers: the whole-body pipeline (``data:`` lines split on bytes, ``orjson`` or
+``json``, dict folds: the fastest straightforward one), httpx-sse + the same
+folds, and the openai SDK's own accumulation (ChatCompletionStreamState).
+Target (issue 9): pyfantasy native >= 3x the fastest pure-Python pipeline.
+
+``decode-raw-c-kernel``: the C decoder alone over the same bodies (SSE split,
+strict JSON and UTF-8 validation, fantasy's state machine; one call per body,
+no Python objects): MB/s.
 """
 from __future__ import annotations
 
@@ -17,8 +24,8 @@ import json
 import pytest
 
 from data import chat_stream_bodies
+from pipelines import check, httpx_sse, whole_body
 from pyfantasy._backend import native_available
-from pyfantasy.bench import ASSEMBLERS
 from pyfantasy.decode import decode_body
 
 BODIES = chat_stream_bodies()  # [(body bytes, variant)]
@@ -28,23 +35,6 @@ TOTAL = sum(len(b) for b, _ in BODIES)
 def pyfantasy_run(backend):
     def run():
         return [decode_body(b, "openai-chat", True, backend, variant=v) for b, v in BODIES]
-    return run
-
-
-def httpx_sse_run(loads):
-    from httpx_sse._decoders import SSEDecoder, SSELineDecoder
-
-    def run():
-        out = []
-        for body, _ in BODIES:
-            text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            lines, dec, chunks = SSELineDecoder(), SSEDecoder(), []
-            for line in lines.decode(text.decode(body, final=True)) + lines.flush():
-                ev = dec.decode(line)
-                if ev is not None and ev.data and not ev.data.startswith("[DONE]"):
-                    chunks.append(loads(ev.data))
-            out.append(ASSEMBLERS["openai-chat"](chunks))
-        return out
     return run
 
 
@@ -78,39 +68,55 @@ def _orjson_loads():
     return orjson.loads
 
 
+RAW = [b for b, _ in BODIES]
 CONTENDERS = {
     "pyfantasy-native": lambda: pyfantasy_run("native"),
     "pyfantasy-python": lambda: pyfantasy_run("python"),
-    "httpx-sse+orjson+dicts": lambda: httpx_sse_run(_orjson_loads()),
-    "httpx-sse+json+dicts": lambda: httpx_sse_run(json.loads),
+    "whole-body+orjson+dicts": lambda: whole_body("openai-chat", RAW, _orjson_loads()),
+    "whole-body+json+dicts": lambda: whole_body("openai-chat", RAW, json.loads),
+    "httpx-sse+orjson+dicts": lambda: httpx_sse("openai-chat", RAW, _orjson_loads()),
+    "httpx-sse+json+dicts": lambda: httpx_sse("openai-chat", RAW, json.loads),
     "openai-sdk-accumulate": openai_sdk_run,
 }
 
 
-def _texts(results):
-    out = []
-    for r in results:
-        if isinstance(r, dict):
-            out.append(r["text"])
-        elif hasattr(r, "content"):
-            out.append("".join(p.text for p in (r.content or []) if p.type == "text"))
-        else:
-            out.append(None)
-    return out
+@pytest.fixture(scope="module")
+def expected():
+    return pyfantasy_run("python")()
 
 
 @pytest.mark.benchmark(group="decode-chat-streams")
 @pytest.mark.parametrize("name", list(CONTENDERS))
-def bench_decode_chat_streams(benchmark, name):
+def bench_decode_chat_streams(benchmark, name, expected):
     if name == "pyfantasy-native" and not native_available():
         pytest.skip("native extension not built")
+    assert BODIES, "no chat stream bodies: the corpus is missing"
     fn = CONTENDERS[name]()
     benchmark.extra_info["bytes"] = TOTAL
     benchmark.extra_info["bodies"] = len(BODIES)
     results = benchmark(fn)
     assert len(results) == len(BODIES)
-    if name.startswith(("pyfantasy", "httpx")):
-        expected = _texts(pyfantasy_run("python")())
-        got = _texts(results)
-        # the naive assembly keeps text fantasy splits into parts: compare joined text
-        assert got == expected
+    if name != "openai-sdk-accumulate":  # the SDK's snapshot is not a fantasy message
+        check("openai-chat", results, expected, name)
+
+
+@pytest.mark.benchmark(group="decode-raw-c-kernel")
+def bench_decode_raw_c_kernel(benchmark):
+    """The C chat decoder alone: bytes in, part records out, no Python object per body."""
+    if not native_available():
+        pytest.skip("native extension not built")
+    from pyfantasy._dec_native import _CHAT_VARIANTS
+    from pyfantasy._native_lib import ffi, lib
+    jobs = [(b, _CHAT_VARIANTS[v]) for b, v in BODIES]
+    out = ffi.new("pf_dec_out *")
+
+    def run():
+        parts = 0
+        for body, variant in jobs:
+            d = lib.pf_chat_new(variant)
+            assert lib.pf_dec_feed(d, body, len(body), 1, out) == 0 and out.status == 0
+            parts += out.nparts
+            lib.pf_dec_free(d)
+        return parts
+    benchmark.extra_info["bytes"] = TOTAL
+    assert benchmark(run) > len(BODIES)

@@ -110,3 +110,27 @@ def stream_bodies(fmt: str):
                 if wf.format == fmt and wf.stream:
                     out.append((it.response.body_bytes, wf.variant, it.request.url))
     return out
+
+
+@lru_cache(maxsize=None)
+def document_bodies():
+    """Every non-streaming 2xx body of the corpus pyfantasy decodes: [(body, format, variant)]."""
+    import sys
+    sys.path.insert(0, str(ROOT))
+    from pyfantasy import DecodeError
+    from pyfantasy.cassette import load
+    from pyfantasy.decode import decode_body, detect_format
+    out = []
+    if CORPUS.is_dir():
+        for path in sorted(CORPUS.rglob("*.yaml")):
+            for it in load(path).interactions:
+                wf = detect_format(it)
+                body = it.response.body_bytes
+                if wf.format == "unknown" or wf.stream or it.response.code >= 400 or not body:
+                    continue
+                try:
+                    decode_body(body, wf.format, False, "python", variant=wf.variant or None)
+                except DecodeError:
+                    continue
+                out.append((body, wf.format, wf.variant))
+    return out

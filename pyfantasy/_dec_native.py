@@ -24,16 +24,31 @@ from ._providers.openai_chat import _router_usage_meta
 from ._scan import loads, number
 from .response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
                        OpenRouterMetadata, ReasoningContent, Response, ResponsesReasoningMetadata,
-                       SourceContent, StreamPart, TextContent, ToolCallContent, Usage, VercelMetadata)
+                       SourceContent, StreamPart, TextContent, ToolCallContent, Usage, VercelMetadata,
+                       fast_constructor, new_usage)
 
 W = lib.PF_PART_W
+# the cdef's constants as module globals (a lib attribute costs a lookup each time)
+EK_JSON = lib.PF_EK_JSON
+EK_PROVIDER_ERROR = lib.PF_EK_PROVIDER_ERROR
+EK_PROVIDER_RESPONSE = lib.PF_EK_PROVIDER_RESPONSE
+EK_TRUNCATED = lib.PF_EK_TRUNCATED
+FIN_CHOICE0 = lib.PF_FIN_CHOICE0
+FIN_EXTRAS = lib.PF_FIN_EXTRAS
+FIN_USAGE = lib.PF_FIN_USAGE
+MO_ANTHROPIC_NEW = lib.PF_MO_ANTHROPIC_NEW
+MO_GOOGLE_NEW = lib.PF_MO_GOOGLE_NEW
+MO_GOOGLE_SET = lib.PF_MO_GOOGLE_SET
+MO_RESPONSES_ENCRYPTED = lib.PF_MO_RESPONSES_ENCRYPTED
+MO_RESPONSES_NEW = lib.PF_MO_RESPONSES_NEW
+MO_RESPONSES_SUMMARY = lib.PF_MO_RESPONSES_SUMMARY
 (TEXT_START, TEXT_DELTA, TEXT_END, REASONING_START, REASONING_DELTA, REASONING_END, TOOL_INPUT_START,
  TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF) = range(1, 16)
 assert (lib.PF_PT_TEXT_START, lib.PF_PT_EOF, lib.PF_PT_META) == (TEXT_START, EOF, META)
 
 _FINISH = ("stop", "length", "content-filter", "tool-calls", "error", "other", "unknown")
-_ERROR_KIND = {lib.PF_EK_JSON: "json", lib.PF_EK_PROVIDER_ERROR: "provider-error",
-               lib.PF_EK_PROVIDER_RESPONSE: "provider-response", lib.PF_EK_TRUNCATED: "truncated"}
+_ERROR_KIND = {EK_JSON: "json", EK_PROVIDER_ERROR: "provider-error",
+               EK_PROVIDER_RESPONSE: "provider-response", EK_TRUNCATED: "truncated"}
 _NO_OFFSET = int(ffi.cast("size_t", -1))
 _META_KEY = {ResponsesReasoningMetadata: "openai", GoogleReasoningMetadata: "google",
              AnthropicReasoningMetadata: "anthropic"}
@@ -47,6 +62,9 @@ _KNOWN_USAGE = frozenset(("prompt_tokens", "completion_tokens", "total_tokens", 
                           "completion_tokens_details"))
 K_NULL, K_FALSE, K_TRUE, K_NUMBER, K_STRING, K_OBJECT, K_ARRAY, K_RAW = range(8)
 _ZERO = Usage()
+_new_text = fast_constructor(TextContent)            # (text, provider_metadata)
+_new_reasoning = fast_constructor(ReasoningContent)  # (text, provider_metadata)
+_new_response = fast_constructor(Response)           # (content, finish_reason, usage, warnings, metadata)
 
 
 class Fallback(Exception):
@@ -76,15 +94,17 @@ class PartReader:
     arena for the readers below.
     """
 
-    __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut", "done_seen", "_fin")
+    __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut")
 
-    def __init__(self, format: str, variant: str) -> None:
+    def __init__(self, format: str, variant: str, owned: bool = True) -> None:
+        """``owned=False``: the caller frees the C decoder with ``free()`` (whole bodies:
+        cheaper than a finalizer)."""
         if format != "openai-chat":
             raise ValueError(f"no native decoder for {format!r}")
         d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
         if d == ffi.NULL:
             raise MemoryError("pf_chat_new")
-        self._d = ffi.gc(d, lib.pf_dec_free)
+        self._d = ffi.gc(d, lib.pf_dec_free) if owned else d
         self._out = ffi.new("pf_dec_out *")
         self.format = format
         self.variant = variant
@@ -92,8 +112,11 @@ class PartReader:
         self.arena = b""
         self.events = 0
         self.cut: Optional[int] = None
-        self.done_seen = False
-        self._fin: Any = None
+
+    def free(self) -> None:
+        """Free an unowned C decoder now."""
+        lib.pf_dec_free(self._d)
+        self._d = None
 
     def feed(self, data: bytes, eof: bool) -> List[int]:
         """The part records of ``data``; raises Fallback when the C side hands the body back."""
@@ -107,10 +130,9 @@ class PartReader:
             raise Fallback()
         self.events = out.events
         n = out.nparts
-        self.arena = ffi.buffer(out.arena, out.arena_len)[:] if out.arena_len else b""
-        if eof:
-            self.cut = out.cut_offset if out.cut else None
-            self.done_seen = bool(out.done_seen)
+        self.arena = ffi.buffer(out.arena, out.arena_len)[:]
+        if eof and out.cut:
+            self.cut = out.cut_offset
         return ffi.unpack(out.parts, W * n) if n else []
 
     # -- pieces ----------------------------------------------------------------
@@ -159,9 +181,9 @@ class PartReader:
     def _finish(self, r: Sequence[int], i: int) -> tuple:
         """(finish reason, usage, provider metadata) of a FINISH record."""
         out, flags = self._out, r[i + 2]
-        usage = Usage(*out.fin_usage) if flags & lib.PF_FIN_USAGE else _ZERO
+        usage = new_usage(*out.fin_usage) if flags & FIN_USAGE else _ZERO
         meta: Optional[Dict[str, Any]] = None
-        if flags & lib.PF_FIN_USAGE:
+        if flags & FIN_USAGE:
             variant = self.variant
             if variant in ("openrouter", "vercel"):
                 raw = self.arena[out.fin_provider_off:out.fin_provider_off + out.fin_provider_len]
@@ -177,14 +199,14 @@ class PartReader:
                     om.accepted_prediction_tokens = out.fin_accepted
                 if out.fin_rejected > 0:
                     om.rejected_prediction_tokens = out.fin_rejected
-                if flags & lib.PF_FIN_EXTRAS:
+                if flags & FIN_EXTRAS:
                     u = loads(self.arena[out.fin_extras_off:out.fin_extras_off + out.fin_extras_len]
                               .decode("utf-8", "replace"))
                     extra = {k: c.raw(v) for k, v in u.items() if k not in _KNOWN_USAGE and v is not None}
                     if extra:
                         om.extra_fields = extra
                 meta = {"openai": om}
-        if flags & lib.PF_FIN_CHOICE0:
+        if flags & FIN_CHOICE0:
             meta = dict(meta) if meta is not None else {}
             om = meta.get("openai")
             if not isinstance(om, OpenAIMetadata):
@@ -230,47 +252,51 @@ class PartReader:
     def response(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]]) -> Response:
         """The step Response of a whole body's records; DecodeError (with the partial
         Response) when an error part came."""
-        s = self._s
+        a = self.arena
         content: Optional[List[Any]] = None
-        text: Dict[str, List[str]] = {}
-        reasoning: Dict[str, list] = {}
-        finish, usage, meta = "unknown", None, None
+        text: Dict[bytes, List[str]] = {}
+        reasoning: Dict[bytes, list] = {}
+        finish, usage, meta = "unknown", _ZERO, None
         for i in range(0, len(r), W):
             t = r[i]
             if t == TEXT_DELTA:
-                chunks = text.get(s(r[i + 1], r[i + 2]))
+                chunks = text.get(a[r[i + 1]:r[i + 1] + r[i + 2]])
                 if chunks is not None:
-                    chunks.append(s(r[i + 3], r[i + 4]))
+                    chunks.append(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"))
             elif t == TEXT_START:
-                text[s(r[i + 1], r[i + 2])] = []
+                text[a[r[i + 1]:r[i + 1] + r[i + 2]]] = []
             elif t == TEXT_END:
-                chunks = text.pop(s(r[i + 1], r[i + 2]), None)
+                chunks = text.pop(a[r[i + 1]:r[i + 1] + r[i + 2]], None)
                 if chunks is not None:
                     if content is None:
                         content = []
-                    content.append(TextContent(text="".join(chunks), provider_metadata=self._pm(r[i + 7])))
+                    content.append(_new_text(chunks[0] if len(chunks) == 1 else "".join(chunks),
+                                             self._pm(r[i + 7]) if r[i + 7] else None))
             elif t == REASONING_START:
-                reasoning[s(r[i + 1], r[i + 2])] = [[s(r[i + 3], r[i + 4])], self._pm(r[i + 7])]
+                reasoning[a[r[i + 1]:r[i + 1] + r[i + 2]]] = [[a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace")],
+                                                              self._pm(r[i + 7])]
             elif t == REASONING_DELTA:
-                block = reasoning.get(s(r[i + 1], r[i + 2]))
+                block = reasoning.get(a[r[i + 1]:r[i + 1] + r[i + 2]])
                 if block is not None:
-                    block[0].append(s(r[i + 3], r[i + 4]))
+                    block[0].append(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"))
                     if r[i + 7]:
                         block[1] = self._pm(r[i + 7])
             elif t == REASONING_END:
-                block = reasoning.pop(s(r[i + 1], r[i + 2]), None)
+                block = reasoning.pop(a[r[i + 1]:r[i + 1] + r[i + 2]], None)
                 if block is not None:
                     if content is None:
                         content = []
                     pm = block[1] if not r[i + 7] else self._pm(r[i + 7])
-                    content.append(ReasoningContent(text="".join(block[0]), provider_metadata=pm))
+                    content.append(_new_reasoning("".join(block[0]), pm))
             elif t == TOOL_CALL:
+                s = self._s
                 call = ToolCallContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
                                        input=s(r[i + 3], r[i + 4]), provider_metadata=self._pm(r[i + 7]))
                 if content is None:
                     content = []
                 content.append(validate_tool_call(call, tools))
             elif t == SOURCE:
+                s = self._s
                 if content is None:
                     content = []
                 content.append(SourceContent(source_type="url", id=deterministic_uuid(s(r[i + 1], r[i + 2]),
@@ -286,11 +312,34 @@ class PartReader:
                     content = (content or []) + [
                         ReasoningContent(text="".join(b[0]), provider_metadata=b[1]) for b in reasoning.values()] + [
                         TextContent(text="".join(c)) for c in text.values()]
-                err.response = Response(content=content, finish_reason=finish, usage=usage or _ZERO,
+                err.response = Response(content=content, finish_reason=finish, usage=usage,
                                         warnings=None, provider_metadata=meta)
                 raise err
-        return Response(content=content, finish_reason=finish, usage=usage or _ZERO, warnings=None,
-                        provider_metadata=meta)
+        return _new_response(content, finish, usage, None, meta)
+
+
+def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Optional[Response]:
+    """A whole body through the C decoder in one call: the step Response (None when the
+    C side hands the body to the Python state machine; DecodeError on an error, with its
+    partial Response)."""
+    reader = PartReader(format, variant, owned=False)
+    try:
+        try:
+            recs = reader.feed(body, True)
+        except Fallback:
+            return None
+        try:
+            resp = reader.response(recs, tools)
+        except DecodeError as err:
+            if err.offset is None and err.kind == "truncated":
+                err.offset = len(body)
+            raise
+        if reader.cut is not None:
+            raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {reader.cut}) "
+                                           "that was not decoded", reader.cut, response=resp)
+        return resp
+    finally:
+        reader.free()
 
 
 def available(format: str) -> bool:

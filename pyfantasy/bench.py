@@ -291,6 +291,42 @@ def _assemble_google(objs: Iterable[dict]) -> dict:
             "usage": usage}
 
 
+def summarize(fmt: str, result: Any) -> Dict[str, Any]:
+    """What one decode produced, in terms every contender can be checked on: the text,
+    the client tool calls as ``(name, arguments)`` (arguments only where the peer keeps
+    them as fantasy does) and the output tokens (where the peer reports them as fantasy
+    does). ``result`` is a pyfantasy Response or one of the hand-written assemblies."""
+    if hasattr(result, "content"):  # a pyfantasy Response
+        calls = [c for c in result.tool_calls if not c.provider_executed]
+        out: Dict[str, Any] = {"text": result.text}
+        if fmt == "google":
+            out["tools"] = [c.tool_name for c in calls]
+        else:
+            out["tools"] = [(c.tool_name, c.input) for c in calls]
+            out["output_tokens"] = result.usage.output_tokens
+        return out
+    if fmt == "openai-chat":
+        usage = result["usage"] if isinstance(result["usage"], dict) else {}
+        return {"text": result["text"],
+                "tools": [(t["name"], t["arguments"] or "{}") for _, t in sorted(result["tools"].items())],
+                "output_tokens": usage.get("completion_tokens") or 0}
+    if fmt == "openai-responses":
+        usage = result["usage"] if isinstance(result["usage"], dict) else {}
+        items = [it for it in result["items"].values() if isinstance(it, dict) and it.get("type") == "function_call"]
+        return {"text": result["text"], "tools": [(it.get("name", ""), it.get("arguments") or "") for it in items],
+                "output_tokens": usage.get("output_tokens") or 0}
+    if fmt in ("anthropic", "bedrock"):
+        blocks = result.get("content") or []
+        usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
+        return {"text": "".join(b.get("text", "") for b in blocks if b.get("type") == "text"),
+                "tools": [(b.get("name", ""), b.get("partial_json") or "{}") for b in blocks
+                          if b.get("type") == "tool_use"],
+                "output_tokens": usage.get("output_tokens") or 0}
+    if fmt == "google":
+        return {"text": result["text"], "tools": [c.get("name", "") for c in result["calls"]]}
+    raise ValueError(f"no summary for {fmt!r}")
+
+
 # The hand-written pipelines' assembly, per wire format (benches/ use these too).
 ASSEMBLERS = {"openai-chat": _assemble_chat, "openai-responses": _assemble_responses,
               "anthropic": _assemble_anthropic, "google": _assemble_google, "bedrock": _assemble_anthropic}

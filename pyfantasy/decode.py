@@ -272,24 +272,6 @@ def _merge(parts: List[StreamPart]) -> List[StreamPart]:
     return out
 
 
-def _native_body(reader: Any, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Optional[Response]:
-    """A whole streamed body through the C state machine; None when it hands the body back."""
-    try:
-        recs = reader.feed(body, True)
-    except _DN.Fallback:
-        return None
-    try:
-        resp = reader.response(recs, tools)
-    except DecodeError as err:
-        if err.offset is None and err.kind == "truncated":
-            err.offset = len(body)
-        raise
-    if reader.cut is not None:
-        raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {reader.cut}) "
-                                       "that was not decoded", reader.cut, response=resp)
-    return resp
-
-
 # ---- whole bodies ----------------------------------------------------------------
 
 def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Optional[str] = None, *,
@@ -307,9 +289,8 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
     if stream:
         if variant is None and url and format == "openai-chat":
             variant = detect(url).variant or None
-        reader = _native_reader(format, variant or _DEFAULT_VARIANT.get(format, ""), backend)
-        if reader is not None:
-            resp = _native_body(reader, body, tools)
+        if format in _NATIVE_FORMATS and resolve(backend) == "native":
+            resp = _dec_native().whole_body(format, variant or _DEFAULT_VARIANT[format], body, tools)
             if resp is not None:
                 return resp
             backend = "native"

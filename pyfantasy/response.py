@@ -1212,3 +1212,30 @@ class Response:
     def sources(self) -> List[SourceContent]:
         """The source parts, in order."""
         return self._parts(SourceContent)
+
+
+# ---------------------------------------------------------------------------
+# Fast construction (the decoders' hot path)
+# ---------------------------------------------------------------------------
+
+
+def fast_constructor(cls: Type[Any]) -> Any:
+    """A function ``(*values) -> cls`` that fills a frozen slotted dataclass through its
+    slot descriptors, in field order, skipping ``__init__``'s per-field ``object.__setattr__``
+    and ``__post_init__``: for values already of the right types (a decoder's output).
+    Fields left out keep their defaults (shared: only immutable defaults are used here)."""
+    from dataclasses import MISSING, fields
+    fs = fields(cls)
+    ns: Dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    params, body = [], []
+    for k, f in enumerate(fs):
+        ns[f"_s{k}"] = getattr(cls, f.name).__set__
+        ns[f"_d{k}"] = f.default if f.default is not MISSING else None
+        params.append(f"a{k}=_d{k}")
+        body.append(f"    _s{k}(obj, a{k})\n")
+    src = f"def make({', '.join(params)}):\n    obj = _new(_cls)\n{''.join(body)}    return obj\n"
+    exec(src, ns)  # noqa: S102 - generated from the dataclass's own field list
+    return ns["make"]
+
+
+new_usage = fast_constructor(Usage)
