@@ -665,7 +665,27 @@ static int chat_done(pf_dec *d) {
     return pf_dec_part(d, PF_PT_FINISH, (size_t)finish, flags, 0, 0, 0, 0, 0);
 }
 
-static const pf_dec_vt CHAT_VT = {chat_chunk, chat_done, chat_free};
+static void chat_reset(void *p) {
+    chat_st *st = (chat_st *)p;
+    for (size_t k = 0; k < st->ncalls; k++) {
+        pf_bytes_free(&st->calls[k].id);
+        pf_bytes_free(&st->calls[k].name);
+        pf_bytes_free(&st->calls[k].args);
+    }
+    chat_st keep = *st;
+    memset(st, 0, sizeof *st);
+    st->variant = keep.variant;
+    memcpy(st->node, keep.node, sizeof st->node);
+    st->calls = keep.calls;
+    st->cap = keep.cap;
+#define KEEP(f) do { st->f = keep.f; st->f.len = 0; } while (0)
+    KEEP(finish_raw); KEEP(extras); KEEP(usage_raw); KEEP(provider); KEEP(acc_id); KEEP(cur_format);
+#undef KEEP
+    st->cur_meta = -1;
+    st->provider_kind = -1;
+}
+
+static const pf_dec_vt CHAT_VT = {chat_chunk, chat_done, chat_free, chat_reset};
 
 /* The spec and its node ids, built once per process (the first caller wins a race). */
 static pf_jspec *chat_spec(int32_t *node) {

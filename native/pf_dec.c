@@ -20,6 +20,16 @@ pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const c
     return d;
 }
 
+void pf_dec_reset(pf_dec *d) {
+    d->parts.len = d->arena.len = 0;
+    d->events = 0;
+    d->ended = d->error = d->fallback = d->closed = 0;
+    d->next_meta = 0;
+    d->tmp_next = 0;
+    d->vt->reset_state(d->st);
+    pf_scan_reset(d->scan);
+}
+
 void pf_dec_free(pf_dec *d) {
     if (!d) return;
     if (d->st && d->vt->free_state) d->vt->free_state(d->st);

@@ -53,6 +53,7 @@ struct pf_dec_vt {
     int (*chunk)(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset);
     int (*done)(pf_dec *d);     /* end of the body, when no error part was given */
     void (*free_state)(void *st);
+    void (*reset_state)(void *st);   /* back to a new body's state, keeping buffers */
 };
 
 /* A value: kind PF_K_* (-1: absent); for NUMBER/STRING/RAW the bytes

@@ -186,14 +186,14 @@ static int push(pf_scan *s, frame f) {
 static int32_t find_child(const pf_jspec *sp, int32_t node, const uint8_t *key, size_t len) {
     for (int32_t c = sp->nodes[node].first_child; c >= 0; c = sp->nodes[c].next_sibling) {
         const pf_node *nd = &sp->nodes[c];
-        if (nd->key_len == len && memcmp(nd->key, key, len) == 0) return c;
+        if (nd->key_len == len && (len == 0 || (nd->key[0] == key[0] && memcmp(nd->key, key, len) == 0))) return c;
     }
     return -1;
 }
 
 /* Begin the value at p[*i] (whitespace skipped) for trie node `node` (-1: off
  * the trie). Scalars are finished here; containers are pushed. */
-static int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i, int32_t node,
+static inline int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i, int32_t node,
                        size_t parent, size_t index, size_t rec0) {
     const pf_jspec *sp = s->spec;
     uint8_t c = p[*i];
@@ -269,9 +269,17 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
             if (c != '"') return PF_LEX_SYNTAX;
             int32_t child = -1;
             if (f->node >= 0) {
-                s->key.len = 0;
-                if ((rc = pf_lex_string(p, n, &i, &s->key))) return rc;
-                child = find_child(sp, f->node, s->key.p, s->key.len);
+                size_t ks = i;
+                int plain;
+                if ((rc = pf_lex_string2(p, n, &i, NULL, &plain))) return rc;
+                if (plain) {   /* the key's bytes are the key: no copy */
+                    child = find_child(sp, f->node, p + ks + 1, i - ks - 2);
+                } else {
+                    s->key.len = 0;
+                    i = ks;
+                    if ((rc = pf_lex_string(p, n, &i, &s->key))) return rc;
+                    child = find_child(sp, f->node, s->key.p, s->key.len);
+                }
             } else if ((rc = pf_lex_string(p, n, &i, NULL))) {
                 return rc;
             }
@@ -694,6 +702,17 @@ void pf_scan_set_eof_dispatch(pf_scan *s, int eof_dispatch) {
 }
 
 void pf_scan_records_only(pf_scan *s) { s->records_only = 1; }
+
+void pf_scan_reset(pf_scan *s) {
+    s->finished = s->done_seen = 0;
+    s->doc.len = 0;
+    s->doc_base = 0;
+    s->search = 0;
+    s->chunks.len = s->recs.len = s->arena.len = s->key.len = s->json.len = s->jstack.len = 0;
+    s->depth = 0;
+    s->last_arena_start = 0;
+    if (s->sse) pf_sse_reset(s->sse);
+}
 
 int pf_scan_done_seen(const pf_scan *s) { return s->done_seen; }
 

@@ -15,6 +15,7 @@
 #define PF_IS_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
 
 static inline size_t pf_lex_ws(const uint8_t *p, size_t i, size_t n) {
+    if (i < n && p[i] > ' ') return i;   /* compact JSON: no whitespace */
     while (i < n && PF_IS_WS(p[i])) i++;
     return i;
 }
@@ -67,14 +68,19 @@ static inline uint64_t pf_lex_special8(uint64_t w) {
     return (zq | zb | ctl | w) & highs;
 }
 
-/* The JSON string at p[*i] == '"', validated as RFC 8259 and Go read it: when
+/* The JSON string at p[*i] == '"' (bytes *i+1 .. k already known plain), validated as RFC 8259 and
+ * Go read it: when
  * o != NULL unescaped into o (surrogate pairs joined; a lone surrogate escape
  * or each maximal invalid UTF-8 subpart becomes U+FFFD). On success *i is past
  * the closing quote. Plain ASCII runs go 8 bytes at a time. */
-static inline int pf_lex_string(const uint8_t *p, size_t n, size_t *i, pf_bytes *o) {
-    size_t k = *i + 1;
-    for (;;) {
-        size_t run = k;
+static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, size_t k)
+#if defined(__GNUC__)
+    __attribute__((unused, noinline))
+#endif
+    ;
+static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, size_t k) {
+    size_t run = *i + 1;
+    for (;; run = k) {
         while (k + 8 <= n) {
             uint64_t w, m;
             memcpy(&w, p + k, 8);
@@ -142,6 +148,34 @@ static inline int pf_lex_string(const uint8_t *p, size_t n, size_t *i, pf_bytes 
         if (o && pf_bytes_push(o, ch)) return PF_LEX_NOMEM;
         k += 2;
     }
+}
+
+/* pf_lex_string_from from the start; the common case (no escape, no byte >= 0x80 before the
+ * closing quote, found in the first words) stays inline. *plain (when not NULL) tells whether
+ * the string's bytes between the quotes are its value. */
+static inline int pf_lex_string2(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, int *plain) {
+    size_t k = *i + 1;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (k + 8 <= n) {
+        uint64_t w, m;
+        memcpy(&w, p + k, 8);
+        if ((m = pf_lex_special8(w)) != 0) {
+            k += (size_t)__builtin_ctzll(m) >> 3;
+            if (p[k] != '"') break;
+            if (o && pf_bytes_append(o, p + *i + 1, k - *i - 1)) return PF_LEX_NOMEM;
+            *i = k + 1;
+            if (plain) *plain = 1;
+            return 0;
+        }
+        k += 8;
+    }
+#endif
+    if (plain) *plain = 0;
+    return pf_lex_string_from(p, n, i, o, k);
+}
+
+static inline int pf_lex_string(const uint8_t *p, size_t n, size_t *i, pf_bytes *o) {
+    return pf_lex_string2(p, n, i, o, NULL);
 }
 
 /* The number at p[*i], RFC 8259 grammar; *i past it. */

@@ -54,6 +54,18 @@ pf_sse *pf_sse_new(void) {
     return s;
 }
 
+void pf_sse_reset(pf_sse *s) {
+    pf_sse keep = *s;   /* the buffers stay allocated; everything else starts anew */
+    memset(s, 0, sizeof *s);
+    s->at_start = 1;
+    s->block_empty = 1;
+    s->eof_dispatch = keep.eof_dispatch;
+#define KEEP(f) do { s->f = keep.f; s->f.len = 0; } while (0)
+    KEEP(line); KEEP(arena); KEEP(type_arena); KEEP(id_arena); KEEP(type); KEEP(idbuf); KEEP(committed);
+    KEEP(ev); KEEP(retry); KEEP(retry_arena);
+#undef KEEP
+}
+
 void pf_sse_free(pf_sse *s) {
     if (!s) return;
     pf_bytes_free(&s->line);

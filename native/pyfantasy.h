@@ -316,6 +316,8 @@ typedef struct {
 
 pf_dec *pf_chat_new(int variant);
 void pf_dec_free(pf_dec *d);
+/* Start a new body with the same decoder (its buffers kept: cheaper than free + new). */
+void pf_dec_reset(pf_dec *d);
 /* Feed body bytes (any split); eof=1 ends the body (len may be 0). PF_OK,
  * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. Output valid until the next call. */
 int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out *out);

@@ -15,11 +15,12 @@ BACKENDS = ("native", "python")
 
 _native_error: Optional[BaseException] = None
 _native_checked = False
+_native_mod = None
 
 
 def _native_lib():
     """Import the compiled cffi module once; remember why it failed if it did."""
-    global _native_error, _native_checked
+    global _native_error, _native_checked, _native_mod
     if not _native_checked:
         _native_checked = True
         try:
@@ -29,12 +30,12 @@ def _native_lib():
                 # e.g. an editable install of another checkout answering for us
                 raise ImportError(f"pyfantasy._native_lib was found at {mod.__file__}, "
                                   f"outside the package at {here}")
+            _native_mod = mod
         except ImportError as exc:  # no compiler at install time, or a broken build
             _native_error = exc
     if _native_error is not None:
         return None
-    from . import _native_lib as mod
-    return mod
+    return _native_mod
 
 
 def native_available() -> bool:

@@ -14,6 +14,7 @@ objects already handed out, as fantasy's shared pointers do.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from ._assemble import ToolSpec, deterministic_uuid, validate_tool_call
@@ -96,15 +97,16 @@ class PartReader:
 
     __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut")
 
-    def __init__(self, format: str, variant: str, owned: bool = True) -> None:
-        """``owned=False``: the caller frees the C decoder with ``free()`` (whole bodies:
-        cheaper than a finalizer)."""
+    def __init__(self, format: str, variant: str, d: Any = None) -> None:
+        """``d``: a C decoder to use (reset, owned by the caller), else a new one."""
         if format != "openai-chat":
             raise ValueError(f"no native decoder for {format!r}")
-        d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
-        if d == ffi.NULL:
-            raise MemoryError("pf_chat_new")
-        self._d = ffi.gc(d, lib.pf_dec_free) if owned else d
+        if d is None:
+            d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
+            if d == ffi.NULL:
+                raise MemoryError("pf_chat_new")
+            d = ffi.gc(d, lib.pf_dec_free)
+        self._d = d
         self._out = ffi.new("pf_dec_out *")
         self.format = format
         self.variant = variant
@@ -112,11 +114,6 @@ class PartReader:
         self.arena = b""
         self.events = 0
         self.cut: Optional[int] = None
-
-    def free(self) -> None:
-        """Free an unowned C decoder now."""
-        lib.pf_dec_free(self._d)
-        self._d = None
 
     def feed(self, data: bytes, eof: bool) -> List[int]:
         """The part records of ``data``; raises Fallback when the C side hands the body back."""
@@ -318,28 +315,45 @@ class PartReader:
         return _new_response(content, finish, usage, None, meta)
 
 
+_local = threading.local()
+
+
+def _cached_decoder(format: str, variant: str) -> Any:
+    """This thread's C decoder for (format, variant), reset for a new body: whole bodies
+    reuse one decoder and its buffers instead of allocating and freeing them each time."""
+    cache = getattr(_local, "decoders", None)
+    if cache is None:
+        cache = _local.decoders = {}
+    d = cache.get(variant)
+    if d is None:
+        d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
+        if d == ffi.NULL:
+            raise MemoryError("pf_chat_new")
+        d = cache[variant] = ffi.gc(d, lib.pf_dec_free)
+    else:
+        lib.pf_dec_reset(d)
+    return d
+
+
 def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Optional[Response]:
     """A whole body through the C decoder in one call: the step Response (None when the
     C side hands the body to the Python state machine; DecodeError on an error, with its
     partial Response)."""
-    reader = PartReader(format, variant, owned=False)
+    reader = PartReader(format, variant, _cached_decoder(format, variant))
     try:
-        try:
-            recs = reader.feed(body, True)
-        except Fallback:
-            return None
-        try:
-            resp = reader.response(recs, tools)
-        except DecodeError as err:
-            if err.offset is None and err.kind == "truncated":
-                err.offset = len(body)
-            raise
-        if reader.cut is not None:
-            raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {reader.cut}) "
-                                           "that was not decoded", reader.cut, response=resp)
-        return resp
-    finally:
-        reader.free()
+        recs = reader.feed(body, True)
+    except Fallback:
+        return None
+    try:
+        resp = reader.response(recs, tools)
+    except DecodeError as err:
+        if err.offset is None and err.kind == "truncated":
+            err.offset = len(body)
+        raise
+    if reader.cut is not None:
+        raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {reader.cut}) "
+                                       "that was not decoded", reader.cut, response=resp)
+    return resp
 
 
 def available(format: str) -> bool:
