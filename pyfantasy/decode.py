@@ -96,9 +96,11 @@ class StreamDecoder:
         self._closed: Optional[Response] = None
         self.events = 0       # SSE events decoded
         # native: fantasy's state machine in C (``_dec_native``); the bytes fed are kept
-        # so that a body the C side hands back can be replayed into the Python one
+        # (up to KEEP_LIMIT) so that a body the C side hands back can be replayed into the
+        # Python one; a longer stream moves to the Python one there, so memory stays bounded
         self._reader = _native_reader(format, variant, self.backend)
         self._kept: Optional[List[bytes]] = [] if self._reader is not None else None
+        self._kept_bytes = 0
         self._tail: List[int] = []   # native: the end-of-stream part records, applied at close()
         self._eof = False
         if self._reader is None:
@@ -125,6 +127,8 @@ class StreamDecoder:
         if self._input_closed:
             raise DecodeError("usage", "StreamDecoder.feed() after the last bytes")
         self._fed += len(data)
+        if self._reader is not None and self._kept_bytes + len(data) > KEEP_LIMIT:
+            self._fallback()  # a long stream: bounded memory rather than the C state machine
         if self._reader is not None:
             parts = self._native_feed(data, last)
             if parts is not None:
@@ -170,6 +174,7 @@ class StreamDecoder:
             self._kept = None
         else:
             self._kept.append(bytes(data))
+            self._kept_bytes += len(data)
         stop = len(recs)
         for i in range(0, len(recs), W):
             if recs[i] == EOF:
@@ -185,6 +190,7 @@ class StreamDecoder:
         """Replay what was fed into the Python state machine (over the native scanner)."""
         kept = self._kept or []
         self._reader = self._kept = None
+        self._kept_bytes = 0
         self._asm = StreamAssembler(tools=self._tools)
         self._python_machine()
         for chunk in kept:
@@ -252,6 +258,8 @@ def _dec_native() -> Any:
 
 
 _NATIVE_FORMATS = frozenset(("openai-chat",))
+# A native StreamDecoder keeps at most this many bytes for a replay (see StreamDecoder.__init__).
+KEEP_LIMIT = 8 << 20
 _DEFAULT_VARIANT = {"openai-chat": "compat"}
 _DELTAS = frozenset(("text-delta", "reasoning-delta", "tool-input-delta"))
 

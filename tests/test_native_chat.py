@@ -1,0 +1,164 @@
+"""The C chat-completions state machine (native/pf_chat.c) against its Python twin.
+
+Beyond the random streams of test_decode_differential: every corpus chat stream
+goes through C with no hand-back to Python; the hand-back itself (a shape C
+does not reproduce) gives the same parts and Response in the middle of a
+stream; a long stream moves to Python with bounded memory; threads reuse their
+own decoders; and mutated real bodies decode alike on both backends.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import threading
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from helpers import CORPUS, interaction, interactions
+from pyfantasy import DecodeError
+from pyfantasy._backend import native_available
+from pyfantasy.decode import KEEP_LIMIT, StreamDecoder, decode_body, detect_format
+
+pytestmark = pytest.mark.skipif(not native_available() and not os.environ.get("PYFANTASY_REQUIRE_NATIVE"),
+                                reason="native extension not built")
+
+CHAT = interactions("openai-chat", stream=True)
+
+
+def _bodies():
+    out = []
+    for p in CHAT:
+        rel, iid = p.values
+        it = interaction(rel, iid)
+        out.append((it.response.body_bytes, detect_format(it).variant))
+    return out
+
+
+def outcome(body, backend, variant=None):
+    try:
+        return ("ok", decode_body(body, "openai-chat", True, backend, variant=variant).to_json_bytes())
+    except DecodeError as e:
+        return ("error", e.kind, e.message, e.offset, e.response.to_json_bytes() if e.response else None)
+
+
+def _part(p):
+    """A stream part as comparable values (errors by kind, message and offset)."""
+    return tuple((v.kind, v.message, v.offset) if isinstance(v, DecodeError) else v
+                 for v in (getattr(p, f.name) for f in dataclasses.fields(p)))
+
+
+def feed_parts(body, backend, cuts, variant=None):
+    dec = StreamDecoder("openai-chat", backend, variant=variant)
+    parts, prev = [], 0
+    try:
+        for cut in sorted(set(cuts)) + [len(body)]:
+            parts.append([_part(p) for p in dec.feed(body[prev:cut])])
+            prev = cut
+        return parts, ("ok", dec.close().to_json_bytes())
+    except DecodeError as e:
+        return parts, ("error", e.kind, e.message, e.offset, e.response.to_json_bytes() if e.response else None)
+
+
+@pytest.mark.parametrize("rel,iid", [p.values for p in CHAT], ids=[p.id for p in CHAT])
+def test_corpus_chat_streams_stay_in_c(rel, iid):
+    """Every recorded chat stream: the C machine decodes it (no hand-back) exactly as Python does."""
+    from pyfantasy._dec_native import Fallback, PartReader
+    it = interaction(rel, iid)
+    body, variant = it.response.body_bytes, detect_format(it).variant
+    try:
+        PartReader("openai-chat", variant).feed(body, True)
+    except Fallback:
+        pytest.fail("the C state machine handed a recorded body back to Python")
+    assert outcome(body, "native", variant) == outcome(body, "python", variant)
+
+
+def _chunk(delta, **extra):
+    return b"data: " + json.dumps({"id": "c1", "choices": [{"index": 0, "delta": delta, **extra}]}).encode() + b"\n\n"
+
+
+LOGPROBS = {"content": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": []}]}
+HANDED_BACK = (_chunk({"content": "Hel"}) + _chunk({"content": "lo"})
+               + _chunk({"content": "!"}, logprobs=LOGPROBS)
+               + _chunk({}, finish_reason="stop") + b"data: [DONE]\n\n")
+
+
+@pytest.mark.parametrize("cuts", [[], [10], [30, 60, 90, 200], list(range(0, len(HANDED_BACK), 7))])
+def test_hand_back_mid_stream_gives_the_same_parts(cuts):
+    """logprobs are decoded by the Python machine: the native decoder replays what it kept."""
+    nat = feed_parts(HANDED_BACK, "native", cuts)
+    assert nat == feed_parts(HANDED_BACK, "python", cuts)
+    assert b'"logprobs":[{"token":"Hi"' in nat[1][1]
+
+
+def test_long_stream_moves_to_python_with_bounded_memory():
+    one = _chunk({"content": "x" * 1000})
+    n = KEEP_LIMIT // len(one) + 50
+    dec = StreamDecoder("openai-chat", "native")
+    text = []
+    for _ in range(n):
+        for p in dec.feed(one):
+            text.append(p.delta)
+        assert dec._kept is None or dec._kept_bytes <= KEEP_LIMIT
+    assert dec._reader is None and dec._kept is None  # moved to the Python machine past the limit
+    dec.feed(_chunk({}, finish_reason="stop"))
+    assert dec.close().content[0].text == "x" * (1000 * n) == "".join(text)
+
+
+def test_threads_decode_with_their_own_decoders():
+    bodies = _bodies()[:40]
+    want = [outcome(b, "python", v) for b, v in bodies]
+    errors = []
+
+    def work(seed):
+        order = list(range(len(bodies)))
+        random.Random(seed).shuffle(order)
+        for k in order:
+            if outcome(bodies[k][0], "native", bodies[k][1]) != want[k]:
+                errors.append(k)
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+_MUTATIONS = [b'"', b"\\u", b"{", b"}", b"[", b"]", b",", b"\n\n", b"data: ", b"9" * 30, b"null", b"\xff",
+              b"\\ud800", b'"usage":{"total_tokens":5}', b"1e999", b"-0", b'"12"',
+              b'"reasoning_details":[{"type":"reasoning.summary","format":"openai-responses-v1","summary":"s",'
+              b'"index":3}]', b'"tool_calls":[{"index":1,"function":{"name":"f","arguments":"{"}}]']
+
+
+@st.composite
+def mutated(draw):
+    bodies = _bodies()
+    body, _ = bodies[draw(st.integers(0, len(bodies) - 1))]
+    b = bytearray(body)
+    for _ in range(draw(st.integers(1, 6))):
+        i = draw(st.integers(0, max(len(b) - 1, 0)))
+        op = draw(st.integers(0, 3))
+        if op == 0 and b:
+            b[i] = draw(st.integers(0, 255))
+        elif op == 1:
+            del b[i:i + draw(st.integers(1, 60))]
+        elif op == 2:
+            b[i:i] = draw(st.sampled_from(_MUTATIONS))
+        else:
+            del b[i:]
+    return bytes(b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mutated(), st.sampled_from(["openai", "compat", "openrouter", "vercel"]),
+       st.lists(st.integers(0, 4000), max_size=5))
+def test_mutated_corpus_bodies_decode_alike(body, variant, cuts):
+    assert outcome(body, "native", variant) == outcome(body, "python", variant)
+    cuts = [c % (len(body) + 1) for c in cuts]
+    assert feed_parts(body, "native", cuts, variant) == feed_parts(body, "python", cuts, variant)
+
+
+def test_corpus_is_there():
+    assert CHAT, f"no chat streams found in {CORPUS}"
