@@ -609,6 +609,115 @@ static int chat_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
     return 0;
 }
 
+/* ---- written-back JSON (Python's raw_text of a parsed value), for the simple values ---- */
+
+/* Is p[0..n) (one JSON value) a number, literal or a printable-ASCII string without escapes,
+ * whose text Python writes back unchanged ("-0" aside)? */
+static int simple_value(const uint8_t *p, size_t n) {
+    if (!n) return 0;
+    if (p[0] == '"') {
+        for (size_t k = 1; k + 1 < n; k++)
+            if (p[k] < 0x20 || p[k] > 0x7e || p[k] == '\\') return 0;
+        return 1;
+    }
+    if (p[0] == '{' || p[0] == '[') return 0;
+    return n <= 300;   /* numbers (long integers: Python's own rules) and literals */
+}
+
+/* Append the written-back text of simple value p[0..n) to the output arena. */
+static int put_simple(pf_dec *d, const uint8_t *p, size_t n, size_t *off) {
+    if (n == 2 && p[0] == '-' && p[1] == '0') return pf_dec_put(d, (const uint8_t *)"0", 1, off);
+    return pf_dec_put(d, p, n, off);
+}
+
+/* The extra usage fields (keys outside KNOWN_USAGE whose last value is not null, in first-key
+ * order) as EXTRA records; 0 with *ok = 0 when one of them is not simple (Python builds them). */
+static int extra_records(pf_dec *d, const uint8_t *p, size_t n, int *ok) {
+    size_t start = d->parts.len, i = pf_lex_ws(p, 1, n);
+    *ok = 1;
+    while (i < n && p[i] == '"') {
+        size_t e = pf_walk_string(p, i, n);
+        if (!e) break;
+        pf_val k = {PF_K_STRING, p + i, e - i, -2};
+        TRY(pf_raw_str(d, &k));
+        i = pf_lex_ws(p, e, n);
+        if (i >= n || p[i] != ':') break;
+        i = pf_lex_ws(p, i + 1, n);
+        size_t w = pf_walk_value(p, i, n);
+        if (!w) break;
+        int known = 0;
+        for (size_t j = 0; j < 5; j++) known |= pf_eq(k.p, k.len, KNOWN_USAGE[j]);
+        if (!known) {
+            if (!simple_value(p + i, w - i)) { *ok = 0; d->parts.len = start; return 0; }
+            size_t *dup = NULL;   /* a repeated key keeps its first place and takes the last value */
+            for (size_t r = start; r < d->parts.len; r += PF_PART_W)
+                if (d->parts.p[r + 2] == k.len && memcmp(d->arena.p + d->parts.p[r + 1], k.p, k.len) == 0)
+                    dup = d->parts.p + r;
+            size_t vo;
+            TRY(put_simple(d, p + i, w - i, &vo));
+            if (dup) {
+                dup[3] = vo;
+                dup[4] = d->arena.len - vo;
+            } else {
+                size_t ko;
+                TRY(pf_dec_put(d, k.p, k.len, &ko));
+                TRY(pf_dec_part(d, PF_PT_EXTRA, ko, k.len, vo, d->arena.len - vo - k.len, 0, 0, 0));
+                /* the key was put after the value: fix the spans */
+                size_t *r = d->parts.p + d->parts.len - PF_PART_W;
+                r[3] = vo;
+                r[4] = ko - vo;
+            }
+        }
+        i = pf_lex_ws(p, w, n);
+        if (i < n && p[i] == ',') i = pf_lex_ws(p, i + 1, n);
+    }
+    /* a key whose last value is null is no extra field */
+    size_t o = start;
+    for (size_t r = start; r < d->parts.len; r += PF_PART_W) {
+        const size_t *x = d->parts.p + r;
+        if (x[4] == 4 && memcmp(d->arena.p + x[3], "null", 4) == 0) continue;
+        if (o != r) memmove(d->parts.p + o, x, PF_PART_W * sizeof(size_t));
+        o += PF_PART_W;
+    }
+    d->parts.len = o;
+    return 0;
+}
+
+/* OpenRouter's usage metadata as a ROUTER record; *ok = 0 when Python must read it. */
+static int router_record(pf_dec *d, const uint8_t *p, size_t n, int *ok) {
+    static const char *const KEYS[] = {"prompt_tokens", "completion_tokens", "total_tokens", "cost",
+                                       "prompt_tokens_details", "completion_tokens_details", "cost_details"};
+    static const char *const COSTS[] = {"upstream_inference_cost", "upstream_inference_prompt_cost",
+                                        "upstream_inference_completions_cost"};
+    pf_val u = {PF_K_RAW, p, n, -1}, f[7], cd[3];
+    pf_raw_fields(d, u, KEYS, 7, f);
+    pf_val cached = pf_raw_get(d, f[4], "cached_tokens"), reasoning = pf_raw_get(d, f[5], "reasoning_tokens");
+    pf_raw_fields(d, f[6], COSTS, 3, cd);
+    pf_val ints[5] = {f[0], cached, f[1], reasoning, f[2]};
+    int64_t iv[5];
+    *ok = 0;
+    for (int k = 0; k < 5; k++) {
+        iv[k] = 0;
+        pf_val x = ints[k];
+        if (x.kind != PF_K_NUMBER) continue;
+        int is_int = 1;
+        for (size_t j = 0; j < x.len; j++) if (x.p[j] == '.' || x.p[j] == 'e' || x.p[j] == 'E') is_int = 0;
+        if (is_int && pf_val_i(x, &iv[k])) return 0;   /* past int64: Python */
+    }
+    pf_val costs[4] = {f[3], cd[0], cd[1], cd[2]};
+    size_t start = d->arena.len;
+    for (int k = 0; k < 4; k++) {
+        pf_val x = costs[k];
+        if (k) TRY(pf_bytes_push(&d->arena, 0));
+        if (x.kind != PF_K_NUMBER) continue;
+        if (x.len > 20) { d->arena.len = start; return 0; }   /* long numbers: Python's float rules */
+        TRY(pf_bytes_append(&d->arena, x.p, x.len));
+    }
+    *ok = 1;
+    return pf_dec_part(d, PF_PT_ROUTER, (size_t)iv[0], (size_t)iv[1], (size_t)iv[2], (size_t)iv[3], (size_t)iv[4],
+                       start, d->arena.len - start);
+}
+
 /* ---- the end of the stream (§4.2 step 6) ------------------------------------------------- */
 
 static int map_finish(const uint8_t *p, size_t n) {
@@ -639,30 +748,59 @@ static int chat_done(pf_dec *d) {
         return pf_dec_error(d, PF_EK_TRUNCATED, (size_t)-1, "stream transport error: unexpected EOF");
     }
     pf_dec_out *o = d->out;
-    size_t flags = 0;
-    memset(o->fin_usage, 0, sizeof o->fin_usage);
-    o->fin_accepted = o->fin_rejected = 0;
-    o->fin_usage_off = o->fin_usage_len = o->fin_extras_off = o->fin_extras_len = 0;
-    o->fin_provider_off = o->fin_provider_len = 0;
-    o->fin_provider_kind = -1;
+    size_t flags = 0, uo = 0, un = 0, po = 0, pn = 0, pk = 0;
+    memcpy(o->fin_usage, st->usage, sizeof st->usage);
+    o->fin_accepted = st->acc;
+    o->fin_rejected = st->rej;
+    o->fin_extras_off = o->fin_extras_len = 0;
     if (st->has_usage) {
         flags |= PF_FIN_USAGE;
-        memcpy(o->fin_usage, st->usage, sizeof st->usage);
-        o->fin_accepted = st->acc;
-        o->fin_rejected = st->rej;
-        TRY(pf_dec_put(d, st->usage_raw.p, st->usage_raw.len, &o->fin_usage_off));
-        o->fin_usage_len = st->usage_raw.len;
-        TRY(pf_dec_put(d, st->provider.p, st->provider.len, &o->fin_provider_off));
-        o->fin_provider_len = st->provider.len;
-        o->fin_provider_kind = st->provider_kind;
+        int neg = 0;
+        for (int k = 0; k < 6; k++) neg |= st->usage[k] < 0;
+        TRY(pf_dec_part(d, PF_PT_USAGE, (size_t)st->usage[0], (size_t)st->usage[1], (size_t)st->usage[2],
+                        (size_t)st->usage[3], (size_t)st->usage[4], (size_t)st->usage[5], (size_t)neg));
+        if (st->acc || st->rej) flags |= PF_FIN_PREDICTION;
+        TRY(pf_dec_put(d, st->usage_raw.p, st->usage_raw.len, &uo));
+        un = st->usage_raw.len;
+        if (st->provider_kind < 0) {
+            pk = 0;
+        } else if (st->provider_kind == PF_K_STRING) {
+            /* a string is written back quoted: simple ones here, others by Python */
+            int simple = 1;
+            for (size_t k = 0; k < st->provider.len; k++)
+                if (st->provider.p[k] < 0x20 || st->provider.p[k] > 0x7e || st->provider.p[k] == '"'
+                    || st->provider.p[k] == '\\') simple = 0;
+            if (simple) {
+                TRY(pf_dec_put(d, (const uint8_t *)"\"", 1, &po));
+                TRY(pf_bytes_append(&d->arena, st->provider.p, st->provider.len));
+                TRY(pf_bytes_push(&d->arena, '"'));
+                pn = st->provider.len + 2;
+                pk = 1;
+            }
+        }
+        if (pk == 0 && st->provider_kind >= 0) {
+            TRY(pf_dec_put(d, st->provider.p, st->provider.len, &po));
+            pn = st->provider.len;
+            pk = (size_t)st->provider_kind + 2;
+        }
+        if (st->variant == PF_CHAT_OPENROUTER) {
+            int ok;
+            TRY(router_record(d, st->usage_raw.p, st->usage_raw.len, &ok));
+        }
         if (st->has_extras) {
+            int ok;
             flags |= PF_FIN_EXTRAS;
-            TRY(pf_dec_put(d, st->extras.p, st->extras.len, &o->fin_extras_off));
-            o->fin_extras_len = st->extras.len;
+            TRY(extra_records(d, st->extras.p, st->extras.len, &ok));
+            if (ok) {
+                flags |= PF_FIN_EXTRA_RECORDS;
+            } else {
+                TRY(pf_dec_put(d, st->extras.p, st->extras.len, &o->fin_extras_off));
+                o->fin_extras_len = st->extras.len;
+            }
         }
     }
     if (st->acc_choice0) flags |= PF_FIN_CHOICE0;
-    return pf_dec_part(d, PF_PT_FINISH, (size_t)finish, flags, 0, 0, 0, 0, 0);
+    return pf_dec_part(d, PF_PT_FINISH, (size_t)finish, flags, uo, un, po, pn, pk);
 }
 
 static void chat_reset(void *p) {

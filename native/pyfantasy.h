@@ -229,7 +229,9 @@ int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out 
  * TOOL_INPUT_START: 1,2 id, 5,6 tool name;  TOOL_INPUT_DELTA: 1,2 id, 3,4 delta;  TOOL_INPUT_END: 1,2 id
  * TOOL_CALL: 1,2 id, 3,4 input, 5,6 tool name, 7 metadata object + 1
  * SOURCE: 1,2 seed (the stream's id), 3,4 url, 5,6 title, 7 ordinal (the id is made from seed and ordinal)
- * FINISH: 1 finish reason (PF_FR_*), 2 flags (PF_FIN_*); the rest of the finish is in pf_dec_out.fin_*
+ * FINISH: 1 finish reason (PF_FR_*), 2 flags (PF_FIN_*), 3,4 the last usage's raw JSON, 5,6 the chunk's
+ *         "provider" value, 7: 0 absent, 1 the value is its JSON text as written back, else its kind + 2;
+ *         predictions and extras in pf_dec_out.fin_*
  * ERROR: 1 kind (PF_EK_*), 2 offset (SIZE_MAX: none), 3,4 message or value, 5 value kind (PF_K_*,
  *        PF_EK_PROVIDER_ERROR: the message is made from the value), 6 unused
  * META: 1 object number, 2 operation (PF_MO_*), 3,4 string a, 5,6 string b, 7 integer argument
@@ -250,6 +252,10 @@ int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out 
 #define PF_PT_ERROR 13
 #define PF_PT_META 14
 #define PF_PT_EOF 15
+#define PF_PT_USAGE 16     /* before a FINISH: 1..6 its usage (int64 as size_t), 7: 1 when one is negative (read pf_dec_out.fin_usage) */
+#define PF_PT_EXTRA 17     /* before a FINISH (chat): one extra usage field: 1,2 key, 3,4 its raw JSON as written back */
+#define PF_PT_ROUTER 18    /* before a FINISH (OpenRouter): 1..5 prompt, cached, completion, reasoning and total
+                            * tokens (JSON integers, else 0), 6,7 the four cost number texts joined by NUL */
 
 /* Finish reasons. */
 #define PF_FR_STOP 0
@@ -264,6 +270,8 @@ int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out 
 #define PF_FIN_USAGE 1        /* usage came from a chunk (else zero usage, no usage metadata) */
 #define PF_FIN_CHOICE0 2      /* chat: the accumulator saw choice 0 (metadata "openai" with logprobs) */
 #define PF_FIN_EXTRAS 4       /* chat: fin_extras holds the usage whose unknown keys are extra fields */
+#define PF_FIN_PREDICTION 8   /* chat: fin_accepted / fin_rejected are not both 0 */
+#define PF_FIN_EXTRA_RECORDS 16 /* chat: the extra fields are the EXTRA records (else read fin_extras) */
 
 /* Error kinds. */
 #define PF_EK_JSON 1
@@ -308,10 +316,7 @@ typedef struct {
     int64_t fin_usage[6];     /* input, output, total, reasoning, cache creation, cache read */
     int64_t fin_accepted;     /* chat openai metadata: accepted/rejected prediction tokens */
     int64_t fin_rejected;
-    size_t fin_usage_off, fin_usage_len;     /* raw JSON of the last usage (OpenRouter metadata) */
     size_t fin_extras_off, fin_extras_len;   /* raw JSON of the usage with the extra fields */
-    size_t fin_provider_off, fin_provider_len;
-    int fin_provider_kind;    /* PF_K_* of the chunk's "provider" value, -1: absent */
 } pf_dec_out;
 
 pf_dec *pf_chat_new(int variant);

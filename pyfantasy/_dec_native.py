@@ -19,12 +19,14 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ._assemble import ToolSpec, deterministic_uuid, validate_tool_call
 from ._errors import DecodeError
+from json import loads as _json_loads
+
 from ._native_lib import ffi, lib
 from ._providers import _common as c
 from ._providers.openai_chat import _router_usage_meta
 from ._scan import loads, number
 from .response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
-                       OpenRouterMetadata, ReasoningContent, Response, ResponsesReasoningMetadata,
+                       OpenRouterMetadata, OpenRouterUsage, RawJSON, ReasoningContent, Response, ResponsesReasoningMetadata,
                        SourceContent, StreamPart, TextContent, ToolCallContent, Usage, VercelMetadata,
                        fast_constructor, new_usage)
 
@@ -37,6 +39,8 @@ EK_TRUNCATED = lib.PF_EK_TRUNCATED
 FIN_CHOICE0 = lib.PF_FIN_CHOICE0
 FIN_EXTRAS = lib.PF_FIN_EXTRAS
 FIN_USAGE = lib.PF_FIN_USAGE
+FIN_EXTRA_RECORDS = lib.PF_FIN_EXTRA_RECORDS
+FIN_PREDICTION = lib.PF_FIN_PREDICTION
 MO_ANTHROPIC_NEW = lib.PF_MO_ANTHROPIC_NEW
 MO_GOOGLE_NEW = lib.PF_MO_GOOGLE_NEW
 MO_GOOGLE_SET = lib.PF_MO_GOOGLE_SET
@@ -44,8 +48,9 @@ MO_RESPONSES_ENCRYPTED = lib.PF_MO_RESPONSES_ENCRYPTED
 MO_RESPONSES_NEW = lib.PF_MO_RESPONSES_NEW
 MO_RESPONSES_SUMMARY = lib.PF_MO_RESPONSES_SUMMARY
 (TEXT_START, TEXT_DELTA, TEXT_END, REASONING_START, REASONING_DELTA, REASONING_END, TOOL_INPUT_START,
- TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF) = range(1, 16)
-assert (lib.PF_PT_TEXT_START, lib.PF_PT_EOF, lib.PF_PT_META) == (TEXT_START, EOF, META)
+ TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF, USAGE, EXTRA,
+ ROUTER) = range(1, 19)
+assert (lib.PF_PT_TEXT_START, lib.PF_PT_EOF, lib.PF_PT_META, lib.PF_PT_ROUTER) == (TEXT_START, EOF, META, ROUTER)
 
 _FINISH = ("stop", "length", "content-filter", "tool-calls", "error", "other", "unknown")
 _ERROR_KIND = {EK_JSON: "json", EK_PROVIDER_ERROR: "provider-error",
@@ -66,6 +71,11 @@ _ZERO = Usage()
 _new_text = fast_constructor(TextContent)            # (text, provider_metadata)
 _new_reasoning = fast_constructor(ReasoningContent)  # (text, provider_metadata)
 _new_response = fast_constructor(Response)           # (content, finish_reason, usage, warnings, metadata)
+_new_openai_meta = fast_constructor(OpenAIMetadata)  # all defaults: no logprobs, no extra fields
+_new_router_usage = fast_constructor(OpenRouterUsage)
+_new_router_meta = fast_constructor(OpenRouterMetadata)  # (provider, usage)
+_new_vercel_meta = fast_constructor(VercelMetadata)      # (provider)
+_trusted = RawJSON.trusted
 
 
 class Fallback(Exception):
@@ -175,42 +185,72 @@ class PartReader:
         off = r[i + 2]
         return DecodeError(_ERROR_KIND[kind], msg, None if off == _NO_OFFSET else off)
 
-    def _finish(self, r: Sequence[int], i: int) -> tuple:
-        """(finish reason, usage, provider metadata) of a FINISH record."""
-        out, flags = self._out, r[i + 2]
-        usage = new_usage(*out.fin_usage) if flags & FIN_USAGE else _ZERO
+    def _finish(self, r: Sequence[int], i: int, fin: Dict[int, Any]) -> tuple:
+        """(finish reason, usage, provider metadata) of a FINISH record; ``fin``: the USAGE,
+        EXTRA and ROUTER records before it (record type -> values)."""
+        flags = r[i + 2]
+        u = fin.get(USAGE)
+        if u is None:
+            usage = _ZERO
+        elif u[6]:  # a negative count: the record holds it as unsigned
+            usage = new_usage(*self._out.fin_usage)
+        else:
+            usage = new_usage(u[0], u[1], u[2], u[3], u[4], u[5])
         meta: Optional[Dict[str, Any]] = None
         if flags & FIN_USAGE:
             variant = self.variant
-            if variant in ("openrouter", "vercel"):
-                raw = self.arena[out.fin_provider_off:out.fin_provider_off + out.fin_provider_len]
-                prov = "" if out.fin_provider_kind < 0 else c.raw_text(value(out.fin_provider_kind, raw))
+            a = self.arena
+            if variant == "openrouter" or variant == "vercel":
+                pk = r[i + 7]
+                prov = a[r[i + 5]:r[i + 5] + r[i + 6]].decode("utf-8", "replace") if pk == 1 else \
+                    c.raw_text(value(pk - 2, a[r[i + 5]:r[i + 5] + r[i + 6]])) if pk else ""
                 if variant == "openrouter":
-                    u = loads(self._s(out.fin_usage_off, out.fin_usage_len))
-                    meta = {variant: OpenRouterMetadata(provider=prov, usage=_router_usage_meta(u))}
+                    ro = fin.get(ROUTER)
+                    if ro is not None:
+                        costs = [float(x) if x else 0.0 for x in a[ro[5]:ro[5] + ro[6]].split(b"\0")]
+                        ru = _new_router_usage(ro[0], ro[1], ro[2], ro[3], ro[4], *costs)
+                    else:
+                        ru = _router_usage_meta(loads(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace")))
+                    meta = {variant: _new_router_meta(prov, ru)}
                 else:
-                    meta = {variant: VercelMetadata(provider=prov)}
+                    meta = {variant: _new_vercel_meta(prov)}
             else:
-                om = OpenAIMetadata()
-                if out.fin_accepted > 0:
-                    om.accepted_prediction_tokens = out.fin_accepted
-                if out.fin_rejected > 0:
-                    om.rejected_prediction_tokens = out.fin_rejected
-                if flags & FIN_EXTRAS:
-                    u = loads(self.arena[out.fin_extras_off:out.fin_extras_off + out.fin_extras_len]
-                              .decode("utf-8", "replace"))
-                    extra = {k: c.raw(v) for k, v in u.items() if k not in _KNOWN_USAGE and v is not None}
+                om = _new_openai_meta()
+                if flags & FIN_PREDICTION:
+                    out = self._out
+                    if out.fin_accepted > 0:
+                        om.accepted_prediction_tokens = out.fin_accepted
+                    if out.fin_rejected > 0:
+                        om.rejected_prediction_tokens = out.fin_rejected
+                if flags & FIN_EXTRA_RECORDS:
+                    extra = fin.get(EXTRA)
+                    if extra:
+                        om.extra_fields = {a[x[0]:x[0] + x[1]].decode("utf-8", "replace"):
+                                           _trusted(a[x[2]:x[2] + x[3]].decode("ascii")) for x in extra}
+                elif flags & FIN_EXTRAS:
+                    out = self._out
+                    doc = loads(a[out.fin_extras_off:out.fin_extras_off + out.fin_extras_len]
+                                .decode("utf-8", "replace"))
+                    extra = {k: c.raw(v) for k, v in doc.items() if k not in _KNOWN_USAGE and v is not None}
                     if extra:
                         om.extra_fields = extra
                 meta = {"openai": om}
         if flags & FIN_CHOICE0:
-            meta = dict(meta) if meta is not None else {}
-            om = meta.get("openai")
-            if not isinstance(om, OpenAIMetadata):
-                om = OpenAIMetadata()
-                meta["openai"] = om
-            om.logprobs = None
+            if meta is None:
+                meta = {"openai": _new_openai_meta()}
+            elif "openai" not in meta:
+                meta = dict(meta)
+                meta["openai"] = _new_openai_meta()
+            # logprobs stay None: a body with logprobs is decoded by the Python machine
         return _FINISH[r[i + 1]], usage, meta
+
+    @staticmethod
+    def _stash(fin: Dict[int, Any], t: int, r: Sequence[int], i: int) -> None:
+        """Keep a USAGE, EXTRA or ROUTER record's values for the FINISH after it."""
+        if t == EXTRA:
+            fin.setdefault(EXTRA, []).append(r[i + 1:i + 5])
+        else:
+            fin[t] = r[i + 1:i + 8]
 
     # -- stream parts (StreamDecoder) -----------------------------------------------
 
@@ -218,6 +258,7 @@ class PartReader:
         """StreamPart objects of records ``r[start:stop]`` (META records applied, not returned)."""
         s = self._s
         out: List[StreamPart] = []
+        fin: Dict[int, Any] = {}
         stop = len(r) if stop is None else stop
         for i in range(start, stop, W):
             t = r[i]
@@ -235,8 +276,10 @@ class PartReader:
             elif t == SOURCE:
                 out.append(StreamPart("source", id=deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
                                       source_type="url", url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
+            elif t >= USAGE:
+                self._stash(fin, t, r, i)
             elif t == FINISH:
-                fr, usage, meta = self._finish(r, i)
+                fr, usage, meta = self._finish(r, i, fin)
                 out.append(StreamPart("finish", usage=usage, finish_reason=fr, provider_metadata=meta))
             elif t == ERROR:
                 out.append(StreamPart("error", error=self._error(r, i)))
@@ -254,6 +297,7 @@ class PartReader:
         text: Dict[bytes, List[str]] = {}
         reasoning: Dict[bytes, list] = {}
         finish, usage, meta = "unknown", _ZERO, None
+        fin: Dict[int, Any] = {}
         for i in range(0, len(r), W):
             t = r[i]
             if t == TEXT_DELTA:
@@ -299,8 +343,10 @@ class PartReader:
                 content.append(SourceContent(source_type="url", id=deterministic_uuid(s(r[i + 1], r[i + 2]),
                                                                                       "citation", r[i + 7]),
                                              url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
+            elif t >= USAGE:
+                self._stash(fin, t, r, i)
             elif t == FINISH:
-                finish, usage, meta = self._finish(r, i)
+                finish, usage, meta = self._finish(r, i, fin)
             elif t == META:
                 self._meta_op(r, i)
             elif t == ERROR:

@@ -129,7 +129,11 @@ def test_threads_decode_with_their_own_decoders():
 _MUTATIONS = [b'"', b"\\u", b"{", b"}", b"[", b"]", b",", b"\n\n", b"data: ", b"9" * 30, b"null", b"\xff",
               b"\\ud800", b'"usage":{"total_tokens":5}', b"1e999", b"-0", b'"12"',
               b'"reasoning_details":[{"type":"reasoning.summary","format":"openai-responses-v1","summary":"s",'
-              b'"index":3}]', b'"tool_calls":[{"index":1,"function":{"name":"f","arguments":"{"}}]']
+              b'"index":3}]', b'"tool_calls":[{"index":1,"function":{"name":"f","arguments":"{"}}]',
+              b'"usage":{"total_tokens":5,"queue_time":0.5,"x":-0,"x":null,"y":"s","z":{"a":1},"w":"\\u00e9"}',
+              b'"usage":{"total_tokens":7,"q":1,"r":[1, 2],"q":2.50,"cost":0.001,"cost_details":{'
+              b'"upstream_inference_cost":1e-7,"upstream_inference_prompt_cost":3}},"provider":"Open\\"AI"',
+              b'"usage":{"total_tokens":1,"prompt_tokens":"3","cost":1e999}', b'"provider":{"a": 1}']
 
 
 @st.composite
