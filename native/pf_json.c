@@ -27,6 +27,7 @@ typedef struct {
     const uint8_t *key;
     size_t key_len;
     int32_t first_child, next_sibling, star_child;
+    uint64_t len_mask;   /* bit (len & 63) set for each child key length: most misses stop here */
 } pf_node;
 
 struct pf_jspec {
@@ -66,6 +67,7 @@ pf_jspec *pf_jspec_new(const int32_t *parent, const uint8_t *keys, const size_t 
         } else {
             nd->next_sibling = sp->nodes[p].first_child;
             sp->nodes[p].first_child = (int32_t)i;
+            sp->nodes[p].len_mask |= (uint64_t)1 << (nd->key_len & 63);
         }
     }
     return sp;
@@ -184,6 +186,7 @@ static int push(pf_scan *s, frame f) {
 }
 
 static int32_t find_child(const pf_jspec *sp, int32_t node, const uint8_t *key, size_t len) {
+    if (!((sp->nodes[node].len_mask >> (len & 63)) & 1)) return -1;
     for (int32_t c = sp->nodes[node].first_child; c >= 0; c = sp->nodes[c].next_sibling) {
         const pf_node *nd = &sp->nodes[c];
         if (nd->key_len == len && (len == 0 || (nd->key[0] == key[0] && memcmp(nd->key, key, len) == 0))) return c;
