@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 import sqlite3
@@ -164,16 +165,21 @@ def _cost(meta: Any) -> Optional[float]:
             raw = extra.get("cost")
             if raw is not None:
                 try:
-                    return float(raw.text)
+                    return _finite(float(raw.text))
                 except ValueError:
                     pass
             raw = extra.get("cost_in_usd_ticks")
             if raw is not None:
                 try:
-                    return int(raw.text) / XAI_TICKS_PER_USD
-                except ValueError:
+                    return _finite(int(raw.text) / XAI_TICKS_PER_USD)
+                except (ValueError, OverflowError):  # not an integer; past float64 (a 400-digit one)
                     pass
     return None
+
+
+def _finite(x: float) -> Optional[float]:
+    """A cost past float64's range (``1e999``) is no cost: SQLite, CSV and JSON have no Inf."""
+    return x if math.isfinite(x) else None
 
 
 def _response_fields(resp: Any) -> tuple:
