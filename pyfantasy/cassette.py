@@ -252,6 +252,13 @@ def _compose(loader_cls: type, stream: Union[bytes, str]):
     loader = loader_cls(stream)
     try:
         return loader.get_single_node()
+    except RecursionError as exc:  # where the reader was when the nesting got too deep
+        try:
+            mark = loader.get_mark()
+            exc.yaml_line_col = (mark.line + 1, mark.column + 1)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the C loader has no mark: the Python one is tried next
+            pass
+        raise
     finally:
         loader.dispose()
 
@@ -277,7 +284,8 @@ def _yaml_error(exc: BaseException, text: str, path: Optional[str]) -> CassetteE
                              if isinstance(exc.character, int) else f"invalid YAML: {exc.reason}",
                              path=path, line=line, column=col)
     if isinstance(exc, RecursionError):
-        return CassetteError("invalid cassette: YAML nested too deeply", path=path)
+        line, col = getattr(exc, "yaml_line_col", (None, None))
+        return CassetteError("invalid cassette: YAML nested too deeply", path=path, line=line, column=col)
     return CassetteError(f"invalid YAML: {exc}", path=path)
 
 
