@@ -533,6 +533,30 @@ def output_format(out: str, fmt: Optional[str] = None) -> str:
             ".pq": "parquet"}.get(ext, "sqlite")
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_out(out: str, fmt: str) -> None:
+    """Raise ValueError (one line, naming ``out``) when the output cannot be what the scan
+    writes: its folder is missing, it is a folder, or an existing SQLite output is not SQLite.
+    Run before any file is scanned."""
+    path = os.fspath(out)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"--out {path}: is a folder, not a file")
+    if not os.path.isdir(folder):
+        raise ValueError(f"--out {path}: the folder {folder} does not exist")
+    if fmt == "sqlite" and os.path.exists(path):
+        try:
+            with open(path, "rb") as f:
+                head = f.read(len(_SQLITE_MAGIC))
+        except OSError as exc:
+            raise ValueError(f"--out {path}: cannot be read: {exc.strerror or exc}") from None
+        if head and head != _SQLITE_MAGIC:
+            raise ValueError(f"--out {path}: exists and is not an SQLite database "
+                             "(give another --out, or --out-format)")
+
+
 class _SQLite:
     def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(path)
@@ -870,12 +894,14 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
         commit_files / commit_seconds: batch size of the commits.
 
     Files already recorded in ``out`` with the same size and mtime are skipped.
-    A file that cannot be read is one error row and a ``ScanWarning``.
+    A file that cannot be read is one error row and a ``ScanWarning``. Raises
+    ValueError (``check_out``) before scanning when ``out`` cannot be the output.
     """
     t0 = time.perf_counter()
     fmt = output_format(out, out_format)
     if fmt == "parquet":
         _require_pyarrow()
+    check_out(out, fmt)
     writer = _writer(out, fmt)
     summary = ScanSummary(out=out, format=fmt)
     err = progress_stream if progress_stream is not None else sys.stderr
