@@ -37,8 +37,10 @@ import json
 import math
 import os
 import re
+import signal
 import sqlite3
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -376,7 +378,32 @@ def iter_files(paths: Iterable[str]) -> Iterator[str]:
 _WORKER_OPTS: Dict[str, Any] = {}
 
 
-def _init_worker(backend: Optional[str], fmt: Optional[str]) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """Make this worker process exit when ``parent`` (the scan) dies, even by SIGKILL:
+    Linux's ``PR_SET_PDEATHSIG`` (SIGKILL to us when the parent goes), and, for other
+    systems or a parent thread that exits, a daemon thread that polls ``getppid()``."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no libc symbol: the poll below still works
+            pass
+    if os.getppid() != parent:  # it died before the prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+    threading.Thread(target=watch, name="pyfantasy-parent-watch", daemon=True).start()
+
+
+def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[int] = None) -> None:
+    """Options of a worker; ``parent``: the pid of the scan when this is a worker process."""
+    if parent is not None:
+        _exit_with_parent(parent)
     _WORKER_OPTS["backend"] = backend
     _WORKER_OPTS["format"] = fmt
     try:  # warm the imports once per process, not per file
@@ -453,7 +480,7 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
 def _executor(workers: int, backend: Optional[str], fmt: Optional[str]):
     from concurrent.futures import ProcessPoolExecutor
     return ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=_init_worker,
-                               initargs=(backend, fmt))
+                               initargs=(backend, fmt, os.getpid()))
 
 
 def _pool_results(batches: list, start: int, workers: int, backend: Optional[str],

@@ -4,6 +4,11 @@ before any file is scanned (item 7); workers exit when the scan's parent is kill
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -46,3 +51,68 @@ def test_good_out_still_scans(tmp_path):
         rc, _, err = run_cli(SAMPLE, "--out", out, "--workers", "1", "--quiet")
         assert rc == 0, err
         assert scan_mod.read_rows(str(out))
+
+
+_PARENT = """
+import sys, time
+import pyfantasy.scan as scan_mod
+def slow(path, **kw):  # a worker busy on a file for a long time
+    time.sleep(60)
+    return []
+scan_mod.scan_file = slow
+if sys.argv[4] == "poll":  # as on a system without prctl: the getppid() poll alone
+    sys.platform = "other"
+print("ready", flush=True)
+scan_mod.scan(sys.argv[1:3], sys.argv[3], workers=2, progress=False)
+"""
+
+
+def _children(pid: int):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(d))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["prctl", "poll"])
+def test_workers_exit_when_the_parent_is_killed(tmp_path, how):
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(SAMPLE), str(SAMPLE.with_name(
+        "anthropic_thinking_streaming.yaml")), str(tmp_path / "r.db"), how], stdout=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        for _ in range(200):  # up to 20 s for both workers to start
+            workers = _children(parent.pid)
+            if len(workers) >= 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) >= 2, workers
+        parent.kill()  # SIGKILL: no cleanup code runs in the parent
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [w for w in workers if _alive(w)]
+        assert not left, f"workers still alive after their parent was killed: {left}"
+    finally:
+        parent.kill()
+        parent.wait(10)
+        for w in workers:  # only when the test failed: do not leave them behind
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)
