@@ -320,9 +320,28 @@ def _safe_interaction_row(path: str, it: Any, backend: Optional[str], wire: Opti
         return _failure_row(path, getattr(it, "id", None), wire or "", exc, "cannot decode the interaction")
 
 
+def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> Optional[List[tuple]]:
+    """``_cassette_rows`` reading one interaction at a time (peak memory: the file and one
+    interaction, not every parsed interaction); None when the file cannot be read that way."""
+    from ._vcr_fast import iter_interactions
+    its = iter_interactions(data, path, backend)
+    if its is None:
+        return None
+    rows = []
+    try:
+        for it in its:
+            rows.append(_safe_interaction_row(path, it, backend, wire))
+    except Exception:  # noqa: BLE001 - a piece that does not read: the whole file gives the error
+        return None
+    return rows
+
+
 def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
     """One row per interaction; one error row (interaction None) when the cassette cannot be read."""
     from ._vcr_fast import read_interactions
+    rows = _streamed_rows(path, data, backend, wire)
+    if rows is not None:
+        return rows
     try:
         its = read_interactions(data, path, backend)
     except CassetteError as exc:  # its message already starts with the path
