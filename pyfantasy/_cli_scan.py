@@ -19,12 +19,13 @@ from ._formats import FORMATS
 
 
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .scan import OUTPUT_FORMATS, ScanWarning, output_format, scan
+    from .scan import OUTPUT_FORMATS, ScanWarning, check_out, output_format, scan
     if args.workers is not None and args.workers < 1:
         err.write("pyfantasy scan: --workers must be at least 1\n")
         return 2
     try:
         fmt = output_format(args.out, args.out_format)
+        check_out(args.out, fmt)
     except ValueError as exc:
         err.write(f"pyfantasy scan: {exc}\n")
         return 2

@@ -45,6 +45,8 @@ def add_parser(subparsers) -> None:
                    help="spread each body over FACTOR x its recorded duration (default 0: no wait)")
     p.add_argument("--repeat", action="store_true",
                    help="replay an interaction more than once (default: each once, in order)")
+    p.add_argument("--max-body", type=int, default=None, metavar="BYTES",
+                   help="refuse request bodies larger than this with 413 (default 16 MiB)")
     p.add_argument("--quiet", action="store_true", help="do not log requests")
     p.set_defaults(func=cmd_serve)
 
@@ -73,10 +75,13 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"pyfantasy serve: {line}\n")
             err.flush()
 
+    if args.max_body is not None and args.max_body < 0:
+        return fail("--max-body must not be negative")
+    limits = {} if args.max_body is None else {"max_body": args.max_body}
     try:
         server = ReplayServer(sources, args.host, args.port, chunk_size=args.chunk_size,
                               pace=args.pace, allow_playback_repeats=args.repeat, log=log,
-                              name=", ".join(args.paths))
+                              name=", ".join(args.paths), **limits)
     except ValueError as exc:
         return fail(str(exc))
     except OSError as exc:

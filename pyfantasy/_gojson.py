@@ -269,10 +269,45 @@ def _enc(v: Any, out: List[str]) -> None:
         raise UnsupportedValueError("json: unsupported type: %s" % type(v).__name__)
 
 
+def _enc_deep(value: Any, out: List[str]) -> None:
+    """``_enc`` with an explicit stack for lists, tuples, dicts and Structs (same output),
+    for values nested past Python's recursion limit (Go's encoder has no depth limit)."""
+    todo: list = [(False, value)]
+    push = todo.append
+    while todo:
+        lit, v = todo.pop()
+        t = type(v)
+        if lit:
+            out.append(v)
+        elif (t is list or t is tuple) and v:
+            out.append("[")
+            push((True, "]"))
+            for k in range(len(v) - 1, -1, -1):
+                push((False, v[k]))
+                if k:
+                    push((True, ","))
+        elif (t is dict or t is Struct) and v:
+            keys = list(v) if t is Struct else sorted(v)
+            if t is dict and not all(isinstance(k, str) for k in keys):
+                raise UnsupportedValueError("json: unsupported map key type %s"
+                                            % next(type(k).__name__ for k in keys if not isinstance(k, str)))
+            out.append("{")
+            push((True, "}"))
+            for k in range(len(keys) - 1, -1, -1):
+                push((False, v[keys[k]]))
+                push((True, ("," if k else "") + quote(keys[k]) + ":"))
+        else:
+            _enc(v, out)
+
+
 def encode_str(value: Any) -> str:
     """Like :func:`encode` but returns text (which may hold surrogate escapes of raw bytes)."""
     out: List[str] = []
-    _enc(value, out)
+    try:
+        _enc(value, out)
+    except RecursionError:
+        out = []
+        _enc_deep(value, out)
     return "".join(out)
 
 

@@ -41,6 +41,8 @@ __all__ = ["ReplayError", "RequestView", "Entry", "Matcher", "bodies_match", "ur
 URL_MODES = ("full", "path")
 _DIFF_LINES = 80          # a diff longer than this is cut (the message says so)
 _SIMILARITY_LINES = 2000  # bodies compared for "closest" on their first lines only
+DIFF_BODY_BYTES = 64 * 1024  # a longer body is diffed (and compared for "closest") on this much only
+_DIFF_LINE_CHARS = 400       # a longer diff line is cut (it says how much was left out)
 
 
 class ReplayError(PyfantasyError):
@@ -283,7 +285,13 @@ def _closest(view: RequestView, pool: Sequence[Tuple[Entry, bool]], mode: str) -
 
 
 def _body_text(body: bytes) -> str:
-    """A body as diffable text: JSON pretty-printed with sorted keys, else the text itself."""
+    """A body as diffable text: JSON pretty-printed with sorted keys, else the text itself.
+    A body over ``DIFF_BODY_BYTES`` is cut there (as text), a last line says how much is left
+    out: a huge request costs the 404 no more than a small one."""
+    if len(body) > DIFF_BODY_BYTES:
+        head = body[:DIFF_BODY_BYTES].replace(b"\r\n", b"\n").decode("utf-8", "replace")
+        return (head.rstrip("\n") + f"\n... (body truncated: {len(body) - DIFF_BODY_BYTES} more bytes "
+                f"of {len(body)} not compared)\n")
     body = body.replace(b"\r\n", b"\n")
     ok, value = _json_value(body) if body else (False, None)
     if ok and isinstance(value, (dict, list)):
@@ -305,11 +313,17 @@ def request_diff(rec_method: str, rec_url: str, rec_body: Any, method: str, url:
     diff = list(difflib.unified_diff(a, b, fromfile="recorded", tofile="request", n=2))
     if not diff:
         return ""
-    out = [ln if ln.endswith("\n") else ln + "\n" for ln in diff]
+    out = [_cut_line(ln if ln.endswith("\n") else ln + "\n") for ln in diff]
     if len(out) > _DIFF_LINES:
         cut = len(out) - _DIFF_LINES
         out = out[:_DIFF_LINES] + [f"... ({cut} more diff lines)\n"]
     return "".join(out)
+
+
+def _cut_line(line: str) -> str:
+    if len(line) <= _DIFF_LINE_CHARS + 1:
+        return line
+    return line[:_DIFF_LINE_CHARS] + f"... (line truncated: {len(line) - 1 - _DIFF_LINE_CHARS} more characters)\n"
 
 
 def _lines(text: str) -> List[str]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 from ._backend import resolve
 
@@ -163,15 +163,35 @@ _DECODER = json.JSONDecoder(parse_constant=_no_constants, parse_float=JSONFloat)
 _DECODER_BIG = json.JSONDecoder(parse_constant=_no_constants, parse_float=JSONFloat, parse_int=_big_int)
 
 
+def map_json(v: Any, leaf: Callable[[Any], Any], key: Optional[Callable[[str], str]] = None) -> Any:
+    """A copy of the parsed JSON ``v`` with ``leaf`` applied to every scalar (and ``key`` to
+    every object key). Iterative (explicit stack): any nesting depth, no RecursionError."""
+    if not isinstance(v, (dict, list)):
+        return leaf(v)
+    root: Any = {} if isinstance(v, dict) else []
+    stack = [(v, root)]
+    while stack:
+        src, dst = stack.pop()
+        for k, x in (src.items() if isinstance(src, dict) else enumerate(src)):
+            if isinstance(x, (dict, list)):
+                c: Any = {} if isinstance(x, dict) else []
+                stack.append((x, c))
+            else:
+                c = leaf(x)
+            if isinstance(dst, dict):
+                dst[k if key is None else key(k)] = c
+            else:
+                dst.append(c)
+    return root
+
+
+def _fix_str(v: Any) -> Any:
+    return _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v
+
+
 def fix_surrogates(v: Any) -> Any:
     """Replace lone surrogates (from ``\\ud800``-style escapes) with U+FFFD, as Go does."""
-    if isinstance(v, str):
-        return _SURROGATE.sub("\ufffd", v)
-    if isinstance(v, list):
-        return [fix_surrogates(x) for x in v]
-    if isinstance(v, dict):
-        return {fix_surrogates(k): fix_surrogates(x) for k, x in v.items()}
-    return v
+    return map_json(v, _fix_str, _fix_str)
 
 
 def loads(text: str, whole: bool = True) -> Any:

@@ -23,6 +23,15 @@ connection, keep-alive), a handler that only reads the request and writes
 the response; everything else is the sans-IO matcher. Only loopback
 addresses are accepted. ``close()`` stops the loop, closes the listening
 socket and shuts down open connections so no thread lingers.
+
+Limits (hostile or careless clients): a response leaves in one write when it
+is not paced, with TCP_NODELAY (a keep-alive request costs what a fresh one
+does, no Nagle + delayed-ACK stall); the listen backlog is the system's
+``SOMAXCONN``; a request body over ``max_body`` is refused with 413 before
+it is read; the 404 diff compares at most the first ``DIFF_BODY_BYTES`` of
+each body (``_replay_match``); a connection idle for ``idle_timeout``
+seconds is closed; past ``max_connections`` open connections a new one gets
+a 503 and is closed (no thread is started for it).
 """
 from __future__ import annotations
 
@@ -40,9 +49,11 @@ from .cassette import Cassette, load
 from ._replay_match import Entry, Matcher, ReplayError, RequestView
 from ._replay_pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
 
-__all__ = ["ReplayServer", "load_sources", "check_loopback", "MAX_BODY"]
+__all__ = ["ReplayServer", "load_sources", "check_loopback", "MAX_BODY", "IDLE_TIMEOUT", "MAX_CONNECTIONS"]
 
-MAX_BODY = 64 * 1024 * 1024  # a request body larger than this is refused (413)
+MAX_BODY = 16 * 1024 * 1024  # default: a request body larger than this is refused (413)
+IDLE_TIMEOUT = 5.0           # default: seconds a keep-alive connection may stay idle
+MAX_CONNECTIONS = 128        # default: open connections (one thread each) at most
 _HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-connection", "transfer-encoding",
                          "content-length", "te", "trailer", "upgrade"))
 
@@ -83,9 +94,14 @@ def load_sources(paths: Sequence[str]) -> List[Tuple[str, Cassette]]:
     return out
 
 
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 38\r\n"
+         b"Retry-After: 1\r\nConnection: close\r\n\r\ntoo many open connections; retry later\n")
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = max(128, socket.SOMAXCONN)  # the listen backlog (socketserver's is 5)
 
     def __init__(self, address, replay: "ReplayServer"):
         self.replay = replay
@@ -115,7 +131,19 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def process_request(self, request, client_address):
         with self._conns_lock:
-            self._conns.add(request)
+            busy = len(self._conns) >= self.replay.max_connections
+            if not busy:
+                self._conns.add(request)
+        if busy:  # answered from the accept loop: a small write to a fresh socket, no thread
+            try:
+                request.settimeout(0.5)
+                request.sendall(_BUSY)
+            except OSError:
+                pass
+            self.replay.log(f"{client_address[0]}:{client_address[1]} -> 503 "
+                            f"(already {self.replay.max_connections} open connections)")
+            self.shutdown_request(request)
+            return
         super().process_request(request, client_address)
 
     def shutdown_request(self, request):
@@ -155,11 +183,31 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "pyfantasy-replay"
     sys_version = ""
-    timeout = 120  # an idle keep-alive connection is closed after this many seconds
     server: _HTTPServer
+
+    def setup(self) -> None:
+        self.timeout = self.server.replay.idle_timeout  # an idle connection is closed after it
+        super().setup()
+        try:  # each response leaves in as few writes as it can; never wait on Nagle
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
 
     def log_request(self, code="-", size="-"):  # our own log line is written after the body
         pass
+
+    def log_error(self, format, *args):
+        if not format.startswith("Request timed out"):  # an idle keep-alive connection closed
+            super().log_error(format, *args)
+
+    def _end_headers_with(self, data: bytes) -> None:
+        """``end_headers()`` and ``data`` in one write (one TCP segment for small responses)."""
+        if self.request_version == "HTTP/0.9":
+            self.wfile.write(data)
+            return
+        self._headers_buffer.append(b"\r\n")
+        self._headers_buffer.append(data)
+        self.flush_headers()
 
     def log_message(self, format, *args):
         self.server.replay.log(format % args)
@@ -178,8 +226,8 @@ class _Handler(BaseHTTPRequestHandler):
                         pass  # trailers
                     return b"".join(parts)
                 total += size
-                if total > MAX_BODY:
-                    raise _BadRequest(413, "request body too large")
+                if total > self.server.replay.max_body:
+                    raise _BadRequest(413, self._too_large())
                 parts.append(self.rfile.read(size))
                 self.rfile.readline(3)
         length = self.headers.get("Content-Length")
@@ -191,9 +239,31 @@ class _Handler(BaseHTTPRequestHandler):
             raise _BadRequest(400, "bad Content-Length") from None
         if n < 0:
             raise _BadRequest(400, "bad Content-Length")
-        if n > MAX_BODY:
-            raise _BadRequest(413, "request body too large")
+        if n > self.server.replay.max_body:
+            raise _BadRequest(413, self._too_large(n))
         return self.rfile.read(n)
+
+    def _discard_body(self, limit: int = 256 * 1024 * 1024) -> None:
+        """After a 413: read (and drop, 64 KiB at a time) what the client still sends, up to
+        ``limit`` bytes, so that a client writing its whole body before reading gets the 413
+        instead of a broken pipe. Memory stays flat; the idle timeout still applies."""
+        try:
+            self.wfile.flush()
+            left = int(self.headers.get("Content-Length") or limit)
+            left = min(left, limit)
+            while left > 0:
+                got = self.rfile.read1(min(left, 65536)) if hasattr(self.rfile, "read1") else \
+                    self.rfile.read(min(left, 65536))
+                if not got:
+                    break
+                left -= len(got)
+        except (OSError, ValueError):
+            pass
+
+    def _too_large(self, n: Optional[int] = None) -> str:
+        size = f" ({n} bytes)" if n is not None else ""
+        return (f"request body too large{size}: this server accepts at most "
+                f"{self.server.replay.max_body} bytes (pyfantasy serve --max-body)")
 
     def _send_json(self, code: int, obj: dict) -> None:
         data = json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
@@ -201,9 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Pyfantasy-Replay", "no-match" if code == 404 else "error")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self._end_headers_with(b"" if self.command == "HEAD" else data)
 
     def _header(self, key: str, value: str) -> None:
         # http.server encodes header lines as latin-1: pass UTF-8 bytes through unchanged
@@ -234,6 +302,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         else:
             self.send_header("Transfer-Encoding", "chunked")
+        if not delay:  # not paced: headers and body in one write
+            framed = [body] if fixed else [b"%x\r\n%s\r\n" % (len(c), c) for c in chunks] + [b"0\r\n\r\n"]
+            self._end_headers_with(b"".join(framed))
+            return len(body)
         self.end_headers()
         write = self.wfile.write
         for chunk in chunks:
@@ -256,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
         except _BadRequest as exc:
             self.close_connection = True
             self._send_json(exc.code, {"error": {"type": "bad_request", "message": str(exc)}})
+            if exc.code == 413:
+                self._discard_body()
             return
         view = RequestView(self.command, self.path, body)
         try:
@@ -282,7 +356,10 @@ class _Handler(BaseHTTPRequestHandler):
 class ReplayServer:
     """Replay ``cassettes`` (``(name, Cassette)`` pairs) over HTTP on a loopback address.
 
-    ``port=0`` picks a free port (see ``url``). Use ``start()`` to serve from
+    ``port=0`` picks a free port (see ``url``). ``max_body`` (bytes; larger
+    request bodies get a 413), ``idle_timeout`` (seconds before an idle
+    connection is closed) and ``max_connections`` (more get a 503) bound what
+    clients can make the server hold. Use ``start()`` to serve from
     a background thread, or ``serve_forever()`` in the current one; ``close()``
     (or the context manager) stops it.
 
@@ -294,8 +371,15 @@ class ReplayServer:
     def __init__(self, cassettes: Sequence[Tuple[str, Cassette]], host: str = "127.0.0.1",
                  port: int = 0, *, chunk_size: Optional[int] = DEFAULT_CHUNK_SIZE,
                  pace: float = 0.0, allow_playback_repeats: bool = False,
-                 log: Optional[Callable[[str], None]] = None, name: Optional[str] = None):
+                 log: Optional[Callable[[str], None]] = None, name: Optional[str] = None,
+                 max_body: int = MAX_BODY, idle_timeout: float = IDLE_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS):
         host = check_loopback(host)
+        if max_body < 0 or idle_timeout <= 0 or max_connections < 1:
+            raise ValueError("max_body must be >= 0, idle_timeout > 0 and max_connections >= 1")
+        self.max_body = max_body
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
         self.names = [n for n, _ in cassettes]
         self.matcher = Matcher(((n, it) for n, c in cassettes for it in c.interactions),
                                repeats=allow_playback_repeats, url_mode="path",

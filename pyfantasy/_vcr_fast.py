@@ -16,13 +16,15 @@ quoting (needed only to write a file back) are not detected here.
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Union
+import re
+from typing import Iterator, List, Optional, Tuple, Union
 
 from ._backend import resolve
 from ._duration import DurationError, parse_duration
 from .cassette import Interaction, Request, Response, loads
 
-__all__ = ["read_interactions", "read_file", "native_interactions", "Unsupported"]
+__all__ = ["read_interactions", "read_file", "native_interactions", "Unsupported", "split_interactions",
+           "iter_interactions"]
 
 # Field codes of native/pyfantasy.h (PF_VCR_REQUEST + i, PF_VCR_RESPONSE + i).
 _REQ = ("proto", "proto_major", "proto_minor", "content_length", "transfer_encoding", "trailer",
@@ -147,6 +149,50 @@ def read_interactions(data: Union[bytes, bytearray, memoryview], path: Optional[
         except Unsupported:
             pass
     return loads(data, path=path).interactions
+
+
+_FIRST_ITEM = re.compile(rb"^( *)- id: ", re.M)
+
+
+def split_interactions(data: bytes) -> Optional[Tuple[bytes, List[Tuple[int, int]]]]:
+    """``(header, [(start, end), ...])``: the text before the first interaction and the
+    byte span of each one, cut where a line starts ``- id: `` at the first one's column;
+    None when the text does not look like that (then read it whole).
+
+    ``header + data[start:end]`` is a cassette of that one interaction. A cut inside a
+    scalar cannot parse (a block scalar ends at a less indented line; a quoted one would
+    be left open), so a reader that accepts every piece read what the whole file holds.
+    """
+    m = _FIRST_ITEM.search(data)
+    if m is None or not data[:m.start()].endswith(b"interactions:\n"):
+        return None
+    mark = b"\n" + m.group(0)
+    starts = [m.start()]
+    i = data.find(mark, m.start())
+    while i >= 0:
+        starts.append(i + 1)
+        i = data.find(mark, i + 1)
+    return data[:m.start()], list(zip(starts, starts[1:] + [len(data)]))
+
+
+def iter_interactions(data: bytes, path: Optional[str] = None,
+                      backend: Optional[str] = None) -> Optional[Iterator[Interaction]]:
+    """The interactions of a cassette of several, read one at a time from their own text
+    (``split_interactions``), so that memory holds one parsed interaction, not all of them;
+    None when the text cannot be split. Raises ``CassetteError`` (or ``ValueError``) from the
+    piece that cannot be read: then read the whole file for the error the loader gives."""
+    split = split_interactions(data)
+    if split is None or len(split[1]) < 2:
+        return None
+    header, spans = split
+
+    def each() -> Iterator[Interaction]:
+        for start, end in spans:
+            its = read_interactions(header + data[start:end], path, backend)
+            if len(its) != 1:
+                raise ValueError(f"the text of interaction at byte {start} holds {len(its)} interactions")
+            yield its[0]
+    return each()
 
 
 def read_file(path: "Union[str, os.PathLike[str]]", backend: Optional[str] = None) -> List[Interaction]:

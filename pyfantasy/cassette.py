@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import binascii
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Dict, List, Optional, Tuple, Union
@@ -35,6 +34,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from . import _goyaml
+from ._atomic import remove_stale_temp_files, write_atomic
 from ._duration import (INT64_MAX, INT64_MIN, DurationError, GoDuration, format_duration,
                         parse_duration, timedelta_to_ns)
 from ._errors import CassetteError
@@ -179,7 +179,8 @@ class Cassette:
         The text is built first, written to a temporary file in the same
         folder (created if needed, as go-vcr does), then moved over ``path``
         with ``os.replace``: a failure at any point leaves the old file as it
-        was and no temporary file behind.
+        was and no temporary file behind (a SIGTERM included; those a SIGKILL
+        left are removed by the next save or load, ``_atomic``).
 
         Raises:
             CassetteError: the cassette cannot be written, or an OS error.
@@ -193,25 +194,9 @@ class Cassette:
                 mode = os.stat(path).st_mode & 0o7777
             except FileNotFoundError:
                 mode = 0o644
-            fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
-                                       suffix=".tmp", dir=folder)
+            write_atomic(path, data, mode)
         except OSError as exc:
             raise CassetteError(f"cannot write the file: {exc}", path=path) from exc
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            if isinstance(exc, OSError):
-                raise CassetteError(f"cannot write the file: {exc}", path=path) from exc
-            raise
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -252,6 +237,13 @@ def _compose(loader_cls: type, stream: Union[bytes, str]):
     loader = loader_cls(stream)
     try:
         return loader.get_single_node()
+    except RecursionError as exc:  # where the reader was when the nesting got too deep
+        try:
+            mark = loader.get_mark()
+            exc.yaml_line_col = (mark.line + 1, mark.column + 1)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the C loader has no mark: the Python one is tried next
+            pass
+        raise
     finally:
         loader.dispose()
 
@@ -277,7 +269,8 @@ def _yaml_error(exc: BaseException, text: str, path: Optional[str]) -> CassetteE
                              if isinstance(exc.character, int) else f"invalid YAML: {exc.reason}",
                              path=path, line=line, column=col)
     if isinstance(exc, RecursionError):
-        return CassetteError("invalid cassette: YAML nested too deeply", path=path)
+        line, col = getattr(exc, "yaml_line_col", (None, None))
+        return CassetteError("invalid cassette: YAML nested too deeply", path=path, line=line, column=col)
     return CassetteError(f"invalid YAML: {exc}", path=path)
 
 
@@ -604,6 +597,7 @@ def load(path: "Union[str, os.PathLike[str]]") -> Cassette:
             data = f.read()
     except OSError as exc:
         raise CassetteError(f"cannot read the file: {exc.strerror or exc}", path=where) from exc
+    remove_stale_temp_files(where)  # what a killed save of this cassette left beside it
     return loads(data, path=where)
 
 

@@ -8,6 +8,7 @@ errors.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -54,8 +55,10 @@ def _jsonl(out: TextIO, path: str, iid: Optional[int], fmt: str, stream: bool, r
         return
     partial = getattr(exc, "response", None)
     tail = ',"response":null,"error":' + json.dumps(_error_obj(exc), ensure_ascii=False, separators=(",", ":"))
-    if partial is not None:
-        tail += ',"partial":' + partial.to_json_bytes().decode("utf-8")
+    try:
+        tail += ',"partial":' + ("null" if partial is None else partial.to_json_bytes().decode("utf-8"))
+    except Exception:  # noqa: BLE001 - a partial that cannot be written: the error line still is
+        tail += ',"partial":null'
     out.write(head + tail + "}\n")
 
 
@@ -97,6 +100,14 @@ def _text_content(out: TextIO, response, indent: str) -> None:
             out.write(f"{indent}[{t}]\n")
 
 
+def _render(write, path: str, iid: Optional[int], fmt: str, stream: bool, response) -> str:
+    """The output of one decoded interaction, made whole before any of it is written (an
+    error while rendering then costs one error line, not half a record)."""
+    buf = io.StringIO()
+    write(buf, path, iid, fmt, stream, response, None)
+    return buf.getvalue()
+
+
 def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .cassette import load
     from .decode import decode_interaction, detect_format
@@ -119,23 +130,27 @@ def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         seen += 1
         try:
             cas = load(path)
-        except (CassetteError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - one error line for the file, the run goes on
             failed += 1
-            if not isinstance(exc, CassetteError):
+            if isinstance(exc, OSError):
                 exc = CassetteError(exc.strerror or str(exc), path=path)
+            elif not isinstance(exc, CassetteError):  # a reader bug: still named and located
+                exc = CassetteError(f"cannot read the cassette: {type(exc).__name__}: {exc}", path=path)
             write(out, path, None, wire or "unknown", False, None, exc)
             err.write(f"pyfantasy: {exc}\n")
             continue
         for it in cas.interactions:
-            wf = detect_format(it, wire, args.stream)
-            fmt, stream = wf.format, wf.stream
+            fmt, stream = wire or "unknown", bool(args.stream)
             try:
+                wf = detect_format(it, wire, args.stream)
+                fmt, stream = wf.format, wf.stream
                 resp = decode_interaction(it, args.backend, format=wire, stream=args.stream)
-            except PyfantasyError as exc:
+                line = _render(write, path, it.id, fmt, stream, resp)
+            except Exception as exc:  # noqa: BLE001 - DecodeError, or a decoder bug: one error line
                 failed += 1
                 write(out, path, it.id, fmt, stream, None, exc)
                 continue
-            write(out, path, it.id, fmt, stream, resp, None)
+            out.write(line)
     if not seen:
         err.write("pyfantasy decode: no cassette found\n")
         return 1

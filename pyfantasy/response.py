@@ -1147,7 +1147,11 @@ class Response:
             text = data.decode("utf-8")
         except UnicodeDecodeError:  # raw bytes inside a RawMessage value
             text = plain_string(data.decode("utf-8", "surrogateescape"))
-        return json.loads(text)
+        try:
+            return json.loads(text)
+        except (RecursionError, ValueError):  # a raw value nested too deep, or an int past 4,300 digits
+            from ._scan import loads
+            return loads(text)
 
     @classmethod
     def from_json(cls, obj: Union[bytes, bytearray, memoryview, str, Dict[str, Any]],

@@ -34,10 +34,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
+import signal
 import sqlite3
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -164,16 +167,21 @@ def _cost(meta: Any) -> Optional[float]:
             raw = extra.get("cost")
             if raw is not None:
                 try:
-                    return float(raw.text)
+                    return _finite(float(raw.text))
                 except ValueError:
                     pass
             raw = extra.get("cost_in_usd_ticks")
             if raw is not None:
                 try:
-                    return int(raw.text) / XAI_TICKS_PER_USD
-                except ValueError:
+                    return _finite(int(raw.text) / XAI_TICKS_PER_USD)
+                except (ValueError, OverflowError):  # not an integer; past float64 (a 400-digit one)
                     pass
     return None
+
+
+def _finite(x: float) -> Optional[float]:
+    """A cost past float64's range (``1e999``) is no cost: SQLite, CSV and JSON have no Inf."""
+    return x if math.isfinite(x) else None
 
 
 def _response_fields(resp: Any) -> tuple:
@@ -312,9 +320,28 @@ def _safe_interaction_row(path: str, it: Any, backend: Optional[str], wire: Opti
         return _failure_row(path, getattr(it, "id", None), wire or "", exc, "cannot decode the interaction")
 
 
+def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> Optional[List[tuple]]:
+    """``_cassette_rows`` reading one interaction at a time (peak memory: the file and one
+    interaction, not every parsed interaction); None when the file cannot be read that way."""
+    from ._vcr_fast import iter_interactions
+    its = iter_interactions(data, path, backend)
+    if its is None:
+        return None
+    rows = []
+    try:
+        for it in its:
+            rows.append(_safe_interaction_row(path, it, backend, wire))
+    except Exception:  # noqa: BLE001 - a piece that does not read: the whole file gives the error
+        return None
+    return rows
+
+
 def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
     """One row per interaction; one error row (interaction None) when the cassette cannot be read."""
     from ._vcr_fast import read_interactions
+    rows = _streamed_rows(path, data, backend, wire)
+    if rows is not None:
+        return rows
     try:
         its = read_interactions(data, path, backend)
     except CassetteError as exc:  # its message already starts with the path
@@ -370,7 +397,32 @@ def iter_files(paths: Iterable[str]) -> Iterator[str]:
 _WORKER_OPTS: Dict[str, Any] = {}
 
 
-def _init_worker(backend: Optional[str], fmt: Optional[str]) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """Make this worker process exit when ``parent`` (the scan) dies, even by SIGKILL:
+    Linux's ``PR_SET_PDEATHSIG`` (SIGKILL to us when the parent goes), and, for other
+    systems or a parent thread that exits, a daemon thread that polls ``getppid()``."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no libc symbol: the poll below still works
+            pass
+    if os.getppid() != parent:  # it died before the prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+    threading.Thread(target=watch, name="pyfantasy-parent-watch", daemon=True).start()
+
+
+def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[int] = None) -> None:
+    """Options of a worker; ``parent``: the pid of the scan when this is a worker process."""
+    if parent is not None:
+        _exit_with_parent(parent)
     _WORKER_OPTS["backend"] = backend
     _WORKER_OPTS["format"] = fmt
     try:  # warm the imports once per process, not per file
@@ -447,7 +499,7 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
 def _executor(workers: int, backend: Optional[str], fmt: Optional[str]):
     from concurrent.futures import ProcessPoolExecutor
     return ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=_init_worker,
-                               initargs=(backend, fmt))
+                               initargs=(backend, fmt, os.getpid()))
 
 
 def _pool_results(batches: list, start: int, workers: int, backend: Optional[str],
@@ -525,6 +577,30 @@ def output_format(out: str, fmt: Optional[str] = None) -> str:
     ext = os.path.splitext(out)[1].lower()
     return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",
             ".pq": "parquet"}.get(ext, "sqlite")
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_out(out: str, fmt: str) -> None:
+    """Raise ValueError (one line, naming ``out``) when the output cannot be what the scan
+    writes: its folder is missing, it is a folder, or an existing SQLite output is not SQLite.
+    Run before any file is scanned."""
+    path = os.fspath(out)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"--out {path}: is a folder, not a file")
+    if not os.path.isdir(folder):
+        raise ValueError(f"--out {path}: the folder {folder} does not exist")
+    if fmt == "sqlite" and os.path.exists(path):
+        try:
+            with open(path, "rb") as f:
+                head = f.read(len(_SQLITE_MAGIC))
+        except OSError as exc:
+            raise ValueError(f"--out {path}: cannot be read: {exc.strerror or exc}") from None
+        if head and head != _SQLITE_MAGIC:
+            raise ValueError(f"--out {path}: exists and is not an SQLite database "
+                             "(give another --out, or --out-format)")
 
 
 class _SQLite:
@@ -864,12 +940,14 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
         commit_files / commit_seconds: batch size of the commits.
 
     Files already recorded in ``out`` with the same size and mtime are skipped.
-    A file that cannot be read is one error row and a ``ScanWarning``.
+    A file that cannot be read is one error row and a ``ScanWarning``. Raises
+    ValueError (``check_out``) before scanning when ``out`` cannot be the output.
     """
     t0 = time.perf_counter()
     fmt = output_format(out, out_format)
     if fmt == "parquet":
         _require_pyarrow()
+    check_out(out, fmt)
     writer = _writer(out, fmt)
     summary = ScanSummary(out=out, format=fmt)
     err = progress_stream if progress_stream is not None else sys.stderr

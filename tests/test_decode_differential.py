@@ -18,7 +18,7 @@ import dataclasses
 import json
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from pyfantasy import DecodeError
 from pyfantasy._backend import native_available
@@ -435,3 +435,160 @@ def test_delta_runs(deltas, cuts, fmt, finish):
         # a lone surrogate escape reads as U+FFFD, as in Go
         text = "".join(p.text for p in (r.content or []) if p.type == "text")
         assert text == "".join(deltas).replace("\ud800", "\ufffd")
+
+
+# ---- hostile values in every format (issue 12) -------------------------------------------
+# Deep nesting (past Python's recursion limit), integers past float64 and past CPython's
+# 4,300-digit str() limit, numbers out of float64 range, lone surrogate escapes: in the
+# raw-JSON fields a decoder keeps (tool inputs, usage extras, cost), in typed float fields
+# and in keys nobody reads. Both backends must agree and raise nothing but DecodeError.
+
+HOSTILE = [
+    "[" * 3000 + "]" * 3000,
+    '{"a":' * 3000 + "1" + "}" * 3000,
+    '[{"k":' * 1500 + '"\\ud800"' + "}]" * 1500,
+    "9" * 400, "-" + "9" * 5000, "1e999", "-1e999", "1.5e-999",
+    '"\\ud800x"', '{"\\udc00":"\\ud800"}', '{"a":[1e999,' + "9" * 400 + "]}",
+]
+
+# (format, stream, variant, body with @@ where the hostile value goes)
+_CHAT_DOC = ('{"id":"c1","provider":@@,"choices":[{"index":0,"message":{"role":"assistant","content":"hi",'
+             '"tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},'
+             '"finish_reason":"stop"}],"x":@@,"usage":{"prompt_tokens":1,"completion_tokens":2,'
+             '"total_tokens":3,"cost":@@,"cost_details":{"upstream_inference_cost":@@},"cost_in_usd_ticks":@@}}')
+_ANTHROPIC_DOC = ('{"id":"m1","type":"message","role":"assistant","x":@@,"content":[{"type":"text","text":"hi"},'
+                  '{"type":"tool_use","id":"t1","name":"weather","input":{"a":@@}},'
+                  '{"type":"server_tool_use","id":"s1","name":"web_search","input":{"q":@@}}],'
+                  '"stop_reason":"tool_use","usage":{"input_tokens":1,"output_tokens":2,"x":@@}}')
+_ANTHROPIC_EVENTS = [
+    '{"type":"message_start","message":{"id":"m1","content":[],"x":@@,"usage":{"input_tokens":1,"x":@@}}}',
+    '{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"w",'
+    '"input":{"a":@@}}}',
+    '{"type":"content_block_delta","index":0,"x":@@,"delta":{"type":"input_json_delta","partial_json":"{}"}}',
+    '{"type":"content_block_stop","index":0}',
+    '{"type":"content_block_start","index":1,"content_block":{"type":"server_tool_use","id":"s1",'
+    '"name":"web_search","input":@@}}',
+    '{"type":"content_block_stop","index":1}',
+    '{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":3,"x":@@}}',
+    '{"type":"message_stop"}']
+_RESPONSES_EVENTS = [
+    '{"type":"response.created","response":{"id":"r1","x":@@}}',
+    '{"type":"response.output_item.added","output_index":0,"item":{"id":"fc_1","type":"function_call",'
+    '"call_id":"c1","name":"w","arguments":"","x":@@}}',
+    '{"type":"response.function_call_arguments.delta","item_id":"fc_1","output_index":0,"delta":"{}","x":@@}',
+    '{"type":"response.output_item.done","output_index":0,"item":{"id":"fc_1","type":"function_call",'
+    '"call_id":"c1","name":"w","arguments":"{}"}}',
+    '{"type":"response.completed","response":{"id":"r1","usage":{"input_tokens":1,"output_tokens":2,'
+    '"total_tokens":3,"x":@@}}}']
+_GOOGLE_DOC = ('{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"},{"functionCall":{"name":"f",'
+               '"args":{"a":@@}}}]},"finishReason":"STOP","x":@@}],"usageMetadata":{"promptTokenCount":1,'
+               '"candidatesTokenCount":2,"totalTokenCount":3},"x":@@}')
+
+
+def _sse(events, names=False, done=False) -> str:
+    out = ""
+    for e in events:
+        if names:
+            out += "event: " + json.loads(e.replace("@@", "0"))["type"] + "\n"
+        out += "data: " + e + "\n\n"
+    return out + ("data: [DONE]\n\n" if done else "")
+
+
+def _evstream(events) -> bytes:
+    """AWS event-stream frames of Bedrock ``chunk`` events carrying ``events`` (bytes)."""
+    import base64
+    import struct
+    import zlib
+
+    def header(name, value):
+        return bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(value)) + value.encode()
+    out = b""
+    for e in events:
+        heads = header(":event-type", "chunk") + header(":content-type", "application/json") + \
+            header(":message-type", "event")
+        payload = json.dumps({"bytes": base64.b64encode(e).decode()}).encode()
+        prelude = struct.pack(">II", 16 + len(heads) + len(payload), len(heads))
+        prelude += struct.pack(">I", zlib.crc32(prelude))
+        msg = prelude + heads + payload
+        out += msg + struct.pack(">I", zlib.crc32(msg))
+    return out
+
+
+_CHAT_EVENTS = [
+    '{"id":"c1","provider":@@,"choices":[{"index":0,"delta":{"content":"hi"}}],"x":@@}',
+    '{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function",'
+    '"function":{"name":"f","arguments":"{}"}}]}}]}',
+    '{"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
+    '{"id":"c1","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cost":@@,'
+    '"cost_details":{"upstream_inference_cost":@@},"cost_in_usd_ticks":@@}}']
+HOSTILE_BODIES = [
+    ("openai-chat", False, v, _CHAT_DOC) for v in ("openai", "compat", "openrouter")] + [
+    ("openai-chat", True, v, _sse(_CHAT_EVENTS, done=True)) for v in ("openai", "compat", "openrouter")] + [
+    ("openai-chat", True, "openai", _sse(['{"error":@@}'])),
+    ("anthropic", False, None, _ANTHROPIC_DOC),
+    ("anthropic", True, None, _sse(_ANTHROPIC_EVENTS, names=True)),
+    ("openai-responses", True, None, _sse(_RESPONSES_EVENTS, names=True)),
+    ("openai-responses", True, None, _sse(['{"error":@@}'])),
+    ("google", False, None, _GOOGLE_DOC),
+    ("google", True, None, "data: " + _GOOGLE_DOC + "\r\n\r\n"),
+    ("bedrock", False, None, _ANTHROPIC_DOC),
+    ("bedrock", True, None, None),  # _ANTHROPIC_EVENTS in event-stream frames
+]
+
+
+def _hostile_body(fmt, template, value, holes) -> bytes:
+    """``template`` with ``value`` in the holes chosen (a bitmask), 0 in the others."""
+    def fill(text):
+        parts = text.split("@@")
+        return "".join(p + (value if holes >> k & 1 else "0") for k, p in enumerate(parts[:-1])) + parts[-1]
+    if template is None:  # bedrock stream: the same holes, one per frame's event
+        return _evstream([fill(e).encode() for e in _ANTHROPIC_EVENTS])
+    return fill(template).encode()
+
+
+def _raw_error(e: DecodeError):
+    return ("error", e.kind, e.message, e.offset, e.response.to_json_bytes() if e.response is not None else None)
+
+
+def decode_any(body: bytes, fmt: str, stream: bool, backend: str, variant=None):
+    """The outcome of decoding ``body`` whole, as bytes (a deep value makes Python's ``==``
+    on parsed JSON recurse too far)."""
+    try:
+        return ("ok", decode_body(body, fmt, stream, backend, variant=variant).to_json_bytes())
+    except DecodeError as e:
+        return _raw_error(e)
+
+
+def pieces_any(body: bytes, fmt: str, backend: str, cuts, variant=None):
+    dec = StreamDecoder(fmt, backend, variant=variant)
+    parts, prev = [], 0
+    try:
+        for cut in sorted(c % (len(body) + 1) for c in cuts) + [len(body)]:
+            parts += [_part(p) for p in dec.feed(body[prev:cut])]
+            prev = cut
+        return ("ok", dec.close().to_json_bytes()), parts
+    except DecodeError as e:
+        return _raw_error(e), parts
+
+
+@settings(max_examples=60)
+@given(st.sampled_from(range(len(HOSTILE_BODIES))), st.sampled_from(HOSTILE), st.integers(1, 255), splits)
+def test_hostile_values_every_format(which, value, holes, cuts):
+    fmt, stream, variant, template = HOSTILE_BODIES[which]
+    body = _hostile_body(fmt, template, value, holes)
+    py = decode_any(body, fmt, stream, "python", variant)
+    assert decode_any(body, fmt, stream, "native", variant) == py
+    if stream:
+        py_split, py_parts = pieces_any(body, fmt, "python", cuts, variant)
+        nat_split, nat_parts = pieces_any(body, fmt, "native", cuts, variant)
+        assert nat_split == py_split == py
+        assert nat_parts == py_parts
+
+
+@pytest.mark.parametrize("which", range(len(HOSTILE_BODIES)))
+def test_hostile_templates_decode_when_harmless(which):
+    """The templates are valid bodies of their format: with 0 in every hole they decode."""
+    fmt, stream, variant, template = HOSTILE_BODIES[which]
+    r = decode_any(_hostile_body(fmt, template, "0", 0), fmt, stream, "python", variant)
+    if "error" not in (template or ""):
+        assert r[0] == "ok", r

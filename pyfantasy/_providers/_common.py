@@ -61,23 +61,62 @@ def d(v: Any) -> dict:
     return v if type(v) is dict else {}
 
 
-def raw_text(v: Any) -> str:
-    """Compact JSON text of a parsed value, keeping each float's original spelling."""
+def _scalar_text(v: Any) -> str:
     if isinstance(v, JSONFloat):
         return v.raw
     if isinstance(v, bool):
         return "true" if v else "false"
     if v is None:
         return "null"
-    if isinstance(v, (int, float)):
+    if isinstance(v, int):
+        return int_text(v)
+    if isinstance(v, float):
         return json.dumps(v)
     if isinstance(v, str):
         return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, list):
-        return "[" + ",".join(raw_text(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + raw_text(x) for k, x in v.items()) + "}"
     raise TypeError(type(v))
+
+
+def int_text(v: int) -> str:
+    """Decimal text of an int of any size (past CPython's 4,300-digit ``str()`` limit too)."""
+    try:
+        return str(v)
+    except ValueError:
+        if v < 0:
+            return "-" + int_text(-v)
+        k = v.bit_length() * 3 // 20  # about half the digits
+        hi, lo = divmod(v, 10 ** k)
+        low = int_text(lo)
+        return int_text(hi) + "0" * (k - len(low)) + low
+
+
+def raw_text(v: Any) -> str:
+    """Compact JSON text of a parsed value, keeping each float's original spelling.
+    Iterative (explicit stack of pending values and literal pieces): any nesting depth."""
+    out: List[str] = []
+    todo: list = [(False, v)]
+    push = todo.append
+    while todo:
+        lit, x = todo.pop()
+        if lit:
+            out.append(x)
+        elif isinstance(x, list):
+            out.append("[")
+            push((True, "]"))
+            for k in range(len(x) - 1, -1, -1):
+                push((False, x[k]))
+                if k:
+                    push((True, ","))
+        elif isinstance(x, dict):
+            out.append("{")
+            push((True, "}"))
+            items = list(x.items())
+            for k in range(len(items) - 1, -1, -1):
+                push((False, items[k][1]))
+                push((True, ("," if k else "") + json.dumps(items[k][0], ensure_ascii=False) + ":"))
+        else:
+            out.append(_scalar_text(x))
+    return "".join(out)
 
 
 def raw(v: Any) -> RawJSON:

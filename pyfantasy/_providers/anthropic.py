@@ -53,7 +53,7 @@ from typing import Any, List, NamedTuple, Optional
 from .._assemble import ToolSpec
 from .._errors import DecodeError
 from .._gojson import UnsupportedValueError, encode_str
-from .._scan import CHUNK_BAD_JSON, CHUNK_OK, COALESCE, INERT, JSONFloat, Scanner, Spec
+from .._scan import CHUNK_BAD_JSON, CHUNK_OK, COALESCE, INERT, JSONFloat, Scanner, Spec, map_json
 from ..response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, ReasoningContent,
                         Response, SourceContent, StreamPart, TextContent, ToolCallContent,
                         ToolResultContent, Usage, WebSearchResultItem)
@@ -153,16 +153,13 @@ def _raw_input(v: Any, present: bool) -> str:
     return c.raw_text(v) if present else ""
 
 
+def _go_float(v: Any) -> Any:
+    return float(v) if type(v) is int or type(v) is JSONFloat else v
+
+
 def _go_number(v: Any) -> Any:
-    """A parsed value as Go's ``any`` holds it: every number a float64."""
-    t = type(v)
-    if t is dict:
-        return {k: _go_number(x) for k, x in v.items()}
-    if t is list:
-        return [_go_number(x) for x in v]
-    if t is int or t is JSONFloat:
-        return float(v)
-    return v
+    """A parsed value as Go's ``any`` holds it: every number a float64 (iterative: any depth)."""
+    return map_json(v, _go_float)
 
 
 def go_reencode(v: Any) -> str:

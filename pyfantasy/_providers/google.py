@@ -83,7 +83,7 @@ from typing import Any, List, Optional, Tuple
 
 from .._errors import DecodeError
 from .._gojson import UnsupportedValueError, encode_str, format_float, go_string
-from .._scan import CHUNK_OK, COALESCE, INERT, Chunk, JSONFloat, Scanner, Spec, loads
+from .._scan import CHUNK_OK, COALESCE, INERT, Chunk, JSONFloat, Scanner, Spec, loads, map_json
 from ..response import (GoogleReasoningMetadata, ReasoningContent, Response, StreamPart, TextContent,
                         ToolCallContent, Usage)
 from . import _common as c
@@ -221,16 +221,14 @@ def _int32(v: Any, field: str) -> int:
     return int(f)
 
 
+def _go_number(v: Any) -> Any:
+    return _float64(v) if isinstance(v, (int, float)) and type(v) is not bool else v
+
+
 def _go_any(v: Any) -> Any:
-    """A parsed JSON value as Go's ``map[string]any`` holds it (numbers become float64)."""
-    t = type(v)
-    if t is dict:
-        return {k: _go_any(x) for k, x in v.items()}
-    if t is list:
-        return [_go_any(x) for x in v]
-    if t is int or t is JSONFloat or (isinstance(v, (int, float)) and t is not bool):
-        return _float64(v)
-    return v
+    """A parsed JSON value as Go's ``map[string]any`` holds it (numbers become float64;
+    one out of float64 range is genai's decode error). Iterative: any nesting depth."""
+    return map_json(v, _go_number)
 
 
 _B64_CANONICAL = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")

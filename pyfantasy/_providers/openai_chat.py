@@ -10,6 +10,7 @@ metadata and reasoning hooks. ``ChatStream`` is the streaming state machine
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, List, Optional
 
 from .._assemble import deterministic_uuid
@@ -121,12 +122,21 @@ def _fill_openai_meta(meta: OpenAIMetadata, u: dict) -> None:
 
 
 def _go_int(v: Any) -> int:
-    """Go's standard decoder into an int field: only JSON integers count."""
-    return v if type(v) is int else 0
+    """Go's standard decoder into an int field: only JSON integers count; one outside int64
+    is an UnmarshalTypeError, which the re-read ignores (the field stays 0)."""
+    return v if type(v) is int and -(1 << 63) <= v < (1 << 63) else 0
 
 
 def _go_float(v: Any) -> float:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+    """Go's standard decoder into a float64 field: a number out of float64 range (a 400-digit
+    integer, 1e999) is an UnmarshalTypeError, which the re-read ignores (the field stays 0)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return 0.0
+    try:
+        f = float(v)
+    except OverflowError:
+        return 0.0
+    return f if math.isfinite(f) else 0.0
 
 
 def _router_usage_meta(u: Any) -> OpenRouterUsage:

@@ -1,0 +1,136 @@
+"""Atomic file writes that leave no temporary file behind, even when interrupted.
+
+What: ``write_atomic(path, data)`` writes ``data`` to a temporary file beside
+``path`` (``.<name>.<pid>.<random>.tmp``), fsyncs it and moves it over ``path``
+with ``os.replace``: the file is always the old or the new one, never a mix.
+
+Why the pid in the name: a save killed by SIGKILL (or a power cut) cannot
+clean up after itself. ``remove_stale_temp_files(path)``, run on the next save
+and load of the same file, removes the temporary files whose writer process is
+gone, and never one that another live process is still writing. A SIGTERM
+during the write (main thread only: Python runs signal handlers there) removes
+the temporary file, then does what SIGTERM did before: end the process by
+default, or call the program's own handler.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import tempfile
+import threading
+import time
+from typing import Iterator, List, Set
+
+__all__ = ["write_atomic", "remove_stale_temp_files", "STALE_UNNAMED_SECONDS"]
+
+STALE_UNNAMED_SECONDS = 600  # a temp file without a pid (older pyfantasy) is stale after this
+_WRITING: Set[str] = set()   # temp files this process is writing now
+
+
+def _prefix(path: str) -> str:
+    return "." + os.path.basename(path) + "."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's), or cannot tell: keep its file
+    return True
+
+
+def remove_stale_temp_files(path: str) -> List[str]:
+    """Remove the temporary files interrupted saves of ``path`` left beside it; returns them.
+
+    Stale: ``.<name>.<pid>.<random>.tmp`` whose process is gone (or is this one, not
+    writing it now), and ``.<name>.<random>.tmp`` (no pid) older than
+    ``STALE_UNNAMED_SECONDS``. Errors (a read-only folder) are ignored.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    prefix = _prefix(path)
+    removed: List[str] = []
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return removed
+    with entries:
+        for e in entries:
+            name = e.name
+            if not (name.startswith(prefix) and name.endswith(".tmp")):
+                continue
+            full = os.path.join(folder, name)
+            if full in _WRITING:
+                continue
+            middle = name[len(prefix):-len(".tmp")]
+            pid_text, dot, _ = middle.partition(".")
+            try:
+                if dot and pid_text.isdigit():
+                    pid = int(pid_text)
+                    if pid != os.getpid() and _alive(pid):
+                        continue
+                elif time.time() - e.stat(follow_symlinks=False).st_mtime < STALE_UNNAMED_SECONDS:
+                    continue
+                os.unlink(full)
+            except OSError:
+                continue
+            removed.append(full)
+    return removed
+
+
+@contextlib.contextmanager
+def _removed_on_sigterm(tmp: str) -> Iterator[None]:
+    """While the block runs: a SIGTERM whose action is to end the process removes ``tmp``
+    first. A program's own Python handler is called as before (if it raises, the caller's
+    cleanup removes ``tmp``); an ignored SIGTERM stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is None or previous == signal.SIG_IGN:  # set from C, or ignored: leave it alone
+        yield
+        return
+
+    def on_term(signum, frame):
+        if callable(previous):
+            previous(signum, frame)
+            return
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)  # the default action: the process ends here
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGTERM) is on_term:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def write_atomic(path: str, data: bytes, mode: int) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (permissions
+    ``mode``). Raises OSError; nothing is left behind on any failure."""
+    folder = os.path.dirname(os.path.abspath(path))
+    remove_stale_temp_files(path)
+    fd, tmp = tempfile.mkstemp(prefix=f"{_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=folder)
+    _WRITING.add(tmp)
+    try:
+        with _removed_on_sigterm(tmp):
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    finally:
+        _WRITING.discard(tmp)

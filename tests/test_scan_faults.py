@@ -1,0 +1,199 @@
+"""``pyfantasy scan`` against faults (issue 12): a bad ``--out`` is a one-line usage error
+before any file is scanned (item 7); workers exit when the scan's parent is killed (item
+8); one large cassette is read one interaction at a time (item 9)."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import pyfantasy.scan as scan_mod
+from helpers import ROOT
+
+SAMPLE = ROOT / "pyfantasy" / "samples" / "openai_chat_simple.yaml"
+
+
+def run_cli(*args):
+    out, err = io.StringIO(), io.StringIO()
+    import pyfantasy.cli as cli
+    ns = cli.build_parser().parse_args(["scan", *map(str, args)])
+    return ns.func(ns, out, err), out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("case", ["missing-folder", "a-folder", "not-sqlite", "missing-folder-jsonl",
+                                  "a-folder-csv"])
+def test_bad_out_is_a_usage_error_before_scanning(tmp_path, monkeypatch, case):
+    scanned = []
+    monkeypatch.setattr(scan_mod, "scan_file", lambda *a, **kw: scanned.append(a) or [])
+    out = {"missing-folder": tmp_path / "nowhere" / "r.db", "a-folder": tmp_path,
+           "not-sqlite": tmp_path / "notes.db", "missing-folder-jsonl": tmp_path / "no" / "r.jsonl",
+           "a-folder-csv": tmp_path}[case]
+    if case == "not-sqlite":
+        out.write_text("these are my notes, not a database\n")
+    extra = ["--out-format", "csv"] if case == "a-folder-csv" else []
+    rc, _, err = run_cli(SAMPLE, "--out", out, "--workers", "1", "--quiet", *extra)
+    assert rc == 2, err
+    assert err.count("\n") == 1 and err.startswith("pyfantasy scan: --out ") and str(out) in err
+    assert "Traceback" not in err and "sqlite3" not in err
+    assert scanned == []
+    if case == "not-sqlite":
+        assert out.read_text() == "these are my notes, not a database\n"  # left alone
+
+
+def test_good_out_still_scans(tmp_path):
+    (tmp_path / "empty.db").write_bytes(b"")  # an empty file is a new database, as sqlite3 says
+    for out in (tmp_path / "empty.db", tmp_path / "r.db", tmp_path / "r.jsonl"):
+        rc, _, err = run_cli(SAMPLE, "--out", out, "--workers", "1", "--quiet")
+        assert rc == 0, err
+        assert scan_mod.read_rows(str(out))
+
+
+_PARENT = """
+import sys, time
+import pyfantasy.scan as scan_mod
+def slow(path, **kw):  # a worker busy on a file for a long time
+    time.sleep(60)
+    return []
+scan_mod.scan_file = slow
+if sys.argv[4] == "poll":  # as on a system without prctl: the getppid() poll alone
+    sys.platform = "other"
+print("ready", flush=True)
+scan_mod.scan(sys.argv[1:3], sys.argv[3], workers=2, progress=False)
+"""
+
+
+def _children(pid: int):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(d))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["prctl", "poll"])
+def test_workers_exit_when_the_parent_is_killed(tmp_path, how):
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(SAMPLE), str(SAMPLE.with_name(
+        "anthropic_thinking_streaming.yaml")), str(tmp_path / "r.db"), how], stdout=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        for _ in range(200):  # up to 20 s for both workers to start
+            workers = _children(parent.pid)
+            if len(workers) >= 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) >= 2, workers
+        parent.kill()  # SIGKILL: no cleanup code runs in the parent
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [w for w in workers if _alive(w)]
+        assert not left, f"workers still alive after their parent was killed: {left}"
+    finally:
+        parent.kill()
+        parent.wait(10)
+        for w in workers:  # only when the test failed: do not leave them behind
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)
+
+
+# ---- item 9: one large cassette, one interaction at a time -------------------------------
+
+# VmHWM (peak RSS of this process image), not ru_maxrss: that one keeps the pytest
+# process's peak across fork + exec
+_RSS = """
+import re, sys
+import pyfantasy.scan as scan_mod
+rows = scan_mod.scan_file(sys.argv[1], backend=sys.argv[2])
+assert len(rows) == int(sys.argv[3]) and all(r[18] is None for r in rows), rows[:2]
+print(int(re.search(r"VmHWM:\\s*(\\d+) kB", open("/proc/self/status").read()).group(1)) * 1024)
+"""
+
+
+def _big_cassette(path, size: int, body_size: int = 1_000_000) -> int:
+    """A cassette of about ``size`` bytes: one Anthropic stream of about ``body_size``
+    bytes (text deltas) recorded again and again (ids renumbered); returns how many
+    interactions it holds."""
+    from pyfantasy._vcr_fast import split_interactions
+    from pyfantasy.cassette import Cassette, loads
+    sample = loads(SAMPLE.with_name("anthropic_thinking_streaming.yaml").read_bytes())
+    it = sample.interactions[0]
+    delta = ('event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+             '"delta":{"type":"text_delta","text":"%s"}}\n\n' % ("lorem ipsum " * 30))
+    body = ('event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","content":[],'
+            '"usage":{"input_tokens":1}}}\n\nevent: content_block_start\ndata: {"type":"content_block_start",'
+            '"index":0,"content_block":{"type":"text","text":""}}\n\n' + delta * (body_size // len(delta))
+            + 'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
+            'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},'
+            '"usage":{"output_tokens":3}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n')
+    one = dataclasses.replace(sample, interactions=[dataclasses.replace(
+        it, response=dataclasses.replace(it.response, body=body))]).dumps()
+    header, [(start, end)] = split_interactions(one)
+    first, rest = one[start:end].split(b"\n", 1)
+    n = 0
+    with open(path, "wb") as f:
+        f.write(header)
+        written = len(header)
+        while written < size:
+            line = first[:first.index(b"- id: ") + 6] + str(n).encode() + b"\n"
+            f.write(line + rest)
+            written += len(line) + len(rest)
+            n += 1
+    return n
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_peak_memory_of_a_100mb_cassette_is_under_twice_its_size(tmp_path, backend):
+    path = tmp_path / "big.yaml"
+    # the python backend is slower: half the size shows the same (the interpreter is ~30 MB of it)
+    n = _big_cassette(path, 100_000_000 if backend == "native" else 50_000_000)
+    size = path.stat().st_size
+    out = subprocess.run([sys.executable, "-c", _RSS, str(path), backend, str(n)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    peak = int(out.stdout)
+    assert peak <= 2 * size, f"peak RSS {peak / 1e6:.0f} MB for a {size / 1e6:.0f} MB cassette"
+
+
+def test_streamed_rows_equal_whole_file_rows(tmp_path, backend):
+    """Reading interaction by interaction gives the rows reading the whole file gives; a
+    piece that does not read makes the whole file's error row, as before."""
+    from pyfantasy._vcr_fast import iter_interactions
+    path = tmp_path / "some.yaml"
+    n = _big_cassette(path, 300_000, 20_000)
+    data = path.read_bytes()
+    assert iter_interactions(data, str(path), backend) is not None
+    streamed = scan_mod.scan_bytes(data, str(path), backend=backend)
+    assert len(streamed) == n
+    monkey = scan_mod._streamed_rows
+    try:
+        scan_mod._streamed_rows = lambda *a: None
+        assert scan_mod.scan_bytes(data, str(path), backend=backend) == streamed
+        broken = data.replace(b"- id: 3\n", b"- id: 3\n  request: [\n", 1)
+        whole = scan_mod.scan_bytes(broken, str(path), backend=backend)
+    finally:
+        scan_mod._streamed_rows = monkey
+    assert len(whole) == 1 and whole[0][1] is None and whole[0][18] == "cassette"
+    assert scan_mod.scan_bytes(broken, str(path), backend=backend) == whole
