@@ -23,7 +23,7 @@ from json import loads as _json_loads
 
 from ._native_lib import ffi, lib
 from ._providers import _common as c
-from ._providers.openai_chat import _router_usage_meta
+from ._providers.openai_chat import _go_float, _router_usage_meta
 from ._scan import loads, number
 from .response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
                        OpenRouterMetadata, OpenRouterUsage, RawJSON, ReasoningContent, Response, ResponsesReasoningMetadata,
@@ -207,7 +207,8 @@ class PartReader:
                 if variant == "openrouter":
                     ro = fin.get(ROUTER)
                     if ro is not None:
-                        costs = [float(x) if x else 0.0 for x in a[ro[5]:ro[5] + ro[6]].split(b"\0")]
+                        costs = [_go_float(number(x.decode("ascii"))) if x else 0.0
+                                 for x in a[ro[5]:ro[5] + ro[6]].split(b"\0")]
                         ru = _new_router_usage(ro[0], ro[1], ro[2], ro[3], ro[4], *costs)
                     else:
                         ru = _router_usage_meta(loads(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace")))

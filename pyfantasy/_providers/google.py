@@ -160,7 +160,7 @@ def _number_text(v: Any) -> str:
     try:
         return format_float(_float64(v))
     except (UnsupportedValueError, DecodeError):
-        return v.raw if isinstance(v, JSONFloat) else str(v)
+        return v.raw if isinstance(v, JSONFloat) else c.int_text(v)
 
 
 def _float64(v: Any) -> float:
@@ -170,7 +170,7 @@ def _float64(v: Any) -> float:
     except OverflowError:
         f = float("inf")
     if f != f or f in (float("inf"), float("-inf")):
-        raw = v.raw if isinstance(v, JSONFloat) else str(v)
+        raw = v.raw if isinstance(v, JSONFloat) else c.int_text(v)
         raise DecodeError("provider-response", f"json: cannot unmarshal number {raw} into Go value of type float64")
     return f
 
