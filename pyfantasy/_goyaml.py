@@ -313,7 +313,8 @@ def _single_quoted(s: str, cont: int) -> str:
     if _LSPS.search(s) is None:
         return "'" + s + "'"
     # A raw LS/PS ends the physical line for the emitter: the next character is
-    # preceded by the continuation indentation (also before the closing quote).
+    # preceded by the continuation indentation. Nothing is added before the
+    # closing quote: Go writes 'a<U+2028>' (its writer indents only before text).
     pad = " " * cont
     parts = _LSPS_SPLIT.split(s)
     out = ["'"]
@@ -327,8 +328,6 @@ def _single_quoted(s: str, cont: int) -> str:
                 out.append(pad)
             out.append(part)
             breaks = False
-    if breaks:
-        out.append(pad)
     out.append("'")
     return "".join(out)
 
