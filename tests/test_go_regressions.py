@@ -10,7 +10,8 @@ import pytest
 
 from pyfantasy import _vcr_fast
 from pyfantasy._gojson import decode_object, encode, go_string
-from pyfantasy.cassette import Cassette, Interaction, Request, Response, loads
+from pyfantasy.cassette import (LAYOUT_CURRENT, LAYOUT_RC6, Cassette, Interaction, Request,
+                                Response, loads)
 
 HEAD = b'---\nversion: 2\ninteractions:\n- id: 0\n  request:\n    proto: ""\n    proto_major: 0\n' \
        b'    proto_minor: 0\n    content_length: 0\n    host: ""\n'
@@ -26,26 +27,54 @@ LSPS_GO = (HEAD + "    body: 'a\u2028'\n    headers:\n      X:\n      - 'b\u2029
 
 # 2. Key order with letters and digits newer than Python 3.11's Unicode 14 (Go has 15.0):
 #    U+32241 (CJK Ext. H) is a letter and U+1E4F5 (Nag Mundari) a digit for Go.
+#    3. rc.5+ single-quotes YAML 1.1 words, base-60 numbers and "<<".
 KEYS = Cassette([Interaction(0, Request(url="u", method="GET", headers={
     "\U00032241a": ["1"], "Accept": ["2"], "\U0001E4F5x": ["3"], "9x": ["4"]}),
     Response(status="on", body="y", headers={"<<": ["12:30"]}))])
 KEYS_HEADERS = (b'    headers:\n      9x:\n      - "4"\n      "\\U0001E4F5x":\n      - "3"\n'
                 b'      Accept:\n      - "2"\n      "\\U00032241a":\n      - "1"\n'
                 b'    url: u\n    method: GET\n' + RESP)
-KEYS_RC3 = (HEAD + KEYS_HEADERS + b'    body: "y"\n    headers:\n      "<<":\n      - "12:30"\n'
-            b'    status: "on"\n    code: 0\n    duration: 0s\n')
+KEYS_RC6 = (HEAD + KEYS_HEADERS + b"    body: 'y'\n    headers:\n      '<<':\n      - '12:30'\n"
+            b"    status: 'on'\n    code: 0\n    duration: 0s\n")
+
+# 4. rc.5+ folding at 80 columns (single quotes, a plain-looking URL that is quoted for its
+#    trailing space, double quotes with "\" before a kept space).
+FOLD = Cassette([Interaction(0, Request(
+    url="https://example.com/" + "path " * 30, method="POST",
+    body='{"text":"' + "it's a long line with words " * 5 + '"}'),
+    Response(body="x\n  y\n", headers={"K": ["a\tb " + "word  " * 20]}, status="200 OK"))])
+FOLD_RC6 = (
+    HEAD + b"    body: '{\"text\":\"it''s a long line with words it''s a long line with words it''s\n"
+    b"      a long line with words it''s a long line with words it''s a long line with words\n"
+    b"      \"}'\n"
+    b"    url: 'https://example.com/path path path path path path path path path path path\n"
+    b"      path path path path path path path path path path path path path path path path\n"
+    b"      path path path '\n    method: POST\n" + RESP
+    + b"    body: |\n      x\n        y\n    headers:\n      K:\n"
+    b'      - "a\\tb word  word  word  word  word  word  word  word  word  word  word  word\n'
+    b'        \\ word  word  word  word  word  word  word  word  "\n'
+    b"    status: 200 OK\n    code: 0\n    duration: 0s\n")
 
 
-@pytest.mark.parametrize("cassette,expected", [
-    pytest.param(LSPS, LSPS_GO, id="trailing-LS-PS"),
-    pytest.param(KEYS, KEYS_RC3, id="unicode15-keys"),
+@pytest.mark.parametrize("cassette,layout,expected", [
+    pytest.param(LSPS, LAYOUT_CURRENT, LSPS_GO, id="trailing-LS-PS-rc3"),
+    pytest.param(LSPS, LAYOUT_RC6, LSPS_GO, id="trailing-LS-PS-rc6"),
+    pytest.param(KEYS, LAYOUT_RC6, KEYS_RC6, id="unicode15-keys-yaml11-words-rc6"),
+    pytest.param(FOLD, LAYOUT_RC6, FOLD_RC6, id="fold-80-rc6"),
 ])
-def test_go_bytes(cassette, expected, backend):
-    assert cassette.dumps() == expected
+def test_go_bytes(cassette, layout, expected, backend):
+    c = Cassette(cassette.interactions, layout=layout)
+    assert c.dumps() == expected
     back = loads(expected)
-    assert back.dumps() == expected
+    assert back.dumps() == expected  # the layout is detected on load
     assert Cassette(_vcr_fast.read_interactions(expected, backend=backend)).interactions == \
         back.interactions
+
+
+def test_rc3_words_double_quoted():
+    """The corpus's rc.3 writer still double-quotes YAML 1.1 words (go-vcr-cassettes.md 4.3)."""
+    data = Cassette(KEYS.interactions).dumps()
+    assert b'    status: "on"\n' in data and b'      "<<":\n      - "12:30"\n' in data
 
 
 def test_decode_object_number_too_large_at_top_level():
