@@ -66,7 +66,8 @@ def integer(rng: random.Random) -> int:
 
 
 def cassette_with(rng: random.Random, s: str) -> Cassette:
-    """A one-interaction cassette with ``s`` in every string field (also as keys)."""
+    """A one-interaction cassette with ``s`` in every string field (also as keys); one in
+    ten has a binary response body instead."""
     t = text(rng)
     req = Request(proto=s, proto_major=integer(rng), proto_minor=integer(rng),
                   content_length=integer(rng), transfer_encoding=[s, t], trailer={s: [t]},
@@ -76,6 +77,8 @@ def cassette_with(rng: random.Random, s: str) -> Cassette:
                     transfer_encoding=[t], trailer={t: [s]}, content_length=integer(rng),
                     uncompressed=rng.random() < 0.5, body=s, headers={s: [s], t: []},
                     status=s, code=integer(rng), duration_ns=integer(rng))
+    if rng.random() < 0.1:  # a binary body (!!binary, base64 cut at 70 columns)
+        resp.body = bytes(rng.randrange(256) for _ in range(rng.randint(1, 200))) + b"\xff"
     return Cassette([Interaction(0, req, resp)])
 
 

@@ -153,8 +153,12 @@ def test_go_rc6_output_reads_back(go_read_back, backend):
     what was written unless ``rc6_lossy``; it detects the rc.6 layout where it shows and
     writes the same bytes back."""
     cassettes, files, seen_by_go = go_read_back
-    folded = lossy = 0
+    folded = lossy = tab = 0
     for c, go, d in zip(cassettes, files, seen_by_go):
+        if go_oracle.TAB_QUIRK in d["v3_err"] and go_oracle.TAB_QUIRK in d["v4_err"]:
+            tab += 1  # Go cannot read it; pyfantasy can (test_go_vcr_decode checks the values)
+            assert loads(go).dumps() == go
+            continue
         assert d["v3_err"] == "" and d["v4_err"] == "", d
         got = go_oracle.comparable(go_oracle.cassette_json(
             Cassette(_vcr_fast.read_interactions(go, backend=backend))))
@@ -166,7 +170,7 @@ def test_go_rc6_output_reads_back(go_read_back, backend):
         back = loads(go)
         assert back.dumps() == go
         folded += back.layout.folded
-    assert folded > 50 and lossy < 50, (folded, lossy)
+    assert folded > 50 and lossy < 50 and tab < 20, (folded, lossy, tab)
 
 
 def test_corpus_rc6_and_rc3(request):
