@@ -234,7 +234,10 @@ def _enc(v: Any, out: List[str]) -> None:
             out.append("{}")
             return
         sep = "{"
-        for k in sorted(v):
+        keys = sorted(v)
+        if any(_SURROGATE.search(k) for k in keys if isinstance(k, str)):
+            keys.sort(key=go_bytes)  # Go sorts the keys' bytes; an invalid byte is not U+DCxx
+        for k in keys:
             if not isinstance(k, str):
                 raise UnsupportedValueError("json: unsupported map key type %s" % type(k).__name__)
             out.append(sep)
@@ -726,6 +729,20 @@ _GO_MAP_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=
                                    parse_int=_check_number)
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """Go's reading of strings: each lone surrogate (escape or invalid byte) is one U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_SURROGATE.sub("\ufffd", k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
+
+
 def decode_object(text: str) -> Tuple[Optional[dict], Optional[str]]:
     """``json.Unmarshal([]byte(text), &m)`` with ``m map[string]any``: (map, None) or (None, error text).
 
@@ -734,24 +751,29 @@ def decode_object(text: str) -> Tuple[Optional[dict], Optional[str]]:
     input), then ``json: cannot unmarshal array into Go value of type
     map[string]interface {}`` (``string``, ``number``, ``bool`` likewise),
     then ``json: cannot unmarshal number 1e400 into Go value of type
-    float64`` for a number that overflows float64.
+    float64`` for the first number inside the object that overflows float64.
+    Lone surrogate escapes (``\\ud800``) and invalid bytes read as U+FFFD.
     """
     try:
         value = _GO_MAP_DECODER.decode(text)
-    except _NumberOverflow as exc:
-        return None, "json: cannot unmarshal number %s into Go value of type float64" % exc.args[0]
-    except (ValueError, RecursionError):
+    except (_NumberOverflow, ValueError, RecursionError) as exc:
         err = syntax_error(text)
         if err is not None:
             return None, err
-        # valid for Go but not for Python (e.g. nesting deeper than Python's recursion limit)
         first = go_bytes(text).lstrip(_SPACE)[:1]
+        if first == b"{" and isinstance(exc, _NumberOverflow):
+            return None, "json: cannot unmarshal number %s into Go value of type float64" % (
+                exc.args[0],)
+        # valid for Go but not for Python (nesting deeper than Python's recursion limit), or
+        # a number too large inside a value that is not an object: Go reports only its kind
         if first == b"{":
             return {}, None
         value = {b"[": [], b'"': "", b"t": True, b"f": False, b"n": None}.get(first, 0)
     if value is None:
         return {}, None
     if isinstance(value, dict):
+        if _SURROGATE.search(text) is not None or _SURROGATE_ESCAPE.search(text) is not None:
+            value = _replace_surrogates(value)
         return value, None
     if isinstance(value, list):
         kind = "array"

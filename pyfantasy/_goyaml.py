@@ -1,12 +1,15 @@
-"""How go.yaml.in/yaml/v4 (rc.2/rc.3) writes one string: its style and its exact text.
+"""How go.yaml.in/yaml/v4 writes one string: its style and its exact text.
 
 What: every string of a cassette (values, list items, map keys) is written
 plain, single-quoted, double-quoted or as a literal block, chosen by the Go
 encoder's rules; ``!!binary`` bodies are base64 cut at 70 characters. This
-module reproduces those bytes (shared/docs/go-vcr-cassettes.md, section 4),
-plus the plain-or-``strconv.Quote`` rules of the older goccy writer
-(section 8.2). The schema walk that places these scalars at the right
-columns lives in ``cassette.py``.
+module reproduces those bytes (shared/docs/go-vcr-cassettes.md, section 4)
+as rc.2/rc.3 write them and, with ``rc6=True``, as rc.5 and later do
+(folding at 80 columns, YAML 1.1 words single-quoted, section 8.4; checked
+against rc.6 by tests/test_go_yaml_differential.py), plus the
+plain-or-``strconv.Quote`` rules of the older goccy writer (section 8.2).
+The schema walk that places these scalars at the right columns lives in
+``cassette.py``.
 
 Strategy: the Go emitter's character-by-character analysis
 (``yaml_emitter_analyze_scalar``) is replaced by a few compiled regular
@@ -232,8 +235,21 @@ def _plain_allowed(s: str) -> bool:
     return True
 
 
-def choose_style(s: str) -> str:
+# rc.5+ asks single quotes (not double) for these: they are strings for its YAML 1.2
+# resolver but not for YAML 1.1 readers (its representer's isOldBool, isBase60Float,
+# looksLikeMerge).
+_OLD_BOOLS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF <<".split())
+
+
+def _yaml11_only(s: str) -> bool:
+    return s in _OLD_BOOLS or (":" in s and _BASE60.fullmatch(s) is not None)
+
+
+def choose_style(s: str, rc6: bool = False) -> str:
     """The style go.yaml.in/yaml/v4 gives string ``s`` (section 4.2, steps 1 to 3).
+
+    ``rc6``: the rules of rc.5 and later, where YAML 1.1 booleans, base-60
+    numbers and ``<<`` are single-quoted instead of double-quoted.
 
     Raises:
         SurrogateError: ``s`` holds a lone surrogate.
@@ -250,6 +266,8 @@ def choose_style(s: str) -> str:
         if special or s[-1] == " " or _SPACE_BREAK.search(s) is not None:
             return DOUBLE
         return LITERAL
+    if rc6 and _yaml11_only(s):
+        return SINGLE
     if resolves_non_string(s):
         return DOUBLE
     if special or "\t" in s:
@@ -313,7 +331,8 @@ def _single_quoted(s: str, cont: int) -> str:
     if _LSPS.search(s) is None:
         return "'" + s + "'"
     # A raw LS/PS ends the physical line for the emitter: the next character is
-    # preceded by the continuation indentation (also before the closing quote).
+    # preceded by the continuation indentation. Nothing is added before the
+    # closing quote: Go writes 'a<U+2028>' (its writer indents only before text).
     pad = " " * cont
     parts = _LSPS_SPLIT.split(s)
     out = ["'"]
@@ -327,16 +346,89 @@ def _single_quoted(s: str, cont: int) -> str:
                 out.append(pad)
             out.append(part)
             breaks = False
-    if breaks:
-        out.append(pad)
     out.append("'")
     return "".join(out)
 
 
-def _literal(s: str, cont: int, digit: str) -> Tuple[str, bool]:
+# --- rc.5+ folding (the emitter's 80-column best width) ------------------------------------
+FOLD_WIDTH = 80
+
+
+_SPACE = re.compile(" ")
+
+
+def _fold(text: str, col: int, cont: int, edges: bool, backslash: bool) -> str:
+    """The emitter's folding of a one-line scalar text (escaped, quotes doubled, no LS/PS).
+
+    ``yaml_emitter_write_*_scalar`` with breaks allowed: a space written past
+    column 80 (``col`` is the column of ``text[0]``) and not right after
+    another space becomes a line break plus ``cont`` spaces. Plain and
+    single-quoted text keeps the space when the next character is a space
+    too; quoted text (``edges``) never folds its first or last character;
+    double-quoted text (``backslash``) folds there anyway and writes ``\\``
+    before the following space so that the reader keeps it.
+    """
+    out = []
+    start = 0
+    base = 0  # index of the first character on the current output line
+    n = len(text)
+    for m in _SPACE.finditer(text):
+        i = m.start()
+        if col + (i - base) <= FOLD_WIDTH or (i > 0 and text[i - 1] == " "):
+            continue
+        nxt = text[i + 1:i + 2]
+        if edges and (i == 0 or i == n - 1):
+            continue
+        if not backslash and nxt == " ":
+            continue
+        out.append(text[start:i])
+        out.append("\n" + " " * cont)
+        col = cont
+        if backslash and nxt == " ":
+            out.append("\\")
+            col += 1
+        start = base = i + 1
+    out.append(text[start:])
+    return "".join(out)
+
+
+def _fold_single_breaks(s: str, col: int, cont: int) -> str:
+    """``_fold`` for single-quoted text holding a raw LS/PS: after one the column is 0 and
+    the next character is preceded by the continuation indent."""
+    d = s.replace("'", "''")
+    pad = " " * cont
+    out = ["'"]
+    column = col + 1
+    spaces = breaks = False
+    last = len(d) - 1
+    for i, ch in enumerate(d):
+        if ch == " ":
+            if not spaces and column > FOLD_WIDTH and 0 < i < last and d[i + 1] != " ":
+                out.append("\n" + pad)
+                column = cont
+            else:
+                out.append(" ")
+                column += 1
+            spaces = True
+        elif ch == "\u2028" or ch == "\u2029":
+            out.append(ch)
+            column = 0
+            breaks = True
+        else:
+            if breaks:
+                out.append(pad)
+                column = cont
+            out.append(ch)
+            column += 1
+            spaces = breaks = False
+    out.append("'")
+    return "".join(out)
+
+
+def _literal(s: str, cont: int, digit: str, rc6: bool = False) -> Tuple[str, bool]:
     head = "|"
-    if s[0] == " " or s[0] in _BREAKS:
-        head += digit
+    if s[0] == " " or (s[0] in _BREAKS and not rc6):
+        head += digit  # rc.4 and later give the indicator to a leading space only
     last = s[-1]
     if last not in _BREAKS:
         head += "-"
@@ -360,30 +452,48 @@ def _literal(s: str, cont: int, digit: str) -> Tuple[str, bool]:
     return head + "\n" + body, ends_with_break
 
 
-def render(s: str, style: str, cont: int, digit: str) -> Tuple[str, bool]:
+def render(s: str, style: str, cont: int, digit: str, col: int = 0, rc6: bool = False,
+           simple_key: bool = False) -> Tuple[str, bool]:
     """The text of ``s`` in ``style`` after ``key: `` or ``- ``.
 
     Args:
         cont: column of continuation lines (block scalar lines, text after a raw
-            LS/PS in single quotes).
+            LS/PS in single quotes, folded lines).
         digit: the block indentation indicator (the layout's indent width).
+        col: the column where the text starts (only used when folding).
+        rc6: write as go.yaml.in/yaml/v4 rc.5+ does: plain and quoted scalars
+            folded at spaces past column 80, and no indentation indicator for
+            a block scalar that starts with a line break (rc.4+).
+        simple_key: the text is a ``key:`` (the emitter never folds those).
 
     Returns:
         ``(text, ends_with_break)``: when the text ends with a line break the
         caller must not add its own newline.
     """
+    if style is LITERAL:
+        return _literal(s, cont, digit, rc6)
     if style is PLAIN:
-        return s, False
-    if style is SINGLE:
-        return _single_quoted(s, cont), False
-    if style is DOUBLE:
-        return double_quoted(s), False
-    return _literal(s, cont, digit)
+        text = s
+    elif style is SINGLE:
+        text = _single_quoted(s, cont)
+    else:
+        text = double_quoted(s)
+    if rc6 and not simple_key and col + len(text) > FOLD_WIDTH + 1 and " " in text:
+        if style is PLAIN:
+            text = _fold(text, col, cont, False, False)
+        elif style is DOUBLE:  # (the U+FEFF quirk escapes every space: nothing to fold)
+            text = '"' + _fold(text[1:-1], col + 1, cont, True, True) + '"'
+        elif _LSPS.search(s) is None:
+            text = "'" + _fold(text[1:-1], col + 1, cont, True, False) + "'"
+        else:
+            text = _fold_single_breaks(s, col, cont)
+    return text, False
 
 
-def scalar(s: str, cont: int, digit: str) -> Tuple[str, bool]:
-    """``render(s, choose_style(s), ...)``: a string value as Go writes it."""
-    return render(s, choose_style(s), cont, digit)
+def scalar(s: str, cont: int, digit: str, col: int = 0, rc6: bool = False,
+           simple_key: bool = False) -> Tuple[str, bool]:
+    """``render(s, choose_style(s, rc6), ...)``: a string as Go writes it."""
+    return render(s, choose_style(s, rc6), cont, digit, col, rc6, simple_key)
 
 
 def binary(data: bytes, cont: int) -> Tuple[str, bool]:

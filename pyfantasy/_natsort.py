@@ -8,14 +8,18 @@ Strategy: a direct port of ``keyList.Less`` for two strings, compared code
 point by code point, wrapped with ``functools.cmp_to_key``. Digit runs are
 accumulated in int64 with wrap-around as Go does (a digit's value is its code
 point minus 48, even for non-ASCII digits). Letters are Unicode category L*
-(``str.isalpha``), digits category Nd (``str.isdecimal``). Maps here are small
-(a handful of headers), so the O(n log n) Python comparisons are cheap.
+and digits category Nd of Go's Unicode version (``_gounicode``, not Python's
+``str.isalpha``/``isdecimal``, whose Unicode version differs). Maps here are
+small (a handful of headers), so the O(n log n) Python comparisons are cheap.
 """
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import cmp_to_key
 from typing import Iterable, List
+
+from ._gounicode import DIGIT, LETTER
 
 __all__ = ["natural_less", "natural_sorted"]
 
@@ -27,6 +31,22 @@ def _wrap64(v: int) -> int:
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
+# [first, last] pairs -> [first, last + 1) bounds: a code point is in the class when
+# bisect_right lands on an odd index.
+_LETTER = tuple(x + (i & 1) for i, x in enumerate(LETTER))
+_DIGIT = tuple(x + (i & 1) for i, x in enumerate(DIGIT))
+
+
+def _is_letter(c: str) -> bool:
+    """Go's ``unicode.IsLetter``."""
+    return c.isalpha() if c < "\x80" else bisect_right(_LETTER, ord(c)) & 1 == 1
+
+
+def _is_digit(c: str) -> bool:
+    """Go's ``unicode.IsDigit`` (category Nd)."""
+    return "0" <= c <= "9" if c < "\x80" else bisect_right(_DIGIT, ord(c)) & 1 == 1
+
+
 def natural_less(a: str, b: str) -> bool:
     """True when Go's YAML encoder writes key ``a`` before key ``b``."""
     n = min(len(a), len(b))
@@ -35,10 +55,10 @@ def natural_less(a: str, b: str) -> bool:
         ac = a[i]
         bc = b[i]
         if ac == bc:
-            digits = ac.isdecimal()
+            digits = _is_digit(ac)
             continue
-        al = ac.isalpha()
-        bl = bc.isalpha()
+        al = _is_letter(ac)
+        bl = _is_letter(bc)
         if al and bl:
             return ac < bc
         if al or bl:
@@ -48,17 +68,17 @@ def natural_less(a: str, b: str) -> bool:
         an = bn = 0
         if ac == "0" or bc == "0":
             j = i - 1
-            while j >= 0 and a[j].isdecimal():
+            while j >= 0 and _is_digit(a[j]):
                 if a[j] != "0":
                     an = bn = 1
                     break
                 j -= 1
         ai = i
-        while ai < len(a) and a[ai].isdecimal():
+        while ai < len(a) and _is_digit(a[ai]):
             an = _wrap64(an * 10 + ord(a[ai]) - 48)
             ai += 1
         bi = i
-        while bi < len(b) and b[bi].isdecimal():
+        while bi < len(b) and _is_digit(b[bi]):
             bn = _wrap64(bn * 10 + ord(b[bi]) - 48)
             bi += 1
         if an != bn:

@@ -15,9 +15,11 @@ Strategy:
   schema error carries the node's line and column. Missing keys take Go's
   zero values, unknown keys are ignored, as Go does.
 - The layout (indent width, compact sequences) is detected from the first
-  interaction and kept (3.2); so is the goccy-era "legacy quoting" (8.2),
-  detected exactly by re-emitting only when a double-quoted string is one
-  that the current rules would not double-quote.
+  interaction and kept (3.2); so are the goccy-era "legacy quoting" (8.2)
+  and the rc.5+ writer (``Layout.folded``), detected exactly by re-emitting
+  only when a scalar shows a hint of them (a double-quoted string that the
+  current rules would not double-quote; a folded scalar, a single-quoted
+  YAML 1.1 word, a block scalar starting with a line break).
 - Writing is a schema walk that places each field at its column (3.1) and
   asks ``_goyaml`` for the text of each scalar (4); ``yaml.dump`` is never
   used. Map keys are sorted in Go's natural order (``_natsort``).
@@ -42,7 +44,7 @@ from ._natsort import natural_sorted
 
 __all__ = [
     "Cassette", "Interaction", "Request", "Response", "Layout", "GoDuration",
-    "LAYOUT_CURRENT", "load", "loads", "dumps", "CassetteError",
+    "LAYOUT_CURRENT", "LAYOUT_RC6", "load", "loads", "dumps", "CassetteError",
     "format_duration", "parse_duration",
 ]
 
@@ -59,14 +61,23 @@ class Layout:
 
     ``indent`` is the indentation width (2 to 9; 2 today, 4 in some older
     files); ``compact`` means sequences under a key are pulled back by 2
-    columns (``- id: 0`` at column 0 with indent 2).
+    columns (``- id: 0`` at column 0 with indent 2). ``folded`` is the
+    writer of go.yaml.in/yaml/v4 rc.5 and later (what charm.land/x/vcr
+    writes once it moves to rc.6, checked against rc.6 itself): plain and
+    quoted scalars folded at spaces past column 80, YAML 1.1 words
+    (``yes``, ``on``, ``12:30``, ``<<``) single-quoted instead of
+    double-quoted, and no indentation indicator on a block scalar that
+    starts with a line break.
     """
 
     indent: int = 2
     compact: bool = True
+    folded: bool = False
 
 
 LAYOUT_CURRENT = Layout(2, True)
+# x/vcr's marshaler settings (indent 2, compact sequences, no line width set) on rc.5+.
+LAYOUT_RC6 = Layout(2, True, True)
 
 
 def _body_bytes(body: Body) -> bytes:
@@ -305,6 +316,7 @@ class _Reader:
     def __init__(self, path: Optional[str]):
         self.path = path
         self.legacy_hint = False
+        self.rc6_hint = False
 
     def error(self, node, reason: str) -> CassetteError:
         mark = node.start_mark
@@ -344,6 +356,13 @@ class _Reader:
     def text_value(self, node) -> str:
         value = node.value
         style = node.style
+        if not self.rc6_hint and (
+                value[:1] in _goyaml._BREAKS if style == "|"
+                else node.end_mark.line != node.start_mark.line
+                or style == "'" and _goyaml._yaml11_only(value)):
+            # what only the rc.5+ writer does: a folded scalar, a single-quoted YAML 1.1
+            # word, or a block scalar whose indicator differs from rc.4 on
+            self.rc6_hint = True
         if not style:
             if value in _NULLS and node.tag == _STR_TAG:
                 return ""
@@ -567,21 +586,33 @@ def loads(data: Union[bytes, str],
     data = bytes(data)
     reader = _Reader(where)
     cassette = reader.cassette(_parse_nodes(data, where))
-    if reader.legacy_hint:
-        _detect_legacy(cassette, data)
+    if reader.legacy_hint or reader.rc6_hint:
+        _detect_writer(cassette, data, reader.legacy_hint, reader.rc6_hint)
     return cassette
 
 
-def _detect_legacy(cassette: Cassette, data: bytes) -> None:
-    """Section 8.2: legacy quoting only when it, and not the current rules, reproduces ``data``."""
-    try:
-        if cassette.dumps() == data:
-            return
-        cassette.legacy_quoting = True
-        if cassette.dumps() != data:
-            cassette.legacy_quoting = False
-    except CassetteError:
-        cassette.legacy_quoting = False
+def _detect_writer(cassette: Cassette, data: bytes, legacy: bool, rc6: bool) -> None:
+    """Keep the rc.5+ writer, or the legacy quoting (section 8.2), only when it reproduces ``data``.
+
+    Called only when the loader saw a hint (a double-quoted scalar that the
+    current rules would not double-quote; a scalar spread over lines, a
+    single-quoted YAML 1.1 word, a block scalar starting with a line break),
+    so a plain load costs no extra dump.
+    """
+    base = cassette.layout
+    candidates = [(base, False)]
+    if rc6 and not base.folded:
+        candidates.append((Layout(base.indent, base.compact, True), False))
+    if legacy:
+        candidates.append((base, True))
+    for layout, legacy_quoting in candidates:
+        cassette.layout, cassette.legacy_quoting = layout, legacy_quoting
+        try:
+            if cassette.dumps() == data:
+                return
+        except CassetteError:
+            pass
+    cassette.layout, cassette.legacy_quoting = base, False
 
 
 def load(path: "Union[str, os.PathLike[str]]") -> Cassette:
@@ -623,6 +654,7 @@ class _Writer:
 
         self.digit = str(i)
         self.legacy = bool(cassette.legacy_quoting)
+        self.rc6 = bool(layout.folded)
         self.dash = i - shift                      # "- id:" of interactions
         self.item = self.dash + 2                  # id, request, response
         self.fld = nxt(self.item)                  # request/response fields
@@ -637,12 +669,14 @@ class _Writer:
     def fail(self, name: str, reason: str) -> CassetteError:
         return CassetteError(f"cannot write {self.where}.{name}: {reason}")
 
-    def text(self, value, cont: int, name: str) -> Tuple[str, bool]:
+    def text(self, value, cont: int, name: str, col: int = 0,
+             simple_key: bool = False) -> Tuple[str, bool]:
+        """A scalar starting at column ``col`` (a ``key:`` is never folded)."""
         if isinstance(value, str):
             try:
                 if self.legacy:
                     return _goyaml.legacy_scalar(value), False
-                return _goyaml.scalar(value, cont, self.digit)
+                return _goyaml.scalar(value, cont, self.digit, col, self.rc6, simple_key)
             except _goyaml.SurrogateError:
                 raise self.fail(name, "the string holds a lone surrogate, which UTF-8 "
                                       "cannot encode") from None
@@ -652,13 +686,13 @@ class _Writer:
                 value = value.decode("utf-8")
             except UnicodeDecodeError:
                 return _goyaml.binary(value, cont)
-            return self.text(value, cont, name)
+            return self.text(value, cont, name, col, simple_key)
         raise self.fail(name, f"expected str or bytes, got {type(value).__name__}")
 
     def key_text(self, key, name: str) -> str:
         if not isinstance(key, str):
             raise self.fail(name, f"keys must be str, got {type(key).__name__}")
-        return self.text(key, 0, name)[0]
+        return self.text(key, 0, name, 0, True)[0]
 
     def integer(self, value, name: str) -> str:
         if type(value) is bool or not isinstance(value, int):
@@ -669,7 +703,7 @@ class _Writer:
 
     # lines
     def scalar_field(self, out: list, name: str, value) -> None:
-        text, ends = self.text(value, self.fld_cont, name)
+        text, ends = self.text(value, self.fld_cont, name, self.fld + len(name) + 2)
         out.append(f"{' ' * self.fld}{name}: {text}" if ends else
                    f"{' ' * self.fld}{name}: {text}\n")
 
@@ -681,7 +715,7 @@ class _Writer:
         pad = " " * self.fld_seq + "- "
         cont = self.fld_seq + 2
         for value in values:
-            text, ends = self.text(value, cont, name)
+            text, ends = self.text(value, cont, name, cont)
             out.append(pad + text if ends else pad + text + "\n")
 
     def map_field(self, out: list, name: str, mapping, always: bool) -> None:
@@ -713,11 +747,11 @@ class _Writer:
                     continue
                 out.append(f"{kpad}{ktext}:\n")
                 for value in values:
-                    text, ends = self.text(value, cont, what)
+                    text, ends = self.text(value, cont, what, cont)
                     out.append(dash + text if ends else dash + text + "\n")
             else:
                 # Section 4.5: "? key" then ": - first" with the dash at next(key column).
-                ktext, ends = self.text(key, self.cseq, what)
+                ktext, ends = self.text(key, self.cseq, what, self.hkey + 2)
                 out.append(f"{kpad}? {ktext}" if ends else f"{kpad}? {ktext}\n")
                 if not values:
                     out.append(f"{kpad}: []\n")
@@ -725,7 +759,7 @@ class _Writer:
                 ccont = self.cseq + 2
                 first = True
                 for value in values:
-                    text, ends = self.text(value, ccont, what)
+                    text, ends = self.text(value, ccont, what, ccont)
                     lead = kpad + ":" + " " * (self.cseq - self.hkey - 1) if first \
                         else " " * self.cseq
                     first = False
