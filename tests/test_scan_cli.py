@@ -642,3 +642,40 @@ def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path):
     rc, _, err = run_cli(tmp_path / "nowhere", "--out", tmp_path / "r.db", "--quiet")
     assert rc == 2 and "no such file or folder" in err and "nowhere" in err
     assert not (tmp_path / "r.db").exists()
+
+
+def test_error_offset_column(tmp_path):
+    """Decode errors keep their byte offset (the report's errors section shows it)."""
+    body = loads((ROOT / "pyfantasy/samples/anthropic_thinking_streaming.yaml").read_bytes()).interactions[0]
+    data = body.response.body_bytes
+    cut = data[:len(data) // 2]
+    (row,) = scan_bytes(cut, "cut.sse")
+    d = dict(zip(NAMES, row))
+    assert d["error_kind"] == "truncated" and d["error_offset"] == len(cut)
+    assert NAMES[-1] == "error_offset"
+
+
+def test_results_of_an_older_pyfantasy_are_extended(tmp_path):
+    """An SQLite output without the newer columns gets them (the scan used to fail on
+    INSERT); a CSV output with another header is written again from the start."""
+    tree = tmp_path / "in"
+    shutil.copytree(ROOT / "pyfantasy" / "samples", tree)
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE interactions (" + ", ".join(f'"{n}" {t}' for n, t in COLUMNS[:-1]) + ")")
+    con.commit()
+    con.close()
+    assert scan([str(tree)], str(db), workers=1, progress=False).files_scanned == 7
+    assert len(read_rows(str(db))) == len(read_rows_ref(tree, tmp_path))
+    csv_out = tmp_path / "old.csv"
+    scan([str(tree)], str(csv_out), workers=1, progress=False)
+    text = csv_out.read_text().replace(",error_offset", "", 1)
+    csv_out.write_text(text)
+    assert scan([str(tree)], str(csv_out), workers=1, progress=False).files_scanned == 7
+    assert csv_out.read_text().splitlines()[0] == ",".join(NAMES)
+
+
+def read_rows_ref(tree, tmp_path):
+    ref = tmp_path / "ref.jsonl"
+    scan([str(tree)], str(ref), workers=1, progress=False)
+    return read_rows(str(ref))
