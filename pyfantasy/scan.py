@@ -28,7 +28,8 @@ Why this shape:
   ``<out>.scan-state`` and cut the output back to the last complete batch.
   A file changed since its scan is rescanned and its old rows replaced
   (JSONL and CSV: the output is first rewritten without them). Parquet is
-  written from a JSONL journal when the scan completes (pyarrow, optional).
+  written from a JSONL journal when the scan completes (pyarrow, optional);
+  ``<out>.scan-state`` beside it lets a re-run resume the same way.
   ``rescan=True`` (``scan --rescan``) scans every file again.
 """
 from __future__ import annotations
@@ -741,12 +742,38 @@ def _require_pyarrow():
 
 class _Parquet(_JSONL):
     """Rows go to a JSONL journal ``<out>.partial.jsonl`` (resumable like JSONL); when the
-    scan completes the journal is converted to ``out`` in row groups and removed."""
+    scan completes the journal is converted to ``out`` in row groups and removed, and
+    ``<out>.scan-state`` records the files done and the Parquet file written. A re-run
+    then puts those rows back into a journal, so it skips unchanged files like the
+    other formats (it rescanned everything)."""
 
     def __init__(self, path: str) -> None:
         _require_pyarrow()
         self.final = path
-        super().__init__(path + ".partial.jsonl")
+        self.done_path = path + ".scan-state"
+        journal = path + ".partial.jsonl"
+        if not os.path.exists(journal) and os.path.exists(path) and os.path.exists(self.done_path):
+            self._seed(journal)
+        super().__init__(journal)
+
+    def _seed(self, journal: str) -> None:
+        """The rows of the finished Parquet file back into a journal, with the files done."""
+        import pyarrow.parquet as pq
+        try:
+            with open(self.done_path, "r", encoding="utf-8") as f:
+                state = json.load(f)
+            st = os.stat(self.final)
+            if state.get("parquet") != [st.st_size, st.st_mtime_ns]:
+                return  # the Parquet file changed since: scan everything again
+            rows = pq.read_table(self.final).to_pylist()
+        except Exception:  # noqa: BLE001 - OSError, bad JSON, pyarrow's errors: rescan everything
+            return
+        with open(journal, "wb") as f:
+            for d in rows:
+                f.write(json.dumps({n: d.get(n) for n in NAMES}, ensure_ascii=False).encode("utf-8") + b"\n")
+            size = f.tell()
+        with open(journal + ".scan-state", "w", encoding="utf-8") as f:
+            f.write(json.dumps({"size": size, "files": state["files"]}) + "\n")
 
     def finish(self) -> None:
         import pyarrow as pa
@@ -767,7 +794,15 @@ class _Parquet(_JSONL):
                     cols, count, written = {n: [] for n in NAMES}, 0, True
             if count or not written:
                 w.write_table(pa.table(cols, schema=schema))
+        _, done = self._read_state()
         os.replace(tmp, self.final)
+        st = os.stat(self.final)
+        state_tmp = self.done_path + ".tmp"
+        with open(state_tmp, "w", encoding="utf-8") as f:
+            json.dump({"parquet": [st.st_size, st.st_mtime_ns],
+                       "files": [[p, sz, m] for p, (sz, m) in done.items()]}, f)
+            _sync(f)
+        os.replace(state_tmp, self.done_path)
         os.unlink(self.path)
         os.unlink(self.state_path)
 

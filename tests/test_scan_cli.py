@@ -644,6 +644,31 @@ def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path):
     assert not (tmp_path / "r.db").exists()
 
 
+def test_parquet_resumes_like_the_other_formats(tmp_path):
+    """A re-run skips the files already in the Parquet output (it rescanned everything), a
+    changed file replaces its rows, and a Parquet file changed by someone else is redone."""
+    pytest.importorskip("pyarrow")
+    tree = tmp_path / "in"
+    shutil.copytree(ROOT / "pyfantasy" / "samples", tree)
+    out = tmp_path / "r.parquet"
+    first = scan([str(tree)], str(out), workers=1, progress=False)
+    assert (first.files_scanned, first.files_skipped) == (7, 0)
+    rows = read_rows(str(out))
+    again = scan([str(tree)], str(out), workers=1, progress=False)
+    assert (again.files_scanned, again.files_skipped) == (0, 7)
+    assert read_rows(str(out)) == rows
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "r.parquet", "r.parquet.scan-state"]
+    target = tree / "openai_chat_simple.yaml"
+    target.write_bytes(target.read_bytes() + b"\n")
+    changed = scan([str(tree)], str(out), workers=1, progress=False)
+    assert (changed.files_scanned, changed.files_skipped) == (1, 6)
+    assert sorted(map(_key, read_rows(str(out)))) == sorted(map(_key, rows))
+    import pyarrow.parquet as pq
+    pq.write_table(pq.read_table(str(out)).slice(0, 1), str(out))   # replaced by someone else
+    redone = scan([str(tree)], str(out), workers=1, progress=False)
+    assert redone.files_scanned == 7 and sorted(map(_key, read_rows(str(out)))) == sorted(map(_key, rows))
+
+
 def test_error_offset_column(tmp_path):
     """Decode errors keep their byte offset (the report's errors section shows it)."""
     body = loads((ROOT / "pyfantasy/samples/anthropic_thinking_streaming.yaml").read_bytes()).interactions[0]
