@@ -20,7 +20,7 @@ from ._formats import FORMATS
 
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .scan import OUTPUT_FORMATS, ScanWarning, output_format, scan
-    from ._cli_common import check_backend
+    from ._cli_common import check_backend, plural
     if not check_backend(args.backend, "pyfantasy scan", err):
         return 2  # before any file is read: a bad backend would make every row an error
     if args.workers is not None and args.workers < 1:
@@ -65,9 +65,9 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not summary.files_found:
         err.write("pyfantasy scan: no cassette or stream capture found\n")
     rate = summary.bytes / summary.seconds / 1e6 if summary.seconds else 0.0
-    err.write(f"pyfantasy scan: {summary.files_scanned} files scanned "
-              f"({summary.files_skipped} already in {os.path.basename(summary.out)}), "
-              f"{summary.rows} rows ({summary.error_rows} with errors) in {summary.seconds:.2f}s "
+    err.write(f"pyfantasy scan: {plural(summary.files_scanned, 'file')} scanned "
+              f"({summary.files_skipped:,} already in {os.path.basename(summary.out)}), "
+              f"{plural(summary.rows, 'row')} ({summary.error_rows:,} with errors) in {summary.seconds:.2f}s "
               f"({rate:.1f} MB/s) -> {summary.out} [{summary.format}]\n")
     return 0
 

@@ -101,9 +101,10 @@ def _text_content(out: TextIO, response, indent: str) -> None:
             out.write(f"{indent}[{t}]\n")
 
 
-def _read_input(path: str, stdin: Any) -> bytes:
+def _read_input(path: str) -> bytes:
+    """The bytes of a file, or of standard input for ``-``."""
     if path == "-":
-        return stdin.read()
+        return sys.stdin.buffer.read()
     with open(path, "rb") as f:
         return f.read()
 
@@ -174,14 +175,13 @@ def _decode_all(args: argparse.Namespace, out: TextIO, err: TextIO, wire: Option
     from .decode import decode_interaction, detect_format
     from .scan import _is_cassette, iter_files
     write = _jsonl if args.to == "jsonl" else _text
-    stdin = getattr(args, "stdin", None) or sys.stdin.buffer
     failed = 0
     seen = 0
     for path in iter_files(args.paths):
         seen += 1
         name = "<stdin>" if path == "-" else path
         try:
-            data = _read_input(path, stdin)
+            data = _read_input(path)
             if not _is_cassette(data, name):
                 failed += _decode_capture(out, name, data, wire, args, write)
                 continue

@@ -583,7 +583,7 @@ def test_module_entry_point(tmp_path):
                            str(tmp_path / "r.jsonl"), "--workers", "1"], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
-    assert "1 files scanned" in proc.stderr
+    assert "1 file scanned" in proc.stderr
     assert len(read_rows(str(tmp_path / "r.jsonl"))) == 1
 
 
