@@ -199,18 +199,18 @@ class CassetteFixture:
 
     @property
     def client(self):
-        """An ``httpx.Client`` over ``transport`` (closed at the end of the test)."""
+        """An ``httpx.Client`` over ``transport`` (closed at the end of the test; an
+        ``httpx2.Client`` when only httpx2 is installed). SDKs built on httpx2, such as
+        the anthropic SDK, take ``httpx2.Client(transport=cassette.transport)``."""
         if self._client is None:
-            import httpx
-            self._client = httpx.Client(transport=self.transport)
+            self._client = self._replay.httpx.Client(transport=self.transport)
         return self._client
 
     @property
     def async_client(self):
         """An ``httpx.AsyncClient`` over ``async_transport`` (close it, or ``async with`` it)."""
         if self._async_client is None:
-            import httpx
-            self._async_client = httpx.AsyncClient(transport=self.async_transport)
+            self._async_client = self._replay.httpx.AsyncClient(transport=self.async_transport)
         return self._async_client
 
     @property

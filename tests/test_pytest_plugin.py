@@ -302,3 +302,25 @@ def test_coexists_with_pytest_recording_and_vcrpy(project):
     ''')
     run(project, *args, "--cassette-record-mode=all").assert_outcomes(passed=2)
     assert real_calls(project) == ['{"q":1}', '{"q":1}']
+
+
+def test_anthropic_sdk_over_httpx2_through_the_fixture(pytester):
+    """The anthropic SDK takes httpx2 clients: one over the fixture's transport replays."""
+    pytest.importorskip("anthropic")
+    pytest.importorskip("httpx2")
+    samples = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pyfantasy", "samples")
+    pytester.makepyfile(test_sdk='''
+        import json
+        import anthropic, httpx2, pytest
+        from pyfantasy.cassette import load
+
+        @pytest.mark.cassette("anthropic_thinking_streaming", assert_all_played=True)
+        def test_sdk(cassette):
+            client = anthropic.Anthropic(api_key="x", max_retries=0,
+                                         http_client=httpx2.Client(transport=cassette.transport))
+            body = json.loads(load(cassette.path).interactions[0].request.body)
+            body.pop("stream")
+            with client.messages.stream(**body) as stream:
+                assert "Florence" in stream.get_final_message().content[-1].text
+    ''')
+    run(pytester, "--cassette-dir", samples).assert_outcomes(passed=1)
