@@ -13,6 +13,7 @@ import os
 from typing import TextIO
 
 from .bench import DEFAULT_CHUNK, collect, contenders, format_table, run_bench, samples_dir, to_json
+from ._cli_common import add_wire, plural
 from ._formats import FORMATS
 
 
@@ -36,16 +37,17 @@ def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"pyfantasy bench: unknown contender(s) {', '.join(unknown)}; known: {', '.join(names)}\n")
         return 2
     workloads, files, used = collect(paths, args.chunk, args.wire_format, err)
+    as_json = args.to == "json"
     source = ", ".join(paths)
     if not any(wl.bodies for wl in workloads):
-        err.write(f"pyfantasy bench: no response body to decode in {source} ({files} cassette files read)\n")
+        err.write(f"pyfantasy bench: no response body to decode in {source} ({plural(files, 'cassette file')} read)\n")
         for wl in workloads:
             for why in wl.excluded:
                 err.write(f"pyfantasy bench: left out {why}\n")
         return 2
-    progress = None if args.json or args.quiet else (lambda name: err.write(f"pyfantasy bench: timing {name}...\n"))
+    progress = None if as_json or args.quiet else (lambda name: err.write(f"pyfantasy bench: timing {name}...\n"))
     runs = run_bench(workloads, repeat=args.repeat, min_time=args.min_time, only=args.contender, progress=progress)
-    if args.json:
+    if as_json:
         out.write(json.dumps(to_json(runs, source, args.chunk, args.repeat, args.min_time, files), indent=1) + "\n")
     else:
         out.write(format_table(runs, source, args.chunk, args.repeat, files))
@@ -63,13 +65,15 @@ def add_parser(subparsers) -> None:
                     "per wire format, and print MB/s, events/s and the ratio to the fastest.")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="cassette files or folders (default: pyfantasy's bundled samples)")
-    p.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    p.add_argument("--to", choices=("text", "json"), default="text",
+                   help="text: a table (default); json: one JSON document, for machines")
+    p.add_argument("--json", dest="to", action="store_const", const="json", help="same as --to json")
     p.add_argument("--repeat", type=int, default=5, help="timed repetitions; the minimum is reported (default 5)")
     p.add_argument("--min-time", type=float, default=0.05,
                    help="seconds one repetition lasts at least (loops the workload; default 0.05)")
     p.add_argument("--chunk", type=int, default=DEFAULT_CHUNK,
                    help=f"bytes per feed, as a socket read gives them (default {DEFAULT_CHUNK})")
-    p.add_argument("--wire-format", action="append", choices=FORMATS, help="only this wire format (repeatable)")
+    add_wire(p, FORMATS, "wire_format", repeat=True)
     p.add_argument("--contender", action="append", metavar="NAME", help="only this contender (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_bench)

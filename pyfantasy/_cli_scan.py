@@ -2,8 +2,8 @@
 
 Exit status: 0 when the scan completed (files that could not be read or
 decoded are error rows, reported as warnings on stderr), 2 for usage
-errors (unknown format, pyarrow missing for Parquet), 1 when the output
-cannot be written. See ``pyfantasy.scan`` and the README ("Processing large volumes").
+errors (unknown format, pyarrow missing for Parquet, a backend that cannot
+be used: checked before any file is read), 1 when the output cannot be written. See ``pyfantasy.scan`` and the README ("Processing large volumes").
 """
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from ._formats import FORMATS
 
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .scan import OUTPUT_FORMATS, ScanWarning, check_out, output_format, scan
+    from ._cli_common import check_backend, plural
+    if not check_backend(args.backend, "pyfantasy scan", err):
+        return 2  # before any file is read: a bad backend would make every row an error
     if args.workers is not None and args.workers < 1:
         err.write("pyfantasy scan: --workers must be at least 1\n")
         return 2
@@ -53,7 +56,7 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         try:
             summary = scan(args.paths, args.out, workers=args.workers, format=args.format,
                            backend=args.backend, out_format=args.out_format, progress=progress,
-                           progress_stream=err)
+                           progress_stream=err, rescan=args.rescan)
         except PyfantasyError as exc:
             err.write(f"pyfantasy scan: {exc}\n")
             return 2
@@ -63,32 +66,37 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not summary.files_found:
         err.write("pyfantasy scan: no cassette or stream capture found\n")
     rate = summary.bytes / summary.seconds / 1e6 if summary.seconds else 0.0
-    err.write(f"pyfantasy scan: {summary.files_scanned} files scanned "
-              f"({summary.files_skipped} already in {os.path.basename(summary.out)}), "
-              f"{summary.rows} rows ({summary.error_rows} with errors) in {summary.seconds:.2f}s "
+    err.write(f"pyfantasy scan: {plural(summary.files_scanned, 'file')} scanned "
+              f"({summary.files_skipped:,} already in {os.path.basename(summary.out)}), "
+              f"{plural(summary.rows, 'row')} ({summary.error_rows:,} with errors) in {summary.seconds:.2f}s "
               f"({rate:.1f} MB/s) -> {summary.out} [{summary.format}]\n")
     return 0
 
 
 def add_parser(sub) -> None:
+    from ._cli_common import add_paths, add_wire, deprecated
     p = sub.add_parser(
         "scan", help="decode many cassettes on all cores into one table (SQLite, JSONL, CSV, Parquet)",
         description="Decode every cassette (*.yaml, *.yml) and raw stream capture (*.sse) under "
                     "the paths and write one row per interaction. Re-running skips files already "
-                    "recorded with the same size and mtime.")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--out", default="results.db",
+                    "recorded with the same size and mtime (--rescan: scan them all again).")
+    add_paths(p, "cassettes, .sse captures, or folders searched recursively for them")
+    p.add_argument("-o", "--output", dest="out", default="results.db", metavar="FILE",
                    help="output file: .db/.sqlite (SQLite, default results.db), .jsonl, .csv, .parquet")
-    p.add_argument("--out-format", choices=("sqlite", "jsonl", "csv", "parquet"),
-                   help="output format (default: from the --out extension)")
+    p.add_argument("--to", dest="out_format", choices=("sqlite", "jsonl", "csv", "parquet"),
+                   help="output format (default: from the --output extension)")
+    deprecated(p, "--out", "out", "-o/--output VALUE", metavar="FILE")
+    deprecated(p, "--out-format", "out_format", "--to VALUE", choices=("sqlite", "jsonl", "csv", "parquet"))
+    add_wire(p, FORMATS, "format")
+    deprecated(p, "--format", "format", "--wire VALUE", choices=FORMATS)
     p.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
-    p.add_argument("--format", choices=FORMATS, help="wire format to decode as (default: detected)")
     p.add_argument("--backend", choices=BACKENDS, help="native or python (default: PYFANTASY_BACKEND, else native)")
+    p.add_argument("--rescan", action="store_true",
+                   help="scan every file again, also those already in the output (their rows are replaced)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--progress", action="store_true", help="draw a progress bar on stderr even when it is not a TTY")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_scan)
-
 
 if __name__ == "__main__":  # pragma: no cover
     from .cli import main

@@ -19,7 +19,6 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ._assemble import ToolSpec, deterministic_uuid, validate_tool_call
 from ._errors import DecodeError
-from json import loads as _json_loads
 
 from ._native_lib import ffi, lib
 from ._providers import _common as c

@@ -19,6 +19,9 @@ from typing import Callable, List, Optional, Sequence, Tuple
 INPUT = "#4e79a7"      # input tokens
 OUTPUT = "#f28e2b"     # output tokens
 COST = "#59a14f"       # cost
+REASONING = "#76b7b2"  # reasoning tokens
+CACHE_READ = "#edc948"  # cache-read tokens
+CACHE_WRITE = "#9c755f"  # cache-creation tokens
 DURATION = "#b07aa1"   # duration histogram bars
 ERROR = "#e15759"      # error rate
 MARKER = "#222222"     # percentile markers
@@ -58,8 +61,26 @@ def fmt_number(v: float) -> str:
         s, unit = v, ""
     if s == int(s):
         return f"{int(s)}{unit}"
-    txt = f"{s:.3g}" if unit or a >= 1 else f"{s:.2g}"
-    return txt + unit
+    if not unit and a < 1:
+        return _decimal(v, 2)
+    return f"{s:.3g}{unit}"
+
+
+def _decimal(v: float, digits: int) -> str:
+    """``v`` with ``digits`` significant digits in plain decimal notation (never ``5e-06``)."""
+    if v == 0:
+        return "0"
+    places = max(0, digits - 1 - math.floor(math.log10(abs(v))))
+    return f"{v:.{places}f}".rstrip("0").rstrip(".") if places else f"{v:.0f}"
+
+
+def fmt_usd(v: float) -> str:
+    """US dollars, readable at any size: $0, $0.000005, $0.0025, $0.25, $12.50, $1,250."""
+    if v == 0:
+        return "$0"
+    if abs(v) >= 1:
+        return f"${v:,.0f}" if v == int(v) else f"${v:,.2f}"
+    return "$" + _decimal(v, 3)
 
 
 def _clip(label: str, width_px: float) -> str:
@@ -87,14 +108,19 @@ def _x_axis(out: List[str], ticks: Sequence[float], x0: float, plot_w: float, to
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[Tuple[str, str, Sequence[float]]], *,
               width: int = 560, fmt: Callable[[float], str] = fmt_number,
               value_fmt: Optional[Callable[[float], str]] = None, vmax: Optional[float] = None,
-              css_class: str = "chart") -> str:
-    """Horizontal bars, one row per label; several series are stacked left to right.
+              css_class: str = "chart", stacked: bool = True,
+              links: Optional[Sequence[Optional[str]]] = None, axis_label: str = "") -> str:
+    """Horizontal bars, one row per label; several series are stacked left to right
+    (``stacked``), or drawn as thinner bars one under the other (``stacked=False``,
+    for figures that overlap, such as input and cache-read tokens).
 
     Args:
-        labels: one per row.
+        labels: one per row (the full text is the row's tooltip when it is clipped).
         series: ``(name, colour, values)``; values align with ``labels`` (None or
             negative counts as 0).
         vmax: the axis maximum to cover (default: the largest stacked total).
+        links: per row, a fragment (``#id``) the row's label links to, or None.
+        axis_label: a caption under the axis (e.g. the unit).
     """
     value_fmt = value_fmt or fmt
     label_w = min(220.0, max(60.0, CHAR_W * max((len(l) for l in labels), default=4) + 8))
@@ -103,9 +129,12 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Tuple[str, str
     legend_h = 18 if len(series) > 1 else 0
     top = 24 + legend_h
     n = len(labels)
-    bottom = top + n * (BAR_H + BAR_GAP) + BAR_GAP
-    height = bottom + 22
-    totals = [sum(max(0.0, float(s[2][i] or 0)) for s in series) for i in range(n)]
+    sub_h = BAR_H if stacked else BAR_H // 2
+    row_h = BAR_H if stacked else sub_h * len(series)
+    bottom = top + n * (row_h + BAR_GAP) + BAR_GAP
+    height = bottom + 22 + (14 if axis_label else 0)
+    totals = [sum(max(0.0, float(s[2][i] or 0)) for s in series) if stacked
+              else max([max(0.0, float(s[2][i] or 0)) for s in series] or [0.0]) for i in range(n)]
     ticks = nice_ticks(max(totals + [vmax or 0.0]))
     tmax = ticks[-1]
     out = [_svg_open(width, height, title), f'<text x="0" y="14" font-size="13" font-weight="600" '
@@ -117,19 +146,33 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Tuple[str, str
             out.append(f'<text x="{lx + 14:.1f}" y="31" fill="{TEXT}">{escape(name)}</text>')
             lx += 24 + CHAR_W * len(name)
     _x_axis(out, ticks, x0, plot_w, top, bottom, fmt)
+    if axis_label:
+        out.append(f'<text x="{x0 + plot_w / 2:.1f}" y="{bottom + 28:.1f}" text-anchor="middle" '
+                   f'fill="{TEXT}">{escape(axis_label)}</text>')
     for i, label in enumerate(labels):
-        y = top + BAR_GAP + i * (BAR_H + BAR_GAP)
-        out.append(f'<text x="{label_w:.1f}" y="{y + BAR_H - 4:.1f}" text-anchor="end" fill="{TEXT}">'
-                   f'<title>{escape(label)}</title>{escape(_clip(label, label_w))}</text>')
+        y = top + BAR_GAP + i * (row_h + BAR_GAP)
+        # the whole row shows the full label on hover, wherever the pointer is
+        out.append(f'<rect class="row" x="0" y="{y - BAR_GAP / 2:.1f}" width="{width}" '
+                   f'height="{row_h + BAR_GAP}" fill="transparent"><title>{escape(label)}</title></rect>')
+        text = (f'<text x="{label_w:.1f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" fill="{TEXT}">'
+                f'<title>{escape(label)}</title>{escape(_clip(label, label_w))}</text>')
+        href = links[i] if links is not None else None
+        if href:
+            underlined = text.replace("<text ", '<text text-decoration="underline" ', 1)
+            text = (f'<a class="to-errors" href="{escape(href)}"><title>{escape(label)}: see its errors'
+                    f'</title>{underlined}</a>')
+        out.append(text)
         x = x0
-        for name, colour, values in series:
+        for k, (name, colour, values) in enumerate(series):
             v = max(0.0, float(values[i] or 0))
             w = plot_w * v / tmax
+            yy = y if stacked else y + k * sub_h
             if w > 0:
-                out.append(f'<rect class="bar" x="{x:.2f}" y="{y:.1f}" width="{w:.2f}" height="{BAR_H}" '
+                out.append(f'<rect class="bar" x="{x:.2f}" y="{yy:.1f}" width="{w:.2f}" height="{sub_h}" '
                            f'fill="{colour}" shape-rendering="crispEdges" data-value="{v!r}">'
                            f'<title>{escape(label)}: {escape(name)} {escape(value_fmt(v))}</title></rect>')
-            x += w
+            if stacked:
+                x += w
     out.append(f'<line x1="{x0:.1f}" y1="{top:.1f}" x2="{x0:.1f}" y2="{bottom:.1f}" stroke="{TEXT}"/>')
     out.append("</svg>")
     return f'<figure class="{css_class}">' + "".join(out) + "</figure>"

@@ -851,8 +851,9 @@ def _kb(n: int) -> str:
 def format_table(runs: Sequence[Tuple[Workload, List[Result]]], source: str = "", chunk: int = DEFAULT_CHUNK,
                  repeat: int = 5, files: int = 0) -> str:
     """The results as text: one table per workload, fastest first."""
+    from ._cli_common import plural
     env = environment()
-    lines = [f"pyfantasy bench: {source or '-'} ({files} cassette files); chunks of {chunk} B; "
+    lines = [f"pyfantasy bench: {source or '-'} ({plural(files, 'cassette file')}); chunks of {chunk} B; "
              f"min of {repeat} runs, GC off",
              f"Python {env['python']} ({env['implementation']}), {env['platform']}, {env['cpus']} CPUs; "
              f"pyfantasy {env['pyfantasy']} (native {'built' if env['native'] else 'NOT built'})", ""]

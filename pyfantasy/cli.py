@@ -1,5 +1,5 @@
-"""The ``pyfantasy`` command line: ``decode`` here; ``serve``, ``scan``, ``report``
-and ``bench`` in their own ``_cli_*`` modules.
+"""The ``pyfantasy`` command line: ``decode`` here; serve, scan, report and bench
+in their own ``_cli_*`` modules; the options they share in ``_cli_common``.
 
 Exit status: 0 when everything decoded, 1 when any interaction or file
 failed (each failure is reported and the rest still processed), 2 for usage
@@ -12,7 +12,7 @@ import io
 import json
 import os
 import sys
-from typing import Any, Iterable, Iterator, List, Optional, TextIO
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, TextIO
 
 from . import __version__
 from ._backend import BACKENDS
@@ -46,7 +46,8 @@ def _error_obj(exc: BaseException) -> dict:
     return {"kind": type(exc).__name__, "message": str(exc), "offset": None}
 
 
-def _jsonl(out: TextIO, path: str, iid: Optional[int], fmt: str, stream: bool, response, exc) -> None:
+def _jsonl(out: TextIO, path: str, iid: Optional[int], fmt: str, stream: bool, response, exc,
+           notes: Sequence[str] = ()) -> None:
     head = '{"cassette":%s,"interaction":%s,"format":%s,"stream":%s' % (
         json.dumps(path, ensure_ascii=False), "null" if iid is None else iid, json.dumps(fmt),
         "true" if stream else "false")
@@ -62,7 +63,8 @@ def _jsonl(out: TextIO, path: str, iid: Optional[int], fmt: str, stream: bool, r
     out.write(head + tail + "}\n")
 
 
-def _text(out: TextIO, path: str, iid: Optional[int], fmt: str, stream: bool, response, exc) -> None:
+def _text(out: TextIO, path: str, iid: Optional[int], fmt: str, stream: bool, response, exc,
+          notes: Sequence[str] = ()) -> None:
     where = f"{path}" if iid is None else f"{path} #{iid}"
     kind = f"{fmt}, {'stream' if stream else 'single'}"
     if exc is not None:
@@ -79,6 +81,8 @@ def _text(out: TextIO, path: str, iid: Optional[int], fmt: str, stream: bool, re
               f"out={u.output_tokens} total={u.total_tokens}"
               + (f" reasoning={u.reasoning_tokens}" if u.reasoning_tokens else "")
               + (f" cached={u.cache_read_tokens}" if u.cache_read_tokens else "") + "\n")
+    for n in notes:
+        out.write(f"   (note: {n})\n")
     _text_content(out, response, indent="   ")
 
 
@@ -100,43 +104,106 @@ def _text_content(out: TextIO, response, indent: str) -> None:
             out.write(f"{indent}[{t}]\n")
 
 
-def _render(write, path: str, iid: Optional[int], fmt: str, stream: bool, response) -> str:
+def _render(write, path: str, iid: Optional[int], fmt: str, stream: bool, response, notes=None) -> str:
     """The output of one decoded interaction, made whole before any of it is written (an
     error while rendering then costs one error line, not half a record)."""
     buf = io.StringIO()
-    write(buf, path, iid, fmt, stream, response, None)
+    write(buf, path, iid, fmt, stream, response, None, notes or ())
     return buf.getvalue()
 
 
+def _read_input(path: str) -> bytes:
+    """The bytes of a file, or of standard input for ``-``."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _nothing_known(resp: Any) -> bool:
+    """A Response with no content and no usage: the body held no event (or document field)
+    that the wire format it was decoded as knows. (The decoders do not report how many
+    events they recognised; this is the closest the command line can tell.)"""
+    u = resp.usage
+    return not resp.content and not any((u.input_tokens, u.output_tokens, u.total_tokens, u.reasoning_tokens,
+                                         u.cache_creation_tokens, u.cache_read_tokens))
+
+
+def _check_forced(resp: Any, forced: Optional[str], looks_like: str) -> Any:
+    """With a forced wire format, a body it recognises nothing in is an error naming the format
+    (decoding an OpenAI chat body as ``anthropic`` gave an empty response, exit 0)."""
+    if forced is None or not _nothing_known(resp) or looks_like == forced:
+        return resp
+    hint = f"; it looks like {looks_like}" if looks_like not in ("unknown", "", None) else ""
+    raise DecodeError("wrong-format", f"the body holds no event or document the {forced} wire format "
+                                      f"knows (forced with --wire {forced}){hint}", response=resp)
+
+
+def _looks_like(it: Any) -> str:
+    """The wire format the request says, else the one the response body looks like."""
+    from .decode import detect_format
+    from .scan import sniff_stream_format
+    detected = detect_format(it).format
+    return detected if detected != "unknown" else sniff_stream_format(it.response.body_bytes)
+
+
+def _fantasy_notes(fmt: str, stream: bool, response: Any, url: str = "") -> List[str]:
+    """Figures that look wrong but follow fantasy, said where the user sees them."""
+    from .report import FANTASY_NOTES
+    notes = []
+    if fmt == "google" and stream and response is not None and response.usage.total_tokens:
+        notes.append(FANTASY_NOTES["google-usage"])
+    if fmt == "openai-chat" and stream and "openrouter" in url and response is not None \
+            and any(p.type == "reasoning" for p in response.content or []):
+        notes.append(FANTASY_NOTES["openrouter-reasoning"])
+    return notes
+
+
 def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .cassette import load
+    from ._cli_common import check_backend
+    prog = "pyfantasy decode"
+    if not check_backend(args.backend, prog, err):
+        return 2
+    wire = args.wire
+    target = args.output
+    if target is not None and target != "-":
+        try:
+            sink: TextIO = open(target, "w", encoding="utf-8")
+        except OSError as exc:
+            err.write(f"{prog}: cannot write {target}: {exc.strerror or exc}\n")
+            return 1
+    else:
+        sink = out
+    try:
+        return _decode_all(args, sink, err, wire, prog)
+    finally:
+        if sink is not out:
+            sink.close()
+
+
+def _decode_all(args: argparse.Namespace, out: TextIO, err: TextIO, wire: Optional[str], prog: str) -> int:
+    from .cassette import loads
     from .decode import decode_interaction, detect_format
-    output, wire = "text", None
-    for f in args.format or []:
-        if f in OUTPUTS:
-            output = f
-        elif f in FORMATS:
-            wire = f
-        else:
-            err.write(f"pyfantasy decode: --format {f!r}: not an output format ({', '.join(OUTPUTS)}) "
-                      f"nor a wire format ({', '.join(FORMATS)})\n")
-            return 2
-    output = args.output or output
-    wire = args.wire_format or wire
-    write = _jsonl if output == "jsonl" else _text
+    from .scan import _is_cassette, iter_files
+    write = _jsonl if args.to == "jsonl" else _text
     failed = 0
     seen = 0
-    for path in iter_cassette_paths(args.paths):
+    for path in iter_files(args.paths):
         seen += 1
+        name = "<stdin>" if path == "-" else path
         try:
-            cas = load(path)
+            data = _read_input(path)
+            if not _is_cassette(data, name):
+                failed += _decode_capture(out, name, data, wire, args, write)
+                continue
+            cas = loads(data, name)
         except Exception as exc:  # noqa: BLE001 - one error line for the file, the run goes on
             failed += 1
             if isinstance(exc, OSError):
-                exc = CassetteError(exc.strerror or str(exc), path=path)
+                exc = CassetteError(exc.strerror or str(exc), path=name)
             elif not isinstance(exc, CassetteError):  # a reader bug: still named and located
-                exc = CassetteError(f"cannot read the cassette: {type(exc).__name__}: {exc}", path=path)
-            write(out, path, None, wire or "unknown", False, None, exc)
+                exc = CassetteError(f"cannot read the cassette: {type(exc).__name__}: {exc}", path=name)
+            write(out, name, None, wire or "unknown", False, None, exc)
             err.write(f"pyfantasy: {exc}\n")
             continue
         for it in cas.interactions:
@@ -145,30 +212,71 @@ def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 wf = detect_format(it, wire, args.stream)
                 fmt, stream = wf.format, wf.stream
                 resp = decode_interaction(it, args.backend, format=wire, stream=args.stream)
-                line = _render(write, path, it.id, fmt, stream, resp)
+                if wire is not None:
+                    resp = _check_forced(resp, wire, _looks_like(it))
+                line = _render(write, name, it.id, fmt, stream, resp,
+                               _fantasy_notes(fmt, stream, resp, it.request.url or ""))
             except Exception as exc:  # noqa: BLE001 - DecodeError, or a decoder bug: one error line
                 failed += 1
-                write(out, path, it.id, fmt, stream, None, exc)
+                write(out, name, it.id, fmt, stream, None, exc)
                 continue
             out.write(line)
     if not seen:
-        err.write("pyfantasy decode: no cassette found\n")
+        err.write(f"{prog}: no cassette or stream capture found\n")
         return 1
     return 1 if failed else 0
 
 
+def _decode_capture(out: TextIO, path: str, data: bytes, wire: Optional[str], args: argparse.Namespace,
+                    write: Any) -> int:
+    """One raw body (a ``.sse`` capture, a JSON document, standard input): 1 if it failed."""
+    from .decode import decode_body
+    from .scan import sniff_stream_format
+    looks_like = sniff_stream_format(data)
+    fmt = wire or looks_like
+    stream = args.stream if args.stream is not None else not data.lstrip()[:1] in (b"{", b"[")
+    if fmt == "unknown":
+        exc: Optional[PyfantasyError] = DecodeError(
+            "unknown-format", "cannot tell the wire format of this body (give --wire FORMAT)")
+        write(out, path, None, fmt, stream, None, exc)
+        return 1
+    try:
+        resp = _check_forced(decode_body(data, fmt, stream, args.backend), wire, looks_like)
+    except PyfantasyError as exc:
+        write(out, path, None, fmt, stream, None, exc)
+        return 1
+    write(out, path, None, fmt, stream, resp, None, _fantasy_notes(fmt, stream, resp, ""))
+    return 0
+
+
+DESCRIPTION = """\
+Read and decode what Go's charm.land/fantasy records: go-vcr cassettes and raw
+stream captures, into fantasy's messages.
+
+subcommands: decode (print the decoded responses), serve (replay cassettes over
+HTTP), scan (one row per interaction into SQLite, JSONL, CSV or Parquet), report
+(summarise a scan: text table, HTML charts), bench (time pyfantasy and its peers).
+"pyfantasy SUBCOMMAND --help" describes each one.
+
+exit status: 0 when everything decoded, 1 when an interaction or file failed
+(each failure is reported and the rest still processed), 2 for usage errors."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pyfantasy", description=__doc__.splitlines()[0])
+    from ._cli_common import add_paths, add_wire, deprecated, vocabulary_text
+    p = argparse.ArgumentParser(prog="pyfantasy", description=DESCRIPTION, epilog=vocabulary_text(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"pyfantasy {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("decode", help="decode the responses of go-vcr cassettes into fantasy messages",
-                       description="Decode every interaction of the cassettes (files or folders).")
-    d.add_argument("paths", nargs="+", metavar="PATH")
-    d.add_argument("--format", action="append", metavar="FORMAT",
-                   help="output format (jsonl, text: default) and/or wire format override "
-                        f"({', '.join(FORMATS)}); may be given twice")
-    d.add_argument("--output", choices=OUTPUTS, help="output format (same as --format jsonl|text)")
-    d.add_argument("--wire-format", choices=FORMATS, help="decode as this wire format (default: detected)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+    d = sub.add_parser("decode", help="decode the responses of cassettes and stream captures into fantasy messages",
+                       description="Decode every interaction of the cassettes, and every raw stream "
+                                   "capture (*.sse) or body given (files, folders, or - for standard input).")
+    add_paths(d, "cassettes, .sse captures or folders; - reads one cassette or body from standard input")
+    add_wire(d, FORMATS, "wire")
+    d.add_argument("--to", choices=OUTPUTS, default="text", help="output format: text (default) or jsonl")
+    d.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE instead of standard output")
+    d.add_argument("--format", metavar="FORMAT", action=_OldDecodeFormat, help=argparse.SUPPRESS)
     d.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
                    help="decode every body as a stream (or, --no-stream, as one document) "
                         "instead of deciding it from the request")
@@ -190,6 +298,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _OldDecodeFormat(argparse.Action):
+    """decode's old ``--format``: an output format (now ``--to``) or a wire format (now ``--wire``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from ._cli_common import note
+        if values in OUTPUTS:
+            namespace.to = values
+            note(namespace, f"{parser.prog}: --format {values} is deprecated; use --to {values}")
+        elif values in FORMATS:
+            namespace.wire = values
+            note(namespace, f"{parser.prog}: --format {values} is deprecated; use --wire {values}")
+        else:
+            parser.error(f"--format {values!r}: not an output format ({', '.join(OUTPUTS)}) "
+                         f"nor a wire format ({', '.join(FORMATS)})")
+
+
 def _add_unavailable(sub: Any, command: str, exc: ModuleNotFoundError) -> None:
     """A subcommand whose module cannot import: it says why when used, instead of breaking the CLI."""
     def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -203,6 +327,12 @@ def _add_unavailable(sub: Any, command: str, exc: ModuleNotFoundError) -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "decode" and args.output in OUTPUTS:  # the old --output jsonl|text
+        sys.stderr.write(f"pyfantasy decode: --output {args.output} is deprecated; use --to {args.output} "
+                         "(--output now names the output file)\n")
+        args.to, args.output = args.output, None
+    for message in getattr(args, "deprecations", None) or []:
+        sys.stderr.write(message + "\n")
     try:
         return args.func(args, sys.stdout, sys.stderr)
     except BrokenPipeError:

@@ -19,11 +19,11 @@ The marker takes the cassette name (relative to the cassette folder,
 plus ``assert_all_played=True`` to fail a test that left interactions
 unplayed.
 
-``--record-mode`` (the names pytest-recording uses, so the two can share the
-option) maps to the transport modes:
+``--cassette-record-mode`` (the names pytest-recording uses) maps to the
+transport modes:
 
 ===============  ============================  ==========================================
---record-mode    transport mode                what happens
+record mode      transport mode                what happens
 ===============  ============================  ==========================================
 none (default)   replay-only                   replay; an unmatched request fails the test
 once             record-once                   replay if the file exists, else record it
@@ -32,6 +32,11 @@ all, rewrite     record-only                   record every request anew
 passthrough      passthrough                   real network, nothing recorded
 ===============  ============================  ==========================================
 
+``--record-mode`` works too: pyfantasy registers it when pytest-recording
+is not installed, and reads pytest-recording's own ``--record-mode`` when it
+is (the two plugins then share it; ``--cassette-record-mode`` overrides it
+for pyfantasy's cassettes only). Registering it alongside pytest-recording
+would make every pytest run fail (both plugins claiming one option).
 (go-vcr's own names, ``replay-only`` etc., are accepted too.) Recording
 needs a real transport: the network by default; override the
 ``cassette_real_transport`` fixture to return another ``httpx`` transport
@@ -59,15 +64,27 @@ _TRANSPORT_KEYS = ("chunk_size", "pace", "allow_playback_repeats", "keep_all_hea
                    "keep_headers", "before_record", "url_mode")
 
 
+_CHOICES = RECORD_MODES + tuple(m for m in TRANSPORT_MODES if m not in RECORD_MODES)
+_MODE_HELP = ("cassette record mode: none (replay only, default), once, new_episodes, "
+              "all (record anew), passthrough, or a go-vcr mode name")
+
+
+def _pytest_recording_installed() -> bool:
+    """pytest-recording owns ``--record-mode`` when installed (it may load after us)."""
+    import importlib.util
+    return importlib.util.find_spec("pytest_recording") is not None
+
+
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("pyfantasy", "pyfantasy cassette replay")
-    try:
-        group.addoption("--record-mode", action="store", default=None,
-                        choices=RECORD_MODES + TRANSPORT_MODES,
-                        help="cassette record mode: none (replay only, default), once, "
-                             "new_episodes, all (record anew), passthrough")
-    except ValueError:  # already defined by pytest-recording: same names, same meaning
-        pass
+    group.addoption("--cassette-record-mode", action="store", default=None, choices=_CHOICES,
+                    dest="cassette_record_mode", metavar="MODE", help=_MODE_HELP)
+    if not _pytest_recording_installed():
+        try:
+            group.addoption("--record-mode", action="store", default=None, choices=_CHOICES,
+                            metavar="MODE", help=_MODE_HELP + " (same as --cassette-record-mode)")
+        except ValueError:  # another plugin defines it already: read theirs
+            pass
     group.addoption("--cassette-dir", action="store", default=None, metavar="DIR",
                     help="folder of the cassettes (default: cassettes/ beside each test file)")
 
@@ -77,8 +94,11 @@ def pytest_configure(config) -> None:
 
 
 def _mode_from_option(config) -> str:
+    """``--cassette-record-mode``, else ``--record-mode`` (ours or pytest-recording's), else none."""
     from .replay import resolve_mode
-    return resolve_mode(config.getoption("record_mode", default=None) or "none")
+    mode = (config.getoption("cassette_record_mode", default=None)
+            or config.getoption("record_mode", default=None) or "none")
+    return resolve_mode(mode)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-]+")
@@ -179,18 +199,18 @@ class CassetteFixture:
 
     @property
     def client(self):
-        """An ``httpx.Client`` over ``transport`` (closed at the end of the test)."""
+        """An ``httpx.Client`` over ``transport`` (closed at the end of the test; an
+        ``httpx2.Client`` when only httpx2 is installed). SDKs built on httpx2, such as
+        the anthropic SDK, take ``httpx2.Client(transport=cassette.transport)``."""
         if self._client is None:
-            import httpx
-            self._client = httpx.Client(transport=self.transport)
+            self._client = self._replay.httpx.Client(transport=self.transport)
         return self._client
 
     @property
     def async_client(self):
         """An ``httpx.AsyncClient`` over ``async_transport`` (close it, or ``async with`` it)."""
         if self._async_client is None:
-            import httpx
-            self._async_client = httpx.AsyncClient(transport=self.async_transport)
+            self._async_client = self._replay.httpx.AsyncClient(transport=self.async_transport)
         return self._async_client
 
     @property

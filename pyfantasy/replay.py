@@ -47,7 +47,8 @@ after ``RoundTrip`` in go-vcr). Headers are filtered to ``Accept``,
 passed through to the client as it arrives and recorded whole; an
 interaction is added, and the cassette saved atomically (``Cassette.save``:
 temp file + rename), when its body has been read to the end; the cassette is
-saved again when the transport is closed. A stream that fails midway is not
+saved again when the transport is closed, and never written when nothing was
+recorded (a request that fails leaves no empty cassette behind). A stream that fails midway is not
 recorded, so an interrupted recorder never leaves a half-written file.
 
 SDK clients may retry a failed request: pass ``max_retries=0`` so a
@@ -637,7 +638,9 @@ class _Core:
             if self._closed:
                 return
             self._closed = True
-            if self.recording and (self.recorded or self.mode in ("record-only", "record-once")):
+            # Nothing recorded (e.g. every request failed): write nothing, as vcrpy does, so
+            # an empty cassette never stands in the way of the next recording.
+            if self.recording and self.recorded:
                 self._save()
 
     def serve(self, request: Any, it: Interaction, chunk_size: Optional[int], factor: float,

@@ -16,9 +16,14 @@ percentiles p50/p90/p99 (linear interpolation between order statistics,
 like numpy's default), the median of the per-interaction output tokens/s,
 and the count of each finish reason.
 
-``render_html`` writes one page with inline CSS and inline SVG charts
-(``_svg``): tokens and cost per model, the duration distribution per
-provider, error rate per model. No script, no external resource.
+``format_table`` fits the terminal (columns by priority; all with no
+width), can rank (``sort``, ``top``), and lists the errors and the
+footnotes (``FANTASY_NOTES``: figures that follow fantasy). ``render_html``
+writes one page with inline CSS and inline SVG charts (``_svg``): tokens
+(input, output, reasoning, cache) and cost in USD per model, the duration
+distribution per provider, error rate per model (only when there are
+errors), then the table, the errors (linked from the charts' rows) and the
+notes. No script, no external resource.
 
 Errors: ``ReportError`` (a PyfantasyError) for a missing, unreadable or
 unknown results file, with the reason in the message.
@@ -40,13 +45,13 @@ from ._errors import PyfantasyError
 from .scan import NAMES
 
 __all__ = ["COLUMNS", "ReportError", "Group", "Summary", "load_results", "results_kind", "summarise",
-           "percentile", "format_table", "render_html"]
+           "filter_rows", "percentile", "format_table", "render_html", "SORT_KEYS", "FANTASY_NOTES"]
 
 COLUMNS = NAMES  # exactly what ``pyfantasy scan`` writes, so the two cannot drift apart
 # Older names still read: results written before ``cost`` became ``cost_usd``.
 ALIASES = {"cost_usd": "cost"}
 REQUIRED = ("provider", "model")
-INT_COLUMNS = ("interaction", "input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
+INT_COLUMNS = ("interaction", "error_offset", "input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
                "cache_creation_tokens", "cache_read_tokens", "text_length", "tool_calls")
 FLOAT_COLUMNS = ("cost_usd", "duration_s", "output_tokens_per_s")
 TOKEN_COLUMNS = ("input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
@@ -55,6 +60,17 @@ KINDS = ("sqlite", "jsonl", "csv", "parquet")
 _SUFFIXES = {".db": "sqlite", ".sqlite": "sqlite", ".sqlite3": "sqlite", ".jsonl": "jsonl",
              ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 NONE_LABEL = "(none)"
+# Figures that look wrong but are what fantasy records (fantasy-semantics.md §7.3 and the
+# OpenRouter reasoning rules): said where the user sees them (report footnotes, decode output).
+FANTASY_NOTES = {
+    "google-usage": "Gemini streams: output, reasoning and cache-read tokens are summed over every "
+                    "chunk that reports usage, as fantasy sums them, so they can exceed the "
+                    "provider's own total (docs/conformance.md)",
+    "openrouter-reasoning": "OpenRouter reasoning in a format other than Anthropic's or Gemini's "
+                            "(e.g. GLM, Kimi): its first reasoning_details fragment is dropped, as "
+                            "fantasy drops it, so the reasoning text starts mid-sentence",
+}
+ERROR_FIELDS = ("file", "interaction", "provider", "model", "kind", "message", "offset")
 
 
 class ReportError(PyfantasyError):
@@ -318,17 +334,22 @@ def _group(provider: Optional[str], model: Optional[str], rows: List[Dict[str, A
 @dataclass
 class Summary:
     """``models``: one Group per provider/model; ``providers``: one per provider
-    (model None); ``total``: everything. Sorted by provider, then model."""
+    (model None); ``total``: everything. Sorted by provider, then model.
+    ``errors``: one dict (``ERROR_FIELDS``) per error row, in file order;
+    ``notes``: the ``FANTASY_NOTES`` that apply to these rows."""
 
     source: str
     rows: int
     models: List[Group]
     providers: List[Group]
     total: Group
+    errors: List[Dict[str, Any]] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"source": self.source, "rows": self.rows, "models": [g.to_dict() for g in self.models],
-                "providers": [g.to_dict() for g in self.providers], "total": self.total.to_dict()}
+                "providers": [g.to_dict() for g in self.providers], "total": self.total.to_dict(),
+                "errors": list(self.errors), "notes": list(self.notes)}
 
 
 def _key(v: Optional[str]) -> Tuple[int, str]:
@@ -344,7 +365,44 @@ def summarise(rows: List[Dict[str, Any]], source: str = "") -> Summary:
         by_provider.setdefault(r["provider"], []).append(r)
     models = [_group(p, m, rs) for (p, m), rs in sorted(by_model.items(), key=lambda kv: (_key(kv[0][0]), _key(kv[0][1])))]
     providers = [_group(p, None, rs) for p, rs in sorted(by_provider.items(), key=lambda kv: _key(kv[0]))]
-    return Summary(source, len(rows), models, providers, _group(None, None, list(rows)))
+    errors = [{"file": r["file"], "interaction": r["interaction"], "provider": r["provider"],
+               "model": r["model"], "kind": r["error_kind"], "message": r["error_message"],
+               "offset": r.get("error_offset")} for r in rows if r["error_kind"]]
+    return Summary(source, len(rows), models, providers, _group(None, None, list(rows)), errors,
+                   _notes(rows))
+
+
+def _notes(rows: List[Dict[str, Any]]) -> List[str]:
+    notes = []
+    if any(r["format"] == "google" and r["stream"] and r["output_tokens"] for r in rows):
+        notes.append(FANTASY_NOTES["google-usage"])
+    if any(r["provider"] == "openrouter" and r["stream"] and r["reasoning_tokens"] for r in rows):
+        notes.append(FANTASY_NOTES["openrouter-reasoning"])
+    return notes
+
+
+def filter_rows(rows: List[Dict[str, Any]], where: Sequence[str]) -> List[Dict[str, Any]]:
+    """The rows matching every ``COLUMN=PATTERN`` (shell-style ``*``/``?``; ``(none)`` or an
+    empty pattern matches a missing value). Raises ReportError for a malformed condition."""
+    import fnmatch
+    conds = []
+    for w in where:
+        col, eq, pattern = w.partition("=")
+        col = col.strip()
+        if not eq or col not in COLUMNS:
+            raise ReportError(f"--where {w!r}: expected COLUMN=VALUE with COLUMN one of {', '.join(COLUMNS)}")
+        conds.append((col, pattern.strip()))
+
+    def ok(r: Dict[str, Any]) -> bool:
+        for col, pattern in conds:
+            v = r.get(col)
+            if v is None:
+                if pattern not in ("", NONE_LABEL):
+                    return False
+            elif not fnmatch.fnmatchcase(str(v).lower() if isinstance(v, bool) else str(v), pattern):
+                return False
+        return True
+    return [r for r in rows if ok(r)]
 
 
 # ---- text ----------------------------------------------------------------------
@@ -389,10 +447,51 @@ def _cells(g: Group, provider: str, model: str) -> List[str]:
             _fmt_secs(g.p99), _fmt_rate(g.output_tps), _fmt_finish(g.finish_reasons)]
 
 
-def table_rows(summary: Summary) -> List[List[str]]:
+# --sort keys: (column index in HEADERS, descending?)
+SORT_KEYS = {"provider": (0, False), "model": (1, False), "n": (2, True), "errors": (3, True),
+             "error-rate": (4, True), "input": (5, True), "output": (6, True), "total": (7, True),
+             "reasoning": (8, True), "cache-read": (9, True), "cache-write": (10, True), "cost": (11, True),
+             "p50": (12, True), "p90": (13, True), "p99": (14, True), "tps": (15, True)}
+# Columns kept first when the terminal is narrow (indexes in HEADERS); the rest are dropped
+# right to left from this list, and shown again by --wide.
+_PRIORITY = (0, 1, 2, 4, 5, 6, 11, 12, 15, 3, 7, 8, 9, 13, 14, 10, 16)
+
+
+def _sort_value(g: Group, col: int) -> Any:
+    t = g.tokens
+    return [g.provider or "", g.model or "", g.count, g.errors, g.error_rate, t.get("input_tokens"),
+            t.get("output_tokens"), t.get("total_tokens"), t.get("reasoning_tokens"),
+            t.get("cache_read_tokens"), t.get("cache_creation_tokens"), g.cost, g.p50, g.p90, g.p99,
+            g.output_tps][col]
+
+
+def ordered_models(summary: Summary, sort: Optional[str] = None, top: Optional[int] = None) -> List[Group]:
+    """The model groups sorted by ``sort`` (a SORT_KEYS name; numbers largest first, missing
+    last), then the first ``top``."""
+    models = list(summary.models)
+    if sort is not None:
+        if sort not in SORT_KEYS:
+            raise ReportError(f"--sort {sort!r}: expected one of {', '.join(SORT_KEYS)}")
+        col, desc = SORT_KEYS[sort]
+        present = [g for g in models if _sort_value(g, col) is not None]
+        missing = [g for g in models if _sort_value(g, col) is None]
+        key = (lambda g: _sort_value(g, col).lower()) if col < 2 else (lambda g: _sort_value(g, col))
+        models = sorted(present, key=key, reverse=desc) + missing
+    if top is not None:
+        models = models[:max(0, top)]
+    return models
+
+
+def table_rows(summary: Summary, sort: Optional[str] = None, top: Optional[int] = None) -> List[List[str]]:
     """Header, then one row per model, a provider subtotal where a provider has
-    several models, and the overall total."""
+    several models, and the overall total. With ``sort`` (other than by provider) or
+    ``top``, the models are one ranked list without subtotals."""
     rows = [list(HEADERS)]
+    if (sort is not None and sort != "provider") or top is not None:
+        for g in ordered_models(summary, sort, top):
+            rows.append(_cells(g, g.provider or NONE_LABEL, g.model or NONE_LABEL))
+        rows.append(_cells(summary.total, "TOTAL", ""))
+        return rows
     for prov in summary.providers:
         ms = [g for g in summary.models if g.provider == prov.provider]
         for i, g in enumerate(ms):
@@ -403,27 +502,94 @@ def table_rows(summary: Summary) -> List[List[str]]:
     return rows
 
 
-def format_table(summary: Summary) -> str:
-    """The summary as an aligned text table (text left-aligned, numbers right-aligned)."""
-    rows = table_rows(summary)
+def fit_columns(widths: Sequence[int], width: Optional[int]) -> List[int]:
+    """Indexes of the columns to show, in table order: every one when ``width`` is None,
+    else as many as fit in ``width`` characters, most useful first (``_PRIORITY``)."""
+    if width is None:
+        return list(range(len(widths)))
+    shown: List[int] = []
+    used = 0
+    for i in _PRIORITY:
+        need = widths[i] + (2 if shown else 0)
+        if shown and len(shown) >= 3 and used + need > width:
+            continue
+        shown.append(i)
+        used += need
+    return sorted(shown)
+
+
+def format_table(summary: Summary, *, width: Optional[int] = None, sort: Optional[str] = None,
+                 top: Optional[int] = None, max_errors: int = 20) -> str:
+    """The summary as an aligned text table (text left-aligned, numbers right-aligned).
+
+    ``width``: fit that many characters (columns dropped by ``_PRIORITY``; None: all
+    columns). ``sort``/``top``: see ``table_rows``. Then the errors (at most
+    ``max_errors`` lines) and the footnotes."""
+    rows = table_rows(summary, sort, top)
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
+    cols = fit_columns(widths, width)
 
     def line(r: List[str]) -> str:
-        cells = [c.ljust(widths[i]) if i in _LEFT else c.rjust(widths[i]) for i, c in enumerate(r)]
+        cells = [r[i].ljust(widths[i]) if i in _LEFT else r[i].rjust(widths[i]) for i in cols]
         return "  ".join(cells).rstrip()
 
+    rule = "  ".join("-" * widths[i] for i in cols)
+    shown = len(rows) - 2
+    of = f" (top {shown} of {len(summary.models)})" if top is not None else ""
     out = [f"pyfantasy report: {summary.source} — {summary.rows:,} interactions, "
-           f"{len(summary.providers)} providers, {len(summary.models)} models", ""]
+           f"{len(summary.providers)} providers, {len(summary.models)} models{of}", ""]
     out.append(line(rows[0]))
-    out.append("  ".join("-" * w for w in widths))
+    out.append(rule)
     for r in rows[1:-1]:
         out.append(line(r))
-    out.append("  ".join("-" * w for w in widths))
+    out.append(rule)
     out.append(line(rows[-1]))
     out.append("")
-    out.append("tokens: sums over the interactions that report them; durations: p50/p90/p99 of duration_s; "
-               "out tok/s: median per interaction; err %: rows with an error_kind")
+    hidden = [HEADERS[i] for i in range(len(HEADERS)) if i not in cols]
+    prose = []
+    if hidden:
+        prose.append(f"not shown for the terminal's width: {', '.join(hidden)} (--wide shows every column)")
+    prose.append("tokens: sums over the interactions that report them; durations: p50/p90/p99 of "
+                 "duration_s; out tok/s: median per interaction; err %: rows with an error_kind")
+    out.extend(_wrap(prose, width))
+    out.extend(_text_errors(summary, width, max_errors))
+    if summary.notes:
+        out.append("")
+        out.append("notes (figures that follow fantasy):")
+        out.extend(_wrap([f"[{i}] {n}" for i, n in enumerate(summary.notes, 1)], width, "    "))
     return "\n".join(out) + "\n"
+
+
+def _wrap(paragraphs: List[str], width: Optional[int], indent: str = "") -> List[str]:
+    if width is None:
+        return list(paragraphs)
+    import textwrap
+    return [line for p in paragraphs for line in textwrap.wrap(p, max(20, width), subsequent_indent=indent)]
+
+
+def error_where(e: Dict[str, Any]) -> str:
+    """``file #interaction`` (the file alone for a file-level error)."""
+    return e["file"] + ("" if e["interaction"] is None else f" #{e['interaction']}")
+
+
+def error_what(e: Dict[str, Any]) -> str:
+    """``kind at byte N: message``."""
+    at = f" at byte {e['offset']}" if e.get("offset") is not None else ""
+    return f"{e['kind']}{at}: {e['message'] or ''}"
+
+
+def _text_errors(summary: Summary, width: Optional[int], limit: int) -> List[str]:
+    if not summary.errors:
+        return []
+    out = ["", f"errors ({len(summary.errors):,}): file #interaction  kind at byte offset: message"]
+    for e in summary.errors[:limit]:
+        text = f"  {error_where(e)}  {error_what(e)}".replace("\n", " ")
+        if width is not None and len(text) > width:
+            text = text[:max(10, width - 1)] + "…"
+        out.append(text)
+    if len(summary.errors) > limit:
+        out.append(f"  ... and {len(summary.errors) - limit:,} more (--json lists them all)")
+    return out
 
 
 # ---- HTML ------------------------------------------------------------------------
@@ -445,6 +611,10 @@ th{text-align:left;background:#f4f4f4;white-space:normal;vertical-align:bottom}
 tr.sub td{font-style:italic;background:#fafafa}
 tr.total td{font-weight:600;border-top:2px solid #999}
 p.none{color:#777;font-size:13px;width:540px}
+h2{font-size:16px;margin:20px 0 4px}
+td.msg{white-space:normal;min-width:240px;max-width:640px}
+tr:target td{background:#fff3c4}
+ol.notes{font-size:13px;color:#444;max-width:900px}
 """
 
 
@@ -455,23 +625,37 @@ def _no_data(title: str, why: str) -> str:
             f'</svg></figure>')
 
 
+def _error_anchor(index: int) -> str:
+    return f"errors-{index}"
+
+
 def charts(summary: Summary) -> List[str]:
-    """The page's SVG charts (tokens, cost, durations, error rate), as strings."""
+    """The page's SVG charts (tokens, cost, durations, error rate), as strings. Each model row
+    with errors links to that model's first row in the errors section."""
     models = summary.models
     labels = [g.label for g in models]
+    first_error = _first_error_rows(summary)
+    links = [f"#{_error_anchor(first_error[(g.provider, g.model)])}" if (g.provider, g.model) in first_error
+             else None for g in models]
     out = []
-    if any(g.tokens.get("input_tokens") or g.tokens.get("output_tokens") for g in models):
-        out.append(_svg.bar_chart("Tokens per model", labels, [
-            ("input", _svg.INPUT, [g.tokens.get("input_tokens") or 0 for g in models]),
-            ("output", _svg.OUTPUT, [g.tokens.get("output_tokens") or 0 for g in models]),
-        ], value_fmt=lambda v: f"{int(v):,} tokens"))
+    token_series = [("input", _svg.INPUT, "input_tokens"), ("output", _svg.OUTPUT, "output_tokens"),
+                    ("reasoning", _svg.REASONING, "reasoning_tokens"),
+                    ("cache read", _svg.CACHE_READ, "cache_read_tokens"),
+                    ("cache write", _svg.CACHE_WRITE, "cache_creation_tokens")]
+    present = [(name, colour, [g.tokens.get(col) or 0 for g in models]) for name, colour, col in token_series
+               if any(g.tokens.get(col) for g in models)]
+    if present:
+        # not stacked: input tokens include the cached ones for some providers, and output the reasoning
+        out.append(_svg.bar_chart("Tokens per model", labels, present, stacked=False, links=links,
+                                  value_fmt=lambda v: f"{int(v):,} tokens"))
     else:
         out.append(_no_data("Tokens per model", "no token counts in these results"))
     if any(g.cost for g in models):
-        out.append(_svg.bar_chart("Cost per model", labels, [("cost", _svg.COST, [g.cost or 0 for g in models])],
-                                  value_fmt=lambda v: f"{v:.4f}"))
+        out.append(_svg.bar_chart("Cost per model (USD)", labels, [("cost", _svg.COST, [g.cost or 0 for g in models])],
+                                  fmt=_svg.fmt_usd, value_fmt=_svg.fmt_usd, links=links,
+                                  axis_label="US dollars, as the provider reported them"))
     else:
-        out.append(_no_data("Cost per model", "no cost in these results"))
+        out.append(_no_data("Cost per model (USD)", "no cost in these results"))
     provs = [p for p in summary.providers if p.durations]
     if provs:
         out.append(_svg.histograms("Duration per provider", [
@@ -479,11 +663,51 @@ def charts(summary: Summary) -> List[str]:
             for p in provs]))
     else:
         out.append(_no_data("Duration per provider", "no durations in these results"))
-    out.append(_svg.bar_chart("Error rate per model", labels,
-                              [("errors", _svg.ERROR, [100 * g.error_rate for g in models])],
-                              fmt=lambda v: f"{_svg.fmt_number(v)}%", value_fmt=lambda v: f"{v:.1f}%",
-                              vmax=max([100 * g.error_rate for g in models] + [1.0])))
+    if summary.total.errors:
+        out.append(_svg.bar_chart("Error rate per model", labels,
+                                  [("errors", _svg.ERROR, [100 * g.error_rate for g in models])],
+                                  fmt=lambda v: f"{_svg.fmt_number(v)}%", value_fmt=lambda v: f"{v:.1f}%",
+                                  vmax=max([100 * g.error_rate for g in models] + [1.0]), links=links))
+    else:
+        out.append(_no_data("Error rate per model", "no errors in these results"))
     return out
+
+
+def _first_error_rows(summary: Summary) -> Dict[Tuple[Optional[str], Optional[str]], int]:
+    """(provider, model) -> index in ``summary.errors`` of its first error."""
+    first: Dict[Tuple[Optional[str], Optional[str]], int] = {}
+    for i, e in enumerate(summary.errors):
+        first.setdefault((e["provider"], e["model"]), i)
+    return first
+
+
+def _html_errors(summary: Summary, limit: int = 1000) -> str:
+    if not summary.errors:
+        return ""
+    shown = summary.errors[:limit]
+    out = [f'<h2 id="errors">Errors ({len(summary.errors):,})</h2>',
+           '<div class="table"><table class="errors"><thead><tr><th class="txt">file</th>'
+           '<th class="num">interaction</th><th class="txt">provider / model</th><th class="txt">kind</th>'
+           '<th class="num">offset</th><th class="txt">message</th></tr></thead><tbody>']
+    for i, e in enumerate(shown):
+        model = f"{e['provider'] or NONE_LABEL} / {e['model'] or NONE_LABEL}"
+        out.append(f'<tr id="{_error_anchor(i)}"><td class="txt">{escape(e["file"] or "")}</td>'
+                   f'<td class="num">{"" if e["interaction"] is None else e["interaction"]}</td>'
+                   f'<td class="txt">{escape(model)}</td><td class="txt">{escape(e["kind"] or "")}</td>'
+                   f'<td class="num">{"" if e.get("offset") is None else e["offset"]}</td>'
+                   f'<td class="msg">{escape(e["message"] or "")}</td></tr>')
+    out.append("</tbody></table></div>")
+    if len(summary.errors) > limit:
+        out.append(f'<p class="meta">... and {len(summary.errors) - limit:,} more errors '
+                   "(<code>pyfantasy report --to json</code> lists them all).</p>")
+    return "".join(out)
+
+
+def _html_notes(summary: Summary) -> str:
+    if not summary.notes:
+        return ""
+    items = "".join(f"<li>{escape(n)}</li>" for n in summary.notes)
+    return f'<h2>Notes</h2><ol class="notes">{items}</ol>'
 
 
 def _cell_html(i: int, text: str) -> str:
@@ -506,7 +730,8 @@ def _html_table(summary: Summary) -> str:
 
 
 def render_html(summary: Summary, title: Optional[str] = None) -> str:
-    """A self-contained page: inline CSS, inline SVG charts, the summary table; no script."""
+    """A self-contained page: inline CSS, inline SVG charts, the summary table, the errors
+    (each chart row with errors links to them) and the notes; no script, no external link."""
     from . import __version__
     title = title or f"pyfantasy report: {os.path.basename(summary.source) or 'results'}"
     t = summary.total
@@ -519,6 +744,8 @@ def render_html(summary: Summary, title: Optional[str] = None) -> str:
     else:
         body.append('<p class="none">No interactions in these results.</p>')
     body.append(_html_table(summary))
+    body.append(_html_errors(summary))
+    body.append(_html_notes(summary))
     body.append(f'<p class="meta">Generated by pyfantasy {escape(__version__)} report.</p>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"

@@ -5,7 +5,8 @@ SSE capture files), decodes every interaction into fantasy's ``Response``
 and writes one row per interaction (``COLUMNS``: file, interaction,
 provider, model, format, stream, finish reason, the six usage figures,
 cost, duration, output tokens/s, text length, tool calls, error kind and
-message) to SQLite (default), JSONL, CSV or Parquet. ``scan_file`` /
+message, and the error's byte offset in the body) to SQLite (default), JSONL,
+CSV or Parquet. ``scan_file`` /
 ``scan_bytes`` give the rows of one file; ``iter_rows`` streams them (the
 Dask reader in ``pyfantasy.dask`` builds on the same functions).
 
@@ -27,7 +28,9 @@ Why this shape:
   ``<out>.scan-state`` and cut the output back to the last complete batch.
   A file changed since its scan is rescanned and its old rows replaced
   (JSONL and CSV: the output is first rewritten without them). Parquet is
-  written from a JSONL journal when the scan completes (pyarrow, optional).
+  written from a JSONL journal when the scan completes (pyarrow, optional);
+  ``<out>.scan-state`` beside it lets a re-run resume the same way.
+  ``rescan=True`` (``scan --rescan``) scans every file again.
 """
 from __future__ import annotations
 
@@ -61,7 +64,7 @@ COLUMNS: Tuple[Tuple[str, str], ...] = (
     ("reasoning_tokens", "INTEGER"), ("cache_creation_tokens", "INTEGER"),
     ("cache_read_tokens", "INTEGER"), ("cost_usd", "REAL"), ("duration_s", "REAL"),
     ("output_tokens_per_s", "REAL"), ("text_length", "INTEGER"), ("tool_calls", "INTEGER"),
-    ("error_kind", "TEXT"), ("error_message", "TEXT"),
+    ("error_kind", "TEXT"), ("error_message", "TEXT"), ("error_offset", "INTEGER"),
 )
 NAMES = tuple(n for n, _ in COLUMNS)
 OUTPUT_FORMATS = ("sqlite", "jsonl", "csv", "parquet")
@@ -216,9 +219,11 @@ def _row(path: str, iid: Optional[int], provider: str, model: str, fmt: str, str
     dur = duration_ns / 1e9 if duration_ns is not None else None
     tps = o_tok / dur if dur and o_tok else None
     kind, message = _error(exc) if exc is not None else (None, None)
+    offset = exc.offset if isinstance(exc, DecodeError) else None
     # missing text is None (not ""), so that every output format reads back the same
     return (path, iid, provider or None, model or None, fmt or None, stream, finish or None, i_tok,
-            o_tok, t_tok, r_tok, cc_tok, cr_tok, cost, dur, tps, text, calls, kind, message or None)
+            o_tok, t_tok, r_tok, cc_tok, cr_tok, cost, dur, tps, text, calls, kind, message or None,
+            offset)
 
 
 def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
@@ -288,7 +293,7 @@ def _capture_rows(path: str, data: bytes, backend: Optional[str], wire: Optional
     resp = exc = None
     if fmt == "unknown":
         exc = DecodeError("unknown-format", "cannot tell the wire format of this stream capture "
-                                            "(give --format)")
+                                            "(give --wire FORMAT)")
     else:
         try:
             resp = decode_body(data, fmt, True, backend)
@@ -309,7 +314,7 @@ def _failure_row(path: str, iid: Optional[int], fmt: str, exc: BaseException, wh
     detail = str(exc) or type(exc).__name__
     where = path if iid is None else f"{path}: interaction {iid}"
     row = _row(path, iid, "", "", fmt, None, None, None, None)
-    return row[:_ERROR_KIND] + (type(exc).__name__, f"{where}: {what}: {detail}")
+    return row[:_ERROR_KIND] + (type(exc).__name__, f"{where}: {what}: {detail}", None)
 
 
 def _safe_interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
@@ -610,11 +615,16 @@ class _SQLite:
         self.db.execute("PRAGMA synchronous=NORMAL")
         cols = ", ".join(f'"{n}" {t}' for n, t in COLUMNS)
         self.db.execute(f"CREATE TABLE IF NOT EXISTS interactions ({cols})")
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(interactions)")}
+        for n, t in COLUMNS:  # results written by an older pyfantasy: add the newer columns
+            if n not in have:
+                self.db.execute(f'ALTER TABLE interactions ADD COLUMN "{n}" {t}')
         self.db.execute("CREATE INDEX IF NOT EXISTS interactions_file ON interactions(file)")
         self.db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, "
                         "mtime_ns INTEGER, rows INTEGER, scanned_at REAL)")
         self.db.commit()
-        self.insert = f"INSERT INTO interactions VALUES ({', '.join('?' * len(COLUMNS))})"
+        self.insert = (f"INSERT INTO interactions ({', '.join(chr(34) + n + chr(34) for n in NAMES)}) "
+                       f"VALUES ({', '.join('?' * len(COLUMNS))})")
 
     def done(self) -> Dict[str, Tuple[int, int]]:
         return {p: (s, m) for p, s, m in self.db.execute("SELECT path, size, mtime_ns FROM files")}
@@ -649,18 +659,24 @@ class _Journal:
         self._finish_rewrite()
         good = 0
         if os.path.exists(self.state_path) and os.path.exists(path):
-            with open(self.state_path, "r", encoding="utf-8") as f:
-                for line in f:
-                    try:
-                        rec = json.loads(line)
-                    except ValueError:
-                        break  # a torn last line: that batch did not finish
-                    good = rec["size"]
-                    for p, s, m in rec["files"]:
-                        self._done[p] = (s, m)
+            good, self._done = self._read_state()
         elif os.path.exists(self.state_path):
             os.unlink(self.state_path)
         self._open(good, new=good == 0)
+
+    def _read_state(self) -> Tuple[int, Dict[str, Tuple[int, int]]]:
+        """(output size after the last complete batch, {file: (size, mtime)} of the files done)."""
+        good, done = 0, {}
+        with open(self.state_path, "r", encoding="utf-8") as f:
+            for line in f:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    break  # a torn last line: that batch did not finish
+                good = rec["size"]
+                for p, s, m in rec["files"]:
+                    done[p] = (s, m)
+        return good, done
 
     def _open(self, good: int, new: bool) -> None:
         """Open the output cut back to ``good`` bytes and the state for appending (a ``new``
@@ -758,7 +774,13 @@ class _JSONL(_Journal):
 
 class _CSV(_Journal):
     def __init__(self, path: str) -> None:
-        super().__init__(path, header=",".join(NAMES) + "\r\n")
+        header = ",".join(NAMES) + "\r\n"
+        if os.path.exists(path) and os.path.exists(path + ".scan-state"):
+            with open(path, "rb") as f:
+                first = f.readline()
+            if first and first != header.encode("utf-8"):  # other columns (an older pyfantasy): start again
+                os.unlink(path + ".scan-state")
+        super().__init__(path, header=header)
 
     def kept(self, src: Any, drop: set) -> Iterator[bytes]:
         """The header, then every record whose ``file`` is not in ``drop`` (parsed as CSV:
@@ -796,12 +818,38 @@ def _require_pyarrow():
 
 class _Parquet(_JSONL):
     """Rows go to a JSONL journal ``<out>.partial.jsonl`` (resumable like JSONL); when the
-    scan completes the journal is converted to ``out`` in row groups and removed."""
+    scan completes the journal is converted to ``out`` in row groups and removed, and
+    ``<out>.scan-state`` records the files done and the Parquet file written. A re-run
+    then puts those rows back into a journal, so it skips unchanged files like the
+    other formats (it rescanned everything)."""
 
     def __init__(self, path: str) -> None:
         _require_pyarrow()
         self.final = path
-        super().__init__(path + ".partial.jsonl")
+        self.done_path = path + ".scan-state"
+        journal = path + ".partial.jsonl"
+        if not os.path.exists(journal) and os.path.exists(path) and os.path.exists(self.done_path):
+            self._seed(journal)
+        super().__init__(journal)
+
+    def _seed(self, journal: str) -> None:
+        """The rows of the finished Parquet file back into a journal, with the files done."""
+        import pyarrow.parquet as pq
+        try:
+            with open(self.done_path, "r", encoding="utf-8") as f:
+                state = json.load(f)
+            st = os.stat(self.final)
+            if state.get("parquet") != [st.st_size, st.st_mtime_ns]:
+                return  # the Parquet file changed since: scan everything again
+            rows = pq.read_table(self.final).to_pylist()
+        except Exception:  # noqa: BLE001 - OSError, bad JSON, pyarrow's errors: rescan everything
+            return
+        with open(journal, "wb") as f:
+            for d in rows:
+                f.write(json.dumps({n: d.get(n) for n in NAMES}, ensure_ascii=False).encode("utf-8") + b"\n")
+            size = f.tell()
+        with open(journal + ".scan-state", "w", encoding="utf-8") as f:
+            f.write(json.dumps({"size": size, "files": state["files"]}) + "\n")
 
     def finish(self) -> None:
         import pyarrow as pa
@@ -822,7 +870,15 @@ class _Parquet(_JSONL):
                     cols, count, written = {n: [] for n in NAMES}, 0, True
             if count or not written:
                 w.write_table(pa.table(cols, schema=schema))
+        _, done = self._read_state()
         os.replace(tmp, self.final)
+        st = os.stat(self.final)
+        state_tmp = self.done_path + ".tmp"
+        with open(state_tmp, "w", encoding="utf-8") as f:
+            json.dump({"parquet": [st.st_size, st.st_mtime_ns],
+                       "files": [[p, sz, m] for p, (sz, m) in done.items()]}, f)
+            _sync(f)
+        os.replace(state_tmp, self.done_path)
         os.unlink(self.path)
         os.unlink(self.state_path)
 
@@ -925,7 +981,7 @@ class _Progress:
 def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int] = None,
          format: Optional[str] = None, backend: Optional[str] = None, out_format: Optional[str] = None,
          progress: Optional[bool] = None, progress_stream: Any = None, commit_files: int = 200,
-         commit_seconds: float = 1.0) -> ScanSummary:
+         commit_seconds: float = 1.0, rescan: bool = False) -> ScanSummary:
     """Scan every cassette / stream capture under ``paths`` into ``out``.
 
     Args:
@@ -938,12 +994,18 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
         backend: ``native`` or ``python``.
         progress: draw a progress bar on stderr (default: when stderr is a TTY).
         commit_files / commit_seconds: batch size of the commits.
+        rescan: scan every file again, even those already recorded in ``out``.
 
     Files already recorded in ``out`` with the same size and mtime are skipped.
     A file that cannot be read is one error row and a ``ScanWarning``. Raises
-    ValueError (``check_out``) before scanning when ``out`` cannot be the output.
+    ValueError (``check_out``) before scanning when ``out`` cannot be the output. A
+    backend that cannot be used (``backend`` or ``PYFANTASY_BACKEND``) raises before
+    any file is read or any row written (ValueError, BackendUnavailableError): it
+    would otherwise make every row an error and be recorded as done.
     """
+    from ._backend import resolve
     t0 = time.perf_counter()
+    resolve(backend)
     fmt = output_format(out, out_format)
     if fmt == "parquet":
         _require_pyarrow()
@@ -955,7 +1017,7 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
         files = list(iter_files(paths))
         summary.files_found = len(files)
         done = writer.done()
-        tasks = _tasks(files, done)
+        tasks = _tasks(files, None if rescan else done)
         writer.forget([t[0] for t in tasks if t[0] in done])  # changed since: rescanned, replaced
         summary.files_skipped = len(files) - len(tasks)
         total_bytes = sum(max(t[1], 0) for t in tasks)

@@ -163,7 +163,7 @@ def test_json_shape(tiny, capsys):
 
 
 def test_contender_filter_and_wire_format(tiny, capsys):
-    code, out, _ = _run(capsys, str(tiny), "--json", "--wire-format", "openai-chat",
+    code, out, _ = _run(capsys, str(tiny), "--json", "--wire", "openai-chat",
                         "--contender", "pyfantasy-python", "--contender", "orjson", *FAST)
     assert code == 0
     doc = json.loads(out)
@@ -319,5 +319,5 @@ def test_folder_without_bodies(tmp_path, capsys):
     (tmp_path / "empty.yaml").write_text("version: 2\ninteractions: []\n")
     (tmp_path / "broken.yaml").write_text("version: [\n")
     code, out, err = _run(capsys, str(tmp_path), *FAST)
-    assert code == 2 and "no response body to decode" in err and "(1 cassette files read)" in err
+    assert code == 2 and "no response body to decode" in err and "(1 cassette file read)" in err
     assert "skipping" in err and "broken.yaml" in err

@@ -74,7 +74,7 @@ def test_install_without_c_compiler(tmp_path):
     assert "OK" in out.stdout
     # the installed package is whole (subpackages, samples): the README's main job runs
     samples = target / "pyfantasy" / "samples"
-    out = _run([sys.executable, "-m", "pyfantasy", "decode", str(samples), "--format", "jsonl"],
+    out = _run([sys.executable, "-m", "pyfantasy", "decode", str(samples), "--to", "jsonl"],
                env=env2, cwd=tmp_path)
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == sum(len(load(f).interactions) for f in samples.glob("*.yaml"))

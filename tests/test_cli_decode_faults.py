@@ -59,14 +59,14 @@ def test_unexpected_errors_are_one_line_each(files, capsys, monkeypatch, backend
         if it.id == 1:
             raise OverflowError("int too large to convert to float")
         return real(it, *a, **kw)
-    real_load = pyfantasy.cassette.load
+    real_loads = pyfantasy.cassette.loads
 
-    def flaky_load(path, *a, **kw):
+    def flaky_loads(data, path=None, *a, **kw):
         if str(path) == good:
             raise RecursionError("maximum recursion depth exceeded")
-        return real_load(path, *a, **kw)
+        return real_loads(data, path, *a, **kw)
     monkeypatch.setattr(pyfantasy.decode, "decode_interaction", flaky)
-    monkeypatch.setattr(pyfantasy.cassette, "load", flaky_load)
+    monkeypatch.setattr(pyfantasy.cassette, "loads", flaky_loads)
     assert main(["decode", bad, good, deep, "--format", "jsonl", "--backend", backend]) == 1
     cap = capsys.readouterr()
     rows = _rows(cap.out)

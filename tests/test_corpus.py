@@ -47,10 +47,10 @@ def _decoded(backend):
 
 @lru_cache(maxsize=None)
 def _cli_run(backend):
-    """``pyfantasy decode <corpus> --format jsonl --backend B``: (exit status, stdout lines, stderr)."""
+    """``pyfantasy decode <corpus> --to jsonl --backend B``: (exit status, stdout lines, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["decode", str(CORPUS), "--format", "jsonl", "--backend", backend])
+        code = main(["decode", str(CORPUS), "--to", "jsonl", "--backend", backend])
     return code, out.getvalue().splitlines(), err.getvalue()
 
 

@@ -211,7 +211,7 @@ def test_cli_reports_each_interaction_and_goes_on(tmp_path, backend):
     path = tmp_path / "mixed.yaml"
     cas.save(path)
     (tmp_path / "broken.yaml").write_text("---\nversion: 2\ninteractions: [\n")
-    proc = subprocess.run([sys.executable, "-m", "pyfantasy", "decode", str(tmp_path), "--format", "jsonl",
+    proc = subprocess.run([sys.executable, "-m", "pyfantasy", "decode", str(tmp_path), "--to", "jsonl",
                            "--backend", backend], capture_output=True, text=True)
     assert proc.returncode == 1
     rows = [json.loads(line) for line in proc.stdout.splitlines()]

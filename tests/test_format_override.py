@@ -170,11 +170,20 @@ def _rows(stdout):
 
 
 @needs_corpus
-@pytest.mark.parametrize("flags", [["--format", "anthropic"], ["--wire-format", "anthropic"]])
-def test_cli_wire_format_override(tmp_path, backend, flags):
+@pytest.mark.parametrize("flags, deprecated", [
+    (["--to", "jsonl", "--wire", "anthropic"], ""),
+    (["--format", "jsonl", "--format", "anthropic"],
+     "pyfantasy decode: --format jsonl is deprecated; use --to jsonl\n"
+     "pyfantasy decode: --format anthropic is deprecated; use --wire anthropic\n"),
+    (["--output", "jsonl", "--wire-format", "anthropic"],
+     "pyfantasy decode: --output jsonl is deprecated; use --to jsonl (--output now names the output file)\n"
+     "pyfantasy decode: --wire-format is deprecated; use --wire anthropic\n"),
+])
+def test_cli_wire_format_override(tmp_path, backend, flags, deprecated):
+    """The new spellings, and the old ones still working with one deprecation line each."""
     path, expected = _moved_cassette(tmp_path, "anthropic", True)
-    code, out, err = _cli(["decode", str(path), "--format", "jsonl", "--backend", backend, *flags])
-    assert (code, err) == (0, "")
+    code, out, err = _cli(["decode", str(path), "--backend", backend, *flags])
+    assert (code, err) == (0, deprecated)
     rows = _rows(out)
     assert [(r["format"], r["stream"], r["error"]) for r in rows] == [("anthropic", True, None)] * len(expected)
     assert [r["response"] for r in rows] == expected
@@ -184,7 +193,7 @@ def test_cli_wire_format_override(tmp_path, backend, flags):
 def test_cli_stream_flags(tmp_path, backend):
     """--stream decodes SSE the request did not flag (no Content-Type either); --no-stream refuses it."""
     path, expected = _moved_cassette(tmp_path, "openai-chat", True, ctype=False)
-    base = ["decode", str(path), "--format", "jsonl", "--wire-format", "openai-chat", "--backend", backend]
+    base = ["decode", str(path), "--to", "jsonl", "--wire", "openai-chat", "--backend", backend]
     code, out, _ = _cli(base + ["--stream"])
     assert code == 0 and [r["response"] for r in _rows(out)] == expected
     assert all(r["stream"] for r in _rows(out))
@@ -196,7 +205,7 @@ def test_cli_stream_flags(tmp_path, backend):
 @needs_corpus
 def test_cli_unknown_url_without_override(tmp_path, backend):
     path, _ = _moved_cassette(tmp_path, "anthropic", True)
-    code, out, _ = _cli(["decode", str(path), "--format", "jsonl", "--backend", backend])
+    code, out, _ = _cli(["decode", str(path), "--to", "jsonl", "--backend", backend])
     rows = _rows(out)
     assert code == 1 and rows
     for r in rows:
@@ -205,7 +214,7 @@ def test_cli_unknown_url_without_override(tmp_path, backend):
         assert "no known API path" in r["error"]["message"] and "--format" in r["error"]["message"]
 
 
-@pytest.mark.parametrize("flag", ["--format", "--wire-format"])
+@pytest.mark.parametrize("flag", ["--wire", "--format", "--wire-format"])
 def test_cli_bad_wire_format_name(tmp_path, flag):
     code, out, err = _cli(["decode", str(tmp_path), flag, "smoke-signals"])
     assert code == 2 and out == ""

@@ -32,7 +32,7 @@ def _run(code: str, tmp_path):
 
 @pytest.mark.parametrize("argv", [
     ["decode", str(ROOT / "pyfantasy" / "samples")],
-    ["decode", str(ROOT / "pyfantasy" / "samples"), "--format", "jsonl"],
+    ["decode", str(ROOT / "pyfantasy" / "samples"), "--to", "jsonl"],
     ["scan", str(ROOT / "pyfantasy" / "samples"), "--out", "r.db", "--workers", "1", "--quiet"],
     ["serve", "--help"],
     ["bench", "--help"],

@@ -80,7 +80,7 @@ def run(pytester, *args):
 
 
 def test_record_once_then_replay_without_network(project):
-    result = run(project, "--record-mode=once")
+    result = run(project, "--cassette-record-mode=once")
     result.assert_outcomes(passed=1)
     path = project.path / "cassettes" / "test_chat.yaml"
     data = path.read_bytes()
@@ -88,14 +88,14 @@ def test_record_once_then_replay_without_network(project):
     it = load(path).interactions[0]
     assert (it.request.body, it.response.body) == ('{"q":1}', json.dumps({"echo": '{"q":1}'}, separators=(",", ":")))
     assert real_calls(project) == ['{"q":1}']
-    run(project).assert_outcomes(passed=1)  # default --record-mode=none: replay only
-    run(project, "--record-mode=once").assert_outcomes(passed=1)  # exists: replayed
+    run(project).assert_outcomes(passed=1)  # default: none: replay only
+    run(project, "--cassette-record-mode=once").assert_outcomes(passed=1)  # exists: replayed
     assert real_calls(project) == ['{"q":1}']
     assert path.read_bytes() == data
 
 
 def test_a_changed_request_fails_with_the_diff(project):
-    run(project, "--record-mode=once").assert_outcomes(passed=1)
+    run(project, "--cassette-record-mode=once").assert_outcomes(passed=1)
     project.makepyfile(test_chat=TEST_CHAT % (2, 2))
     result = run(project)
     result.assert_outcomes(failed=1)
@@ -111,12 +111,12 @@ def test_missing_cassette_in_replay_mode_fails_clearly(project):
 
 
 def test_record_all_rewrites_and_passthrough_writes_nothing(project):
-    run(project, "--record-mode=once").assert_outcomes(passed=1)
-    run(project, "--record-mode=all").assert_outcomes(passed=1)
+    run(project, "--cassette-record-mode=once").assert_outcomes(passed=1)
+    run(project, "--cassette-record-mode=all").assert_outcomes(passed=1)
     assert len(real_calls(project)) == 2
     path = project.path / "cassettes" / "test_chat.yaml"
     path.unlink()
-    run(project, "--record-mode=passthrough").assert_outcomes(passed=1)
+    run(project, "--cassette-record-mode=passthrough").assert_outcomes(passed=1)
     assert len(real_calls(project)) == 3 and not path.exists()
 
 
@@ -141,7 +141,7 @@ def test_cassette_layout_like_go(pytester):
             call(cassette, 4)
             assert cassette.path.endswith("shared/named.yaml")
     ''')
-    run(pytester, "--record-mode=once").assert_outcomes(passed=4)
+    run(pytester, "--cassette-record-mode=once").assert_outcomes(passed=4)
     found = sorted(str(p.relative_to(pytester.path)) for p in pytester.path.rglob("*.yaml"))
     assert found == ["cassettes/TestGroup/test_member.yaml", "cassettes/shared/named.yaml",
                      "cassettes/test_param/one.yaml", "cassettes/test_param/two_words.yaml"]
@@ -166,7 +166,7 @@ def test_marker_options_and_assert_all_played(pytester):
         def test_not_all_played(cassette):
             cassette.client.post("https://x.test/", content=b"1")
     ''')
-    result = run(pytester, "--record-mode=once")
+    result = run(pytester, "--cassette-record-mode=once")
     result.assert_outcomes(passed=3, errors=1)  # the last one fails at teardown
     assert "interactions not replayed: 1" in result.stdout.str()
 
@@ -183,7 +183,7 @@ def test_async_client(pytester):
                     return (await c.post("https://x.test/a", content=b"7")).json()
             assert asyncio.run(main()) == {"echo": "7"}
     ''')
-    run(pytester, "--record-mode=once").assert_outcomes(passed=1)
+    run(pytester, "--cassette-record-mode=once").assert_outcomes(passed=1)
     run(pytester).assert_outcomes(passed=1)
     assert len(load(pytester.path / "cassettes" / "test_async.yaml").interactions) == 1
 
@@ -215,7 +215,8 @@ def test_marker_is_registered_and_options_documented(pytester):
     result = run(pytester, "--markers")
     assert "@pytest.mark.cassette(name=None, **options)" in result.stdout.str()
     help_text = run(pytester, "--help").stdout.str()
-    assert "--record-mode" in help_text and "--cassette-dir" in help_text
+    assert "--cassette-record-mode" in help_text and "--cassette-dir" in help_text
+    assert "--record-mode" in help_text   # pyfantasy's, or pytest-recording's when installed
     pytester.makepyfile(test_strict='''
         import pytest
 
@@ -259,3 +260,67 @@ def test_plugin_mode_names_match_the_transport():
     from pyfantasy.replay import MODE_ALIASES, MODES
     assert plugin.TRANSPORT_MODES == MODES
     assert all(m in MODE_ALIASES for m in plugin.RECORD_MODES if m != "passthrough")
+
+
+def test_choices_are_listed_once():
+    import pyfantasy.pytest_plugin as plugin
+    assert len(plugin._CHOICES) == len(set(plugin._CHOICES)) and plugin._CHOICES.count("passthrough") == 1
+
+
+def test_record_mode_works_with_or_without_pytest_recording(project):
+    """``--record-mode`` is pyfantasy's own, or pytest-recording's (then shared): either way it
+    drives the cassette fixture."""
+    run(project, "--record-mode=once").assert_outcomes(passed=1)
+    assert real_calls(project) == ['{"q":1}']
+    run(project, "--record-mode=none").assert_outcomes(passed=1)
+    assert real_calls(project) == ['{"q":1}']
+
+
+def test_coexists_with_pytest_recording_and_vcrpy(project):
+    """With pytest-recording (and vcrpy) installed and autoloaded, a session loads both plugins:
+    no clash over ``--record-mode`` (it was "option dest 'record_mode' already used", exit 3
+    for every test); vcr-marked tests and cassette tests run side by side."""
+    pytest.importorskip("vcr")
+    pytest.importorskip("pytest_recording")
+    args = [] if not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") else ["-p", "pytest_recording.plugin"]
+    project.makepyfile(test_vcr='''
+        import pytest
+
+        @pytest.mark.vcr
+        def test_vcr(vcr, record_mode):
+            assert vcr is not None and record_mode == "once"
+    ''')
+    result = run(project, *args, "--record-mode=once")
+    result.assert_outcomes(passed=2)
+    assert real_calls(project) == ['{"q":1}']
+    plugins = project.runpytest(*plugin_args(), *args, *QUIET, "--co", "-q", "--trace-config").stdout.str()
+    assert "pytest_recording" in plugins and "pyfantasy" in plugins
+    # pyfantasy's own option leaves pytest-recording in its default mode
+    project.makepyfile(test_vcr='''
+        def test_vcr(record_mode):
+            assert record_mode == "none"
+    ''')
+    run(project, *args, "--cassette-record-mode=all").assert_outcomes(passed=2)
+    assert real_calls(project) == ['{"q":1}', '{"q":1}']
+
+
+def test_anthropic_sdk_over_httpx2_through_the_fixture(pytester):
+    """The anthropic SDK takes httpx2 clients: one over the fixture's transport replays."""
+    pytest.importorskip("anthropic")
+    pytest.importorskip("httpx2")
+    samples = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pyfantasy", "samples")
+    pytester.makepyfile(test_sdk='''
+        import json
+        import anthropic, httpx2, pytest
+        from pyfantasy.cassette import load
+
+        @pytest.mark.cassette("anthropic_thinking_streaming", assert_all_played=True)
+        def test_sdk(cassette):
+            client = anthropic.Anthropic(api_key="x", max_retries=0,
+                                         http_client=httpx2.Client(transport=cassette.transport))
+            body = json.loads(load(cassette.path).interactions[0].request.body)
+            body.pop("stream")
+            with client.messages.stream(**body) as stream:
+                assert "Florence" in stream.get_final_message().content[-1].text
+    ''')
+    run(pytester, "--cassette-dir", samples).assert_outcomes(passed=1)

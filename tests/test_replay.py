@@ -664,3 +664,21 @@ def test_interrupt_while_saving_leaves_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert path.read_bytes() == before and loads(before).interactions[0].request.body == "1"
     assert os.listdir(tmp_path) == ["c.yaml"]
+
+
+@pytest.mark.parametrize("mode", ["record-once", "record-only", "replay-with-new-episodes"])
+def test_a_failed_recording_writes_no_cassette(tmp_path, mode):
+    """A request that fails (no network) records nothing and leaves no file, so the next
+    run records instead of finding an empty cassette (issue 13, defect 2)."""
+    path = tmp_path / "c.yaml"
+
+    def offline(request):
+        raise httpx.ConnectError("no network")
+    with client(ReplayTransport(path, mode, real_transport=httpx.MockTransport(offline))) as c:
+        with pytest.raises(httpx.ConnectError):
+            c.post(URL, content=b"1")
+    assert not path.exists() and os.listdir(tmp_path) == []
+    calls: list = []
+    with client(ReplayTransport(path, "record-once", real_transport=mock(calls))) as c:
+        c.post(URL, content=b"1")
+    assert [it.request.body for it in load(path).interactions] == ["1"]

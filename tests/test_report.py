@@ -43,7 +43,8 @@ def _row(provider, model, i, *, inp=None, out=None, dur=None, cost=None, finish=
             "cost_usd": cost, "duration_s": dur,
             "output_tokens_per_s": None if (out is None or not dur) else out / dur,
             "text_length": None if err else 12, "tool_calls": None if err else int(finish == "tool-calls"),
-            "error_kind": err, "error_message": f"{err} happened" if err else None}
+            "error_kind": err, "error_message": f"{err} happened" if err else None,
+            "error_offset": 1234 if err == "truncated" else None}
 
 
 ROWS = [
@@ -253,14 +254,14 @@ def test_summary_figures():
 
 def test_text_table(results, capsys):
     _, path = results
-    assert main(["report", path]) == 0
+    assert main(["report", path, "--wide"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0] == f"pyfantasy report: {path} — 12 interactions, 4 providers, 5 models"
     header, rule = lines[2], lines[3]
     cols = [m.span() for m in re.finditer(r"-+", rule)]
     assert len(cols) == 17
-    body = [line for line in lines[4:] if line and not line.startswith("-") and not line.startswith("tokens:")]
+    body = [line for line in lines[4:lines.index("", 4)] if line and not line.startswith("-")]
     # every cell sits inside its column: text left-aligned, numbers right-aligned to the column's end
     for line in [header] + body:
         for i, (a, b) in enumerate(cols[2:16], start=2):
@@ -315,7 +316,7 @@ def test_report_totals_the_cost_of_a_real_scan(ext, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["total"]["cost"] == pytest.approx(expected, rel=1e-12)
 
-    assert main(["report", out]) == 0
+    assert main(["report", out, "--wide"]) == 0
     lines = capsys.readouterr().out.splitlines()
     cols = [m.span() for m in re.finditer(r"-+", lines[3])]
     assert lines[2][slice(*cols[11])].strip() == "cost"
@@ -346,11 +347,14 @@ def test_html_is_self_contained(tmp_path, capsys):
     _, page = _page(tmp_path)
     assert page.startswith("<!DOCTYPE html>")
     low = page.lower()
-    for banned in ("<script", "src=", "href=", "url(", "@import", "http:", "https:", "<link", "<iframe"):
+    for banned in ("<script", "src=", "url(", "@import", "http:", "https:", "<link", "<iframe"):
         assert banned not in low, banned
+    links = re.findall(r'href="([^"]*)"', page)
+    assert links and all(h.startswith("#") for h in links)           # links within the page only
+    assert all(f'id="{h[1:]}"' in page for h in links)                 # each to a row that exists
     assert low.count("<svg ") == 4
     assert "<title>Nightly &lt;scan&gt; &amp; co</title>" in page
-    for title in ("Tokens per model", "Cost per model", "Duration per provider", "Error rate per model"):
+    for title in ("Tokens per model", "Cost per model (USD)", "Duration per provider", "Error rate per model"):
         assert title in page
 
 
@@ -521,7 +525,7 @@ def test_page_renders_charts_in_chromium(tmp_path, chromium, capsys):
         assert n > 150, (name, counts)     # every chart drew its marks, in its colour
 
     # token bars: one per model that has tokens, in chart order, lengths proportional to the values
-    inp = [b for b in bars(colour_runs(img, _svg.INPUT)) if b[1] - b[0] >= 8]   # legend swatch is 10 px tall too
+    inp = [b for b in bars(colour_runs(img, _svg.INPUT)) if b[1] - b[0] >= 6]   # legend swatch is 10 px tall too
     inp = [b for b in inp if b[3] > 12]                                          # drop the legend swatch
     expected = [(label, i) for label, i, _, _ in MODELS if i]
     assert len(inp) == len(expected), inp
@@ -529,12 +533,139 @@ def test_page_renders_charts_in_chromium(tmp_path, chromium, capsys):
     vmax = max(i for _, i in expected)
     for (label, value), (_, _, _, width) in zip(expected, inp):
         assert abs(width - widest * value / vmax) <= 2, (label, width, widest, value)
-    # output is stacked right after input, as long as its value says
+    # output: its own bar right under input (not stacked: the figures overlap), on the same axis
     outs = [b for b in bars(colour_runs(img, _svg.OUTPUT)) if b[3] > 12]
     scale = widest / vmax
     for (label, i_tok, o_tok, _), ib, ob in zip([m for m in MODELS if m[1]], inp, outs):
-        assert abs(ob[2] - (ib[2] + ib[3])) <= 1 and abs(ob[3] - o_tok * scale) <= 2, (label, ib, ob)
+        assert ob[0] == ib[1] + 1 and abs(ob[2] - ib[2]) <= 1 and abs(ob[3] - o_tok * scale) <= 2, (label, ib, ob)
     # error bars: only the models with errors, at 50 %, 50 % and 100 %
     errs = [b for b in bars(colour_runs(img, _svg.ERROR)) if b[1] - b[0] >= 8]
     assert len(errs) == sum(1 for m in MODELS if m[3]) == 3
     assert abs(errs[0][3] * 2 - errs[2][3]) <= 2 and abs(errs[0][3] - errs[1][3]) <= 1
+
+
+# the second page: reasoning and cache tokens, tiny costs, a long model name, no errors
+LONG = "gemini-2.5-pro-preview-with-a-very-long-experimental-name-06-05"
+
+
+def _row2(model, i, inp, out, reasoning, cache_read, cache_write, cost):
+    r = _row("google", model, i, inp=inp, out=out, dur=1.0 + i, cost=cost, reasoning=reasoning)
+    r.update(cache_read_tokens=cache_read, cache_creation_tokens=cache_write, format="google")
+    return r
+
+
+ROWS2 = [_row2(LONG, 0, 1000, 400, 300, 600, 200, 0.000005),
+         _row2("gemini-2.5-flash", 0, 500, 200, 150, 300, 100, 0.0000025)]
+
+
+def test_page_without_errors_has_no_error_chart_and_usd_cost_labels(tmp_path):
+    page = render_html(summarise(load_rows(tmp_path, ROWS2), "x"))
+    assert "no errors in these results" in page and 'fill="#e15759"' not in page
+    costs = re.search(r'aria-label="Cost per model \(USD\)".*?</svg>', page, re.S).group(0)
+    assert "US dollars" in costs
+    ticks = [t for t in re.findall(r'text-anchor="middle" fill="#333333">([^<]*)</text>', costs) if "dollars" not in t]
+    assert ticks[0] == "$0" and "$0.000005" in ticks and not any("e-" in t for t in ticks), ticks
+    assert all(t.startswith("$") for t in ticks)
+    assert "Errors (" not in page and "href=" not in page      # nothing to link to
+    # the long name is clipped on the chart but whole in the tooltip of its row and label
+    charts_part = page.split("<table")[0]
+    assert f"<title>google / {LONG}</title>" in charts_part
+    assert f"{LONG}</text>" not in charts_part and "…</text>" in charts_part
+    assert page.count(f'<rect class="row"') == 2 * 2               # tokens and cost: a hover row per model
+
+
+def load_rows(tmp_path, rows):
+    path = str(tmp_path / "r2.jsonl")
+    write_jsonl(path, rows)
+    return load_results(path)
+
+
+def test_page_renders_reasoning_and_cache_tokens_in_chromium(tmp_path, chromium):
+    html = str(tmp_path / "r2.html")
+    with open(html, "w", encoding="utf-8") as f:
+        f.write(render_html(summarise(load_rows(tmp_path, ROWS2), "x")))
+    png = str(tmp_path / "r2.png")
+    screenshot(chromium, html, png, str(tmp_path / "profile"))
+    with open(png, "rb") as f:
+        img = decode_png(f.read())
+    assert sum(n for runs in colour_runs(img, _svg.ERROR).values() for _, n in runs) == 0   # no error chart
+    # five bars per model on one axis: input, output, reasoning, cache read, cache write, to scale
+    per_colour = {}
+    for name, colour in (("input", _svg.INPUT), ("output", _svg.OUTPUT), ("reasoning", _svg.REASONING),
+                         ("cache read", _svg.CACHE_READ), ("cache write", _svg.CACHE_WRITE)):
+        per_colour[name] = [b for b in bars(colour_runs(img, colour)) if b[3] > 12 and b[1] - b[0] >= 6]
+    assert [len(v) for v in per_colour.values()] == [2] * 5, per_colour
+    scale = per_colour["input"][0][3] / 1000
+    values = {"input": (500, 1000), "output": (200, 400), "reasoning": (150, 300),   # flash, then LONG
+              "cache read": (300, 600), "cache write": (100, 200)}
+    scale = per_colour["input"][1][3] / 1000
+    x0 = per_colour["input"][0][2]
+    for name, bs in per_colour.items():
+        for b, v in zip(bs, values[name]):
+            assert abs(b[3] - v * scale) <= 2 and abs(b[2] - x0) <= 1, (name, b, v)
+    # the cost bars: $0.000005 (LONG) is twice $0.0000025 (flash)
+    cost = [b for b in bars(colour_runs(img, _svg.COST)) if b[1] - b[0] >= 8]
+    assert len(cost) == 2 and abs(cost[1][3] - 2 * cost[0][3]) <= 2, cost
+
+
+def test_text_table_fits_the_width_and_ranks(results, capsys):
+    _, path = results
+    assert main(["report", path]) == 0                       # capsys: no terminal, 80 columns
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line) <= 80 for line in lines[1:]), max(lines[1:], key=len)   # [0] names the file
+    assert "--wide shows every column" in "\n".join(lines)
+    assert main(["report", path, "--wide"]) == 0
+    wide = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in wide) > 150
+    assert main(["report", path, "--wide", "--sort", "input", "--top", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "(top 2 of 5)" in out[0]
+    body = out[4:out.index("", 4)]
+    assert [line.split()[:2] for line in body if not line.startswith("-")] == \
+        [["anthropic", "claude-sonnet-4"], ["openai", "gpt-4o"], ["TOTAL", "12"]]
+
+
+def test_where_filters_the_rows(results, capsys):
+    _, path = results
+    assert main(["report", path, "--where", "provider=openai", "--to", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rows"] == 6 and {m["model"] for m in doc["models"]} == {"gpt-4o", "gpt-4o-mini"}
+    assert main(["report", path, "--where", "model=gpt-4o*", "--where", "stream=true", "--to", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 5   # gpt-4o's non-streamed row left out
+    assert main(["report", path, "--where", "colour=blue"]) == 2
+    assert "--where 'colour=blue'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", path, "--sort", "nope"])
+    assert exit_.value.code == 2
+
+
+def test_errors_section_in_text_json_and_html(tmp_path, capsys):
+    html, page = _page(tmp_path)
+    capsys.readouterr()
+    path = str(tmp_path / "results.jsonl")
+    assert main(["report", path, "--wide"]) == 0
+    out = capsys.readouterr().out
+    assert "errors (4): file #interaction  kind at byte offset: message" in out
+    assert "  cassettes/anthropic/claude-sonnet-4.yaml #2  truncated at byte 1234: truncated happened" in out
+    assert main(["report", path, "--json"]) == 0
+    errors = json.loads(capsys.readouterr().out)["errors"]
+    assert [(e["kind"], e["offset"]) for e in errors] == [("http-status", None), ("truncated", 1234),
+                                                           ("provider-error", None), ("unknown-format", None)]
+    assert '<h2 id="errors">Errors (4)</h2>' in page and ">1234</td>" in page
+    # each chart row of a model with errors links to that model's first error row
+    assert page.count('href="#errors-1"') == 3 and 'id="errors-1"' in page   # tokens, cost, error rate
+    row = re.search(r'<tr id="errors-1">(.*?)</tr>', page).group(1)
+    assert "claude-sonnet-4" in row and "truncated" in row
+
+
+def test_fantasy_notes_where_the_user_sees_them(tmp_path, capsys):
+    rows = ROWS2 + [dict(_row("openrouter", "z-ai/glm-4.6", 0, inp=10, out=20, dur=1.0, reasoning=5))]
+    path = str(tmp_path / "n.jsonl")
+    write_jsonl(path, rows)
+    assert main(["report", path, "--wide"]) == 0
+    out = capsys.readouterr().out
+    assert "[1] Gemini streams" in out and "[2] OpenRouter reasoning" in out
+    page = render_html(summarise(load_results(path), path))
+    assert "<h2>Notes</h2>" in page and "first reasoning_details fragment is dropped" in page
+    assert main(["report", path, "--where", "provider=openai"]) == 0
+    assert "notes (figures that follow fantasy)" not in capsys.readouterr().out

@@ -583,7 +583,7 @@ def test_module_entry_point(tmp_path):
                            str(tmp_path / "r.jsonl"), "--workers", "1"], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
-    assert "1 files scanned" in proc.stderr
+    assert "1 file scanned" in proc.stderr
     assert len(read_rows(str(tmp_path / "r.jsonl"))) == 1
 
 
@@ -642,3 +642,65 @@ def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path):
     rc, _, err = run_cli(tmp_path / "nowhere", "--out", tmp_path / "r.db", "--quiet")
     assert rc == 2 and "no such file or folder" in err and "nowhere" in err
     assert not (tmp_path / "r.db").exists()
+
+
+def test_parquet_resumes_like_the_other_formats(tmp_path):
+    """A re-run skips the files already in the Parquet output (it rescanned everything), a
+    changed file replaces its rows, and a Parquet file changed by someone else is redone."""
+    pytest.importorskip("pyarrow")
+    tree = tmp_path / "in"
+    shutil.copytree(ROOT / "pyfantasy" / "samples", tree)
+    out = tmp_path / "r.parquet"
+    first = scan([str(tree)], str(out), workers=1, progress=False)
+    assert (first.files_scanned, first.files_skipped) == (7, 0)
+    rows = read_rows(str(out))
+    again = scan([str(tree)], str(out), workers=1, progress=False)
+    assert (again.files_scanned, again.files_skipped) == (0, 7)
+    assert read_rows(str(out)) == rows
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "r.parquet", "r.parquet.scan-state"]
+    target = tree / "openai_chat_simple.yaml"
+    target.write_bytes(target.read_bytes() + b"\n")
+    changed = scan([str(tree)], str(out), workers=1, progress=False)
+    assert (changed.files_scanned, changed.files_skipped) == (1, 6)
+    assert sorted(map(_key, read_rows(str(out)))) == sorted(map(_key, rows))
+    import pyarrow.parquet as pq
+    pq.write_table(pq.read_table(str(out)).slice(0, 1), str(out))   # replaced by someone else
+    redone = scan([str(tree)], str(out), workers=1, progress=False)
+    assert redone.files_scanned == 7 and sorted(map(_key, read_rows(str(out)))) == sorted(map(_key, rows))
+
+
+def test_error_offset_column(tmp_path):
+    """Decode errors keep their byte offset (the report's errors section shows it)."""
+    body = loads((ROOT / "pyfantasy/samples/anthropic_thinking_streaming.yaml").read_bytes()).interactions[0]
+    data = body.response.body_bytes
+    cut = data[:len(data) // 2]
+    (row,) = scan_bytes(cut, "cut.sse")
+    d = dict(zip(NAMES, row))
+    assert d["error_kind"] == "truncated" and d["error_offset"] == len(cut)
+    assert NAMES[-1] == "error_offset"
+
+
+def test_results_of_an_older_pyfantasy_are_extended(tmp_path):
+    """An SQLite output without the newer columns gets them (the scan used to fail on
+    INSERT); a CSV output with another header is written again from the start."""
+    tree = tmp_path / "in"
+    shutil.copytree(ROOT / "pyfantasy" / "samples", tree)
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE interactions (" + ", ".join(f'"{n}" {t}' for n, t in COLUMNS[:-1]) + ")")
+    con.commit()
+    con.close()
+    assert scan([str(tree)], str(db), workers=1, progress=False).files_scanned == 7
+    assert len(read_rows(str(db))) == len(read_rows_ref(tree, tmp_path))
+    csv_out = tmp_path / "old.csv"
+    scan([str(tree)], str(csv_out), workers=1, progress=False)
+    text = csv_out.read_text().replace(",error_offset", "", 1)
+    csv_out.write_text(text)
+    assert scan([str(tree)], str(csv_out), workers=1, progress=False).files_scanned == 7
+    assert csv_out.read_text().splitlines()[0] == ",".join(NAMES)
+
+
+def read_rows_ref(tree, tmp_path):
+    ref = tmp_path / "ref.jsonl"
+    scan([str(tree)], str(ref), workers=1, progress=False)
+    return read_rows(str(ref))
