@@ -368,7 +368,7 @@ def decode_interaction(interaction: Any, backend: Optional[str] = None, *, forma
     name, is_stream = wf.format, wf.stream
     if name == "unknown":
         raise DecodeError("unknown-format", f"cannot tell the wire format: {wf.why}; give it explicitly "
-                                            f"(format=, CLI --format) as one of {', '.join(FORMATS)}")
+                                            f"(format=, CLI --wire) as one of {', '.join(FORMATS)}")
     fmt = _format(name)
     req, resp = interaction.request, interaction.response
     body = _body_bytes(resp.body)
