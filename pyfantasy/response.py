@@ -1147,7 +1147,11 @@ class Response:
             text = data.decode("utf-8")
         except UnicodeDecodeError:  # raw bytes inside a RawMessage value
             text = plain_string(data.decode("utf-8", "surrogateescape"))
-        return json.loads(text)
+        try:
+            return json.loads(text)
+        except ValueError:  # an integer past CPython's 4300-digit limit
+            from ._scan import _big_int
+            return json.loads(text, parse_int=_big_int)
 
     @classmethod
     def from_json(cls, obj: Union[bytes, bytearray, memoryview, str, Dict[str, Any]],

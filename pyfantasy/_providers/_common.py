@@ -6,7 +6,7 @@ import json
 from typing import Any, Callable, List, Optional
 
 from .._errors import DecodeError
-from .._gojson import RawJSON
+from .._gojson import RawJSON, int_text
 from .._scan import JSONFloat, Scanner, Spec
 from ..response import Response, StreamPart
 
@@ -22,7 +22,9 @@ def s(v: Any) -> str:
         return ""
     if isinstance(v, JSONFloat):
         return v.raw
-    if isinstance(v, (int, float)):
+    if isinstance(v, int):
+        return int_text(v)
+    if isinstance(v, float):
         return str(v)
     return ""
 
@@ -69,7 +71,9 @@ def raw_text(v: Any) -> str:
         return "true" if v else "false"
     if v is None:
         return "null"
-    if isinstance(v, (int, float)):
+    if isinstance(v, int):
+        return int_text(v)
+    if isinstance(v, float):
         return json.dumps(v)
     if isinstance(v, str):
         return json.dumps(v, ensure_ascii=False)

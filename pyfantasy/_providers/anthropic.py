@@ -330,7 +330,7 @@ class AnthropicStream:
         block = _Block(cb)
         if idx == len(self.blocks):
             self.blocks.append(block)
-        t, bid = block.type, str(idx)
+        t, bid = block.type, c.int_text(idx)
         if t == "text":
             return [StreamPart("text-start", id=bid)]
         if t == "thinking":
@@ -348,7 +348,7 @@ class AnthropicStream:
     def _delta(self, v: dict) -> List[StreamPart]:
         d = c.d(v.get("delta"))
         t = d.get("type")
-        bid = str(c.i(v.get("index")))
+        bid = c.int_text(c.i(v.get("index")))
         if t == "text_delta":
             return [StreamPart("text-delta", id=bid, delta=c.s(d.get("text")))]
         if t == "thinking_delta":
@@ -372,7 +372,7 @@ class AnthropicStream:
         block = self._block(v)
         if block is None:
             return []
-        t, bid = block.type, str(c.i(v.get("index")))
+        t, bid = block.type, c.int_text(c.i(v.get("index")))
         if t == "text":
             return [StreamPart("text-end", id=bid)]
         if t == "thinking":
