@@ -68,10 +68,45 @@ int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
 }
 
 int pf_dec_error(pf_dec *d, size_t kind, size_t offset, const char *msg) {
+    return pf_dec_error_n(d, kind, offset, (const uint8_t *)msg, strlen(msg));
+}
+
+int pf_dec_error_n(pf_dec *d, size_t kind, size_t offset, const uint8_t *msg, size_t n) {
     size_t mo;
-    if (pf_dec_put(d, (const uint8_t *)msg, strlen(msg), &mo)) return PF_LEX_NOMEM;
+    if (pf_dec_put(d, msg, n, &mo)) return PF_LEX_NOMEM;
     d->error = d->ended = 1;
-    return pf_dec_part(d, PF_PT_ERROR, kind, offset, mo, strlen(msg), (size_t)-1, 0, 0);
+    return pf_dec_part(d, PF_PT_ERROR, kind, offset, mo, n, (size_t)-1, 0, 0);
+}
+
+int pf_dec_meta(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
+                size_t arg) {
+    size_t ao, bo;
+    if (pf_dec_put(d, a, an, &ao) || pf_dec_put(d, b, bn, &bo)) return PF_LEX_NOMEM;
+    return pf_dec_part(d, PF_PT_META, (size_t)obj, op, ao, an, bo, bn, arg);
+}
+
+int pf_dec_new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj) {
+    *obj = d->next_meta++;
+    return pf_dec_meta(d, *obj, op, a, an, b, bn, 0);
+}
+
+pf_jspec *pf_dec_spec(pf_jspec **cache, int32_t *cache_nodes, const pf_path *paths, size_t npaths,
+                      const char *const *node_paths, size_t nnodes, int32_t *node) {
+    pf_jspec *sp = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+    if (!sp) {
+        pf_jspec *mine = pf_jspec_build(paths, npaths);
+        if (!mine) return NULL;
+        for (size_t k = 0; k < nnodes; k++) {
+            int32_t id = pf_jspec_node(mine, node_paths[k]);
+            if (id < 0) { pf_jspec_free(mine); return NULL; }
+            __atomic_store_n(&cache_nodes[k], id, __ATOMIC_RELAXED);
+        }
+        pf_jspec *expected = NULL;
+        if (__atomic_compare_exchange_n(cache, &expected, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) sp = mine;
+        else { pf_jspec_free(mine); sp = expected; }
+    }
+    for (size_t k = 0; k < nnodes; k++) node[k] = __atomic_load_n(&cache_nodes[k], __ATOMIC_RELAXED);
+    return sp;
 }
 
 int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v) {
@@ -98,6 +133,11 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
         if (src) return src;
         for (size_t c = 0; c < so.nchunks && !d->ended && !d->fallback; c++) {
             const size_t *ch = so.chunks + c * 7;
+            if (d->event) {
+                int skip = d->event(d, so.arena + ch[0], ch[1], (int)ch[4]);
+                if (d->fallback) break;
+                if (skip) continue;
+            }
             d->events += ch[6];
             if (ch[4] == PF_CHUNK_DONE) {
                 d->ended = 1;

@@ -315,6 +315,18 @@ typedef struct {
 } pf_dec_out;
 
 pf_dec *pf_chat_new(int variant);
+
+/* Anthropic Messages (pf_anthropic.c). */
+#define PF_PT_TOOL_RESULT 16          /* 1,2 id (tool call id), 5,6 tool name, 7 metadata object + 1; provider-executed */
+#define PF_PT_SOURCE_URL 17           /* 1,2 id, 3,4 url, 5,6 title (the id as given) */
+#define PF_PT_PROVIDER_TOOL_CALL 18   /* TOOL_CALL of a provider-executed tool */
+/* TOOL_INPUT_START, TOOL_INPUT_END: value 7 is 1 when the tool is provider-executed. */
+#define PF_FIN_PLAIN 8                /* usage as fin_usage gives it, provider metadata {} (no other flags) */
+#define PF_MO_WEB_SEARCH_NEW 7        /* anthropic AnthropicWebSearchResultMetadata(error_code a) */
+#define PF_MO_WEB_SEARCH_ITEM 8       /* results.append(WebSearchResultItem(url a, title b)) */
+#define PF_MO_WEB_SEARCH_ITEM_MORE 9  /* the last result's encrypted_content = a, page_age = b */
+/* PF_MO_ANTHROPIC_NEW: b is the redacted data. */
+pf_dec *pf_anthropic_new(void);
 void pf_dec_free(pf_dec *d);
 /* Feed body bytes (any split); eof=1 ends the body (len may be 0). PF_OK,
  * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. Output valid until the next call. */

@@ -1,4 +1,5 @@
-"""Native stream decoders: fantasy's per-chunk state machines in C (native/pf_dec.c, pf_chat.c).
+"""Native stream decoders: fantasy's per-chunk state machines in C (native/pf_dec.c, pf_chat.c,
+pf_anthropic.c).
 
 One C call per feed runs the SSE split, the strict JSON scan and the wire
 format's state machine; what comes back is a handful of part records per
@@ -20,21 +21,23 @@ from ._assemble import ToolSpec, deterministic_uuid, validate_tool_call
 from ._errors import DecodeError
 from ._native_lib import ffi, lib
 from ._scan import loads, number
-from .response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
-                       OpenRouterMetadata, ReasoningContent, Response, ResponsesReasoningMetadata,
-                       SourceContent, StreamPart, TextContent, ToolCallContent, Usage, VercelMetadata)
+from .response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, GoogleReasoningMetadata,
+                       OpenAIMetadata, OpenRouterMetadata, ReasoningContent, Response,
+                       ResponsesReasoningMetadata, SourceContent, StreamPart, TextContent, ToolCallContent,
+                       ToolResultContent, Usage, VercelMetadata, WebSearchResultItem)
 
 W = lib.PF_PART_W
 (TEXT_START, TEXT_DELTA, TEXT_END, REASONING_START, REASONING_DELTA, REASONING_END, TOOL_INPUT_START,
  TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF) = range(1, 16)
 assert (lib.PF_PT_TEXT_START, lib.PF_PT_EOF, lib.PF_PT_META) == (TEXT_START, EOF, META)
+TOOL_RESULT, SOURCE_URL, PROVIDER_TOOL_CALL = lib.PF_PT_TOOL_RESULT, lib.PF_PT_SOURCE_URL, lib.PF_PT_PROVIDER_TOOL_CALL
 
 _FINISH = ("stop", "length", "content-filter", "tool-calls", "error", "other", "unknown")
 _ERROR_KIND = {lib.PF_EK_JSON: "json", lib.PF_EK_PROVIDER_ERROR: "provider-error",
                lib.PF_EK_PROVIDER_RESPONSE: "provider-response", lib.PF_EK_TRUNCATED: "truncated"}
 _NO_OFFSET = int(ffi.cast("size_t", -1))
 _META_KEY = {ResponsesReasoningMetadata: "openai", GoogleReasoningMetadata: "google",
-             AnthropicReasoningMetadata: "anthropic"}
+             AnthropicReasoningMetadata: "anthropic", AnthropicWebSearchResultMetadata: "anthropic"}
 _PART_TYPE = {TEXT_START: "text-start", TEXT_DELTA: "text-delta", TEXT_END: "text-end",
               REASONING_START: "reasoning-start", REASONING_DELTA: "reasoning-delta",
               REASONING_END: "reasoning-end", TOOL_INPUT_START: "tool-input-start",
@@ -77,11 +80,14 @@ class PartReader:
     __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut", "done_seen", "_fin")
 
     def __init__(self, format: str, variant: str) -> None:
-        if format != "openai-chat":
+        if format == "openai-chat":
+            d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
+        elif format == "anthropic":
+            d = lib.pf_anthropic_new()
+        else:
             raise ValueError(f"no native decoder for {format!r}")
-        d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
         if d == ffi.NULL:
-            raise MemoryError("pf_chat_new")
+            raise MemoryError(f"no native decoder for {format!r}: out of memory")
         self._d = ffi.gc(d, lib.pf_dec_free)
         self._out = ffi.new("pf_dec_out *")
         self.format = format
@@ -124,7 +130,17 @@ class PartReader:
         elif op == lib.PF_MO_GOOGLE_NEW:
             meta.append(GoogleReasoningMetadata(signature=a, tool_id=b))
         elif op == lib.PF_MO_ANTHROPIC_NEW:
-            meta.append(AnthropicReasoningMetadata(signature=a))
+            meta.append(AnthropicReasoningMetadata(signature=a, redacted_data=b))
+        elif op == lib.PF_MO_WEB_SEARCH_NEW:
+            meta.append(AnthropicWebSearchResultMetadata(error_code=a))
+        elif op == lib.PF_MO_WEB_SEARCH_ITEM:
+            m = meta[obj]
+            if m.results is None:
+                m.results = []
+            m.results.append(WebSearchResultItem(url=a, title=b))
+        elif op == lib.PF_MO_WEB_SEARCH_ITEM_MORE:
+            item = meta[obj].results[-1]
+            item.encrypted_content, item.page_age = a, b
         elif op == lib.PF_MO_RESPONSES_ENCRYPTED:
             m = meta[obj]
             m.item_id, m.encrypted_content = a, b
@@ -147,7 +163,7 @@ class PartReader:
     def _error(self, r: Sequence[int], i: int) -> DecodeError:
         kind = r[i + 1]
         raw = self.arena[r[i + 3]:r[i + 3] + r[i + 4]]
-        if kind == lib.PF_EK_PROVIDER_ERROR:
+        if kind == lib.PF_EK_PROVIDER_ERROR and r[i + 5] != _NO_OFFSET:  # else the message is given
             from ._providers._common import stream_error_text
             msg = stream_error_text(value(r[i + 5], raw))
         else:
@@ -158,6 +174,8 @@ class PartReader:
     def _finish(self, r: Sequence[int], i: int) -> tuple:
         """(finish reason, usage, provider metadata) of a FINISH record."""
         out, flags = self._out, r[i + 2]
+        if flags & lib.PF_FIN_PLAIN:
+            return _FINISH[r[i + 1]], Usage(*out.fin_usage), {}
         usage = Usage(*out.fin_usage) if flags & lib.PF_FIN_USAGE else _ZERO
         meta: Optional[Dict[str, Any]] = None
         if flags & lib.PF_FIN_USAGE:
@@ -209,12 +227,21 @@ class PartReader:
                                       provider_metadata=self._pm(r[i + 7])))
             elif t == TOOL_INPUT_START:
                 out.append(StreamPart("tool-input-start", id=s(r[i + 1], r[i + 2]),
-                                      tool_call_name=s(r[i + 5], r[i + 6])))
+                                      tool_call_name=s(r[i + 5], r[i + 6]), provider_executed=bool(r[i + 7])))
             elif t <= TOOL_INPUT_END:
-                out.append(StreamPart(_PART_TYPE[t], id=s(r[i + 1], r[i + 2]), delta=s(r[i + 3], r[i + 4])))
-            elif t == TOOL_CALL:
+                out.append(StreamPart(_PART_TYPE[t], id=s(r[i + 1], r[i + 2]), delta=s(r[i + 3], r[i + 4]),
+                                      provider_executed=bool(r[i + 7])))
+            elif t == TOOL_CALL or t == PROVIDER_TOOL_CALL:
+                pe = t == PROVIDER_TOOL_CALL
                 out.append(StreamPart("tool-call", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
-                                      tool_call_input=s(r[i + 3], r[i + 4]), provider_metadata=self._pm(r[i + 7])))
+                                      tool_call_input=s(r[i + 3], r[i + 4]), provider_executed=pe,
+                                      provider_metadata=None if pe else self._pm(r[i + 7])))
+            elif t == TOOL_RESULT:
+                out.append(StreamPart("tool-result", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
+                                      provider_executed=True, provider_metadata=self._pm(r[i + 7])))
+            elif t == SOURCE_URL:
+                out.append(StreamPart("source", id=s(r[i + 1], r[i + 2]), source_type="url",
+                                      url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
             elif t == SOURCE:
                 out.append(StreamPart("source", id=deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
                                       source_type="url", url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
@@ -266,12 +293,25 @@ class PartReader:
                         content = []
                     pm = block[1] if not r[i + 7] else self._pm(r[i + 7])
                     content.append(ReasoningContent(text="".join(block[0]), provider_metadata=pm))
-            elif t == TOOL_CALL:
+            elif t == TOOL_CALL or t == PROVIDER_TOOL_CALL:
+                pe = t == PROVIDER_TOOL_CALL
                 call = ToolCallContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
-                                       input=s(r[i + 3], r[i + 4]), provider_metadata=self._pm(r[i + 7]))
+                                       input=s(r[i + 3], r[i + 4]), provider_executed=pe,
+                                       provider_metadata=None if pe else self._pm(r[i + 7]))
                 if content is None:
                     content = []
                 content.append(validate_tool_call(call, tools))
+            elif t == TOOL_RESULT:
+                if content is None:
+                    content = []
+                content.append(ToolResultContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
+                                                 result=None, provider_executed=True,
+                                                 provider_metadata=self._pm(r[i + 7])))
+            elif t == SOURCE_URL:
+                if content is None:
+                    content = []
+                content.append(SourceContent(source_type="url", id=s(r[i + 1], r[i + 2]), url=s(r[i + 3], r[i + 4]),
+                                             title=s(r[i + 5], r[i + 6])))
             elif t == SOURCE:
                 if content is None:
                     content = []
@@ -297,4 +337,4 @@ class PartReader:
 
 def available(format: str) -> bool:
     """Whether a C state machine exists for this wire format."""
-    return format == "openai-chat"
+    return format in ("openai-chat", "anthropic")
