@@ -57,7 +57,7 @@ int pf_dec_part3(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
 int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *t, size_t tn, size_t meta) {
     if (meta == 0 && d->parts.len) {
         size_t *r = d->parts.p + d->parts.len - PF_PART_W;
-        if (r[0] == type && r[7] == 0 && r[2] == idn && memcmp(d->arena.p + r[1], id, idn) == 0
+        if (r[0] == type && r[7] == 0 && r[2] == idn && (!idn || memcmp(d->arena.p + r[1], id, idn) == 0)
             && r[3] + r[4] == d->arena.len) {
             if (pf_bytes_append(&d->arena, t, tn)) return PF_LEX_NOMEM;
             r[4] += tn;

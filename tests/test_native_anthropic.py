@@ -150,6 +150,16 @@ def test_fallback_shapes_decode_as_python(body):
     check(body, "anthropic", [3, 50])
 
 
+def test_empty_ids_and_an_empty_arena():
+    """Parts whose strings are all empty (nothing in the part arena yet): a delta merged by id ""
+    (under UBSan this once passed a null arena to memcmp)."""
+    body = sse(START, *block(0, {"type": "tool_use", "input": {}}, {"type": "input_json_delta", "partial_json": ""},
+                             {"type": "input_json_delta", "partial_json": ""}), *END)
+    check(body, "anthropic", [len(body) // 3])
+    assert decode_body(body, "anthropic", True, "native").content[0].input == "{}"
+    assert not falls_back(body)
+
+
 def test_skipped_events_are_not_read():
     """ping and unknown names are dropped before anything (a malformed ping is no error), and not counted."""
     body = sse(START) + b"event: ping\ndata: {\n\n" + b"event: other\ndata: [}\n\ndata: 1\n\n" + sse(*END)
