@@ -2,7 +2,8 @@
  * C twin of pyfantasy/_providers/anthropic.py AnthropicStream and its
  * SSEScanner dispatch (fantasy-semantics.md §6.2, §3.5). Only the SDK's
  * event names are read (ping and unknown names skipped, malformed or not);
- * the accumulator keeps one block per index (type, id, name, tool input,
+ * Bedrock bodies are AWS event streams: pf_dec reads their SSE text. The
+ * accumulator keeps one block per index (type, id, name, tool input,
  * signature, redacted data, web search results); parts are emitted per
  * start/delta/stop; at the end: finish with usage, or the truncated error.
  * Shapes this file does not reproduce exactly (an error event whose data is
@@ -537,7 +538,7 @@ static int an_done(pf_dec *d) {
 
 static const pf_dec_vt AN_VT = {an_chunk, an_done, an_free};
 
-pf_dec *pf_anthropic_new(void) {
+static pf_dec *an_new(int bedrock) {
     an_st *st = (an_st *)calloc(1, sizeof(an_st));
     if (!st) return NULL;
     static pf_jspec *spec_cache;
@@ -546,6 +547,13 @@ pf_dec *pf_anthropic_new(void) {
                                  N_COUNT, st->node);
     if (!spec) { an_free(st); return NULL; }
     pf_dec *d = pf_dec_make(&AN_VT, spec, PF_SCAN_SSE, NULL, st);
-    if (d) d->event = an_event;
+    if (!d) return NULL;
+    d->event = an_event;
+    if (bedrock && !(d->evs = pf_evs_new())) { pf_dec_free(d); return NULL; }
     return d;
 }
+
+pf_dec *pf_anthropic_new(void) { return an_new(0); }
+
+/* Bedrock's invoke-with-response-stream: the Anthropic stream inside AWS event-stream frames. */
+pf_dec *pf_bedrock_new(void) { return an_new(1); }

@@ -24,6 +24,7 @@ void pf_dec_free(pf_dec *d) {
     if (!d) return;
     if (d->st && d->vt->free_state) d->vt->free_state(d->st);
     pf_scan_free(d->scan);
+    pf_evs_free(d->evs);
     pf_sizes_free(&d->parts);
     pf_sizes_free(&d->ends);
     pf_bytes_free(&d->arena);
@@ -119,6 +120,18 @@ int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v) {
 
 /* ---- the feed loop ---------------------------------------------------------------- */
 
+/* The body offset of the event-stream message an SSE chunk of this feed came from. */
+static uint64_t evs_offset(const pf_dec *d, const pf_evs_out *eo, uint64_t sse_off) {
+    if (!eo->nev) return sse_off;
+    size_t lo = 0, hi = eo->nev;   /* the last event starting at or before sse_off */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->sse_base + eo->ev[mid * 2] <= sse_off) lo = mid + 1;
+        else hi = mid;
+    }
+    return eo->ev[(lo ? lo - 1 : 0) * 2 + 1];
+}
+
 int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out *out) {
     int rc = 0;
     d->parts.len = 0;
@@ -129,7 +142,16 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
     if (eof) d->closed = 1;
     if (!d->fallback) {
         pf_scan_out so;
-        int src = pf_scan_feed(d->scan, data ? data : (const uint8_t *)"", len, eof, &so);
+        pf_evs_out eo;
+        memset(&eo, 0, sizeof eo);
+        const uint8_t *in = data ? data : (const uint8_t *)"";
+        if (d->evs) {   /* the event-stream frames' SSE text is what is scanned */
+            int erc = pf_evs_feed(d->evs, in, len, eof, &eo);
+            if (erc) return erc;
+            in = eo.sse_len ? eo.sse : (const uint8_t *)"";
+            len = eo.sse_len;
+        }
+        int src = pf_scan_feed(d->scan, in, len, eof, &so);
         if (src) return src;
         for (size_t c = 0; c < so.nchunks && !d->ended && !d->fallback; c++) {
             const size_t *ch = so.chunks + c * 7;
@@ -139,6 +161,7 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
                 if (skip) continue;
             }
             d->events += ch[6];
+            uint64_t offset = d->evs ? evs_offset(d, &eo, ch[5]) : ch[5];
             if (ch[4] == PF_CHUNK_DONE) {
                 d->ended = 1;
                 break;
@@ -146,8 +169,8 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
             if (ch[4] == PF_CHUNK_BAD_JSON) {
                 char msg[96];
                 snprintf(msg, sizeof msg, "malformed JSON in the stream event at byte %llu",
-                         (unsigned long long)ch[5]);
-                if (pf_dec_error(d, PF_EK_JSON, ch[5], msg)) return PF_ERR_NOMEM;
+                         (unsigned long long)offset);
+                if (pf_dec_error(d, PF_EK_JSON, (size_t)offset, msg)) return PF_ERR_NOMEM;
                 break;
             }
             pf_view v = {so.recs + ch[2] * 6, ch[3], so.arena, NULL};
@@ -159,12 +182,25 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
                 if (end[k] > end[p]) end[p] = end[k];
             }
             v.end = end;
-            rc = d->vt->chunk(d, &v, so.arena + ch[0], ch[1], ch[5]);
+            rc = d->vt->chunk(d, &v, so.arena + ch[0], ch[1], offset);
             if (rc) return PF_ERR_NOMEM;
+        }
+        if (d->evs) {
+            d->sse_base += len;
+            if (eo.status && !d->evs_reported && !d->ended && !d->fallback) {
+                d->evs_reported = 1;
+                d->events++;
+                size_t fo;
+                if (pf_dec_put(d, eo.frame, eo.frame_len, &fo)) return PF_ERR_NOMEM;
+                d->error = d->ended = 1;
+                if (pf_dec_part(d, PF_PT_ERROR, PF_EK_EVSTREAM, (size_t)eo.err_offset, fo, eo.frame_len,
+                                (size_t)eo.status, (size_t)eo.err_a, (size_t)eo.err_b))
+                    return PF_ERR_NOMEM;
+            }
         }
         if (eof && !d->fallback) {
             uint64_t off = 0;
-            out->cut = pf_scan_cut(d->scan, &off);
+            out->cut = d->evs ? 0 : pf_scan_cut(d->scan, &off);   /* the framing reports its own cut */
             out->cut_offset = off;
             out->done_seen = pf_scan_done_seen(d->scan);
             if (pf_dec_part(d, PF_PT_EOF, 0, 0, 0, 0, 0, 0, 0)) return PF_ERR_NOMEM;

@@ -39,6 +39,11 @@ struct pf_dec {
      * before it is counted; 1: skip the chunk (the format's SDK does not read that event); may
      * set fallback */
     int (*event)(pf_dec *d, const uint8_t *name, size_t name_len, int status);
+    /* optional (set after pf_dec_make): the body is an AWS event stream; its SSE text is
+     * scanned, chunk offsets are those of the messages, its failure is one error part */
+    pf_evs *evs;
+    uint64_t sse_base;     /* SSE bytes of earlier feeds */
+    int evs_reported;
 };
 
 struct pf_dec_vt {

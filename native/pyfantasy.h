@@ -327,6 +327,11 @@ pf_dec *pf_chat_new(int variant);
 #define PF_MO_WEB_SEARCH_ITEM_MORE 9  /* the last result's encrypted_content = a, page_age = b */
 /* PF_MO_ANTHROPIC_NEW: b is the redacted data. */
 pf_dec *pf_anthropic_new(void);
+/* Bedrock: the AWS event stream (pf_evstream.c) carrying the Anthropic stream. Its failure is
+ * an ERROR part of kind PF_EK_EVSTREAM: 2 offset, 3,4 the message (PF_EVS_EXCEPTION/ERROR),
+ * 5 pf_evs_out.status, 6 err_a, 7 err_b (pyfantasy._evstream_python.describe words it). */
+#define PF_EK_EVSTREAM 5
+pf_dec *pf_bedrock_new(void);
 void pf_dec_free(pf_dec *d);
 /* Feed body bytes (any split); eof=1 ends the body (len may be 0). PF_OK,
  * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. Output valid until the next call. */

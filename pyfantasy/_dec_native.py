@@ -84,6 +84,8 @@ class PartReader:
             d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
         elif format == "anthropic":
             d = lib.pf_anthropic_new()
+        elif format == "bedrock":
+            d = lib.pf_bedrock_new()
         else:
             raise ValueError(f"no native decoder for {format!r}")
         if d == ffi.NULL:
@@ -163,6 +165,10 @@ class PartReader:
     def _error(self, r: Sequence[int], i: int) -> DecodeError:
         kind = r[i + 1]
         raw = self.arena[r[i + 3]:r[i + 3] + r[i + 4]]
+        if kind == lib.PF_EK_EVSTREAM:   # the event stream failed (bedrock): worded as the Python path does
+            from ._evstream_python import EvError, describe
+            ekind, msg = describe(EvError(r[i + 5], r[i + 2], r[i + 6], r[i + 7], raw))
+            return DecodeError(ekind, msg, r[i + 2])
         if kind == lib.PF_EK_PROVIDER_ERROR and r[i + 5] != _NO_OFFSET:  # else the message is given
             from ._providers._common import stream_error_text
             msg = stream_error_text(value(r[i + 5], raw))
@@ -337,4 +343,4 @@ class PartReader:
 
 def available(format: str) -> bool:
     """Whether a C state machine exists for this wire format."""
-    return format in ("openai-chat", "anthropic")
+    return format in ("openai-chat", "anthropic", "bedrock")

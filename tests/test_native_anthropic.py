@@ -19,6 +19,7 @@ from pyfantasy import DecodeError
 from pyfantasy._backend import native_available
 from pyfantasy.decode import StreamDecoder, decode_body, decode_interaction
 from test_decode_differential import check, pieces, whole
+from test_evstream import BODY, EVENTS, chunk, error, exception
 
 pytestmark = pytest.mark.skipif(not native_available(), reason="native extension not built")
 
@@ -30,11 +31,11 @@ def _body(it) -> bytes:
     return b if isinstance(b, bytes) else (b or "").encode("utf-8")
 
 
-def falls_back(body: bytes) -> bool:
+def falls_back(body: bytes, fmt: str = "anthropic") -> bool:
     """Whether the C machine hands this body to the Python one."""
     from pyfantasy._dec_native import Fallback, PartReader
     try:
-        PartReader("anthropic", "").feed(body, True)
+        PartReader(fmt, "").feed(body, True)
     except Fallback:
         return True
     return False
@@ -217,13 +218,14 @@ def _replace(v, path, new):
     return v
 
 
-@st.composite
-def mutated(draw):
-    body = draw(st.sampled_from(BODIES))
-    events = body.split(b"\n\n")
+def mutate_events(draw, events):
+    """The SSE event blocks ``events`` (split at blank lines) with 1 to 3 random mutations."""
+    events = list(events)
     for _ in range(draw(st.integers(1, 3))):
         op = draw(st.integers(0, 7))
         k = draw(st.integers(0, max(0, len(events) - 1)))
+        if not events:
+            break
         if op == 0 and len(events) > 1:                      # delete an event
             del events[k]
         elif op == 1:                                        # repeat an event
@@ -259,10 +261,18 @@ def mutated(draw):
             if sep:
                 name = draw(st.sampled_from([b"ping", b"error", b"message_stop", b"content_block_delta", b""]))
                 events[k] = b"event: " + name + sep + data
-    out = b"\n\n".join(events)
-    if draw(st.integers(0, 3)) == 0:
-        out = out[:draw(st.integers(0, len(out)))]
-    return out
+    return events
+
+
+def _cut(draw, body: bytes) -> bytes:
+    """``body``, or (one time in four) a prefix of it."""
+    return body[:draw(st.integers(0, len(body)))] if draw(st.integers(0, 3)) == 0 else body
+
+
+@st.composite
+def mutated(draw):
+    """A corpus Anthropic stream, mutated."""
+    return _cut(draw, b"\n\n".join(mutate_events(draw, draw(st.sampled_from(BODIES)).split(b"\n\n"))))
 
 
 @needs_corpus
@@ -284,3 +294,74 @@ def test_mutations_reach_the_c_machine():
     assert n >= 0.9 * 5 * len(BODIES)
     assert whole(BODIES[0], "anthropic", "native") == whole(BODIES[0], "anthropic", "python")
 
+
+
+# ---- Bedrock: the same machine behind the AWS event stream -------------------------------------
+
+BEDROCK = [p for p in interactions("bedrock", True)]
+
+
+@needs_corpus
+@pytest.mark.parametrize("rel,iid", BEDROCK)
+def test_corpus_bedrock_native_equals_python(rel, iid):
+    it = interaction(rel, iid)
+    assert _result(it, "native") == _result(it, "python")
+    body = _body(it)
+    if it.response.code < 400:
+        assert not falls_back(body, "bedrock")
+        cuts = random.Random(f"{rel}#{iid}").sample(range(len(body) + 1), min(5, len(body) + 1))
+        assert pieces(body, "bedrock", "native", cuts) == pieces(body, "bedrock", "python", cuts)
+
+
+def _sse_events(body: bytes):
+    """The Anthropic SSE events a Bedrock body carries (its frames decoded)."""
+    from pyfantasy._evstream_python import EvStreamKernel
+    return [e for e in EvStreamKernel().feed(body, True).sse.split(b"\n\n") if e]
+
+
+BEDROCK_EVENTS = [_sse_events(_body(interaction(*p.values))) for p in BEDROCK
+                  if interaction(*p.values).response.code < 400]
+
+
+@st.composite
+def mutated_bedrock(draw):
+    """A corpus Bedrock stream: its events mutated and framed again, then frames mutated."""
+    frames = []
+    for ev in mutate_events(draw, draw(st.sampled_from(BEDROCK_EVENTS))):
+        data = ev.partition(b"data: ")[2]
+        frames.append(chunk(data) if data else ev)
+    op = draw(st.integers(0, 4))
+    k = draw(st.integers(0, len(frames)))
+    if op == 1:
+        frames.insert(k, exception() if draw(st.booleans()) else error())
+    body = b"".join(frames)
+    if op == 2 and body:                                     # flip a byte of the framing
+        b = bytearray(body)
+        b[draw(st.integers(0, len(b) - 1))] ^= 1 << draw(st.integers(0, 7))
+        body = bytes(b)
+    return _cut(draw, body)
+
+
+@needs_corpus
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated_bedrock(), st.lists(st.integers(0, 10 ** 6), max_size=8))
+def test_mutated_bedrock_bodies(body, cuts):
+    check(body, "bedrock", cuts)
+
+
+def test_bedrock_transport_errors_in_c():
+    """A frame cut by the end of the body, an exception message, a bad CRC: one error part after
+    the parts of every frame before it, worded by the Python path's describe(), decoded in C."""
+    head = b"".join(chunk(e) for e in EVENTS[:4])
+    bad = bytearray(head + chunk(EVENTS[4]))
+    bad[len(head) + 20] ^= 1
+    cases = [(BODY[:-5], "truncated", "the body ends inside the event-stream message at byte "),
+             (head + exception(), "provider-error", "received exception throttlingException: Too many requests"),
+             (bytes(bad), "evstream", "message CRC mismatch in the event-stream message at byte ")]
+    for body, kind, message in cases:
+        results = [whole(body, "bedrock", be) for be in ("native", "python")]
+        assert results[0] == results[1]
+        assert results[0][1] == kind and results[0][2].startswith(message)
+        assert results[0][4]["content"][0]["data"]["text"] == "Olá! 👋"
+        assert not falls_back(body, "bedrock")
+        check(body, "bedrock", [len(head) - 3, len(head) + 30])

@@ -5,7 +5,9 @@ api.anthropic.com, Vertex ``rawPredict``/``streamRawPredict`` and (through
 ``bedrock.py``) Bedrock; all share this decoding. ``decode_generate`` is the
 non-streaming path (§6.1); ``AnthropicStream`` is the streaming state
 machine (§6.2): fantasy's part emission over anthropic-sdk-go's message
-accumulator; ``SSEScanner`` is the SDK's event dispatch (§3.5).
+accumulator; ``SSEScanner`` is the SDK's event dispatch (§3.5). The native
+backend runs the same machine in C (``native/pf_anthropic.c``), which must match
+this one on every input.
 
 Strategy
     The SDK reads SSE events by *name*: the six message/content-block names
