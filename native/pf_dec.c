@@ -20,7 +20,8 @@ pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const c
     return d;
 }
 
-void pf_dec_reset(pf_dec *d) {
+int pf_dec_reset(pf_dec *d) {
+    if (!d->vt->reset_state || d->evs) return 1;
     d->parts.len = d->arena.len = 0;
     d->events = 0;
     d->ended = d->error = d->fallback = d->closed = 0;
@@ -28,12 +29,14 @@ void pf_dec_reset(pf_dec *d) {
     d->tmp_next = 0;
     d->vt->reset_state(d->st);
     pf_scan_reset(d->scan);
+    return 0;
 }
 
 void pf_dec_free(pf_dec *d) {
     if (!d) return;
     if (d->st && d->vt->free_state) d->vt->free_state(d->st);
     pf_scan_free(d->scan);
+    pf_evs_free(d->evs);
     pf_sizes_free(&d->parts);
     pf_sizes_free(&d->ends);
     pf_bytes_free(&d->arena);
@@ -67,7 +70,7 @@ int pf_dec_part3(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
 int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *t, size_t tn, size_t meta) {
     if (meta == 0 && d->parts.len) {
         size_t *r = d->parts.p + d->parts.len - PF_PART_W;
-        if (r[0] == type && r[7] == 0 && r[2] == idn && memcmp(d->arena.p + r[1], id, idn) == 0
+        if (r[0] == type && r[7] == 0 && r[2] == idn && (!idn || memcmp(d->arena.p + r[1], id, idn) == 0)
             && r[3] + r[4] == d->arena.len) {
             if (pf_bytes_append(&d->arena, t, tn)) return PF_LEX_NOMEM;
             r[4] += tn;
@@ -78,10 +81,45 @@ int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
 }
 
 int pf_dec_error(pf_dec *d, size_t kind, size_t offset, const char *msg) {
+    return pf_dec_error_n(d, kind, offset, (const uint8_t *)msg, strlen(msg));
+}
+
+int pf_dec_error_n(pf_dec *d, size_t kind, size_t offset, const uint8_t *msg, size_t n) {
     size_t mo;
-    if (pf_dec_put(d, (const uint8_t *)msg, strlen(msg), &mo)) return PF_LEX_NOMEM;
+    if (pf_dec_put(d, msg, n, &mo)) return PF_LEX_NOMEM;
     d->error = d->ended = 1;
-    return pf_dec_part(d, PF_PT_ERROR, kind, offset, mo, strlen(msg), (size_t)-1, 0, 0);
+    return pf_dec_part(d, PF_PT_ERROR, kind, offset, mo, n, (size_t)-1, 0, 0);
+}
+
+int pf_dec_meta(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
+                size_t arg) {
+    size_t ao, bo;
+    if (pf_dec_put(d, a, an, &ao) || pf_dec_put(d, b, bn, &bo)) return PF_LEX_NOMEM;
+    return pf_dec_part(d, PF_PT_META, (size_t)obj, op, ao, an, bo, bn, arg);
+}
+
+int pf_dec_new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj) {
+    *obj = d->next_meta++;
+    return pf_dec_meta(d, *obj, op, a, an, b, bn, 0);
+}
+
+pf_jspec *pf_dec_spec(pf_jspec **cache, int32_t *cache_nodes, const pf_path *paths, size_t npaths,
+                      const char *const *node_paths, size_t nnodes, int32_t *node) {
+    pf_jspec *sp = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+    if (!sp) {
+        pf_jspec *mine = pf_jspec_build(paths, npaths);
+        if (!mine) return NULL;
+        for (size_t k = 0; k < nnodes; k++) {
+            int32_t id = pf_jspec_node(mine, node_paths[k]);
+            if (id < 0) { pf_jspec_free(mine); return NULL; }
+            __atomic_store_n(&cache_nodes[k], id, __ATOMIC_RELAXED);
+        }
+        pf_jspec *expected = NULL;
+        if (__atomic_compare_exchange_n(cache, &expected, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) sp = mine;
+        else { pf_jspec_free(mine); sp = expected; }
+    }
+    for (size_t k = 0; k < nnodes; k++) node[k] = __atomic_load_n(&cache_nodes[k], __ATOMIC_RELAXED);
+    return sp;
 }
 
 int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v) {
@@ -94,6 +132,18 @@ int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v) {
 
 /* ---- the feed loop ---------------------------------------------------------------- */
 
+/* The body offset of the event-stream message an SSE chunk of this feed came from. */
+static uint64_t evs_offset(const pf_dec *d, const pf_evs_out *eo, uint64_t sse_off) {
+    if (!eo->nev) return sse_off;
+    size_t lo = 0, hi = eo->nev;   /* the last event starting at or before sse_off */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->sse_base + eo->ev[mid * 2] <= sse_off) lo = mid + 1;
+        else hi = mid;
+    }
+    return eo->ev[(lo ? lo - 1 : 0) * 2 + 1];
+}
+
 int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out *out) {
     int rc = 0;
     d->parts.len = 0;
@@ -104,11 +154,26 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
     if (eof) d->closed = 1;
     if (!d->fallback) {
         pf_scan_out so;
-        int src = pf_scan_feed(d->scan, data ? data : (const uint8_t *)"", len, eof, &so);
+        pf_evs_out eo;
+        memset(&eo, 0, sizeof eo);
+        const uint8_t *in = data ? data : (const uint8_t *)"";
+        if (d->evs) {   /* the event-stream frames' SSE text is what is scanned */
+            int erc = pf_evs_feed(d->evs, in, len, eof, &eo);
+            if (erc) return erc;
+            in = eo.sse_len ? eo.sse : (const uint8_t *)"";
+            len = eo.sse_len;
+        }
+        int src = pf_scan_feed(d->scan, in, len, eof, &so);
         if (src) return src;
         for (size_t c = 0; c < so.nchunks && !d->ended && !d->fallback; c++) {
             const size_t *ch = so.chunks + c * 7;
+            if (d->event) {
+                int skip = d->event(d, so.arena + ch[0], ch[1], (int)ch[4]);
+                if (d->fallback) break;
+                if (skip) continue;
+            }
             d->events += ch[6];
+            uint64_t offset = d->evs ? evs_offset(d, &eo, ch[5]) : ch[5];
             if (ch[4] == PF_CHUNK_DONE) {
                 d->ended = 1;
                 break;
@@ -116,8 +181,8 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
             if (ch[4] == PF_CHUNK_BAD_JSON) {
                 char msg[96];
                 snprintf(msg, sizeof msg, "malformed JSON in the stream event at byte %llu",
-                         (unsigned long long)ch[5]);
-                if (pf_dec_error(d, PF_EK_JSON, ch[5], msg)) return PF_ERR_NOMEM;
+                         (unsigned long long)offset);
+                if (pf_dec_error(d, PF_EK_JSON, (size_t)offset, msg)) return PF_ERR_NOMEM;
                 break;
             }
             pf_view v = {so.recs + ch[2] * 6, ch[3], so.arena, NULL};
@@ -129,12 +194,25 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
                 if (end[k] > end[p]) end[p] = end[k];
             }
             v.end = end;
-            rc = d->vt->chunk(d, &v, so.arena + ch[0], ch[1], ch[5]);
+            rc = d->vt->chunk(d, &v, so.arena + ch[0], ch[1], offset);
             if (rc) return PF_ERR_NOMEM;
+        }
+        if (d->evs) {
+            d->sse_base += len;
+            if (eo.status && !d->evs_reported && !d->ended && !d->fallback) {
+                d->evs_reported = 1;
+                d->events++;
+                size_t fo;
+                if (pf_dec_put(d, eo.frame, eo.frame_len, &fo)) return PF_ERR_NOMEM;
+                d->error = d->ended = 1;
+                if (pf_dec_part(d, PF_PT_ERROR, PF_EK_EVSTREAM, (size_t)eo.err_offset, fo, eo.frame_len,
+                                (size_t)eo.status, (size_t)eo.err_a, (size_t)eo.err_b))
+                    return PF_ERR_NOMEM;
+            }
         }
         if (eof && !d->fallback) {
             uint64_t off = 0;
-            out->cut = pf_scan_cut(d->scan, &off);
+            out->cut = d->evs ? 0 : pf_scan_cut(d->scan, &off);   /* the framing reports its own cut */
             out->cut_offset = off;
             out->done_seen = pf_scan_done_seen(d->scan);
             if (pf_dec_part(d, PF_PT_EOF, 0, 0, 0, 0, 0, 0, 0)) return PF_ERR_NOMEM;

@@ -46,6 +46,15 @@ struct pf_dec {
     int closed;
     int next_meta;         /* metadata objects handed out */
     void *st;              /* the format's state */
+    /* optional (set after pf_dec_make): called with every scanned chunk's event name and status
+     * before it is counted; 1: skip the chunk (the format's SDK does not read that event); may
+     * set fallback */
+    int (*event)(pf_dec *d, const uint8_t *name, size_t name_len, int status);
+    /* optional (set after pf_dec_make): the body is an AWS event stream; its SSE text is
+     * scanned, chunk offsets are those of the messages, its failure is one error part */
+    pf_evs *evs;
+    uint64_t sse_base;     /* SSE bytes of earlier feeds */
+    int evs_reported;
 };
 
 struct pf_dec_vt {
@@ -85,6 +94,16 @@ int pf_dec_part3(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
 int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *t, size_t tn, size_t meta);
 int pf_dec_error(pf_dec *d, size_t kind, size_t offset, const char *msg);
 int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v);
+/* an error part whose message is msg[0..n) (may hold NUL bytes) */
+int pf_dec_error_n(pf_dec *d, size_t kind, size_t offset, const uint8_t *msg, size_t n);
+/* a META part: operation op (PF_MO_*) on metadata object obj; pf_dec_new_meta numbers a new object */
+int pf_dec_meta(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, size_t arg);
+int pf_dec_new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj);
+
+/* A format's spec of `paths` and the node ids of `node_paths` into node[], built once per
+ * process: *cache and cache_nodes[nnodes] are the format's statics (the first caller wins a race). */
+pf_jspec *pf_dec_spec(pf_jspec **cache, int32_t *cache_nodes, const pf_path *paths, size_t npaths,
+                      const char *const *node_paths, size_t nnodes, int32_t *node);
 
 /* views of records */
 pf_val pf_view_val(const pf_view *v, long k);

@@ -320,9 +320,27 @@ typedef struct {
 } pf_dec_out;
 
 pf_dec *pf_chat_new(int variant);
+
+/* Anthropic Messages (pf_anthropic.c). */
+#define PF_PT_TOOL_RESULT 19          /* 1,2 id (tool call id), 5,6 tool name, 7 metadata object + 1; provider-executed */
+#define PF_PT_SOURCE_URL 20           /* 1,2 id, 3,4 url, 5,6 title (the id as given) */
+#define PF_PT_PROVIDER_TOOL_CALL 21   /* TOOL_CALL of a provider-executed tool */
+/* TOOL_INPUT_START, TOOL_INPUT_END: value 7 is 1 when the tool is provider-executed. */
+#define PF_FIN_PLAIN 32                /* usage as fin_usage gives it, provider metadata {} (no other flags) */
+#define PF_MO_WEB_SEARCH_NEW 7        /* anthropic AnthropicWebSearchResultMetadata(error_code a) */
+#define PF_MO_WEB_SEARCH_ITEM 8       /* results.append(WebSearchResultItem(url a, title b)) */
+#define PF_MO_WEB_SEARCH_ITEM_MORE 9  /* the last result's encrypted_content = a, page_age = b */
+/* PF_MO_ANTHROPIC_NEW: b is the redacted data. */
+pf_dec *pf_anthropic_new(void);
+/* Bedrock: the AWS event stream (pf_evstream.c) carrying the Anthropic stream. Its failure is
+ * an ERROR part of kind PF_EK_EVSTREAM: 2 offset, 3,4 the message (PF_EVS_EXCEPTION/ERROR),
+ * 5 pf_evs_out.status, 6 err_a, 7 err_b (pyfantasy._evstream_python.describe words it). */
+#define PF_EK_EVSTREAM 5
+pf_dec *pf_bedrock_new(void);
 void pf_dec_free(pf_dec *d);
-/* Start a new body with the same decoder (its buffers kept: cheaper than free + new). */
-void pf_dec_reset(pf_dec *d);
+/* Start a new body with the same decoder (its buffers kept: cheaper than free + new):
+ * 0, or 1 when this decoder cannot be reset (make a new one). */
+int pf_dec_reset(pf_dec *d);
 /* Feed body bytes (any split); eof=1 ends the body (len may be 0). PF_OK,
  * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. Output valid until the next call. */
 int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out *out);

@@ -1,4 +1,5 @@
-"""Native stream decoders: fantasy's per-chunk state machines in C (native/pf_dec.c, pf_chat.c).
+"""Native stream decoders: fantasy's per-chunk state machines in C (native/pf_dec.c, pf_chat.c,
+pf_anthropic.c).
 
 One C call per feed runs the SSE split, the strict JSON scan and the wire
 format's state machine; what comes back is a handful of part records per
@@ -24,10 +25,10 @@ from ._native_lib import ffi, lib
 from ._providers import _common as c
 from ._providers.openai_chat import _go_float, _router_usage_meta
 from ._scan import loads, number
-from .response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
-                       OpenRouterMetadata, OpenRouterUsage, RawJSON, ReasoningContent, Response, ResponsesReasoningMetadata,
-                       SourceContent, StreamPart, TextContent, ToolCallContent, Usage, VercelMetadata,
-                       fast_constructor, new_usage)
+from .response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, GoogleReasoningMetadata,
+                       OpenAIMetadata, OpenRouterMetadata, OpenRouterUsage, RawJSON, ReasoningContent, Response,
+                       ResponsesReasoningMetadata, SourceContent, StreamPart, TextContent, ToolCallContent,
+                       ToolResultContent, Usage, VercelMetadata, WebSearchResultItem, fast_constructor, new_usage)
 
 W = lib.PF_PART_W
 # the cdef's constants as module globals (a lib attribute costs a lookup each time)
@@ -50,13 +51,16 @@ MO_RESPONSES_SUMMARY = lib.PF_MO_RESPONSES_SUMMARY
  TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF, USAGE, EXTRA,
  ROUTER) = range(1, 19)
 assert (lib.PF_PT_TEXT_START, lib.PF_PT_EOF, lib.PF_PT_META, lib.PF_PT_ROUTER) == (TEXT_START, EOF, META, ROUTER)
+TOOL_RESULT, SOURCE_URL, PROVIDER_TOOL_CALL = lib.PF_PT_TOOL_RESULT, lib.PF_PT_SOURCE_URL, lib.PF_PT_PROVIDER_TOOL_CALL
+FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
+FIN_PLAIN = lib.PF_FIN_PLAIN
 
 _FINISH = ("stop", "length", "content-filter", "tool-calls", "error", "other", "unknown")
 _ERROR_KIND = {EK_JSON: "json", EK_PROVIDER_ERROR: "provider-error",
                EK_PROVIDER_RESPONSE: "provider-response", EK_TRUNCATED: "truncated"}
 _NO_OFFSET = int(ffi.cast("size_t", -1))
 _META_KEY = {ResponsesReasoningMetadata: "openai", GoogleReasoningMetadata: "google",
-             AnthropicReasoningMetadata: "anthropic"}
+             AnthropicReasoningMetadata: "anthropic", AnthropicWebSearchResultMetadata: "anthropic"}
 _PART_TYPE = {TEXT_START: "text-start", TEXT_DELTA: "text-delta", TEXT_END: "text-end",
               REASONING_START: "reasoning-start", REASONING_DELTA: "reasoning-delta",
               REASONING_END: "reasoning-end", TOOL_INPUT_START: "tool-input-start",
@@ -108,13 +112,8 @@ class PartReader:
 
     def __init__(self, format: str, variant: str, d: Any = None) -> None:
         """``d``: a C decoder to use (reset, owned by the caller), else a new one."""
-        if format != "openai-chat":
-            raise ValueError(f"no native decoder for {format!r}")
         if d is None:
-            d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
-            if d == ffi.NULL:
-                raise MemoryError("pf_chat_new")
-            d = ffi.gc(d, lib.pf_dec_free)
+            d = _new_decoder(format, variant)
         self._d = d
         self._out = ffi.new("pf_dec_out *")
         self.format = format
@@ -154,7 +153,17 @@ class PartReader:
         elif op == lib.PF_MO_GOOGLE_NEW:
             meta.append(GoogleReasoningMetadata(signature=a, tool_id=b))
         elif op == lib.PF_MO_ANTHROPIC_NEW:
-            meta.append(AnthropicReasoningMetadata(signature=a))
+            meta.append(AnthropicReasoningMetadata(signature=a, redacted_data=b))
+        elif op == lib.PF_MO_WEB_SEARCH_NEW:
+            meta.append(AnthropicWebSearchResultMetadata(error_code=a))
+        elif op == lib.PF_MO_WEB_SEARCH_ITEM:
+            m = meta[obj]
+            if m.results is None:
+                m.results = []
+            m.results.append(WebSearchResultItem(url=a, title=b))
+        elif op == lib.PF_MO_WEB_SEARCH_ITEM_MORE:
+            item = meta[obj].results[-1]
+            item.encrypted_content, item.page_age = a, b
         elif op == lib.PF_MO_RESPONSES_ENCRYPTED:
             m = meta[obj]
             m.item_id, m.encrypted_content = a, b
@@ -177,7 +186,11 @@ class PartReader:
     def _error(self, r: Sequence[int], i: int) -> DecodeError:
         kind = r[i + 1]
         raw = self.arena[r[i + 3]:r[i + 3] + r[i + 4]]
-        if kind == lib.PF_EK_PROVIDER_ERROR:
+        if kind == lib.PF_EK_EVSTREAM:   # the event stream failed (bedrock): worded as the Python path does
+            from ._evstream_python import EvError, describe
+            ekind, msg = describe(EvError(r[i + 5], r[i + 2], r[i + 6], r[i + 7], raw))
+            return DecodeError(ekind, msg, r[i + 2])
+        if kind == EK_PROVIDER_ERROR and r[i + 5] != _NO_OFFSET:  # else the message is given
             msg = c.stream_error_text(value(r[i + 5], raw))
         else:
             msg = raw.decode("utf-8", "replace")
@@ -188,6 +201,8 @@ class PartReader:
         """(finish reason, usage, provider metadata) of a FINISH record; ``fin``: the USAGE,
         EXTRA and ROUTER records before it (record type -> values)."""
         flags = r[i + 2]
+        if flags & FIN_PLAIN:
+            return _FINISH[r[i + 1]], new_usage(*self._out.fin_usage), {}
         u = fin.get(USAGE)
         if u is None:
             usage = _ZERO
@@ -267,16 +282,25 @@ class PartReader:
                                       provider_metadata=self._pm(r[i + 7])))
             elif t == TOOL_INPUT_START:
                 out.append(StreamPart("tool-input-start", id=s(r[i + 1], r[i + 2]),
-                                      tool_call_name=s(r[i + 5], r[i + 6])))
+                                      tool_call_name=s(r[i + 5], r[i + 6]), provider_executed=bool(r[i + 7])))
             elif t <= TOOL_INPUT_END:
-                out.append(StreamPart(_PART_TYPE[t], id=s(r[i + 1], r[i + 2]), delta=s(r[i + 3], r[i + 4])))
-            elif t == TOOL_CALL:
+                out.append(StreamPart(_PART_TYPE[t], id=s(r[i + 1], r[i + 2]), delta=s(r[i + 3], r[i + 4]),
+                                      provider_executed=bool(r[i + 7])))
+            elif t == TOOL_CALL or t == PROVIDER_TOOL_CALL:
+                pe = t == PROVIDER_TOOL_CALL
                 out.append(StreamPart("tool-call", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
-                                      tool_call_input=s(r[i + 3], r[i + 4]), provider_metadata=self._pm(r[i + 7])))
+                                      tool_call_input=s(r[i + 3], r[i + 4]), provider_executed=pe,
+                                      provider_metadata=None if pe else self._pm(r[i + 7])))
+            elif t == TOOL_RESULT:
+                out.append(StreamPart("tool-result", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
+                                      provider_executed=True, provider_metadata=self._pm(r[i + 7])))
+            elif t == SOURCE_URL:
+                out.append(StreamPart("source", id=s(r[i + 1], r[i + 2]), source_type="url",
+                                      url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
             elif t == SOURCE:
                 out.append(StreamPart("source", id=deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
                                       source_type="url", url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
-            elif t >= USAGE:
+            elif t in FIN_STASH:
                 self._stash(fin, t, r, i)
             elif t == FINISH:
                 fr, usage, meta = self._finish(r, i, fin)
@@ -329,13 +353,28 @@ class PartReader:
                         content = []
                     pm = block[1] if not r[i + 7] else self._pm(r[i + 7])
                     content.append(_new_reasoning("".join(block[0]), pm))
-            elif t == TOOL_CALL:
+            elif t == TOOL_CALL or t == PROVIDER_TOOL_CALL:
                 s = self._s
+                pe = t == PROVIDER_TOOL_CALL
                 call = ToolCallContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
-                                       input=s(r[i + 3], r[i + 4]), provider_metadata=self._pm(r[i + 7]))
+                                       input=s(r[i + 3], r[i + 4]), provider_executed=pe,
+                                       provider_metadata=None if pe else self._pm(r[i + 7]))
                 if content is None:
                     content = []
                 content.append(validate_tool_call(call, tools))
+            elif t == TOOL_RESULT:
+                s = self._s
+                if content is None:
+                    content = []
+                content.append(ToolResultContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
+                                                 result=None, provider_executed=True,
+                                                 provider_metadata=self._pm(r[i + 7])))
+            elif t == SOURCE_URL:
+                s = self._s
+                if content is None:
+                    content = []
+                content.append(SourceContent(source_type="url", id=s(r[i + 1], r[i + 2]), url=s(r[i + 3], r[i + 4]),
+                                             title=s(r[i + 5], r[i + 6])))
             elif t == SOURCE:
                 s = self._s
                 if content is None:
@@ -343,7 +382,7 @@ class PartReader:
                 content.append(SourceContent(source_type="url", id=deterministic_uuid(s(r[i + 1], r[i + 2]),
                                                                                       "citation", r[i + 7]),
                                              url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
-            elif t >= USAGE:
+            elif t in FIN_STASH:
                 self._stash(fin, t, r, i)
             elif t == FINISH:
                 finish, usage, meta = self._finish(r, i, fin)
@@ -364,20 +403,32 @@ class PartReader:
 _local = threading.local()
 
 
+def _new_decoder(format: str, variant: str) -> Any:
+    """A new C decoder for the format (freed with its last reference)."""
+    if format == "openai-chat":
+        d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
+    elif format == "anthropic":
+        d = lib.pf_anthropic_new()
+    elif format == "bedrock":
+        d = lib.pf_bedrock_new()
+    else:
+        raise ValueError(f"no native decoder for {format!r}")
+    if d == ffi.NULL:
+        raise MemoryError(f"no native decoder for {format!r}: out of memory")
+    return ffi.gc(d, lib.pf_dec_free)
+
+
 def _cached_decoder(format: str, variant: str) -> Any:
     """This thread's C decoder for (format, variant), reset for a new body: whole bodies
-    reuse one decoder and its buffers instead of allocating and freeing them each time."""
+    reuse one decoder and its buffers instead of allocating and freeing them each time
+    (a decoder that cannot be reset is made anew)."""
     cache = getattr(_local, "decoders", None)
     if cache is None:
         cache = _local.decoders = {}
-    d = cache.get(variant)
-    if d is None:
-        d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
-        if d == ffi.NULL:
-            raise MemoryError("pf_chat_new")
-        d = cache[variant] = ffi.gc(d, lib.pf_dec_free)
-    else:
-        lib.pf_dec_reset(d)
+    key = (format, variant)
+    d = cache.get(key)
+    if d is None or lib.pf_dec_reset(d) != 0:
+        d = cache[key] = _new_decoder(format, variant)
     return d
 
 
@@ -404,4 +455,4 @@ def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[
 
 def available(format: str) -> bool:
     """Whether a C state machine exists for this wire format."""
-    return format == "openai-chat"
+    return format in ("openai-chat", "anthropic", "bedrock")

@@ -195,6 +195,17 @@ def format_float(f: float) -> str:
     return sign + digits[:point] + "." + digits[point:]
 
 
+def int_text(v: int) -> str:
+    """``str(v)`` without CPython's 4300-digit limit (JSON integers have no length limit)."""
+    try:
+        return str(v)
+    except ValueError:
+        sign, v = ("-", -v) if v < 0 else ("", v)
+        m = int(v.bit_length() * 0.30103) // 2   # about half the digits
+        hi, lo = divmod(v, 10 ** m)
+        return sign + int_text(hi) + int_text(lo).zfill(m)
+
+
 def _enc(v: Any, out: List[str]) -> None:
     t = type(v)
     if t is str:
@@ -204,7 +215,7 @@ def _enc(v: Any, out: List[str]) -> None:
     elif t is bool:
         out.append("true" if v else "false")
     elif t is int:
-        out.append(str(v))
+        out.append(int_text(v))
     elif t is float:
         out.append(format_float(v))
     elif t is Struct:

@@ -257,7 +257,7 @@ def _dec_native() -> Any:
     return _DN
 
 
-_NATIVE_FORMATS = frozenset(("openai-chat",))
+_NATIVE_FORMATS = frozenset(("openai-chat", "anthropic", "bedrock"))
 # A native StreamDecoder keeps at most this many bytes for a replay (see StreamDecoder.__init__).
 KEEP_LIMIT = 8 << 20
 _DEFAULT_VARIANT = {"openai-chat": "compat"}
@@ -298,7 +298,7 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
         if variant is None and url and format == "openai-chat":
             variant = detect(url).variant or None
         if format in _NATIVE_FORMATS and resolve(backend) == "native":
-            resp = _dec_native().whole_body(format, variant or _DEFAULT_VARIANT[format], body, tools)
+            resp = _dec_native().whole_body(format, variant or _DEFAULT_VARIANT.get(format, ""), body, tools)
             if resp is not None:
                 return resp
             backend = "native"

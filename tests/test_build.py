@@ -130,7 +130,7 @@ def test_native_under_address_and_undefined_sanitizers(tmp_path):
     )
     tests = sorted(str(p) for p in (ROOT / "tests").glob("test_*.py")
                    if p.name.startswith(("test_sse", "test_kernel", "test_scan_differential", "test_evstream",
-                                             "test_decode_google")))
+                                             "test_decode_google", "test_native_anthropic")))
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-s", "-p", "no:cacheprovider",
                            "-k", "native", *tests], env=env, cwd=tmp_path, capture_output=True, text=True)
     tail = proc.stdout[-6000:] + proc.stderr[-6000:]

@@ -573,3 +573,20 @@ def test_error_event_without_error_object_quotes_its_data_as_received(backend, d
         e = ei.value
         assert (e.kind, e.message) == ("provider-error", "received error while streaming: " + data.decode())
         assert e.offset == len(start) + len(b"event: ping\ndata: {}\n\n")
+
+
+def test_integers_past_the_str_digit_limit(backend):
+    """A 5000-digit index, block type or token count is read as any integer is, not a crash
+    (CPython's str() and json.loads refuse integers past 4300 digits)."""
+    from pyfantasy._scan import loads
+    big = b"1" * 5000
+    body = (b'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":%s}}}\n\n'
+            b'event: content_block_start\ndata: {"type":"content_block_start","index":%s,'
+            b'"content_block":{"type":%s}}\n\n'
+            b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%s,'
+            b'"delta":{"type":"text_delta","text":"x"}}\n\n' % ((big,) * 4)) + mdelta("end_turn") + STOP
+    r = decode_body(body, "anthropic", True, backend).to_json()
+    assert r["usage"]["input_tokens"] == loads(big.decode())
+    dec = StreamDecoder("anthropic", backend)
+    assert [(p.type, p.id) for p in dec.feed(body)] == [("text-delta", big.decode())]
+    assert dec.close().to_json() == r

@@ -6,7 +6,7 @@ import json
 from typing import Any, Callable, List, Optional
 
 from .._errors import DecodeError
-from .._gojson import RawJSON
+from .._gojson import RawJSON, int_text
 from .._scan import JSONFloat, Scanner, Spec
 from ..response import Response, StreamPart
 
@@ -22,7 +22,9 @@ def s(v: Any) -> str:
         return ""
     if isinstance(v, JSONFloat):
         return v.raw
-    if isinstance(v, (int, float)):
+    if isinstance(v, int):
+        return int_text(v)
+    if isinstance(v, float):
         return str(v)
     return ""
 

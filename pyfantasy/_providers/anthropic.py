@@ -5,7 +5,9 @@ api.anthropic.com, Vertex ``rawPredict``/``streamRawPredict`` and (through
 ``bedrock.py``) Bedrock; all share this decoding. ``decode_generate`` is the
 non-streaming path (§6.1); ``AnthropicStream`` is the streaming state
 machine (§6.2): fantasy's part emission over anthropic-sdk-go's message
-accumulator; ``SSEScanner`` is the SDK's event dispatch (§3.5).
+accumulator; ``SSEScanner`` is the SDK's event dispatch (§3.5). The native
+backend runs the same machine in C (``native/pf_anthropic.c``), which must match
+this one on every input.
 
 Strategy
     The SDK reads SSE events by *name*: the six message/content-block names
@@ -327,7 +329,7 @@ class AnthropicStream:
         block = _Block(cb)
         if idx == len(self.blocks):
             self.blocks.append(block)
-        t, bid = block.type, str(idx)
+        t, bid = block.type, c.int_text(idx)
         if t == "text":
             return [StreamPart("text-start", id=bid)]
         if t == "thinking":
@@ -345,7 +347,7 @@ class AnthropicStream:
     def _delta(self, v: dict) -> List[StreamPart]:
         d = c.d(v.get("delta"))
         t = d.get("type")
-        bid = str(c.i(v.get("index")))
+        bid = c.int_text(c.i(v.get("index")))
         if t == "text_delta":
             return [StreamPart("text-delta", id=bid, delta=c.s(d.get("text")))]
         if t == "thinking_delta":
@@ -369,7 +371,7 @@ class AnthropicStream:
         block = self._block(v)
         if block is None:
             return []
-        t, bid = block.type, str(c.i(v.get("index")))
+        t, bid = block.type, c.int_text(c.i(v.get("index")))
         if t == "text":
             return [StreamPart("text-end", id=bid)]
         if t == "thinking":

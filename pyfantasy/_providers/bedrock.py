@@ -16,6 +16,11 @@ failure (bad CRC, bad prelude, a frame cut by the end of the body, an
 ``exception``/``error`` message) becomes one ``TRANSPORT_ERROR`` chunk after
 the chunks of every frame decoded before it; the state machine turns it
 into the error part, so the partial Response keeps all of them.
+
+On the native backend ``StreamDecoder`` runs all of this in C instead
+(``native/pf_anthropic.c`` ``pf_bedrock_new``: the event-stream kernel, the
+SSE scan and the Anthropic machine in one call per feed); this module is the
+Python twin it must match.
 """
 from __future__ import annotations
 
