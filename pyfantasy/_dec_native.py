@@ -53,6 +53,7 @@ MO_RESPONSES_SUMMARY = lib.PF_MO_RESPONSES_SUMMARY
 assert (lib.PF_PT_TEXT_START, lib.PF_PT_EOF, lib.PF_PT_META, lib.PF_PT_ROUTER) == (TEXT_START, EOF, META, ROUTER)
 TOOL_RESULT, SOURCE_URL, PROVIDER_TOOL_CALL = lib.PF_PT_TOOL_RESULT, lib.PF_PT_SOURCE_URL, lib.PF_PT_PROVIDER_TOOL_CALL
 FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
+_NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
 
 _FINISH = ("stop", "length", "content-filter", "tool-calls", "error", "other", "unknown")
@@ -324,6 +325,8 @@ class PartReader:
         fin: Dict[int, Any] = {}
         for i in range(0, len(r), W):
             t = r[i]
+            if t in _NO_CONTENT:  # tool input parts, the end marker: nothing for the Response
+                continue
             if t == TEXT_DELTA:
                 chunks = text.get(a[r[i + 1]:r[i + 1] + r[i + 2]])
                 if chunks is not None:
