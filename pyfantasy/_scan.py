@@ -164,13 +164,31 @@ _DECODER_BIG = json.JSONDecoder(parse_constant=_no_constants, parse_float=JSONFl
 
 
 def fix_surrogates(v: Any) -> Any:
-    """Replace lone surrogates (from ``\\ud800``-style escapes) with U+FFFD, as Go does."""
+    """Replace lone surrogates (from ``\\ud800``-style escapes) with U+FFFD, as Go does.
+
+    Containers (fresh from a parse, owned by the caller) are fixed in place, with an
+    explicit stack: values nested deeper than Python's recursion limit are fine."""
+    sub = _SURROGATE.sub
     if isinstance(v, str):
-        return _SURROGATE.sub("\ufffd", v)
-    if isinstance(v, list):
-        return [fix_surrogates(x) for x in v]
-    if isinstance(v, dict):
-        return {fix_surrogates(k): fix_surrogates(x) for k, x in v.items()}
+        return sub("\ufffd", v)
+    stack = [v] if isinstance(v, (list, dict)) else []
+    while stack:
+        c = stack.pop()
+        if isinstance(c, list):
+            for k, x in enumerate(c):
+                if isinstance(x, str):
+                    c[k] = sub("\ufffd", x)
+                elif isinstance(x, (list, dict)):
+                    stack.append(x)
+        else:
+            items = list(c.items())
+            c.clear()
+            for k, x in items:   # keys that become equal keep the first place and the last value
+                if isinstance(x, str):
+                    x = sub("\ufffd", x)
+                elif isinstance(x, (list, dict)):
+                    stack.append(x)
+                c[sub("\ufffd", k)] = x
     return v
 
 

@@ -62,22 +62,44 @@ def d(v: Any) -> dict:
 
 
 def raw_text(v: Any) -> str:
-    """Compact JSON text of a parsed value, keeping each float's original spelling."""
-    if isinstance(v, JSONFloat):
-        return v.raw
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if v is None:
-        return "null"
-    if isinstance(v, (int, float)):
-        return json.dumps(v)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, list):
-        return "[" + ",".join(raw_text(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + raw_text(x) for k, x in v.items()) + "}"
-    raise TypeError(type(v))
+    """Compact JSON text of a parsed value, keeping each float's original spelling.
+
+    Iterative (an explicit stack of values and literal text): any nesting depth."""
+    out: List[str] = []
+    stack: List[Any] = [(v, False)]   # (value, or text already made when the flag is True)
+    while stack:
+        x, made = stack.pop()
+        if made:
+            out.append(x)
+        elif isinstance(x, JSONFloat):
+            out.append(x.raw)
+        elif isinstance(x, bool):
+            out.append("true" if x else "false")
+        elif x is None:
+            out.append("null")
+        elif isinstance(x, (int, float)):
+            out.append(json.dumps(x))
+        elif isinstance(x, str):
+            out.append(json.dumps(x, ensure_ascii=False))
+        elif isinstance(x, list):
+            out.append("[")
+            stack.append(("]", True))
+            for k in range(len(x) - 1, -1, -1):
+                stack.append((x[k], False))
+                if k:
+                    stack.append((",", True))
+        elif isinstance(x, dict):
+            out.append("{")
+            stack.append(("}", True))
+            items = list(x.items())
+            for k in range(len(items) - 1, -1, -1):
+                stack.append((items[k][1], False))
+                stack.append((json.dumps(items[k][0], ensure_ascii=False) + ":", True))
+                if k:
+                    stack.append((",", True))
+        else:
+            raise TypeError(type(x))
+    return "".join(out)
 
 
 def raw(v: Any) -> RawJSON:
