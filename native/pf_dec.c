@@ -68,10 +68,14 @@ int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
 }
 
 int pf_dec_error(pf_dec *d, size_t kind, size_t offset, const char *msg) {
+    return pf_dec_error_n(d, kind, offset, (const uint8_t *)msg, strlen(msg));
+}
+
+int pf_dec_error_n(pf_dec *d, size_t kind, size_t offset, const uint8_t *msg, size_t n) {
     size_t mo;
-    if (pf_dec_put(d, (const uint8_t *)msg, strlen(msg), &mo)) return PF_LEX_NOMEM;
+    if (pf_dec_put(d, msg, n, &mo)) return PF_LEX_NOMEM;
     d->error = d->ended = 1;
-    return pf_dec_part(d, PF_PT_ERROR, kind, offset, mo, strlen(msg), (size_t)-1, 0, 0);
+    return pf_dec_part(d, PF_PT_ERROR, kind, offset, mo, n, (size_t)-1, 0, 0);
 }
 
 int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v) {

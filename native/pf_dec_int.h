@@ -69,6 +69,8 @@ int pf_dec_part3(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
  * a delta of the same type and id and neither has metadata */
 int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *t, size_t tn, size_t meta);
 int pf_dec_error(pf_dec *d, size_t kind, size_t offset, const char *msg);
+/* the same with a message of n bytes (it may hold NUL) */
+int pf_dec_error_n(pf_dec *d, size_t kind, size_t offset, const uint8_t *msg, size_t n);
 int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v);
 
 /* views of records */

@@ -19,5 +19,7 @@ int32_t pf_jspec_node(const pf_jspec *spec, const char *path);
 void pf_scan_records_only(pf_scan *s);
 /* Events (chunks) processed so far, and whether the done marker was seen. */
 int pf_scan_done_seen(const pf_scan *s);
+/* Merge runs of chunks as Python's Scanner(coalesce=True) does (see pf_json.c). */
+void pf_scan_set_coalesce(pf_scan *s, int on);
 
 #endif

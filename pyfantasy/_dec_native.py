@@ -1,4 +1,5 @@
-"""Native stream decoders: fantasy's per-chunk state machines in C (native/pf_dec.c, pf_chat.c).
+"""Native stream decoders: fantasy's per-chunk state machines in C (native/pf_dec.c, pf_chat.c,
+pf_responses.c).
 
 One C call per feed runs the SSE split, the strict JSON scan and the wire
 format's state machine; what comes back is a handful of part records per
@@ -21,20 +22,25 @@ from ._errors import DecodeError
 from ._native_lib import ffi, lib
 from ._scan import loads, number
 from .response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
-                       OpenRouterMetadata, ReasoningContent, Response, ResponsesReasoningMetadata,
-                       SourceContent, StreamPart, TextContent, ToolCallContent, Usage, VercelMetadata)
+                       OpenAIResponsesMetadata, OpenRouterMetadata, ReasoningContent, Response,
+                       ResponsesReasoningMetadata, SourceContent, StreamPart, TextContent, ToolCallContent,
+                       ToolResultContent, Usage, VercelMetadata, WebSearchAction, WebSearchCallMetadata,
+                       WebSearchSource)
 
 W = lib.PF_PART_W
 (TEXT_START, TEXT_DELTA, TEXT_END, REASONING_START, REASONING_DELTA, REASONING_END, TOOL_INPUT_START,
- TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF) = range(1, 16)
+ TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF, TOOL_RESULT) = range(1, 17)
 assert (lib.PF_PT_TEXT_START, lib.PF_PT_EOF, lib.PF_PT_META) == (TEXT_START, EOF, META)
+assert lib.PF_PT_TOOL_RESULT == TOOL_RESULT
+# flags above the type in a record's value 0 (openai-responses); SOURCE's only flag is DOCUMENT
+MASK, PROVIDER_EXECUTED = lib.PF_PT_MASK, lib.PF_PT_PROVIDER_EXECUTED
 
 _FINISH = ("stop", "length", "content-filter", "tool-calls", "error", "other", "unknown")
 _ERROR_KIND = {lib.PF_EK_JSON: "json", lib.PF_EK_PROVIDER_ERROR: "provider-error",
                lib.PF_EK_PROVIDER_RESPONSE: "provider-response", lib.PF_EK_TRUNCATED: "truncated"}
 _NO_OFFSET = int(ffi.cast("size_t", -1))
 _META_KEY = {ResponsesReasoningMetadata: "openai", GoogleReasoningMetadata: "google",
-             AnthropicReasoningMetadata: "anthropic"}
+             AnthropicReasoningMetadata: "anthropic", WebSearchCallMetadata: "openai"}
 _PART_TYPE = {TEXT_START: "text-start", TEXT_DELTA: "text-delta", TEXT_END: "text-end",
               REASONING_START: "reasoning-start", REASONING_DELTA: "reasoning-delta",
               REASONING_END: "reasoning-end", TOOL_INPUT_START: "tool-input-start",
@@ -77,11 +83,14 @@ class PartReader:
     __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut", "done_seen", "_fin")
 
     def __init__(self, format: str, variant: str) -> None:
-        if format != "openai-chat":
+        if format == "openai-chat":
+            d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
+        elif format == "openai-responses":
+            d = lib.pf_responses_new()
+        else:
             raise ValueError(f"no native decoder for {format!r}")
-        d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
         if d == ffi.NULL:
-            raise MemoryError("pf_chat_new")
+            raise MemoryError(f"no native decoder for {format!r} (out of memory)")
         self._d = ffi.gc(d, lib.pf_dec_free)
         self._out = ffi.new("pf_dec_out *")
         self.format = format
@@ -137,6 +146,17 @@ class PartReader:
         elif op == lib.PF_MO_GOOGLE_SET:
             m = meta[obj]
             m.signature, m.tool_id = a, b
+        elif op == lib.PF_MO_RESPONSES_ITEM:
+            meta.append(ResponsesReasoningMetadata(item_id=a, encrypted_content=b or None, summary=[]))
+        elif op == lib.PF_MO_WEB_SEARCH_NEW:
+            meta.append(WebSearchCallMetadata(item_id=a))
+        elif op == lib.PF_MO_WEB_SEARCH_ACTION:
+            meta[obj].action = WebSearchAction(type=a, query=b)
+        elif op == lib.PF_MO_WEB_SEARCH_SOURCE:
+            action = meta[obj].action
+            if action.sources is None:
+                action.sources = []
+            action.sources.append(WebSearchSource(type=a, url=b))
 
     def _pm(self, k: int) -> Optional[Dict[str, Any]]:
         if not k:
@@ -147,7 +167,7 @@ class PartReader:
     def _error(self, r: Sequence[int], i: int) -> DecodeError:
         kind = r[i + 1]
         raw = self.arena[r[i + 3]:r[i + 3] + r[i + 4]]
-        if kind == lib.PF_EK_PROVIDER_ERROR:
+        if kind == lib.PF_EK_PROVIDER_ERROR and r[i + 5] != _NO_OFFSET:  # a value kind: made from the value
             from ._providers._common import stream_error_text
             msg = stream_error_text(value(r[i + 5], raw))
         else:
@@ -160,6 +180,9 @@ class PartReader:
         out, flags = self._out, r[i + 2]
         usage = Usage(*out.fin_usage) if flags & lib.PF_FIN_USAGE else _ZERO
         meta: Optional[Dict[str, Any]] = None
+        if self.format == "openai-responses":
+            rid = self._s(r[i + 3], r[i + 4])
+            return _FINISH[r[i + 1]], usage, {"openai": OpenAIResponsesMetadata(response_id=rid)} if rid else {}
         if flags & lib.PF_FIN_USAGE:
             variant = self.variant
             if variant in ("openrouter", "vercel"):
@@ -204,7 +227,9 @@ class PartReader:
         stop = len(r) if stop is None else stop
         for i in range(start, stop, W):
             t = r[i]
-            if t <= REASONING_END:
+            if t > MASK:
+                out.append(self._flagged(r, i))
+            elif t <= REASONING_END:
                 out.append(StreamPart(_PART_TYPE[t], id=s(r[i + 1], r[i + 2]), delta=s(r[i + 3], r[i + 4]),
                                       provider_metadata=self._pm(r[i + 7])))
             elif t == TOOL_INPUT_START:
@@ -225,7 +250,27 @@ class PartReader:
                 out.append(StreamPart("error", error=self._error(r, i)))
             elif t == META:
                 self._meta_op(r, i)
+            elif t == TOOL_RESULT:
+                out.append(self._flagged(r, i))
         return out
+
+    def _flagged(self, r: Sequence[int], i: int) -> StreamPart:
+        """The StreamPart of a record whose type carries flags (provider-executed tools,
+        document sources)."""
+        s, t = self._s, r[i] & MASK
+        if t == SOURCE:
+            return StreamPart("source", id=deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
+                              source_type="document", title=s(r[i + 5], r[i + 6]))
+        pe = bool(r[i] & PROVIDER_EXECUTED)
+        if t == TOOL_INPUT_START:
+            return StreamPart("tool-input-start", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
+                              provider_executed=pe)
+        if t == TOOL_CALL:
+            return StreamPart("tool-call", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
+                              tool_call_input=s(r[i + 3], r[i + 4]), provider_executed=pe,
+                              provider_metadata=self._pm(r[i + 7]))
+        return StreamPart("tool-result", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
+                          provider_executed=pe, provider_metadata=self._pm(r[i + 7]))
 
     # -- the step Response of a whole body (StreamAssembler's rules on records) -----
 
@@ -282,6 +327,8 @@ class PartReader:
                 finish, usage, meta = self._finish(r, i)
             elif t == META:
                 self._meta_op(r, i)
+            elif t > MASK or t == TOOL_RESULT:
+                content = self._flagged_content(self._flagged(r, i), content, tools)
             elif t == ERROR:
                 err = self._error(r, i)
                 if reasoning or text:
@@ -294,7 +341,29 @@ class PartReader:
         return Response(content=content, finish_reason=finish, usage=usage or _ZERO, warnings=None,
                         provider_metadata=meta)
 
+    @staticmethod
+    def _flagged_content(p: StreamPart, content: Optional[List[Any]],
+                         tools: Optional[Sequence[ToolSpec]]) -> Optional[List[Any]]:
+        """``content`` with what StreamAssembler appends for a flagged or tool-result part."""
+        if p.type == "tool-call":
+            item: Any = validate_tool_call(ToolCallContent(
+                tool_call_id=p.id, tool_name=p.tool_call_name, input=p.tool_call_input,
+                provider_executed=p.provider_executed, provider_metadata=p.provider_metadata), tools)
+        elif p.type == "tool-result":
+            if not p.provider_executed:
+                return content
+            item = ToolResultContent(tool_call_id=p.id, tool_name=p.tool_call_name, result=None,
+                                     provider_executed=True, provider_metadata=p.provider_metadata)
+        elif p.type == "source":
+            item = SourceContent(source_type=p.source_type, id=p.id, url=p.url, title=p.title)
+        else:
+            return content
+        if content is None:
+            return [item]
+        content.append(item)
+        return content
+
 
 def available(format: str) -> bool:
     """Whether a C state machine exists for this wire format."""
-    return format == "openai-chat"
+    return format in ("openai-chat", "openai-responses")

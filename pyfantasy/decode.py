@@ -239,7 +239,7 @@ def _native_reader(format: str, variant: str, backend: Optional[str]):
     return PartReader(format, variant)
 
 
-_NATIVE_FORMATS = frozenset(("openai-chat",))
+_NATIVE_FORMATS = frozenset(("openai-chat", "openai-responses"))
 _DEFAULT_VARIANT = {"openai-chat": "compat"}
 _DELTAS = frozenset(("text-delta", "reasoning-delta", "tool-input-delta"))
 
