@@ -254,3 +254,24 @@ def test_merged_events_replayed():
     assert [p[0] for p in parts] == ["tool-input-start", "tool-input-start"]
     same(body, [])
 
+
+def test_fallback_keeps_returned_metadata_live():
+    """A body handed back to Python after some feeds: the metadata objects of the parts
+    already returned keep changing with later events (here the summary), on both backends."""
+    first = (b'data: {"type":"response.created","response":{"id":"r"}}\n\n'
+             b'data: {"type":"response.output_item.added","output_index":0,"item":{"type":"reasoning","id":"rs"}}\n\n'
+             b'data: {"type":"response.reasoning_summary_part.added","item_id":"rs","summary_index":0}\n\n')
+    body = first + (b'data: {"type":"response.reasoning_summary_text.delta","item_id":"rs","summary_index":0,'
+                    b'"delta":"abc"}\n\n'
+                    b'data: {"type":"response.output_item.done","output_index":0,"item":{"type":"reasoning",'
+                    b'"id":"rs","encrypted_content":"e"}}\n\n'
+                    b'data: {"type":"response.completed","response":{"id":"r","usage":{"output_tokens":'
+                    + str(10**20).encode() + b'}}}\n\n')
+    assert fallback(body)
+    dec = StreamDecoder(FMT, "native")
+    start = dec.feed(first)[0]
+    dec.feed(body[len(first):])
+    dec.close()
+    assert start.type == "reasoning-start" and start.provider_metadata["openai"].summary == ["abc"]
+    same(body, [len(first)])
+
