@@ -503,6 +503,7 @@ static int accumulate(pf_dec *d, chat_st *st, const pf_view *v, pf_val root, pf_
 
 static int chat_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
     chat_st *st = (chat_st *)d->st;
+    (void)name; (void)name_len; (void)offset;   /* chat reads neither the event name nor its offset */
     if (st->failed) return 0;
     pf_val root = pf_view_val(v, 0);
     pf_val err = pf_view_child(v, root, st->node[N_ERROR]);

@@ -46,6 +46,7 @@ typedef struct {
 typedef struct {
     int32_t node[N_COUNT];
     uint64_t seen;              /* d->events after the last chunk: the next chunk's merged count */
+    uint64_t offset;            /* stream offset of the event being handled (its errors name it) */
     resp_call *calls;
     size_t ncalls, ccap;
     resp_reasoning *rs;
@@ -117,7 +118,7 @@ static int fail(pf_dec *d, resp_st *st, size_t kind, uint64_t offset, const uint
 }
 
 /* "<prefix>: <message>" + " (code: <code>)" when the code is not empty */
-static int fail_text(pf_dec *d, resp_st *st, uint64_t offset, const char *prefix, pf_val message, pf_val code) {
+static int fail_text(pf_dec *d, resp_st *st, const char *prefix, pf_val message, pf_val code) {
     const uint8_t *m, *c;
     size_t mn, cn;
     S(message, &m, &mn);
@@ -127,7 +128,7 @@ static int fail_text(pf_dec *d, resp_st *st, uint64_t offset, const char *prefix
     if (!rc && cn)
         rc = pf_bytes_append(&t, (const uint8_t *)" (code: ", 8) || pf_bytes_append(&t, c, cn)
              || pf_bytes_append(&t, (const uint8_t *)")", 1);
-    if (!rc) rc = fail(d, st, PF_EK_PROVIDER_ERROR, offset, bp(&t), t.len);
+    if (!rc) rc = fail(d, st, PF_EK_PROVIDER_ERROR, st->offset, bp(&t), t.len);
     pf_bytes_free(&t);
     return rc ? PF_LEX_NOMEM : 0;
 }
@@ -166,14 +167,14 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size) {
 
 /* ---- events (§5.2) --------------------------------------------------------------------- */
 
-static int ev_created(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_created(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     const uint8_t *id;
     size_t idn;
     S(NODE(v, NODE(v, root, N_RESPONSE), N_R_ID), &id, &idn);
     return set_bytes(&st->response_id, id, idn);
 }
 
-static int ev_item_added(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_item_added(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     pf_val item = NODE(v, root, N_ITEM);
     const uint8_t *typ, *id, *name, *enc;
     size_t typn, idn, namen, encn;
@@ -248,7 +249,7 @@ static int web_search_meta(pf_dec *d, const uint8_t *wid, size_t widn, pf_val ac
     return 0;
 }
 
-static int ev_item_done(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_item_done(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     pf_val item = NODE(v, root, N_ITEM);
     const uint8_t *typ, *id, *name, *args;
     size_t typn, idn, namen, argsn;
@@ -295,7 +296,7 @@ static int ev_item_done(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, u
     return 0;
 }
 
-static int ev_text_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_text_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     const uint8_t *id, *t;
     size_t idn, tn;
     S(NODE(v, root, N_ITEM_ID), &id, &idn);
@@ -303,7 +304,7 @@ static int ev_text_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, 
     return pf_dec_delta(d, PF_PT_TEXT_DELTA, id, idn, t, tn, 0);
 }
 
-static int ev_annotation(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_annotation(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     static const char *const KEYS[] = {"type", "url", "title", "filename"};
     pf_val a = NODE(v, root, N_ANNOTATION), f[4];
     if (!(a.kind == PF_K_RAW && a.p[0] == '{')) return 0;   /* read as a map, or not at all */
@@ -327,7 +328,7 @@ static int ev_annotation(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, 
                         titlen, ordinal);
 }
 
-static int ev_arguments_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_arguments_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     int64_t index;
     const uint8_t *t;
     size_t tn;
@@ -338,7 +339,7 @@ static int ev_arguments_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val r
     return pf_dec_delta(d, PF_PT_TOOL_INPUT_DELTA, bp(&c->cid), c->cid.len, t, tn, 0);
 }
 
-static int ev_summary_part(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_summary_part(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     const uint8_t *id;
     size_t idn;
     S(NODE(v, root, N_ITEM_ID), &id, &idn);
@@ -350,7 +351,7 @@ static int ev_summary_part(pf_dec *d, resp_st *st, const pf_view *v, pf_val root
     return pf_dec_part3(d, PF_PT_REASONING_DELTA, id, idn, (const uint8_t *)"\n", 1, E0, (size_t)r->meta + 1);
 }
 
-static int ev_summary_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_summary_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     const uint8_t *id, *t;
     size_t idn, tn;
     int64_t idx;
@@ -363,7 +364,7 @@ static int ev_summary_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val roo
         char msg[96];
         int n = snprintf(msg, sizeof msg, "reasoning summary_index %lld is negative (fantasy panics here)",
                          (long long)idx);
-        return fail(d, st, PF_EK_PROVIDER_RESPONSE, off, (const uint8_t *)msg, (size_t)n);
+        return fail(d, st, PF_EK_PROVIDER_RESPONSE, st->offset, (const uint8_t *)msg, (size_t)n);
     }
     if ((uint64_t)idx < r->nsum) TRY(meta_op(d, r->meta, PF_MO_RESPONSES_SUMMARY, t, tn, E0, (size_t)idx));
     return pf_dec_part3(d, PF_PT_REASONING_DELTA, id, idn, t, tn, E0, (size_t)r->meta + 1);
@@ -378,7 +379,7 @@ static int map_finish(const uint8_t *p, size_t n, int has_call) {
     return PF_FR_OTHER;
 }
 
-static int ev_completed(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_completed(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     static const char *const KEYS[] = {"input_tokens", "output_tokens", "input_tokens_details",
                                        "output_tokens_details"};
     pf_val r = NODE(v, root, N_RESPONSE), u[4];
@@ -404,18 +405,18 @@ static int ev_completed(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, u
     return 0;
 }
 
-static int ev_failed(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
+static int ev_failed(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     static const char *const KEYS[] = {"message", "code"};
     pf_val f[2];
     pf_raw_fields(d, NODE(v, NODE(v, root, N_RESPONSE), N_R_ERROR), KEYS, 2, f);
-    return fail_text(d, st, off, "response failed: ", f[0], f[1]);
+    return fail_text(d, st, "response failed: ", f[0], f[1]);
 }
 
-static int ev_error(pf_dec *d, resp_st *st, const pf_view *v, pf_val root, uint64_t off) {
-    return fail_text(d, st, off, "response error: ", NODE(v, root, N_MESSAGE), NODE(v, root, N_CODE));
+static int ev_error(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    return fail_text(d, st, "response error: ", NODE(v, root, N_MESSAGE), NODE(v, root, N_CODE));
 }
 
-typedef int (*resp_handler)(pf_dec *, resp_st *, const pf_view *, pf_val, uint64_t);
+typedef int (*resp_handler)(pf_dec *, resp_st *, const pf_view *, pf_val);
 
 static const struct {
     const char *type;
@@ -440,6 +441,7 @@ static int resp_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
     resp_st *st = (resp_st *)d->st;
     uint64_t merged = d->events - st->seen;   /* the feed loop counted this chunk's events */
     st->seen = d->events;
+    st->offset = offset;
     if (st->failed) return 0;
     pf_val root = pf_view_val(v, 0);
     if (root.kind != PF_K_OBJECT) return 0;   /* not an object: an event without a type */
@@ -457,7 +459,7 @@ static int resp_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
         if (!pf_eq(typ.p, typ.len, HANDLERS[k].type)) continue;
         uint64_t reps = HANDLERS[k].delta ? 1 : merged;
         for (uint64_t j = 0; j < reps && !st->failed && !d->fallback; j++)
-            TRY(HANDLERS[k].h(d, st, v, root, offset));
+            TRY(HANDLERS[k].h(d, st, v, root));
         break;
     }
     return 0;
