@@ -12,7 +12,8 @@ import sys
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ["pf_sse.c", "pf_json.c", "pf_vcr.c", "pf_evstream.c", "pf_dec.c", "pf_chat.c", "pf_anthropic.c"]
+SOURCES = ["pf_sse.c", "pf_json.c", "pf_vcr.c", "pf_evstream.c", "pf_dec.c", "pf_chat.c", "pf_anthropic.c",
+           "pf_responses.c"]
 
 
 def _rel(name):

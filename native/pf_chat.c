@@ -825,25 +825,11 @@ static void chat_reset(void *p) {
 
 static const pf_dec_vt CHAT_VT = {chat_chunk, chat_done, chat_free, chat_reset};
 
-/* The spec and its node ids, built once per process (the first caller wins a race). */
+/* The spec and its node ids, built once per process. */
 static pf_jspec *chat_spec(int32_t *node) {
     static pf_jspec *spec;
     static int32_t nodes[N_COUNT];
-    pf_jspec *sp = PF_LOAD(spec);
-    if (!sp) {
-        pf_jspec *mine = pf_jspec_build(PATHS, sizeof PATHS / sizeof PATHS[0]);
-        if (!mine) return NULL;
-        for (int k = 0; k < N_COUNT; k++) {
-            int32_t id = pf_jspec_node(mine, NODE_PATHS[k]);
-            if (id < 0) { pf_jspec_free(mine); return NULL; }
-            PF_STORE(nodes[k], id);
-        }
-        pf_jspec *expected = NULL;
-        if (PF_CAS(spec, expected, mine)) sp = mine;
-        else { pf_jspec_free(mine); sp = expected; }
-    }
-    for (int k = 0; k < N_COUNT; k++) node[k] = PF_LOAD(nodes[k]);
-    return sp;
+    return pf_dec_spec(&spec, nodes, PATHS, sizeof PATHS / sizeof PATHS[0], NODE_PATHS, N_COUNT, node);
 }
 
 pf_dec *pf_chat_new(int variant) {

@@ -105,20 +105,20 @@ int pf_dec_new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uin
 
 pf_jspec *pf_dec_spec(pf_jspec **cache, int32_t *cache_nodes, const pf_path *paths, size_t npaths,
                       const char *const *node_paths, size_t nnodes, int32_t *node) {
-    pf_jspec *sp = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+    pf_jspec *sp = PF_LOAD(*cache);
     if (!sp) {
         pf_jspec *mine = pf_jspec_build(paths, npaths);
         if (!mine) return NULL;
         for (size_t k = 0; k < nnodes; k++) {
             int32_t id = pf_jspec_node(mine, node_paths[k]);
             if (id < 0) { pf_jspec_free(mine); return NULL; }
-            __atomic_store_n(&cache_nodes[k], id, __ATOMIC_RELAXED);
+            PF_STORE(cache_nodes[k], id);
         }
         pf_jspec *expected = NULL;
-        if (__atomic_compare_exchange_n(cache, &expected, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) sp = mine;
+        if (PF_CAS(*cache, expected, mine)) sp = mine;
         else { pf_jspec_free(mine); sp = expected; }
     }
-    for (size_t k = 0; k < nnodes; k++) node[k] = __atomic_load_n(&cache_nodes[k], __ATOMIC_RELAXED);
+    for (size_t k = 0; k < nnodes; k++) node[k] = PF_LOAD(cache_nodes[k]);
     return sp;
 }
 

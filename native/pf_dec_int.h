@@ -93,9 +93,9 @@ int pf_dec_part3(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
  * a delta of the same type and id and neither has metadata */
 int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *t, size_t tn, size_t meta);
 int pf_dec_error(pf_dec *d, size_t kind, size_t offset, const char *msg);
-int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v);
-/* an error part whose message is msg[0..n) (may hold NUL bytes) */
+/* the same with a message of n bytes (it may hold NUL) */
 int pf_dec_error_n(pf_dec *d, size_t kind, size_t offset, const uint8_t *msg, size_t n);
+int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v);
 /* a META part: operation op (PF_MO_*) on metadata object obj; pf_dec_new_meta numbers a new object */
 int pf_dec_meta(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, size_t arg);
 int pf_dec_new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj);

@@ -719,6 +719,8 @@ void pf_scan_reset(pf_scan *s) {
 
 int pf_scan_done_seen(const pf_scan *s) { return s->done_seen; }
 
+void pf_scan_set_coalesce(pf_scan *s, int on) { s->coalesce = on; }
+
 /* ---- specs from paths (for kernels written in C) ------------------------------- */
 
 /* The child of `parent` for the path component p[0..len) ("*": the star child), or -1. */

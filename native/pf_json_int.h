@@ -22,5 +22,7 @@ void pf_scan_reset(pf_scan *s);
 void pf_sse_reset(pf_sse *s);
 /* Whether the done marker was seen. */
 int pf_scan_done_seen(const pf_scan *s);
+/* Merge runs of chunks as Python's Scanner(coalesce=True) does (see pf_json.c). */
+void pf_scan_set_coalesce(pf_scan *s, int on);
 
 #endif

@@ -300,6 +300,19 @@ int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out 
 #define PF_CHAT_OPENROUTER 2
 #define PF_CHAT_VERCEL 3
 
+/* OpenAI Responses (pf_responses.c). Part type values may carry flags above PF_PT_MASK:
+ * PROVIDER_EXECUTED on TOOL_INPUT_START, TOOL_CALL, TOOL_RESULT; DOCUMENT on SOURCE (a
+ * document citation: no url, 5,6 title). TOOL_RESULT: 1,2 id, 5,6 tool name, 7 metadata
+ * object + 1 (a null result). FINISH of openai-responses: 3,4 the response id (metadata
+ * {"openai": OpenAIResponsesMetadata}, or {} when empty). */
+#define PF_PT_MASK 0xff
+#define PF_PT_PROVIDER_EXECUTED 0x100
+#define PF_PT_DOCUMENT 0x200
+#define PF_MO_RESPONSES_ITEM 10     /* ResponsesReasoningMetadata(item_id a, encrypted_content b or None, summary []) */
+#define PF_MO_OPENAI_WEB_SEARCH_NEW 11    /* openai WebSearchCallMetadata(item_id a), no action */
+#define PF_MO_OPENAI_WEB_SEARCH_ACTION 12 /* action = WebSearchAction(type a, query b) */
+#define PF_MO_OPENAI_WEB_SEARCH_SOURCE 13 /* action.sources += WebSearchSource(type a, url b) */
+
 typedef struct pf_dec pf_dec;
 
 typedef struct {
@@ -337,6 +350,7 @@ pf_dec *pf_anthropic_new(void);
  * 5 pf_evs_out.status, 6 err_a, 7 err_b (pyfantasy._evstream_python.describe words it). */
 #define PF_EK_EVSTREAM 5
 pf_dec *pf_bedrock_new(void);
+pf_dec *pf_responses_new(void);
 void pf_dec_free(pf_dec *d);
 /* Start a new body with the same decoder (its buffers kept: cheaper than free + new):
  * 0, or 1 when this decoder cannot be reset (make a new one). */

@@ -1,5 +1,5 @@
 """Native stream decoders: fantasy's per-chunk state machines in C (native/pf_dec.c, pf_chat.c,
-pf_anthropic.c).
+pf_anthropic.c, pf_responses.c).
 
 One C call per feed runs the SSE split, the strict JSON scan and the wire
 format's state machine; what comes back is a handful of part records per
@@ -26,9 +26,10 @@ from ._providers import _common as c
 from ._providers.openai_chat import _go_float, _router_usage_meta
 from ._scan import loads, number
 from .response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, GoogleReasoningMetadata,
-                       OpenAIMetadata, OpenRouterMetadata, OpenRouterUsage, RawJSON, ReasoningContent, Response,
-                       ResponsesReasoningMetadata, SourceContent, StreamPart, TextContent, ToolCallContent,
-                       ToolResultContent, Usage, VercelMetadata, WebSearchResultItem, fast_constructor, new_usage)
+                       OpenAIMetadata, OpenAIResponsesMetadata, OpenRouterMetadata, OpenRouterUsage, RawJSON,
+                       ReasoningContent, Response, ResponsesReasoningMetadata, SourceContent, StreamPart,
+                       TextContent, ToolCallContent, ToolResultContent, Usage, VercelMetadata, WebSearchAction,
+                       WebSearchCallMetadata, WebSearchResultItem, WebSearchSource, fast_constructor, new_usage)
 
 W = lib.PF_PART_W
 # the cdef's constants as module globals (a lib attribute costs a lookup each time)
@@ -55,13 +56,16 @@ TOOL_RESULT, SOURCE_URL, PROVIDER_TOOL_CALL = lib.PF_PT_TOOL_RESULT, lib.PF_PT_S
 FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
+# flags above the type in a record's value 0 (openai-responses); SOURCE's only flag is DOCUMENT
+MASK, PROVIDER_EXECUTED = lib.PF_PT_MASK, lib.PF_PT_PROVIDER_EXECUTED
 
 _FINISH = ("stop", "length", "content-filter", "tool-calls", "error", "other", "unknown")
 _ERROR_KIND = {EK_JSON: "json", EK_PROVIDER_ERROR: "provider-error",
                EK_PROVIDER_RESPONSE: "provider-response", EK_TRUNCATED: "truncated"}
 _NO_OFFSET = int(ffi.cast("size_t", -1))
 _META_KEY = {ResponsesReasoningMetadata: "openai", GoogleReasoningMetadata: "google",
-             AnthropicReasoningMetadata: "anthropic", AnthropicWebSearchResultMetadata: "anthropic"}
+             AnthropicReasoningMetadata: "anthropic", AnthropicWebSearchResultMetadata: "anthropic",
+             WebSearchCallMetadata: "openai"}
 _PART_TYPE = {TEXT_START: "text-start", TEXT_DELTA: "text-delta", TEXT_END: "text-end",
               REASONING_START: "reasoning-start", REASONING_DELTA: "reasoning-delta",
               REASONING_END: "reasoning-end", TOOL_INPUT_START: "tool-input-start",
@@ -177,6 +181,17 @@ class PartReader:
         elif op == lib.PF_MO_GOOGLE_SET:
             m = meta[obj]
             m.signature, m.tool_id = a, b
+        elif op == lib.PF_MO_RESPONSES_ITEM:
+            meta.append(ResponsesReasoningMetadata(item_id=a, encrypted_content=b or None, summary=[]))
+        elif op == lib.PF_MO_OPENAI_WEB_SEARCH_NEW:
+            meta.append(WebSearchCallMetadata(item_id=a))
+        elif op == lib.PF_MO_OPENAI_WEB_SEARCH_ACTION:
+            meta[obj].action = WebSearchAction(type=a, query=b)
+        elif op == lib.PF_MO_OPENAI_WEB_SEARCH_SOURCE:
+            action = meta[obj].action
+            if action.sources is None:
+                action.sources = []
+            action.sources.append(WebSearchSource(type=a, url=b))
 
     def _pm(self, k: int) -> Optional[Dict[str, Any]]:
         if not k:
@@ -205,13 +220,16 @@ class PartReader:
         if flags & FIN_PLAIN:
             return _FINISH[r[i + 1]], new_usage(*self._out.fin_usage), {}
         u = fin.get(USAGE)
-        if u is None:
-            usage = _ZERO
+        if u is None:  # formats that give their usage in pf_dec_out
+            usage = new_usage(*self._out.fin_usage) if flags & FIN_USAGE else _ZERO
         elif u[6]:  # a negative count: the record holds it as unsigned
             usage = new_usage(*self._out.fin_usage)
         else:
             usage = new_usage(u[0], u[1], u[2], u[3], u[4], u[5])
         meta: Optional[Dict[str, Any]] = None
+        if self.format == "openai-responses":
+            rid = self._s(r[i + 3], r[i + 4])
+            return _FINISH[r[i + 1]], usage, {"openai": OpenAIResponsesMetadata(response_id=rid)} if rid else {}
         if flags & FIN_USAGE:
             variant = self.variant
             a = self.arena
@@ -278,7 +296,9 @@ class PartReader:
         stop = len(r) if stop is None else stop
         for i in range(start, stop, W):
             t = r[i]
-            if t <= REASONING_END:
+            if t > MASK:
+                out.append(self._flagged(r, i))
+            elif t <= REASONING_END:
                 out.append(StreamPart(_PART_TYPE[t], id=s(r[i + 1], r[i + 2]), delta=s(r[i + 3], r[i + 4]),
                                       provider_metadata=self._pm(r[i + 7])))
             elif t == TOOL_INPUT_START:
@@ -310,7 +330,27 @@ class PartReader:
                 out.append(StreamPart("error", error=self._error(r, i)))
             elif t == META:
                 self._meta_op(r, i)
+            elif t == TOOL_RESULT:
+                out.append(self._flagged(r, i))
         return out
+
+    def _flagged(self, r: Sequence[int], i: int) -> StreamPart:
+        """The StreamPart of a record whose type carries flags (provider-executed tools,
+        document sources)."""
+        s, t = self._s, r[i] & MASK
+        if t == SOURCE:
+            return StreamPart("source", id=deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
+                              source_type="document", title=s(r[i + 5], r[i + 6]))
+        pe = bool(r[i] & PROVIDER_EXECUTED)
+        if t == TOOL_INPUT_START:
+            return StreamPart("tool-input-start", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
+                              provider_executed=pe)
+        if t == TOOL_CALL:
+            return StreamPart("tool-call", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
+                              tool_call_input=s(r[i + 3], r[i + 4]), provider_executed=pe,
+                              provider_metadata=self._pm(r[i + 7]))
+        return StreamPart("tool-result", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
+                          provider_executed=pe, provider_metadata=self._pm(r[i + 7]))
 
     # -- the step Response of a whole body (StreamAssembler's rules on records) -----
 
@@ -391,6 +431,8 @@ class PartReader:
                 finish, usage, meta = self._finish(r, i, fin)
             elif t == META:
                 self._meta_op(r, i)
+            elif t > MASK or t == TOOL_RESULT:
+                content = self._flagged_content(self._flagged(r, i), content, tools)
             elif t == ERROR:
                 err = self._error(r, i)
                 if reasoning or text:
@@ -401,6 +443,28 @@ class PartReader:
                                         warnings=None, provider_metadata=meta)
                 raise err
         return _new_response(content, finish, usage, None, meta)
+
+    @staticmethod
+    def _flagged_content(p: StreamPart, content: Optional[List[Any]],
+                         tools: Optional[Sequence[ToolSpec]]) -> Optional[List[Any]]:
+        """``content`` with what StreamAssembler appends for a flagged or tool-result part."""
+        if p.type == "tool-call":
+            item: Any = validate_tool_call(ToolCallContent(
+                tool_call_id=p.id, tool_name=p.tool_call_name, input=p.tool_call_input,
+                provider_executed=p.provider_executed, provider_metadata=p.provider_metadata), tools)
+        elif p.type == "tool-result":
+            if not p.provider_executed:
+                return content
+            item = ToolResultContent(tool_call_id=p.id, tool_name=p.tool_call_name, result=None,
+                                     provider_executed=True, provider_metadata=p.provider_metadata)
+        elif p.type == "source":
+            item = SourceContent(source_type=p.source_type, id=p.id, url=p.url, title=p.title)
+        else:
+            return content
+        if content is None:
+            return [item]
+        content.append(item)
+        return content
 
 
 _local = threading.local()
@@ -414,6 +478,8 @@ def _new_decoder(format: str, variant: str) -> Any:
         d = lib.pf_anthropic_new()
     elif format == "bedrock":
         d = lib.pf_bedrock_new()
+    elif format == "openai-responses":
+        d = lib.pf_responses_new()
     else:
         raise ValueError(f"no native decoder for {format!r}")
     if d == ffi.NULL:
@@ -455,7 +521,6 @@ def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[
                                        "that was not decoded", reader.cut, response=resp)
     return resp
 
-
 def available(format: str) -> bool:
     """Whether a C state machine exists for this wire format."""
-    return format in ("openai-chat", "anthropic", "bedrock")
+    return format in ("openai-chat", "openai-responses", "anthropic", "bedrock")

@@ -101,6 +101,7 @@ class StreamDecoder:
         self._reader = _native_reader(format, variant, self.backend)
         self._kept: Optional[List[bytes]] = [] if self._reader is not None else None
         self._kept_bytes = 0
+        self._given: List[StreamPart] = []   # native: parts returned that carry metadata (see _fallback)
         self._tail: List[int] = []   # native: the end-of-stream part records, applied at close()
         self._eof = False
         if self._reader is None:
@@ -172,6 +173,7 @@ class StreamDecoder:
         if last:
             self._eof = True
             self._kept = None
+            self._given = []
         else:
             self._kept.append(bytes(data))
             self._kept_bytes += len(data)
@@ -184,17 +186,25 @@ class StreamDecoder:
         parts = reader.parts(recs, 0, stop)
         for p in parts:
             self._asm.feed(p)
+            if p.provider_metadata and not last:
+                self._given.append(p)
         return parts
 
     def _fallback(self) -> None:
-        """Replay what was fed into the Python state machine (over the native scanner)."""
+        """Replay what was fed into the Python state machine (over the native scanner).
+
+        The metadata objects of the parts already returned stay the live ones: later
+        events change them as fantasy's shared pointers do (``_adopt``)."""
         kept = self._kept or []
         self._reader = self._kept = None
         self._kept_bytes = 0
         self._asm = StreamAssembler(tools=self._tools)
         self._python_machine()
+        replayed: List[StreamPart] = []
         for chunk in kept:
-            self._parts(self._scanner.feed(chunk, False))
+            replayed += [p for p in self._parts(self._scanner.feed(chunk, False)) if p.provider_metadata]
+        _adopt(replayed, self._given, self._stream)
+        self._given = []
 
     def close(self) -> Response:
         """End of body: the step Response. Raises DecodeError (with ``.response``)."""
@@ -238,6 +248,38 @@ class StreamDecoder:
         return self._asm.snapshot()
 
 
+def _adopt(replayed: List[StreamPart], given: List[StreamPart], machine: Any) -> None:
+    """After a fallback: the Python machine's metadata objects (in ``replayed``, the parts its
+    replay gave) become the objects of the parts already returned (``given``, the same parts
+    from C): their state is copied into the given objects, which then replace them in the
+    replayed parts' maps (shared with the assembler) and in the machine's state."""
+    import dataclasses
+    live: Dict[int, Any] = {}
+    for new, old in zip(replayed, given):
+        for key, nv in new.provider_metadata.items():
+            ov = (old.provider_metadata or {}).get(key)
+            if ov is None or ov is nv or type(ov) is not type(nv) or id(nv) in live:
+                continue
+            for f in dataclasses.fields(nv):
+                setattr(ov, f.name, getattr(nv, f.name))
+            live[id(nv)] = ov
+    if not live:
+        return
+    for new in replayed:
+        pm = new.provider_metadata
+        for key, v in pm.items():
+            pm[key] = live.get(id(v), v)
+    state = vars(machine)
+    for name, v in state.items():
+        if id(v) in live:
+            state[name] = live[id(v)]
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                v[k] = live.get(id(x), x)
+        elif isinstance(v, list):
+            v[:] = [live.get(id(x), x) for x in v]
+
+
 def _native_reader(format: str, variant: str, backend: Optional[str]):
     """A C decoder for this body when the backend is native and the format has one, else None."""
     if format not in _NATIVE_FORMATS or resolve(backend) != "native":
@@ -257,7 +299,7 @@ def _dec_native() -> Any:
     return _DN
 
 
-_NATIVE_FORMATS = frozenset(("openai-chat", "anthropic", "bedrock"))
+_NATIVE_FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock"))
 # A native StreamDecoder keeps at most this many bytes for a replay (see StreamDecoder.__init__).
 KEEP_LIMIT = 8 << 20
 _DEFAULT_VARIANT = {"openai-chat": "compat"}

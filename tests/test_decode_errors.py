@@ -241,3 +241,26 @@ def test_feed_last_equals_feed_then_close(backend):
         assert outcomes[0] == outcomes[1]
         with pytest.raises(DecodeError):
             b.feed(b"data: more\n\n")
+
+
+DEEP_SURROGATE = b"[" * 5000 + b'"\\ud800"' + b"]" * 5000
+
+
+def test_deep_value_with_lone_surrogate(backend):
+    """A lone surrogate escape in an event holding a value nested deeper than Python's recursion
+    limit: surrogates were fixed recursively and the decode crashed (RecursionError)."""
+    body = (b'data: {"type":"response.output_item.done","output_index":0,"item":{"type":"web_search_call",'
+            b'"id":"w","action":' + DEEP_SURROGATE + b'}}\n\n'
+            b'data: {"type":"response.completed","response":{"id":"r"}}\n\n')
+    resp = decode_body(body, "openai-responses", True, backend)
+    assert [c.type for c in resp.content] == ["tool-call", "tool-result"]
+
+
+def test_deep_error_value(backend):
+    """A deeply nested top-level ``error`` is quoted in the message (raw_text recursed and crashed)."""
+    body = b'data: {"error":' + DEEP_SURROGATE + b'}\n\n'
+    with pytest.raises(DecodeError) as exc:
+        decode_body(body, "openai-responses", True, backend)
+    assert exc.value.kind == "provider-error"
+    assert exc.value.message == ("stream error: received error while streaming: "
+                                 + "[" * 5000 + '"\ufffd"' + "]" * 5000)

@@ -79,19 +79,6 @@ def _scalar_text(v: Any) -> str:
     raise TypeError(type(v))
 
 
-def int_text(v: int) -> str:
-    """Decimal text of an int of any size (past CPython's 4,300-digit ``str()`` limit too)."""
-    try:
-        return str(v)
-    except ValueError:
-        if v < 0:
-            return "-" + int_text(-v)
-        k = v.bit_length() * 3 // 20  # about half the digits
-        hi, lo = divmod(v, 10 ** k)
-        low = int_text(lo)
-        return int_text(hi) + "0" * (k - len(low)) + low
-
-
 def raw_text(v: Any) -> str:
     """Compact JSON text of a parsed value, keeping each float's original spelling.
     Iterative (explicit stack of pending values and literal pieces): any nesting depth."""

@@ -1,0 +1,501 @@
+/* OpenAI Responses API streams as fantasy reads them: the C twin of
+ * pyfantasy/_providers/openai_responses.py ResponsesStream (fantasy-semantics.md
+ * §5.2). The scanner runs with the Python spec's paths and flags and coalesces
+ * as Python's Scanner does, so every chunk is the one the Python machine sees
+ * (a merged run of deltas handled once, any other merged event replayed).
+ * Per event, dispatched on its `type`: function calls per output index,
+ * reasoning items with their metadata objects (summary parts and deltas),
+ * text, citations, web search calls (their metadata built from the raw
+ * `action`), and the terminal event's id, finish reason and usage (walked in
+ * the raw `usage`). Integers past what C reproduces make the body fall back. */
+#include <stdio.h>
+#include "pf_dec_int.h"
+
+enum {
+    N_ROOT, N_TYPE, N_ERROR, N_ITEM_ID, N_OUT_INDEX, N_SUM_INDEX, N_DELTA, N_RESPONSE, N_R_ID, N_R_INC,
+    N_R_REASON, N_R_USAGE, N_R_ERROR, N_ANNOTATION, N_CODE, N_MESSAGE, N_ITEM, N_I_TYPE, N_I_ID, N_I_CALL_ID,
+    N_I_NAME, N_I_ARGS, N_I_ENC, N_I_ACTION, N_COUNT
+};
+
+/* STREAM_SPEC of openai_responses.py, same flags: coalescing must agree with Python's. */
+static const pf_path PATHS[] = {
+    {"type", PF_NODE_INERT}, {"error", 0}, {"item_id", PF_NODE_INERT}, {"output_index", PF_NODE_INERT},
+    {"summary_index", PF_NODE_INERT}, {"delta", PF_NODE_COALESCE}, {"response.id", 0},
+    {"response.incomplete_details.reason", 0}, {"response.usage", 0}, {"response.error", 0},
+    {"annotation", 0}, {"code", 0}, {"message", 0}, {"item.type", 0}, {"item.id", 0}, {"item.call_id", 0},
+    {"item.name", 0}, {"item.arguments", 0}, {"item.encrypted_content", 0}, {"item.action", 0},
+};
+static const char *const NODE_PATHS[N_COUNT] = {
+    "", "type", "error", "item_id", "output_index", "summary_index", "delta", "response", "response.id",
+    "response.incomplete_details", "response.incomplete_details.reason", "response.usage", "response.error",
+    "annotation", "code", "message", "item", "item.type", "item.id", "item.call_id", "item.name",
+    "item.arguments", "item.encrypted_content", "item.action",
+};
+
+typedef struct {
+    int64_t index;      /* output_index */
+    pf_bytes cid;
+} resp_call;
+
+typedef struct {
+    pf_bytes iid;
+    int meta;           /* its metadata object */
+    size_t nsum;        /* len(summary) */
+} resp_reasoning;
+
+typedef struct {
+    int32_t node[N_COUNT];
+    uint64_t seen;              /* d->events after the last chunk: the next chunk's merged count */
+    uint64_t offset;            /* stream offset of the event being handled (its errors name it) */
+    resp_call *calls;
+    size_t ncalls, ccap;
+    resp_reasoning *rs;
+    size_t nrs, rcap;
+    int has_call, terminal, failed;
+    int finish;
+    int64_t usage[6];
+    pf_bytes response_id;
+    int64_t sources;
+} resp_st;
+
+#define TRY(x) do { if (x) return PF_LEX_NOMEM; } while (0)
+#define E0 (const uint8_t *)"", 0
+#define NODE(v, parent, n) pf_view_child(v, parent, st->node[n])
+
+static void resp_free(void *p) {
+    resp_st *st = (resp_st *)p;
+    if (!st) return;
+    for (size_t k = 0; k < st->ncalls; k++) pf_bytes_free(&st->calls[k].cid);
+    for (size_t k = 0; k < st->nrs; k++) pf_bytes_free(&st->rs[k].iid);
+    free(st->calls);
+    free(st->rs);
+    pf_bytes_free(&st->response_id);
+    free(st);
+}
+
+static int set_bytes(pf_bytes *b, const uint8_t *p, size_t n) {
+    b->len = 0;
+    return pf_bytes_append(b, p, n);
+}
+
+static const uint8_t *bp(const pf_bytes *b) { return b->p ? b->p : (const uint8_t *)""; }
+
+/* ---- lenient reads of records and walked values ------------------------------- */
+
+/* c.s(v): 0, or PF_LEX_NOMEM; d->fallback is set when C cannot reproduce it */
+static int rd_s(pf_dec *d, pf_val v, const uint8_t **p, size_t *n) {
+    TRY(pf_raw_str(d, &v));
+    if (pf_val_s(v, p, n)) d->fallback = 1;
+    return 0;
+}
+
+/* c.i(v), likewise */
+static int rd_i(pf_dec *d, pf_val v, int64_t *out) {
+    TRY(pf_raw_str(d, &v));
+    if (pf_val_i(v, out)) d->fallback = 1;
+    return 0;
+}
+
+/* v if it is a string (isinstance(v, str)), else "" */
+static int rd_str_only(pf_dec *d, pf_val v, const uint8_t **p, size_t *n) {
+    *p = (const uint8_t *)"";
+    *n = 0;
+    if (v.kind != PF_K_STRING) return 0;
+    TRY(pf_raw_str(d, &v));
+    *p = v.p;
+    *n = v.len;
+    return 0;
+}
+
+#define S(v, p, n) do { TRY(rd_s(d, v, p, n)); if (d->fallback) return 0; } while (0)
+#define I(v, out) do { TRY(rd_i(d, v, out)); if (d->fallback) return 0; } while (0)
+
+/* ---- output -------------------------------------------------------------------- */
+
+static int fail(pf_dec *d, resp_st *st, size_t kind, uint64_t offset, const uint8_t *msg, size_t n) {
+    st->failed = 1;
+    return pf_dec_error_n(d, kind, (size_t)offset, msg, n);
+}
+
+/* "<prefix>: <message>" + " (code: <code>)" when the code is not empty */
+static int fail_text(pf_dec *d, resp_st *st, const char *prefix, pf_val message, pf_val code) {
+    const uint8_t *m, *c;
+    size_t mn, cn;
+    S(message, &m, &mn);
+    S(code, &c, &cn);
+    pf_bytes t = {0};
+    int rc = pf_bytes_append(&t, (const uint8_t *)prefix, strlen(prefix)) || pf_bytes_append(&t, m, mn);
+    if (!rc && cn)
+        rc = pf_bytes_append(&t, (const uint8_t *)" (code: ", 8) || pf_bytes_append(&t, c, cn)
+             || pf_bytes_append(&t, (const uint8_t *)")", 1);
+    if (!rc) rc = fail(d, st, PF_EK_PROVIDER_ERROR, st->offset, bp(&t), t.len);
+    pf_bytes_free(&t);
+    return rc ? PF_LEX_NOMEM : 0;
+}
+
+static int meta_op(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
+                   size_t arg) {
+    size_t ao, bo;
+    TRY(pf_dec_put(d, a, an, &ao));
+    TRY(pf_dec_put(d, b, bn, &bo));
+    return pf_dec_part(d, PF_PT_META, (size_t)obj, op, ao, an, bo, bn, arg);
+}
+
+/* ---- state lookups ------------------------------------------------------------------ */
+
+static resp_call *find_call(resp_st *st, int64_t index) {
+    for (size_t k = 0; k < st->ncalls; k++)
+        if (st->calls[k].index == index) return &st->calls[k];
+    return NULL;
+}
+
+static resp_reasoning *find_reasoning(resp_st *st, const uint8_t *iid, size_t n) {
+    for (size_t k = 0; k < st->nrs; k++)
+        if (st->rs[k].iid.len == n && (n == 0 || memcmp(st->rs[k].iid.p, iid, n) == 0)) return &st->rs[k];
+    return NULL;
+}
+
+static int grow(void **arr, size_t *cap, size_t n, size_t size) {
+    if (n < *cap) return 0;
+    size_t c = *cap ? *cap * 2 : 4;
+    void *p = realloc(*arr, c * size);
+    if (!p) return PF_LEX_NOMEM;
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
+/* ---- events (§5.2) --------------------------------------------------------------------- */
+
+static int ev_created(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    const uint8_t *id;
+    size_t idn;
+    S(NODE(v, NODE(v, root, N_RESPONSE), N_R_ID), &id, &idn);
+    return set_bytes(&st->response_id, id, idn);
+}
+
+static int ev_item_added(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    pf_val item = NODE(v, root, N_ITEM);
+    const uint8_t *typ, *id, *name, *enc;
+    size_t typn, idn, namen, encn;
+    S(NODE(v, item, N_I_TYPE), &typ, &typn);
+    if (pf_eq(typ, typn, "function_call")) {
+        int64_t index;
+        S(NODE(v, item, N_I_CALL_ID), &id, &idn);
+        S(NODE(v, item, N_I_NAME), &name, &namen);
+        I(NODE(v, root, N_OUT_INDEX), &index);
+        resp_call *c = find_call(st, index);
+        if (!c) {
+            TRY(grow((void **)&st->calls, &st->ccap, st->ncalls, sizeof(resp_call)));
+            c = &st->calls[st->ncalls++];
+            memset(c, 0, sizeof *c);
+            c->index = index;
+        }
+        TRY(set_bytes(&c->cid, id, idn));
+        return pf_dec_part3(d, PF_PT_TOOL_INPUT_START, id, idn, E0, name, namen, 0);
+    }
+    if (pf_eq(typ, typn, "web_search_call")) {
+        S(NODE(v, item, N_I_ID), &id, &idn);
+        return pf_dec_part3(d, PF_PT_TOOL_INPUT_START | PF_PT_PROVIDER_EXECUTED, id, idn, E0,
+                            (const uint8_t *)"web_search", 10, 0);
+    }
+    if (pf_eq(typ, typn, "message")) {
+        S(NODE(v, item, N_I_ID), &id, &idn);
+        return pf_dec_part3(d, PF_PT_TEXT_START, id, idn, E0, E0, 0);
+    }
+    if (pf_eq(typ, typn, "reasoning")) {
+        S(NODE(v, item, N_I_ID), &id, &idn);
+        S(NODE(v, item, N_I_ENC), &enc, &encn);
+        int m = d->next_meta++;
+        TRY(meta_op(d, m, PF_MO_RESPONSES_ITEM, id, idn, enc, encn, 0));
+        resp_reasoning *r = find_reasoning(st, id, idn);
+        if (!r) {
+            TRY(grow((void **)&st->rs, &st->rcap, st->nrs, sizeof(resp_reasoning)));
+            r = &st->rs[st->nrs++];
+            memset(r, 0, sizeof *r);
+            TRY(set_bytes(&r->iid, id, idn));
+        }
+        r->meta = m;
+        r->nsum = 0;
+        return pf_dec_part3(d, PF_PT_REASONING_START, id, idn, E0, E0, (size_t)m + 1);
+    }
+    return 0;
+}
+
+/* _web_search_metadata(item_id, action): a new object, its action when the action has a type */
+static int web_search_meta(pf_dec *d, const uint8_t *wid, size_t widn, pf_val action, int *obj) {
+    static const char *const KEYS[] = {"type", "query", "sources"};
+    static const char *const SRC_KEYS[] = {"type", "url"};
+    int m = *obj = d->next_meta++;
+    TRY(meta_op(d, m, PF_MO_OPENAI_WEB_SEARCH_NEW, wid, widn, E0, 0));
+    pf_val f[3];
+    pf_raw_fields(d, action, KEYS, 3, f);
+    const uint8_t *typ, *query;
+    size_t typn, queryn;
+    S(f[0], &typ, &typn);
+    if (!typn) return 0;
+    S(f[1], &query, &queryn);
+    TRY(meta_op(d, m, PF_MO_OPENAI_WEB_SEARCH_ACTION, typ, typn, query, queryn, 0));
+    size_t i = 0;
+    pf_val x, g[2];
+    while (pf_raw_next(f[2], &i, &x)) {
+        const uint8_t *styp, *url;
+        size_t stypn, urln;
+        pf_raw_fields(d, x, SRC_KEYS, 2, g);
+        S(g[0], &styp, &stypn);
+        S(g[1], &url, &urln);
+        TRY(meta_op(d, m, PF_MO_OPENAI_WEB_SEARCH_SOURCE, styp, stypn, url, urln, 0));
+    }
+    return 0;
+}
+
+static int ev_item_done(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    pf_val item = NODE(v, root, N_ITEM);
+    const uint8_t *typ, *id, *name, *args;
+    size_t typn, idn, namen, argsn;
+    S(NODE(v, item, N_I_TYPE), &typ, &typn);
+    if (pf_eq(typ, typn, "function_call")) {
+        int64_t index;
+        I(NODE(v, root, N_OUT_INDEX), &index);
+        resp_call *c = find_call(st, index);
+        if (!c) return 0;
+        S(NODE(v, item, N_I_CALL_ID), &id, &idn);
+        S(NODE(v, item, N_I_NAME), &name, &namen);
+        S(NODE(v, item, N_I_ARGS), &args, &argsn);
+        pf_bytes_free(&c->cid);
+        *c = st->calls[--st->ncalls];
+        st->has_call = 1;
+        TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_END, id, idn, E0, E0, 0));
+        /* the input is the done item's arguments, not the concatenated deltas */
+        return pf_dec_part3(d, PF_PT_TOOL_CALL, id, idn, args, argsn, name, namen, 0);
+    }
+    if (pf_eq(typ, typn, "web_search_call")) {
+        int m;
+        S(NODE(v, item, N_I_ID), &id, &idn);
+        TRY(web_search_meta(d, id, idn, NODE(v, item, N_I_ACTION), &m));
+        if (d->fallback) return 0;
+        TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_END, id, idn, E0, E0, 0));
+        TRY(pf_dec_part3(d, PF_PT_TOOL_CALL | PF_PT_PROVIDER_EXECUTED, id, idn, E0,
+                         (const uint8_t *)"web_search", 10, 0));
+        return pf_dec_part3(d, PF_PT_TOOL_RESULT | PF_PT_PROVIDER_EXECUTED, id, idn, E0,
+                            (const uint8_t *)"web_search", 10, (size_t)m + 1);
+    }
+    if (pf_eq(typ, typn, "message")) {
+        S(NODE(v, item, N_I_ID), &id, &idn);
+        return pf_dec_part3(d, PF_PT_TEXT_END, id, idn, E0, E0, 0);
+    }
+    if (pf_eq(typ, typn, "reasoning")) {
+        S(NODE(v, item, N_I_ID), &id, &idn);
+        resp_reasoning *r = find_reasoning(st, id, idn);
+        if (!r) return 0;
+        int m = r->meta;
+        pf_bytes_free(&r->iid);
+        *r = st->rs[--st->nrs];
+        return pf_dec_part3(d, PF_PT_REASONING_END, id, idn, E0, E0, (size_t)m + 1);
+    }
+    return 0;
+}
+
+static int ev_text_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    const uint8_t *id, *t;
+    size_t idn, tn;
+    S(NODE(v, root, N_ITEM_ID), &id, &idn);
+    S(NODE(v, root, N_DELTA), &t, &tn);
+    return pf_dec_delta(d, PF_PT_TEXT_DELTA, id, idn, t, tn, 0);
+}
+
+static int ev_annotation(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    static const char *const KEYS[] = {"type", "url", "title", "filename"};
+    pf_val a = NODE(v, root, N_ANNOTATION), f[4];
+    if (!(a.kind == PF_K_RAW && a.p[0] == '{')) return 0;   /* read as a map, or not at all */
+    pf_raw_fields(d, a, KEYS, 4, f);
+    const uint8_t *typ, *url, *title;
+    size_t typn, urln, titlen;
+    if (f[0].kind != PF_K_STRING) return 0;
+    TRY(rd_str_only(d, f[0], &typ, &typn));
+    int url_cite = pf_eq(typ, typn, "url_citation");
+    if (!url_cite && !pf_eq(typ, typn, "file_citation")) return 0;
+    size_t ordinal = (size_t)st->sources++;
+    if (url_cite) {
+        TRY(rd_str_only(d, f[1], &url, &urln));
+        TRY(rd_str_only(d, f[2], &title, &titlen));
+        return pf_dec_part3(d, PF_PT_SOURCE, bp(&st->response_id), st->response_id.len, url, urln, title, titlen,
+                            ordinal);
+    }
+    TRY(rd_str_only(d, f[3], &title, &titlen));
+    if (!titlen) { title = (const uint8_t *)"Document"; titlen = 8; }
+    return pf_dec_part3(d, PF_PT_SOURCE | PF_PT_DOCUMENT, bp(&st->response_id), st->response_id.len, E0, title,
+                        titlen, ordinal);
+}
+
+static int ev_arguments_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    int64_t index;
+    const uint8_t *t;
+    size_t tn;
+    I(NODE(v, root, N_OUT_INDEX), &index);
+    resp_call *c = find_call(st, index);
+    if (!c) return 0;
+    S(NODE(v, root, N_DELTA), &t, &tn);
+    return pf_dec_delta(d, PF_PT_TOOL_INPUT_DELTA, bp(&c->cid), c->cid.len, t, tn, 0);
+}
+
+static int ev_summary_part(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    const uint8_t *id;
+    size_t idn;
+    S(NODE(v, root, N_ITEM_ID), &id, &idn);
+    resp_reasoning *r = find_reasoning(st, id, idn);
+    if (!r) return 0;
+    r->nsum++;
+    TRY(meta_op(d, r->meta, PF_MO_RESPONSES_SUMMARY, E0, E0, (size_t)-1));
+    /* each summary part opens with a "\n" delta */
+    return pf_dec_part3(d, PF_PT_REASONING_DELTA, id, idn, (const uint8_t *)"\n", 1, E0, (size_t)r->meta + 1);
+}
+
+static int ev_summary_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    const uint8_t *id, *t;
+    size_t idn, tn;
+    int64_t idx;
+    S(NODE(v, root, N_ITEM_ID), &id, &idn);
+    resp_reasoning *r = find_reasoning(st, id, idn);
+    if (!r) return 0;
+    I(NODE(v, root, N_SUM_INDEX), &idx);
+    S(NODE(v, root, N_DELTA), &t, &tn);
+    if (idx < 0) {
+        char msg[96];
+        int n = snprintf(msg, sizeof msg, "reasoning summary_index %lld is negative (fantasy panics here)",
+                         (long long)idx);
+        return fail(d, st, PF_EK_PROVIDER_RESPONSE, st->offset, (const uint8_t *)msg, (size_t)n);
+    }
+    if ((uint64_t)idx < r->nsum) TRY(meta_op(d, r->meta, PF_MO_RESPONSES_SUMMARY, t, tn, E0, (size_t)idx));
+    return pf_dec_part3(d, PF_PT_REASONING_DELTA, id, idn, t, tn, E0, (size_t)r->meta + 1);
+}
+
+/* mapResponsesFinishReason */
+static int map_finish(const uint8_t *p, size_t n, int has_call) {
+    if (has_call) return PF_FR_TOOL_CALLS;
+    if (!n) return PF_FR_STOP;
+    if (pf_eq(p, n, "max_output_tokens") || pf_eq(p, n, "max_tokens")) return PF_FR_LENGTH;
+    if (pf_eq(p, n, "content_filter")) return PF_FR_CONTENT_FILTER;
+    return PF_FR_OTHER;
+}
+
+static int ev_completed(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    static const char *const KEYS[] = {"input_tokens", "output_tokens", "input_tokens_details",
+                                       "output_tokens_details"};
+    pf_val r = NODE(v, root, N_RESPONSE), u[4];
+    const uint8_t *id, *reason;
+    size_t idn, reasonn;
+    int64_t inp = 0, out = 0, cached = 0, reasoning = 0;
+    S(NODE(v, r, N_R_ID), &id, &idn);
+    S(NODE(v, NODE(v, r, N_R_INC), N_R_REASON), &reason, &reasonn);
+    pf_raw_fields(d, NODE(v, r, N_R_USAGE), KEYS, 4, u);   /* responsesUsage */
+    I(u[0], &inp);
+    I(u[1], &out);
+    I(pf_raw_get(d, u[2], "cached_tokens"), &cached);
+    I(pf_raw_get(d, u[3], "reasoning_tokens"), &reasoning);
+    st->terminal = 1;
+    TRY(set_bytes(&st->response_id, id, idn));
+    st->finish = map_finish(reason, reasonn, st->has_call);
+    st->usage[0] = inp - cached > 0 ? inp - cached : 0;
+    st->usage[1] = out;
+    st->usage[2] = inp + out;
+    st->usage[3] = reasoning;
+    st->usage[4] = 0;
+    st->usage[5] = cached;
+    return 0;
+}
+
+static int ev_failed(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    static const char *const KEYS[] = {"message", "code"};
+    pf_val f[2];
+    pf_raw_fields(d, NODE(v, NODE(v, root, N_RESPONSE), N_R_ERROR), KEYS, 2, f);
+    return fail_text(d, st, "response failed: ", f[0], f[1]);
+}
+
+static int ev_error(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
+    return fail_text(d, st, "response error: ", NODE(v, root, N_MESSAGE), NODE(v, root, N_CODE));
+}
+
+typedef int (*resp_handler)(pf_dec *, resp_st *, const pf_view *, pf_val);
+
+static const struct {
+    const char *type;
+    resp_handler h;
+    int delta;          /* appends `delta`: a merged chunk is handled once */
+} HANDLERS[] = {
+    {"response.created", ev_created, 0},
+    {"response.output_item.added", ev_item_added, 0},
+    {"response.output_item.done", ev_item_done, 0},
+    {"response.output_text.delta", ev_text_delta, 1},
+    {"response.output_text.annotation.added", ev_annotation, 0},
+    {"response.function_call_arguments.delta", ev_arguments_delta, 1},
+    {"response.reasoning_summary_part.added", ev_summary_part, 0},
+    {"response.reasoning_summary_text.delta", ev_summary_delta, 1},
+    {"response.completed", ev_completed, 0},
+    {"response.incomplete", ev_completed, 0},
+    {"response.failed", ev_failed, 0},
+    {"error", ev_error, 0},
+};
+
+static int resp_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
+    resp_st *st = (resp_st *)d->st;
+    uint64_t merged = d->events - st->seen;   /* the feed loop counted this chunk's events */
+    st->seen = d->events;
+    st->offset = offset;
+    if (st->failed) return 0;
+    pf_val root = pf_view_val(v, 0);
+    if (root.kind != PF_K_OBJECT) return 0;   /* not an object: an event without a type */
+    pf_val err = NODE(v, root, N_ERROR);
+    if (err.kind >= 0) {   /* openai-go's reader: any top-level `error` key stops the stream */
+        st->failed = 1;
+        TRY(pf_dec_error_value(d, PF_EK_PROVIDER_ERROR, err));
+        d->parts.p[d->parts.len - PF_PART_W + 2] = (size_t)offset;   /* at this event */
+        return 0;
+    }
+    if (pf_starts(name, name_len, "thread.")) return 0;
+    pf_val typ = NODE(v, root, N_TYPE);
+    if (typ.kind != PF_K_STRING) return 0;   /* no handler is named by a number */
+    for (size_t k = 0; k < sizeof HANDLERS / sizeof HANDLERS[0]; k++) {
+        if (!pf_eq(typ.p, typ.len, HANDLERS[k].type)) continue;
+        uint64_t reps = HANDLERS[k].delta ? 1 : merged;
+        for (uint64_t j = 0; j < reps && !st->failed && !d->fallback; j++)
+            TRY(HANDLERS[k].h(d, st, v, root));
+        break;
+    }
+    return 0;
+}
+
+static int resp_done(pf_dec *d) {
+    resp_st *st = (resp_st *)d->st;
+    if (st->failed) return 0;
+    if (!st->terminal) {
+        st->failed = 1;
+        return pf_dec_error(d, PF_EK_TRUNCATED, (size_t)-1, "stream transport error: unexpected EOF");
+    }
+    pf_dec_out *o = d->out;
+    memcpy(o->fin_usage, st->usage, sizeof st->usage);
+    o->fin_accepted = o->fin_rejected = 0;
+    o->fin_extras_off = o->fin_extras_len = 0;
+    size_t io;
+    TRY(pf_dec_put(d, bp(&st->response_id), st->response_id.len, &io));
+    return pf_dec_part(d, PF_PT_FINISH, (size_t)st->finish, PF_FIN_USAGE, io, st->response_id.len, 0, 0, 0);
+}
+
+static const pf_dec_vt RESP_VT = {resp_chunk, resp_done, resp_free, NULL};
+
+/* The spec and its node ids, built once per process. */
+static pf_jspec *resp_spec(int32_t *node) {
+    static pf_jspec *spec;
+    static int32_t nodes[N_COUNT];
+    return pf_dec_spec(&spec, nodes, PATHS, sizeof PATHS / sizeof PATHS[0], NODE_PATHS, N_COUNT, node);
+}
+
+pf_dec *pf_responses_new(void) {
+    resp_st *st = (resp_st *)calloc(1, sizeof(resp_st));
+    if (!st) return NULL;
+    st->finish = PF_FR_UNKNOWN;
+    pf_jspec *spec = resp_spec(st->node);
+    if (!spec) { resp_free(st); return NULL; }
+    pf_dec *d = pf_dec_make(&RESP_VT, spec, PF_SCAN_SSE, "[DONE]", 1, st);
+    return d;
+}
