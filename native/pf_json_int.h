@@ -17,8 +17,6 @@ pf_jspec *pf_jspec_build(const pf_path *paths, size_t n);
 int32_t pf_jspec_node(const pf_jspec *spec, const char *path);
 /* Skip building pf_scan_out.json: the caller reads the records. */
 void pf_scan_records_only(pf_scan *s);
-/* Start a new input, keeping the spec, the mode and the buffers. */
-void pf_scan_reset(pf_scan *s);
 void pf_sse_reset(pf_sse *s);
 /* Whether the done marker was seen. */
 int pf_scan_done_seen(const pf_scan *s);

@@ -132,6 +132,8 @@ void pf_jspec_free(pf_jspec *spec);
 pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce);
 void pf_scan_free(pf_scan *s);
 int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_out *out);
+/* Start a new body with the same scanner (spec, mode and buffers kept). */
+void pf_scan_reset(pf_scan *s);
 /* After eof in SSE mode: 1 when the stream ended inside an event (and no done
  * marker was seen before); *offset = where that event began. */
 int pf_scan_cut(const pf_scan *s, uint64_t *offset);

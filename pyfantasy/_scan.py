@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 from ._backend import resolve
@@ -492,6 +493,26 @@ class Scanner:
         if eof:
             self.closed = True
         return self._k.feed(data, eof)
+
+
+_local = threading.local()
+
+
+def scan_document(body: bytes, spec: Spec, backend: Optional[str] = None) -> List[Chunk]:
+    """One whole JSON document scanned; the native backend reuses this thread's scanner for
+    the spec (reset, its buffers kept) instead of making one per body."""
+    if resolve(backend) != "native":
+        return Scanner(spec, False, None, False, "python").feed(body, True)
+    cache = getattr(_local, "documents", None)
+    if cache is None:
+        cache = _local.documents = {}
+    k = cache.get(id(spec))
+    if k is None or k[0] is not spec:
+        from ._scan_native import ScanKernel
+        k = cache[id(spec)] = (spec, ScanKernel(spec, False, b"", False))
+    else:
+        k[1].reset()
+    return k[1].feed(body, True)
 
 
 def scan_body(body: bytes, spec: Spec, sse: bool, done: Optional[bytes] = None,

@@ -31,6 +31,10 @@ class ScanKernel:
         self._s = ffi.gc(s, lib.pf_scan_free)
         self._out = ffi.new("pf_scan_out *")
 
+    def reset(self) -> None:
+        """Ready for a new body (the C buffers are kept)."""
+        lib.pf_scan_reset(self._s)
+
     def set_eof_dispatch(self, on: bool) -> None:
         lib.pf_scan_set_eof_dispatch(self._s, 1 if on else 0)
 

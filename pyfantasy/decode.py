@@ -24,7 +24,7 @@ from ._backend import resolve
 from ._errors import DecodeError
 from ._formats import FORMATS, WireFormat, detect, request_json, stream_rule
 from ._providers._common import ProviderFormat
-from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, Scanner
+from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, scan_document
 from .response import Response, StreamPart
 
 __all__ = ["decode_body", "StreamDecoder", "decode_interaction", "decode_cassette", "detect_format",
@@ -353,7 +353,7 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
     fmt = _format(format)
     if variant is None:
         variant = (detect(url).variant if url and fmt.default_variant else "") or fmt.default_variant
-    chunks = Scanner(fmt.generate_spec, False, None, False, backend).feed(body, True)
+    chunks = scan_document(body, fmt.generate_spec, backend)
     if not chunks or chunks[0].status != 0:
         raise DecodeError("json", fmt.bad_json_message, 0)
     provider = fmt.generate(chunks[0].value, variant)
