@@ -151,7 +151,7 @@ def test_unknown_url_without_override_says_how_to_fix_it():
     with pytest.raises(DecodeError) as ei:
         decode_interaction(it)
     assert ei.value.kind == "unknown-format"
-    assert PROXY in ei.value.message and "--format" in ei.value.message and "anthropic" in ei.value.message
+    assert PROXY in ei.value.message and "--wire" in ei.value.message and "anthropic" in ei.value.message
 
 
 # ---- the CLI -------------------------------------------------------------------
