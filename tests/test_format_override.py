@@ -211,7 +211,7 @@ def test_cli_unknown_url_without_override(tmp_path, backend):
     for r in rows:
         assert r["format"] == "unknown" and r["response"] is None
         assert r["error"]["kind"] == "unknown-format"
-        assert "no known API path" in r["error"]["message"] and "--format" in r["error"]["message"]
+        assert "no known API path" in r["error"]["message"] and "--wire" in r["error"]["message"]
 
 
 @pytest.mark.parametrize("flag", ["--wire", "--format", "--wire-format"])
