@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 from typing import Any, Callable, List, Sequence
 
-from pyfantasy.bench import ASSEMBLERS, summarize
+from pyfantasy.bench import ASSEMBLERS, document_summary, response_document_summary, summarize  # noqa: F401
 
 
 def split_data(body: bytes) -> List[bytes]:
@@ -62,46 +62,4 @@ def check(fmt: str, results: Sequence[Any], expected: Sequence[Any], name: str) 
         assert g == w, f"{name}, body {k}: {g} != {w}"
 
 
-# ---- non-streaming bodies ---------------------------------------------------------------
-
-def _d(v: Any) -> dict:
-    return v if isinstance(v, dict) else {}
-
-
-def _l(v: Any) -> list:
-    return v if isinstance(v, list) else []
-
-
-def document_summary(fmt: str, doc: Any) -> dict:
-    """What a hand-written pipeline picks out of a parsed non-streaming body: text, tool
-    names, output tokens (Gemini: none, fantasy reads its usage its own way)."""
-    doc = _d(doc)
-    if fmt == "openai-chat":
-        msg = _d(_d((_l(doc.get("choices")) or [{}])[0]).get("message"))
-        text = msg.get("content") if isinstance(msg.get("content"), str) else ""
-        tools = [_d(_d(tc).get("function")).get("name", "") for tc in _l(msg.get("tool_calls"))]
-        return {"text": text, "tools": tools, "output_tokens": _d(doc.get("usage")).get("completion_tokens") or 0}
-    if fmt == "openai-responses":
-        items = _l(doc.get("output"))
-        text = "".join(c.get("text", "") for it in items if _d(it).get("type") == "message"
-                       for c in _l(it.get("content")) if _d(c).get("type") == "output_text")
-        tools = [it.get("name", "") for it in items if _d(it).get("type") == "function_call"]
-        return {"text": text, "tools": tools, "output_tokens": _d(doc.get("usage")).get("output_tokens") or 0}
-    if fmt in ("anthropic", "bedrock"):
-        blocks = [_d(b) for b in _l(doc.get("content"))]
-        return {"text": "".join(b.get("text", "") for b in blocks if b.get("type") == "text"),
-                "tools": [b.get("name", "") for b in blocks if b.get("type") == "tool_use"],
-                "output_tokens": _d(doc.get("usage")).get("output_tokens") or 0}
-    if fmt == "google":
-        parts = [_d(p) for c in _l(doc.get("candidates"))[:1] for p in _l(_d(_d(c).get("content")).get("parts"))]
-        return {"text": "".join(p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought")),
-                "tools": [_d(p.get("functionCall")).get("name", "") for p in parts if "functionCall" in p]}
-    raise ValueError(fmt)
-
-
-def response_document_summary(fmt: str, resp: Any) -> dict:
-    """The same picks from a pyfantasy Response."""
-    out = {"text": resp.text, "tools": [c.tool_name for c in resp.tool_calls if not c.provider_executed]}
-    if fmt != "google":
-        out["output_tokens"] = resp.usage.output_tokens
-    return out
+# ---- non-streaming bodies: pyfantasy.bench.document_summary / response_document_summary

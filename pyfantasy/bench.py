@@ -87,6 +87,7 @@ class Body:
     events: int           # reference count: SSE events, Bedrock frames, or 1 per document
     where: str = ""       # "path#id"
     expected: Optional[bytes] = None   # Response JSON from pyfantasy's python backend (the check)
+    summary: Optional[Dict[str, Any]] = None   # what every peer's result is checked on (``summarize``)
 
 
 @dataclass
@@ -177,9 +178,12 @@ def collect(paths: Sequence[str], chunk: int = DEFAULT_CHUNK, formats: Optional[
                         reference_events(data, wf.format, wf.stream), where)
             if wl.pyfantasy_reason is None:
                 try:
-                    body.expected = decode_body(data, wf.format, wf.stream, "python", variant=wf.variant or None,
-                                url=it.request.url, tools=_tools(wf.format, it.request.body, request_json)
-                                                ).to_json_bytes()
+                    resp = decode_body(data, wf.format, wf.stream, "python", variant=wf.variant or None,
+                                       url=it.request.url,
+                                       tools=_tools(wf.format, it.request.body, request_json))
+                    body.expected = resp.to_json_bytes()
+                    body.summary = summarize(wf.format, resp) if wf.stream else \
+                        response_document_summary(wf.format, resp)
                 except DecodeError as exc:
                     if exc.kind in ("unsupported-format", "unknown-format"):
                         wl.pyfantasy_reason = exc.message
@@ -325,6 +329,59 @@ def summarize(fmt: str, result: Any) -> Dict[str, Any]:
     if fmt == "google":
         return {"text": result["text"], "tools": [c.get("name", "") for c in result["calls"]]}
     raise ValueError(f"no summary for {fmt!r}")
+
+
+def _d(v: Any) -> dict:
+    return v if isinstance(v, dict) else {}
+
+
+def _l(v: Any) -> list:
+    return v if isinstance(v, list) else []
+
+
+def document_summary(fmt: str, doc: Any) -> Dict[str, Any]:
+    """What a hand-written pipeline picks out of a parsed non-streaming body: text, tool
+    names, output tokens (Gemini: none, fantasy reads its usage its own way)."""
+    doc = _d(doc)
+    if fmt == "openai-chat":
+        msg = _d(_d((_l(doc.get("choices")) or [{}])[0]).get("message"))
+        text = msg.get("content") if isinstance(msg.get("content"), str) else ""
+        tools = [_d(_d(tc).get("function")).get("name", "") for tc in _l(msg.get("tool_calls"))]
+        return {"text": text, "tools": tools, "output_tokens": _d(doc.get("usage")).get("completion_tokens") or 0}
+    if fmt == "openai-responses":
+        items = _l(doc.get("output"))
+        text = "".join(c.get("text", "") for it in items if _d(it).get("type") == "message"
+                       for c in _l(it.get("content")) if _d(c).get("type") == "output_text")
+        tools = [it.get("name", "") for it in items if _d(it).get("type") == "function_call"]
+        return {"text": text, "tools": tools, "output_tokens": _d(doc.get("usage")).get("output_tokens") or 0}
+    if fmt in ("anthropic", "bedrock"):
+        blocks = [_d(b) for b in _l(doc.get("content"))]
+        return {"text": "".join(b.get("text", "") for b in blocks if b.get("type") == "text"),
+                "tools": [b.get("name", "") for b in blocks if b.get("type") == "tool_use"],
+                "output_tokens": _d(doc.get("usage")).get("output_tokens") or 0}
+    if fmt == "google":
+        parts = [_d(p) for c in _l(doc.get("candidates"))[:1] for p in _l(_d(_d(c).get("content")).get("parts"))]
+        return {"text": "".join(p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought")),
+                "tools": [_d(p.get("functionCall")).get("name", "") for p in parts if "functionCall" in p]}
+    raise ValueError(fmt)
+
+
+def response_document_summary(fmt: str, resp: Any) -> Dict[str, Any]:
+    """``document_summary``'s picks from a pyfantasy Response."""
+    out = {"text": resp.text, "tools": [c.tool_name for c in resp.tool_calls if not c.provider_executed]}
+    if fmt != "google":
+        out["output_tokens"] = resp.usage.output_tokens
+    return out
+
+
+def _check_results(wl: "Workload", results: Sequence[Any], counter: "_Counter",
+                   summary: Callable[[str, Any], Dict[str, Any]]) -> Tuple[int, str]:
+    """``verify`` of a hand-written pipeline: each body's result summarizes as the python
+    backend's Response does (text, tool calls, output tokens)."""
+    for b, got in zip(wl.bodies, results):
+        if b.summary is not None and summary(b.format, got) != b.summary:
+            return counter.events, f"{b.where}: the result differs from pyfantasy's ({summary(b.format, got)} != {b.summary})"
+    return counter.events, ""
 
 
 # The hand-written pipelines' assembly, per wire format (benches/ use these too).
@@ -474,12 +531,10 @@ def _sse_pipeline(front: str, loads_name: str) -> Callable[[Workload], Tuple[Run
         counter = _Counter()
         chunk_lists = wl.chunks
 
-        def run() -> int:
+        def run() -> list:
             counter.events = 0
-            for chunks in chunk_lists:
-                assemble(_json_objects(split(chunks, counter), loads))
-            return counter.events
-        return run, counter
+            return [assemble(_json_objects(split(chunks, counter), loads)) for chunks in chunk_lists]
+        return run, counter, lambda results: _check_results(wl, results, counter, summarize)
     return make
 
 
@@ -625,12 +680,10 @@ def _botocore_pipeline(loads_name: str):
                     if "bytes" in payload:
                         yield loads(b64(payload["bytes"]))
 
-        def run() -> int:
+        def run() -> list:
             counter.events = 0
-            for chunks in chunk_lists:
-                _assemble_anthropic(datas(chunks))
-            return counter.events
-        return run, counter
+            return [_assemble_anthropic(datas(chunks)) for chunks in chunk_lists]
+        return run, counter, lambda results: _check_results(wl, results, counter, summarize)
     return make
 
 
@@ -640,11 +693,10 @@ def _document(loads_name: str):
         counter = _Counter()
         docs = [b.data for b in wl.bodies]
 
-        def run() -> int:
-            for d in docs:
-                loads(d)
-            return len(docs)
-        return run, counter
+        def run() -> list:
+            counter.events = len(docs)
+            return [loads(d) for d in docs]
+        return run, counter, lambda results: _check_results(wl, results, counter, document_summary)
     return make
 
 
@@ -884,7 +936,7 @@ def format_table(runs: Sequence[Tuple[Workload, List[Result]]], source: str = ""
         lines.append("")
     lines.append("vs fastest: time relative to the fastest contender of the workload (1.00x = fastest). "
                  "Each result was checked before timing\n"
-                 "(peers: events processed; pyfantasy: every Response equal to the python backend's).")
+                 "(peers: events processed, and text, tool calls and output tokens equal to pyfantasy's; pyfantasy: every Response equal to the python backend's).")
     return "\n".join(lines) + "\n"
 
 
