@@ -1,20 +1,22 @@
 """Benchmark inputs: the corpus's SSE bodies (read from ../shared/corpus, never copied).
 
-Falls back to a seeded synthetic stream when the corpus is absent, so the
-benches still run (with a note in the report) on a fresh clone elsewhere.
+The SSE benches fall back to a seeded synthetic stream when the corpus is
+absent, so they still run (with a note in the report) on a fresh clone
+elsewhere; the decode benches skip instead (nothing to decode), and in CI a
+missing corpus stops the run (tests/helpers.py check_session_environment).
 """
 from __future__ import annotations
 
-import os
 import random
 from functools import lru_cache
 from pathlib import Path
 from typing import List
 
+import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("PYFANTASY_CORPUS", ROOT.parent / "shared" / "corpus"))
+from helpers import CORPUS, ROOT, missing_corpus
+
 CHUNK = 4096
 
 
@@ -69,6 +71,14 @@ def sse_stream() -> bytes:
     return b"".join(b if b.endswith((b"\n\n", b"\r\n\r\n")) else b + b"\n\n" for b in bodies)
 
 
+def _corpus_cassettes() -> List[Path]:
+    """The corpus's cassettes; a missing corpus skips the caller (a module, when called at import)."""
+    problem = missing_corpus()
+    if problem:
+        pytest.skip(problem, allow_module_level=True)
+    return sorted(CORPUS.rglob("*.yaml"))
+
+
 def chunks(data: bytes, size: int = CHUNK) -> List[bytes]:
     return [data[i:i + size] for i in range(0, len(data), size)]
 
@@ -81,12 +91,11 @@ def chat_stream_bodies():
     from pyfantasy.cassette import load
     from pyfantasy.decode import detect_format
     out = []
-    if CORPUS.is_dir():
-        for path in sorted(CORPUS.rglob("*.yaml")):
-            for it in load(path).interactions:
-                wf = detect_format(it)
-                if wf.format == "openai-chat" and wf.stream:
-                    out.append((it.response.body_bytes, wf.variant))
+    for path in _corpus_cassettes():
+        for it in load(path).interactions:
+            wf = detect_format(it)
+            if wf.format == "openai-chat" and wf.stream:
+                out.append((it.response.body_bytes, wf.variant))
     return out
 
 
@@ -103,12 +112,11 @@ def stream_bodies(fmt: str):
     from pyfantasy.cassette import load
     from pyfantasy.decode import detect_format
     out = []
-    if CORPUS.is_dir():
-        for path in sorted(CORPUS.rglob("*.yaml")):
-            for it in load(path).interactions:
-                wf = detect_format(it)
-                if wf.format == fmt and wf.stream:
-                    out.append((it.response.body_bytes, wf.variant, it.request.url))
+    for path in _corpus_cassettes():
+        for it in load(path).interactions:
+            wf = detect_format(it)
+            if wf.format == fmt and wf.stream:
+                out.append((it.response.body_bytes, wf.variant, it.request.url))
     return out
 
 

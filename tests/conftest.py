@@ -1,4 +1,5 @@
-"""Shared fixtures: the backend parameter and hypothesis profiles (locations live in helpers.py)."""
+"""Shared fixtures and the suite's rules: the backend parameter, hypothesis profiles, the
+native/corpus checks and the ``native`` marker (locations and helpers live in helpers.py)."""
 from __future__ import annotations
 
 import os
@@ -6,7 +7,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from helpers import BACKEND_PARAMS
+from helpers import (BACKEND_PARAMS, check_session_environment, missing_corpus,
+                     skip_or_fail_without_native)
 
 settings.register_profile("default", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -23,6 +25,10 @@ def backend(request) -> str:
     return request.param
 
 
+def pytest_configure(config):
+    check_session_environment()
+
+
 def pytest_sessionstart(session):
     """Under the sanitizer job, make sure the instrumented build is the one imported."""
     expected = os.environ.get("PYFANTASY_EXPECT_NATIVE_FROM")
@@ -30,3 +36,48 @@ def pytest_sessionstart(session):
         import pyfantasy._native_lib as lib
         if not os.path.abspath(lib.__file__).startswith(os.path.abspath(expected)):
             raise pytest.UsageError(f"imported {lib.__file__}, expected a build under {expected}")
+
+
+# pytest's reason for the placeholder item of a parametrize that got no values
+_EMPTY_SET = "got empty parameter set"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark what reaches C code, and refuse empty parameter sets.
+
+    - a test parametrised with ``backend="native"`` gets ``needs_native`` and ``native``;
+      ``needs_native`` implies ``native`` (the sanitizer job runs ``-m native``), except on
+      the ``backend="python"`` runs of a module marked ``needs_native``, which need neither;
+    - an empty parameter set is an error, except when the corpus is absent outside CI
+      (then it is a skip naming the missing folder): a filter that matches nothing must
+      not pass as a skipped test.
+    """
+    empty = []
+    corpus_problem = missing_corpus()
+    for item in items:
+        backend = _backend_param(item)
+        if backend == "native":
+            item.add_marker(pytest.mark.needs_native)
+        if backend != "python" and item.get_closest_marker("needs_native") is not None:
+            item.add_marker(pytest.mark.native)
+        if any(str(m.kwargs.get("reason", m.args[0] if m.args else "")).startswith(_EMPTY_SET)
+               for m in item.iter_markers("skip")):
+            if corpus_problem is None:
+                empty.append(item.nodeid)
+            else:
+                item.add_marker(pytest.mark.skip(reason=corpus_problem))
+    if empty:
+        raise pytest.UsageError("empty parameter sets (a parametrisation that matches nothing "
+                                "is a bug, not a skip):\n  " + "\n  ".join(empty))
+
+
+def _backend_param(item):
+    """The ``backend`` parameter of a parametrised test (None when it has none)."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("backend") if callspec is not None else None
+
+
+def pytest_runtest_setup(item):
+    """A test that needs the C extension skips without it, or fails under PYFANTASY_REQUIRE_NATIVE."""
+    if _backend_param(item) != "python" and item.get_closest_marker("needs_native") is not None:
+        skip_or_fail_without_native()

@@ -23,22 +23,79 @@ DATA = Path(__file__).resolve().parent / "data"
 # The shared corpus sits beside the repository (../shared/corpus); PYFANTASY_CORPUS overrides.
 CORPUS = Path(os.environ.get("PYFANTASY_CORPUS", ROOT.parent / "shared" / "corpus"))
 
-BACKEND_PARAMS = [
-    "python",
-    pytest.param("native", marks=pytest.mark.skipif(
-        not native_available() and not os.environ.get("PYFANTASY_REQUIRE_NATIVE"),
-        reason="native extension not built")),
-]
+
+def env_flag(name: str) -> bool:
+    """True when the environment variable is set to anything but empty, 0, false or no."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def corpus_required() -> bool:
+    """In CI (``CI``, or ``PYFANTASY_REQUIRE_CORPUS`` which .ci/run sets) a missing corpus is a failure."""
+    return env_flag("CI") or env_flag("PYFANTASY_REQUIRE_CORPUS")
+
+
+def missing_corpus() -> Optional[str]:
+    """Why the corpus cannot be used (naming the folder), or None when it is there."""
+    if CORPUS.is_dir():
+        return None
+    return (f"the shared corpus folder {CORPUS} does not exist (PYFANTASY_CORPUS overrides "
+            f"../shared/corpus); the corpus-driven tests cannot run without it")
+
+
+def native_problem() -> Optional[str]:
+    """Why the C extension cannot be used, or None when it loads."""
+    if native_available():
+        return None
+    from pyfantasy import _backend
+    return f"native extension not built ({_backend._native_error})"
+
+
+def skip_or_fail_without_native() -> None:
+    """The one decision for a test that needs the C extension and it is missing:
+    skip, or fail when PYFANTASY_REQUIRE_NATIVE is set (so CI cannot go green without it)."""
+    problem = native_problem()
+    if problem is None:
+        return
+    if env_flag("PYFANTASY_REQUIRE_NATIVE"):
+        pytest.fail(f"{problem}, and PYFANTASY_REQUIRE_NATIVE is set", pytrace=False)
+    pytest.skip(problem)
+
+
+def check_session_environment() -> None:
+    """At start-up: in CI the corpus must be there, and a required extension must load.
+
+    Raises pytest.UsageError (the run stops with this message) instead of letting
+    thousands of tests skip or vanish from collection.
+    """
+    problem = missing_corpus()
+    if problem and corpus_required():
+        raise pytest.UsageError(f"{problem}; CI requires it (CI / PYFANTASY_REQUIRE_CORPUS is set)")
+    problem = native_problem()
+    if problem and env_flag("PYFANTASY_REQUIRE_NATIVE"):
+        raise pytest.UsageError(f"{problem}, and PYFANTASY_REQUIRE_NATIVE is set")
+
+
+# The backend parameter; conftest marks the native one ``native`` and ``needs_native``.
+BACKEND_PARAMS = ["python", "native"]
 
 
 def corpus_files():
-    """All cassette files of the shared corpus, sorted (empty when the corpus is absent)."""
+    """All cassette files of the shared corpus, sorted (empty when the corpus is absent:
+    conftest then turns the empty parameter sets into skips naming the folder, or, in CI,
+    stops the run before collection)."""
     if not CORPUS.is_dir():
         return []
     return sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml"))
 
 
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=missing_corpus() or "")
+
+
+def skip_without_corpus() -> None:
+    """Inside a test: skip when the corpus is absent (CI never gets here: the run stops first)."""
+    problem = missing_corpus()
+    if problem:
+        pytest.skip(problem)
 
 
 @lru_cache(maxsize=None)

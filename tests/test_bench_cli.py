@@ -100,6 +100,7 @@ def _run(capsys, *argv):
     return code, cap.out, cap.err
 
 
+@pytest.mark.native  # the default backend
 def test_table_on_tiny_input(tiny, capsys):
     code, out, err = _run(capsys, str(tiny), *FAST)
     assert code == 0, err
@@ -129,6 +130,7 @@ def test_table_on_tiny_input(tiny, capsys):
     assert re.search(r"\d\.\d\dx|SKIPPED", anth["pyfantasy-python"])
 
 
+@pytest.mark.native  # the default backend
 def test_json_shape(tiny, capsys):
     code, out, err = _run(capsys, str(tiny), "--json", *FAST)
     assert code == 0, err
@@ -206,10 +208,9 @@ def _chat_workload(expected):
     return bench.Workload("openai-chat", True, [b], [[data[:50], data[50:]]])
 
 
-@pytest.mark.parametrize("name", ["pyfantasy-python", "pyfantasy-native"])
+@pytest.mark.parametrize("name", ["pyfantasy-python",
+                                  pytest.param("pyfantasy-native", marks=pytest.mark.needs_native)])
 def test_pyfantasy_result_is_checked_against_the_python_backend(name):
-    if name == "pyfantasy-native" and not native_available():
-        pytest.skip("native extension not built")
     from pyfantasy.decode import decode_body
     good = decode_body(CHAT_STREAM.encode(), "openai-chat", True, "python").to_json_bytes()
     assert b"Ol\xc3\xa1!" in good
@@ -280,6 +281,7 @@ def test_pipelines_assemble_the_message():
     assert msg["usage"] == {"input_tokens": 5, "output_tokens": 3}
 
 
+@pytest.mark.native  # the default backend
 def test_bedrock_workload(tmp_path, capsys):
     pytest.importorskip("botocore")
     cas = {"version": 2, "interactions": [_interaction(

@@ -11,7 +11,6 @@ from functools import lru_cache
 import pytest
 
 from helpers import CORPUS, cassette, corpus_files, needs_corpus
-from pyfantasy._backend import native_available
 from pyfantasy.cli import main
 from pyfantasy.decode import decode_interaction, detect_format
 
@@ -20,8 +19,7 @@ EXPECTED = {"fantasy": 534, "seeds": 4}
 TOTAL = sum(EXPECTED.values())
 
 pytestmark = needs_corpus
-needs_native = pytest.mark.skipif(not native_available() and not os.environ.get("PYFANTASY_REQUIRE_NATIVE"),
-                                  reason="native extension not built")
+needs_native = pytest.mark.needs_native
 
 
 def _all_interactions():
@@ -63,7 +61,6 @@ def test_corpus_size_and_formats():
     assert unknown == []
 
 
-@pytest.mark.parametrize("backend", ["python", pytest.param("native", marks=needs_native)])
 def test_corpus_decodes_without_error(backend):
     decoded = _decoded(backend)
     assert len(decoded) == TOTAL

@@ -42,6 +42,7 @@ def _canon(rows):
     return sorted(json.dumps(r, sort_keys=True) for r in rows)
 
 
+@pytest.mark.native  # the default backend
 def test_bag_equals_scan_rows_on_local_cluster(client, tmp_path):
     tree = _tree(tmp_path / "in")
     bag = pfdask.read_cassettes(tree, partition_bytes=64 << 10)
@@ -56,6 +57,7 @@ def test_bag_equals_scan_rows_on_local_cluster(client, tmp_path):
     assert "broken.yaml:5:1" in broken[0]["error_message"]
 
 
+@pytest.mark.native  # the default backend
 def test_dataframe_dtypes_and_aggregation(client, tmp_path):
     tree = _tree(tmp_path / "in")
     ddf = pfdask.read_cassettes_dataframe([tree], partition_bytes=64 << 10)

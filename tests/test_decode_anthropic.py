@@ -87,6 +87,7 @@ def test_web_search_shape(rel, stream, backend):
 
 @corpus
 @pytest.mark.parametrize("rel,iid", ALL)
+@pytest.mark.needs_native
 def test_backends_identical(rel, iid):
     """Every Anthropic/Bedrock interaction decodes, native and python byte-identical."""
     it = interaction(rel, iid)
@@ -206,6 +207,7 @@ def _compare_with_sdk(ours, msg):
 
 @corpus
 @pytest.mark.parametrize("rel,iid", STREAMS)
+@pytest.mark.native
 def test_stream_matches_anthropic_sdk_accumulation(rel, iid):
     it = interaction(rel, iid)
     msg = _sdk_stream_message(it, rel)
@@ -214,6 +216,7 @@ def test_stream_matches_anthropic_sdk_accumulation(rel, iid):
 
 @corpus
 @pytest.mark.parametrize("rel,iid", GENERATES)
+@pytest.mark.native
 def test_generate_matches_anthropic_sdk_message(rel, iid):
     pytest.importorskip("anthropic")
     from anthropic._models import construct_type

@@ -32,6 +32,7 @@ def test_worked_examples_exact_bytes(example, backend):
 
 
 @pytest.mark.parametrize("rel,iid", CHAT)
+@pytest.mark.needs_native
 def test_backends_identical(rel, iid):
     """native and python give byte-identical Responses on every chat interaction."""
     it = interaction(rel, iid)
@@ -75,7 +76,6 @@ def test_fantasy_assertions(rel, backend):
 # ---- the official openai SDK as an independent oracle ----------------------------
 
 def _sdk_stream(body: bytes):
-    openai = pytest.importorskip("openai")
     from openai._streaming import SSEDecoder
     from openai.lib.streaming.chat import ChatCompletionStreamState
     from openai._models import construct_type
@@ -91,10 +91,8 @@ def _sdk_stream(body: bytes):
         last_usage = data.get("usage")
         if not chunk.choices and not chunk.usage:
             continue
-        try:
-            state.handle_chunk(chunk)
-        except Exception:  # the SDK asserts on chunk shapes some compatible APIs bend
-            pytest.skip("openai SDK refuses this stream's chunks")
+        # every corpus stream is accumulated by the SDK: a refusal is a failure, not a skip
+        state.handle_chunk(chunk)
     return state.current_completion_snapshot, last_usage
 
 

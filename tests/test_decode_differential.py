@@ -21,10 +21,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from pyfantasy import DecodeError
-from pyfantasy._backend import native_available
 from pyfantasy.decode import StreamDecoder, decode_body
 
-pytestmark = pytest.mark.skipif(not native_available(), reason="native extension not built")
+pytestmark = pytest.mark.needs_native
 
 # ---- shared pieces -------------------------------------------------------------------
 

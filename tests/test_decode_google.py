@@ -20,7 +20,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import CORPUS, needs_corpus
-from pyfantasy._backend import native_available
 from helpers import (cassette, fantasy_assertions, interaction, interactions, matches_example,
                      semantics_examples)
 from pyfantasy import DecodeError
@@ -42,19 +41,23 @@ def test_corpus_has_google_interactions():
     assert len(GOOGLE) >= 80 and len(GOOGLE_STREAMS) >= 40 and len(GOOGLE_GENERATE) >= 40
 
 
+# §10.14 is Claude on Vertex (TestGoogleCommon/vertex-claude-*): test_decode_anthropic.py has it
+GOOGLE_EXAMPLES = [p for p in semantics_examples(["TestGoogle"]) if "claude" not in p.values[0]["cassette"]]
+
+
 @needs_corpus
-@pytest.mark.parametrize("example", semantics_examples(["TestGoogle"]))
+@pytest.mark.parametrize("example", GOOGLE_EXAMPLES)
 def test_worked_examples_exact_bytes(example, backend):
-    """fantasy-semantics.md §10.16-10.18: the exact JSON Go writes (10.14 is Anthropic on Vertex)."""
+    """fantasy-semantics.md §10.16-10.18: the exact JSON Go writes."""
     it = interaction(example["cassette"], example["interaction"])
-    if detect_format(it).format != "google":
-        pytest.skip("not the google wire format (decoded by its own provider)")
+    assert detect_format(it).format == "google"
     got = decode_interaction(it, backend).to_json_bytes().decode("utf-8")
     assert matches_example(example["expected"], got), got
 
 
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", GOOGLE)
+@pytest.mark.needs_native
 def test_backends_identical(rel, iid):
     """Every google interaction decodes, and native and python give byte-identical JSON."""
     it = interaction(rel, iid)
@@ -102,6 +105,7 @@ def _model_turns(request_body: str):
 @needs_corpus
 @pytest.mark.parametrize("rel", [r for r in _google_cassettes()
                                  if len(cassette(r.values[0]).interactions) > 1])
+@pytest.mark.native
 def test_follow_up_request_carries_our_calls_and_signatures(rel):
     """fantasy sent step i's assistant message back in request i+1: its function calls
     (ids on the Gemini API; Vertex drops them), arguments and thought signatures (base64
@@ -176,6 +180,7 @@ def _check_calls(ours, sdk_calls):
 
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", GOOGLE_GENERATE)
+@pytest.mark.native
 def test_generate_matches_genai_sdk(rel, iid):
     types = pytest.importorskip("google.genai.types")
     it = interaction(rel, iid)
@@ -196,6 +201,7 @@ def test_generate_matches_genai_sdk(rel, iid):
 
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", GOOGLE_STREAMS)
+@pytest.mark.native
 def test_stream_matches_genai_sdk(rel, iid):
     types = pytest.importorskip("google.genai.types")
     it = interaction(rel, iid)
@@ -694,6 +700,7 @@ def _outcome(body, backend, pieces=None):
         return (e.kind, e.message, e.offset, e.response.to_json_bytes() if e.response is not None else None)
 
 
+@pytest.mark.needs_native
 @given(st.lists(st.tuples(_chunk, st.sampled_from([b"\n\n", b"\r\n\r\n", b"\r\n\r\n\r\n\r\n"])), max_size=6),
        st.booleans(), st.lists(st.integers(0, 4000), max_size=8))
 def test_generated_streams_backends_and_chunking_agree(chunks, unterminated, cuts):
@@ -703,10 +710,8 @@ def test_generated_streams_backends_and_chunking_agree(chunks, unterminated, cut
     whole = _outcome(body, "python")
     pieces = sorted({0, len(body), *(c % (len(body) + 1) for c in cuts)})
     assert _outcome(body, "python", pieces) == whole
-    from pyfantasy._backend import native_available
-    if native_available():
-        assert _outcome(body, "native") == whole
-        assert _outcome(body, "native", pieces) == whole
+    assert _outcome(body, "native") == whole
+    assert _outcome(body, "native", pieces) == whole
 
 
 # --- genai's block reader: C (PF_SCAN_GENAI) == Python twin --------------------------------
@@ -728,7 +733,7 @@ def _genai_run(scanner, body, cuts):
     return out + scanner.feed(b"", True)
 
 
-@pytest.mark.skipif(not native_available(), reason="native extension not built")
+@pytest.mark.needs_native
 @given(st.lists(st.tuples(_PIECES, st.sampled_from([b"", b"\n\n", b"\r\n\r\n", b"\n", b"\r\n", b"\r"])),
                 max_size=8), st.lists(st.integers(0, 10_000), max_size=6))
 def test_genai_block_reader_native_equals_python(pieces, cuts):

@@ -51,6 +51,7 @@ def test_worked_examples_exact_bytes(example, backend):
 
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", RESPONSES)
+@pytest.mark.needs_native
 def test_backends_identical(rel, iid):
     """Every interaction decodes, and native and python give the same bytes."""
     it = interaction(rel, iid)
@@ -152,6 +153,7 @@ def _summaries(output) -> list:
 
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", RESPONSES_STREAMS)
+@pytest.mark.native
 def test_stream_matches_openai_sdk_accumulation(rel, iid):
     it = interaction(rel, iid)
     snap, final = _sdk_stream(it.response.body.encode("utf-8"))
@@ -178,6 +180,7 @@ def test_stream_matches_openai_sdk_accumulation(rel, iid):
 
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", RESPONSES_BODIES)
+@pytest.mark.native
 def test_generate_matches_openai_sdk_model(rel, iid):
     pytest.importorskip("openai")
     from openai._models import construct_type

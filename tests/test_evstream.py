@@ -16,17 +16,16 @@ import struct
 import pytest
 from hypothesis import given, strategies as st
 
-from helpers import needs_corpus
+from helpers import needs_corpus, skip_without_corpus
 from helpers import interaction, interactions
 from pyfantasy import DecodeError
-from pyfantasy._backend import native_available
 from pyfantasy._evstream_python import (E_BASE64, E_HEADER, E_MESSAGE_CRC, E_NO_EVENT_TYPE, E_NO_MESSAGE_TYPE,
                                         E_PAYLOAD, E_PRELUDE, E_PRELUDE_CRC, E_TRUNCATED, ERROR, EXCEPTION,
                                         describe)
 from pyfantasy._evstream_python import EvStreamKernel as PyKernel
 from pyfantasy.decode import StreamDecoder, decode_body
 
-needs_native = pytest.mark.skipif(not native_available(), reason="native extension not built")
+needs_native = pytest.mark.needs_native
 
 
 def kernel(backend):
@@ -478,8 +477,7 @@ def test_bedrock_offsets_of_bad_json_events(backend):
 
 
 def test_random_chunking_of_corpus_bodies(backend):
-    if not BEDROCK_STREAMS:
-        pytest.skip("corpus not found")
+    skip_without_corpus()
     rnd = random.Random(5)
     for p in BEDROCK_STREAMS:
         it = interaction(*p.values)

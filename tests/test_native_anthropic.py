@@ -16,12 +16,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from helpers import BACKEND_PARAMS, interaction, interactions, needs_corpus
 from pyfantasy import DecodeError
-from pyfantasy._backend import native_available
 from pyfantasy.decode import StreamDecoder, decode_body, decode_interaction
 from test_decode_differential import check, pieces, whole
 from test_evstream import BODY, EVENTS, chunk, error, exception
 
-pytestmark = pytest.mark.skipif(not native_available(), reason="native extension not built")
+pytestmark = pytest.mark.needs_native  # conftest: skip (or fail when required) without the extension
 
 STREAMS = [p for p in interactions("anthropic", True)]
 

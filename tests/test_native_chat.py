@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import random
 import threading
 
@@ -19,11 +18,9 @@ from hypothesis import given, settings, strategies as st
 
 from helpers import CORPUS, interaction, interactions
 from pyfantasy import DecodeError
-from pyfantasy._backend import native_available
 from pyfantasy.decode import KEEP_LIMIT, StreamDecoder, decode_body, detect_format
 
-pytestmark = pytest.mark.skipif(not native_available() and not os.environ.get("PYFANTASY_REQUIRE_NATIVE"),
-                                reason="native extension not built")
+pytestmark = pytest.mark.needs_native  # conftest: skip (or fail when required) without the extension
 
 CHAT = interactions("openai-chat", stream=True)
 

@@ -20,11 +20,10 @@ from hypothesis import given, strategies as st
 
 from helpers import interaction, interactions, needs_corpus
 from pyfantasy import DecodeError
-from pyfantasy._backend import native_available
 from pyfantasy.decode import StreamDecoder
 from test_decode_differential import _error, _part, check, whole
 
-pytestmark = [pytest.mark.skipif(not native_available(), reason="native extension not built"), needs_corpus]
+pytestmark = [pytest.mark.needs_native, needs_corpus]
 
 FMT = "openai-responses"
 CORPUS = interactions(FMT, True)

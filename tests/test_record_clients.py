@@ -30,7 +30,8 @@ from pyfantasy.cassette import Cassette, load, loads
 from pyfantasy.decode import decode_cassette
 from pyfantasy.replay import AsyncReplayTransport, ReplayTransport
 
-pytestmark = [needs_corpus, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+# decodes on the default backend (marked for the sanitizer job of test_build.py)
+pytestmark = [needs_corpus, pytest.mark.native, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 CHUNK = 37  # the server and the replay cut bodies here, so SDKs reassemble split events
 KEY = "sk-test-must-not-be-recorded"

@@ -209,6 +209,7 @@ def test_async_transport_replays_and_streams():
 
 
 @needs_corpus
+@pytest.mark.native  # the default backend
 def test_openai_sdk_async_client_over_the_async_transport():
     openai = pytest.importorskip("openai")
     from openai.lib.streaming.chat import ChatCompletionStreamState
@@ -569,6 +570,7 @@ def test_httpx2_clients_get_httpx2_responses(tmp_path):
 
 
 @needs_corpus
+@pytest.mark.native  # the default backend
 def test_record_from_a_real_loopback_server_then_replay(tmp_path):
     """corpus cassette -> replay server -> real HTTP -> recorder -> new cassette -> replay."""
     rel = "fantasy/TestOpenAICommon/openai-gpt-4o-mini/multi_tool_streaming.yaml"

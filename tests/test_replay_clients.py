@@ -8,11 +8,11 @@ raw events). Two checks per interaction:
 1. against the raw recorded body: what the SDK parsed is what was recorded
    (the SDK's model dumped back to JSON equals the body, or each recorded
    SSE event), so bodies and streams arrive intact, chunk by chunk;
-2. against ``pyfantasy.decode.decode_interaction`` (both backends): the
-   SDK's final message has the same text, tool calls and usage (mapped as
-   fantasy maps it, shared/docs/fantasy-semantics.md §4.4, §5.1, §6.1).
-   Formats whose decoder is not written yet (``unsupported-format``) skip
-   this second check after the first one passed.
+2. against ``pyfantasy.decode.decode_interaction`` (every backend of the
+   installation, identical; CI requires native): the SDK's final message has
+   the same text, tool calls and usage (mapped as fantasy maps it,
+   shared/docs/fantasy-semantics.md §4.4, §5.1, §6.1). Every format is
+   decoded: an interaction that does not decode is a failure.
 Bodies are served in 37-byte chunks so every SDK has to reassemble events
 cut at arbitrary places.
 """
@@ -25,8 +25,7 @@ import httpx
 import pytest
 
 from helpers import CORPUS, needs_corpus
-from pyfantasy import DecodeError
-from pyfantasy._backend import native_available
+from pyfantasy import available_backends
 from pyfantasy._replay_match import request_target
 from pyfantasy._server import ReplayServer
 from pyfantasy.cassette import load
@@ -34,7 +33,8 @@ from pyfantasy.decode import decode_interaction, detect_format
 from pyfantasy.replay import ReplayTransport
 from pyfantasy.sse import iter_events
 
-pytestmark = [needs_corpus, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+# decodes on the C extension too (marked for the sanitizer job of test_build.py)
+pytestmark = [needs_corpus, pytest.mark.native, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 CHUNK = 37
 CHAT = ["fantasy/TestOpenAICommon/openai-gpt-4o-mini/simple.yaml",
@@ -131,16 +131,10 @@ def dump(model) -> dict:
 
 
 def decoded(it):
-    """decode_interaction on every backend (identical), or skip when the format is not decoded yet."""
-    try:
-        r = decode_interaction(it, "python")
-    except DecodeError as exc:
-        if exc.kind == "unsupported-format":
-            pytest.skip(f"{detect_format(it).format}: decoder not written yet ({exc.message}); "
-                        "the SDK was checked against the raw recorded body only")
-        raise
-    if native_available():
-        assert decode_interaction(it, "native").to_json_bytes() == r.to_json_bytes()
+    """decode_interaction on every backend of the installation (identical); a DecodeError fails."""
+    r = decode_interaction(it, "python")
+    for backend in available_backends():
+        assert decode_interaction(it, backend).to_json_bytes() == r.to_json_bytes(), backend
     return r
 
 

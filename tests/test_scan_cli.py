@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CORPUS, ROOT, corpus_files, needs_corpus
+from helpers import CORPUS, ROOT, corpus_files, needs_corpus, skip_without_corpus
 from pyfantasy.cassette import Cassette, Interaction, Request, Response, loads
 from pyfantasy.decode import decode_body, decode_interaction, detect_format
 from pyfantasy.scan import (COLUMNS, NAMES, ScanWarning, iter_rows, provider_for_host, read_rows,
@@ -30,6 +30,10 @@ from pyfantasy.scan import (COLUMNS, NAMES, ScanWarning, iter_rows, provider_for
 from pyfantasy._errors import PyfantasyError
 import pyfantasy._vcr_fast as vcr_fast
 import pyfantasy.scan as scan_mod
+
+# scans run on the default backend: the C readers and kernels when the extension is built
+# (the sanitizer job of test_build.py runs this whole module with PYFANTASY_BACKEND=native)
+pytestmark = pytest.mark.native
 
 OPENROUTER = "fantasy/TestOpenRouterCommon/openai/simple_streaming.yaml"
 XAI = "fantasy/TestOpenAICompatObjectGeneration/xai-grok-code-fast/simple_object.yaml"
@@ -45,8 +49,7 @@ def run_cli(*args):
 
 @pytest.fixture(scope="module")
 def corpus_db(tmp_path_factory):
-    if not CORPUS.is_dir():
-        pytest.skip("corpus not found")
+    skip_without_corpus()
     out = tmp_path_factory.mktemp("scan") / "results.db"
     rc, _, err = run_cli(CORPUS, "--out", out, "--workers", "2", "--quiet")
     assert rc == 0, err
@@ -135,18 +138,14 @@ def test_workers_1_and_2_same_rows(corpus_db, tmp_path):
 
 
 @needs_corpus
+@pytest.mark.needs_native
 def test_python_backend_same_rows(corpus_db, tmp_path):
     sub = tmp_path / "sub"
     shutil.copytree(CORPUS / "fantasy" / "TestOpenRouterCommon", sub / "TestOpenRouterCommon")
     shutil.copytree(CORPUS / "fantasy" / "TestBedrockBasicAuth", sub / "TestBedrockBasicAuth")
     a = [r for r in iter_rows([str(sub)], workers=1, backend="python")]
-    b = [r for r in iter_rows([str(sub)], workers=1, backend="native")] if _native() else a
+    b = [r for r in iter_rows([str(sub)], workers=1, backend="native")]
     assert a == b and len(a) > 20
-
-
-def _native():
-    from pyfantasy._backend import native_available
-    return native_available()
 
 
 # --- output formats ------------------------------------------------------------------------------

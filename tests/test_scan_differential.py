@@ -1,7 +1,9 @@
 """The JSON scan kernels: native == python on random JSON, garbage and splits.
 
 The random JSON texts have random whitespace (space, tab, CR, LF) between
-tokens and objects with duplicate keys.
+tokens, objects with duplicate keys, and strings holding lone surrogates (as
+``\\uXXXX`` escapes and as the raw bytes "surrogatepass" writes) and invalid
+UTF-8 (stray, truncated and overlong sequences, verbatim inside the quotes).
 
 Chunks must be identical (values, statuses, offsets, merged counts) with
 coalescing off. With coalescing on they must be identical too, except on
@@ -27,11 +29,12 @@ from typing import List, NamedTuple, Tuple
 import pytest
 from hypothesis import given, strategies as st
 
-from pyfantasy._backend import native_available
 from pyfantasy._scan import (CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, COALESCE, INERT, INERT_NULL,
                              Scanner, Spec, merge_key, scan_body, set_at)
 
-pytestmark = pytest.mark.skipif(not native_available(), reason="native extension not built")
+# every test here compares with (or runs) the C kernels: skipped without them, failed under
+# PYFANTASY_REQUIRE_NATIVE (conftest); the python runs of the parametrised ones are not gated
+pytestmark = pytest.mark.needs_native
 
 SPEC = Spec({
     "id": INERT,
@@ -54,8 +57,35 @@ class Obj(NamedTuple):
     pairs: Tuple
 
 
+class Raw(NamedTuple):
+    """Bytes written verbatim inside a JSON string (invalid UTF-8)."""
+    data: bytes
+
+
+class JStr(NamedTuple):
+    """A JSON string the text spells piece by piece: ``str`` pieces (lone surrogates allowed)
+    are escaped as ``json.dumps`` does, ``Raw`` pieces are written as they are."""
+    parts: Tuple
+
+
+def _is_utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+invalid_utf8 = (st.sampled_from([b"\xff", b"\xfe", b"\x80", b"\xbf", b"\xc0\x80", b"\xc1\xbf", b"\xc3",
+                                 b"\xe2\x82", b"\xe0\x80\xaf", b"\xed\xa0\x80", b"\xed\xbf\xbf",
+                                 b"\xf0\x9f\x98", b"\xf4\x90\x80\x80", b"\xf8\x88\x80\x80\x80"])
+                | st.binary(min_size=1, max_size=4).filter(lambda b: not _is_utf8(b)))
+lone_surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+odd_strings = st.lists(st.text(max_size=3) | lone_surrogates | invalid_utf8.map(Raw),
+                       min_size=1, max_size=5).map(lambda parts: JStr(tuple(parts)))
+
 scalars = (st.none() | st.booleans() | st.integers(-10**20, 10**20)
-           | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8))
+           | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8) | odd_strings)
 json_values = st.recursive(
     scalars,
     lambda inner: (st.lists(inner, max_size=4)
@@ -77,7 +107,8 @@ def has_duplicate_keys(v) -> bool:
 
 def _dump(v, ws: List[str] = (), ascii: bool = False) -> str:
     """JSON text of ``v`` (``Obj`` pairs in order, duplicates kept) with the whitespace
-    runs of ``ws`` (cycled) around every token."""
+    runs of ``ws`` (cycled) around every token. ``Raw`` bytes appear as NUL + hex + NUL
+    (JSON text never holds a raw NUL); ``_utf8`` turns the text into the body's bytes."""
     pos = [0]
 
     def w() -> str:
@@ -96,16 +127,27 @@ def _dump(v, ws: List[str] = (), ascii: bool = False) -> str:
             if not x:
                 return "[" + w() + "]"
             return "[" + ",".join(w() + enc(y) + w() for y in x) + "]"
+        if isinstance(x, JStr):
+            return '"' + "".join("\0" + p.data.hex() + "\0" if isinstance(p, Raw)
+                                 else json.dumps(p, ensure_ascii=ascii)[1:-1] for p in x.parts) + '"'
         return json.dumps(x, ensure_ascii=ascii)
 
     return w() + enc(v) + w()
+
+
+def _utf8(text: str) -> bytes:
+    """``_dump``'s text as bytes: UTF-8, lone surrogates as "surrogatepass" writes them
+    (invalid UTF-8), NUL-delimited hex as the raw bytes it stands for."""
+    pieces = text.split("\0")
+    return b"".join(bytes.fromhex(p) if k % 2 else p.encode("utf-8", "surrogatepass")
+                    for k, p in enumerate(pieces))
 
 
 def sse_data(text: str, eol: str = "\n") -> bytes:
     """An SSE event carrying ``text``: one ``data:`` line per line of it (the event's
     data joins them with LF, which JSON reads as whitespace, as it reads the CR they replace)."""
     lines = re.split(r"\r\n|\r|\n", text)
-    return "".join("data: " + line + eol for line in lines).encode("utf-8") + eol.encode()
+    return _utf8("".join("data: " + line + eol for line in lines)) + eol.encode()
 
 
 def run(body: bytes, backend: str, cuts=(), sse=True, coalesce=False):
@@ -196,7 +238,7 @@ def test_duplicate_keys_known_merge_differences():
 
 @given(json_values, whitespace, st.booleans(), st.binary(max_size=6))
 def test_document_native_equals_python(value, ws, ascii, tail):
-    body = _dump(value, ws, ascii).encode("utf-8", "surrogatepass") + tail
+    body = _utf8(_dump(value, ws, ascii)) + tail
     assert scan_body(body, SPEC, False, backend="native") == scan_body(body, SPEC, False, backend="python")
 
 
@@ -253,8 +295,9 @@ def test_garbage_native_equals_python(garbage, cuts):
         assert scan_body(body, SPEC, False, backend="native") == scan_body(body, SPEC, False, backend="python")
 
 
-@given(st.text(max_size=30))
+@given(st.text(st.characters(exclude_categories=()), max_size=30))
 def test_strings_unescape_identically(s):
+    """Any string, lone surrogates included (escaped, or raw as invalid UTF-8)."""
     # every string escaped every way JSON allows
     forms = [json.dumps(s), json.dumps(s, ensure_ascii=False),
              '"' + "".join("\\u%04x" % ord(c) if ord(c) < 0x10000 else c for c in s) + '"']

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import inspect
 
 import httpx
 import httpx_sse
@@ -67,6 +66,7 @@ def test_iter_events_accepts_a_generator(chunks, backend):
     assert got == decoder_events(chunks, backend)
 
 
+@pytest.mark.native  # the default backend
 def test_iter_events_default_backend():
     got = list(iter_events([b"data: a\n\n"]))
     assert got == [Event("message", "a", "", None)]
@@ -148,9 +148,6 @@ def test_aiter_events_final_cr(backend):
 # --------------------------------------------------------------------------
 # iter_sse over httpx, against httpx-sse
 # --------------------------------------------------------------------------
-_ITER_SSE_TAKES_BACKEND = "backend" in inspect.signature(iter_sse).parameters
-
-
 def _client(chunks, headers=None):
     """A client whose every request gets ``chunks`` as a streamed text/event-stream body."""
     def handler(request):
@@ -161,10 +158,9 @@ def _client(chunks, headers=None):
 
 
 def ours(chunks, backend, headers=None):
-    kw = {"backend": backend} if _ITER_SSE_TAKES_BACKEND else {}
     with _client(chunks, headers) as client:
         with client.stream("GET", "http://test/sse") as response:
-            return [tup(e) for e in iter_sse(response, **kw)]
+            return [tup(e) for e in iter_sse(response, backend=backend)]
 
 
 def theirs(chunks, headers=None):
@@ -201,10 +197,9 @@ def test_iter_sse_matches_httpx_sse(chunks, backend):
 
 
 def test_iter_sse_yields_events(backend):
-    kw = {"backend": backend} if _ITER_SSE_TAKES_BACKEND else {}
     with _client([b"retry: 3\nid: 1\nevent: e\ndata: d\n\n"]) as client:
         with client.stream("GET", "http://test/sse") as response:
-            got = list(iter_sse(response, **kw))
+            got = list(iter_sse(response, backend=backend))
     assert got == [Event("e", "d", "1", 3)]
 
 

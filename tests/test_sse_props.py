@@ -26,7 +26,6 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pyfantasy._backend import native_available
 from pyfantasy.sse import SSEDecoder
 
 from test_sse_spec import SPEC_CASES, STATE_CASES
@@ -273,7 +272,7 @@ def trace(chunks, backend, after_close):
     return out
 
 
-@pytest.mark.skipif(not native_available(), reason="native extension not built")
+@pytest.mark.needs_native
 @given(streams_and_splits(),
        st.lists(st.sampled_from(["close", b"", b"data: x\n\n", b"\r"]), max_size=3))
 def test_native_equals_python(case, after_close):
@@ -281,7 +280,7 @@ def test_native_equals_python(case, after_close):
     assert trace(chunks, "native", after_close) == trace(chunks, "python", after_close)
 
 
-@pytest.mark.skipif(not native_available(), reason="native extension not built")
+@pytest.mark.needs_native
 @given(sse_streams())
 def test_native_equals_python_bytewise(stream):
     chunks = [stream[i:i + 1] for i in range(len(stream))]
