@@ -34,14 +34,13 @@ backend on text, tool calls and output tokens (``pipelines.check``); the SDKs'
 from __future__ import annotations
 
 import base64
-import codecs
 import json
 from functools import lru_cache
 
 import pytest
 
 from data import stream_bodies
-from pipelines import check, whole_body
+from pipelines import check, httpx_sse, whole_body
 from pyfantasy._backend import native_available
 from pyfantasy.bench import ASSEMBLERS, reference_events
 from pyfantasy.decode import decode_body
@@ -105,22 +104,7 @@ ASSEMBLE = {"anthropic": (ASSEMBLERS["anthropic"], _anthropic_dict_text),
 
 
 def httpx_sse_run(fmt, loads):
-    from httpx_sse._decoders import SSEDecoder, SSELineDecoder
-    assemble, text_of = ASSEMBLE[fmt]
-    bodies = BODIES[fmt]
-
-    def run():
-        out = []
-        for body, _, _ in bodies:
-            text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            lines, dec, objs = SSELineDecoder(), SSEDecoder(), []
-            for line in lines.decode(text.decode(body, final=True)) + lines.flush():
-                ev = dec.decode(line)
-                if ev is not None and ev.data and not ev.data.startswith("[DONE]"):
-                    objs.append(loads(ev.data))
-            out.append(assemble(objs))
-        return out
-    return run, text_of
+    return httpx_sse(fmt, [b for b, _, _ in BODIES[fmt]], loads), None
 
 
 def botocore_run(loads):

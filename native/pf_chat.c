@@ -339,19 +339,6 @@ static int field_str(pf_dec *d, pf_val v, const uint8_t **p, size_t *n) {
     return 0;
 }
 
-static int meta_op(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
-                   size_t arg) {
-    size_t ao, bo;
-    TRY(pf_dec_put(d, a, an, &ao));
-    TRY(pf_dec_put(d, b, bn, &bo));
-    return pf_dec_part(d, PF_PT_META, (size_t)obj, op, ao, an, bo, bn, arg);
-}
-
-static int new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj) {
-    *obj = d->next_meta++;
-    return meta_op(d, *obj, op, a, an, b, bn, 0);
-}
-
 #define R0 (const uint8_t *)"0", 1
 #define E0 (const uint8_t *)"", 0
 
@@ -426,24 +413,24 @@ static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd,
         int google = pf_starts(fmt, fmtn, "google-gemini");
         if (responses && datan) {
             int a, b;
-            TRY(new_meta(d, PF_MO_RESPONSES_NEW, summary, summaryn, E0, &a));
+            TRY(pf_dec_new_meta(d, PF_MO_RESPONSES_NEW, summary, summaryn, E0, &a));
             TRY(pf_dec_part3(d, PF_PT_REASONING_START, R0, summary, summaryn, E0, (size_t)a + 1));
-            TRY(new_meta(d, PF_MO_RESPONSES_NEW, summary, summaryn, E0, &b));
-            TRY(meta_op(d, b, PF_MO_RESPONSES_ENCRYPTED, xid, xidn, data, datan, 0));
+            TRY(pf_dec_new_meta(d, PF_MO_RESPONSES_NEW, summary, summaryn, E0, &b));
+            TRY(pf_dec_meta(d, b, PF_MO_RESPONSES_ENCRYPTED, xid, xidn, data, datan, 0));
             return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, (size_t)b + 1);
         }
         if (google && pf_eq(typ, typn, "reasoning.encrypted")) {
             int g;
             TRY(pf_dec_part3(d, PF_PT_REASONING_START, R0, E0, E0, 0));
-            TRY(new_meta(d, PF_MO_GOOGLE_NEW, data, datan, xid, xidn, &g));
+            TRY(pf_dec_new_meta(d, PF_MO_GOOGLE_NEW, data, datan, xid, xidn, &g));
             return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, (size_t)g + 1);
         }
         int m = -1;
         if (responses) {
-            TRY(new_meta(d, PF_MO_RESPONSES_NEW, summary, summaryn, E0, &m));
+            TRY(pf_dec_new_meta(d, PF_MO_RESPONSES_NEW, summary, summaryn, E0, &m));
             st->cur_summary = 1;
         } else if (google) {
-            TRY(new_meta(d, PF_MO_GOOGLE_NEW, E0, E0, &m));
+            TRY(pf_dec_new_meta(d, PF_MO_GOOGLE_NEW, E0, E0, &m));
         }
         st->cur = 1;
         st->cur_meta = m;
@@ -472,7 +459,7 @@ static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd,
     size_t meta = (size_t)(st->cur_meta + 1);
     if (pf_starts(cf, cfn, "openai-responses") || pf_starts(cf, cfn, "xai-responses")) {
         if (datan) {
-            TRY(meta_op(d, st->cur_meta, PF_MO_RESPONSES_ENCRYPTED, xid, xidn, data, datan, 0));
+            TRY(pf_dec_meta(d, st->cur_meta, PF_MO_RESPONSES_ENCRYPTED, xid, xidn, data, datan, 0));
             st->cur = 0;
             return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, meta);
         }
@@ -484,7 +471,7 @@ static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd,
     if (pf_starts(cf, cfn, "anthropic-claude")) {
         if (sign) {
             int a;
-            TRY(new_meta(d, PF_MO_ANTHROPIC_NEW, sig, sign, E0, &a));
+            TRY(pf_dec_new_meta(d, PF_MO_ANTHROPIC_NEW, sig, sign, E0, &a));
             TRY(pf_dec_part3(d, PF_PT_REASONING_DELTA, R0, txt, txtn, E0, (size_t)a + 1));
             st->cur = 0;
             return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, 0);
@@ -493,7 +480,7 @@ static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd,
     }
     if (pf_starts(cf, cfn, "google-gemini")) {
         if (pf_eq(typ, typn, "reasoning.encrypted")) {
-            TRY(meta_op(d, st->cur_meta, PF_MO_GOOGLE_SET, data, datan, xid, xidn, 0));
+            TRY(pf_dec_meta(d, st->cur_meta, PF_MO_GOOGLE_SET, data, datan, xid, xidn, 0));
             st->cur = 0;
             return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, meta);
         }

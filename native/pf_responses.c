@@ -133,14 +133,6 @@ static int fail_text(pf_dec *d, resp_st *st, const char *prefix, pf_val message,
     return rc ? PF_LEX_NOMEM : 0;
 }
 
-static int meta_op(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
-                   size_t arg) {
-    size_t ao, bo;
-    TRY(pf_dec_put(d, a, an, &ao));
-    TRY(pf_dec_put(d, b, bn, &bo));
-    return pf_dec_part(d, PF_PT_META, (size_t)obj, op, ao, an, bo, bn, arg);
-}
-
 /* ---- state lookups ------------------------------------------------------------------ */
 
 static resp_call *find_call(resp_st *st, int64_t index) {
@@ -207,7 +199,7 @@ static int ev_item_added(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) 
         S(NODE(v, item, N_I_ID), &id, &idn);
         S(NODE(v, item, N_I_ENC), &enc, &encn);
         int m = d->next_meta++;
-        TRY(meta_op(d, m, PF_MO_RESPONSES_ITEM, id, idn, enc, encn, 0));
+        TRY(pf_dec_meta(d, m, PF_MO_RESPONSES_ITEM, id, idn, enc, encn, 0));
         resp_reasoning *r = find_reasoning(st, id, idn);
         if (!r) {
             TRY(grow((void **)&st->rs, &st->rcap, st->nrs, sizeof(resp_reasoning)));
@@ -227,7 +219,7 @@ static int web_search_meta(pf_dec *d, const uint8_t *wid, size_t widn, pf_val ac
     static const char *const KEYS[] = {"type", "query", "sources"};
     static const char *const SRC_KEYS[] = {"type", "url"};
     int m = *obj = d->next_meta++;
-    TRY(meta_op(d, m, PF_MO_OPENAI_WEB_SEARCH_NEW, wid, widn, E0, 0));
+    TRY(pf_dec_meta(d, m, PF_MO_OPENAI_WEB_SEARCH_NEW, wid, widn, E0, 0));
     pf_val f[3];
     pf_raw_fields(d, action, KEYS, 3, f);
     const uint8_t *typ, *query;
@@ -235,7 +227,7 @@ static int web_search_meta(pf_dec *d, const uint8_t *wid, size_t widn, pf_val ac
     S(f[0], &typ, &typn);
     if (!typn) return 0;
     S(f[1], &query, &queryn);
-    TRY(meta_op(d, m, PF_MO_OPENAI_WEB_SEARCH_ACTION, typ, typn, query, queryn, 0));
+    TRY(pf_dec_meta(d, m, PF_MO_OPENAI_WEB_SEARCH_ACTION, typ, typn, query, queryn, 0));
     size_t i = 0;
     pf_val x, g[2];
     while (pf_raw_next(f[2], &i, &x)) {
@@ -244,7 +236,7 @@ static int web_search_meta(pf_dec *d, const uint8_t *wid, size_t widn, pf_val ac
         pf_raw_fields(d, x, SRC_KEYS, 2, g);
         S(g[0], &styp, &stypn);
         S(g[1], &url, &urln);
-        TRY(meta_op(d, m, PF_MO_OPENAI_WEB_SEARCH_SOURCE, styp, stypn, url, urln, 0));
+        TRY(pf_dec_meta(d, m, PF_MO_OPENAI_WEB_SEARCH_SOURCE, styp, stypn, url, urln, 0));
     }
     return 0;
 }
@@ -346,7 +338,7 @@ static int ev_summary_part(pf_dec *d, resp_st *st, const pf_view *v, pf_val root
     resp_reasoning *r = find_reasoning(st, id, idn);
     if (!r) return 0;
     r->nsum++;
-    TRY(meta_op(d, r->meta, PF_MO_RESPONSES_SUMMARY, E0, E0, (size_t)-1));
+    TRY(pf_dec_meta(d, r->meta, PF_MO_RESPONSES_SUMMARY, E0, E0, (size_t)-1));
     /* each summary part opens with a "\n" delta */
     return pf_dec_part3(d, PF_PT_REASONING_DELTA, id, idn, (const uint8_t *)"\n", 1, E0, (size_t)r->meta + 1);
 }
@@ -366,7 +358,7 @@ static int ev_summary_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val roo
                          (long long)idx);
         return fail(d, st, PF_EK_PROVIDER_RESPONSE, st->offset, (const uint8_t *)msg, (size_t)n);
     }
-    if ((uint64_t)idx < r->nsum) TRY(meta_op(d, r->meta, PF_MO_RESPONSES_SUMMARY, t, tn, E0, (size_t)idx));
+    if ((uint64_t)idx < r->nsum) TRY(pf_dec_meta(d, r->meta, PF_MO_RESPONSES_SUMMARY, t, tn, E0, (size_t)idx));
     return pf_dec_part3(d, PF_PT_REASONING_DELTA, id, idn, t, tn, E0, (size_t)r->meta + 1);
 }
 

@@ -6,6 +6,8 @@ import tracemalloc
 
 import pytest
 
+from helpers import skip_under_asan
+
 import pyfantasy
 from pyfantasy import _backend
 from pyfantasy.sse import SSEDecoder
@@ -52,8 +54,7 @@ def test_native_missing_is_a_clear_error(monkeypatch):
 
 @pytest.mark.needs_native
 @pytest.mark.skipif(not __import__("os").path.exists("/proc/self/statm"), reason="no /proc")
-@pytest.mark.skipif("libasan" in __import__("os").environ.get("LD_PRELOAD", ""),
-                    reason="under AddressSanitizer RSS measures its quarantine of freed memory, not leaks")
+@skip_under_asan
 def test_native_memory_is_flat():
     """Decoders created and fed in a loop release their C memory and Python objects."""
     from pyfantasy._scan import Scanner

@@ -14,7 +14,7 @@ import time
 import pytest
 
 import pyfantasy.scan as scan_mod
-from helpers import ROOT
+from helpers import ROOT, skip_under_asan
 
 SAMPLE = ROOT / "pyfantasy" / "samples" / "openai_chat_simple.yaml"
 
@@ -165,6 +165,7 @@ def _big_cassette(path, size: int, body_size: int = 1_000_000) -> int:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+@skip_under_asan
 def test_peak_memory_of_a_100mb_cassette_is_under_twice_its_size(tmp_path, backend):
     path = tmp_path / "big.yaml"
     # the python backend is slower: half the size shows the same (the interpreter is ~30 MB of it)
