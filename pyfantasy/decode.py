@@ -8,9 +8,12 @@ Entry points:
   streaming flag, tools and HTTP status taken from the recorded request.
 
 Pipeline: bytes -> scanner (SSE split + JSON scan; C or Python) -> the
-provider's state machine -> stream parts -> the agent-step assembler. A
-non-streaming body is one scanned document -> the provider's Generate ->
-the agent step. Errors are ``DecodeError`` with ``kind``, ``message``,
+provider's state machine -> stream parts -> the agent-step assembler. On the
+native backend, chat-completions, Responses, Anthropic and Bedrock streams run
+the whole of that up to the stream parts in C, one call per feed
+(``_dec_native``); a body the C side hands back goes through the Python
+machine. A non-streaming body is one scanned document -> the provider's
+Generate -> the agent step. Errors are ``DecodeError`` with ``kind``, ``message``,
 ``offset`` and ``response``: the partial Response with everything decoded
 before the error.
 """
