@@ -49,9 +49,6 @@ typedef struct {
     int failed;
 } an_st;
 
-#define TRY(x) do { if (x) return PF_LEX_NOMEM; } while (0)
-#define FALLBACK(d) do { (d)->fallback = 1; return 0; } while (0)
-#define E0 (const uint8_t *)"", 0
 
 static void block_free(an_block *b) {
     pf_bytes_free(&b->id);
@@ -74,13 +71,6 @@ static void an_free(void *p) {
     free(st->blocks);
     pf_bytes_free(&st->stop_reason);
     free(st);
-}
-
-static const uint8_t *bp(const pf_bytes *b) { return b->p ? b->p : (const uint8_t *)""; }
-
-static int set_bytes(pf_bytes *b, const uint8_t *p, size_t n) {
-    b->len = 0;
-    return pf_bytes_append(b, p, n);
 }
 
 /* ---- lenient reads of walked values (c.s, c.i) ------------------------------------ */
@@ -246,7 +236,7 @@ static int reasoning_meta(pf_dec *d, const uint8_t *sig, size_t sign, const uint
 
 /* The sources and the tool result of a web_search_tool_result block (_web_search). */
 static int web_search_parts(pf_dec *d, const an_block *b) {
-    pf_val block = {PF_K_RAW, bp(&b->raw), b->raw.len, -1};
+    pf_val block = {PF_K_RAW, pf_bp(&b->raw), b->raw.len, -1};
     pf_val content = pf_raw_get(d, block, "content"), tu = pf_raw_get(d, block, "tool_use_id");
     const uint8_t *tid;
     size_t tidn;
@@ -271,12 +261,12 @@ static int web_search_parts(pf_dec *d, const an_block *b) {
                 if (!rc && pf_bytes_append(&keep[k], s[k], sn[k])) rc = PF_LEX_NOMEM;
             }
             if (!rc && obj < 0) rc = pf_dec_new_meta(d, PF_MO_WEB_SEARCH_NEW, E0, E0, &obj);
-            if (!rc) rc = pf_dec_part3(d, PF_PT_SOURCE_URL, bp(&keep[0]), keep[0].len, bp(&keep[0]), keep[0].len,
-                                       bp(&keep[1]), keep[1].len, 0);
-            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM, bp(&keep[0]), keep[0].len, bp(&keep[1]),
+            if (!rc) rc = pf_dec_part3(d, PF_PT_SOURCE_URL, pf_bp(&keep[0]), keep[0].len, pf_bp(&keep[0]), keep[0].len,
+                                       pf_bp(&keep[1]), keep[1].len, 0);
+            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM, pf_bp(&keep[0]), keep[0].len, pf_bp(&keep[1]),
                                       keep[1].len, 0);
-            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM_MORE, bp(&keep[2]), keep[2].len,
-                                      bp(&keep[3]), keep[3].len, 0);
+            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM_MORE, pf_bp(&keep[2]), keep[2].len,
+                                      pf_bp(&keep[3]), keep[3].len, 0);
             for (int k = 0; k < 4; k++) pf_bytes_free(&keep[k]);
         }
     } else if (pf_val_is_obj(content)) {
@@ -285,7 +275,7 @@ static int web_search_parts(pf_dec *d, const an_block *b) {
         rc = walked_s(d, pf_raw_get(d, content, "error_code"), &ec, &ecn, &fb);
         if (!rc && ecn) rc = pf_dec_new_meta(d, PF_MO_WEB_SEARCH_NEW, ec, ecn, E0, &obj);
     }
-    if (!rc) rc = pf_dec_part3(d, PF_PT_TOOL_RESULT, bp(&tool_use_id), tool_use_id.len, E0,
+    if (!rc) rc = pf_dec_part3(d, PF_PT_TOOL_RESULT, pf_bp(&tool_use_id), tool_use_id.len, E0,
                                (const uint8_t *)"web_search", 10, (size_t)(obj + 1));
     pf_bytes_free(&tool_use_id);
     if (fb) d->fallback = 1;
@@ -312,7 +302,7 @@ static int start(pf_dec *d, an_st *st, const pf_view *v, pf_val root, const uint
         case BT_THINKING: case BT_REDACTED:
             rc = pf_dec_part3(d, PF_PT_REASONING_START, bid, bidn, E0, E0, meta); break;
         case BT_TOOL_USE: case BT_SERVER_TOOL_USE:
-            rc = pf_dec_part3(d, PF_PT_TOOL_INPUT_START, bp(&b.id), b.id.len, E0, bp(&b.name), b.name.len,
+            rc = pf_dec_part3(d, PF_PT_TOOL_INPUT_START, pf_bp(&b.id), b.id.len, E0, pf_bp(&b.name), b.name.len,
                               type == BT_SERVER_TOOL_USE);
             break;
         default: break;
@@ -353,7 +343,7 @@ static int delta(pf_dec *d, an_st *st, const pf_view *v, pf_val root, const uint
             if (b->input.len == 2 && memcmp(b->input.p, "{}", 2) == 0) b->input.len = 0;
             TRY(pf_bytes_append(&b->input, s, sn));
         }
-        return pf_dec_delta(d, PF_PT_TOOL_INPUT_DELTA, bp(&b->id), b->id.len, s, sn, 0);
+        return pf_dec_delta(d, PF_PT_TOOL_INPUT_DELTA, pf_bp(&b->id), b->id.len, s, sn, 0);
     }
     return 0;
 }
@@ -372,9 +362,9 @@ static int stop(pf_dec *d, an_st *st, const uint8_t *bid, size_t bidn, int64_t i
         return pf_dec_part3(d, PF_PT_REASONING_END, bid, bidn, E0, E0, meta);
     case BT_TOOL_USE: case BT_SERVER_TOOL_USE: {
         int pe = b->type == BT_SERVER_TOOL_USE;
-        TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_END, bp(&b->id), b->id.len, E0, E0, (size_t)pe));
-        return pf_dec_part3(d, pe ? PF_PT_PROVIDER_TOOL_CALL : PF_PT_TOOL_CALL, bp(&b->id), b->id.len,
-                            bp(&b->input), b->input.len, bp(&b->name), b->name.len, 0);
+        TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_END, pf_bp(&b->id), b->id.len, E0, E0, (size_t)pe));
+        return pf_dec_part3(d, pe ? PF_PT_PROVIDER_TOOL_CALL : PF_PT_TOOL_CALL, pf_bp(&b->id), b->id.len,
+                            pf_bp(&b->input), b->input.len, pf_bp(&b->name), b->name.len, 0);
     }
     case BT_WEB_SEARCH: return web_search_parts(d, b);
     default: return 0;
@@ -404,7 +394,7 @@ static int message_start(pf_dec *d, an_st *st, const pf_view *v, pf_val root) {
     size_t sn;
     if (pf_val_s(pf_view_child(v, m, st->node[N_M_STOP]), &s, &sn)) fb = 1;
     if (fb) FALLBACK(d);
-    return set_bytes(&st->stop_reason, s, sn);
+    return pf_set_bytes(&st->stop_reason, s, sn);
 }
 
 static int message_delta(pf_dec *d, an_st *st, const pf_view *v, pf_val root) {
@@ -412,7 +402,7 @@ static int message_delta(pf_dec *d, an_st *st, const pf_view *v, pf_val root) {
     size_t sn;
     if (pf_val_s(pf_view_child(v, pf_view_child(v, root, st->node[N_DELTA]), st->node[N_D_STOP]), &s, &sn))
         FALLBACK(d);
-    TRY(set_bytes(&st->stop_reason, s, sn));
+    TRY(pf_set_bytes(&st->stop_reason, s, sn));
     static const char *const U_KEYS[4] = {"input_tokens", "output_tokens", "cache_creation_input_tokens",
                                           "cache_read_input_tokens"};
     pf_val u[4];
@@ -448,7 +438,7 @@ static int error_event(pf_dec *d, an_st *st, const pf_view *v, uint64_t offset) 
     if (!rc && out.len) rc = pf_bytes_append(&out, (const uint8_t *)": ", 2);
     if (!rc) rc = pf_bytes_append(&out, msg, msgn);
     if (!rc && fb) d->fallback = 1;
-    else if (!rc) rc = fail(d, st, PF_EK_PROVIDER_ERROR, offset, bp(&out), out.len);
+    else if (!rc) rc = fail(d, st, PF_EK_PROVIDER_ERROR, offset, pf_bp(&out), out.len);
     pf_bytes_free(&out);
     return rc ? PF_LEX_NOMEM : 0;
 }
@@ -532,7 +522,7 @@ static int an_done(pf_dec *d) {
     o->fin_usage[2] = total;
     o->fin_usage[4] = st->usage[U_CACHE_CREATION];
     o->fin_usage[5] = st->usage[U_CACHE_READ];
-    return pf_dec_part(d, PF_PT_FINISH, (size_t)map_finish(bp(&st->stop_reason), st->stop_reason.len),
+    return pf_dec_part(d, PF_PT_FINISH, (size_t)map_finish(pf_bp(&st->stop_reason), st->stop_reason.len),
                        PF_FIN_PLAIN, 0, 0, 0, 0, 0);
 }
 

@@ -84,8 +84,6 @@ typedef struct {
     int64_t sources;
 } chat_st;
 
-#define TRY(x) do { if (x) return PF_LEX_NOMEM; } while (0)
-#define FALLBACK(d) do { (d)->fallback = 1; return 0; } while (0)
 
 static void chat_free(void *p) {
     chat_st *st = (chat_st *)p;
@@ -103,11 +101,6 @@ static void chat_free(void *p) {
     pf_bytes_free(&st->acc_id);
     pf_bytes_free(&st->cur_format);
     free(st);
-}
-
-static int set_bytes(pf_bytes *b, const uint8_t *p, size_t n) {
-    b->len = 0;
-    return pf_bytes_append(b, p, n);
 }
 
 static int fail(pf_dec *d, chat_st *st, size_t kind, const char *msg) {
@@ -186,9 +179,9 @@ static int chunk_usage(pf_dec *d, chat_st *st, const pf_view *v, pf_val root) {
     st->has_usage = 1;
     if (router) {
         pf_val pv = pf_view_child(v, root, st->node[N_PROVIDER]);
-        TRY(set_bytes(&st->usage_raw, u.p, u.len));
+        TRY(pf_set_bytes(&st->usage_raw, u.p, u.len));
         st->provider_kind = pv.kind;
-        TRY(set_bytes(&st->provider, pv.p, pv.kind == PF_K_STRING || pv.kind == PF_K_NUMBER
+        TRY(pf_set_bytes(&st->provider, pv.p, pv.kind == PF_K_STRING || pv.kind == PF_K_NUMBER
                                           || pv.kind == PF_K_RAW ? pv.len : 0));
         return 0;
     }
@@ -202,7 +195,7 @@ static int chunk_usage(pf_dec *d, chat_st *st, const pf_view *v, pf_val root) {
     if (d->fallback) return 0;
     if (extras) {
         st->has_extras = 1;
-        TRY(set_bytes(&st->extras, u.p, u.len));
+        TRY(pf_set_bytes(&st->extras, u.p, u.len));
     }
     return 0;
 }
@@ -340,7 +333,6 @@ static int field_str(pf_dec *d, pf_val v, const uint8_t **p, size_t *n) {
 }
 
 #define R0 (const uint8_t *)"0", 1
-#define E0 (const uint8_t *)"", 0
 
 /* A responses-format summary delta: entry `entry` of the open block's summary gets `t`
  * (a new entry when it is len(summary); its delta text then starts with a line break).
@@ -434,7 +426,7 @@ static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd,
         }
         st->cur = 1;
         st->cur_meta = m;
-        TRY(set_bytes(&st->cur_format, fmt, fmtn));
+        TRY(pf_set_bytes(&st->cur_format, fmt, fmtn));
         TRY(pf_dec_part3(d, PF_PT_REASONING_START, R0, E0, E0, (size_t)(m + 1)));
         int ga = pf_contains(fmt, fmtn, "google-gemini") || pf_contains(fmt, fmtn, "anthropic-claude");
         const uint8_t *first;
@@ -445,7 +437,7 @@ static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd,
         if (firstn) return pf_dec_delta(d, PF_PT_REASONING_DELTA, R0, first, firstn, 0);
         return 0;
     }
-    const uint8_t *cf = st->cur_format.p ? st->cur_format.p : (const uint8_t *)"";
+    const uint8_t *cf = pf_bp(&st->cur_format);
     size_t cfn = st->cur_format.len;
     if (!count) {
         if (vercel && plainn) return pf_dec_delta(d, PF_PT_REASONING_DELTA, R0, plain, plainn, 0);
@@ -496,7 +488,7 @@ static int accumulate(pf_dec *d, chat_st *st, const pf_view *v, pf_val root, pf_
     size_t cidn;
     if (pf_val_s(pf_view_child(v, root, st->node[N_ID]), &cid, &cidn)) FALLBACK(d);
     if (!st->acc_id_set || !st->acc_id.len) {
-        TRY(set_bytes(&st->acc_id, cid, cidn));
+        TRY(pf_set_bytes(&st->acc_id, cid, cidn));
         st->acc_id_set = 1;
     } else if (!(cidn == st->acc_id.len && memcmp(cid, st->acc_id.p, cidn) == 0)) {
         return 0;
@@ -543,7 +535,7 @@ static int chat_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
         const uint8_t *fr, *text;
         size_t frn, textn;
         if (pf_val_s(pf_view_child(v, ch, st->node[N_C_FINISH]), &fr, &frn)) FALLBACK(d);
-        if (frn) TRY(set_bytes(&st->finish_raw, fr, frn));
+        if (frn) TRY(pf_set_bytes(&st->finish_raw, fr, frn));
         if (pf_val_s(pf_view_child(v, delta, st->node[N_D_CONTENT]), &text, &textn)) FALLBACK(d);
         if (textn) {
             if (!st->text_open) {
@@ -588,7 +580,7 @@ static int chat_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
             if (url.kind != PF_K_STRING || title.kind != PF_K_STRING) continue;
             TRY(pf_raw_str(d, &url));
             TRY(pf_raw_str(d, &title));
-            TRY(pf_dec_part3(d, PF_PT_SOURCE, st->acc_id.p ? st->acc_id.p : (const uint8_t *)"", st->acc_id.len,
+            TRY(pf_dec_part3(d, PF_PT_SOURCE, pf_bp(&st->acc_id), st->acc_id.len,
                              url.p, url.len, title.p, title.len, (size_t)st->sources));
             st->sources++;
         }
@@ -725,10 +717,10 @@ static int chat_done(pf_dec *d) {
     for (size_t k = 0; k < st->ncalls; k++) {
         chat_call *c = &st->calls[k];
         if (!c->finished) TRY(finish_call(d, c));
-        TRY(pf_dec_part3(d, PF_PT_TOOL_CALL, c->id.p ? c->id.p : (const uint8_t *)"", c->id.len,
-                         c->args.p, c->args.len, c->name.p ? c->name.p : (const uint8_t *)"", c->name.len, 0));
+        TRY(pf_dec_part3(d, PF_PT_TOOL_CALL, pf_bp(&c->id), c->id.len,
+                         c->args.p, c->args.len, pf_bp(&c->name), c->name.len, 0));
     }
-    int finish = map_finish(st->finish_raw.p ? st->finish_raw.p : (const uint8_t *)"", st->finish_raw.len);
+    int finish = map_finish(pf_bp(&st->finish_raw), st->finish_raw.len);
     if (st->acc_tools) finish = PF_FR_TOOL_CALLS;
     if (!st->finish_raw.len && finish != PF_FR_TOOL_CALLS) {
         st->failed = 1;

@@ -58,8 +58,6 @@ typedef struct {
     int64_t sources;
 } resp_st;
 
-#define TRY(x) do { if (x) return PF_LEX_NOMEM; } while (0)
-#define E0 (const uint8_t *)"", 0
 #define NODE(v, parent, n) pf_view_child(v, parent, st->node[n])
 
 static void resp_free(void *p) {
@@ -72,13 +70,6 @@ static void resp_free(void *p) {
     pf_bytes_free(&st->response_id);
     free(st);
 }
-
-static int set_bytes(pf_bytes *b, const uint8_t *p, size_t n) {
-    b->len = 0;
-    return pf_bytes_append(b, p, n);
-}
-
-static const uint8_t *bp(const pf_bytes *b) { return b->p ? b->p : (const uint8_t *)""; }
 
 /* ---- lenient reads of records and walked values ------------------------------- */
 
@@ -128,7 +119,7 @@ static int fail_text(pf_dec *d, resp_st *st, const char *prefix, pf_val message,
     if (!rc && cn)
         rc = pf_bytes_append(&t, (const uint8_t *)" (code: ", 8) || pf_bytes_append(&t, c, cn)
              || pf_bytes_append(&t, (const uint8_t *)")", 1);
-    if (!rc) rc = fail(d, st, PF_EK_PROVIDER_ERROR, st->offset, bp(&t), t.len);
+    if (!rc) rc = fail(d, st, PF_EK_PROVIDER_ERROR, st->offset, pf_bp(&t), t.len);
     pf_bytes_free(&t);
     return rc ? PF_LEX_NOMEM : 0;
 }
@@ -163,7 +154,7 @@ static int ev_created(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     const uint8_t *id;
     size_t idn;
     S(NODE(v, NODE(v, root, N_RESPONSE), N_R_ID), &id, &idn);
-    return set_bytes(&st->response_id, id, idn);
+    return pf_set_bytes(&st->response_id, id, idn);
 }
 
 static int ev_item_added(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
@@ -183,7 +174,7 @@ static int ev_item_added(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) 
             memset(c, 0, sizeof *c);
             c->index = index;
         }
-        TRY(set_bytes(&c->cid, id, idn));
+        TRY(pf_set_bytes(&c->cid, id, idn));
         return pf_dec_part3(d, PF_PT_TOOL_INPUT_START, id, idn, E0, name, namen, 0);
     }
     if (pf_eq(typ, typn, "web_search_call")) {
@@ -205,7 +196,7 @@ static int ev_item_added(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) 
             TRY(grow((void **)&st->rs, &st->rcap, st->nrs, sizeof(resp_reasoning)));
             r = &st->rs[st->nrs++];
             memset(r, 0, sizeof *r);
-            TRY(set_bytes(&r->iid, id, idn));
+            TRY(pf_set_bytes(&r->iid, id, idn));
         }
         r->meta = m;
         r->nsum = 0;
@@ -311,12 +302,12 @@ static int ev_annotation(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) 
     if (url_cite) {
         TRY(rd_str_only(d, f[1], &url, &urln));
         TRY(rd_str_only(d, f[2], &title, &titlen));
-        return pf_dec_part3(d, PF_PT_SOURCE, bp(&st->response_id), st->response_id.len, url, urln, title, titlen,
+        return pf_dec_part3(d, PF_PT_SOURCE, pf_bp(&st->response_id), st->response_id.len, url, urln, title, titlen,
                             ordinal);
     }
     TRY(rd_str_only(d, f[3], &title, &titlen));
     if (!titlen) { title = (const uint8_t *)"Document"; titlen = 8; }
-    return pf_dec_part3(d, PF_PT_SOURCE | PF_PT_DOCUMENT, bp(&st->response_id), st->response_id.len, E0, title,
+    return pf_dec_part3(d, PF_PT_SOURCE | PF_PT_DOCUMENT, pf_bp(&st->response_id), st->response_id.len, E0, title,
                         titlen, ordinal);
 }
 
@@ -328,7 +319,7 @@ static int ev_arguments_delta(pf_dec *d, resp_st *st, const pf_view *v, pf_val r
     resp_call *c = find_call(st, index);
     if (!c) return 0;
     S(NODE(v, root, N_DELTA), &t, &tn);
-    return pf_dec_delta(d, PF_PT_TOOL_INPUT_DELTA, bp(&c->cid), c->cid.len, t, tn, 0);
+    return pf_dec_delta(d, PF_PT_TOOL_INPUT_DELTA, pf_bp(&c->cid), c->cid.len, t, tn, 0);
 }
 
 static int ev_summary_part(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
@@ -386,7 +377,7 @@ static int ev_completed(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     I(pf_raw_get(d, u[2], "cached_tokens"), &cached);
     I(pf_raw_get(d, u[3], "reasoning_tokens"), &reasoning);
     st->terminal = 1;
-    TRY(set_bytes(&st->response_id, id, idn));
+    TRY(pf_set_bytes(&st->response_id, id, idn));
     st->finish = map_finish(reason, reasonn, st->has_call);
     st->usage[0] = inp - cached > 0 ? inp - cached : 0;
     st->usage[1] = out;
@@ -469,7 +460,7 @@ static int resp_done(pf_dec *d) {
     o->fin_accepted = o->fin_rejected = 0;
     o->fin_extras_off = o->fin_extras_len = 0;
     size_t io;
-    TRY(pf_dec_put(d, bp(&st->response_id), st->response_id.len, &io));
+    TRY(pf_dec_put(d, pf_bp(&st->response_id), st->response_id.len, &io));
     return pf_dec_part(d, PF_PT_FINISH, (size_t)st->finish, PF_FIN_USAGE, io, st->response_id.len, 0, 0, 0);
 }
 
