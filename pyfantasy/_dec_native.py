@@ -42,12 +42,6 @@ FIN_EXTRAS = lib.PF_FIN_EXTRAS
 FIN_USAGE = lib.PF_FIN_USAGE
 FIN_EXTRA_RECORDS = lib.PF_FIN_EXTRA_RECORDS
 FIN_PREDICTION = lib.PF_FIN_PREDICTION
-MO_ANTHROPIC_NEW = lib.PF_MO_ANTHROPIC_NEW
-MO_GOOGLE_NEW = lib.PF_MO_GOOGLE_NEW
-MO_GOOGLE_SET = lib.PF_MO_GOOGLE_SET
-MO_RESPONSES_ENCRYPTED = lib.PF_MO_RESPONSES_ENCRYPTED
-MO_RESPONSES_NEW = lib.PF_MO_RESPONSES_NEW
-MO_RESPONSES_SUMMARY = lib.PF_MO_RESPONSES_SUMMARY
 (TEXT_START, TEXT_DELTA, TEXT_END, REASONING_START, REASONING_DELTA, REASONING_END, TOOL_INPUT_START,
  TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF, USAGE, EXTRA,
  ROUTER) = range(1, 19)
@@ -330,8 +324,6 @@ class PartReader:
                 out.append(StreamPart("error", error=self._error(r, i)))
             elif t == META:
                 self._meta_op(r, i)
-            elif t == TOOL_RESULT:
-                out.append(self._flagged(r, i))
         return out
 
     def _flagged(self, r: Sequence[int], i: int) -> StreamPart:
@@ -431,7 +423,7 @@ class PartReader:
                 finish, usage, meta = self._finish(r, i, fin)
             elif t == META:
                 self._meta_op(r, i)
-            elif t > MASK or t == TOOL_RESULT:
+            elif t > MASK:
                 content = self._flagged_content(self._flagged(r, i), content, tools)
             elif t == ERROR:
                 err = self._error(r, i)
@@ -501,26 +493,14 @@ def _cached_decoder(format: str, variant: str) -> Any:
     return d
 
 
-def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Optional[Response]:
-    """A whole body through the C decoder in one call: the step Response (None when the
-    C side hands the body to the Python state machine; DecodeError on an error, with its
-    partial Response)."""
+def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
+    """A whole body through this thread's C decoder in one call: ``(Response, cut)``, where
+    ``cut`` is where the stream ended inside an event (or None), or None when the C side
+    hands the body to the Python state machine. An error part raises its DecodeError,
+    with the partial Response."""
     reader = PartReader(format, variant, _cached_decoder(format, variant))
     try:
         recs = reader.feed(body, True)
     except Fallback:
         return None
-    try:
-        resp = reader.response(recs, tools)
-    except DecodeError as err:
-        if err.offset is None and err.kind == "truncated":
-            err.offset = len(body)
-        raise
-    if reader.cut is not None:
-        raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {reader.cut}) "
-                                       "that was not decoded", reader.cut, response=resp)
-    return resp
-
-def available(format: str) -> bool:
-    """Whether a C state machine exists for this wire format."""
-    return format in ("openai-chat", "openai-responses", "anthropic", "bedrock")
+    return reader.response(recs, tools), reader.cut
