@@ -506,13 +506,13 @@ def scan_document(body: bytes, spec: Spec, backend: Optional[str] = None) -> Lis
     cache = getattr(_local, "documents", None)
     if cache is None:
         cache = _local.documents = {}
-    k = cache.get(id(spec))
-    if k is None or k[0] is not spec:
+    k = cache.get(spec)
+    if k is None:
         from ._scan_native import ScanKernel
-        k = cache[id(spec)] = (spec, ScanKernel(spec, False, b"", False))
+        k = cache[spec] = ScanKernel(spec, False, b"", False)
     else:
-        k[1].reset()
-    return k[1].feed(body, True)
+        k.reset()
+    return k.feed(body, True)
 
 
 def scan_body(body: bytes, spec: Spec, sse: bool, done: Optional[bytes] = None,

@@ -82,11 +82,10 @@ class StreamDecoder:
     """
 
     def __init__(self, format: str, backend: Optional[str] = None, *, variant: Optional[str] = None,
-                 url: Optional[str] = None, tools: Optional[Sequence[ToolSpec]] = None) -> None:
+                 url: Optional[str] = None, tools: Optional[Sequence[ToolSpec]] = None,
+                 _c_machine: bool = True) -> None:
         self._fmt = _format(format)
-        if variant is None:  # only chat completions have variants (hook sets per host)
-            variant = detect(url).variant if url and self._fmt.default_variant else ""
-            variant = variant or self._fmt.default_variant
+        variant = _variant(self._fmt, variant, url)
         self.format = format
         self.variant = variant
         self.backend = resolve(backend)
@@ -94,14 +93,13 @@ class StreamDecoder:
         self._asm = StreamAssembler(tools=tools)
         self._fed = 0
         self._ended = False   # the done marker or an error part was seen
-        self._done_seen = False
         self._stream_done = False  # the format's end-of-stream parts were applied
         self._closed: Optional[Response] = None
         self.events = 0       # SSE events decoded
         # native: fantasy's state machine in C (``_dec_native``); the bytes fed are kept
         # (up to KEEP_LIMIT) so that a body the C side hands back can be replayed into the
         # Python one; a longer stream moves to the Python one there, so memory stays bounded
-        self._reader = _native_reader(format, variant, self.backend)
+        self._reader = _native_reader(format, variant, self.backend) if _c_machine else None
         self._kept: Optional[List[bytes]] = [] if self._reader is not None else None
         self._kept_bytes = 0
         self._given: List[StreamPart] = []   # native: parts returned that carry metadata (see _fallback)
@@ -122,9 +120,9 @@ class StreamDecoder:
         """Decode the next bytes of the body; returns the parts they complete.
 
         Consecutive deltas of one block (same type and id; no metadata, or the same
-        metadata object) come merged into one part per call, on both backends. ``last=True``: these are the body's
-        last bytes (the same as feeding them and then calling ``close()``, with one
-        call into the decoder instead of two).
+        metadata object) come merged into one part per call, on both backends.
+        ``last=True``: these are the body's last bytes (the same as feeding them and then
+        calling ``close()``, with one call into the decoder instead of two).
         """
         if self._closed is not None:
             raise DecodeError("usage", "StreamDecoder.feed() after close()")
@@ -146,7 +144,7 @@ class StreamDecoder:
                 break
             self.events += ch.merged
             if ch.status == CHUNK_DONE:
-                self._ended = self._done_seen = True
+                self._ended = True
                 break
             if ch.status == CHUNK_BAD_JSON:
                 part = StreamPart("error", error=DecodeError(
@@ -234,14 +232,11 @@ class StreamDecoder:
         err = self._asm.error
         if err is not None:
             if isinstance(err, DecodeError):
-                if err.offset is None and err.kind == "truncated":
-                    err.offset = self._fed
+                _end_offset(err, self._fed)
                 err.response = self._asm.snapshot(include_open=True)
             raise err
         if cut is not None:
-            # fantasy would return this Response; the bytes after `cut` were lost
-            raise DecodeError("truncated", f"the stream ends inside an event (starting at byte {cut}) "
-                                           "that was not decoded", cut, response=self._asm.close())
+            raise _cut_error(cut, self._asm.close())
         self._closed = self._asm.close()
         return self._closed
 
@@ -249,6 +244,19 @@ class StreamDecoder:
     def response(self) -> Response:
         """The Response as decoded so far (open blocks not included)."""
         return self._asm.snapshot()
+
+
+def _end_offset(err: DecodeError, fed: int) -> None:
+    """A ``truncated`` error found at the end of the body is located there."""
+    if err.offset is None and err.kind == "truncated":
+        err.offset = fed
+
+
+def _cut_error(cut: int, response: Response) -> DecodeError:
+    """The stream ended inside an event: fantasy would return ``response``; the bytes after
+    ``cut`` were lost."""
+    return DecodeError("truncated", f"the stream ends inside an event (starting at byte {cut}) "
+                                    "that was not decoded", cut, response=response)
 
 
 def _adopt(replayed: List[StreamPart], given: List[StreamPart], machine: Any) -> None:
@@ -283,6 +291,14 @@ def _adopt(replayed: List[StreamPart], given: List[StreamPart], machine: Any) ->
             v[:] = [live.get(id(x), x) for x in v]
 
 
+def _variant(fmt: ProviderFormat, variant: Optional[str], url: Optional[str]) -> str:
+    """The hook set: as given, else the request host's, else the format's default (only chat
+    completions have variants)."""
+    if variant is None:
+        variant = (detect(url).variant if url and fmt.default_variant else "") or fmt.default_variant
+    return variant
+
+
 def _native_reader(format: str, variant: str, backend: Optional[str]):
     """A C decoder for this body when the backend is native and the format has one, else None."""
     if format not in _NATIVE_FORMATS or resolve(backend) != "native":
@@ -305,7 +321,6 @@ def _dec_native() -> Any:
 _NATIVE_FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock"))
 # A native StreamDecoder keeps at most this many bytes for a replay (see StreamDecoder.__init__).
 KEEP_LIMIT = 8 << 20
-_DEFAULT_VARIANT = {"openai-chat": "compat"}
 _DELTAS = frozenset(("text-delta", "reasoning-delta", "tool-input-delta"))
 
 
@@ -340,22 +355,25 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
     if isinstance(body, str):
         body = body.encode("utf-8")
     if stream:
-        if variant is None and url and format == "openai-chat":
-            variant = detect(url).variant or None
-        if format in _NATIVE_FORMATS and resolve(backend) == "native":
-            resp = _dec_native().whole_body(format, variant or _DEFAULT_VARIANT.get(format, ""), body, tools)
-            if resp is not None:
+        native = format in _NATIVE_FORMATS and resolve(backend) == "native"
+        if native:
+            chat_variant = _variant(_format(format), variant or None, url)
+            try:
+                done = _dec_native().whole_body(format, chat_variant, body, tools)
+            except DecodeError as err:
+                _end_offset(err, len(body))
+                raise
+            if done is not None:
+                resp, cut = done
+                if cut is not None:
+                    raise _cut_error(cut, resp)
                 return resp
-            backend = "native"
-        dec = StreamDecoder(format, backend, variant=variant, url=url, tools=tools)
-        if dec._reader is not None:  # the C side handed this body back: straight to Python
-            dec._reader = dec._kept = None
-            dec._python_machine()
+        # the python backend, or a body the C side handed back: the Python state machine
+        dec = StreamDecoder(format, backend, variant=variant, url=url, tools=tools, _c_machine=not native)
         dec.feed(body, last=True)
         return dec.close()
     fmt = _format(format)
-    if variant is None:
-        variant = (detect(url).variant if url and fmt.default_variant else "") or fmt.default_variant
+    variant = _variant(fmt, variant, url)
     chunks = scan_document(body, fmt.generate_spec, backend)
     if not chunks or chunks[0].status != 0:
         raise DecodeError("json", fmt.bad_json_message, 0)
