@@ -681,7 +681,7 @@ static int router_record(pf_dec *d, const uint8_t *p, size_t n, int *ok) {
         if (x.kind != PF_K_NUMBER) continue;
         int is_int = 1;
         for (size_t j = 0; j < x.len; j++) if (x.p[j] == '.' || x.p[j] == 'e' || x.p[j] == 'E') is_int = 0;
-        if (is_int && pf_val_i(x, &iv[k])) return 0;   /* past int64: Python */
+        if (is_int && (pf_val_i(x, &iv[k]) || iv[k] < 0)) return 0;   /* past int64, or negative: Python */
     }
     pf_val costs[4] = {f[3], cd[0], cd[1], cd[2]};
     size_t start = d->arena.len;

@@ -161,5 +161,15 @@ def test_mutated_corpus_bodies_decode_alike(body, variant, cuts):
     assert feed_parts(body, "native", cuts, variant) == feed_parts(body, "python", cuts, variant)
 
 
+def test_negative_openrouter_token_counts_decode_as_python():
+    """OpenRouter's usage metadata keeps JSON integers as they are, negative ones too (the
+    C record could not hold them: such a body is read by Python's code)."""
+    body = (_chunk({"content": "hi"}, finish_reason="stop") + b'data: {"id":"c1","choices":[],"usage":'
+            b'{"prompt_tokens":0,"completion_tokens":-1,"total_tokens":-1}}\n\n' + b"data: [DONE]\n\n")
+    nat = outcome(body, "native", "openrouter")
+    assert nat == outcome(body, "python", "openrouter")
+    assert b'"completion_tokens":-1' in nat[1]
+
+
 def test_corpus_is_there():
     assert CHAT, f"no chat streams found in {CORPUS}"
