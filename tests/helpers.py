@@ -291,3 +291,32 @@ def schema_errors(value, schema: dict, path: str = "$") -> List[str]:
 skip_under_asan = pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
                                      reason="under AddressSanitizer RSS measures its quarantine of freed "
                                             "memory, not the code's")
+
+
+def json_paths(v, path=()):
+    """Every path to a value inside a parsed JSON value (the mutation tests' targets)."""
+    yield path
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from json_paths(x, path + (k,))
+    elif isinstance(v, list):
+        for k, x in enumerate(v):
+            yield from json_paths(x, path + (k,))
+
+
+def json_replace(v, path, new):
+    """``v`` with the value at ``path`` replaced by ``new`` (containers changed in place)."""
+    if not path:
+        return new
+    v[path[0]] = json_replace(v[path[0]], path[1:], new)
+    return v
+
+
+def falls_back(body: bytes, fmt: str, variant: str = "") -> bool:
+    """Whether the C state machine of ``fmt`` hands this whole body back to the Python one."""
+    from pyfantasy._dec_native import Fallback, PartReader
+    try:
+        PartReader(fmt, variant).feed(body, True)
+    except Fallback:
+        return True
+    return False

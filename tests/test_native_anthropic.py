@@ -14,7 +14,7 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from helpers import BACKEND_PARAMS, interaction, interactions, needs_corpus
+from helpers import BACKEND_PARAMS, interaction, interactions, needs_corpus, json_paths, json_replace, falls_back
 from pyfantasy import DecodeError
 from pyfantasy.decode import StreamDecoder, decode_body, decode_interaction
 from test_decode_differential import check, pieces, whole
@@ -23,21 +23,6 @@ from test_evstream import BODY, EVENTS, chunk, error, exception
 pytestmark = pytest.mark.needs_native  # conftest: skip (or fail when required) without the extension
 
 STREAMS = [p for p in interactions("anthropic", True)]
-
-
-def _body(it) -> bytes:
-    b = it.response.body
-    return b if isinstance(b, bytes) else (b or "").encode("utf-8")
-
-
-def falls_back(body: bytes, fmt: str = "anthropic") -> bool:
-    """Whether the C machine hands this body to the Python one."""
-    from pyfantasy._dec_native import Fallback, PartReader
-    try:
-        PartReader(fmt, "").feed(body, True)
-    except Fallback:
-        return True
-    return False
 
 
 def _result(it, backend):
@@ -57,13 +42,18 @@ def test_corpus_has_anthropic_streams():
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", STREAMS)
 def test_corpus_stream_native_equals_python(rel, iid):
+    _same_on_both_backends(rel, iid, "anthropic")
+
+
+def _same_on_both_backends(rel, iid, fmt):
+    """A recorded stream: the same result on both backends, whole and in random feeds, in C."""
     it = interaction(rel, iid)
     assert _result(it, "native") == _result(it, "python")
-    body = _body(it)
+    body = it.response.body_bytes
     if it.response.code < 400:
-        assert not falls_back(body)
+        assert not falls_back(body, fmt)
         cuts = random.Random(f"{rel}#{iid}").sample(range(len(body) + 1), min(5, len(body) + 1))
-        assert pieces(body, "anthropic", "native", cuts) == pieces(body, "anthropic", "python", cuts)
+        assert pieces(body, fmt, "native", cuts) == pieces(body, fmt, "python", cuts)
 
 
 # ---- shapes the C machine must get right (both backends give the expected result) --------
@@ -113,7 +103,7 @@ def test_web_search_and_redacted_thinking(backend):
     assert r.content[7].provider_metadata["anthropic"].signature == "s1"
     assert r.provider_metadata == {} and r.usage.total_tokens == 12
     check(body, "anthropic", [17, 400, 900])
-    assert not falls_back(body)
+    assert not falls_back(body, "anthropic")
 
 
 @pytest.mark.parametrize("data,message", [
@@ -132,7 +122,7 @@ def test_error_event_in_c(data, message):
         assert (e.value.kind, e.value.message) == ("provider-error", message)
         assert e.value.offset == body.index(b"event: error")
         assert e.value.response.content[0].text == "hi"
-    assert not falls_back(body)
+    assert not falls_back(body, "anthropic")
 
 
 @pytest.mark.parametrize("body", [
@@ -146,7 +136,7 @@ def test_error_event_in_c(data, message):
 ])
 def test_fallback_shapes_decode_as_python(body):
     """Shapes the C machine hands back: the result is still Python's."""
-    assert falls_back(body)
+    assert falls_back(body, "anthropic")
     check(body, "anthropic", [3, 50])
 
 
@@ -157,7 +147,7 @@ def test_empty_ids_and_an_empty_arena():
                              {"type": "input_json_delta", "partial_json": ""}), *END)
     check(body, "anthropic", [len(body) // 3])
     assert decode_body(body, "anthropic", True, "native").content[0].input == "{}"
-    assert not falls_back(body)
+    assert not falls_back(body, "anthropic")
 
 
 def test_skipped_events_are_not_read():
@@ -168,7 +158,7 @@ def test_skipped_events_are_not_read():
         dec.feed(body)
         assert dec.close().finish_reason == "stop"
         assert dec.events == 3
-    assert not falls_back(body)
+    assert not falls_back(body, "anthropic")
 
 
 def test_tool_input_replaces_placeholder():
@@ -178,7 +168,7 @@ def test_tool_input_replaces_placeholder():
                              {"type": "input_json_delta", "partial_json": "}"}), *END)
     for backend in ("native", "python"):
         assert decode_body(body, "anthropic", True, backend).content[0].input == "{}"
-    assert not falls_back(body)
+    assert not falls_back(body, "anthropic")
     check(body, "anthropic", [len(body) // 2])
 
 
@@ -189,7 +179,7 @@ def _corpus_bodies():
     for p in STREAMS:
         it = interaction(*p.values)
         if it.response.code < 400:
-            out.append(_body(it))
+            out.append(it.response.body_bytes)
     return out
 
 
@@ -197,24 +187,6 @@ BODIES = _corpus_bodies() if STREAMS else []
 
 REPLACEMENTS = [None, True, False, 0, -1, 1.5, "-0", "7", "", "x\u00e9", [], {}, [1, {"a": None}],
                 {"type": "text"}, 10 ** 19, 10 ** 40, "\ud800", "\udc00x"]
-
-
-def _paths(v, path=()):
-    """Every path to a value inside a parsed JSON value."""
-    yield path
-    if isinstance(v, dict):
-        for k, x in v.items():
-            yield from _paths(x, path + (k,))
-    elif isinstance(v, list):
-        for k, x in enumerate(v):
-            yield from _paths(x, path + (k,))
-
-
-def _replace(v, path, new):
-    if not path:
-        return new
-    v[path[0]] = _replace(v[path[0]], path[1:], new)
-    return v
 
 
 def mutate_events(draw, events):
@@ -235,7 +207,7 @@ def mutate_events(draw, events):
                 v = json.loads(data)
             except ValueError:
                 continue
-            path = draw(st.sampled_from(list(_paths(v))))
+            path = draw(st.sampled_from(list(json_paths(v))))
             if op == 2:
                 new = draw(st.sampled_from(REPLACEMENTS))
             elif op == 3:
@@ -244,7 +216,7 @@ def mutate_events(draw, events):
                 new = draw(st.sampled_from(["\ud83d", "a\udfff", "\ufffd", "\x00\x1f\x7f", "\"\\/"]))
             else:
                 new = draw(st.integers(-10 ** 30, 10 ** 30))
-            v = _replace(v, path, new)
+            v = json_replace(v, path, new)
             text = json.dumps(v, ensure_ascii=draw(st.booleans()),
                               separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])))
             if op == 5 and draw(st.booleans()):
@@ -289,7 +261,7 @@ def test_mutations_reach_the_c_machine():
     for body in BODIES:
         for _ in range(5):
             k = rng.randrange(len(body))
-            n += not falls_back(body[:k])
+            n += not falls_back(body[:k], "anthropic")
     assert n >= 0.9 * 5 * len(BODIES)
     assert whole(BODIES[0], "anthropic", "native") == whole(BODIES[0], "anthropic", "python")
 
@@ -303,13 +275,7 @@ BEDROCK = [p for p in interactions("bedrock", True)]
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", BEDROCK)
 def test_corpus_bedrock_native_equals_python(rel, iid):
-    it = interaction(rel, iid)
-    assert _result(it, "native") == _result(it, "python")
-    body = _body(it)
-    if it.response.code < 400:
-        assert not falls_back(body, "bedrock")
-        cuts = random.Random(f"{rel}#{iid}").sample(range(len(body) + 1), min(5, len(body) + 1))
-        assert pieces(body, "bedrock", "native", cuts) == pieces(body, "bedrock", "python", cuts)
+    _same_on_both_backends(rel, iid, "bedrock")
 
 
 def _sse_events(body: bytes):
@@ -318,7 +284,7 @@ def _sse_events(body: bytes):
     return [e for e in EvStreamKernel().feed(body, True).sse.split(b"\n\n") if e]
 
 
-BEDROCK_EVENTS = [_sse_events(_body(interaction(*p.values))) for p in BEDROCK
+BEDROCK_EVENTS = [_sse_events(interaction(*p.values).response.body_bytes) for p in BEDROCK
                   if interaction(*p.values).response.code < 400]
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 import pytest
 from hypothesis import given, strategies as st
 
-from helpers import interaction, interactions, needs_corpus
+from helpers import interaction, interactions, needs_corpus, json_paths, json_replace, falls_back
 from pyfantasy import DecodeError
 from pyfantasy.decode import StreamDecoder
 from test_decode_differential import _error, _part, check, whole
@@ -30,23 +30,12 @@ CORPUS = interactions(FMT, True)
 
 
 def _body(rel: str, iid: int) -> bytes:
-    b = interaction(rel, iid).response.body
-    return b if isinstance(b, bytes) else b.encode("utf-8")
+    return interaction(rel, iid).response.body_bytes
 
 
 @lru_cache(maxsize=None)
 def bodies():
     return [_body(*p.values) for p in CORPUS]
-
-
-def fallback(body: bytes) -> bool:
-    """Whether the C machine hands this body back to the Python one."""
-    from pyfantasy._dec_native import Fallback, PartReader
-    try:
-        PartReader(FMT, "").feed(body, True)
-    except Fallback:
-        return True
-    return False
 
 
 def feeds(body: bytes, backend: str, cuts):
@@ -76,7 +65,7 @@ def test_corpus_has_the_format():
 @pytest.mark.parametrize("rel,iid", CORPUS)
 def test_corpus_bodies(rel, iid):
     body = _body(rel, iid)
-    assert not fallback(body)
+    assert not falls_back(body, FMT)
     same(body, [len(body) // 3, len(body) // 2, 2 * len(body) // 3])
     assert whole(body, FMT, "native")[0] == "ok"
 
@@ -103,23 +92,6 @@ DEEP = "[" * 3000 + "{\"type\":\"x\"}" + "]" * 3000
 REPLACEMENTS = [None, True, False, 0, -1, 7, 10**30, -(10**25), 1.5, -0.0, 1e300, "", "x", "12", " 3", "-0",
                 "\ud800", "a\udc00b", [], {}, [1, "a"], {"type": "x"}, {"message": 5, "code": None},
                 "__DEEP__", "__DEEPOBJ__"]
-
-
-def _paths(v, path=()):
-    yield path
-    if isinstance(v, dict):
-        for k, x in v.items():
-            yield from _paths(x, path + (k,))
-    elif isinstance(v, list):
-        for k, x in enumerate(v):
-            yield from _paths(x, path + (k,))
-
-
-def _replace(v, path, new):
-    if not path:
-        return new
-    v[path[0]] = _replace(v[path[0]], path[1:], new)
-    return v
 
 
 def _dumps(v, ascii: bool) -> bytes:
@@ -195,8 +167,8 @@ def mutated(draw):
             except (ValueError, RecursionError):  # already mutated into non-JSON (or too deep for json)
                 m = None
             if m:
-                path = draw(st.sampled_from(list(_paths(v))))
-                v = _replace(v, path, draw(st.sampled_from(REPLACEMENTS)))
+                path = draw(st.sampled_from(list(json_paths(v))))
+                v = json_replace(v, path, draw(st.sampled_from(REPLACEMENTS)))
                 evs[k] = m.group(1) + _dumps(v, draw(st.booleans())) + m.group(3)
         elif kind == 5:
             evs.insert(k, injected(draw, body))
@@ -231,14 +203,14 @@ def _fixed(body: bytes):
 def test_mutations_stay_native(rel, iid):
     """Deleted, duplicated events and cut bodies are decoded by C, not handed back."""
     for body in _fixed(_body(rel, iid)):
-        assert not fallback(body)
+        assert not falls_back(body, FMT)
         same(body, [len(body) // 2])
 
 
 def test_huge_integer_falls_back_identically():
     body = next(b for b in bodies() if b'"type":"function_call"' in b)
     body = re.sub(rb'"output_index":\d+', b'"output_index":' + b"9" * 30, body)
-    assert fallback(body)
+    assert falls_back(body, FMT)
     same(body, [10, len(body) // 2])
 
 
@@ -248,7 +220,7 @@ def test_merged_events_replayed():
           b'"delta":"%s","item":{"type":"function_call","call_id":"c","name":"f"}}\n\n')
     body = ev % b"a" + ev % b"b" + (b'event: response.completed\ndata: {"type":"response.completed",'
                                     b'"response":{"id":"r"}}\n\n')
-    assert not fallback(body)
+    assert not falls_back(body, FMT)
     parts = feeds(body, "native", [])[0][0]
     assert [p[0] for p in parts] == ["tool-input-start", "tool-input-start"]
     same(body, [])
@@ -266,7 +238,7 @@ def test_fallback_keeps_returned_metadata_live():
                     b'"id":"rs","encrypted_content":"e"}}\n\n'
                     b'data: {"type":"response.completed","response":{"id":"r","usage":{"output_tokens":'
                     + str(10**20).encode() + b'}}}\n\n')
-    assert fallback(body)
+    assert falls_back(body, FMT)
     dec = StreamDecoder(FMT, "native")
     start = dec.feed(first)[0]
     dec.feed(body[len(first):])
