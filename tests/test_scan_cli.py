@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CORPUS, ROOT, corpus_files, needs_corpus, skip_without_corpus
+from helpers import CORPUS, ROOT, corpus_files, needs_corpus, skip_without_corpus, UNDER_ASAN, no_fork_under_asan
 from pyfantasy.cassette import Cassette, Interaction, Request, Response, loads
 from pyfantasy.decode import decode_body, decode_interaction, detect_format
 from pyfantasy.scan import (COLUMNS, NAMES, ScanWarning, iter_rows, provider_for_host, read_rows,
@@ -51,7 +51,7 @@ def run_cli(*args):
 def corpus_db(tmp_path_factory):
     skip_without_corpus()
     out = tmp_path_factory.mktemp("scan") / "results.db"
-    rc, _, err = run_cli(CORPUS, "--out", out, "--workers", "2", "--quiet")
+    rc, _, err = run_cli(CORPUS, "--out", out, "--workers", "1" if UNDER_ASAN else "2", "--quiet")
     assert rc == 0, err
     return out
 
@@ -163,6 +163,7 @@ def small_tree(root: Path) -> Path:
 
 @needs_corpus
 @pytest.mark.parametrize("ext", ["jsonl", "csv", "parquet"])
+@no_fork_under_asan
 def test_output_formats(ext, tmp_path):
     if ext == "parquet":
         pytest.importorskip("pyarrow")
@@ -201,6 +202,7 @@ def test_parquet_without_pyarrow_is_a_clear_error(tmp_path, monkeypatch):
 # --- broken files and captures -------------------------------------------------------------------
 
 @needs_corpus
+@no_fork_under_asan
 def test_broken_file_is_one_error_row(tmp_path):
     tree = small_tree(tmp_path / "in")
     (tree / "dangling.yaml").symlink_to(tree / "nowhere.yaml")  # listed, but cannot be read
@@ -377,6 +379,7 @@ def test_provider_for_host():
 
 @needs_corpus
 @pytest.mark.parametrize("ext", ["db", "jsonl", "csv"])
+@no_fork_under_asan
 def test_resume_after_partial_output(ext, tmp_path):
     tree = small_tree(tmp_path / "in")
     full = tmp_path / f"full.{ext}"
@@ -440,6 +443,7 @@ def test_changed_file_is_rescanned_and_replaced(ext, tmp_path, monkeypatch):
 
 @needs_corpus
 @pytest.mark.parametrize("ext", ["jsonl", "csv"])
+@no_fork_under_asan
 def test_changed_cassette_rows_are_replaced(ext, tmp_path):
     """A cassette of several interactions, changed: its old rows all go, the others stay as written."""
     tree = small_tree(tmp_path / "in")
@@ -508,6 +512,7 @@ s.scan([sys.argv[1]], sys.argv[2], workers=1, progress=False, commit_files=5, co
 
 @needs_corpus
 @pytest.mark.parametrize("ext", ["db", "jsonl"])
+@no_fork_under_asan
 def test_resume_after_kill(ext, tmp_path):
     """SIGKILL in the middle of a scan: the re-run keeps the committed rows and finishes the rest."""
     tree = tmp_path / "in"
@@ -610,6 +615,7 @@ def test_empty_cassette_gives_no_rows_but_is_recorded(tmp_path):
 
 @needs_corpus
 @pytest.mark.skipif(sys.platform != "linux", reason="workers inherit the patched module by fork")
+@no_fork_under_asan
 def test_a_worker_that_dies_costs_one_error_row(tmp_path, monkeypatch):
     """A crash in a worker process (here: os._exit on one file) neither hangs nor ends the
     scan: that file is one 'crash' row, every other file is decoded as usual."""
