@@ -10,11 +10,11 @@ The backend (``native`` C extension or pure ``python``) is chosen per call
 """
 from __future__ import annotations
 
-from ._backend import available_backends, backend
-from ._errors import (BackendUnavailableError, CassetteError, DecodeError,
+from pyfantasy._backend import available_backends, backend
+from pyfantasy._errors import (BackendUnavailableError, CassetteError, DecodeError,
                       PyfantasyError, SSEError)
-from ._sse_event import Event
-from .response import (CallWarning, FileContent, FinishReason, ReasoningContent, Response,
+from pyfantasy._sse_event import Event
+from pyfantasy.response import (CallWarning, FileContent, FinishReason, ReasoningContent, Response,
                        SourceContent, StreamPart, StreamPartType, TextContent, ToolCallContent,
                        ToolResultContent, Usage)
 
@@ -24,13 +24,13 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     # decode/cassette entry points without importing them (and PyYAML) at startup
     if name in ("decode_body", "decode_interaction", "decode_cassette", "StreamDecoder", "detect_format"):
-        from . import decode
+        from pyfantasy import decode
         return getattr(decode, name)
     if name in ("Cassette", "Interaction"):
-        from . import cassette
+        from pyfantasy import cassette
         return getattr(cassette, name)
     if name == "SSEDecoder":
-        from .sse import SSEDecoder
+        from pyfantasy.sse import SSEDecoder
         return SSEDecoder
     raise AttributeError(f"module 'pyfantasy' has no attribute {name!r}")
 

@@ -1,6 +1,6 @@
 """``python -m pyfantasy``: the command line."""
 import sys
 
-from .cli import main
+from pyfantasy.cli import main
 
 sys.exit(main())

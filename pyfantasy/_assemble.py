@@ -38,9 +38,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ._errors import DecodeError
-from ._gojson import decode_object, go_bytes
-from .response import (CallWarning, Content, FinishReason, ProviderMetadata, ReasoningContent,
+from pyfantasy._errors import DecodeError
+from pyfantasy._gojson import decode_object, go_bytes
+from pyfantasy.response import (CallWarning, Content, FinishReason, ProviderMetadata, ReasoningContent,
                        Response, SourceContent, StreamPart, StreamPartType, TextContent,
                        ToolCallContent, ToolResultContent, Usage)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from ._errors import BackendUnavailableError
+from pyfantasy._errors import BackendUnavailableError
 
 BACKENDS = ("native", "python")
 
@@ -24,7 +24,7 @@ def _native_lib():
     if not _native_checked:
         _native_checked = True
         try:
-            from . import _native_lib as mod
+            from pyfantasy import _native_lib as mod
             here = os.path.dirname(os.path.abspath(__file__))
             if os.path.dirname(os.path.abspath(mod.__file__)) != here:
                 # e.g. an editable install of another checkout answering for us

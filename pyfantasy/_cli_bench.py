@@ -12,9 +12,9 @@ import json
 import os
 from typing import TextIO
 
-from .bench import DEFAULT_CHUNK, collect, contenders, format_table, run_bench, samples_dir, to_json
-from ._cli_common import add_wire, plural
-from ._formats import FORMATS
+from pyfantasy.bench import DEFAULT_CHUNK, collect, contenders, format_table, run_bench, samples_dir, to_json
+from pyfantasy._cli_common import add_wire, plural
+from pyfantasy._formats import FORMATS
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

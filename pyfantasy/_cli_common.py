@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, List, Optional, Sequence, TextIO
 
-from ._errors import PyfantasyError
+from pyfantasy._errors import PyfantasyError
 
 # (option, meaning, subcommands and values, old spellings still accepted)
 VOCABULARY = (
@@ -99,7 +99,7 @@ def add_wire(parser: argparse.ArgumentParser, choices: Sequence[str], dest: str,
 
 def check_backend(name: Optional[str], prog: str, err: TextIO) -> bool:
     """False (after one line on ``err``) when ``--backend``/``PYFANTASY_BACKEND`` cannot be used."""
-    from ._backend import resolve
+    from pyfantasy._backend import resolve
     try:
         resolve(name)
     except (ValueError, PyfantasyError) as exc:

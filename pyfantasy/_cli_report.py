@@ -16,8 +16,8 @@ import os
 import shutil
 from typing import TextIO
 
-from ._cli_common import deprecated
-from .report import (KINDS, SORT_KEYS, ReportError, filter_rows, format_table, load_results, ordered_models,
+from pyfantasy._cli_common import deprecated
+from pyfantasy.report import (KINDS, SORT_KEYS, ReportError, filter_rows, format_table, load_results, ordered_models,
                      render_html, summarise)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from ._evstream_python import EvError, EvOut
-from ._native_lib import ffi, lib
+from pyfantasy._evstream_python import EvError, EvOut
+from pyfantasy._native_lib import ffi, lib
 
 
 class EvStreamKernel:

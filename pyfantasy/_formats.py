@@ -87,7 +87,7 @@ def stream_rule(format: str, url: str = "", request_body: Any = None, response_c
 
 def detect(url: str, request_body: Any = None, response_content_type: str = "") -> WireFormat:
     """Detect the wire format of a recorded call from its request."""
-    from ._providers.openai_chat import variant_for_host
+    from pyfantasy._providers.openai_chat import variant_for_host
     parts = urlsplit(url or "")
     host = (parts.hostname or "").lower()
     path = parts.path

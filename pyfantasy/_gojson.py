@@ -48,7 +48,7 @@ import math
 import re
 from typing import Any, List, Optional, Tuple
 
-from ._errors import DecodeError, PyfantasyError
+from pyfantasy._errors import DecodeError, PyfantasyError
 
 __all__ = [
     "Struct", "RawJSON", "UnsupportedValueError", "encode", "encode_str", "quote",

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from ._errors import PyfantasyError
+from pyfantasy._errors import PyfantasyError
 
 __all__ = ["ReplayError", "RequestView", "Entry", "Matcher", "bodies_match", "urls_match",
            "request_target"]

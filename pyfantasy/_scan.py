@@ -33,7 +33,7 @@ import re
 import threading
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
-from ._backend import resolve
+from pyfantasy._backend import resolve
 
 STAR = 1
 LEAF = 2
@@ -104,7 +104,7 @@ class Spec:
     def native(self):
         """The compiled C spec (built once, freed with the Spec)."""
         if self._native is None:
-            from ._native_lib import ffi, lib
+            from pyfantasy._native_lib import ffi, lib
             keys = bytearray()
             offs, lens = [], []
             for n in self.nodes:
@@ -473,9 +473,9 @@ class Scanner:
                  coalesce: bool = True, backend: Optional[str] = None, eof_dispatch: bool = False) -> None:
         self.backend = resolve(backend)
         if self.backend == "native":
-            from ._scan_native import ScanKernel
+            from pyfantasy._scan_native import ScanKernel
         else:
-            from ._scan_python import ScanKernel
+            from pyfantasy._scan_python import ScanKernel
         self._k = ScanKernel(spec, sse, done or b"", coalesce)
         if eof_dispatch and sse:
             self._k.set_eof_dispatch(True)
@@ -508,7 +508,7 @@ def scan_document(body: bytes, spec: Spec, backend: Optional[str] = None) -> Lis
         cache = _local.documents = {}
     k = cache.get(spec)
     if k is None:
-        from ._scan_native import ScanKernel
+        from pyfantasy._scan_native import ScanKernel
         k = cache[spec] = ScanKernel(spec, False, b"", False)
     else:
         k.reset()

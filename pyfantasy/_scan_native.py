@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import List
 
-from ._native_lib import ffi, lib
-from ._scan import _DECODER, _LONE_SURROGATE_ESCAPE, CHUNK_OK, Chunk, Spec, fix_surrogates, loads, number
+from pyfantasy._native_lib import ffi, lib
+from pyfantasy._scan import _DECODER, _LONE_SURROGATE_ESCAPE, CHUNK_OK, Chunk, Spec, fix_surrogates, loads, number
 
 _NONE = ffi.cast("size_t", -1)
 _NO_PARENT = int(_NONE)

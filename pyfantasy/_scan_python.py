@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import List
 
-from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, Chunk, Spec, loads, prune, prune_key, set_at
-from ._sse_python import SSEKernel
+from pyfantasy._scan import CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, Chunk, Spec, loads, prune, prune_key, set_at
+from pyfantasy._sse_python import SSEKernel
 
 
 class ScanKernel:

@@ -45,9 +45,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
-from .cassette import Cassette, load
-from ._replay_match import Entry, Matcher, ReplayError, RequestView
-from ._replay_pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
+from pyfantasy.cassette import Cassette, load
+from pyfantasy._replay_match import Entry, Matcher, ReplayError, RequestView
+from pyfantasy._replay_pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
 
 __all__ = ["ReplayServer", "load_sources", "check_loopback", "MAX_BODY", "IDLE_TIMEOUT", "MAX_CONNECTIONS"]
 
@@ -83,7 +83,7 @@ def load_sources(paths: Sequence[str]) -> List[Tuple[str, Cassette]]:
     Raises:
         CassetteError: a file is missing or malformed.
     """
-    from .cli import iter_cassette_paths
+    from pyfantasy.cli import iter_cassette_paths
     out: List[Tuple[str, Cassette]] = []
     for p in paths:
         base = p if os.path.isdir(p) else None

@@ -19,9 +19,9 @@ import os
 import re
 from typing import Iterator, List, Optional, Tuple, Union
 
-from ._backend import resolve
-from ._duration import DurationError, parse_duration
-from .cassette import Interaction, Request, Response, loads
+from pyfantasy._backend import resolve
+from pyfantasy._duration import DurationError, parse_duration
+from pyfantasy.cassette import Interaction, Request, Response, loads
 
 __all__ = ["read_interactions", "read_file", "native_interactions", "Unsupported", "split_interactions",
            "iter_interactions"]
@@ -55,7 +55,7 @@ _reader = None  # one C reader per process (its buffers are reused)
 def _native_reader():
     global _reader
     if _reader is None:
-        from ._native_lib import ffi, lib
+        from pyfantasy._native_lib import ffi, lib
         v = lib.pf_vcr_new()
         if v == ffi.NULL:
             raise MemoryError("pf_vcr_new")
@@ -197,7 +197,7 @@ def iter_interactions(data: bytes, path: Optional[str] = None,
 
 def read_file(path: "Union[str, os.PathLike[str]]", backend: Optional[str] = None) -> List[Interaction]:
     """``read_interactions`` of the file at ``path`` (CassetteError if it cannot be read)."""
-    from ._errors import CassetteError
+    from pyfantasy._errors import CassetteError
     where = os.fspath(path)
     try:
         with open(where, "rb") as f:

@@ -133,7 +133,7 @@ def reference_events(data: bytes, format: str, stream: bool) -> int:
         return 1
     if format == "bedrock":
         return _eventstream_frames(data)
-    from .sse import SSEDecoder
+    from pyfantasy.sse import SSEDecoder
     dec = SSEDecoder("python")
     return len(dec.feed(data)) + len(dec.close())
 
@@ -147,11 +147,11 @@ def collect(paths: Sequence[str], chunk: int = DEFAULT_CHUNK, formats: Optional[
     decode (listed in ``Workload.excluded``), so that every contender works
     on the same bodies.
     """
-    from ._errors import CassetteError, DecodeError
-    from .cassette import load
-    from .cli import iter_cassette_paths
-    from .decode import decode_body, detect_format
-    from ._formats import request_json
+    from pyfantasy._errors import CassetteError, DecodeError
+    from pyfantasy.cassette import load
+    from pyfantasy.cli import iter_cassette_paths
+    from pyfantasy.decode import decode_body, detect_format
+    from pyfantasy._formats import request_json
     work: Dict[Tuple[str, bool], Workload] = {}
     files = used = 0
     for path in iter_cassette_paths(paths):
@@ -199,9 +199,9 @@ def collect(paths: Sequence[str], chunk: int = DEFAULT_CHUNK, formats: Optional[
 
 
 def _tools(fmt: str, request_body: Any, request_json: Callable[[Any], Any] = None):
-    from .decode import _format
+    from pyfantasy.decode import _format
     if request_json is None:
-        from ._formats import request_json
+        from pyfantasy._formats import request_json
     return _format(fmt).request_tools(request_json(request_body))
 
 
@@ -477,8 +477,8 @@ class Contender:
 
 def _pyfantasy(backend: str) -> Callable[[Workload], tuple]:
     def make(wl: Workload):
-        from ._backend import resolve
-        from .decode import StreamDecoder, decode_body
+        from pyfantasy._backend import resolve
+        from pyfantasy.decode import StreamDecoder, decode_body
         resolve(backend)  # BackendUnavailableError (an ImportError) when native is not built
         if wl.pyfantasy_reason:
             raise NotImplementedError(wl.pyfantasy_reason)
@@ -795,8 +795,8 @@ def _timed(fn: RunFn, number: int) -> float:
 def run_workload(wl: Workload, cands: Sequence[Contender], repeat: int = 5,
                  min_time: float = 0.05) -> List[Result]:
     """Check, calibrate and time every applicable contender on one workload."""
-    from . import __version__
-    from ._errors import BackendUnavailableError
+    from pyfantasy import __version__
+    from pyfantasy._errors import BackendUnavailableError
     results: List[Result] = []
     live: List[Tuple[Result, RunFn]] = []
     for c in cands:
@@ -880,8 +880,8 @@ def run_bench(workloads: Sequence[Workload], cands: Optional[Sequence[Contender]
 
 def environment() -> Dict[str, Any]:
     """Python, machine and pyfantasy facts printed with the figures."""
-    from . import __version__
-    from ._backend import native_available
+    from pyfantasy import __version__
+    from pyfantasy._backend import native_available
     return {"pyfantasy": __version__, "native": native_available(),
             "python": platform.python_version(), "implementation": platform.python_implementation(),
             "platform": f"{platform.system()} {platform.machine()}", "cpus": os.cpu_count()}
@@ -903,7 +903,7 @@ def _kb(n: int) -> str:
 def format_table(runs: Sequence[Tuple[Workload, List[Result]]], source: str = "", chunk: int = DEFAULT_CHUNK,
                  repeat: int = 5, files: int = 0) -> str:
     """The results as text: one table per workload, fastest first."""
-    from ._cli_common import plural
+    from pyfantasy._cli_common import plural
     env = environment()
     lines = [f"pyfantasy bench: {source or '-'} ({plural(files, 'cassette file')}); chunks of {chunk} B; "
              f"min of {repeat} runs, GC off",

@@ -14,10 +14,10 @@ import os
 import sys
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, TextIO
 
-from . import __version__
-from ._backend import BACKENDS
-from ._errors import CassetteError, DecodeError, PyfantasyError
-from ._formats import FORMATS
+from pyfantasy import __version__
+from pyfantasy._backend import BACKENDS
+from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
+from pyfantasy._formats import FORMATS
 
 OUTPUTS = ("jsonl", "text")
 _SUBCOMMAND_MODULES = ("_cli_serve", "_cli_scan", "_cli_report", "_cli_bench")
@@ -141,15 +141,15 @@ def _check_forced(resp: Any, forced: Optional[str], looks_like: str) -> Any:
 
 def _looks_like(it: Any) -> str:
     """The wire format the request says, else the one the response body looks like."""
-    from .decode import detect_format
-    from .scan import sniff_stream_format
+    from pyfantasy.decode import detect_format
+    from pyfantasy.scan import sniff_stream_format
     detected = detect_format(it).format
     return detected if detected != "unknown" else sniff_stream_format(it.response.body_bytes)
 
 
 def _fantasy_notes(fmt: str, stream: bool, response: Any, url: str = "") -> List[str]:
     """Figures that look wrong but follow fantasy, said where the user sees them."""
-    from .report import FANTASY_NOTES
+    from pyfantasy.report import FANTASY_NOTES
     notes = []
     if fmt == "google" and stream and response is not None and response.usage.total_tokens:
         notes.append(FANTASY_NOTES["google-usage"])
@@ -160,7 +160,7 @@ def _fantasy_notes(fmt: str, stream: bool, response: Any, url: str = "") -> List
 
 
 def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ._cli_common import check_backend
+    from pyfantasy._cli_common import check_backend
     prog = "pyfantasy decode"
     if not check_backend(args.backend, prog, err):
         return 2
@@ -182,9 +182,9 @@ def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _decode_all(args: argparse.Namespace, out: TextIO, err: TextIO, wire: Optional[str], prog: str) -> int:
-    from .cassette import loads
-    from .decode import decode_interaction, detect_format
-    from .scan import _is_cassette, iter_files
+    from pyfantasy.cassette import loads
+    from pyfantasy.decode import decode_interaction, detect_format
+    from pyfantasy.scan import _is_cassette, iter_files
     write = _jsonl if args.to == "jsonl" else _text
     failed = 0
     seen = 0
@@ -230,8 +230,8 @@ def _decode_all(args: argparse.Namespace, out: TextIO, err: TextIO, wire: Option
 def _decode_capture(out: TextIO, path: str, data: bytes, wire: Optional[str], args: argparse.Namespace,
                     write: Any) -> int:
     """One raw body (a ``.sse`` capture, a JSON document, standard input): 1 if it failed."""
-    from .decode import decode_body
-    from .scan import sniff_stream_format
+    from pyfantasy.decode import decode_body
+    from pyfantasy.scan import sniff_stream_format
     looks_like = sniff_stream_format(data)
     fmt = wire or looks_like
     stream = args.stream if args.stream is not None else not data.lstrip()[:1] in (b"{", b"[")
@@ -263,7 +263,7 @@ exit status: 0 when everything decoded, 1 when an interaction or file failed
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._cli_common import add_paths, add_wire, deprecated, vocabulary_text
+    from pyfantasy._cli_common import add_paths, add_wire, deprecated, vocabulary_text
     p = argparse.ArgumentParser(prog="pyfantasy", description=DESCRIPTION, epilog=vocabulary_text(),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"pyfantasy {__version__}")
@@ -302,7 +302,7 @@ class _OldDecodeFormat(argparse.Action):
     """decode's old ``--format``: an output format (now ``--to``) or a wire format (now ``--wire``)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from ._cli_common import note
+        from pyfantasy._cli_common import note
         if values in OUTPUTS:
             namespace.to = values
             note(namespace, f"{parser.prog}: --format {values} is deprecated; use --to {values}")

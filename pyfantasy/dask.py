@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Iterable, List, Optional, Union
 
-from .scan import COLUMNS, iter_files, row_dict, scan_file
+from pyfantasy.scan import COLUMNS, iter_files, row_dict, scan_file
 
 __all__ = ["read_cassettes", "read_cassettes_dataframe", "partition_files", "DTYPES"]
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from ._assemble import StreamAssembler, ToolSpec, generate_step
-from ._backend import resolve
-from ._errors import DecodeError
-from ._formats import FORMATS, WireFormat, detect, request_json, stream_rule
-from ._providers._common import ProviderFormat
-from ._scan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, scan_document
-from .response import Response, StreamPart
+from pyfantasy._assemble import StreamAssembler, ToolSpec, generate_step
+from pyfantasy._backend import resolve
+from pyfantasy._errors import DecodeError
+from pyfantasy._formats import FORMATS, WireFormat, detect, request_json, stream_rule
+from pyfantasy._providers._common import ProviderFormat
+from pyfantasy._scan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, scan_document
+from pyfantasy.response import Response, StreamPart
 
 __all__ = ["decode_body", "StreamDecoder", "decode_interaction", "decode_cassette", "detect_format",
            "FORMATS", "Response", "StreamPart", "DecodeError"]
@@ -313,7 +313,7 @@ def _dec_native() -> Any:
     """``pyfantasy._dec_native``, imported on first use (it loads the C extension)."""
     global _DN
     if _DN is None:
-        from . import _dec_native as dn
+        from pyfantasy import _dec_native as dn
         _DN = dn
     return _DN
 
@@ -405,7 +405,7 @@ def _host_variant(format: str, url: str) -> str:
     if format != "openai-chat":
         return ""
     from urllib.parse import urlsplit
-    from ._providers.openai_chat import variant_for_host
+    from pyfantasy._providers.openai_chat import variant_for_host
     return variant_for_host(urlsplit(url or "").netloc)
 
 
@@ -455,7 +455,7 @@ def decode_cassette(path_or_cassette: Any, backend: Optional[str] = None, *, for
     DecodeError in the list in place of the Response. ``format`` and
     ``stream`` are passed to ``decode_interaction`` for every interaction.
     """
-    from .cassette import Cassette, load
+    from pyfantasy.cassette import Cassette, load
     if isinstance(path_or_cassette, Cassette):
         cas, where = path_or_cassette, "<cassette>"
     else:

@@ -95,7 +95,7 @@ def pytest_configure(config) -> None:
 
 def _mode_from_option(config) -> str:
     """``--cassette-record-mode``, else ``--record-mode`` (ours or pytest-recording's), else none."""
-    from .replay import resolve_mode
+    from pyfantasy.replay import resolve_mode
     mode = (config.getoption("cassette_record_mode", default=None)
             or config.getoption("record_mode", default=None) or "none")
     return resolve_mode(mode)
@@ -145,7 +145,7 @@ class CassetteFixture:
     """
 
     def __init__(self, path: str, mode: str, options: dict, real: Any):
-        from . import replay
+        from pyfantasy import replay
         self._replay = replay
         self.path = path
         self.mode = mode
@@ -251,7 +251,7 @@ def cassette(request, cassette_real_transport) -> CassetteFixture:
             name = marker.args[0]
         options = dict(marker.kwargs)
         name = options.pop("name", name)
-    from .replay import resolve_mode
+    from pyfantasy.replay import resolve_mode
     mode = resolve_mode(options.pop("mode", None) or _mode_from_option(request.config))
     assert_all_played = options.pop("assert_all_played", False)
     unknown = set(options) - set(_TRANSPORT_KEYS)

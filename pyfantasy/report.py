@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from . import _svg
-from ._errors import PyfantasyError
-from .scan import NAMES
+from pyfantasy import _svg
+from pyfantasy._errors import PyfantasyError
+from pyfantasy.scan import NAMES
 
 __all__ = ["COLUMNS", "ReportError", "Group", "Summary", "load_results", "results_kind", "summarise",
            "filter_rows", "percentile", "format_table", "render_html", "SORT_KEYS", "FANTASY_NOTES"]
@@ -732,7 +732,7 @@ def _html_table(summary: Summary) -> str:
 def render_html(summary: Summary, title: Optional[str] = None) -> str:
     """A self-contained page: inline CSS, inline SVG charts, the summary table, the errors
     (each chart row with errors links to them) and the notes; no script, no external link."""
-    from . import __version__
+    from pyfantasy import __version__
     title = title or f"pyfantasy report: {os.path.basename(summary.source) or 'results'}"
     t = summary.total
     meta = (f"{summary.rows:,} interactions from {escape(summary.source)}; {len(summary.providers)} providers, "

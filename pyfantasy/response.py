@@ -54,8 +54,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Dict, List, Optional, Type, Union
 
-from ._errors import DecodeError
-from ._gojson import RawJSON, SpanDict, Struct, encode, parse, plain_string
+from pyfantasy._errors import DecodeError
+from pyfantasy._gojson import RawJSON, SpanDict, Struct, encode, parse, plain_string
 
 __all__ = [
     "FinishReason", "StreamPartType", "SourceType", "CallWarningType", "ContentType",
@@ -1150,7 +1150,7 @@ class Response:
         try:
             return json.loads(text)
         except (RecursionError, ValueError):  # a raw value nested too deep, or an int past 4,300 digits
-            from ._scan import loads
+            from pyfantasy._scan import loads
             return loads(text)
 
     @classmethod

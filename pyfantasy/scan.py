@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
-from ._errors import CassetteError, DecodeError, PyfantasyError
+from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
 
 __all__ = ["COLUMNS", "OUTPUT_FORMATS", "ScanSummary", "ScanWarning", "scan", "scan_file",
            "scan_bytes", "iter_files", "iter_rows", "provider_for_host", "sniff_stream_format",
@@ -150,7 +150,7 @@ except ImportError:  # pragma: no cover - orjson is in the test extra
 
 
 def _json_std(body: Any) -> Any:
-    from ._formats import request_json
+    from pyfantasy._formats import request_json
     return request_json(body)
 
 
@@ -158,7 +158,7 @@ def _cost(meta: Any) -> Optional[float]:
     """The call's cost in USD when the provider reported it (OpenRouter, Avian, xAI)."""
     if not meta:
         return None
-    from .response import OpenAIMetadata, OpenRouterMetadata
+    from pyfantasy.response import OpenAIMetadata, OpenRouterMetadata
     for value in meta.values():
         if isinstance(value, OpenRouterMetadata):
             u = value.usage
@@ -227,7 +227,7 @@ def _row(path: str, iid: Optional[int], provider: str, model: str, fmt: str, str
 
 
 def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
-    from .decode import decode_interaction, detect_format
+    from pyfantasy.decode import decode_interaction, detect_format
     req, res = it.request, it.response
     url = req.url
     provider = provider_for_host(url)
@@ -286,7 +286,7 @@ _STREAM_MODEL = re.compile(rb'"model(?:Version)?"\s*:\s*"([^"\\]{1,200})"')
 
 
 def _capture_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
-    from .decode import decode_body
+    from pyfantasy.decode import decode_body
     fmt = wire or sniff_stream_format(data)
     m = _STREAM_MODEL.search(data, 0, 65536)
     model = m.group(1).decode("utf-8", "replace") if m else ""
@@ -328,7 +328,7 @@ def _safe_interaction_row(path: str, it: Any, backend: Optional[str], wire: Opti
 def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> Optional[List[tuple]]:
     """``_cassette_rows`` reading one interaction at a time (peak memory: the file and one
     interaction, not every parsed interaction); None when the file cannot be read that way."""
-    from ._vcr_fast import iter_interactions
+    from pyfantasy._vcr_fast import iter_interactions
     its = iter_interactions(data, path, backend)
     if its is None:
         return None
@@ -343,7 +343,7 @@ def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optiona
 
 def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
     """One row per interaction; one error row (interaction None) when the cassette cannot be read."""
-    from ._vcr_fast import read_interactions
+    from pyfantasy._vcr_fast import read_interactions
     rows = _streamed_rows(path, data, backend, wire)
     if rows is not None:
         return rows
@@ -431,7 +431,7 @@ def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[in
     _WORKER_OPTS["backend"] = backend
     _WORKER_OPTS["format"] = fmt
     try:  # warm the imports once per process, not per file
-        from . import _vcr_fast, decode  # noqa: F401
+        from pyfantasy import _vcr_fast, decode  # noqa: F401
     except ImportError:  # pragma: no cover
         pass
 
@@ -1003,7 +1003,7 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
     any file is read or any row written (ValueError, BackendUnavailableError): it
     would otherwise make every row an error and be recorded as done.
     """
-    from ._backend import resolve
+    from pyfantasy._backend import resolve
     t0 = time.perf_counter()
     resolve(backend)
     fmt = output_format(out, out_format)

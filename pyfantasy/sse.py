@@ -19,9 +19,9 @@ import contextlib
 from typing import (TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Iterable,
                     Iterator, List, Optional)
 
-from ._backend import resolve
-from ._errors import SSEError
-from ._sse_event import Event
+from pyfantasy._backend import resolve
+from pyfantasy._errors import SSEError
+from pyfantasy._sse_event import Event
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -32,9 +32,9 @@ __all__ = ["Event", "SSEDecoder", "iter_events", "aiter_events", "iter_sse", "ai
 
 def _kernel_class(name: str):
     if name == "native":
-        from ._sse_native import SSEKernel
+        from pyfantasy._sse_native import SSEKernel
     else:
-        from ._sse_python import SSEKernel
+        from pyfantasy._sse_python import SSEKernel
     return SSEKernel
 
 

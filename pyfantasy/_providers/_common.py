@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, List, Optional
 
-from .._errors import DecodeError
-from .._gojson import RawJSON, int_text
-from .._scan import JSONFloat, Scanner, Spec
-from ..response import Response, StreamPart
+from pyfantasy._errors import DecodeError
+from pyfantasy._gojson import RawJSON, int_text
+from pyfantasy._scan import JSONFloat, Scanner, Spec
+from pyfantasy.response import Response, StreamPart
 
 
 def s(v: Any) -> str:
@@ -135,7 +135,7 @@ def status_title(code: int) -> str:
 
 def openai_http_error(code: int, status: str, body: bytes, url: str) -> str:
     """§9.1 openai-go: ``<title>: <error.message>``, or the raw body when there is none."""
-    from .._scan import loads
+    from pyfantasy._scan import loads
     msg = ""
     try:
         doc = loads(body.decode("utf-8", "replace"), whole=False)

@@ -52,14 +52,14 @@ from __future__ import annotations
 
 from typing import Any, List, NamedTuple, Optional
 
-from .._assemble import ToolSpec
-from .._errors import DecodeError
-from .._gojson import UnsupportedValueError, encode_str
-from .._scan import CHUNK_BAD_JSON, CHUNK_OK, COALESCE, INERT, JSONFloat, Scanner, Spec, map_json
-from ..response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, ReasoningContent,
+from pyfantasy._assemble import ToolSpec
+from pyfantasy._errors import DecodeError
+from pyfantasy._gojson import UnsupportedValueError, encode_str
+from pyfantasy._scan import CHUNK_BAD_JSON, CHUNK_OK, COALESCE, INERT, JSONFloat, Scanner, Spec, map_json
+from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, ReasoningContent,
                         Response, SourceContent, StreamPart, TextContent, ToolCallContent,
                         ToolResultContent, Usage, WebSearchResultItem)
-from . import _common as c
+from pyfantasy._providers import _common as c
 
 STREAM_SPEC = Spec({
     "type": INERT,
@@ -119,7 +119,7 @@ class EventTail:
 
     def data(self, start: int, end: Optional[int]) -> str:
         """The data of the event whose lines run from ``start`` to ``end`` (None: to the tail)."""
-        from ..sse import SSEDecoder
+        from pyfantasy.sse import SSEDecoder
         block = bytes(self._buf[start - self._base:None if end is None else end - self._base])
         dec = SSEDecoder("python")
         events = dec.feed(block) + dec.close()

@@ -27,11 +27,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import List, Optional
 
-from .._backend import resolve
-from .._evstream_python import describe
-from .._scan import Chunk, CHUNK_OK, Scanner
-from . import _common as c
-from .anthropic import (GENERATE_SPEC, STREAM_SPEC, TRANSPORT_ERROR, AnthropicStream, decode_generate,
+from pyfantasy._backend import resolve
+from pyfantasy._evstream_python import describe
+from pyfantasy._scan import Chunk, CHUNK_OK, Scanner
+from pyfantasy._providers import _common as c
+from pyfantasy._providers.anthropic import (GENERATE_SPEC, STREAM_SPEC, TRANSPORT_ERROR, AnthropicStream, decode_generate,
                         EventTail, dispatch, http_error, request_tools)
 
 
@@ -44,9 +44,9 @@ class EventStreamScanner(c.FramedScanner):
     def __init__(self, backend: Optional[str] = None) -> None:
         self.backend = resolve(backend)
         if self.backend == "native":
-            from .._evstream_native import EvStreamKernel
+            from pyfantasy._evstream_native import EvStreamKernel
         else:
-            from .._evstream_python import EvStreamKernel
+            from pyfantasy._evstream_python import EvStreamKernel
         self._k = EvStreamKernel()
         self._sse = Scanner(STREAM_SPEC, True, None, True, self.backend)
         self._tail = EventTail()  # the SSE text of the frames, for error events' data

@@ -81,12 +81,12 @@ import bisect
 import re
 from typing import Any, List, Optional, Tuple
 
-from .._errors import DecodeError
-from .._gojson import UnsupportedValueError, encode_str, format_float, go_string
-from .._scan import CHUNK_OK, COALESCE, INERT, Chunk, JSONFloat, Scanner, Spec, loads, map_json
-from ..response import (GoogleReasoningMetadata, ReasoningContent, Response, StreamPart, TextContent,
+from pyfantasy._errors import DecodeError
+from pyfantasy._gojson import UnsupportedValueError, encode_str, format_float, go_string
+from pyfantasy._scan import CHUNK_OK, COALESCE, INERT, Chunk, JSONFloat, Scanner, Spec, loads, map_json
+from pyfantasy.response import (GoogleReasoningMetadata, ReasoningContent, Response, StreamPart, TextContent,
                         ToolCallContent, Usage)
-from . import _common as c
+from pyfantasy._providers import _common as c
 
 _PART = "candidates.*.content.parts.*."
 # the counts fantasy reads (single leaves: cheaper to scan than the whole usageMetadata object)
@@ -620,7 +620,7 @@ def _separator(buf: bytearray, pos: int, search: int, eof: bool) -> Tuple[int, i
 def genai_scanner(backend: Optional[str] = None) -> Any:
     """The stream scanner of this format: genai's block reader in C (``PF_SCAN_GENAI``) on the
     native backend, ``GenaiScanner`` (its Python twin) on the python one."""
-    from .._backend import resolve
+    from pyfantasy._backend import resolve
     return NativeGenaiScanner() if resolve(backend) == "native" else GenaiScanner(backend)
 
 
@@ -631,8 +631,8 @@ class NativeGenaiScanner(c.FramedScanner):
     _name = "GenaiScanner"
 
     def __init__(self) -> None:
-        from .._native_lib import lib
-        from .._scan_native import ScanKernel
+        from pyfantasy._native_lib import lib
+        from pyfantasy._scan_native import ScanKernel
         self._k = ScanKernel(STREAM_SPEC, True, b"", True, lib.PF_SCAN_GENAI)
         self._other = lib.PF_CHUNK_OTHER
 
@@ -737,7 +737,7 @@ class GenaiScanner(c.FramedScanner):
 
 def request_tools(body: Any):
     """The function declarations of a ``generateContent`` request, for tool-call validation (§3.4)."""
-    from .._assemble import ToolSpec
+    from pyfantasy._assemble import ToolSpec
     if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
         return None
     specs = []

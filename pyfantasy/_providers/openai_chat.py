@@ -13,14 +13,14 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Optional
 
-from .._assemble import deterministic_uuid
-from .._errors import DecodeError
-from .._scan import COALESCE, INERT, INERT_NULL, Spec
-from ..response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
+from pyfantasy._assemble import deterministic_uuid
+from pyfantasy._errors import DecodeError
+from pyfantasy._scan import COALESCE, INERT, INERT_NULL, Spec
+from pyfantasy.response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
                         OpenRouterMetadata, OpenRouterUsage, ReasoningContent,
                         ResponsesReasoningMetadata, Response, SourceContent, StreamPart,
                         TextContent, TokenLogProb, ToolCallContent, Usage, VercelMetadata)
-from . import _common as c
+from pyfantasy._providers import _common as c
 
 VARIANTS = ("openai", "compat", "openrouter", "vercel")
 
@@ -650,7 +650,7 @@ class ChatStream:
 
 def request_tools(body: Any):
     """The function tools of a chat-completions request, for tool-call validation (§3.4)."""
-    from .._assemble import ToolSpec
+    from pyfantasy._assemble import ToolSpec
     if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
         return None
     specs = []

@@ -43,13 +43,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .._assemble import ToolSpec, deterministic_uuid
-from .._errors import DecodeError
-from .._scan import COALESCE, INERT, Spec
-from ..response import (OpenAIResponsesMetadata, ReasoningContent, ResponsesReasoningMetadata, Response,
+from pyfantasy._assemble import ToolSpec, deterministic_uuid
+from pyfantasy._errors import DecodeError
+from pyfantasy._scan import COALESCE, INERT, Spec
+from pyfantasy.response import (OpenAIResponsesMetadata, ReasoningContent, ResponsesReasoningMetadata, Response,
                         SourceContent, StreamPart, TextContent, ToolCallContent, ToolResultContent, Usage,
                         WebSearchAction, WebSearchCallMetadata, WebSearchSource)
-from . import _common as c
+from pyfantasy._providers import _common as c
 
 __all__ = ["STREAM_SPEC", "GENERATE_SPEC", "ResponsesStream", "decode_generate", "request_tools",
            "map_finish", "FORMAT"]
