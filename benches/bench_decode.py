@@ -18,14 +18,13 @@ no Python objects): MB/s.
 """
 from __future__ import annotations
 
-import codecs
 import json
 
 import pytest
 
 from data import chat_stream_bodies
 from pipelines import check, httpx_sse, whole_body
-from pyfantasy._backend import native_available
+from pyfantasy._kernels import native_available
 from pyfantasy.decode import decode_body
 
 BODIES = chat_stream_bodies()  # [(body bytes, variant)]
@@ -105,8 +104,8 @@ def bench_decode_raw_c_kernel(benchmark):
     """The C chat decoder alone: bytes in, part records out, no Python object per body."""
     if not native_available():
         pytest.skip("native extension not built")
-    from pyfantasy._dec_native import _CHAT_VARIANTS
-    from pyfantasy._native_lib import ffi, lib
+    from pyfantasy._kernels.native.decoders import _CHAT_VARIANTS
+    from pyfantasy._kernels.native import ffi, lib
     jobs = [(b, _CHAT_VARIANTS[v]) for b, v in BODIES]
     out = ffi.new("pf_dec_out *")
 

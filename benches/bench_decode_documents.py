@@ -17,7 +17,7 @@ import pytest
 
 from data import document_bodies
 from pipelines import document_summary, response_document_summary
-from pyfantasy._backend import native_available
+from pyfantasy._kernels import native_available
 from pyfantasy.decode import decode_body
 
 BODIES = document_bodies()  # [(body, fmt, variant)]

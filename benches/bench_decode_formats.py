@@ -41,7 +41,7 @@ import pytest
 
 from data import stream_bodies
 from pipelines import check, httpx_sse, whole_body
-from pyfantasy._backend import native_available
+from pyfantasy._kernels import native_available
 from pyfantasy.bench import ASSEMBLERS, reference_events
 from pyfantasy.decode import decode_body
 

@@ -11,7 +11,7 @@ import codecs
 import pytest
 
 from data import chunks, sse_stream
-from pyfantasy._backend import native_available
+from pyfantasy._kernels import native_available
 from pyfantasy.sse import SSEDecoder
 
 STREAM = sse_stream()
@@ -102,7 +102,7 @@ def bench_sse_raw_c_kernel(benchmark):
     long-lived stream would; target >= 1.5 GB/s."""
     if not native_available():
         pytest.skip("native extension not built")
-    from pyfantasy._native_lib import ffi, lib
+    from pyfantasy._kernels.native import ffi, lib
     s = ffi.gc(lib.pf_sse_new(), lib.pf_sse_free)
     out = ffi.new("pf_sse_out *")
     buf = ffi.from_buffer(BIG)

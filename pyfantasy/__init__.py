@@ -10,10 +10,10 @@ The backend (``native`` C extension or pure ``python``) is chosen per call
 """
 from __future__ import annotations
 
-from pyfantasy._backend import available_backends, backend
+from pyfantasy._kernels import available_backends, backend
 from pyfantasy._errors import (BackendUnavailableError, CassetteError, DecodeError,
                       PyfantasyError, SSEError)
-from pyfantasy._sse_event import Event
+from pyfantasy._kernels.sse_event import Event
 from pyfantasy.response import (CallWarning, FileContent, FinishReason, ReasoningContent, Response,
                        SourceContent, StreamPart, StreamPartType, TextContent, ToolCallContent,
                        ToolResultContent, Usage)

@@ -149,12 +149,12 @@ def collect(paths: Sequence[str], chunk: int = DEFAULT_CHUNK, formats: Optional[
     """
     from pyfantasy._errors import CassetteError, DecodeError
     from pyfantasy.cassette import load
-    from pyfantasy.cli import iter_cassette_paths
+    from pyfantasy._files import CASSETTE_SUFFIXES, walk
     from pyfantasy.decode import decode_body, detect_format
-    from pyfantasy._formats import request_json
+    from pyfantasy._providers.formats import request_json
     work: Dict[Tuple[str, bool], Workload] = {}
     files = used = 0
-    for path in iter_cassette_paths(paths):
+    for path in walk(paths, CASSETTE_SUFFIXES):
         try:
             cas = load(path)
         except (CassetteError, OSError) as exc:
@@ -201,7 +201,7 @@ def collect(paths: Sequence[str], chunk: int = DEFAULT_CHUNK, formats: Optional[
 def _tools(fmt: str, request_body: Any, request_json: Callable[[Any], Any] = None):
     from pyfantasy.decode import _format
     if request_json is None:
-        from pyfantasy._formats import request_json
+        from pyfantasy._providers.formats import request_json
     return _format(fmt).request_tools(request_json(request_body))
 
 
@@ -477,7 +477,7 @@ class Contender:
 
 def _pyfantasy(backend: str) -> Callable[[Workload], tuple]:
     def make(wl: Workload):
-        from pyfantasy._backend import resolve
+        from pyfantasy._kernels import resolve
         from pyfantasy.decode import StreamDecoder, decode_body
         resolve(backend)  # BackendUnavailableError (an ImportError) when native is not built
         if wl.pyfantasy_reason:
@@ -881,7 +881,7 @@ def run_bench(workloads: Sequence[Workload], cands: Optional[Sequence[Contender]
 def environment() -> Dict[str, Any]:
     """Python, machine and pyfantasy facts printed with the figures."""
     from pyfantasy import __version__
-    from pyfantasy._backend import native_available
+    from pyfantasy._kernels import native_available
     return {"pyfantasy": __version__, "native": native_available(),
             "python": platform.python_version(), "implementation": platform.python_implementation(),
             "platform": f"{platform.system()} {platform.machine()}", "cpus": os.cpu_count()}
@@ -903,7 +903,7 @@ def _kb(n: int) -> str:
 def format_table(runs: Sequence[Tuple[Workload, List[Result]]], source: str = "", chunk: int = DEFAULT_CHUNK,
                  repeat: int = 5, files: int = 0) -> str:
     """The results as text: one table per workload, fastest first."""
-    from pyfantasy._cli_common import plural
+    from pyfantasy.cli.common import plural
     env = environment()
     lines = [f"pyfantasy bench: {source or '-'} ({plural(files, 'cassette file')}); chunks of {chunk} B; "
              f"min of {repeat} runs, GC off",

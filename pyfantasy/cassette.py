@@ -35,12 +35,12 @@ from typing import Dict, List, Optional, Tuple, Union
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from pyfantasy import _goyaml
-from pyfantasy._atomic import remove_stale_temp_files, write_atomic
-from pyfantasy._duration import (INT64_MAX, INT64_MIN, DurationError, GoDuration, format_duration,
+from pyfantasy._go import yaml as _goyaml
+from pyfantasy._files import remove_stale_temp_files, write_atomic
+from pyfantasy._go.duration import (INT64_MAX, INT64_MIN, DurationError, GoDuration, format_duration,
                         parse_duration, timedelta_to_ns)
 from pyfantasy._errors import CassetteError
-from pyfantasy._natsort import natural_sorted
+from pyfantasy._go.natsort import natural_sorted
 
 __all__ = [
     "Cassette", "Interaction", "Request", "Response", "Layout", "GoDuration",

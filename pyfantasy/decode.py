@@ -11,7 +11,7 @@ Pipeline: bytes -> scanner (SSE split + JSON scan; C or Python) -> the
 provider's state machine -> stream parts -> the agent-step assembler. On the
 native backend, chat-completions, Responses, Anthropic and Bedrock streams run
 the whole of that up to the stream parts in C, one call per feed
-(``_dec_native``); a body the C side hands back goes through the Python
+(``_kernels.native.decoders``); a body the C side hands back goes through the Python
 machine. A non-streaming body is one scanned document -> the provider's
 Generate -> the agent step. Errors are ``DecodeError`` with ``kind``, ``message``,
 ``offset`` and ``response``: the partial Response with everything decoded
@@ -22,12 +22,12 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from pyfantasy._assemble import StreamAssembler, ToolSpec, generate_step
-from pyfantasy._backend import resolve
+from pyfantasy._providers.assemble import StreamAssembler, ToolSpec, generate_step
+from pyfantasy._kernels import kernel, resolve
 from pyfantasy._errors import DecodeError
-from pyfantasy._formats import FORMATS, WireFormat, detect, request_json, stream_rule
+from pyfantasy._providers.formats import FORMATS, WireFormat, detect, request_json, stream_rule
 from pyfantasy._providers._common import ProviderFormat
-from pyfantasy._scan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, scan_document
+from pyfantasy._kernels.jsonscan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, scan_document
 from pyfantasy.response import Response, StreamPart
 
 __all__ = ["decode_body", "StreamDecoder", "decode_interaction", "decode_cassette", "detect_format",
@@ -96,7 +96,7 @@ class StreamDecoder:
         self._stream_done = False  # the format's end-of-stream parts were applied
         self._closed: Optional[Response] = None
         self.events = 0       # SSE events decoded
-        # native: fantasy's state machine in C (``_dec_native``); the bytes fed are kept
+        # native: fantasy's state machine in C (``_kernels.native.decoders``); the bytes fed are kept
         # (up to KEEP_LIMIT) so that a body the C side hands back can be replayed into the
         # Python one; a longer stream moves to the Python one there, so memory stays bounded
         self._reader = _native_reader(format, variant, self.backend) if _c_machine else None
@@ -162,7 +162,7 @@ class StreamDecoder:
 
     def _native_feed(self, data: bytes, last: bool) -> Optional[List[StreamPart]]:
         """The C state machine's parts for ``data``; None after handing the body to Python."""
-        dn = _dec_native()
+        dn = kernel("decoders", "native")
         EOF, W = dn.EOF, dn.W
         reader = self._reader
         try:
@@ -300,25 +300,13 @@ def _variant(fmt: ProviderFormat, variant: Optional[str], url: Optional[str]) ->
 
 
 def _native_reader(format: str, variant: str, backend: Optional[str]):
-    """A C decoder for this body when the backend is native and the format has one, else None."""
-    if format not in _NATIVE_FORMATS or resolve(backend) != "native":
+    """A C decoder for this body when the backend has one for the format, else None."""
+    dn = kernel("decoders", backend)
+    if dn is None or format not in dn.FORMATS:
         return None
-    return _dec_native().PartReader(format, variant)
+    return dn.PartReader(format, variant)
 
 
-_DN: Any = None
-
-
-def _dec_native() -> Any:
-    """``pyfantasy._dec_native``, imported on first use (it loads the C extension)."""
-    global _DN
-    if _DN is None:
-        from pyfantasy import _dec_native as dn
-        _DN = dn
-    return _DN
-
-
-_NATIVE_FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock"))
 # A native StreamDecoder keeps at most this many bytes for a replay (see StreamDecoder.__init__).
 KEEP_LIMIT = 8 << 20
 _DELTAS = frozenset(("text-delta", "reasoning-delta", "tool-input-delta"))
@@ -355,11 +343,12 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
     if isinstance(body, str):
         body = body.encode("utf-8")
     if stream:
-        native = format in _NATIVE_FORMATS and resolve(backend) == "native"
+        dn = kernel("decoders", backend)
+        native = dn is not None and format in dn.FORMATS
         if native:
             chat_variant = _variant(_format(format), variant or None, url)
             try:
-                done = _dec_native().whole_body(format, chat_variant, body, tools)
+                done = dn.whole_body(format, chat_variant, body, tools)
             except DecodeError as err:
                 _end_offset(err, len(body))
                 raise

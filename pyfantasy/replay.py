@@ -77,8 +77,8 @@ except ImportError:  # pragma: no cover - httpx2 alone (the fork the anthropic S
                                   "pip install 'pyfantasy[replay]' (or httpx)", name="httpx") from None
 
 from pyfantasy.cassette import Cassette, Interaction, Request, Response, load
-from pyfantasy._replay_match import Matcher, ReplayError, RequestView
-from pyfantasy._replay_pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
+from pyfantasy._replay.match import Matcher, ReplayError, RequestView
+from pyfantasy._replay.pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
 
 __all__ = ["ReplayTransport", "AsyncReplayTransport", "ReplayError", "MODES", "MODE_ALIASES",
            "DEFAULT_KEEP_HEADERS", "DEFAULT_CHUNK_SIZE", "resolve_mode", "recorded_request",

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from pyfantasy import _svg
+from pyfantasy._tools import svg as _svg
 from pyfantasy._errors import PyfantasyError
 from pyfantasy.scan import NAMES
 

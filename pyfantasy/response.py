@@ -16,7 +16,7 @@ What
       ``dict`` from provider name to such a value (``None`` is Go's nil map).
 
 Strategy
-    Every class has ``_go_json()`` returning a tree for :mod:`pyfantasy._gojson`
+    Every class has ``_go_json()`` returning a tree for :mod:`pyfantasy._go.json`
     (``Struct`` = Go struct in field order, ``dict`` = Go map, sorted), so the
     bytes come from one encoder: ``Response.to_json_bytes()``.
     ``Response.to_json()`` is what a JSON reader makes of those bytes.
@@ -28,7 +28,7 @@ Conventions
       ``Response.provider_metadata`` (``null`` vs ``{}``), slices inside
       metadata (``summary``, ``logprobs``).
     * Strings are Go strings: raw bytes that are not UTF-8 are carried as
-      ``U+DC80``..``U+DCFF`` (see :func:`pyfantasy._gojson.go_string`); they
+      ``U+DC80``..``U+DCFF`` (see :func:`pyfantasy._go.json.go_string`); they
       are written as ``\\ufffd``, so such values do not survive a JSON round
       trip as objects (see ``Response.from_json(..., exact=True)`` for the bytes).
     * Content parts, usage, warnings and responses are frozen dataclasses;
@@ -55,7 +55,7 @@ from enum import Enum
 from typing import Any, ClassVar, Dict, List, Optional, Type, Union
 
 from pyfantasy._errors import DecodeError
-from pyfantasy._gojson import RawJSON, SpanDict, Struct, encode, parse, plain_string
+from pyfantasy._go.json import RawJSON, SpanDict, Struct, encode, parse, plain_string
 
 __all__ = [
     "FinishReason", "StreamPartType", "SourceType", "CallWarningType", "ContentType",
@@ -726,7 +726,7 @@ class GoogleReasoningMetadata:
 
     For the native Google provider ``signature`` holds the *decoded* thought
     signature bytes as a Go string (build it with
-    :func:`pyfantasy._gojson.go_string`); Vercel/OpenRouter give base64 text.
+    :func:`pyfantasy._go.json.go_string`); Vercel/OpenRouter give base64 text.
     """
 
     type_id: ClassVar[str] = "google.reasoning_metadata"
@@ -1150,7 +1150,7 @@ class Response:
         try:
             return json.loads(text)
         except (RecursionError, ValueError):  # a raw value nested too deep, or an int past 4,300 digits
-            from pyfantasy._scan import loads
+            from pyfantasy._kernels.jsonscan import loads
             return loads(text)
 
     @classmethod

@@ -68,8 +68,7 @@ COLUMNS: Tuple[Tuple[str, str], ...] = (
 )
 NAMES = tuple(n for n, _ in COLUMNS)
 OUTPUT_FORMATS = ("sqlite", "jsonl", "csv", "parquet")
-CASSETTE_SUFFIXES = (".yaml", ".yml")
-CAPTURE_SUFFIXES = (".sse", ".event-stream", ".eventstream")
+from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 XAI_TICKS_PER_USD = 10_000_000_000  # xAI's usage.cost_in_usd_ticks: 1e-10 USD each
 
 
@@ -150,7 +149,7 @@ except ImportError:  # pragma: no cover - orjson is in the test extra
 
 
 def _json_std(body: Any) -> Any:
-    from pyfantasy._formats import request_json
+    from pyfantasy._providers.formats import request_json
     return request_json(body)
 
 
@@ -328,7 +327,7 @@ def _safe_interaction_row(path: str, it: Any, backend: Optional[str], wire: Opti
 def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> Optional[List[tuple]]:
     """``_cassette_rows`` reading one interaction at a time (peak memory: the file and one
     interaction, not every parsed interaction); None when the file cannot be read that way."""
-    from pyfantasy._vcr_fast import iter_interactions
+    from pyfantasy._kernels.vcr import iter_interactions
     its = iter_interactions(data, path, backend)
     if its is None:
         return None
@@ -343,7 +342,7 @@ def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optiona
 
 def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
     """One row per interaction; one error row (interaction None) when the cassette cannot be read."""
-    from pyfantasy._vcr_fast import read_interactions
+    from pyfantasy._kernels.vcr import read_interactions
     rows = _streamed_rows(path, data, backend, wire)
     if rows is not None:
         return rows
@@ -384,17 +383,7 @@ def scan_file(path: str, *, backend: Optional[str] = None, format: Optional[str]
 
 def iter_files(paths: Iterable[str]) -> Iterator[str]:
     """Files as given; folders searched recursively (sorted) for cassettes and stream captures."""
-    wanted = CASSETTE_SUFFIXES + CAPTURE_SUFFIXES
-    for p in paths:
-        p = os.fspath(p)
-        if os.path.isdir(p):
-            found = []
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                found.extend(os.path.join(root, f) for f in files if f.endswith(wanted))
-            yield from sorted(found)
-        else:
-            yield p
+    return walk(paths, CASSETTE_SUFFIXES + CAPTURE_SUFFIXES)
 
 
 # ---- workers ------------------------------------------------------------------------------
@@ -431,7 +420,8 @@ def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[in
     _WORKER_OPTS["backend"] = backend
     _WORKER_OPTS["format"] = fmt
     try:  # warm the imports once per process, not per file
-        from pyfantasy import _vcr_fast, decode  # noqa: F401
+        from pyfantasy import decode  # noqa: F401
+        from pyfantasy._kernels import vcr  # noqa: F401
     except ImportError:  # pragma: no cover
         pass
 
@@ -1003,7 +993,7 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
     any file is read or any row written (ValueError, BackendUnavailableError): it
     would otherwise make every row an error and be recorded as done.
     """
-    from pyfantasy._backend import resolve
+    from pyfantasy._kernels import resolve
     t0 = time.perf_counter()
     resolve(backend)
     fmt = output_format(out, out_format)

@@ -19,23 +19,15 @@ import contextlib
 from typing import (TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Iterable,
                     Iterator, List, Optional)
 
-from pyfantasy._backend import resolve
+from pyfantasy._kernels import kernel, resolve
 from pyfantasy._errors import SSEError
-from pyfantasy._sse_event import Event
+from pyfantasy._kernels.sse_event import Event
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
 __all__ = ["Event", "SSEDecoder", "iter_events", "aiter_events", "iter_sse", "aiter_sse",
            "EventSource", "connect_sse", "aconnect_sse"]
-
-
-def _kernel_class(name: str):
-    if name == "native":
-        from pyfantasy._sse_native import SSEKernel
-    else:
-        from pyfantasy._sse_python import SSEKernel
-    return SSEKernel
 
 
 class SSEDecoder:
@@ -56,7 +48,7 @@ class SSEDecoder:
 
     def __init__(self, backend: Optional[str] = None) -> None:
         self.backend = resolve(backend)
-        self._k = _kernel_class(self.backend)()
+        self._k = kernel("sse", self.backend)()
         self._closed = False
 
     def feed(self, data: bytes) -> List[Event]:

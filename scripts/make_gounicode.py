@@ -1,4 +1,4 @@
-"""Writes pyfantasy/_gounicode.py: Go's letter and digit tables, asked of Go itself.
+"""Writes pyfantasy/_go/unicode.py: Go's letter and digit tables, asked of Go itself.
 
 Run after scripts/install_go.sh: ``.venv/bin/python scripts/make_gounicode.py``.
 tests/test_go_yaml_differential.py checks the written table against Go.

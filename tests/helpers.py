@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import pytest
 
-from pyfantasy._backend import native_available
+from pyfantasy._kernels import native_available
 from pyfantasy.cassette import load
 from pyfantasy.decode import detect_format
 
@@ -46,7 +46,7 @@ def native_problem() -> Optional[str]:
     """Why the C extension cannot be used, or None when it loads."""
     if native_available():
         return None
-    from pyfantasy import _backend
+    from pyfantasy import _kernels as _backend
     return f"native extension not built ({_backend._native_error})"
 
 
@@ -319,7 +319,7 @@ def json_replace(v, path, new):
 
 def falls_back(body: bytes, fmt: str, variant: str = "") -> bool:
     """Whether the C state machine of ``fmt`` hands this whole body back to the Python one."""
-    from pyfantasy._dec_native import Fallback, PartReader
+    from pyfantasy._kernels.native.decoders import Fallback, PartReader
     try:
         PartReader(fmt, variant).feed(body, True)
     except Fallback:

@@ -13,9 +13,9 @@ import uuid
 import pytest
 
 from pyfantasy import DecodeError
-from pyfantasy._assemble import (StreamAssembler, ToolSpec, assemble_stream, deterministic_id,
+from pyfantasy._providers.assemble import (StreamAssembler, ToolSpec, assemble_stream, deterministic_id,
                                  deterministic_uuid, generate_step, validate_tool_call)
-from pyfantasy._gojson import RawJSON, go_string
+from pyfantasy._go.json import RawJSON, go_string
 from pyfantasy.response import (AnthropicReasoningMetadata, CallWarning, GoogleReasoningMetadata,
                                 OpenAIMetadata, OpenAIResponsesMetadata, ReasoningContent, Response,
                                 ResponsesReasoningMetadata, SourceContent, StreamPart, TextContent,

@@ -9,7 +9,7 @@ import pytest
 from helpers import skip_under_asan
 
 import pyfantasy
-from pyfantasy import _backend
+from pyfantasy import _kernels as _backend
 from pyfantasy.sse import SSEDecoder
 
 
@@ -57,7 +57,7 @@ def test_native_missing_is_a_clear_error(monkeypatch):
 @skip_under_asan
 def test_native_memory_is_flat():
     """Decoders created and fed in a loop release their C memory and Python objects."""
-    from pyfantasy._scan import Scanner
+    from pyfantasy._kernels.jsonscan import Scanner
     from pyfantasy._providers.openai_chat import STREAM_SPEC
     body = b'data: {"id":"x","choices":[{"delta":{"content":"hello"}}]}\n\n' * 50
 

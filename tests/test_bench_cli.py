@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from pyfantasy import bench
-from pyfantasy._backend import native_available
+from pyfantasy._kernels import native_available
 from pyfantasy.cli import main
 
 CHAT_STREAM = (
@@ -299,10 +299,10 @@ def test_bedrock_workload(tmp_path, capsys):
 
 
 def test_default_path_is_the_bundled_samples(monkeypatch, tmp_path, capsys, tiny):
-    monkeypatch.setattr("pyfantasy._cli_bench.samples_dir", lambda: str(tiny))
+    monkeypatch.setattr("pyfantasy.cli.bench.samples_dir", lambda: str(tiny))
     code, out, _ = _run(capsys, "--json", "--contender", "orjson", *FAST)
     assert code == 0 and json.loads(out)["source"] == str(tiny)
-    monkeypatch.setattr("pyfantasy._cli_bench.samples_dir", lambda: str(tmp_path / "nowhere"))
+    monkeypatch.setattr("pyfantasy.cli.bench.samples_dir", lambda: str(tmp_path / "nowhere"))
     code, out, err = _run(capsys, *FAST)
     assert code == 2 and out == "" and "no bundled samples" in err and "give a cassette file or folder" in err
 

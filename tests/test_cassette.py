@@ -15,11 +15,11 @@ from datetime import timedelta
 
 import pytest
 
-from pyfantasy import _goyaml
+from pyfantasy._go import yaml as _goyaml
 from pyfantasy import cassette as cas
-from pyfantasy._duration import GoDuration, format_duration, parse_duration
+from pyfantasy._go.duration import GoDuration, format_duration, parse_duration
 from pyfantasy._errors import CassetteError
-from pyfantasy._natsort import natural_less, natural_sorted
+from pyfantasy._go.natsort import natural_less, natural_sorted
 from pyfantasy.cassette import (LAYOUT_CURRENT, Cassette, Interaction, Layout, Request,
                                 Response, dumps, load, loads)
 

@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import DATA
-from pyfantasy import _goyaml
-from pyfantasy._duration import INT64_MAX, INT64_MIN, format_duration
+from pyfantasy._go import yaml as _goyaml
+from pyfantasy._go.duration import INT64_MAX, INT64_MIN, format_duration
 from pyfantasy.cassette import (Cassette, CassetteError, Interaction, Layout, Request, Response,
                                 load, loads)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pyfantasy import CassetteError
-from pyfantasy._vcr_fast import read_interactions
+from pyfantasy._kernels.vcr import read_interactions
 from pyfantasy.cassette import load
 
 
@@ -83,7 +83,7 @@ def test_stale_temp_files_are_removed_on_the_next_save_and_load(tmp_path):
     import subprocess
     import sys
     import time
-    from pyfantasy._atomic import STALE_UNNAMED_SECONDS
+    from pyfantasy._files import STALE_UNNAMED_SECONDS
     from pyfantasy.cassette import Cassette
     path = tmp_path / "rec.yaml"
     Cassette(interactions=[]).save(path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import sqlite3
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from helpers import ROOT
 from pyfantasy.cassette import load
 from pyfantasy.cli import build_parser, main
-from pyfantasy._cli_common import VOCABULARY, vocabulary_markdown
+from pyfantasy.cli.common import VOCABULARY, vocabulary_markdown
 
 SAMPLES = ROOT / "pyfantasy" / "samples"
 CHAT = SAMPLES / "openai_chat_simple.yaml"
@@ -26,7 +25,6 @@ def cli(argv, stdin: bytes = b""):
     out, err = io.StringIO(), io.StringIO()
     fake_stdin = io.TextIOWrapper(io.BytesIO(stdin))
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        old, os_stdin = None, None
         import sys
         old, sys.stdin = sys.stdin, fake_stdin
         try:

@@ -581,7 +581,7 @@ def test_error_event_without_error_object_quotes_its_data_as_received(backend, d
 def test_integers_past_the_str_digit_limit(backend):
     """A 5000-digit index, block type or token count is read as any integer is, not a crash
     (CPython's str() and json.loads refuse integers past 4300 digits)."""
-    from pyfantasy._scan import loads
+    from pyfantasy._kernels.jsonscan import loads
     big = b"1" * 5000
     body = (b'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":%s}}}\n\n'
             b'event: content_block_start\ndata: {"type":"content_block_start","index":%s,'

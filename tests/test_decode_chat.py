@@ -9,8 +9,7 @@ import pytest
 from helpers import needs_corpus
 from helpers import (fantasy_assertions, interaction, interactions, matches_example,
                      semantics_examples)
-from pyfantasy import DecodeError
-from pyfantasy.decode import StreamDecoder, decode_body, decode_cassette, decode_interaction, detect_format
+from pyfantasy.decode import StreamDecoder, decode_cassette, decode_interaction, detect_format
 
 pytestmark = needs_corpus
 

@@ -23,9 +23,9 @@ from helpers import CORPUS, needs_corpus
 from helpers import (cassette, fantasy_assertions, interaction, interactions, matches_example,
                      semantics_examples)
 from pyfantasy import DecodeError
-from pyfantasy._gojson import go_bytes
+from pyfantasy._go.json import go_bytes
 from pyfantasy._providers import google
-from pyfantasy._scan import CHUNK_OK
+from pyfantasy._kernels.jsonscan import CHUNK_OK
 from pyfantasy.cassette import Interaction, Request, Response as Recorded
 from pyfantasy.decode import StreamDecoder, decode_body, decode_cassette, decode_interaction, detect_format
 
@@ -739,6 +739,6 @@ def _genai_run(scanner, body, cuts):
 def test_genai_block_reader_native_equals_python(pieces, cuts):
     """Blocks split at the earlier separator, trailing CR, empty blocks, error blocks, a last
     block without terminator, any feed boundaries: the C reader gives the Python twin's chunks."""
-    from pyfantasy._providers.google import GenaiScanner, NativeGenaiScanner
+    from pyfantasy._providers.google import GenaiScanner
     body = b"".join(p + sep for p, sep in pieces)
-    assert _genai_run(NativeGenaiScanner(), body, cuts) == _genai_run(GenaiScanner("python"), body, cuts)
+    assert _genai_run(GenaiScanner("native"), body, cuts) == _genai_run(GenaiScanner("python"), body, cuts)

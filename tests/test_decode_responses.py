@@ -20,9 +20,9 @@ from hypothesis import given, strategies as st
 from helpers import BACKEND_PARAMS, CORPUS, needs_corpus
 from helpers import fantasy_assertions, interaction, interactions, matches_example, semantics_examples
 from pyfantasy import DecodeError
-from pyfantasy._assemble import ToolSpec, deterministic_uuid
+from pyfantasy._providers.assemble import ToolSpec, deterministic_uuid
 from pyfantasy._providers.openai_responses import STREAM_SPEC, request_tools
-from pyfantasy._scan import scan_body
+from pyfantasy._kernels.jsonscan import scan_body
 from pyfantasy.cassette import Interaction, Request, Response as Recorded
 from pyfantasy.decode import StreamDecoder, decode_body, decode_cassette, decode_interaction
 

@@ -19,10 +19,10 @@ from hypothesis import given, strategies as st
 from helpers import needs_corpus, skip_without_corpus
 from helpers import interaction, interactions
 from pyfantasy import DecodeError
-from pyfantasy._evstream_python import (E_BASE64, E_HEADER, E_MESSAGE_CRC, E_NO_EVENT_TYPE, E_NO_MESSAGE_TYPE,
+from pyfantasy._kernels.evstream_contract import (E_BASE64, E_HEADER, E_MESSAGE_CRC, E_NO_EVENT_TYPE, E_NO_MESSAGE_TYPE,
                                         E_PAYLOAD, E_PRELUDE, E_PRELUDE_CRC, E_TRUNCATED, ERROR, EXCEPTION,
                                         describe)
-from pyfantasy._evstream_python import EvStreamKernel as PyKernel
+from pyfantasy._kernels.python.evstream import EvStreamKernel as PyKernel
 from pyfantasy.decode import StreamDecoder, decode_body
 
 needs_native = pytest.mark.needs_native
@@ -30,7 +30,7 @@ needs_native = pytest.mark.needs_native
 
 def kernel(backend):
     if backend == "native":
-        from pyfantasy._evstream_native import EvStreamKernel
+        from pyfantasy._kernels.native.evstream import EvStreamKernel
         return EvStreamKernel()
     return PyKernel()
 
@@ -385,7 +385,7 @@ def _flatten(outs):
 @needs_native
 @given(_body(), st.lists(st.integers(0, 400), max_size=8))
 def test_differential(body, cuts):
-    from pyfantasy._evstream_native import EvStreamKernel as NativeKernel
+    from pyfantasy._kernels.native.evstream import EvStreamKernel as NativeKernel
     py = _run(PyKernel(), body, cuts)
     assert _run(NativeKernel(), body, cuts) == py
     whole = _flatten([PyKernel().feed(body, True)])
@@ -396,7 +396,7 @@ def test_differential(body, cuts):
 @given(st.lists(st.sampled_from(EVENTS + [text("a/b+c"), text("\n\n"), text("é" * 40)]), max_size=12),
        st.lists(st.integers(0, 3000), max_size=6))
 def test_differential_valid_streams(events, cuts):
-    from pyfantasy._evstream_native import EvStreamKernel as NativeKernel
+    from pyfantasy._kernels.native.evstream import EvStreamKernel as NativeKernel
     body = b"".join(chunk(e, pad="x" * (k % 7)) for k, e in enumerate(events))
     py = _run(PyKernel(), body, cuts)
     assert _run(NativeKernel(), body, cuts) == py

@@ -12,7 +12,7 @@ import pytest
 
 from helpers import cassette, interaction, interactions, needs_corpus
 from pyfantasy import DecodeError
-from pyfantasy._formats import FORMATS, stream_rule
+from pyfantasy._providers.formats import FORMATS, stream_rule
 from pyfantasy.cassette import Cassette
 from pyfantasy.cli import main
 from pyfantasy.decode import decode_interaction, detect_format

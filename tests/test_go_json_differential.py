@@ -1,4 +1,4 @@
-"""pyfantasy's Go-JSON helpers (pyfantasy/_gojson.py) vs Go's encoding/json, run by Go.
+"""pyfantasy's Go-JSON helpers (pyfantasy/_go/json.py) vs Go's encoding/json, run by Go.
 
 Every case goes through the Go oracle (tests/go/oracle, mode "json") and must give the
 same bytes or the same error text: ``quote`` (Go strings of random bytes: invalid UTF-8,
@@ -18,7 +18,7 @@ import pytest
 import go_oracle
 from helpers import CORPUS, corpus_files
 from pyfantasy._errors import DecodeError
-from pyfantasy._gojson import (RawJSON, Struct, UnsupportedValueError, compact, decode_object,
+from pyfantasy._go.json import (RawJSON, Struct, UnsupportedValueError, compact, decode_object,
                                encode, format_float, go_bytes, go_string, quote, syntax_error)
 from pyfantasy.cassette import load
 from pyfantasy.decode import decode_interaction

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from pyfantasy import _vcr_fast
-from pyfantasy._gojson import decode_object, encode, go_string
+from pyfantasy._kernels import vcr as _vcr_fast
+from pyfantasy._go.json import decode_object, encode, go_string
 from pyfantasy.cassette import (LAYOUT_CURRENT, LAYOUT_RC6, Cassette, Interaction, Request,
                                 Response, loads)
 

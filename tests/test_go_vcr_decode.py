@@ -15,7 +15,7 @@ import pytest
 import go_oracle
 from go_random import cassette_with, strings, strings_in
 from helpers import CORPUS, DATA, corpus_files
-from pyfantasy import _vcr_fast
+from pyfantasy._kernels import vcr as _vcr_fast
 from pyfantasy.cassette import LAYOUT_CURRENT, LAYOUT_RC6, Cassette, load, loads
 
 

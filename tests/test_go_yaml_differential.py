@@ -23,7 +23,8 @@ import pytest
 import go_oracle
 from go_random import cassette_with, strings, strings_in
 from helpers import CORPUS, DATA, corpus_files
-from pyfantasy import _goyaml, _vcr_fast
+from pyfantasy._kernels import vcr as _vcr_fast
+from pyfantasy._go import yaml as _goyaml
 from pyfantasy.cassette import LAYOUT_CURRENT, LAYOUT_RC6, Cassette, Layout, load, loads
 
 RANDOM_CASES = 12000

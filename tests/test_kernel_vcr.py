@@ -1,4 +1,4 @@
-"""The fast cassette reader (native/pf_vcr.c via pyfantasy._vcr_fast) against ``cassette.loads``.
+"""The fast cassette reader (native/pf_vcr.c via pyfantasy._kernels.vcr) against ``cassette.loads``.
 
 Contract under test: for any bytes, the C reader either returns exactly
 ``loads(data).interactions`` or says ``Unsupported`` (never a different
@@ -20,12 +20,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import CORPUS, DATA, corpus_files, needs_corpus
-from pyfantasy._vcr_fast import Unsupported, native_interactions, read_file, read_interactions
+from pyfantasy._kernels import kernel
+from pyfantasy._kernels.vcr import Unsupported, read_file, read_interactions
 from pyfantasy.cassette import (Cassette, CassetteError, Interaction, Layout, Request, Response,
                                 loads)
 from test_cassette_generated import cassettes, go_unreadable, headers, text
 
 native_only = pytest.mark.needs_native
+
+
+def native_interactions(data: bytes):
+    """The C reader alone (no loader fallback), through the kernel table."""
+    return kernel("cassette", "native")(data)
 
 
 def loader_result(data: bytes):

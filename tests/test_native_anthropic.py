@@ -280,7 +280,7 @@ def test_corpus_bedrock_native_equals_python(rel, iid):
 
 def _sse_events(body: bytes):
     """The Anthropic SSE events a Bedrock body carries (its frames decoded)."""
-    from pyfantasy._evstream_python import EvStreamKernel
+    from pyfantasy._kernels.python.evstream import EvStreamKernel
     return [e for e in EvStreamKernel().feed(body, True).sse.split(b"\n\n") if e]
 
 

@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from helpers import CORPUS, needs_corpus
-from pyfantasy._replay_match import request_target
-from pyfantasy._server import ReplayServer
+from pyfantasy._replay.match import request_target
+from pyfantasy._replay.server import ReplayServer
 from pyfantasy.cassette import Cassette, load, loads
 from pyfantasy.decode import decode_cassette
 from pyfantasy.replay import AsyncReplayTransport, ReplayTransport

@@ -20,8 +20,8 @@ import pytest
 
 from helpers import CORPUS, needs_corpus
 from pyfantasy import CassetteError, PyfantasyError
-from pyfantasy._replay_match import Matcher, RequestView, bodies_match, urls_match
-from pyfantasy._server import ReplayServer
+from pyfantasy._replay.match import Matcher, RequestView, bodies_match, urls_match
+from pyfantasy._replay.server import ReplayServer
 from pyfantasy.cassette import Cassette, Interaction, Request, Response, load, loads
 from pyfantasy.decode import decode_interaction
 from pyfantasy.replay import (AsyncReplayTransport, ReplayError, ReplayTransport,

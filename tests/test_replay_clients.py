@@ -26,8 +26,8 @@ import pytest
 
 from helpers import CORPUS, needs_corpus
 from pyfantasy import available_backends
-from pyfantasy._replay_match import request_target
-from pyfantasy._server import ReplayServer
+from pyfantasy._replay.match import request_target
+from pyfantasy._replay.server import ReplayServer
 from pyfantasy.cassette import load
 from pyfantasy.decode import decode_interaction, detect_format
 from pyfantasy.replay import ReplayTransport

@@ -1,4 +1,4 @@
-"""The loopback replay server (``pyfantasy._server``) and ``pyfantasy serve``.
+"""The loopback replay server (``pyfantasy._replay.server``) and ``pyfantasy serve``.
 
 Only 127.0.0.1 is used; every request loop here is bounded, and every server
 is closed by its test (the CLI ones by a signal, with a timeout).
@@ -20,7 +20,7 @@ import pytest
 from helpers import CORPUS, needs_corpus
 from pyfantasy.cassette import Cassette, Interaction, Request, Response, load
 from pyfantasy.cli import main as cli_main
-from pyfantasy._server import ReplayServer, check_loopback, load_sources
+from pyfantasy._replay.server import ReplayServer, check_loopback, load_sources
 
 URL = "https://api.example.test/v1/chat/completions"
 
@@ -28,7 +28,6 @@ URL = "https://api.example.test/v1/chat/completions"
 def cassette(*pairs, duration_ns=1_000_000, content_length=None) -> Cassette:
     its = []
     for i, (req, resp) in enumerate(pairs):
-        body = resp.encode() if isinstance(resp, str) else resp
         its.append(Interaction(
             id=i,
             request=Request(proto="HTTP/1.1", proto_major=1, proto_minor=1, body=req, url=URL,

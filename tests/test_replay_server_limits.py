@@ -12,7 +12,7 @@ import time
 import pytest
 
 from pyfantasy.cassette import Cassette, Interaction, Request, Response
-from pyfantasy._server import IDLE_TIMEOUT, MAX_BODY, ReplayServer
+from pyfantasy._replay.server import IDLE_TIMEOUT, MAX_BODY, ReplayServer
 
 PATH = "/v1/chat/completions"
 REQUEST = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]})

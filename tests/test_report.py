@@ -24,10 +24,10 @@ import zlib
 import pytest
 
 from helpers import CORPUS, needs_corpus
-from pyfantasy import _svg
+from pyfantasy._tools import svg as _svg
 from pyfantasy import scan as scan_mod
 from pyfantasy.cli import main
-from pyfantasy.report import (COLUMNS, ReportError, format_table, load_results, percentile, render_html,
+from pyfantasy.report import (COLUMNS, ReportError, load_results, percentile, render_html,
                               results_kind, summarise)
 
 # ---- fixture results ----------------------------------------------------------------
@@ -571,7 +571,7 @@ def test_page_without_errors_has_no_error_chart_and_usd_cost_labels(tmp_path):
     charts_part = page.split("<table")[0]
     assert f"<title>google / {LONG}</title>" in charts_part
     assert f"{LONG}</text>" not in charts_part and "…</text>" in charts_part
-    assert page.count(f'<rect class="row"') == 2 * 2               # tokens and cost: a hover row per model
+    assert page.count('<rect class="row"') == 2 * 2               # tokens and cost: a hover row per model
 
 
 def load_rows(tmp_path, rows):

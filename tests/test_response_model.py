@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from pyfantasy import DecodeError
-from pyfantasy._gojson import (RawJSON, Struct, UnsupportedValueError, compact, decode_object,
+from pyfantasy._go.json import (RawJSON, Struct, UnsupportedValueError, compact, decode_object,
                                encode, format_float, go_bytes, go_string, parse, quote,
                                syntax_error)
 from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata,

@@ -28,7 +28,7 @@ from pyfantasy.decode import decode_body, decode_interaction, detect_format
 from pyfantasy.scan import (COLUMNS, NAMES, ScanWarning, iter_rows, provider_for_host, read_rows,
                             scan, scan_bytes, sniff_stream_format)
 from pyfantasy._errors import PyfantasyError
-import pyfantasy._vcr_fast as vcr_fast
+import pyfantasy._kernels.vcr as vcr_fast
 import pyfantasy.scan as scan_mod
 
 # scans run on the default backend: the C readers and kernels when the extension is built

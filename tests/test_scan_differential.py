@@ -29,8 +29,9 @@ from typing import List, NamedTuple, Tuple
 import pytest
 from hypothesis import given, strategies as st
 
-from pyfantasy._scan import (CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, COALESCE, INERT, INERT_NULL,
-                             Scanner, Spec, merge_key, scan_body, set_at)
+from pyfantasy._kernels.jsonscan import (CHUNK_BAD_JSON, CHUNK_DONE, CHUNK_OK, COALESCE, INERT, INERT_NULL,
+                                         Scanner, Spec, scan_body)
+from pyfantasy._kernels.python.scan import merge_key, set_at
 
 # every test here compares with (or runs) the C kernels: skipped without them, failed under
 # PYFANTASY_REQUIRE_NATIVE (conftest); the python runs of the parametrised ones are not gated

@@ -136,8 +136,8 @@ def _big_cassette(path, size: int, body_size: int = 1_000_000) -> int:
     """A cassette of about ``size`` bytes: one Anthropic stream of about ``body_size``
     bytes (text deltas) recorded again and again (ids renumbered); returns how many
     interactions it holds."""
-    from pyfantasy._vcr_fast import split_interactions
-    from pyfantasy.cassette import Cassette, loads
+    from pyfantasy._kernels.vcr import split_interactions
+    from pyfantasy.cassette import loads
     sample = loads(SAMPLE.with_name("anthropic_thinking_streaming.yaml").read_bytes())
     it = sample.interactions[0]
     delta = ('event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
@@ -181,7 +181,7 @@ def test_peak_memory_of_a_100mb_cassette_is_under_twice_its_size(tmp_path, backe
 def test_streamed_rows_equal_whole_file_rows(tmp_path, backend):
     """Reading interaction by interaction gives the rows reading the whole file gives; a
     piece that does not read makes the whole file's error row, as before."""
-    from pyfantasy._vcr_fast import iter_interactions
+    from pyfantasy._kernels.vcr import iter_interactions
     path = tmp_path / "some.yaml"
     n = _big_cassette(path, 300_000, 20_000)
     data = path.read_bytes()

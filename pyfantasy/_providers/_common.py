@@ -6,8 +6,8 @@ import json
 from typing import Any, Callable, List, Optional
 
 from pyfantasy._errors import DecodeError
-from pyfantasy._gojson import RawJSON, int_text
-from pyfantasy._scan import JSONFloat, Scanner, Spec
+from pyfantasy._go.json import RawJSON, int_text
+from pyfantasy._kernels.jsonscan import JSONFloat, Scanner, Spec
 from pyfantasy.response import Response, StreamPart
 
 
@@ -135,7 +135,7 @@ def status_title(code: int) -> str:
 
 def openai_http_error(code: int, status: str, body: bytes, url: str) -> str:
     """§9.1 openai-go: ``<title>: <error.message>``, or the raw body when there is none."""
-    from pyfantasy._scan import loads
+    from pyfantasy._kernels.jsonscan import loads
     msg = ""
     try:
         doc = loads(body.decode("utf-8", "replace"), whole=False)

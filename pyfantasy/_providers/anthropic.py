@@ -52,10 +52,10 @@ from __future__ import annotations
 
 from typing import Any, List, NamedTuple, Optional
 
-from pyfantasy._assemble import ToolSpec
+from pyfantasy._providers.assemble import ToolSpec
 from pyfantasy._errors import DecodeError
-from pyfantasy._gojson import UnsupportedValueError, encode_str
-from pyfantasy._scan import CHUNK_BAD_JSON, CHUNK_OK, COALESCE, INERT, JSONFloat, Scanner, Spec, map_json
+from pyfantasy._go.json import UnsupportedValueError, encode_str
+from pyfantasy._kernels.jsonscan import CHUNK_BAD_JSON, CHUNK_OK, COALESCE, INERT, JSONFloat, Scanner, Spec, map_json
 from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, ReasoningContent,
                         Response, SourceContent, StreamPart, TextContent, ToolCallContent,
                         ToolResultContent, Usage, WebSearchResultItem)

@@ -27,9 +27,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import List, Optional
 
-from pyfantasy._backend import resolve
-from pyfantasy._evstream_python import describe
-from pyfantasy._scan import Chunk, CHUNK_OK, Scanner
+from pyfantasy._kernels import kernel, resolve
+from pyfantasy._kernels.evstream_contract import describe
+from pyfantasy._kernels.jsonscan import Chunk, CHUNK_OK, Scanner
 from pyfantasy._providers import _common as c
 from pyfantasy._providers.anthropic import (GENERATE_SPEC, STREAM_SPEC, TRANSPORT_ERROR, AnthropicStream, decode_generate,
                         EventTail, dispatch, http_error, request_tools)
@@ -43,11 +43,7 @@ class EventStreamScanner(c.FramedScanner):
 
     def __init__(self, backend: Optional[str] = None) -> None:
         self.backend = resolve(backend)
-        if self.backend == "native":
-            from pyfantasy._evstream_native import EvStreamKernel
-        else:
-            from pyfantasy._evstream_python import EvStreamKernel
-        self._k = EvStreamKernel()
+        self._k = kernel("evstream", self.backend)()
         self._sse = Scanner(STREAM_SPEC, True, None, True, self.backend)
         self._tail = EventTail()  # the SSE text of the frames, for error events' data
         self._sse_base = 0       # SSE bytes produced by earlier feeds

@@ -19,21 +19,16 @@ Why a stream reader of its own (``GenaiScanner``)
     stream: a JSON ``{"error": {...}}`` is an API error (this is how Gemini
     reports a failure mid-stream), anything else (comments, ``event:``
     lines, a stray blank line at the end of the body) is "invalid stream
-    chunk". ``GenaiScanner`` does this splitting (cheap ``bytes.find``
-    work) and hands each ``data:`` payload to the shared ``Scanner`` (C or
-    Python) re-framed as one single-line SSE event, so JSON validation,
-    pruning and coalescing stay in the backend. Re-framing maps CR and LF in
-    a payload to TAB: all three are whitespace between JSON tokens and all
-    three are invalid raw inside strings, so validity and value are
-    unchanged. (The scanner's ``eof_dispatch`` option is therefore not
-    needed: no event reaches it unterminated.)
+    chunk". The block splitting and scanning is the ``genai-scan`` kernel
+    (``_kernels/python/genai.py`` and its C twin); ``GenaiScanner`` turns
+    the block that ends the stream into its error.
 
 Rules reproduced (section numbers of fantasy-semantics.md)
     * parts (§7.1): thought text -> reasoning, text -> text, functionCall ->
       tool call, everything else (empty text, inline data, a part with only
       a signature) ignored; only ``candidates[0]`` counts.
     * thought signatures are base64 in JSON; the decoded *bytes* are the
-      ``signature`` (a Go string: ``pyfantasy._gojson.go_string``), written
+      ``signature`` (a Go string: ``pyfantasy._go.json.go_string``), written
       by Go with one ``\\ufffd`` per invalid byte. Base64 is decoded with Go's
       ``encoding/json`` rules (standard alphabet, padding required, CR/LF
       ignored; anything else is an error, with Go's message).
@@ -77,13 +72,13 @@ Choices where fantasy has no answer (flagged in the tests)
 from __future__ import annotations
 
 import base64
-import bisect
 import re
 from typing import Any, List, Optional, Tuple
 
 from pyfantasy._errors import DecodeError
-from pyfantasy._gojson import UnsupportedValueError, encode_str, format_float, go_string
-from pyfantasy._scan import CHUNK_OK, COALESCE, INERT, Chunk, JSONFloat, Scanner, Spec, loads, map_json
+from pyfantasy._go.json import UnsupportedValueError, encode_str, format_float, go_string
+from pyfantasy._kernels import kernel, resolve
+from pyfantasy._kernels.jsonscan import CHUNK_OK, CHUNK_OTHER, COALESCE, INERT, Chunk, JSONFloat, Spec, loads, map_json
 from pyfantasy.response import (GoogleReasoningMetadata, ReasoningContent, Response, StreamPart, TextContent,
                         ToolCallContent, Usage)
 from pyfantasy._providers import _common as c
@@ -558,9 +553,6 @@ class GoogleStream:
 
 # ---- genai's stream reader -------------------------------------------------------------
 
-_REFRAME = bytes.maketrans(b"\r\n", b"\t\t")
-
-
 def _api_error(text: str) -> Optional[str]:
     """fantasy's text for a genai ``APIError`` read from ``{"error": {code, message, status, details}}``
     (title from *its* code, then its message), or None when the text does not unmarshal into that
@@ -590,154 +582,38 @@ def _error_block(block: str) -> Tuple[str, str]:
     return _INVALID, f"iterateResponseStream: invalid stream chunk: {prefix}:{rest}"
 
 
-def _separator(buf: bytearray, pos: int, search: int, eof: bool) -> Tuple[int, int, int]:
-    """The first block separator (``\\n\\n`` or ``\\r\\n\\r\\n``) of the block starting at ``pos``,
-    looking from ``search``: ``(end, next, search)``, or ``(-1, -1, search)`` with the position
-    where the search resumes once more bytes arrive.
-
-    Every separator's first LF is at its start (LF LF) or one byte after it (CR LF CR LF), so
-    the separators come in the order of their first LF: each LF of the body is looked at once,
-    whatever the mix of separators (searching for each kind to the end would be quadratic).
-    """
-    n = len(buf)
-    while True:
-        i = buf.find(b"\n", search)
-        if i < 0:
-            return -1, -1, n
-        if i + 1 >= n:
-            return -1, -1, (n if eof else i)
-        after = buf[i + 1]
-        if after == 10:
-            return i, i + 2, i + 2
-        if after == 13 and i > pos and buf[i - 1] == 13:
-            if i + 2 >= n:
-                return -1, -1, (n if eof else i)
-            if buf[i + 2] == 10:
-                return i - 1, i + 3, i + 3
-        search = i + 1
+def genai_scanner(backend: Optional[str] = None) -> "GenaiScanner":
+    """The stream scanner of this format (genai's block reader)."""
+    return GenaiScanner(backend)
 
 
-def genai_scanner(backend: Optional[str] = None) -> Any:
-    """The stream scanner of this format: genai's block reader in C (``PF_SCAN_GENAI``) on the
-    native backend, ``GenaiScanner`` (its Python twin) on the python one."""
-    from pyfantasy._backend import resolve
-    return NativeGenaiScanner() if resolve(backend) == "native" else GenaiScanner(backend)
+class GenaiScanner(c.FramedScanner):
+    """genai's block reader as a ``Scanner`` for ``StreamDecoder``: the kernel splits the
+    blocks and scans the ``data:`` ones; a block that is not ``data:`` becomes one chunk with
+    event ``genai-api-error`` or ``genai-invalid-chunk`` (value: the message) and ends the
+    stream. ``cut`` is always None (genai reads an unterminated last block)."""
 
-
-class NativeGenaiScanner(c.FramedScanner):
-    """``GenaiScanner``'s contract, with the block splitting done by the C scanner too."""
-
-    backend = "native"
     _name = "GenaiScanner"
 
-    def __init__(self) -> None:
-        from pyfantasy._native_lib import lib
-        from pyfantasy._scan_native import ScanKernel
-        self._k = ScanKernel(STREAM_SPEC, True, b"", True, lib.PF_SCAN_GENAI)
-        self._other = lib.PF_CHUNK_OTHER
+    def __init__(self, backend: Optional[str] = None) -> None:
+        self.backend = resolve(backend)
+        self._k = kernel("genai-scan", self.backend)(STREAM_SPEC)
 
     def feed(self, data: bytes, eof: bool = False) -> List[Chunk]:
         self._begin_feed(eof)
         chunks = self._k.feed(data, eof)
-        if chunks and chunks[-1].status == self._other:  # a block that is not data: the end
+        if chunks and chunks[-1].status == CHUNK_OTHER:  # a block that is not data: the end
             last = chunks[-1]
             event, message = _error_block(last.event)
             chunks[-1] = Chunk(event, message, CHUNK_OK, last.offset, 1)
         return chunks
 
 
-class GenaiScanner(c.FramedScanner):
-    """genai's block reader in front of the shared ``Scanner`` (see the module docstring).
-
-    Same interface as ``Scanner`` for ``StreamDecoder``: ``feed(data, eof)``
-    returns chunks whose offsets are byte offsets in the original body;
-    ``closed``; ``cut`` (always None: genai uses an unterminated last block);
-    ``backend``. A block that is not ``data:`` yields one chunk with event
-    ``genai-api-error`` or ``genai-invalid-chunk`` (value: the message) and
-    ends the stream.
-
-    Carried between feeds: the unfinished block (``_pending``, a bytearray
-    appended to, so a block fed byte by byte costs O(n)), where the
-    separator search resumes in it, and byte counts to map the inner
-    scanner's offsets back to the body. O(n) overall: every LF is looked
-    at once (``_separator``) and every byte of a block is copied twice
-    (block, re-framed event). Complete blocks go to the inner scanner in one
-    call per feed, so runs of text chunks can still coalesce there.
-
-    ``feed(b"", eof=True)`` ends the body (the last block needs no
-    terminator); ``feed`` after that raises ValueError.
-    """
-
-    def __init__(self, backend: Optional[str] = None) -> None:
-        self._inner = Scanner(STREAM_SPEC, True, None, True, backend)
-        self.backend = self._inner.backend
-        self._pending = bytearray()
-        self._base = 0       # body offset of _pending[0]
-        self._search = 0     # where in _pending the separator search resumes
-        self._inner_fed = 0  # bytes given to the inner scanner so far
-        self._stopped = False
-
-    _name = "GenaiScanner"
-
-    def feed(self, data: bytes, eof: bool = False) -> List[Chunk]:
-        self._begin_feed(eof)
-        if self._stopped:
-            if eof and not self._inner.closed:
-                self._inner.feed(b"", True)
-            return []
-        buf = self._pending
-        buf += data
-        frames: List[bytes] = []
-        starts: List[int] = []    # inner-stream offset of each frame
-        origins: List[int] = []   # body offset of each frame's block
-        special: Optional[Chunk] = None
-        pos = 0
-        search = self._search
-        norm = self._inner_fed
-        n = len(buf)
-        while True:
-            end, nxt, search = _separator(buf, pos, search, eof)
-            if end < 0:
-                if not eof or pos >= n:
-                    break
-                end = nxt = n       # the last block needs no terminator
-            block = bytes(buf[pos:end])
-            origin = self._base + pos
-            pos = search = nxt
-            if block.endswith(b"\r"):
-                block = block[:-1]
-            if not block:
-                continue
-            if block.startswith(b"data:"):
-                # (an empty payload is still dispatched: the SSE data buffer holds "\n")
-                frame = b"data:" + block[5:].translate(_REFRAME) + b"\n\n"
-                frames.append(frame)
-                starts.append(norm)
-                origins.append(origin)
-                norm += len(frame)
-                continue
-            event, message = _error_block(block.decode("utf-8", "replace"))
-            special = Chunk(event, message, CHUNK_OK, origin, 1)
-            self._stopped = True
-            break
-        del buf[:pos]
-        self._base += pos
-        self._search = max(search - pos, 0)
-        chunks = self._inner.feed(b"".join(frames), eof or self._stopped) if frames or eof or self._stopped \
-            else []
-        self._inner_fed = norm
-        out = [ch._replace(offset=origins[bisect.bisect_right(starts, ch.offset) - 1]) if starts else ch
-               for ch in chunks]
-        if special is not None:
-            out.append(special)
-        return out
-
-
 # ---- request and errors -------------------------------------------------------------------
 
 def request_tools(body: Any):
     """The function declarations of a ``generateContent`` request, for tool-call validation (§3.4)."""
-    from pyfantasy._assemble import ToolSpec
+    from pyfantasy._providers.assemble import ToolSpec
     if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
         return None
     specs = []

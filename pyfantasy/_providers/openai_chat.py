@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Optional
 
-from pyfantasy._assemble import deterministic_uuid
+from pyfantasy._providers.assemble import deterministic_uuid
 from pyfantasy._errors import DecodeError
-from pyfantasy._scan import COALESCE, INERT, INERT_NULL, Spec
+from pyfantasy._kernels.jsonscan import COALESCE, INERT, INERT_NULL, Spec
 from pyfantasy.response import (AnthropicReasoningMetadata, GoogleReasoningMetadata, OpenAIMetadata,
                         OpenRouterMetadata, OpenRouterUsage, ReasoningContent,
                         ResponsesReasoningMetadata, Response, SourceContent, StreamPart,
@@ -650,7 +650,7 @@ class ChatStream:
 
 def request_tools(body: Any):
     """The function tools of a chat-completions request, for tool-call validation (§3.4)."""
-    from pyfantasy._assemble import ToolSpec
+    from pyfantasy._providers.assemble import ToolSpec
     if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
         return None
     specs = []

@@ -43,9 +43,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from pyfantasy._assemble import ToolSpec, deterministic_uuid
+from pyfantasy._providers.assemble import ToolSpec, deterministic_uuid
 from pyfantasy._errors import DecodeError
-from pyfantasy._scan import COALESCE, INERT, Spec
+from pyfantasy._kernels.jsonscan import COALESCE, INERT, Spec
 from pyfantasy.response import (OpenAIResponsesMetadata, ReasoningContent, ResponsesReasoningMetadata, Response,
                         SourceContent, StreamPart, TextContent, ToolCallContent, ToolResultContent, Usage,
                         WebSearchAction, WebSearchCallMetadata, WebSearchSource)

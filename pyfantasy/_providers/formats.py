@@ -7,7 +7,7 @@ the response Content-Type decide. An unknown format is an error, never a guess.
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 FORMATS = ("openai-chat", "openai-responses", "anthropic", "google", "bedrock")

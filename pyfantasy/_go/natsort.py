@@ -19,7 +19,7 @@ from bisect import bisect_right
 from functools import cmp_to_key
 from typing import Iterable, List
 
-from pyfantasy._gounicode import DIGIT, LETTER
+from pyfantasy._go.unicode import DIGIT, LETTER
 
 __all__ = ["natural_less", "natural_sorted"]
 

@@ -18,19 +18,21 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional, Sequence
 
-from pyfantasy._assemble import ToolSpec, deterministic_uuid, validate_tool_call
+from pyfantasy._providers.assemble import ToolSpec, deterministic_uuid, validate_tool_call
 from pyfantasy._errors import DecodeError
 
-from pyfantasy._native_lib import ffi, lib
+from pyfantasy._kernels.native import ffi, lib
 from pyfantasy._providers import _common as c
 from pyfantasy._providers.openai_chat import _go_float, _router_usage_meta
-from pyfantasy._scan import loads, number
+from pyfantasy._kernels.jsonscan import loads, number
 from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, GoogleReasoningMetadata,
                        OpenAIMetadata, OpenAIResponsesMetadata, OpenRouterMetadata, OpenRouterUsage, RawJSON,
                        ReasoningContent, Response, ResponsesReasoningMetadata, SourceContent, StreamPart,
                        TextContent, ToolCallContent, ToolResultContent, Usage, VercelMetadata, WebSearchAction,
                        WebSearchCallMetadata, WebSearchResultItem, WebSearchSource, fast_constructor, new_usage)
 
+# the wire formats with a C state machine (the others use the Python one on both backends)
+FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock"))
 W = lib.PF_PART_W
 # the cdef's constants as module globals (a lib attribute costs a lookup each time)
 EK_JSON = lib.PF_EK_JSON
@@ -197,7 +199,7 @@ class PartReader:
         kind = r[i + 1]
         raw = self.arena[r[i + 3]:r[i + 3] + r[i + 4]]
         if kind == lib.PF_EK_EVSTREAM:   # the event stream failed (bedrock): worded as the Python path does
-            from pyfantasy._evstream_python import EvError, describe
+            from pyfantasy._kernels.evstream_contract import EvError, describe
             ekind, msg = describe(EvError(r[i + 5], r[i + 2], r[i + 6], r[i + 7], raw))
             return DecodeError(ekind, msg, r[i + 2])
         if kind == EK_PROVIDER_ERROR and r[i + 5] != _NO_OFFSET:  # else the message is given

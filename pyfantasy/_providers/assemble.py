@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from pyfantasy._errors import DecodeError
-from pyfantasy._gojson import decode_object, go_bytes
+from pyfantasy._go.json import decode_object, go_bytes
 from pyfantasy.response import (CallWarning, Content, FinishReason, ProviderMetadata, ReasoningContent,
                        Response, SourceContent, StreamPart, StreamPartType, TextContent,
                        ToolCallContent, ToolResultContent, Usage)

@@ -5,10 +5,35 @@ every chunk's records; the pruned values are rebuilt here from records.
 """
 from __future__ import annotations
 
-from typing import List
+import threading
+from typing import Any, List
 
-from pyfantasy._native_lib import ffi, lib
-from pyfantasy._scan import _DECODER, _LONE_SURROGATE_ESCAPE, CHUNK_OK, Chunk, Spec, fix_surrogates, loads, number
+from pyfantasy._kernels.native import ffi, lib
+from pyfantasy._kernels.jsonscan import (_DECODER, _LONE_SURROGATE_ESCAPE, CHUNK_OK, STAR, Chunk, Spec, fix_surrogates,
+                                         loads, number)
+
+
+def compiled_spec(spec: Spec) -> Any:
+    """The compiled C spec (built once, freed with the Spec)."""
+    if spec._native is None:
+        keys = bytearray()
+        offs, lens = [], []
+        for n in spec.nodes:
+            k = b"" if n.flags & STAR else n.key.encode("utf-8")
+            offs.append(len(keys))
+            lens.append(len(k))
+            keys += k
+        c_parent = ffi.new("int32_t[]", spec.parents)
+        c_keys = ffi.new("uint8_t[]", bytes(keys) or b"\0")
+        c_off = ffi.new("size_t[]", offs)
+        c_len = ffi.new("size_t[]", lens)
+        c_flags = ffi.new("uint8_t[]", [n.flags for n in spec.nodes])
+        sp = lib.pf_jspec_new(c_parent, c_keys, c_off, c_len, c_flags, len(spec.nodes))
+        if sp == ffi.NULL:
+            raise MemoryError("pf_jspec_new")
+        spec._native = ffi.gc(sp, lib.pf_jspec_free)
+    return spec._native
+
 
 _NONE = ffi.cast("size_t", -1)
 _NO_PARENT = int(_NONE)
@@ -17,15 +42,13 @@ K_NULL, K_FALSE, K_TRUE, K_NUMBER, K_STRING, K_OBJECT, K_ARRAY, K_RAW = range(8)
 
 class ScanKernel:
     def __init__(self, spec: Spec, sse: bool, done: bytes, coalesce: bool, mode: "int | None" = None) -> None:
-        """``mode``: a ``PF_SCAN_*`` mode; default SSE or document as ``sse`` says.
-        ``PF_SCAN_GENAI`` (Gemini's block reader) exists on this backend only:
-        ``_providers.google.GenaiScanner`` is its Python twin."""
+        """``mode``: a ``PF_SCAN_*`` mode; default SSE or document as ``sse`` says."""
         self._spec = spec  # keeps the C spec alive as long as the scanner
         self._keys = [n.key for n in spec.nodes]
         c_done = ffi.from_buffer(done) if done else ffi.NULL
         if mode is None:
             mode = lib.PF_SCAN_SSE if sse else lib.PF_SCAN_DOCUMENT
-        s = lib.pf_scan_new(spec.native(), mode, c_done, len(done), 1 if coalesce else 0)
+        s = lib.pf_scan_new(compiled_spec(spec), mode, c_done, len(done), 1 if coalesce else 0)
         if s == ffi.NULL:
             raise MemoryError("pf_scan_new")
         self._s = ffi.gc(s, lib.pf_scan_free)
@@ -119,4 +142,27 @@ def _build(recs: list, base: int, count: int, arena: bytes, keys: list):
     return root
 
 
-__all__ = ["ScanKernel", "fix_surrogates"]
+def GenaiKernel(spec: Spec) -> ScanKernel:
+    """Gemini's block reader (``PF_SCAN_GENAI``): blocks to chunks, a block that is not
+    ``data:`` ends the input as a ``CHUNK_OTHER`` chunk whose event is its text."""
+    return ScanKernel(spec, True, b"", True, lib.PF_SCAN_GENAI)
+
+
+_local = threading.local()
+
+
+def scan_document(body: bytes, spec: Spec) -> List[Chunk]:
+    """One whole JSON document scanned with this thread's scanner for the spec (reset,
+    its buffers kept) instead of one made per body."""
+    cache = getattr(_local, "documents", None)
+    if cache is None:
+        cache = _local.documents = {}
+    k = cache.get(spec)
+    if k is None:
+        k = cache[spec] = ScanKernel(spec, False, b"", False)
+    else:
+        k.reset()
+    return k.feed(body, True)
+
+
+__all__ = ["ScanKernel", "GenaiKernel", "scan_document", "compiled_spec"]

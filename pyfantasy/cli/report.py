@@ -16,7 +16,7 @@ import os
 import shutil
 from typing import TextIO
 
-from pyfantasy._cli_common import deprecated
+from pyfantasy.cli.common import deprecated
 from pyfantasy.report import (KINDS, SORT_KEYS, ReportError, filter_rows, format_table, load_results, ordered_models,
                      render_html, summarise)
 

@@ -18,7 +18,7 @@ import threading
 from typing import TextIO
 
 from pyfantasy._errors import CassetteError
-from pyfantasy._replay_pacing import DEFAULT_CHUNK_SIZE
+from pyfantasy._replay.pacing import DEFAULT_CHUNK_SIZE
 
 
 class _Stop(Exception):
@@ -52,7 +52,7 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from pyfantasy._server import ReplayServer, load_sources
+    from pyfantasy._replay.server import ReplayServer, load_sources
 
     def fail(message: str) -> int:
         err.write(f"pyfantasy serve: {message}\n")

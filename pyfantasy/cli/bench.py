@@ -13,8 +13,8 @@ import os
 from typing import TextIO
 
 from pyfantasy.bench import DEFAULT_CHUNK, collect, contenders, format_table, run_bench, samples_dir, to_json
-from pyfantasy._cli_common import add_wire, plural
-from pyfantasy._formats import FORMATS
+from pyfantasy.cli.common import add_wire, plural
+from pyfantasy._providers.formats import FORMATS
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

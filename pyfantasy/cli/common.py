@@ -99,7 +99,7 @@ def add_wire(parser: argparse.ArgumentParser, choices: Sequence[str], dest: str,
 
 def check_backend(name: Optional[str], prog: str, err: TextIO) -> bool:
     """False (after one line on ``err``) when ``--backend``/``PYFANTASY_BACKEND`` cannot be used."""
-    from pyfantasy._backend import resolve
+    from pyfantasy._kernels import resolve
     try:
         resolve(name)
     except (ValueError, PyfantasyError) as exc:

@@ -1,4 +1,9 @@
-"""Atomic file writes that leave no temporary file behind, even when interrupted.
+"""Files: the one walker over paths given by a user, and atomic writes.
+
+``walk(paths, suffixes)`` is how every tool (decode, scan, serve, bench) turns
+files and folders into a sorted list of files.
+
+Atomic file writes leave no temporary file behind, even when interrupted.
 
 What: ``write_atomic(path, data)`` writes ``data`` to a temporary file beside
 ``path`` (``.<name>.<pid>.<random>.tmp``), fsyncs it and moves it over ``path``
@@ -20,9 +25,27 @@ import signal
 import tempfile
 import threading
 import time
-from typing import Iterator, List, Set
+from typing import Iterable, Iterator, List, Set, Tuple, Union
 
-__all__ = ["write_atomic", "remove_stale_temp_files", "STALE_UNNAMED_SECONDS"]
+__all__ = ["walk", "CASSETTE_SUFFIXES", "CAPTURE_SUFFIXES", "write_atomic", "remove_stale_temp_files",
+           "STALE_UNNAMED_SECONDS"]
+
+CASSETTE_SUFFIXES = (".yaml", ".yml")
+CAPTURE_SUFFIXES = (".sse", ".event-stream", ".eventstream")
+
+
+def walk(paths: "Iterable[Union[str, os.PathLike[str]]]", suffixes: Tuple[str, ...]) -> Iterator[str]:
+    """Files as given; folders searched recursively (sorted) for files ending with ``suffixes``."""
+    for p in paths:
+        p = os.fspath(p)
+        if os.path.isdir(p):
+            found = []
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                found.extend(os.path.join(root, f) for f in files if f.endswith(suffixes))
+            yield from sorted(found)
+        else:
+            yield p
 
 STALE_UNNAMED_SECONDS = 600  # a temp file without a pid (older pyfantasy) is stale after this
 _WRITING: Set[str] = set()   # temp files this process is writing now

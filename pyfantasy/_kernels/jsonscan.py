@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
-from pyfantasy._backend import resolve
+from pyfantasy._kernels import kernel, resolve
 
 STAR = 1
 LEAF = 2
@@ -44,6 +43,7 @@ INERT_NULL = 16   # a leaf whose null value does not stop a merge
 CHUNK_OK = 0
 CHUNK_BAD_JSON = 1
 CHUNK_DONE = 2
+CHUNK_OTHER = 3  # Gemini's block reader: a block that is not data: (event: its text); ends the input
 
 
 class Chunk(NamedTuple):
@@ -99,29 +99,7 @@ class Spec:
                         node.children[part] = child
                 node = child
             node.flags |= LEAF | flags
-        self._native = None
-
-    def native(self):
-        """The compiled C spec (built once, freed with the Spec)."""
-        if self._native is None:
-            from pyfantasy._native_lib import ffi, lib
-            keys = bytearray()
-            offs, lens = [], []
-            for n in self.nodes:
-                k = b"" if n.flags & STAR else n.key.encode("utf-8")
-                offs.append(len(keys))
-                lens.append(len(k))
-                keys += k
-            c_parent = ffi.new("int32_t[]", self.parents)
-            c_keys = ffi.new("uint8_t[]", bytes(keys) or b"\0")
-            c_off = ffi.new("size_t[]", offs)
-            c_len = ffi.new("size_t[]", lens)
-            c_flags = ffi.new("uint8_t[]", [n.flags for n in self.nodes])
-            sp = lib.pf_jspec_new(c_parent, c_keys, c_off, c_len, c_flags, len(self.nodes))
-            if sp == ffi.NULL:
-                raise MemoryError("pf_jspec_new")
-            self._native = ffi.gc(sp, lib.pf_jspec_free)
-        return self._native
+        self._native: Any = None  # the compiled C spec, made by the native twin on first use
 
 
 # ---- value helpers shared by both backends -----------------------------------
@@ -323,136 +301,6 @@ def number(text: str) -> Any:
         return _big_int(text)
 
 
-def merge_key(v: Any, node: Node):
-    """``(shape, path, text)`` of a pruned value that may be merged, else None.
-
-    ``shape`` equals another chunk's when they may be merged: it is the value
-    with its single COALESCE string blanked; ``path`` locates that string.
-    """
-    found: list = []
-    shape = _shape(v, node, (), found)
-    if shape is None or len(found) != 1:
-        return None
-    return shape, found[0][0], found[0][1]
-
-
-def prune_key(v: Any, node: Node):
-    """``(prune(v, node), merge_key(...) of it)`` in one walk (the Python backend's hot path)."""
-    found: list = []
-    pruned, shape = _prune_shape(v, node, (), found)
-    if shape is None or len(found) != 1:
-        return pruned, None
-    return pruned, (shape, found[0][0], found[0][1])
-
-
-def _leaf_shape(v: Any, f: int, path: tuple, found: list):
-    t = type(v)
-    if t is str and f & COALESCE:
-        found.append((path, v))
-        return ("coalesce",)
-    if v is None and f & (INERT | INERT_NULL):
-        return ("null",)
-    if f & INERT:
-        if t is str or t is bool or t is int:
-            return (t.__name__, v)
-        if t is JSONFloat:
-            return ("float", v.raw)
-    return None
-
-
-def _prune_shape(v: Any, node: Node, path: tuple, found: list):
-    if node.flags & LEAF:
-        return v, _leaf_shape(v, node.flags, path, found)
-    t = type(v)
-    if t is dict:
-        ch = node.children
-        out = {}
-        shape: Any = []
-        for k, x in v.items():
-            child = ch.get(k)
-            if child is None:
-                continue
-            px, sx = _prune_shape(x, child, path + (k,), found)
-            out[k] = px
-            if shape is not None:
-                if sx is None:
-                    shape = None
-                else:
-                    shape.append((k, sx))
-        return out, (None if shape is None else ("{", tuple(shape)))
-    if t is list:
-        star = node.star
-        if star is None:
-            return [None] * len(v), ("[", len(v))
-        outl = []
-        shapel: Any = []
-        for idx, x in enumerate(v):
-            px, sx = _prune_shape(x, star, path + (idx,), found)
-            outl.append(px)
-            if shapel is not None:
-                if sx is None:
-                    shapel = None
-                else:
-                    shapel.append(sx)
-        return outl, (None if shapel is None else ("[*", tuple(shapel)))
-    return v, None  # a scalar at an interior node
-
-
-def _shape(v: Any, node: Node, path: tuple, found: list):
-    if node.flags & LEAF:
-        return _leaf_shape(v, node.flags, path, found)
-    t = type(v)
-    if t is dict:
-        out = []
-        for k, x in v.items():
-            s = _shape(x, node.children[k], path + (k,), found)
-            if s is None:
-                return None
-            out.append((k, s))
-        return ("{", tuple(out))
-    if t is list:
-        star = node.star
-        if star is None:
-            return ("[", len(v))
-        out = []
-        for i, x in enumerate(v):
-            s = _shape(x, star, path + (i,), found)
-            if s is None:
-                return None
-            out.append(s)
-        return ("[*", tuple(out))
-    return None  # a scalar at an interior node
-
-
-def set_at(v: Any, path: tuple, text: str) -> Any:
-    """Copy of ``v`` with the string at ``path`` replaced (containers along it copied)."""
-    if not path:
-        return text
-    head = path[0]
-    if type(v) is dict:
-        c = dict(v)
-    else:
-        c = list(v)
-    c[head] = set_at(v[head], path[1:], text)
-    return c
-
-
-def prune(v: Any, node: Node) -> Any:
-    """Keep only what the spec reaches (see the module docstring)."""
-    if node.flags & LEAF:
-        return v
-    t = type(v)
-    if t is dict:
-        ch = node.children
-        return {k: prune(x, ch[k]) for k, x in v.items() if k in ch}
-    if t is list:
-        star = node.star
-        if star is None:
-            return [None] * len(v)
-        return [prune(x, star) for x in v]
-    return v
-
-
 class Scanner:
     """Incremental scanner over one response body.
 
@@ -472,11 +320,7 @@ class Scanner:
     def __init__(self, spec: Spec, sse: bool, done: Optional[bytes] = None,
                  coalesce: bool = True, backend: Optional[str] = None, eof_dispatch: bool = False) -> None:
         self.backend = resolve(backend)
-        if self.backend == "native":
-            from pyfantasy._scan_native import ScanKernel
-        else:
-            from pyfantasy._scan_python import ScanKernel
-        self._k = ScanKernel(spec, sse, done or b"", coalesce)
+        self._k = kernel("scan", self.backend)(spec, sse, done or b"", coalesce)
         if eof_dispatch and sse:
             self._k.set_eof_dispatch(True)
         self.closed = False
@@ -495,24 +339,9 @@ class Scanner:
         return self._k.feed(data, eof)
 
 
-_local = threading.local()
-
-
 def scan_document(body: bytes, spec: Spec, backend: Optional[str] = None) -> List[Chunk]:
-    """One whole JSON document scanned; the native backend reuses this thread's scanner for
-    the spec (reset, its buffers kept) instead of making one per body."""
-    if resolve(backend) != "native":
-        return Scanner(spec, False, None, False, "python").feed(body, True)
-    cache = getattr(_local, "documents", None)
-    if cache is None:
-        cache = _local.documents = {}
-    k = cache.get(spec)
-    if k is None:
-        from pyfantasy._scan_native import ScanKernel
-        k = cache[spec] = ScanKernel(spec, False, b"", False)
-    else:
-        k.reset()
-    return k.feed(body, True)
+    """One whole JSON document scanned (the native twin reuses a scanner per spec and thread)."""
+    return kernel("scan-document", backend)(body, spec)
 
 
 def scan_body(body: bytes, spec: Spec, sse: bool, done: Optional[bytes] = None,

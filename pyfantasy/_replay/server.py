@@ -46,8 +46,8 @@ from typing import Callable, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from pyfantasy.cassette import Cassette, load
-from pyfantasy._replay_match import Entry, Matcher, ReplayError, RequestView
-from pyfantasy._replay_pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
+from pyfantasy._replay.match import Entry, Matcher, ReplayError, RequestView
+from pyfantasy._replay.pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
 
 __all__ = ["ReplayServer", "load_sources", "check_loopback", "MAX_BODY", "IDLE_TIMEOUT", "MAX_CONNECTIONS"]
 
@@ -83,11 +83,11 @@ def load_sources(paths: Sequence[str]) -> List[Tuple[str, Cassette]]:
     Raises:
         CassetteError: a file is missing or malformed.
     """
-    from pyfantasy.cli import iter_cassette_paths
+    from pyfantasy._files import CASSETTE_SUFFIXES, walk
     out: List[Tuple[str, Cassette]] = []
     for p in paths:
         base = p if os.path.isdir(p) else None
-        for f in iter_cassette_paths([p]):
+        for f in walk([p], CASSETTE_SUFFIXES):
             rel = os.path.relpath(f, base) if base is not None else os.path.basename(f)
             name = os.path.splitext(rel)[0].replace(os.sep, "/")
             out.append((name, load(f)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from pyfantasy._sse_event import Event, TextCache, new_event, parse_retry
+from pyfantasy._kernels.sse_event import Event, TextCache, new_event, parse_retry
 
 _BOM = b"\xef\xbb\xbf"
 

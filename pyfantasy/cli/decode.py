@@ -1,41 +1,51 @@
-"""The ``pyfantasy`` command line: ``decode`` here; serve, scan, report and bench
-in their own ``_cli_*`` modules; the options they share in ``_cli_common``.
-
-Exit status: 0 when everything decoded, 1 when any interaction or file
-failed (each failure is reported and the rest still processed), 2 for usage
-errors.
-"""
+"""``pyfantasy decode``: cassettes, stream captures and bodies -> fantasy's messages, as text or JSONL."""
 from __future__ import annotations
 
 import argparse
 import io
 import json
-import os
 import sys
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, TextIO
+from typing import Any, List, Optional, Sequence, TextIO
 
-from pyfantasy import __version__
-from pyfantasy._backend import BACKENDS
 from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
-from pyfantasy._formats import FORMATS
+from pyfantasy._kernels import BACKENDS
+from pyfantasy._providers.formats import FORMATS
 
 OUTPUTS = ("jsonl", "text")
-_SUBCOMMAND_MODULES = ("_cli_serve", "_cli_scan", "_cli_report", "_cli_bench")
 
 
-def iter_cassette_paths(paths: Iterable[str]) -> Iterator[str]:
-    """Files as given; folders searched recursively for *.yaml / *.yml, sorted."""
-    for p in paths:
-        if os.path.isdir(p):
-            found = []
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                for f in files:
-                    if f.endswith((".yaml", ".yml")):
-                        found.append(os.path.join(root, f))
-            yield from sorted(found)
+def add_parser(sub: Any) -> None:
+    from pyfantasy.cli.common import add_paths, add_wire
+    d = sub.add_parser("decode", help="decode the responses of cassettes and stream captures into fantasy messages",
+                       description="Decode every interaction of the cassettes, and every raw stream "
+                                   "capture (*.sse) or body given (files, folders, or - for standard input).")
+    add_paths(d, "cassettes, .sse captures or folders; - reads one cassette or body from standard input")
+    add_wire(d, FORMATS, "wire")
+    d.add_argument("--to", choices=OUTPUTS, default="text", help="output format: text (default) or jsonl")
+    d.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE instead of standard output")
+    d.add_argument("--format", metavar="FORMAT", action=_OldDecodeFormat, help=argparse.SUPPRESS)
+    d.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                   help="decode every body as a stream (or, --no-stream, as one document) "
+                        "instead of deciding it from the request")
+    d.add_argument("--backend", choices=BACKENDS, help="native or python (default: PYFANTASY_BACKEND, else native)")
+    d.set_defaults(func=cmd_decode, prepare=_old_output)
+
+
+class _OldDecodeFormat(argparse.Action):
+    """decode's old ``--format``: an output format (now ``--to``) or a wire format (now ``--wire``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from pyfantasy.cli.common import note
+        if values in OUTPUTS:
+            namespace.to = values
+            note(namespace, f"{parser.prog}: --format {values} is deprecated; use --to {values}")
+        elif values in FORMATS:
+            namespace.wire = values
+            note(namespace, f"{parser.prog}: --format {values} is deprecated; use --wire {values}")
         else:
-            yield p
+            parser.error(f"--format {values!r}: not an output format ({', '.join(OUTPUTS)}) "
+                         f"nor a wire format ({', '.join(FORMATS)})")
 
 
 def _error_obj(exc: BaseException) -> dict:
@@ -159,8 +169,16 @@ def _fantasy_notes(fmt: str, stream: bool, response: Any, url: str = "") -> List
     return notes
 
 
+def _old_output(args: argparse.Namespace) -> None:
+    """The old ``--output jsonl|text`` (now ``--to``): honoured, with the first deprecation note."""
+    if args.output in OUTPUTS:
+        args.deprecations = [f"pyfantasy decode: --output {args.output} is deprecated; use --to {args.output} "
+                             "(--output now names the output file)"] + (getattr(args, "deprecations", None) or [])
+        args.to, args.output = args.output, None
+
+
 def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from pyfantasy._cli_common import check_backend
+    from pyfantasy.cli.common import check_backend
     prog = "pyfantasy decode"
     if not check_backend(args.backend, prog, err):
         return 2
@@ -247,106 +265,3 @@ def _decode_capture(out: TextIO, path: str, data: bytes, wire: Optional[str], ar
         return 1
     write(out, path, None, fmt, stream, resp, None, _fantasy_notes(fmt, stream, resp, ""))
     return 0
-
-
-DESCRIPTION = """\
-Read and decode what Go's charm.land/fantasy records: go-vcr cassettes and raw
-stream captures, into fantasy's messages.
-
-subcommands: decode (print the decoded responses), serve (replay cassettes over
-HTTP), scan (one row per interaction into SQLite, JSONL, CSV or Parquet), report
-(summarise a scan: text table, HTML charts), bench (time pyfantasy and its peers).
-"pyfantasy SUBCOMMAND --help" describes each one.
-
-exit status: 0 when everything decoded, 1 when an interaction or file failed
-(each failure is reported and the rest still processed), 2 for usage errors."""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from pyfantasy._cli_common import add_paths, add_wire, deprecated, vocabulary_text
-    p = argparse.ArgumentParser(prog="pyfantasy", description=DESCRIPTION, epilog=vocabulary_text(),
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"pyfantasy {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
-    d = sub.add_parser("decode", help="decode the responses of cassettes and stream captures into fantasy messages",
-                       description="Decode every interaction of the cassettes, and every raw stream "
-                                   "capture (*.sse) or body given (files, folders, or - for standard input).")
-    add_paths(d, "cassettes, .sse captures or folders; - reads one cassette or body from standard input")
-    add_wire(d, FORMATS, "wire")
-    d.add_argument("--to", choices=OUTPUTS, default="text", help="output format: text (default) or jsonl")
-    d.add_argument("-o", "--output", metavar="FILE",
-                   help="write to FILE instead of standard output")
-    d.add_argument("--format", metavar="FORMAT", action=_OldDecodeFormat, help=argparse.SUPPRESS)
-    d.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
-                   help="decode every body as a stream (or, --no-stream, as one document) "
-                        "instead of deciding it from the request")
-    d.add_argument("--backend", choices=BACKENDS, help="native or python (default: PYFANTASY_BACKEND, else native)")
-    d.set_defaults(func=cmd_decode)
-    # Other subcommands live in their own modules: each has add_parser(subparsers),
-    # which registers a parser whose ``func(args, out, err) -> int`` runs it.
-    import importlib
-    for name in _SUBCOMMAND_MODULES:
-        try:
-            mod = importlib.import_module(f".{name}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__package__}.{name}":
-                continue
-            # an optional dependency of that subcommand is missing: the others still work
-            _add_unavailable(sub, name[len("_cli_"):], exc)
-            continue
-        mod.add_parser(sub)
-    return p
-
-
-class _OldDecodeFormat(argparse.Action):
-    """decode's old ``--format``: an output format (now ``--to``) or a wire format (now ``--wire``)."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        from pyfantasy._cli_common import note
-        if values in OUTPUTS:
-            namespace.to = values
-            note(namespace, f"{parser.prog}: --format {values} is deprecated; use --to {values}")
-        elif values in FORMATS:
-            namespace.wire = values
-            note(namespace, f"{parser.prog}: --format {values} is deprecated; use --wire {values}")
-        else:
-            parser.error(f"--format {values!r}: not an output format ({', '.join(OUTPUTS)}) "
-                         f"nor a wire format ({', '.join(FORMATS)})")
-
-
-def _add_unavailable(sub: Any, command: str, exc: ModuleNotFoundError) -> None:
-    """A subcommand whose module cannot import: it says why when used, instead of breaking the CLI."""
-    def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-        err.write(f"pyfantasy {command}: needs the Python package {exc.name!r}, which is not installed "
-                  f"(pip install {exc.name})\n")
-        return 2
-    q = sub.add_parser(command, help=f"(unavailable: {exc.name} is not installed)", add_help=False)
-    q.add_argument("rest", nargs=argparse.REMAINDER)
-    q.set_defaults(func=run)
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "decode" and args.output in OUTPUTS:  # the old --output jsonl|text
-        sys.stderr.write(f"pyfantasy decode: --output {args.output} is deprecated; use --to {args.output} "
-                         "(--output now names the output file)\n")
-        args.to, args.output = args.output, None
-    for message in getattr(args, "deprecations", None) or []:
-        sys.stderr.write(message + "\n")
-    try:
-        return args.func(args, sys.stdout, sys.stderr)
-    except BrokenPipeError:
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return 1
-    except PyfantasyError as exc:  # e.g. the native backend asked for but not built
-        sys.stderr.write(f"pyfantasy: {exc}\n")
-        return 2
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from pyfantasy._evstream_python import EvError, EvOut
-from pyfantasy._native_lib import ffi, lib
+from pyfantasy._kernels.evstream_contract import EvError, EvOut
+from pyfantasy._kernels.native import ffi, lib
 
 
 class EvStreamKernel:

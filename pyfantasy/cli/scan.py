@@ -13,14 +13,14 @@ import sys
 import warnings
 from typing import TextIO
 
-from pyfantasy._backend import BACKENDS
+from pyfantasy._kernels import BACKENDS
 from pyfantasy._errors import PyfantasyError
-from pyfantasy._formats import FORMATS
+from pyfantasy._providers.formats import FORMATS
 
 
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from pyfantasy.scan import OUTPUT_FORMATS, ScanWarning, check_out, output_format, scan
-    from pyfantasy._cli_common import check_backend, plural
+    from pyfantasy.cli.common import check_backend, plural
     if not check_backend(args.backend, "pyfantasy scan", err):
         return 2  # before any file is read: a bad backend would make every row an error
     if args.workers is not None and args.workers < 1:
@@ -74,7 +74,7 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def add_parser(sub) -> None:
-    from pyfantasy._cli_common import add_paths, add_wire, deprecated
+    from pyfantasy.cli.common import add_paths, add_wire, deprecated
     p = sub.add_parser(
         "scan", help="decode many cassettes on all cores into one table (SQLite, JSONL, CSV, Parquet)",
         description="Decode every cassette (*.yaml, *.yml) and raw stream capture (*.sse) under "

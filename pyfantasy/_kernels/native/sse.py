@@ -9,8 +9,8 @@ from __future__ import annotations
 from itertools import repeat
 from typing import List, Optional
 
-from pyfantasy._native_lib import ffi, lib
-from pyfantasy._sse_event import Event, new_event, parse_retry
+from pyfantasy._kernels.native import ffi, lib
+from pyfantasy._kernels.sse_event import Event, new_event, parse_retry
 
 _tuple_new = tuple.__new__
 

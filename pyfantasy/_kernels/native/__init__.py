@@ -1,0 +1,20 @@
+"""The C-backed twins; the only importer of the compiled ``pyfantasy._native_lib``.
+
+Importing this package raises ImportError when the extension is missing or
+belongs to another checkout (e.g. an editable install answering for us).
+"""
+from __future__ import annotations
+
+import os
+
+from pyfantasy import _native_lib
+
+_package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if os.path.dirname(os.path.abspath(_native_lib.__file__)) != _package:
+    raise ImportError(f"pyfantasy._native_lib was found at {_native_lib.__file__}, "
+                      f"outside the package at {_package}")
+
+ffi = _native_lib.ffi
+lib = _native_lib.lib
+
+__all__ = ["ffi", "lib"]

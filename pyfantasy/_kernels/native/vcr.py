@@ -1,0 +1,112 @@
+"""The C cassette reader (native/pf_vcr.c): the recorder's YAML subset -> Interactions.
+
+Records are (interaction, field code, flags, offset, length) into one arena;
+anything outside the subset raises ``Unsupported`` and the caller reads the
+file with the loader instead.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Union
+
+from pyfantasy._go.duration import DurationError, parse_duration
+from pyfantasy._kernels.native import ffi, lib
+from pyfantasy._kernels.vcr import Unsupported
+from pyfantasy.cassette import Interaction, Request, Response
+
+# Field codes of native/pyfantasy.h (PF_VCR_REQUEST + i, PF_VCR_RESPONSE + i).
+_REQ = ("proto", "proto_major", "proto_minor", "content_length", "transfer_encoding", "trailer",
+        "host", "remote_addr", "request_uri", "body", "form", "headers", "url", "method")
+_RESP = ("proto", "proto_major", "proto_minor", "transfer_encoding", "trailer", "content_length",
+         "uncompressed", "body", "headers", "status", "code", "duration")
+_INT = frozenset(("proto_major", "proto_minor", "content_length", "code"))
+_LISTS = frozenset(("transfer_encoding",))
+_MAPS = frozenset(("trailer", "form", "headers"))
+# field code -> (is_response, name)
+_FIELDS = {1 + i: (False, n) for i, n in enumerate(_REQ)}
+_FIELDS.update({17 + i: (True, n) for i, n in enumerate(_RESP)})
+
+_BINARY, _PLAIN, _NULL, _KEY, _ITEM = 1, 2, 4, 8, 16
+
+
+_reader = None  # one C reader per process (its buffers are reused)
+
+
+def _native_reader():
+    global _reader
+    if _reader is None:
+        v = lib.pf_vcr_new()
+        if v == ffi.NULL:
+            raise MemoryError("pf_vcr_new")
+        _reader = (ffi, lib, ffi.gc(v, lib.pf_vcr_free), ffi.new("pf_vcr_out *"))
+    return _reader
+
+
+def _text(raw: bytes, fl: int, body: bool) -> Union[str, bytes]:
+    if fl & _BINARY:
+        if body:
+            return raw
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+    return raw.decode("utf-8")
+
+
+def native_interactions(data: bytes) -> List[Interaction]:
+    """Parse with the C reader. Raises ``Unsupported`` when the text is outside its subset."""
+    ffi, lib, v, out = _native_reader()
+    rc = lib.pf_vcr_parse(v, ffi.from_buffer(data), len(data), out)
+    if rc == lib.PF_VCR_UNSUPPORTED:
+        raise Unsupported(out.err_offset)
+    if rc:
+        raise MemoryError("pyfantasy cassette reader: out of memory")
+    n = out.ninteractions
+    nrec = out.nrecs
+    recs = ffi.unpack(out.recs, 5 * nrec) if nrec else []
+    arena = ffi.buffer(out.arena, out.arena_len)[:] if out.arena_len else b""
+    ids = [0] * n
+    reqs: List[dict] = [{} for _ in range(n)]
+    resps: List[dict] = [{} for _ in range(n)]
+    current: Optional[list] = None  # the list the next ITEM records go to
+    for k in range(0, 5 * nrec, 5):
+        i, f, fl, off, ln = recs[k:k + 5]
+        if f == 0:
+            ids[i] = 0 if fl & _NULL else int(arena[off:off + ln])
+            continue
+        is_resp, name = _FIELDS[f]
+        kw = resps[i] if is_resp else reqs[i]
+        if fl & _KEY:
+            key = arena[off:off + ln]
+            if fl & _BINARY:  # the loader would check that it is UTF-8
+                raise Unsupported(0)
+            m = kw.get(name)
+            if m is None:
+                kw[name] = m = {}
+            key = key.decode("utf-8")
+            if key in m:  # duplicate key: an error the loader reports
+                raise Unsupported(0)
+            m[key] = current = []
+        elif fl & _ITEM:
+            value = _text(arena[off:off + ln], fl, False)
+            if name in _LISTS:
+                lst = kw.get(name)
+                if lst is None:
+                    kw[name] = lst = []
+                lst.append(value)
+            else:
+                current.append(value)  # type: ignore[union-attr]
+        elif name in _INT:
+            kw[name] = 0 if fl & _NULL else int(arena[off:off + ln])
+        elif name == "duration":
+            if fl & _NULL:
+                kw["duration_ns"] = 0
+            else:
+                try:
+                    kw["duration_ns"] = parse_duration(arena[off:off + ln].decode("utf-8"))
+                except DurationError:
+                    raise Unsupported(0) from None
+        elif name == "uncompressed":
+            kw[name] = ln == 4  # "true"; "false" or a null are False
+        else:
+            kw[name] = _text(arena[off:off + ln], fl, name == "body")
+    return [Interaction(ids[i], Request(**reqs[i]), Response(**resps[i])) for i in range(n)]
