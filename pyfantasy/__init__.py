@@ -10,13 +10,13 @@ The backend (``native`` C extension or pure ``python``) is chosen per call
 """
 from __future__ import annotations
 
+from pyfantasy._errors import (BackendUnavailableError, CassetteError, DecodeError, PyfantasyError,
+                               SSEError, UsageError)
 from pyfantasy._kernels import available_backends, backend
-from pyfantasy._errors import (BackendUnavailableError, CassetteError, DecodeError,
-                      PyfantasyError, SSEError)
 from pyfantasy._kernels.sse_event import Event
 from pyfantasy.response import (CallWarning, FileContent, FinishReason, ReasoningContent, Response,
-                       SourceContent, StreamPart, StreamPartType, TextContent, ToolCallContent,
-                       ToolResultContent, Usage)
+                                SourceContent, StreamPart, StreamPartType, TextContent, ToolCallContent,
+                                ToolResultContent, Usage)
 
 __version__ = "0.1.0"
 
@@ -37,7 +37,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "__version__", "backend", "available_backends",
-    "PyfantasyError", "BackendUnavailableError", "SSEError", "CassetteError", "DecodeError",
+    "PyfantasyError", "BackendUnavailableError", "SSEError", "CassetteError", "DecodeError", "UsageError",
     "Event", "SSEDecoder",
     "Cassette", "Interaction",
     "decode_body", "decode_interaction", "decode_cassette", "StreamDecoder", "detect_format",

@@ -16,8 +16,16 @@ class BackendUnavailableError(PyfantasyError, ImportError):
     """The backend asked for (``native``) cannot be loaded."""
 
 
+class UsageError(PyfantasyError, RuntimeError):
+    """An object was used wrongly (e.g. a decoder fed after it was closed): a bug in the caller."""
+
+
 class SSEError(PyfantasyError):
-    """A Server-Sent Events stream was used wrongly (e.g. fed after close)."""
+    """A Server-Sent Events stream cannot be read (e.g. a response that is not text/event-stream)."""
+
+
+class SSEClosedError(SSEError, UsageError):
+    """An ``SSEDecoder`` was fed after ``close()``."""
 
 
 class CassetteError(PyfantasyError, ValueError):
@@ -64,3 +72,82 @@ class DecodeError(PyfantasyError, ValueError):
             loc = f"{path}: "
         at = f" at byte {offset}" if offset is not None else ""
         super().__init__(f"{loc}{kind}{at}: {message}")
+
+    def located(self, path: str) -> "DecodeError":
+        """The same error, naming where the body came from (e.g. ``file.yaml#3``)."""
+        return DecodeError(self.kind, self.message, self.offset, self.response, path)
+
+
+class UnsupportedValueError(PyfantasyError, ValueError):
+    """A value Go's ``json.Marshal`` refuses (NaN, ±Inf, invalid raw JSON, odd types).
+
+    ``str(exc)`` is Go's error text, e.g. ``json: unsupported value: NaN``.
+    """
+
+
+class ReportError(PyfantasyError):
+    """A results file could not be read (missing, unknown format, not scan output)."""
+
+
+class ReplayError(PyfantasyError):
+    """No recorded interaction matches a request (or the cassette cannot replay at all).
+
+    Attributes: ``cassette`` (path or label of the cassette(s) searched),
+    ``method`` and ``url`` of the request, ``reason`` (one line),
+    ``closest`` (``None`` or a dict with ``cassette``, ``interaction``,
+    ``method``, ``url``, ``replayed``) and ``diff`` (unified diff from the
+    closest recorded request to this one; empty when there is none).
+    """
+
+    def __init__(self, reason: str, *, cassette: str = "<cassette>", method: str = "",
+                 url: str = "", closest: Optional[dict] = None, diff: str = ""):
+        self.reason = reason
+        self.cassette = cassette
+        self.method = method
+        self.url = url
+        self.closest = closest
+        self.diff = diff
+        lines = [f"{cassette}: {reason}"]
+        if method or url:
+            lines.append(f"  request: {method} {url}")
+        if closest is not None:
+            used = " (already replayed)" if closest.get("replayed") else ""
+            where = "" if closest["cassette"] == cassette else f"{closest['cassette']} "
+            lines.append(f"  closest: {where}interaction {closest['interaction']}{used}: "
+                         f"{closest['method']} {closest['url']}")
+        if diff:
+            lines.append("  diff (recorded -> request):")
+            lines.extend("    " + ln for ln in diff.rstrip("\n").split("\n"))
+        super().__init__("\n".join(lines))
+
+    def to_json(self) -> dict:
+        """The error as the JSON object the replay server answers with."""
+        return {"type": "pyfantasy_replay_no_match", "message": self.reason,
+                "cassette": self.cassette, "method": self.method, "url": self.url,
+                "closest": self.closest, "diff": self.diff}
+
+
+class DurationError(PyfantasyError, ValueError):
+    """A string is not a Go duration, or a value does not fit in int64 nanoseconds."""
+
+
+class SurrogateError(PyfantasyError, ValueError):
+    """A string holds a lone surrogate: UTF-8 cannot encode it (Go never writes one)."""
+
+
+class UnsupportedCassetteText(PyfantasyError):
+    """The C cassette reader cannot vouch for this text (``offset``: where it stopped); the
+    caller reads the file with the YAML loader instead (internal, never reaches a user)."""
+
+    def __init__(self, offset: int):
+        super().__init__(f"outside the recorder's YAML subset at byte {offset}")
+        self.offset = offset
+
+
+class NativeFallback(PyfantasyError):
+    """A C decoder hands this body back to the Python state machine (a shape it does not
+    handle); internal: the caller decodes the body in Python instead."""
+
+
+class ScanWarning(UserWarning):
+    """A file could not be read or decoded at all (it still gets its error row)."""

@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 from pyfantasy._providers.assemble import StreamAssembler, ToolSpec, generate_step
 from pyfantasy._kernels import kernel, resolve
-from pyfantasy._errors import DecodeError
+from pyfantasy._errors import DecodeError, UsageError
 from pyfantasy._providers.formats import FORMATS, WireFormat, detect, request_json, stream_rule
 from pyfantasy._providers._common import ProviderFormat
 from pyfantasy._kernels.jsonscan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, scan_document
@@ -125,9 +125,9 @@ class StreamDecoder:
         calling ``close()``, with one call into the decoder instead of two).
         """
         if self._closed is not None:
-            raise DecodeError("usage", "StreamDecoder.feed() after close()")
+            raise UsageError("StreamDecoder.feed() after close()")
         if self._input_closed:
-            raise DecodeError("usage", "StreamDecoder.feed() after the last bytes")
+            raise UsageError("StreamDecoder.feed() after the last bytes")
         self._fed += len(data)
         if self._reader is not None and self._kept_bytes + len(data) > KEEP_LIMIT:
             self._fallback()  # a long stream: bounded memory rather than the C state machine
@@ -455,9 +455,8 @@ def decode_cassette(path_or_cassette: Any, backend: Optional[str] = None, *, for
         try:
             out.append(decode_interaction(it, backend, format=format, stream=stream))
         except DecodeError as exc:
-            exc.path = f"{where}#{it.id}"
-            exc.args = (f"{exc.path}: {exc.args[0]}",)
+            located = exc.located(f"{where}#{it.id}")
             if errors == "raise":
-                raise
-            out.append(exc)
+                raise located.with_traceback(exc.__traceback__) from None
+            out.append(located)
     return out

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from pyfantasy._errors import ReportError
 from pyfantasy._tools import svg as _svg
-from pyfantasy._errors import PyfantasyError
 from pyfantasy.scan import NAMES
 
 __all__ = ["COLUMNS", "ReportError", "Group", "Summary", "load_results", "results_kind", "summarise",
@@ -71,10 +71,6 @@ FANTASY_NOTES = {
                             "fantasy drops it, so the reasoning text starts mid-sentence",
 }
 ERROR_FIELDS = ("file", "interaction", "provider", "model", "kind", "message", "offset")
-
-
-class ReportError(PyfantasyError):
-    """A results file could not be read (missing, unknown format, not scan output)."""
 
 
 # ---- reading ------------------------------------------------------------------

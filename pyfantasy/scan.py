@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
+from pyfantasy._errors import ScanWarning
 from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
 
 __all__ = ["COLUMNS", "OUTPUT_FORMATS", "ScanSummary", "ScanWarning", "scan", "scan_file",
@@ -70,10 +71,6 @@ NAMES = tuple(n for n, _ in COLUMNS)
 OUTPUT_FORMATS = ("sqlite", "jsonl", "csv", "parquet")
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 XAI_TICKS_PER_USD = 10_000_000_000  # xAI's usage.cost_in_usd_ticks: 1e-10 USD each
-
-
-class ScanWarning(UserWarning):
-    """A file could not be read or decoded at all (it still gets its error row)."""
 
 
 def row_dict(row: Sequence[Any]) -> Dict[str, Any]:

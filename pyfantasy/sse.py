@@ -20,7 +20,7 @@ from typing import (TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Iterable,
                     Iterator, List, Optional)
 
 from pyfantasy._kernels import kernel, resolve
-from pyfantasy._errors import SSEError
+from pyfantasy._errors import SSEClosedError, SSEError
 from pyfantasy._kernels.sse_event import Event
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,7 +54,7 @@ class SSEDecoder:
     def feed(self, data: bytes) -> List[Event]:
         """Decode the next bytes of the stream; returns the events they complete."""
         if self._closed:
-            raise SSEError("SSEDecoder.feed() called after close()")
+            raise SSEClosedError("SSEDecoder.feed() called after close()")
         if isinstance(data, str):
             raise TypeError("SSEDecoder.feed() takes bytes, not str (encode it as UTF-8)")
         if not data:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Union
+from pyfantasy._errors import DurationError
 
 __all__ = ["GoDuration", "DurationError", "format_duration", "parse_duration",
            "timedelta_to_ns", "INT64_MIN", "INT64_MAX"]
@@ -35,10 +36,6 @@ _UNITS = {
     "m": 60 * 1000_000_000,
     "h": 3600 * 1000_000_000,
 }
-
-
-class DurationError(ValueError):
-    """A string is not a Go duration, or a value does not fit in int64 nanoseconds."""
 
 
 def _frac(v: int, prec: int) -> "tuple[str, int]":

@@ -48,20 +48,14 @@ import math
 import re
 from typing import Any, List, Optional, Tuple
 
-from pyfantasy._errors import DecodeError, PyfantasyError
+from pyfantasy._errors import UnsupportedValueError
+from pyfantasy._errors import DecodeError
 
 __all__ = [
     "Struct", "RawJSON", "UnsupportedValueError", "encode", "encode_str", "quote",
     "format_float", "go_string", "go_bytes", "canonical_string", "plain_string",
     "compact", "syntax_error", "decode_object", "parse", "SpanDict", "ordered",
 ]
-
-
-class UnsupportedValueError(PyfantasyError, ValueError):
-    """A value Go's ``json.Marshal`` refuses (NaN, ±Inf, invalid raw JSON, odd types).
-
-    ``str(exc)`` is Go's error text, e.g. ``json: unsupported value: NaN``.
-    """
 
 
 class Struct(dict):

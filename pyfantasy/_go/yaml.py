@@ -28,6 +28,7 @@ import base64
 import math
 import re
 from typing import Optional, Tuple
+from pyfantasy._errors import SurrogateError
 
 __all__ = [
     "PLAIN", "SINGLE", "DOUBLE", "LITERAL", "SurrogateError",
@@ -36,10 +37,6 @@ __all__ = [
 ]
 
 PLAIN, SINGLE, DOUBLE, LITERAL = "plain", "single", "double", "literal"
-
-
-class SurrogateError(ValueError):
-    """A string holds a lone surrogate: UTF-8 cannot encode it (Go never writes one)."""
 
 
 # --- character classes (section 4.2) ---------------------------------------------------

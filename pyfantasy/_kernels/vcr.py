@@ -19,18 +19,11 @@ import os
 import re
 from typing import Iterator, List, Optional, Tuple, Union
 
+from pyfantasy._errors import UnsupportedCassetteText as Unsupported
 from pyfantasy._kernels import kernel
 from pyfantasy.cassette import Interaction, loads
 
 __all__ = ["read_interactions", "read_file", "Unsupported", "split_interactions", "iter_interactions"]
-
-class Unsupported(Exception):
-    """The native reader cannot vouch for this text (``offset``: where it stopped)."""
-
-    def __init__(self, offset: int):
-        super().__init__(f"outside the recorder's YAML subset at byte {offset}")
-        self.offset = offset
-
 
 def read_interactions(data: Union[bytes, bytearray, memoryview], path: Optional[str] = None,
                       backend: Optional[str] = None) -> List[Interaction]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
-from pyfantasy._errors import PyfantasyError
+from pyfantasy._errors import ReplayError
 
 __all__ = ["ReplayError", "RequestView", "Entry", "Matcher", "bodies_match", "urls_match",
            "request_target"]
@@ -43,44 +43,6 @@ _DIFF_LINES = 80          # a diff longer than this is cut (the message says so)
 _SIMILARITY_LINES = 2000  # bodies compared for "closest" on their first lines only
 DIFF_BODY_BYTES = 64 * 1024  # a longer body is diffed (and compared for "closest") on this much only
 _DIFF_LINE_CHARS = 400       # a longer diff line is cut (it says how much was left out)
-
-
-class ReplayError(PyfantasyError):
-    """No recorded interaction matches a request (or the cassette cannot replay at all).
-
-    Attributes: ``cassette`` (path or label of the cassette(s) searched),
-    ``method`` and ``url`` of the request, ``reason`` (one line),
-    ``closest`` (``None`` or a dict with ``cassette``, ``interaction``,
-    ``method``, ``url``, ``replayed``) and ``diff`` (unified diff from the
-    closest recorded request to this one; empty when there is none).
-    """
-
-    def __init__(self, reason: str, *, cassette: str = "<cassette>", method: str = "",
-                 url: str = "", closest: Optional[dict] = None, diff: str = ""):
-        self.reason = reason
-        self.cassette = cassette
-        self.method = method
-        self.url = url
-        self.closest = closest
-        self.diff = diff
-        lines = [f"{cassette}: {reason}"]
-        if method or url:
-            lines.append(f"  request: {method} {url}")
-        if closest is not None:
-            used = " (already replayed)" if closest.get("replayed") else ""
-            where = "" if closest["cassette"] == cassette else f"{closest['cassette']} "
-            lines.append(f"  closest: {where}interaction {closest['interaction']}{used}: "
-                         f"{closest['method']} {closest['url']}")
-        if diff:
-            lines.append("  diff (recorded -> request):")
-            lines.extend("    " + ln for ln in diff.rstrip("\n").split("\n"))
-        super().__init__("\n".join(lines))
-
-    def to_json(self) -> dict:
-        """The error as the JSON object the replay server answers with."""
-        return {"type": "pyfantasy_replay_no_match", "message": self.reason,
-                "cassette": self.cassette, "method": self.method, "url": self.url,
-                "closest": self.closest, "diff": self.diff}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional, Sequence
 
+from pyfantasy._errors import NativeFallback as Fallback
 from pyfantasy._providers.assemble import ToolSpec, deterministic_uuid, validate_tool_call
 from pyfantasy._errors import DecodeError
 
@@ -80,10 +81,6 @@ _new_router_usage = fast_constructor(OpenRouterUsage)
 _new_router_meta = fast_constructor(OpenRouterMetadata)  # (provider, usage)
 _new_vercel_meta = fast_constructor(VercelMetadata)      # (provider)
 _trusted = RawJSON.trusted
-
-
-class Fallback(Exception):
-    """The body has a shape the C state machine hands to the Python one."""
 
 
 def value(kind: int, raw: bytes) -> Any:
