@@ -57,7 +57,8 @@ def synthetic_sse(n_events: int = 20000, seed: int = 42) -> bytes:
         if i % 2:
             out.append(f'data: {{"choices":[{{"index":0,"delta":{{"content":"{text}"}}}}]}}\n\n')
         else:
-            out.append(f'event: content_block_delta\r\ndata: {{"type":"content_block_delta","delta":{{"text":"{text}"}}}}\r\n\r\n')
+            out.append('event: content_block_delta\r\n'
+                       f'data: {{"type":"content_block_delta","delta":{{"text":"{text}"}}}}\r\n\r\n')
     return "".join(out).encode("utf-8")
 
 

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
+from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 from pyfantasy._errors import ScanWarning
 from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
 
@@ -69,7 +70,6 @@ COLUMNS: Tuple[Tuple[str, str], ...] = (
 )
 NAMES = tuple(n for n, _ in COLUMNS)
 OUTPUT_FORMATS = ("sqlite", "jsonl", "csv", "parquet")
-from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 XAI_TICKS_PER_USD = 10_000_000_000  # xAI's usage.cost_in_usd_ticks: 1e-10 USD each
 
 

@@ -26,8 +26,8 @@ P = StreamPart
 WEATHER = '{"location":"Florence, Italy"}'
 
 
-def finish(reason="stop", usage=Usage(), metadata=None) -> StreamPart:
-    return P("finish", finish_reason=reason, usage=usage, provider_metadata=metadata)
+def finish(reason="stop", usage=None, metadata=None) -> StreamPart:
+    return P("finish", finish_reason=reason, usage=Usage() if usage is None else usage, provider_metadata=metadata)
 
 
 # ---------------------------------------------------------------------------

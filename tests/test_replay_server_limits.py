@@ -73,10 +73,10 @@ def test_listen_backlog_holds_a_burst_of_connects(serve):
     s = serve(run=False)  # listening, not accepting
     socks = []
     try:
-        for i in range(64):
+        for _ in range(64):
             socks.append(socket.create_connection(s.address, timeout=0.5))
     except socket.timeout:
-        pytest.fail(f"connect {i + 1} timed out: the listen backlog is too small")
+        pytest.fail(f"connect {len(socks) + 1} timed out: the listen backlog is too small")
     finally:
         for sk in socks:
             sk.close()

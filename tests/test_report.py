@@ -137,7 +137,8 @@ def test_csv_columns_in_any_order_extra_columns_ignored(tmp_path):
                     "gpt-4o,x,openai,12,1,0.5\n"
                     "gpt-4o,y,openai,,0,\n")
     rows = load_results(str(path))
-    assert [(r["provider"], r["model"], r["input_tokens"], r["stream"], r["duration_s"], r["cost_usd"]) for r in rows] == \
+    got = [(r["provider"], r["model"], r["input_tokens"], r["stream"], r["duration_s"], r["cost_usd"]) for r in rows]
+    assert got == \
         [("openai", "gpt-4o", 12, True, 0.5, None), ("openai", "gpt-4o", None, False, None, None)]
 
 
@@ -536,7 +537,7 @@ def test_page_renders_charts_in_chromium(tmp_path, chromium, capsys):
     # output: its own bar right under input (not stacked: the figures overlap), on the same axis
     outs = [b for b in bars(colour_runs(img, _svg.OUTPUT)) if b[3] > 12]
     scale = widest / vmax
-    for (label, i_tok, o_tok, _), ib, ob in zip([m for m in MODELS if m[1]], inp, outs):
+    for (label, _i_tok, o_tok, _), ib, ob in zip([m for m in MODELS if m[1]], inp, outs):
         assert ob[0] == ib[1] + 1 and abs(ob[2] - ib[2]) <= 1 and abs(ob[3] - o_tok * scale) <= 2, (label, ib, ob)
     # error bars: only the models with errors, at 50 %, 50 % and 100 %
     errs = [b for b in bars(colour_runs(img, _svg.ERROR)) if b[1] - b[0] >= 8]

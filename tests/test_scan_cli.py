@@ -363,7 +363,8 @@ def test_provider_for_host():
         "https://api.avian.io/v1/chat/completions": "avian",
         "http://localhost:8080/v1/chat/completions": "local",
         "https://api.anthropic.com/v1/messages": "anthropic",
-        "https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/l/publishers/anthropic/models/m:rawPredict": "vertex",
+        "https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/l/publishers/anthropic/models/m:rawPredict":
+            "vertex",
         "https://aiplatform.googleapis.com/v1/x": "vertex",
         "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke": "bedrock",
         "https://s3.amazonaws.com/x": "s3.amazonaws.com",

@@ -123,7 +123,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Tuple[str, str
         axis_label: a caption under the axis (e.g. the unit).
     """
     value_fmt = value_fmt or fmt
-    label_w = min(220.0, max(60.0, CHAR_W * max((len(l) for l in labels), default=4) + 8))
+    label_w = min(220.0, max(60.0, CHAR_W * max((len(label) for label in labels), default=4) + 8))
     x0 = label_w + 8
     plot_w = width - x0 - 24
     legend_h = 18 if len(series) > 1 else 0

@@ -252,7 +252,7 @@ def _decode_capture(out: TextIO, path: str, data: bytes, wire: Optional[str], ar
     from pyfantasy.scan import sniff_stream_format
     looks_like = sniff_stream_format(data)
     fmt = wire or looks_like
-    stream = args.stream if args.stream is not None else not data.lstrip()[:1] in (b"{", b"[")
+    stream = args.stream if args.stream is not None else data.lstrip()[:1] not in (b"{", b"[")
     if fmt == "unknown":
         exc: Optional[PyfantasyError] = DecodeError(
             "unknown-format", "cannot tell the wire format of this body (give --wire FORMAT)")

@@ -3,7 +3,8 @@
 Exit status: 0 when the scan completed (files that could not be read or
 decoded are error rows, reported as warnings on stderr), 2 for usage
 errors (unknown format, pyarrow missing for Parquet, a backend that cannot
-be used: checked before any file is read), 1 when the output cannot be written. See ``pyfantasy.scan`` and the README ("Processing large volumes").
+be used: checked before any file is read), 1 when the output cannot be written. See ``pyfantasy.scan``
+and the README ("Processing large volumes").
 """
 from __future__ import annotations
 
