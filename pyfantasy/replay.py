@@ -658,13 +658,21 @@ def _view(request: Any, body: bytes) -> RequestView:
 
 
 class _TransportBase:
-    """What both transports share: construction and introspection."""
+    """What both transports share: construction (one signature, documented on
+    ``ReplayTransport``) and introspection."""
 
     _core: _Core
 
-    def _setup(self, cassette, mode, real_transport, path, chunk_size, pace,
-               allow_playback_repeats, keep_all_headers, keep_headers, before_record,
-               url_mode, _core) -> None:
+    _default_transport = "HTTPTransport"  # of the request's library (httpx or httpx2)
+
+    def __init__(self, cassette: Union[str, "os.PathLike[str]", Cassette], mode: str = "replay-only",
+                 *, real_transport: Optional[Any] = None,
+                 path: Optional[Union[str, "os.PathLike[str]"]] = None,
+                 chunk_size: Optional[int] = DEFAULT_CHUNK_SIZE, pace: Union[bool, float] = False,
+                 allow_playback_repeats: bool = False, keep_all_headers: bool = False,
+                 keep_headers: Optional[Iterable[str]] = DEFAULT_KEEP_HEADERS,
+                 before_record: Optional[Callable[[Interaction], Optional[Interaction]]] = None,
+                 url_mode: str = "full", _core: Optional[_Core] = None):
         self._core = _core if _core is not None else _Core(
             cassette, mode, path=path, allow_playback_repeats=allow_playback_repeats,
             keep_all_headers=keep_all_headers, keep_headers=keep_headers,
@@ -672,6 +680,11 @@ class _TransportBase:
         self.chunk_size = chunk_size
         self.pace = pace_factor(pace)
         self._real = real_transport
+
+    def _real_transport(self, kit: _Kit) -> Any:
+        if self._real is None:
+            self._real = getattr(kit.mod, self._default_transport)()
+        return self._real
 
     @property
     def cassette(self) -> Cassette:
@@ -735,22 +748,6 @@ class ReplayTransport(_TransportBase, httpx.BaseTransport):
         ReplayError: from ``handle_request`` when no interaction matches.
     """
 
-    def __init__(self, cassette: Union[str, "os.PathLike[str]", Cassette], mode: str = "replay-only",
-                 *, real_transport: Optional[httpx.BaseTransport] = None,
-                 path: Optional[Union[str, "os.PathLike[str]"]] = None,
-                 chunk_size: Optional[int] = DEFAULT_CHUNK_SIZE, pace: Union[bool, float] = False,
-                 allow_playback_repeats: bool = False, keep_all_headers: bool = False,
-                 keep_headers: Optional[Iterable[str]] = DEFAULT_KEEP_HEADERS,
-                 before_record: Optional[Callable[[Interaction], Optional[Interaction]]] = None,
-                 url_mode: str = "full", _core: Optional[_Core] = None):
-        self._setup(cassette, mode, real_transport, path, chunk_size, pace, allow_playback_repeats,
-                    keep_all_headers, keep_headers, before_record, url_mode, _core)
-
-    def _real_transport(self, kit: _Kit) -> Any:
-        if self._real is None:
-            self._real = kit.mod.HTTPTransport()
-        return self._real
-
     def handle_request(self, request: Any) -> Any:
         """Answer ``request`` (an ``httpx`` or ``httpx2`` Request) from the cassette, or forward it.
 
@@ -788,21 +785,7 @@ class AsyncReplayTransport(_TransportBase, httpx.AsyncBaseTransport):
     ``real_transport`` is an async transport, default ``httpx.AsyncHTTPTransport``).
     Pacing sleeps with ``anyio``, so it works under asyncio and trio."""
 
-    def __init__(self, cassette: Union[str, "os.PathLike[str]", Cassette], mode: str = "replay-only",
-                 *, real_transport: Optional[httpx.AsyncBaseTransport] = None,
-                 path: Optional[Union[str, "os.PathLike[str]"]] = None,
-                 chunk_size: Optional[int] = DEFAULT_CHUNK_SIZE, pace: Union[bool, float] = False,
-                 allow_playback_repeats: bool = False, keep_all_headers: bool = False,
-                 keep_headers: Optional[Iterable[str]] = DEFAULT_KEEP_HEADERS,
-                 before_record: Optional[Callable[[Interaction], Optional[Interaction]]] = None,
-                 url_mode: str = "full", _core: Optional[_Core] = None):
-        self._setup(cassette, mode, real_transport, path, chunk_size, pace, allow_playback_repeats,
-                    keep_all_headers, keep_headers, before_record, url_mode, _core)
-
-    def _real_transport(self, kit: _Kit) -> Any:
-        if self._real is None:
-            self._real = kit.mod.AsyncHTTPTransport()
-        return self._real
+    _default_transport = "AsyncHTTPTransport"
 
     async def handle_async_request(self, request: Any) -> Any:
         """The async twin of ``ReplayTransport.handle_request``."""
