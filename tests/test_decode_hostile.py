@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from pyfantasy.decode import decode_body
-from pyfantasy.scan import _cost
+from pyfantasy._tools.scan.rows import _cost
 
 DEEP = "[" * 3000 + "]" * 3000
 

@@ -29,6 +29,8 @@ from pyfantasy.scan import (COLUMNS, NAMES, ScanWarning, iter_rows, provider_for
                             scan, scan_bytes, sniff_stream_format)
 from pyfantasy._errors import PyfantasyError
 import pyfantasy._kernels.vcr as vcr_fast
+import pyfantasy._tools.scan.rows as rows_mod
+import pyfantasy._tools.scan.writers as writers_mod
 import pyfantasy.scan as scan_mod
 
 # scans run on the default backend: the C readers and kernels when the extension is built
@@ -279,7 +281,7 @@ def test_unexpected_capture_error_is_one_row(monkeypatch):
     def boom(data):
         raise MemoryError()
 
-    monkeypatch.setattr(scan_mod, "sniff_stream_format", boom)
+    monkeypatch.setattr(rows_mod, "sniff_stream_format", boom)
     (row,) = scan_bytes(b"data: {}\n\n", "a.sse")
     d = dict(zip(NAMES, row))
     assert (d["interaction"], d["error_kind"]) == (None, "MemoryError")
@@ -297,7 +299,9 @@ def test_default_workers_follow_the_affinity_mask(tmp_path, monkeypatch):
         seen.append(workers)
         return real(tasks, 1, **kw)
 
-    monkeypatch.setattr(scan_mod, "iter_results", recorder)
+    from pyfantasy._tools.scan import pool, run
+    monkeypatch.setattr(run, "iter_results", recorder)   # scan()
+    monkeypatch.setattr(pool, "iter_results", recorder)  # iter_rows()
     (tmp_path / "a.sse").write_bytes(b"data: {}\n\n")
     scan([str(tmp_path)], str(tmp_path / "r.db"), progress=False)
     list(iter_rows([str(tmp_path)]))
@@ -422,7 +426,7 @@ def test_changed_file_is_rescanned_and_replaced(ext, tmp_path, monkeypatch):
     if ext == "parquet":
         pytest.importorskip("pyarrow")
         # the first scan stops before the conversion, as if killed: its JSONL journal is resumed
-        monkeypatch.setattr(scan_mod._Parquet, "finish", lambda self: None)
+        monkeypatch.setattr(writers_mod._Parquet, "finish", lambda self: None)
     tree = small_tree(tmp_path / "in")
     out = tmp_path / f"r.{ext}"
     with pytest.warns(ScanWarning, match=r"broken\.yaml"):
@@ -486,7 +490,7 @@ def test_interrupted_rewrite_is_recovered(ext, crash_at, tmp_path, monkeypatch):
             raise _Crash()
         real(src, dst)
 
-    monkeypatch.setattr(scan_mod.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     with pytest.raises(_Crash):
         scan([str(tree)], str(out), workers=1, progress=False)
     monkeypatch.undo()
@@ -501,12 +505,13 @@ def test_interrupted_rewrite_is_recovered(ext, crash_at, tmp_path, monkeypatch):
 
 KILL_SCRIPT = r"""
 import sys, time
+import pyfantasy._tools.scan.pool as pool
 import pyfantasy.scan as s
-real = s._work
+real = pool._work
 def slow(task):
     time.sleep(0.02)  # keep the scan running long enough to be killed in the middle
     return real(task)
-s._work = slow
+pool._work = slow
 s.scan([sys.argv[1]], sys.argv[2], workers=1, progress=False, commit_files=5, commit_seconds=0.05)
 """
 
@@ -634,7 +639,7 @@ def test_a_worker_that_dies_costs_one_error_row(tmp_path, monkeypatch):
             os._exit(3)
         return real(data, path, **kw)
 
-    monkeypatch.setattr(scan_mod, "scan_bytes", dying)
+    monkeypatch.setattr(rows_mod, "scan_bytes", dying)  # what scan_file calls
     with pytest.warns(ScanWarning, match=r"crash\.yaml: the process decoding this file died"):
         summary = scan_mod.scan([str(tree)], str(tmp_path / "r.db"), workers=2, progress=False)
     rows = read_rows(str(tmp_path / "r.db"))

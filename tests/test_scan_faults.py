@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+import pyfantasy._tools.scan.pool as pool_mod
+import pyfantasy._tools.scan.rows as rows_mod
 import pyfantasy.scan as scan_mod
 from helpers import ROOT, skip_under_asan
 
@@ -30,7 +32,7 @@ def run_cli(*args):
                                   "a-folder-csv"])
 def test_bad_out_is_a_usage_error_before_scanning(tmp_path, monkeypatch, case):
     scanned = []
-    monkeypatch.setattr(scan_mod, "scan_file", lambda *a, **kw: scanned.append(a) or [])
+    monkeypatch.setattr(pool_mod, "scan_file", lambda *a, **kw: scanned.append(a) or [])
     out = {"missing-folder": tmp_path / "nowhere" / "r.db", "a-folder": tmp_path,
            "not-sqlite": tmp_path / "notes.db", "missing-folder-jsonl": tmp_path / "no" / "r.jsonl",
            "a-folder-csv": tmp_path}[case]
@@ -56,11 +58,12 @@ def test_good_out_still_scans(tmp_path):
 
 _PARENT = """
 import sys, time
+import pyfantasy._tools.scan.pool as pool
 import pyfantasy.scan as scan_mod
 def slow(path, **kw):  # a worker busy on a file for a long time
     time.sleep(60)
     return []
-scan_mod.scan_file = slow
+pool.scan_file = slow
 if sys.argv[4] == "poll":  # as on a system without prctl: the getppid() poll alone
     sys.platform = "other"
 print("ready", flush=True)
@@ -188,13 +191,13 @@ def test_streamed_rows_equal_whole_file_rows(tmp_path, backend):
     assert iter_interactions(data, str(path), backend) is not None
     streamed = scan_mod.scan_bytes(data, str(path), backend=backend)
     assert len(streamed) == n
-    monkey = scan_mod._streamed_rows
+    monkey = rows_mod._streamed_rows
     try:
-        scan_mod._streamed_rows = lambda *a: None
+        rows_mod._streamed_rows = lambda *a: None
         assert scan_mod.scan_bytes(data, str(path), backend=backend) == streamed
         broken = data.replace(b"- id: 3\n", b"- id: 3\n  request: [\n", 1)
         whole = scan_mod.scan_bytes(broken, str(path), backend=backend)
     finally:
-        scan_mod._streamed_rows = monkey
+        rows_mod._streamed_rows = monkey
     assert len(whole) == 1 and whole[0][1] is None and whole[0][18] == "cassette"
     assert scan_mod.scan_bytes(broken, str(path), backend=backend) == whole

@@ -202,7 +202,7 @@ def cmd_decode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _decode_all(args: argparse.Namespace, out: TextIO, err: TextIO, wire: Optional[str], prog: str) -> int:
     from pyfantasy.cassette import loads
     from pyfantasy.decode import decode_interaction, detect_format
-    from pyfantasy.scan import _is_cassette, iter_files
+    from pyfantasy._tools.scan.rows import is_cassette, iter_files
     write = _jsonl if args.to == "jsonl" else _text
     failed = 0
     seen = 0
@@ -211,7 +211,7 @@ def _decode_all(args: argparse.Namespace, out: TextIO, err: TextIO, wire: Option
         name = "<stdin>" if path == "-" else path
         try:
             data = _read_input(path)
-            if not _is_cassette(data, name):
+            if not is_cassette(data, name):
                 failed += _decode_capture(out, name, data, wire, args, write)
                 continue
             cas = loads(data, name)

@@ -1,0 +1,1 @@
+"""The batch scan behind ``pyfantasy.scan``: rows -> pool -> writers (and the reader), run."""

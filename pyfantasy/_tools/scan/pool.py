@@ -1,0 +1,188 @@
+"""The scan's worker pool: files spread over processes that die with their parent; a crash
+in one file costs that file's rows only (it is retried alone and becomes an error row)."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from pyfantasy._errors import DecodeError
+from pyfantasy._tools.scan.rows import iter_files, make_row, row_dict, scan_file
+
+
+# ---- workers ------------------------------------------------------------------------------
+
+_WORKER_OPTS: Dict[str, Any] = {}
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Make this worker process exit when ``parent`` (the scan) dies, even by SIGKILL:
+    Linux's ``PR_SET_PDEATHSIG`` (SIGKILL to us when the parent goes), and, for other
+    systems or a parent thread that exits, a daemon thread that polls ``getppid()``."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no libc symbol: the poll below still works
+            pass
+    if os.getppid() != parent:  # it died before the prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+    threading.Thread(target=watch, name="pyfantasy-parent-watch", daemon=True).start()
+
+
+def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[int] = None) -> None:
+    """Options of a worker; ``parent``: the pid of the scan when this is a worker process."""
+    if parent is not None:
+        _exit_with_parent(parent)
+    _WORKER_OPTS["backend"] = backend
+    _WORKER_OPTS["format"] = fmt
+    try:  # warm the imports once per process, not per file
+        from pyfantasy import decode  # noqa: F401
+        from pyfantasy._kernels import vcr  # noqa: F401
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _work(task: Tuple[str, int, int]) -> Tuple[str, int, int, List[tuple]]:
+    path, size, mtime = task
+    rows = scan_file(path, backend=_WORKER_OPTS.get("backend"), format=_WORKER_OPTS.get("format"))
+    return path, size, mtime, rows
+
+
+def _work_batch(tasks: List[Tuple[str, int, int]]) -> List[Tuple[str, int, int, List[tuple]]]:
+    return [_work(t) for t in tasks]
+
+
+def default_workers() -> int:
+    """Worker processes by default: the CPUs this process may run on (its affinity
+    mask, smaller than ``os.cpu_count()`` in a container or under taskset)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def _mp_context():
+    import multiprocessing as mp
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods and sys.platform == "linux" else None)
+
+
+def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
+                 backend: Optional[str] = None, format: Optional[str] = None,
+                 batch_bytes: int = 1 << 20) -> Iterator[Tuple[str, int, int, List[tuple]]]:
+    """(path, size, mtime_ns, rows) for each task (path, size, mtime_ns), in task order.
+
+    ``workers`` > 1 spreads batches of files (about ``batch_bytes`` each) over
+    that many processes, at most ``4 * workers`` batches in flight (results
+    come back in order; memory stays bounded). A worker process that dies (a
+    crash while decoding) does not stop the scan: the files of the batch it
+    held are decoded again one process each, and the file that kills its
+    process again is one error row of kind ``crash``.
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        _init_worker(backend, format)
+        for t in tasks:
+            yield _work(t)
+        return
+    batches: List[List[Tuple[str, int, int]]] = []
+    cur: List[Tuple[str, int, int]] = []
+    acc = 0
+    # small batches: enough to keep both cores busy to the end, few enough to amortize IPC
+    limit = max(64 << 10, min(batch_bytes, sum(t[1] for t in tasks) // (workers * 8) or 1))
+    for t in tasks:
+        cur.append(t)
+        acc += t[1]
+        if acc >= limit or len(cur) >= 256:
+            batches.append(cur)
+            cur, acc = [], 0
+    if cur:
+        batches.append(cur)
+    done = 0  # batches yielded so far
+    while done < len(batches):
+        for results in _pool_results(batches, done, workers, backend, format):
+            done += 1
+            yield from results
+        if done < len(batches):  # a worker died while this batch (or a later one) was in flight
+            yield from _isolated(batches[done], backend, format)
+            done += 1
+
+
+def _executor(workers: int, backend: Optional[str], fmt: Optional[str]):
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=_init_worker,
+                               initargs=(backend, fmt, os.getpid()))
+
+
+def _pool_results(batches: list, start: int, workers: int, backend: Optional[str],
+                  fmt: Optional[str]) -> Iterator[list]:
+    """The results of ``batches[start:]`` in order, until they end or a worker dies."""
+    from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
+    ex = _executor(workers, backend, fmt)
+    pending: Any = deque()
+    nxt = start
+    try:
+        while nxt < len(batches) or pending:
+            while nxt < len(batches) and len(pending) < 4 * workers:
+                pending.append(ex.submit(_work_batch, batches[nxt]))
+                nxt += 1
+            try:
+                results = pending.popleft().result()
+            except BrokenProcessPool:
+                return
+            yield results
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _isolated(batch: List[Tuple[str, int, int]], backend: Optional[str],
+              fmt: Optional[str]) -> Iterator[Tuple[str, int, int, List[tuple]]]:
+    """Each file of ``batch`` in a process of its own: one that dies on a file makes that
+    file's error row (kind ``crash``), the others are decoded as usual."""
+    from concurrent.futures.process import BrokenProcessPool
+    for task in batch:
+        ex = _executor(1, backend, fmt)
+        try:
+            yield ex.submit(_work, task).result()
+        except BrokenProcessPool:
+            path, size, mtime = task
+            exc = DecodeError("crash", "the process decoding this file died: a bug in pyfantasy "
+                                       "(please report it with the file)", path=path)
+            yield path, size, mtime, [make_row(path, None, "", "", fmt or "", None, None, None, exc)]
+        finally:
+            ex.shutdown(wait=True)
+
+
+def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: Optional[str] = None,
+              format: Optional[str] = None) -> Iterator[Dict[str, Any]]:
+    """Row dicts of every file under ``paths`` (no output file, no resume)."""
+    tasks = pending_tasks(iter_files(paths))
+    for _, _, _, rows in iter_results(tasks, workers or default_workers(), backend=backend,
+                                      format=format):
+        for r in rows:
+            yield row_dict(r)
+
+
+def pending_tasks(files: Iterable[str], done: Optional[Dict[str, Tuple[int, int]]] = None) -> List[Tuple[str, int, int]]:
+    out = []
+    for path in files:
+        try:
+            st = os.stat(path)
+            size, mtime = st.st_size, st.st_mtime_ns
+        except OSError:
+            size, mtime = -1, -1
+        if done is not None and done.get(path) == (size, mtime):
+            continue
+        out.append((path, size, mtime))
+    return out

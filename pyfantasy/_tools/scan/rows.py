@@ -1,0 +1,335 @@
+"""Scan rows: the columns, and one row per interaction of a cassette or stream capture
+(provider from the host, model, usage, cost, error) from bytes or a file."""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from urllib.parse import unquote, urlsplit
+
+from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
+from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
+
+
+# (name, SQLite type) in output order.
+COLUMNS: Tuple[Tuple[str, str], ...] = (
+    ("file", "TEXT"), ("interaction", "INTEGER"), ("provider", "TEXT"), ("model", "TEXT"),
+    ("format", "TEXT"), ("stream", "INTEGER"), ("finish_reason", "TEXT"),
+    ("input_tokens", "INTEGER"), ("output_tokens", "INTEGER"), ("total_tokens", "INTEGER"),
+    ("reasoning_tokens", "INTEGER"), ("cache_creation_tokens", "INTEGER"),
+    ("cache_read_tokens", "INTEGER"), ("cost_usd", "REAL"), ("duration_s", "REAL"),
+    ("output_tokens_per_s", "REAL"), ("text_length", "INTEGER"), ("tool_calls", "INTEGER"),
+    ("error_kind", "TEXT"), ("error_message", "TEXT"), ("error_offset", "INTEGER"),
+)
+NAMES = tuple(n for n, _ in COLUMNS)
+XAI_TICKS_PER_USD = 10_000_000_000  # xAI's usage.cost_in_usd_ticks: 1e-10 USD each
+
+
+def row_dict(row: Sequence[Any]) -> Dict[str, Any]:
+    """A row tuple (``COLUMNS`` order) as a dict."""
+    return dict(zip(NAMES, row))
+
+
+# ---- per interaction ----------------------------------------------------------------
+
+_HOSTS = (
+    ("openrouter.ai", "openrouter"), ("ai-gateway.vercel.sh", "vercel"), ("vercel.sh", "vercel"),
+    ("api.x.ai", "xai"), ("x.ai", "xai"), ("api.groq.com", "groq"), ("groq.com", "groq"),
+    ("api.z.ai", "zai"), ("z.ai", "zai"), ("bigmodel.cn", "zai"),
+    ("huggingface.co", "huggingface"), ("api.avian.io", "avian"), ("avian.io", "avian"),
+    ("api.deepseek.com", "deepseek"), ("api.mistral.ai", "mistral"), ("api.together.xyz", "together"),
+    ("api.fireworks.ai", "fireworks"), ("api.cerebras.ai", "cerebras"),
+    ("openai.azure.com", "azure"), ("cognitiveservices.azure.com", "azure"),
+    ("services.ai.azure.com", "azure"), ("api.openai.com", "openai"), ("openai.com", "openai"),
+    ("api.anthropic.com", "anthropic"), ("anthropic.com", "anthropic"),
+    ("aiplatform.googleapis.com", "vertex"), ("-aiplatform.googleapis.com", "vertex"), ("generativelanguage.googleapis.com", "google"),
+    ("amazonaws.com", "bedrock"),
+)
+
+
+def provider_for_host(url: str) -> str:
+    """The provider a request went to, from its URL's host ("" when there is no host).
+
+    Known hosts give short names (openai, azure, openrouter, vercel, xai,
+    groq, zai, huggingface, avian, anthropic, vertex, bedrock, google, ...);
+    localhost gives ``local``; any other host is returned as is.
+    """
+    try:
+        host = (urlsplit(url or "").hostname or "").lower()
+    except ValueError:
+        return ""
+    if not host:
+        return ""
+    for suffix, name in _HOSTS:
+        if host == suffix or host.endswith(suffix if suffix[0] == "-" else "." + suffix):
+            if name == "bedrock" and not host.startswith("bedrock"):
+                continue
+            return name
+    if host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost"):
+        return "local"
+    return host
+
+
+_URL_MODEL = re.compile(r"/models?/([^/:?]+)")
+
+
+def _model(url: str, req: Any) -> str:
+    if isinstance(req, dict):
+        m = req.get("model")
+        if isinstance(m, str) and m:
+            return m
+    found = _URL_MODEL.search(urlsplit(url or "").path) if url else None
+    return unquote(found.group(1)) if found else ""
+
+
+try:  # orjson is much faster on large request bodies; same values as json for valid JSON
+    import orjson as _orjson
+
+    def _json(body: Any) -> Any:
+        if not body:
+            return None
+        try:
+            return _orjson.loads(body)
+        except (ValueError, TypeError):
+            return _json_std(body)
+except ImportError:  # pragma: no cover - orjson is in the test extra
+    def _json(body: Any) -> Any:
+        return _json_std(body) if body else None
+
+
+def _json_std(body: Any) -> Any:
+    from pyfantasy._providers.formats import request_json
+    return request_json(body)
+
+
+def _cost(meta: Any) -> Optional[float]:
+    """The call's cost in USD when the provider reported it (OpenRouter, Avian, xAI)."""
+    if not meta:
+        return None
+    from pyfantasy.response import OpenAIMetadata, OpenRouterMetadata
+    for value in meta.values():
+        if isinstance(value, OpenRouterMetadata):
+            u = value.usage
+            if u.cost or u.total_tokens:
+                return float(u.cost)
+    for value in meta.values():
+        if isinstance(value, OpenAIMetadata) and value.extra_fields:
+            extra = value.extra_fields
+            raw = extra.get("cost")
+            if raw is not None:
+                try:
+                    return _finite(float(raw.text))
+                except ValueError:
+                    pass
+            raw = extra.get("cost_in_usd_ticks")
+            if raw is not None:
+                try:
+                    return _finite(int(raw.text) / XAI_TICKS_PER_USD)
+                except (ValueError, OverflowError):  # not an integer; past float64 (a 400-digit one)
+                    pass
+    return None
+
+
+def _finite(x: float) -> Optional[float]:
+    """A cost past float64's range (``1e999``) is no cost: SQLite, CSV and JSON have no Inf."""
+    return x if math.isfinite(x) else None
+
+
+def _response_fields(resp: Any) -> tuple:
+    """finish reason .. tool calls of a (possibly partial) Response; Nones without one."""
+    if resp is None:
+        return (None,) * 11
+    u = resp.usage
+    text = 0
+    calls = 0
+    for part in resp.content or ():
+        t = part.type
+        if t == "text":
+            text += len(part.text)
+        elif t == "tool-call":
+            calls += 1
+    return (resp.finish_reason, u.input_tokens, u.output_tokens, u.total_tokens, u.reasoning_tokens,
+            u.cache_creation_tokens, u.cache_read_tokens, _cost(resp.provider_metadata), None,
+            text, calls)
+
+
+def _error(exc: BaseException) -> Tuple[str, str]:
+    if isinstance(exc, DecodeError):
+        return exc.kind, exc.message
+    if isinstance(exc, CassetteError):
+        return "cassette", str(exc)
+    return type(exc).__name__, str(exc) or type(exc).__name__
+
+
+def make_row(path: str, iid: Optional[int], provider: str, model: str, fmt: str, stream: Optional[bool],
+         resp: Any, duration_ns: Optional[int], exc: Optional[BaseException]) -> tuple:
+    (finish, i_tok, o_tok, t_tok, r_tok, cc_tok, cr_tok, cost, _, text, calls) = _response_fields(resp)
+    dur = duration_ns / 1e9 if duration_ns is not None else None
+    tps = o_tok / dur if dur and o_tok else None
+    kind, message = _error(exc) if exc is not None else (None, None)
+    offset = exc.offset if isinstance(exc, DecodeError) else None
+    # missing text is None (not ""), so that every output format reads back the same
+    return (path, iid, provider or None, model or None, fmt or None, stream, finish or None, i_tok,
+            o_tok, t_tok, r_tok, cc_tok, cr_tok, cost, dur, tps, text, calls, kind, message or None,
+            offset)
+
+
+def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
+    from pyfantasy.decode import decode_interaction, detect_format
+    req, res = it.request, it.response
+    url = req.url
+    provider = provider_for_host(url)
+    req_json = _json(req.body)
+    model = _model(url, req_json)
+    try:
+        wf = detect_format(it)
+        fmt, stream = wire or wf.format, wf.stream
+    except Exception as exc:  # noqa: BLE001 - a malformed request: still one row
+        return make_row(path, it.id, provider, model, wire or "unknown", None, None, res.duration_ns, exc)
+    resp = exc = None
+    try:
+        resp = decode_interaction(it, backend, format=wire)
+    except PyfantasyError as e:
+        exc = e
+        resp = getattr(e, "response", None)
+    except Exception as e:  # noqa: BLE001 - a decoder bug must not end a scan of thousands of files
+        exc = e
+    return make_row(path, it.id, provider, model, fmt, stream, resp, res.duration_ns, exc)
+
+
+# ---- per file ---------------------------------------------------------------------------
+
+def is_cassette(data: bytes, path: str) -> bool:
+    if path.endswith(CASSETTE_SUFFIXES):
+        return True
+    if path.endswith(CAPTURE_SUFFIXES):
+        return False
+    head = data[:64].lstrip()
+    return head.startswith((b"---", b"version:", b"interactions:", b"%YAML"))
+
+
+_SNIFF = (
+    (b"chat.completion", "openai-chat"), (b'"type":"response.', "openai-responses"),
+    (b"event: response.", "openai-responses"), (b"event: message_start", "anthropic"),
+    (b'"type":"message_start"', "anthropic"), (b'"type": "message_start"', "anthropic"),
+    (b'"candidates"', "google"), (b'"choices"', "openai-chat"),
+)
+
+
+def sniff_stream_format(data: bytes) -> str:
+    """The wire format of a raw stream capture, from its first events ("unknown" if unclear).
+
+    AWS event-stream framing (``:event-type`` headers in binary) is ``bedrock``.
+    """
+    head = data[:8192]
+    if b":event-type" in head and b":message-type" in head:
+        return "bedrock"
+    for marker, fmt in _SNIFF:
+        if marker in head:
+            return fmt
+    return "unknown"
+
+
+_STREAM_MODEL = re.compile(rb'"model(?:Version)?"\s*:\s*"([^"\\]{1,200})"')
+
+
+def _capture_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
+    from pyfantasy.decode import decode_body
+    fmt = wire or sniff_stream_format(data)
+    m = _STREAM_MODEL.search(data, 0, 65536)
+    model = m.group(1).decode("utf-8", "replace") if m else ""
+    resp = exc = None
+    if fmt == "unknown":
+        exc = DecodeError("unknown-format", "cannot tell the wire format of this stream capture "
+                                            "(give --wire FORMAT)")
+    else:
+        try:
+            resp = decode_body(data, fmt, True, backend)
+        except PyfantasyError as e:
+            exc = e
+            resp = getattr(e, "response", None)
+        except Exception as e:  # noqa: BLE001
+            exc = e
+    return [make_row(path, 0, "", model, fmt, True, resp, None, exc)]
+
+
+_ERROR_KIND = NAMES.index("error_kind")
+
+
+def _failure_row(path: str, iid: Optional[int], fmt: str, exc: BaseException, what: str) -> tuple:
+    """The error row of an unexpected exception (MemoryError, a reader bug...): its class
+    name as the kind and a message naming the file, so one bad file never ends a scan."""
+    detail = str(exc) or type(exc).__name__
+    where = path if iid is None else f"{path}: interaction {iid}"
+    row = make_row(path, iid, "", "", fmt, None, None, None, None)
+    return row[:_ERROR_KIND] + (type(exc).__name__, f"{where}: {what}: {detail}", None)
+
+
+def _safe_interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
+    """``_interaction_row``, or an error row if anything unexpected fails (one interaction, one row)."""
+    try:
+        return _interaction_row(path, it, backend, wire)
+    except Exception as exc:  # noqa: BLE001 - MemoryError included: the other interactions still count
+        return _failure_row(path, getattr(it, "id", None), wire or "", exc, "cannot decode the interaction")
+
+
+def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> Optional[List[tuple]]:
+    """``_cassette_rows`` reading one interaction at a time (peak memory: the file and one
+    interaction, not every parsed interaction); None when the file cannot be read that way."""
+    from pyfantasy._kernels.vcr import iter_interactions
+    its = iter_interactions(data, path, backend)
+    if its is None:
+        return None
+    rows = []
+    try:
+        for it in its:
+            rows.append(_safe_interaction_row(path, it, backend, wire))
+    except Exception:  # noqa: BLE001 - a piece that does not read: the whole file gives the error
+        return None
+    return rows
+
+
+def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
+    """One row per interaction; one error row (interaction None) when the cassette cannot be read."""
+    from pyfantasy._kernels.vcr import read_interactions
+    rows = _streamed_rows(path, data, backend, wire)
+    if rows is not None:
+        return rows
+    try:
+        its = read_interactions(data, path, backend)
+    except CassetteError as exc:  # its message already starts with the path
+        return [make_row(path, None, "", "", wire or "", None, None, None, exc)]
+    except Exception as exc:  # noqa: BLE001 - MemoryError, a reader bug: still one row
+        return [_failure_row(path, None, wire or "", exc, "cannot read the cassette")]
+    return [_safe_interaction_row(path, it, backend, wire) for it in its]
+
+
+def scan_bytes(data: bytes, path: str = "<bytes>", *, backend: Optional[str] = None,
+               format: Optional[str] = None) -> List[tuple]:
+    """The rows (tuples in ``COLUMNS`` order) of one file's content; never raises.
+
+    A cassette gives one row per interaction; a stream capture one row; a
+    file that cannot be read or scanned at all gives one error row (interaction None).
+    """
+    try:
+        if is_cassette(data, path):
+            return _cassette_rows(path, data, backend, format)
+        return _capture_rows(path, data, backend, format)
+    except Exception as exc:  # noqa: BLE001 - whatever escaped the finer guards
+        return [_failure_row(path, None, format or "", exc, "cannot scan the file")]
+
+
+def scan_file(path: str, *, backend: Optional[str] = None, format: Optional[str] = None) -> List[tuple]:
+    """``scan_bytes`` of the file at ``path`` (an unreadable file is one error row)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        err = CassetteError(f"cannot read the file: {exc.strerror or exc}", path=path)
+        return [make_row(path, None, "", "", format or "", None, None, None, err)]
+    return scan_bytes(data, path, backend=backend, format=format)
+
+
+def iter_files(paths: Iterable[str]) -> Iterator[str]:
+    """Files as given; folders searched recursively (sorted) for cassettes and stream captures."""
+    return walk(paths, CASSETTE_SUFFIXES + CAPTURE_SUFFIXES)
