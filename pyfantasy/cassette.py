@@ -30,7 +30,7 @@ import binascii
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -260,7 +260,7 @@ def _compose(loader_cls: type, stream: Union[bytes, str]):
 
 
 def _line_col(data: Union[bytes, str], pos: int) -> Tuple[int, int]:
-    nl = "\n" if isinstance(data, str) else b"\n"
+    nl: Any = "\n" if isinstance(data, str) else b"\n"
     line = data.count(nl, 0, pos) + 1
     col = pos - (data.rfind(nl, 0, pos) + 1) + 1
     return line, col
@@ -280,8 +280,8 @@ def _yaml_error(exc: BaseException, text: str, path: Optional[str]) -> CassetteE
                              if isinstance(exc.character, int) else f"invalid YAML: {exc.reason}",
                              path=path, line=line, column=col)
     if isinstance(exc, RecursionError):
-        line, col = getattr(exc, "yaml_line_col", (None, None))
-        return CassetteError("invalid cassette: YAML nested too deeply", path=path, line=line, column=col)
+        at = getattr(exc, "yaml_line_col", (None, None))
+        return CassetteError("invalid cassette: YAML nested too deeply", path=path, line=at[0], column=at[1])
     return CassetteError(f"invalid YAML: {exc}", path=path)
 
 
@@ -432,7 +432,7 @@ class _Reader:
         except DurationError as exc:
             raise self.error(node, f"{what}: {exc}") from None
 
-    def strings(self, node, what: str) -> List[str]:
+    def strings(self, node, what: str) -> List[Any]:
         if type(node) is not SequenceNode:
             if self.is_null(node):
                 return []
@@ -453,7 +453,7 @@ class _Reader:
     def request(self, node, where: str) -> Request:
         r = Request()
         for k, v in self.mapping(node, where):
-            name = k.value if type(k) is ScalarNode else None
+            name = k.value if type(k) is ScalarNode else ""
             conv = _REQUEST_FIELDS.get(name)
             if conv is not None:
                 setattr(r, name, conv(self, v, f"{where}.{name}"))
@@ -462,7 +462,7 @@ class _Reader:
     def response(self, node, where: str) -> Response:
         r = Response()
         for k, v in self.mapping(node, where):
-            name = k.value if type(k) is ScalarNode else None
+            name = k.value if type(k) is ScalarNode else ""
             conv = _RESPONSE_FIELDS.get(name)
             if conv is not None:
                 setattr(r, "duration_ns" if name == "duration" else name,
@@ -519,14 +519,15 @@ class _Reader:
         return cassette
 
 
-_REQUEST_FIELDS = {
+_Field = Callable[["_Reader", Any, str], Any]  # reads one schema field's node
+_REQUEST_FIELDS: Dict[str, _Field] = {
     "proto": _Reader.string, "proto_major": _Reader.integer, "proto_minor": _Reader.integer,
     "content_length": _Reader.integer, "transfer_encoding": _Reader.strings,
     "trailer": _Reader.map_of_lists, "host": _Reader.string, "remote_addr": _Reader.string,
     "request_uri": _Reader.string, "body": _Reader.body, "form": _Reader.map_of_lists,
     "headers": _Reader.map_of_lists, "url": _Reader.string, "method": _Reader.string,
 }
-_RESPONSE_FIELDS = {
+_RESPONSE_FIELDS: Dict[str, _Field] = {
     "proto": _Reader.string, "proto_major": _Reader.integer, "proto_minor": _Reader.integer,
     "transfer_encoding": _Reader.strings, "trailer": _Reader.map_of_lists,
     "content_length": _Reader.integer, "uncompressed": _Reader.boolean, "body": _Reader.body,

@@ -99,8 +99,8 @@ class StreamDecoder:
         # native: fantasy's state machine in C (``_kernels.native.decoders``); the bytes fed are kept
         # (up to KEEP_LIMIT) so that a body the C side hands back can be replayed into the
         # Python one; a longer stream moves to the Python one there, so memory stays bounded
-        self._reader = _native_reader(format, variant, self.backend) if _c_machine else None
-        self._kept: Optional[List[bytes]] = [] if self._reader is not None else None
+        self._reader: Any = _native_reader(format, variant, self.backend) if _c_machine else None
+        self._kept: Any = [] if self._reader is not None else None  # List[bytes] while native
         self._kept_bytes = 0
         self._given: List[StreamPart] = []   # native: parts returned that carry metadata (see _fallback)
         self._tail: List[int] = []   # native: the end-of-stream part records, applied at close()
@@ -267,17 +267,19 @@ def _adopt(replayed: List[StreamPart], given: List[StreamPart], machine: Any) ->
     import dataclasses
     live: Dict[int, Any] = {}
     for new, old in zip(replayed, given):
-        for key, nv in new.provider_metadata.items():
+        for key, nv in (new.provider_metadata or {}).items():
             ov = (old.provider_metadata or {}).get(key)
             if ov is None or ov is nv or type(ov) is not type(nv) or id(nv) in live:
                 continue
-            for f in dataclasses.fields(nv):
+            for f in dataclasses.fields(nv):  # type: ignore[arg-type]  # metadata values are dataclasses
                 setattr(ov, f.name, getattr(nv, f.name))
             live[id(nv)] = ov
     if not live:
         return
     for new in replayed:
         pm = new.provider_metadata
+        if pm is None:
+            continue
         for key, v in pm.items():
             pm[key] = live.get(id(v), v)
     state = vars(machine)

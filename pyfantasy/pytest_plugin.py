@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import pytest
 
@@ -241,7 +241,7 @@ def cassette_real_transport():
 
 
 @pytest.fixture
-def cassette(request, cassette_real_transport) -> CassetteFixture:
+def cassette(request, cassette_real_transport) -> Iterator[CassetteFixture]:
     """Replay (or record, per ``--record-mode``) this test's go-vcr cassette; see the module doc."""
     marker = request.node.get_closest_marker("cassette")
     name = None

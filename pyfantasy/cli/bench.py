@@ -45,7 +45,9 @@ def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             for why in wl.excluded:
                 err.write(f"pyfantasy bench: left out {why}\n")
         return 2
-    progress = None if as_json or args.quiet else (lambda name: err.write(f"pyfantasy bench: timing {name}...\n"))
+    def timing(name: str) -> None:
+        err.write(f"pyfantasy bench: timing {name}...\n")
+    progress = None if as_json or args.quiet else timing
     runs = run_bench(workloads, repeat=args.repeat, min_time=args.min_time, only=args.contender, progress=progress)
     if as_json:
         out.write(json.dumps(to_json(runs, source, args.chunk, args.repeat, args.min_time, files), indent=1) + "\n")

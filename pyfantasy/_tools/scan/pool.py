@@ -174,7 +174,9 @@ def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: O
             yield row_dict(r)
 
 
-def pending_tasks(files: Iterable[str], done: Optional[Dict[str, Tuple[int, int]]] = None) -> List[Tuple[str, int, int]]:
+def pending_tasks(files: Iterable[str],
+                  done: Optional[Dict[str, Tuple[int, int]]] = None) -> List[Tuple[str, int, int]]:
+    """(path, size, mtime) of each file to scan: those not in ``done`` with the same size and mtime."""
     out = []
     for path in files:
         try:

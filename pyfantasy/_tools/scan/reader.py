@@ -20,9 +20,9 @@ def read_rows(path: str) -> List[Dict[str, Any]]:
                              "FROM interactions ORDER BY rowid")
             out = []
             for r in cur:
-                d = row_dict(r)
-                d["stream"] = None if d["stream"] is None else bool(d["stream"])
-                out.append(d)
+                row = row_dict(r)
+                row["stream"] = None if row["stream"] is None else bool(row["stream"])
+                out.append(row)
             return out
         finally:
             db.close()

@@ -162,7 +162,7 @@ def _error(exc: BaseException) -> Tuple[str, str]:
 
 
 def make_row(path: str, iid: Optional[int], provider: str, model: str, fmt: str, stream: Optional[bool],
-         resp: Any, duration_ns: Optional[int], exc: Optional[BaseException]) -> tuple:
+             resp: Any, duration_ns: Optional[int], exc: Optional[BaseException]) -> tuple:
     (finish, i_tok, o_tok, t_tok, r_tok, cc_tok, cr_tok, cost, _, text, calls) = _response_fields(resp)
     dur = duration_ns / 1e9 if duration_ns is not None else None
     tps = o_tok / dur if dur and o_tok else None
@@ -186,15 +186,16 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
         fmt, stream = wire or wf.format, wf.stream
     except Exception as exc:  # noqa: BLE001 - a malformed request: still one row
         return make_row(path, it.id, provider, model, wire or "unknown", None, None, res.duration_ns, exc)
-    resp = exc = None
+    resp: Any = None
+    failure: Optional[BaseException] = None
     try:
         resp = decode_interaction(it, backend, format=wire)
     except PyfantasyError as e:
-        exc = e
+        failure = e
         resp = getattr(e, "response", None)
     except Exception as e:  # noqa: BLE001 - a decoder bug must not end a scan of thousands of files
-        exc = e
-    return make_row(path, it.id, provider, model, fmt, stream, resp, res.duration_ns, exc)
+        failure = e
+    return make_row(path, it.id, provider, model, fmt, stream, resp, res.duration_ns, failure)
 
 
 # ---- per file ---------------------------------------------------------------------------
@@ -238,7 +239,8 @@ def _capture_rows(path: str, data: bytes, backend: Optional[str], wire: Optional
     fmt = wire or sniff_stream_format(data)
     m = _STREAM_MODEL.search(data, 0, 65536)
     model = m.group(1).decode("utf-8", "replace") if m else ""
-    resp = exc = None
+    resp: Any = None
+    exc: Optional[BaseException] = None
     if fmt == "unknown":
         exc = DecodeError("unknown-format", "cannot tell the wire format of this stream capture "
                                             "(give --wire FORMAT)")

@@ -236,7 +236,7 @@ class _CSV(_Journal):
         yield self.header.encode("utf-8")
         for rec in records:
             if rec and rec[0] not in drop:
-                yield self.encode([rec])
+                yield self.encode([tuple(rec)])
 
     def encode(self, rows: List[tuple]) -> bytes:
         buf = io.StringIO()
