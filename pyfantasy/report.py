@@ -38,7 +38,7 @@ from pyfantasy._tools.report.summary import FANTASY_NOTES, Group, Summary, filte
 from pyfantasy._tools.report.table import SORT_KEYS
 from pyfantasy._tools.report.text import format_table
 
-# Importable from here too, as they always were, though not part of ``__all__``.
+# Importable from here too, as they always were, though not part of the list below.
 from pyfantasy._tools.report.charts import charts as charts
 from pyfantasy._tools.report.read import KINDS as KINDS
 from pyfantasy._tools.report.table import ordered_models as ordered_models
