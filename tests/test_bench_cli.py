@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from pyfantasy import bench
+from pyfantasy._tools.bench import frontends, pipelines
 from pyfantasy._kernels import native_available
 from pyfantasy.cli import main
 
@@ -182,7 +183,7 @@ def _workload(n_events=3):
 
 
 def _fake(name, run, counter=None, make=None):
-    counter = counter or bench._Counter()
+    counter = counter or frontends.EventCounter()
     return bench.Contender(name, None, lambda w: True, make or (lambda w: (run, counter)))
 
 
@@ -251,7 +252,7 @@ def test_min_time_loops_the_workload():
 
 
 def test_sdk_rejections_are_noted():
-    counter = bench._Counter()
+    counter = frontends.EventCounter()
 
     def run():
         counter.rejected = 2
@@ -269,14 +270,14 @@ def test_reference_events():
 
 def test_pipelines_assemble_the_message():
     """The hand-written peers really decode: same text, finish and usage as the stream holds."""
-    counter = bench._Counter()
+    counter = frontends.EventCounter()
     chunks = [CHAT_STREAM.encode()[i:i + 7] for i in range(0, len(CHAT_STREAM.encode()), 7)]
-    for split in (bench._httpx_sse_data, bench._bytes_sse_data):
+    for split in (frontends.httpx_sse_data, frontends.bytes_sse_data):
         counter.events = 0
-        msg = bench._assemble_chat(bench._json_objects(split(chunks, counter), json.loads))
+        msg = pipelines.assemble_chat(frontends.json_objects(split(chunks, counter), json.loads))
         assert (msg["text"], msg["finish"], msg["usage"]["total_tokens"]) == ("Olá!", "stop", 7)
         assert counter.events == CHAT_EVENTS
-    msg = bench._assemble_anthropic(ANTHROPIC_EVENTS_JSON)
+    msg = pipelines.assemble_anthropic(ANTHROPIC_EVENTS_JSON)
     assert msg["content"] == [{"type": "text", "text": "Olá"}] and msg["stop_reason"] == "end_turn"
     assert msg["usage"] == {"input_tokens": 5, "output_tokens": 3}
 

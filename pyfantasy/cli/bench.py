@@ -12,9 +12,12 @@ import json
 import os
 from typing import TextIO
 
-from pyfantasy.bench import DEFAULT_CHUNK, collect, contenders, format_table, run_bench, samples_dir, to_json
-from pyfantasy.cli.common import add_wire, plural
 from pyfantasy._providers.formats import FORMATS
+from pyfantasy._tools.bench.contenders import contenders
+from pyfantasy._tools.bench.output import format_table, to_json
+from pyfantasy._tools.bench.run import run_bench
+from pyfantasy._tools.bench.workload import DEFAULT_CHUNK, collect, samples_dir
+from pyfantasy.cli.common import add_wire, plural
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -1,6 +1,6 @@
 """``pyfantasy report RESULTS [--html FILE]``: summarise what ``pyfantasy scan`` wrote.
 
-Prints the per-provider/model table (``report.format_table``), fitted to the
+Prints the per-provider/model table (``pyfantasy.report.format_table``), fitted to the
 terminal (``--wide``: every column), ranked with ``--sort``/``--top`` and
 filtered with ``--where``, then the errors and footnotes; ``--html`` also
 writes the self-contained page with the charts; ``--to json`` prints the
@@ -16,9 +16,13 @@ import os
 import shutil
 from typing import TextIO
 
+from pyfantasy._errors import ReportError
+from pyfantasy._tools.report.page import render_html
+from pyfantasy._tools.report.read import KINDS, load_results
+from pyfantasy._tools.report.summary import filter_rows, summarise
+from pyfantasy._tools.report.table import SORT_KEYS, ordered_models
+from pyfantasy._tools.report.text import format_table
 from pyfantasy.cli.common import deprecated
-from pyfantasy.report import (KINDS, SORT_KEYS, ReportError, filter_rows, format_table, load_results, ordered_models,
-                     render_html, summarise)
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
