@@ -612,16 +612,15 @@ class _Core:
             reason = reason.decode("latin-1")
         if reason is None:
             reason = status_text(resp.status_code)
-        it: Optional[Interaction] = Interaction(
+        new = Interaction(
             request=recorded_request(req.method, str(req.url), req.headers.raw, p.body,
                                      keep_headers=self.keep_headers),
             response=recorded_response(resp.status_code, reason, http_version, resp.headers.raw,
                                        raw_body, p.duration_ns, request_method=req.method,
                                        keep_headers=self.keep_headers))
-        if self.before_record is not None:
-            it = self.before_record(it)  # type: ignore[arg-type]
-            if it is None:
-                return
+        it = self.before_record(new) if self.before_record is not None else new
+        if it is None:  # dropped by before_record
+            return
         with self._lock:
             it.id = len(self.cassette.interactions)
             self.cassette.interactions.append(it)

@@ -214,7 +214,7 @@ def histogram_counts(values: Sequence[float], edges: Sequence[float]) -> List[in
     return counts
 
 
-def histograms(title: str, groups: Sequence[Tuple[str, Sequence[float], Sequence[Tuple[str, float]]]], *,
+def histograms(title: str, groups: Sequence[Tuple[str, Sequence[float], Sequence[Tuple[str, Optional[float]]]]], *,
                width: int = 560, unit: str = "s") -> str:
     """One histogram row per group on a shared x axis (linear or log), with marker lines.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from pyfantasy._tools.bench.frontends import (EventCounter, bytes_sse_data, eventstream_reader, httpx_sse_data,
                                               json_objects)
@@ -89,6 +89,7 @@ def _check_results(wl: Workload, results: Sequence[Any], counter: EventCounter,
 def _sse_pipeline(front: str, loads_name: str) -> Callable[[Workload], Tuple[RunFn, EventCounter]]:
     def make(wl: Workload):
         loads = _loads(loads_name)
+        split: Callable[[Sequence[bytes], EventCounter], Iterator[Any]]
         if front == "httpx-sse":
             import httpx_sse  # noqa: F401  (ImportError when missing)
             split = httpx_sse_data

@@ -54,15 +54,16 @@ def format_table(runs: Sequence[Tuple[Workload, List[Result]]], source: str = ""
         if not results:
             lines.append("")
             continue
-        ok = sorted((r for r in results if r.status == "ok"), key=lambda r: r.seconds)
+        ok = sorted((r for r in results if r.status == "ok"), key=lambda r: r.seconds or 0.0)
         rest = [r for r in results if r.status != "ok"]
         head = ["contender", "version", "MB/s", "events/s", "vs fastest", "notes"]
         rows = [[r.name, r.version or "", f"{r.mb_per_s:.2f}", _si(r.events_per_s), f"{r.ratio:.2f}x", r.notes]
                 for r in ok]
         rows += [[r.name, r.version or "", "-", "-", r.status.upper(), r.reason] for r in rest]
         widths = [max(len(x[i]) for x in [head] + rows) for i in range(len(head))]
-        fmt = lambda r: "  ".join(  # noqa: E731
-            (c.ljust(widths[i]) if i in (0, 1, 5) else c.rjust(widths[i])) for i, c in enumerate(r)).rstrip()
+        def fmt(r: List[str], widths: List[int] = widths) -> str:
+            return "  ".join((c.ljust(widths[i]) if i in (0, 1, 5) else c.rjust(widths[i]))
+                             for i, c in enumerate(r)).rstrip()
         lines.append("  " + fmt(head))
         lines += ["  " + fmt(r) for r in rows]
         lines.append("")

@@ -2,11 +2,15 @@
 dict (text, reasoning, tool calls, finish, usage), as people write it by hand (benches/ use these too)."""
 from __future__ import annotations
 
-from typing import Dict, Iterable
+from typing import Any, Dict, Iterable, List
 
 
 def assemble_chat(objs: Iterable[dict]) -> dict:
-    text, reasoning, tools, finish, usage = [], [], {}, None, None
+    text: List[str] = []
+    reasoning: List[str] = []
+    tools: Dict[int, Dict[str, Any]] = {}
+    finish: Any = None
+    usage: Any = None
     for ch in objs:
         if ch.get("usage"):
             usage = ch["usage"]
@@ -30,7 +34,11 @@ def assemble_chat(objs: Iterable[dict]) -> dict:
 
 
 def assemble_responses(objs: Iterable[dict]) -> dict:
-    text, reasoning, args, items, final = [], [], {}, {}, None
+    text: List[str] = []
+    reasoning: List[str] = []
+    args: Dict[Any, str] = {}
+    items: Dict[Any, Any] = {}
+    final: Any = None
     for ev in objs:
         t = ev.get("type")
         if t == "response.output_text.delta":
@@ -77,7 +85,11 @@ def assemble_anthropic(objs: Iterable[dict]) -> dict:
 
 
 def assemble_google(objs: Iterable[dict]) -> dict:
-    text, thoughts, calls, finish, usage = [], [], [], None, None
+    text: List[str] = []
+    thoughts: List[str] = []
+    calls: List[Any] = []
+    finish: Any = None
+    usage: Any = None
     for ch in objs:
         if ch.get("usageMetadata"):
             usage = ch["usageMetadata"]

@@ -104,12 +104,12 @@ def run_workload(wl: Workload, cands: Sequence[Contender], repeat: int = 5,
             gc.enable()
     for res, _ in live:
         res.seconds = best[id(res)]
-    ok = [r for r in results if r.status == "ok" and r.seconds]
-    fastest = min((r.seconds for r in ok), default=None)
-    for r in ok:
-        r.ratio = r.seconds / fastest if fastest else None
-        r.mb_per_s = wl.nbytes / r.seconds / 1e6
-        r.events_per_s = wl.events / r.seconds
+    timed = [(r, r.seconds) for r in results if r.status == "ok" and r.seconds]
+    fastest = min((s for _, s in timed), default=None)
+    for r, seconds in timed:
+        r.ratio = seconds / fastest if fastest else None
+        r.mb_per_s = wl.nbytes / seconds / 1e6
+        r.events_per_s = wl.events / seconds
     return results
 
 
@@ -120,7 +120,7 @@ def run_bench(workloads: Sequence[Workload], cands: Optional[Sequence[Contender]
     cands = list(cands if cands is not None else contenders())
     if only:
         cands = [c for c in cands if c.name in only]
-    out = []
+    out: List[Tuple[Workload, List[Result]]] = []
     for wl in workloads:
         if not wl.bodies:  # pyfantasy could decode none of them: nothing to compare on
             out.append((wl, []))

@@ -3,7 +3,7 @@ streams (and building their models from documents) as their clients' ``stream()`
 from __future__ import annotations
 
 import json
-from typing import Iterable, List
+from typing import Any, Dict, Iterable, List
 
 from pyfantasy._tools.bench.frontends import EventCounter, eventstream_reader
 from pyfantasy._tools.bench.workload import Workload
@@ -29,7 +29,7 @@ def _openai_sdk(wl: Workload):
         def handle(state, data):
             state.handle_event(construct_type(type_=ResponseStreamEvent, value=data))
 
-        def new_state():
+        def new_state():  # type: ignore[misc]  # the Responses twin of the chat state
             return ResponseStreamState(input_tools=omit, text_format=omit)
 
     def run() -> int:
@@ -59,13 +59,15 @@ def _anthropic_accumulate(datas: Iterable[dict], counter: EventCounter) -> None:
     from anthropic._models import construct_type
     from anthropic.lib.streaming._messages import accumulate_event
     from anthropic.types import RawMessageStreamEvent
-    snapshot, json_bufs = None, {}
+    snapshot: Any = None
+    json_bufs: Dict[Any, Any] = {}
     for data in datas:
         if data.get("type") not in _ANTHROPIC_ACCUMULATED:
             continue
         try:
             event = construct_type(type_=RawMessageStreamEvent, value=data)
-            snapshot = accumulate_event(event=event, current_snapshot=snapshot, json_bufs=json_bufs)
+            snapshot = accumulate_event(event=event, current_snapshot=snapshot,  # type: ignore[arg-type]
+                                        json_bufs=json_bufs)
         except Exception:
             counter.rejected += 1
 
@@ -103,7 +105,7 @@ def google_genai(wl: Workload):
         counter.events = counter.rejected = 0
         for chunks in chunk_lists:
             buf: List[str] = []
-            parts = []
+            parts: List[Any] = []
             lines = list(_iter_sse_lines(chunks)) + [""]
             for line in lines:
                 if not line:
@@ -132,10 +134,10 @@ def _sdk_document(wl: Workload):
         if wl.format == "openai-chat":
             from openai.types.chat import ChatCompletion as T
         else:
-            from openai.types.responses import Response as T
+            from openai.types.responses import Response as T  # type: ignore[assignment]
     else:
         from anthropic._models import construct_type
-        from anthropic.types import Message as T
+        from anthropic.types import Message as T  # type: ignore[assignment]
 
     def run() -> int:
         for d in docs:

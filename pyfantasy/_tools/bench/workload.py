@@ -122,12 +122,12 @@ def collect(paths: Sequence[str], chunk: int = DEFAULT_CHUNK, formats: Optional[
                         reference_events(data, wf.format, wf.stream), where)
             if wl.pyfantasy_reason is None:
                 try:
-                    resp = decode_body(data, wf.format, wf.stream, "python", variant=wf.variant or None,
-                                       url=it.request.url,
-                                       tools=request_tools(wf.format, it.request.body, request_json))
-                    body.expected = resp.to_json_bytes()
-                    body.summary = summarize(wf.format, resp) if wf.stream else \
-                        response_document_summary(wf.format, resp)
+                    decoded = decode_body(data, wf.format, wf.stream, "python", variant=wf.variant or None,
+                                            url=it.request.url,
+                                            tools=request_tools(wf.format, it.request.body, request_json))
+                    body.expected = decoded.to_json_bytes()
+                    body.summary = summarize(wf.format, decoded) if wf.stream else \
+                        response_document_summary(wf.format, decoded)
                 except DecodeError as exc:
                     if exc.kind in ("unsupported-format", "unknown-format"):
                         wl.pyfantasy_reason = exc.message
@@ -142,8 +142,11 @@ def collect(paths: Sequence[str], chunk: int = DEFAULT_CHUNK, formats: Optional[
     return out, files, used
 
 
-def request_tools(fmt: str, request_body: Any, request_json: Callable[[Any], Any] = None):
+def request_tools(fmt: str, request_body: Any, request_json: Optional[Callable[[Any], Any]] = None):
     from pyfantasy.decode import _format
+    read: Callable[[Any], Any]
     if request_json is None:
-        from pyfantasy._providers.formats import request_json
-    return _format(fmt).request_tools(request_json(request_body))
+        from pyfantasy._providers.formats import request_json as read
+    else:
+        read = request_json
+    return _format(fmt).request_tools(read(request_body))
