@@ -43,7 +43,8 @@ from pyfantasy._errors import CassetteError
 from pyfantasy._go.natsort import natural_sorted
 
 __all__ = [
-    "Cassette", "Interaction", "Request", "Response", "Layout", "GoDuration",
+    "Cassette", "Interaction", "RecordedRequest", "RecordedResponse", "Request", "Response", "Layout",
+    "GoDuration",
     "LAYOUT_CURRENT", "LAYOUT_RC6", "load", "loads", "dumps", "CassetteError",
     "format_duration", "parse_duration",
 ]
@@ -87,8 +88,9 @@ def _body_bytes(body: Body) -> bytes:
 
 
 @dataclass
-class Request:
-    """go-vcr's ``cassette.Request``. Maps keep load order; they are sorted only when written."""
+class RecordedRequest:
+    """go-vcr's ``cassette.Request`` (alias ``Request``). Maps keep load order; they are sorted
+    only when written."""
 
     proto: str = ""
     proto_major: int = 0
@@ -112,8 +114,9 @@ class Request:
 
 
 @dataclass
-class Response:
-    """go-vcr's ``cassette.Response``; ``duration_ns`` (int nanoseconds) is the exact duration."""
+class RecordedResponse:
+    """go-vcr's ``cassette.Response`` (alias ``Response``; not ``pyfantasy.Response``, the decoded
+    message); ``duration_ns`` (int nanoseconds) is the exact duration."""
 
     proto: str = ""
     proto_major: int = 0
@@ -154,13 +157,18 @@ class Response:
                             f"not {type(value).__name__}")
 
 
+# go-vcr's names, kept as aliases
+Request = RecordedRequest
+Response = RecordedResponse
+
+
 @dataclass
 class Interaction:
     """One recorded request and its response. ``id`` is rewritten as the index on save."""
 
     id: int = 0
-    request: Request = field(default_factory=Request)
-    response: Response = field(default_factory=Response)
+    request: RecordedRequest = field(default_factory=RecordedRequest)
+    response: RecordedResponse = field(default_factory=RecordedResponse)
 
 
 @dataclass
@@ -450,8 +458,8 @@ class _Reader:
         return out
 
     # --- schema --------------------------------------------------------------------------
-    def request(self, node, where: str) -> Request:
-        r = Request()
+    def request(self, node, where: str) -> RecordedRequest:
+        r = RecordedRequest()
         for k, v in self.mapping(node, where):
             name = k.value if type(k) is ScalarNode else ""
             conv = _REQUEST_FIELDS.get(name)
@@ -459,8 +467,8 @@ class _Reader:
                 setattr(r, name, conv(self, v, f"{where}.{name}"))
         return r
 
-    def response(self, node, where: str) -> Response:
-        r = Response()
+    def response(self, node, where: str) -> RecordedResponse:
+        r = RecordedResponse()
         for k, v in self.mapping(node, where):
             name = k.value if type(k) is ScalarNode else ""
             conv = _RESPONSE_FIELDS.get(name)
@@ -766,7 +774,7 @@ class _Writer:
                     first = False
                     out.append(f"{lead}- {text}" if ends else f"{lead}- {text}\n")
 
-    def request(self, out: list, r: Request) -> None:
+    def request(self, out: list, r: RecordedRequest) -> None:
         self.scalar_field(out, "proto", r.proto)
         self.int_field(out, "proto_major", r.proto_major)
         self.int_field(out, "proto_minor", r.proto_minor)
@@ -786,7 +794,7 @@ class _Writer:
         self.scalar_field(out, "url", r.url)
         self.scalar_field(out, "method", r.method)
 
-    def response(self, out: list, r: Response) -> None:
+    def response(self, out: list, r: RecordedResponse) -> None:
         self.scalar_field(out, "proto", r.proto)
         self.int_field(out, "proto_major", r.proto_major)
         self.int_field(out, "proto_minor", r.proto_minor)
