@@ -21,8 +21,8 @@ Strategy:
   current rules would not double-quote; a folded scalar, a single-quoted
   YAML 1.1 word, a block scalar starting with a line break).
 - Writing is a schema walk that places each field at its column (3.1) and
-  asks ``_goyaml`` for the text of each scalar (4); ``yaml.dump`` is never
-  used. Map keys are sorted in Go's natural order (``_natsort``).
+  asks ``_go.yaml`` for the text of each scalar (4); ``yaml.dump`` is never
+  used. Map keys are sorted in Go's natural order (``_go.natsort``).
 """
 from __future__ import annotations
 
@@ -199,7 +199,7 @@ class Cassette:
         folder (created if needed, as go-vcr does), then moved over ``path``
         with ``os.replace``: a failure at any point leaves the old file as it
         was and no temporary file behind (a SIGTERM included; those a SIGKILL
-        left are removed by the next save or load, ``_atomic``).
+        left are removed by the next save or load, ``_files``).
 
         Raises:
             CassetteError: the cassette cannot be written, or an OS error.
@@ -648,7 +648,7 @@ def dumps(cassette: Cassette) -> bytes:
 
 # --- writing -------------------------------------------------------------------------------
 class _Writer:
-    """Schema walk of sections 1 and 3: each field at its column, scalars from ``_goyaml``."""
+    """Schema walk of sections 1 and 3: each field at its column, scalars from ``_go.yaml``."""
 
     def __init__(self, cassette: Cassette):
         self.cassette = cassette

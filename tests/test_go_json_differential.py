@@ -166,7 +166,7 @@ def test_decode_object():
 
 # --- trees: encode() and Response.to_json_bytes() ---------------------------------------------
 def to_node(v: Any) -> dict:
-    """The oracle's typed tree for a value ``encode`` accepts (same dispatch as ``_gojson._enc``)."""
+    """The oracle's typed tree for a value ``encode`` accepts (same dispatch as ``_go.json._enc``)."""
     if isinstance(v, RawJSON):
         return {"r": go_oracle.b64(go_bytes(v.text))}
     if hasattr(v, "_go_json") and not isinstance(v, (str, int, float, dict, list, tuple)):

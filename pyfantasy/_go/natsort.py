@@ -8,7 +8,7 @@ Strategy: a direct port of ``keyList.Less`` for two strings, compared code
 point by code point, wrapped with ``functools.cmp_to_key``. Digit runs are
 accumulated in int64 with wrap-around as Go does (a digit's value is its code
 point minus 48, even for non-ASCII digits). Letters are Unicode category L*
-and digits category Nd of Go's Unicode version (``_gounicode``, not Python's
+and digits category Nd of Go's Unicode version (``_go.unicode``, not Python's
 ``str.isalpha``/``isdecimal``, whose Unicode version differs). Maps here are
 small (a handful of headers), so the O(n log n) Python comparisons are cheap.
 """

@@ -1,7 +1,7 @@
 """How a recorded body is served again: cut in chunks, optionally paced over its duration.
 
 Shared by the httpx transports (``replay``) and the loopback server
-(``_server``); no httpx here, so ``pyfantasy serve`` runs without it.
+(``_replay.server``); no httpx here, so ``pyfantasy serve`` runs without it.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ over the recorded duration. A request that no interaction matches gets a
     {"error": {"type": "pyfantasy_replay_no_match", "message": ..., "cassette": ...,
                "method": ..., "url": ..., "closest": {...}, "diff": "--- recorded ..."}}
 
-Matching is the transport's (``_replay_match.Matcher``) in ``"path"`` mode:
+Matching is the transport's (``_replay.match.Matcher``) in ``"path"`` mode:
 method, path and query (the recorded scheme and host are ignored, since
 clients talk to the loopback address), then the body. All served cassettes
 are searched in file order; a request path that starts with a cassette's
@@ -29,7 +29,7 @@ is not paced, with TCP_NODELAY (a keep-alive request costs what a fresh one
 does, no Nagle + delayed-ACK stall); the listen backlog is the system's
 ``SOMAXCONN``; a request body over ``max_body`` is refused with 413 before
 it is read; the 404 diff compares at most the first ``DIFF_BODY_BYTES`` of
-each body (``_replay_match``); a connection idle for ``idle_timeout``
+each body (``_replay.match``); a connection idle for ``idle_timeout``
 seconds is closed; past ``max_connections`` open connections a new one gets
 a 503 and is closed (no thread is started for it).
 """

@@ -1,6 +1,6 @@
 """``pyfantasy serve PATH... [--host 127.0.0.1] [--port N]``: replay cassettes over HTTP.
 
-What: starts ``_server.ReplayServer`` on a loopback address, prints the URL
+What: starts ``_replay.server.ReplayServer`` on a loopback address, prints the URL
 it listens on as the first line of standard output (so scripts can read it),
 logs each request on standard error, and runs until Ctrl-C (SIGINT) or
 SIGTERM, then closes every connection and exits 0.
