@@ -46,8 +46,8 @@ def native_problem() -> Optional[str]:
     """Why the C extension cannot be used, or None when it loads."""
     if native_available():
         return None
-    from pyfantasy import _kernels as _backend
-    return f"native extension not built ({_backend._native_error})"
+    from pyfantasy import _kernels as kernels
+    return f"native extension not built ({kernels._native_error})"
 
 
 def skip_or_fail_without_native() -> None:

@@ -9,7 +9,7 @@ import pytest
 from helpers import skip_under_asan
 
 import pyfantasy
-from pyfantasy import _kernels as _backend
+from pyfantasy import _kernels as kernels
 from pyfantasy.sse import SSEDecoder
 
 
@@ -24,7 +24,7 @@ def test_environment_is_read_at_each_resolution(monkeypatch):
     monkeypatch.setenv("PYFANTASY_BACKEND", " Python ")
     assert pyfantasy.backend() == "python"
     monkeypatch.setenv("PYFANTASY_BACKEND", "")
-    assert pyfantasy.backend() == ("native" if _backend.native_available() else "python")
+    assert pyfantasy.backend() == ("native" if kernels.native_available() else "python")
 
 
 def test_unknown_backend_is_a_value_error(monkeypatch):
@@ -41,8 +41,8 @@ def test_available_backends():
 
 
 def test_native_missing_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(_backend, "_native_checked", True)
-    monkeypatch.setattr(_backend, "_native_error", ImportError("no compiler"))
+    monkeypatch.setattr(kernels, "_native_checked", True)
+    monkeypatch.setattr(kernels, "_native_error", ImportError("no compiler"))
     monkeypatch.setenv("PYFANTASY_BACKEND", "native")
     with pytest.raises(pyfantasy.BackendUnavailableError) as ei:
         pyfantasy.backend()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyfantasy._kernels import vcr as _vcr_fast
+from pyfantasy._kernels import vcr as vcr_reader
 from pyfantasy._go.json import decode_object, encode, go_string
 from pyfantasy.cassette import (LAYOUT_CURRENT, LAYOUT_RC6, Cassette, Interaction, Request,
                                 Response, loads)
@@ -67,7 +67,7 @@ def test_go_bytes(cassette, layout, expected, backend):
     assert c.dumps() == expected
     back = loads(expected)
     assert back.dumps() == expected  # the layout is detected on load
-    assert Cassette(_vcr_fast.read_interactions(expected, backend=backend)).interactions == \
+    assert Cassette(vcr_reader.read_interactions(expected, backend=backend)).interactions == \
         back.interactions
 
 

@@ -15,7 +15,7 @@ import pytest
 import go_oracle
 from go_random import cassette_with, strings, strings_in
 from helpers import CORPUS, DATA, corpus_files
-from pyfantasy._kernels import vcr as _vcr_fast
+from pyfantasy._kernels import vcr as vcr_reader
 from pyfantasy.cassette import LAYOUT_CURRENT, LAYOUT_RC6, Cassette, load, loads
 
 
@@ -28,7 +28,7 @@ def _check(files, expected, backend):
         assert seen["v3_err"] == "" and seen["v4_err"] == "", seen
         v3, v4 = go_oracle.comparable(seen["v3"]), go_oracle.comparable(seen["v4"])
         assert v3 == v4 == want
-        got = Cassette(_vcr_fast.read_interactions(data, backend=backend))
+        got = Cassette(vcr_reader.read_interactions(data, backend=backend))
         assert go_oracle.comparable(go_oracle.cassette_json(got)) == {
             **want, "interactions": [{**it, "id": i} for i, it in enumerate(want["interactions"])]}
 

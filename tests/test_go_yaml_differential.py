@@ -23,7 +23,7 @@ import pytest
 import go_oracle
 from go_random import cassette_with, strings, strings_in
 from helpers import CORPUS, DATA, corpus_files
-from pyfantasy._kernels import vcr as _vcr_fast
+from pyfantasy._kernels import vcr as vcr_reader
 from pyfantasy._go import yaml as _goyaml
 from pyfantasy.cassette import LAYOUT_CURRENT, LAYOUT_RC6, Cassette, Layout, load, loads
 
@@ -162,7 +162,7 @@ def test_go_rc6_output_reads_back(go_read_back, backend):
             continue
         assert d["v3_err"] == "" and d["v4_err"] == "", d
         got = go_oracle.comparable(go_oracle.cassette_json(
-            Cassette(_vcr_fast.read_interactions(go, backend=backend))))
+            Cassette(vcr_reader.read_interactions(go, backend=backend))))
         assert got == go_oracle.comparable(d["v3"], ids=False) == go_oracle.comparable(d["v4"])
         if rc6_lossy(c):
             lossy += 1
