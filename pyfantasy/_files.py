@@ -27,11 +27,23 @@ import threading
 import time
 from typing import Iterable, Iterator, List, Set, Tuple, Union
 
-__all__ = ["walk", "CASSETTE_SUFFIXES", "CAPTURE_SUFFIXES", "write_atomic", "remove_stale_temp_files",
+__all__ = ["walk", "read_bytes", "CASSETTE_SUFFIXES", "CAPTURE_SUFFIXES", "write_atomic", "remove_stale_temp_files",
            "STALE_UNNAMED_SECONDS"]
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 CAPTURE_SUFFIXES = (".sse", ".event-stream", ".eventstream")
+
+
+def read_bytes(path: "Union[str, os.PathLike[str]]") -> bytes:
+    """The bytes of the file at ``path``; a CassetteError naming it when it cannot be read
+    (missing, a folder, no permission)."""
+    from pyfantasy._errors import CassetteError
+    where = os.fspath(path)
+    try:
+        with open(where, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise CassetteError(f"cannot read the file: {exc.strerror or exc}", path=where) from exc
 
 
 def walk(paths: "Iterable[Union[str, os.PathLike[str]]]", suffixes: Tuple[str, ...]) -> Iterator[str]:

@@ -36,7 +36,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from pyfantasy._go import yaml as _goyaml
-from pyfantasy._files import remove_stale_temp_files, write_atomic
+from pyfantasy._files import read_bytes, remove_stale_temp_files, write_atomic
 from pyfantasy._go.duration import (INT64_MAX, INT64_MIN, DurationError, GoDuration, format_duration,
                         parse_duration, timedelta_to_ns)
 from pyfantasy._errors import CassetteError
@@ -458,24 +458,20 @@ class _Reader:
         return out
 
     # --- schema --------------------------------------------------------------------------
-    def request(self, node, where: str) -> RecordedRequest:
-        r = RecordedRequest()
+    def fields(self, node, where: str, obj: Any, readers: "Dict[str, _Field]") -> Any:
+        """Set ``obj``'s fields from the mapping ``node`` (unknown keys are ignored, as Go does)."""
         for k, v in self.mapping(node, where):
             name = k.value if type(k) is ScalarNode else ""
-            conv = _REQUEST_FIELDS.get(name)
-            if conv is not None:
-                setattr(r, name, conv(self, v, f"{where}.{name}"))
-        return r
+            read = readers.get(name)
+            if read is not None:
+                setattr(obj, "duration_ns" if name == "duration" else name, read(self, v, f"{where}.{name}"))
+        return obj
+
+    def request(self, node, where: str) -> RecordedRequest:
+        return self.fields(node, where, RecordedRequest(), _REQUEST_FIELDS)
 
     def response(self, node, where: str) -> RecordedResponse:
-        r = RecordedResponse()
-        for k, v in self.mapping(node, where):
-            name = k.value if type(k) is ScalarNode else ""
-            conv = _RESPONSE_FIELDS.get(name)
-            if conv is not None:
-                setattr(r, "duration_ns" if name == "duration" else name,
-                        conv(self, v, f"{where}.{name}"))
-        return r
+        return self.fields(node, where, RecordedResponse(), _RESPONSE_FIELDS)
 
     def interaction(self, node, index: int) -> Interaction:
         where = f"interactions[{index}]"
@@ -632,11 +628,7 @@ def load(path: "Union[str, os.PathLike[str]]") -> Cassette:
             permission), or any error of :func:`loads`.
     """
     where = os.fspath(path)
-    try:
-        with open(where, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise CassetteError(f"cannot read the file: {exc.strerror or exc}", path=where) from exc
+    data = read_bytes(where)
     remove_stale_temp_files(where)  # what a killed save of this cassette left beside it
     return loads(data, path=where)
 

@@ -89,11 +89,6 @@ def iter_interactions(data: bytes, path: Optional[str] = None,
 
 def read_file(path: "Union[str, os.PathLike[str]]", backend: Optional[str] = None) -> List[Interaction]:
     """``read_interactions`` of the file at ``path`` (CassetteError if it cannot be read)."""
-    from pyfantasy._errors import CassetteError
+    from pyfantasy._files import read_bytes
     where = os.fspath(path)
-    try:
-        with open(where, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise CassetteError(f"cannot read the file: {exc.strerror or exc}", path=where) from exc
-    return read_interactions(data, where, backend)
+    return read_interactions(read_bytes(where), where, backend)

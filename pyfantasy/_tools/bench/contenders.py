@@ -82,7 +82,8 @@ def _check_results(wl: Workload, results: Sequence[Any], counter: EventCounter,
     backend's Response does (text, tool calls, output tokens)."""
     for b, got in zip(wl.bodies, results):
         if b.summary is not None and summary(b.format, got) != b.summary:
-            return counter.events, f"{b.where}: the result differs from pyfantasy's ({summary(b.format, got)} != {b.summary})"
+            return counter.events, (f"{b.where}: the result differs from pyfantasy's "
+                                    f"({summary(b.format, got)} != {b.summary})")
     return counter.events, ""
 
 

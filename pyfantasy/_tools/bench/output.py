@@ -69,7 +69,8 @@ def format_table(runs: Sequence[Tuple[Workload, List[Result]]], source: str = ""
         lines.append("")
     lines.append("vs fastest: time relative to the fastest contender of the workload (1.00x = fastest). "
                  "Each result was checked before timing\n"
-                 "(peers: events processed, and text, tool calls and output tokens equal to pyfantasy's; pyfantasy: every Response equal to the python backend's).")
+                 "(peers: events processed, and text, tool calls and output tokens equal to pyfantasy's; "
+                 "pyfantasy: every Response equal to the python backend's).")
     return "\n".join(lines) + "\n"
 
 

@@ -138,7 +138,8 @@ def collect(paths: Sequence[str], chunk: int = DEFAULT_CHUNK, formats: Optional[
             wl.chunks.append([data[i:i + chunk] for i in range(0, len(data), chunk)] or [b""])
             used += 1
     order = {f: i for i, f in enumerate(("openai-chat", "openai-responses", "anthropic", "google", "bedrock"))}
-    out = sorted((w for w in work.values() if w.bodies or w.excluded), key=lambda w: (order.get(w.format, 99), not w.stream))
+    out = sorted((w for w in work.values() if w.bodies or w.excluded),
+                 key=lambda w: (order.get(w.format, 99), not w.stream))
     return out, files, used
 
 

@@ -71,8 +71,8 @@ def _cell_html(i: int, text: str) -> str:
 
 def _html_table(summary: Summary) -> str:
     rows = table_rows(summary)
-    out = ['<div class="table"><table><thead><tr>' + "".join(
-        f'<th class="{CELL_CLASS.get(i, "num")}">{escape(h)}</th>' for i, h in enumerate(rows[0])) + "</tr></thead><tbody>"]
+    head = "".join(f'<th class="{CELL_CLASS.get(i, "num")}">{escape(h)}</th>' for i, h in enumerate(rows[0]))
+    out = ['<div class="table"><table><thead><tr>' + head + "</tr></thead><tbody>"]
     for r in rows[1:]:
         cls = ' class="total"' if r[0] == "TOTAL" else (' class="sub"' if r[1] == "(all models)" else "")
         out.append(f"<tr{cls}>" + "".join(

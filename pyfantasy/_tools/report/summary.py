@@ -123,7 +123,8 @@ def summarise(rows: List[Dict[str, Any]], source: str = "") -> Summary:
     for r in rows:
         by_model.setdefault((r["provider"], r["model"]), []).append(r)
         by_provider.setdefault(r["provider"], []).append(r)
-    models = [_group(p, m, rs) for (p, m), rs in sorted(by_model.items(), key=lambda kv: (_key(kv[0][0]), _key(kv[0][1])))]
+    models = [_group(p, m, rs)
+              for (p, m), rs in sorted(by_model.items(), key=lambda kv: (_key(kv[0][0]), _key(kv[0][1])))]
     providers = [_group(p, None, rs) for p, rs in sorted(by_provider.items(), key=lambda kv: _key(kv[0]))]
     errors = [{"file": r["file"], "interaction": r["interaction"], "provider": r["provider"],
                "model": r["model"], "kind": r["error_kind"], "message": r["error_message"],

@@ -7,6 +7,7 @@ import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
+from pyfantasy._files import read_bytes
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
 
@@ -324,10 +325,8 @@ def scan_bytes(data: bytes, path: str = "<bytes>", *, backend: Optional[str] = N
 def scan_file(path: str, *, backend: Optional[str] = None, format: Optional[str] = None) -> List[tuple]:
     """``scan_bytes`` of the file at ``path`` (an unreadable file is one error row)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        err = CassetteError(f"cannot read the file: {exc.strerror or exc}", path=path)
+        data = read_bytes(path)
+    except CassetteError as err:
         return [make_row(path, None, "", "", format or "", None, None, None, err)]
     return scan_bytes(data, path, backend=backend, format=format)
 
