@@ -7,6 +7,7 @@ from typing import Any, Callable, List, Optional
 
 from pyfantasy._errors import DecodeError
 from pyfantasy._go.json import RawJSON, int_text
+from pyfantasy._http_status import status_title
 from pyfantasy._kernels.jsonscan import JSONFloat, Scanner, Spec
 from pyfantasy.response import Response, StreamPart
 
@@ -122,15 +123,6 @@ def stream_error_text(err: Any) -> str:
     if isinstance(err, dict) and isinstance(err.get("message"), str):
         return "stream error: " + err["message"]
     return "stream error: received error while streaming: " + raw_text(err)
-
-
-def status_title(code: int) -> str:
-    """Go's lower-cased ``http.StatusText`` (``ErrorTitleForStatusCode``), or the fallback."""
-    from http import HTTPStatus
-    try:
-        return HTTPStatus(code).phrase.lower()
-    except ValueError:
-        return "provider request failed"
 
 
 def openai_http_error(code: int, status: str, body: bytes, url: str) -> str:

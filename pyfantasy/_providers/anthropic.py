@@ -59,6 +59,7 @@ from pyfantasy._kernels.jsonscan import CHUNK_BAD_JSON, CHUNK_OK, COALESCE, INER
 from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, ReasoningContent,
                         Response, SourceContent, StreamPart, TextContent, ToolCallContent,
                         ToolResultContent, Usage, WebSearchResultItem)
+from pyfantasy._http_status import status_text, status_title
 from pyfantasy._providers import _common as c
 
 STREAM_SPEC = Spec({
@@ -477,21 +478,6 @@ def request_tools(body: Any) -> Optional[List[ToolSpec]]:
     return specs
 
 
-# Go's http.StatusText where Python's phrase differs.
-_GO_STATUS_TEXT = {414: "Request URI Too Long", 418: "I'm a teapot"}
-
-
-def go_status_text(code: int) -> str:
-    """Go's ``http.StatusText`` ("" for unknown codes)."""
-    from http import HTTPStatus
-    if code in _GO_STATUS_TEXT:
-        return _GO_STATUS_TEXT[code]
-    try:
-        return HTTPStatus(code).phrase
-    except ValueError:
-        return ""
-
-
 def go_quote(s: str) -> str:
     """Go's ``%q`` of a string (printable characters kept, the rest escaped)."""
     out = ['"']
@@ -514,7 +500,7 @@ def go_quote(s: str) -> str:
 
 def http_error(code: int, status: str, body: bytes, url: str) -> str:
     """§9.1 anthropic-sdk-go: ``<title>: POST "<url>": <code> <Status Text> <raw body>``."""
-    return f"{c.status_title(code)}: POST {go_quote(url)}: {code} {go_status_text(code)} " \
+    return f"{status_title(code)}: POST {go_quote(url)}: {code} {status_text(code)} " \
            f"{body.decode('utf-8', 'replace')}"
 
 

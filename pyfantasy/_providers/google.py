@@ -81,6 +81,7 @@ from pyfantasy._kernels import kernel, resolve
 from pyfantasy._kernels.jsonscan import CHUNK_OK, CHUNK_OTHER, COALESCE, INERT, Chunk, JSONFloat, Spec, loads, map_json
 from pyfantasy.response import (GoogleReasoningMetadata, ReasoningContent, Response, StreamPart, TextContent,
                         ToolCallContent, Usage)
+from pyfantasy._http_status import status_title
 from pyfantasy._providers import _common as c
 
 _PART = "candidates.*.content.parts.*."
@@ -569,7 +570,7 @@ def _api_error(text: str) -> Optional[str]:
             (msg is None or type(msg) is str) and (status is None or type(status) is str) and
             (details is None or (type(details) is list and all(d is None or type(d) is dict for d in details)))):
         return None
-    return f"{c.status_title(code or 0)}: {msg or ''}"
+    return f"{status_title(code or 0)}: {msg or ''}"
 
 
 def _error_block(block: str) -> Tuple[str, str]:
@@ -633,7 +634,7 @@ def http_error(code: int, status: str, body: bytes, url: str) -> str:
     """§9.1, genai: ``{"error": {code, message, ...}}`` -> title of *its* code + its message;
     any other body -> title of the HTTP status + the body text."""
     text = body.decode("utf-8", "replace")
-    return _api_error(text) or f"{c.status_title(code)}: {text}"
+    return _api_error(text) or f"{status_title(code)}: {text}"
 
 
 FORMAT = c.ProviderFormat(
