@@ -70,19 +70,6 @@ def map_finish(reason: str) -> str:
     return _FINISH.get(reason, "unknown")
 
 
-def variant_for_host(host: str) -> str:
-    """Which hook set a host uses (§2): plain OpenAI/Azure, OpenRouter, Vercel, else compat."""
-    host = host.lower().split(":")[0]
-    if host == "api.openai.com" or host.endswith((".openai.azure.com", ".cognitiveservices.azure.com",
-                                                   ".services.ai.azure.com")):
-        return "openai"
-    if host == "openrouter.ai" or host.endswith(".openrouter.ai"):
-        return "openrouter"
-    if host == "ai-gateway.vercel.sh":
-        return "vercel"
-    return "compat"
-
-
 # ---- usage and metadata (§4.4, §4.6, §4.7) ------------------------------------
 
 _KNOWN_USAGE = ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
