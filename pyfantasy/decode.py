@@ -396,7 +396,7 @@ def _host_variant(format: str, url: str) -> str:
     if format != "openai-chat":
         return ""
     from urllib.parse import urlsplit
-    from pyfantasy._providers.openai_chat import variant_for_host
+    from pyfantasy._providers.hosts import variant_for_host
     return variant_for_host(urlsplit(url or "").netloc)
 
 

@@ -76,7 +76,8 @@ except ImportError:  # pragma: no cover - httpx2 alone (the fork the anthropic S
         raise ModuleNotFoundError("pyfantasy.replay is a transport for httpx, which is not installed: "
                                   "pip install 'pyfantasy[replay]' (or httpx)", name="httpx") from None
 
-from pyfantasy.cassette import Cassette, Interaction, Request, Response, load
+from pyfantasy.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse, load
+from pyfantasy._http_status import status_text
 from pyfantasy._replay.match import Matcher, ReplayError, RequestView
 from pyfantasy._replay.pacing import DEFAULT_CHUNK_SIZE, body_chunks, chunk_delay, pace_factor
 
@@ -190,7 +191,7 @@ def go_parse_query(query: str) -> Dict[str, List[str]]:
 
 
 def recorded_request(method: str, url: str, headers: RawHeaders, body: bytes, *,
-                     keep_headers: Optional[Iterable[str]] = DEFAULT_KEEP_HEADERS) -> Request:
+                     keep_headers: Optional[Iterable[str]] = DEFAULT_KEEP_HEADERS) -> RecordedRequest:
     """The ``cassette.Request`` Go's recorder writes for a client request.
 
     ``headers`` are the raw request headers as sent; ``keep_headers=None``
@@ -220,39 +221,9 @@ def recorded_request(method: str, url: str, headers: RawHeaders, body: bytes, *,
         query = ""
     for k, v in go_parse_query(query).items():  # ParseForm: body values first, then the query
         form.setdefault(k, []).extend(v)
-    return Request(proto="HTTP/1.1", proto_major=1, proto_minor=1, content_length=content_length,
+    return RecordedRequest(proto="HTTP/1.1", proto_major=1, proto_minor=1, content_length=content_length,
                    host="", body=_text_or_bytes(body), form=form,
                    headers=_filter(hdrs, keep_headers), url=url, method=method)
-
-
-# Go's http.StatusText (what Go's HTTP/2 client puts after the code in ``Status``).
-_STATUS_TEXT = {
-    100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
-    200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
-    204: "No Content", 205: "Reset Content", 206: "Partial Content", 207: "Multi-Status",
-    208: "Already Reported", 226: "IM Used",
-    300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
-    304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
-    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
-    404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
-    407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
-    411: "Length Required", 412: "Precondition Failed", 413: "Request Entity Too Large",
-    414: "Request URI Too Long", 415: "Unsupported Media Type",
-    416: "Requested Range Not Satisfiable", 417: "Expectation Failed", 418: "I'm a teapot",
-    421: "Misdirected Request", 422: "Unprocessable Entity", 423: "Locked",
-    424: "Failed Dependency", 425: "Too Early", 426: "Upgrade Required",
-    428: "Precondition Required", 429: "Too Many Requests",
-    431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons",
-    500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-    503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
-    506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
-    510: "Not Extended", 511: "Network Authentication Required",
-}
-
-
-def status_text(code: int) -> str:
-    """Go's ``http.StatusText(code)`` (empty for an unknown code)."""
-    return _STATUS_TEXT.get(code, "")
 
 
 _PROTOS = {"HTTP/1.0": ("HTTP/1.0", 1, 0), "HTTP/1.1": ("HTTP/1.1", 1, 1),
@@ -275,7 +246,7 @@ def _decode_content(headers: RawHeaders, raw: bytes) -> Tuple[bytes, bool]:
 
 def recorded_response(status_code: int, reason: str, http_version: str, headers: RawHeaders,
                       raw_body: bytes, duration_ns: int, *, request_method: str = "GET",
-                      keep_headers: Optional[Iterable[str]] = DEFAULT_KEEP_HEADERS) -> Response:
+                      keep_headers: Optional[Iterable[str]] = DEFAULT_KEEP_HEADERS) -> RecordedResponse:
     """The ``cassette.Response`` Go's recorder writes for a response received as raw bytes.
 
     Go's client rules: a chunked HTTP/1.x response has ``transfer_encoding:
@@ -324,7 +295,7 @@ def recorded_response(status_code: int, reason: str, http_version: str, headers:
         status = f"{status_code} {reason}" if reason else str(status_code)
     else:
         status = f"{status_code} {status_text(status_code)}"
-    return Response(proto=proto, proto_major=major, proto_minor=minor,
+    return RecordedResponse(proto=proto, proto_major=major, proto_minor=minor,
                     transfer_encoding=transfer_encoding, content_length=content_length,
                     uncompressed=decoded, body=_text_or_bytes(body),
                     headers=_filter(hdrs, keep_headers), status=status, code=status_code,
@@ -342,7 +313,7 @@ def _reason(status: str, code: int) -> str:
 _HTTP_VERSION = {1: b"HTTP/1.1", 2: b"HTTP/2", 3: b"HTTP/3"}
 
 
-def _response_parts(r: Response, method: str) -> Tuple[List[Tuple[str, str]], bytes, dict]:
+def _response_parts(r: RecordedResponse, method: str) -> Tuple[List[Tuple[str, str]], bytes, dict]:
     headers = [(k, v) for k, vs in r.headers.items() for v in vs
                if not (r.uncompressed and k.lower() == "content-encoding")]
     body = b"" if method == "HEAD" else r.body_bytes

@@ -14,6 +14,8 @@ What
     * provider metadata values (one class per Go type id, §1.3) written as
       ``{"type": <type id>, "data": {...}}``; a ``ProviderMetadata`` is a plain
       ``dict`` from provider name to such a value (``None`` is Go's nil map).
+      They are declared field by field in :mod:`pyfantasy._providers.metadata`
+      and re-exported here.
 
 Strategy
     Every class has ``_go_json()`` returning a tree for :mod:`pyfantasy._go.json`
@@ -49,13 +51,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import sys
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Dict, List, Optional, Type, Union
 
+from pyfantasy._dataclasses import frozen_dataclass, mutable_dataclass
 from pyfantasy._errors import DecodeError
-from pyfantasy._go.json import RawJSON, SpanDict, Struct, encode, parse, plain_string
+from pyfantasy._go.json import RawJSON, Struct, encode, parse, plain_string
+from pyfantasy._providers.metadata import (  # re-exported: the public names live here
+    PROVIDER_METADATA_TYPES, AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata,
+    GoogleReasoningMetadata, OpenAIMetadata, OpenAIResponsesMetadata, OpenRouterMetadata,
+    OpenRouterUsage, ProviderMetadata, ProviderMetadataValue, ResponsesReasoningMetadata,
+    TokenLogProb, TopLogProb, UnknownMetadata, VercelMetadata, WebSearchAction,
+    WebSearchCallMetadata, WebSearchResultItem, WebSearchSource, metadata_from_json,
+    metadata_json)
+from pyfantasy._providers.values import (member_bool, member_int, member_raw, member_str,
+                                         object_at, optional_array, raw_or_none)
 
 __all__ = [
     "FinishReason", "StreamPartType", "SourceType", "CallWarningType", "ContentType",
@@ -71,18 +81,6 @@ __all__ = [
     "StreamPart", "Response", "RawJSON",
 ]
 
-if sys.version_info >= (3, 10):
-    def _frozen(cls):  # type: ignore[no-untyped-def]
-        return dataclass(frozen=True, slots=True)(cls)
-
-    def _mutable(cls):  # type: ignore[no-untyped-def]
-        return dataclass(slots=True)(cls)
-else:  # pragma: no cover - Python 3.9 has no slots= for dataclasses
-    def _frozen(cls):  # type: ignore[no-untyped-def]
-        return dataclass(frozen=True)(cls)
-
-    def _mutable(cls):  # type: ignore[no-untyped-def]
-        return dataclass(cls)
 
 
 def _set(obj: Any, name: str, value: Any) -> None:
@@ -188,7 +186,7 @@ def _plain(s: Any) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Reading helpers (from_json)
+# Reading helpers (from_json): pyfantasy._providers.values
 # ---------------------------------------------------------------------------
 
 
@@ -196,95 +194,12 @@ def _bad(path: str, what: str) -> DecodeError:
     return DecodeError("json", "%s: %s" % (path, what))
 
 
-def _obj(v: Any, path: str) -> dict:
-    if not isinstance(v, dict):
-        raise _bad(path, "expected an object, got %s" % type(v).__name__)
-    return v
-
-
-def _opt_obj(v: Any, path: str) -> Optional[dict]:
-    return None if v is None else _obj(v, path)
-
-
-def _list(v: Any, path: str) -> Optional[list]:
-    if v is None:
-        return None
-    if not isinstance(v, list):
-        raise _bad(path, "expected an array, got %s" % type(v).__name__)
-    return v
-
-
-def _str(d: dict, key: str, path: str) -> str:
-    v = d.get(key)
-    if v is None:
-        return ""
-    if not isinstance(v, str):
-        raise _bad(path + "." + key, "expected a string")
-    return v
-
-
-def _int(d: dict, key: str, path: str) -> int:
-    v = d.get(key)
-    if v is None or (type(v) is float and v == 0.0):  # -0 reads as the float -0.0
-        return 0
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise _bad(path + "." + key, "expected an integer")
-    return v
-
-
-def _float(d: dict, key: str, path: str) -> float:
-    v = d.get(key)
-    if v is None:
-        return 0.0
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise _bad(path + "." + key, "expected a number")
-    return float(v)
-
-
-def _bool(d: dict, key: str, path: str) -> bool:
-    v = d.get(key)
-    if v is None:
-        return False
-    if not isinstance(v, bool):
-        raise _bad(path + "." + key, "expected a boolean")
-    return v
-
-
-def _raw(d: dict, key: str) -> Optional[RawJSON]:
-    """The member ``key`` as raw JSON: verbatim text when ``d`` was parsed from text."""
-    if key not in d:
-        return None
-    if isinstance(d, SpanDict):
-        a, b = d.spans[key]
-        return RawJSON(d.source[a:b])
-    return RawJSON.from_value(d[key])
-
-
-def _raw_or_none(v: Any) -> Optional[RawJSON]:
-    """A free-form JSON value as RawJSON; ``None`` and raw ``null`` are both ``None`` (nil)."""
-    if v is None:
-        return None
-    if not isinstance(v, RawJSON):
-        v = RawJSON.from_value(v)
-    return None if v.text == "null" else v
-
-
-def _str_list(v: Any, path: str) -> Optional[List[str]]:
-    items = _list(v, path)
-    if items is None:
-        return None
-    for i, s in enumerate(items):
-        if not isinstance(s, str):
-            raise _bad("%s[%d]" % (path, i), "expected a string")
-    return list(items)
-
-
 # ---------------------------------------------------------------------------
 # Usage and warnings
 # ---------------------------------------------------------------------------
 
 
-@_frozen
+@frozen_dataclass
 class Usage:
     """Token counts (``model.go`` ``Usage``); every key is always written, in this order."""
 
@@ -303,15 +218,15 @@ class Usage:
 
     @classmethod
     def from_json(cls, obj: Any, path: str = "usage") -> "Usage":
-        d = _obj(obj, path)
-        return cls(*(_int(d, k, path) for k in _USAGE_KEYS))
+        d = object_at(obj, path)
+        return cls(*(member_int(d, k, path) for k in _USAGE_KEYS))
 
 
 _USAGE_KEYS = ("input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
                "cache_creation_tokens", "cache_read_tokens")
 
 
-@_frozen
+@frozen_dataclass
 class CallWarning:
     """A call warning (``model.go`` ``CallWarning``); all five keys are always written.
 
@@ -327,7 +242,7 @@ class CallWarning:
 
     def __post_init__(self) -> None:
         _set(self, "type", _plain(self.type))
-        _set(self, "tool", _raw_or_none(self.tool))
+        _set(self, "tool", raw_or_none(self.tool))
 
     def _go_json(self) -> Struct:
         return Struct(type=self.type, setting=self.setting, tool=self.tool,
@@ -335,14 +250,14 @@ class CallWarning:
 
     @classmethod
     def from_json(cls, obj: Any, path: str = "warning") -> "CallWarning":
-        d = _obj(obj, path)
-        tool = _raw(d, "tool") if d.get("tool") is not None else None
-        return cls(type=_str(d, "type", path), setting=_str(d, "setting", path), tool=tool,
-                   details=_str(d, "details", path), message=_str(d, "message", path))
+        d = object_at(obj, path)
+        tool = member_raw(d, "tool") if d.get("tool") is not None else None
+        return cls(type=member_str(d, "type", path), setting=member_str(d, "setting", path), tool=tool,
+                   details=member_str(d, "details", path), message=member_str(d, "message", path))
 
 
 # ---------------------------------------------------------------------------
-# Provider metadata values (§1.3)
+# Provider metadata values (§1.3): declared in pyfantasy._providers.metadata
 # ---------------------------------------------------------------------------
 
 
@@ -350,460 +265,9 @@ def _envelope(type_id: str, data: Any) -> Struct:
     return Struct(type=type_id, data=data)
 
 
-@_mutable
-class TopLogProb:
-    """One entry of ``top_logprobs`` (openai-go ``ChatCompletionTokenLogprobTopLogprob``)."""
-
-    token: str = ""
-    bytes: Optional[List[int]] = None
-    logprob: float = 0.0
-
-    def _go_json(self) -> Struct:
-        return Struct(token=self.token, bytes=self.bytes, logprob=float(self.logprob))
-
-    @classmethod
-    def from_json(cls, obj: Any, path: str) -> "TopLogProb":
-        d = _obj(obj, path)
-        return cls(token=_str(d, "token", path), bytes=_int_list(d.get("bytes"), path + ".bytes"),
-                   logprob=_float(d, "logprob", path))
-
-
-@_mutable
-class TokenLogProb:
-    """One ``logprobs`` item of ``openai.metadata`` (openai-go ``ChatCompletionTokenLogprob``)."""
-
-    token: str = ""
-    bytes: Optional[List[int]] = None
-    logprob: float = 0.0
-    top_logprobs: Optional[List[TopLogProb]] = None
-
-    def _go_json(self) -> Struct:
-        return Struct(token=self.token, bytes=self.bytes, logprob=float(self.logprob),
-                      top_logprobs=self.top_logprobs)
-
-    @classmethod
-    def from_json(cls, obj: Any, path: str) -> "TokenLogProb":
-        d = _obj(obj, path)
-        tops = _list(d.get("top_logprobs"), path + ".top_logprobs")
-        return cls(token=_str(d, "token", path), bytes=_int_list(d.get("bytes"), path + ".bytes"),
-                   logprob=_float(d, "logprob", path),
-                   top_logprobs=None if tops is None else [
-                       TopLogProb.from_json(t, "%s.top_logprobs[%d]" % (path, i))
-                       for i, t in enumerate(tops)])
-
-
-def _int_list(v: Any, path: str) -> Optional[List[int]]:
-    items = _list(v, path)
-    if items is None:
-        return None
-    for i, x in enumerate(items):
-        if isinstance(x, bool) or not isinstance(x, int):
-            raise _bad("%s[%d]" % (path, i), "expected an integer")
-    return list(items)
-
-
-@_mutable
-class OpenAIMetadata:
-    """``openai.metadata`` (``providers/openai/provider_options.go`` ``ProviderMetadata``).
-
-    ``extra_fields`` maps usage keys to their raw JSON (``json.RawMessage``);
-    values given as Python values are converted to :class:`RawJSON`. It is
-    omitted when ``None`` or empty.
-    """
-
-    type_id: ClassVar[str] = "openai.metadata"
-    logprobs: Optional[List[TokenLogProb]] = None
-    accepted_prediction_tokens: int = 0
-    rejected_prediction_tokens: int = 0
-    extra_fields: Optional[Dict[str, RawJSON]] = None
-
-    def __post_init__(self) -> None:
-        if self.extra_fields:
-            self.extra_fields = {k: v if isinstance(v, RawJSON) else RawJSON.from_value(v)
-                                 for k, v in self.extra_fields.items()}
-
-    def to_data(self) -> Struct:
-        d = Struct(logprobs=self.logprobs,
-                   accepted_prediction_tokens=self.accepted_prediction_tokens,
-                   rejected_prediction_tokens=self.rejected_prediction_tokens)
-        if self.extra_fields:
-            d["extra_fields"] = {k: v if isinstance(v, RawJSON) else RawJSON.from_value(v)
-                                 for k, v in self.extra_fields.items()}
-        return d
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.to_data())
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "OpenAIMetadata":
-        lps = _list(d.get("logprobs"), path + ".logprobs")
-        extra = _opt_obj(d.get("extra_fields"), path + ".extra_fields")
-        return cls(
-            logprobs=None if lps is None else [
-                TokenLogProb.from_json(x, "%s.logprobs[%d]" % (path, i)) for i, x in enumerate(lps)],
-            accepted_prediction_tokens=_int(d, "accepted_prediction_tokens", path),
-            rejected_prediction_tokens=_int(d, "rejected_prediction_tokens", path),
-            extra_fields=None if not extra else {k: _raw(extra, k) for k in extra})
-
-
-@_mutable
-class OpenAIResponsesMetadata:
-    """``openai.responses.metadata`` (``ResponsesProviderMetadata``)."""
-
-    type_id: ClassVar[str] = "openai.responses.metadata"
-    response_id: str = ""
-
-    def to_data(self) -> Struct:
-        return Struct(response_id=self.response_id)
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.to_data())
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "OpenAIResponsesMetadata":
-        return cls(response_id=_str(d, "response_id", path))
-
-
-@_mutable
-class ResponsesReasoningMetadata:
-    """``openai.responses.reasoning_metadata`` (``ResponsesReasoningMetadata``).
-
-    ``encrypted_content`` ``None`` is ``null``; ``summary`` ``None`` is
-    ``null`` and ``[]`` is ``[]`` (streams start with an empty, non-nil list).
-    """
-
-    type_id: ClassVar[str] = "openai.responses.reasoning_metadata"
-    item_id: str = ""
-    encrypted_content: Optional[str] = None
-    summary: Optional[List[str]] = None
-
-    def to_data(self) -> Struct:
-        return Struct(item_id=self.item_id, encrypted_content=self.encrypted_content,
-                      summary=self.summary)
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.to_data())
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "ResponsesReasoningMetadata":
-        enc = d.get("encrypted_content")
-        if enc is not None and not isinstance(enc, str):
-            raise _bad(path + ".encrypted_content", "expected a string or null")
-        return cls(item_id=_str(d, "item_id", path), encrypted_content=enc,
-                   summary=_str_list(d.get("summary"), path + ".summary"))
-
-
-@_mutable
-class WebSearchSource:
-    """One ``action.sources`` entry of a web search call."""
-
-    type: str = ""
-    url: str = ""
-
-    def _go_json(self) -> Struct:
-        return Struct(type=self.type, url=self.url)
-
-
-@_mutable
-class WebSearchAction:
-    """``action`` of ``openai.responses.web_search_call_metadata``; ``query`` and ``sources`` omitempty."""
-
-    type: str = ""
-    query: str = ""
-    sources: Optional[List[WebSearchSource]] = None
-
-    def _go_json(self) -> Struct:
-        d = Struct(type=self.type)
-        if self.query:
-            d["query"] = self.query
-        if self.sources:
-            d["sources"] = self.sources
-        return d
-
-    @classmethod
-    def from_json(cls, obj: Any, path: str) -> "WebSearchAction":
-        d = _obj(obj, path)
-        srcs = _list(d.get("sources"), path + ".sources") or []
-        sources = []
-        for i, s in enumerate(srcs):
-            sd = _obj(s, "%s.sources[%d]" % (path, i))
-            sources.append(WebSearchSource(type=_str(sd, "type", path), url=_str(sd, "url", path)))
-        return cls(type=_str(d, "type", path), query=_str(d, "query", path),
-                   sources=sources or None)
-
-
-@_mutable
-class WebSearchCallMetadata:
-    """``openai.responses.web_search_call_metadata``; ``action`` omitted when ``None``."""
-
-    type_id: ClassVar[str] = "openai.responses.web_search_call_metadata"
-    item_id: str = ""
-    action: Optional[WebSearchAction] = None
-
-    def to_data(self) -> Struct:
-        d = Struct(item_id=self.item_id)
-        if self.action is not None:
-            d["action"] = self.action
-        return d
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.to_data())
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "WebSearchCallMetadata":
-        act = d.get("action")
-        return cls(item_id=_str(d, "item_id", path),
-                   action=None if act is None else WebSearchAction.from_json(act, path + ".action"))
-
-
-@_mutable
-class OpenRouterUsage:
-    """The ``usage`` of ``openrouter.metadata``, flattened; written nested with every key.
-
-    JSON: ``{"prompt_tokens", "prompt_tokens_details": {"cached_tokens"},
-    "completion_tokens", "completion_tokens_details": {"reasoning_tokens"},
-    "total_tokens", "cost", "cost_details": {"upstream_inference_cost",
-    "upstream_inference_prompt_cost", "upstream_inference_completions_cost"}}``;
-    the costs are float64 (Go float formatting).
-    """
-
-    prompt_tokens: int = 0
-    cached_tokens: int = 0
-    completion_tokens: int = 0
-    reasoning_tokens: int = 0
-    total_tokens: int = 0
-    cost: float = 0.0
-    upstream_inference_cost: float = 0.0
-    upstream_inference_prompt_cost: float = 0.0
-    upstream_inference_completions_cost: float = 0.0
-
-    def _go_json(self) -> Struct:
-        return Struct(
-            prompt_tokens=self.prompt_tokens,
-            prompt_tokens_details=Struct(cached_tokens=self.cached_tokens),
-            completion_tokens=self.completion_tokens,
-            completion_tokens_details=Struct(reasoning_tokens=self.reasoning_tokens),
-            total_tokens=self.total_tokens,
-            cost=float(self.cost),
-            cost_details=Struct(
-                upstream_inference_cost=float(self.upstream_inference_cost),
-                upstream_inference_prompt_cost=float(self.upstream_inference_prompt_cost),
-                upstream_inference_completions_cost=float(self.upstream_inference_completions_cost)))
-
-    @classmethod
-    def from_json(cls, obj: Any, path: str) -> "OpenRouterUsage":
-        d = _obj(obj, path)
-        ptd = _opt_obj(d.get("prompt_tokens_details"), path + ".prompt_tokens_details") or {}
-        ctd = _opt_obj(d.get("completion_tokens_details"), path + ".completion_tokens_details") or {}
-        cd = _opt_obj(d.get("cost_details"), path + ".cost_details") or {}
-        return cls(prompt_tokens=_int(d, "prompt_tokens", path),
-                   cached_tokens=_int(ptd, "cached_tokens", path),
-                   completion_tokens=_int(d, "completion_tokens", path),
-                   reasoning_tokens=_int(ctd, "reasoning_tokens", path),
-                   total_tokens=_int(d, "total_tokens", path),
-                   cost=_float(d, "cost", path),
-                   upstream_inference_cost=_float(cd, "upstream_inference_cost", path),
-                   upstream_inference_prompt_cost=_float(cd, "upstream_inference_prompt_cost", path),
-                   upstream_inference_completions_cost=_float(
-                       cd, "upstream_inference_completions_cost", path))
-
-
-@_mutable
-class OpenRouterMetadata:
-    """``openrouter.metadata``. ``provider`` is the raw JSON text of the response's
-    ``provider`` field, quotes included (``'"OpenAI"'``), or ``""``."""
-
-    type_id: ClassVar[str] = "openrouter.metadata"
-    provider: str = ""
-    usage: OpenRouterUsage = field(default_factory=OpenRouterUsage)
-
-    def to_data(self) -> Struct:
-        return Struct(provider=self.provider, usage=self.usage)
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.to_data())
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "OpenRouterMetadata":
-        u = d.get("usage")
-        return cls(provider=_str(d, "provider", path),
-                   usage=OpenRouterUsage() if u is None else OpenRouterUsage.from_json(u, path + ".usage"))
-
-
-@_mutable
-class VercelMetadata:
-    """``vercel.metadata``; ``provider`` (raw JSON text, quotes included) omitted when empty."""
-
-    type_id: ClassVar[str] = "vercel.metadata"
-    provider: str = ""
-
-    def to_data(self) -> Struct:
-        d = Struct()
-        if self.provider:
-            d["provider"] = self.provider
-        return d
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.to_data())
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "VercelMetadata":
-        return cls(provider=_str(d, "provider", path))
-
-
-@_mutable
-class AnthropicReasoningMetadata:
-    """``anthropic.reasoning_metadata`` (``ReasoningOptionMetadata``); both keys always written."""
-
-    type_id: ClassVar[str] = "anthropic.reasoning_metadata"
-    signature: str = ""
-    redacted_data: str = ""
-
-    def to_data(self) -> Struct:
-        return Struct(signature=self.signature, redacted_data=self.redacted_data)
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.to_data())
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "AnthropicReasoningMetadata":
-        return cls(signature=_str(d, "signature", path), redacted_data=_str(d, "redacted_data", path))
-
-
-@_mutable
-class WebSearchResultItem:
-    """One result of ``anthropic.web_search_result_metadata``; ``page_age`` omitted when empty."""
-
-    url: str = ""
-    title: str = ""
-    encrypted_content: str = ""
-    page_age: str = ""
-
-    def _go_json(self) -> Struct:
-        d = Struct(url=self.url, title=self.title, encrypted_content=self.encrypted_content)
-        if self.page_age:
-            d["page_age"] = self.page_age
-        return d
-
-    @classmethod
-    def from_json(cls, obj: Any, path: str) -> "WebSearchResultItem":
-        d = _obj(obj, path)
-        return cls(url=_str(d, "url", path), title=_str(d, "title", path),
-                   encrypted_content=_str(d, "encrypted_content", path),
-                   page_age=_str(d, "page_age", path))
-
-
-@_mutable
-class AnthropicWebSearchResultMetadata:
-    """``anthropic.web_search_result_metadata``; ``results`` and ``error_code`` omitempty."""
-
-    type_id: ClassVar[str] = "anthropic.web_search_result_metadata"
-    results: Optional[List[WebSearchResultItem]] = None
-    error_code: str = ""
-
-    def to_data(self) -> Struct:
-        d = Struct()
-        if self.results:
-            d["results"] = self.results
-        if self.error_code:
-            d["error_code"] = self.error_code
-        return d
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.to_data())
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "AnthropicWebSearchResultMetadata":
-        res = _list(d.get("results"), path + ".results") or []
-        return cls(results=[WebSearchResultItem.from_json(r, "%s.results[%d]" % (path, i))
-                            for i, r in enumerate(res)] or None,
-                   error_code=_str(d, "error_code", path))
-
-
-@_mutable
-class GoogleReasoningMetadata:
-    """``google.reasoning_metadata``; both keys always written.
-
-    For the native Google provider ``signature`` holds the *decoded* thought
-    signature bytes as a Go string (build it with
-    :func:`pyfantasy._go.json.go_string`); Vercel/OpenRouter give base64 text.
-    """
-
-    type_id: ClassVar[str] = "google.reasoning_metadata"
-    signature: str = ""
-    tool_id: str = ""
-
-    def to_data(self) -> Struct:
-        return Struct(signature=self.signature, tool_id=self.tool_id)
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.to_data())
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "GoogleReasoningMetadata":
-        return cls(signature=_str(d, "signature", path), tool_id=_str(d, "tool_id", path))
-
-
-@_mutable
-class UnknownMetadata:
-    """A metadata envelope of a type id pyfantasy does not know; ``data`` kept as raw JSON."""
-
-    type_id: str = ""
-    data: RawJSON = RawJSON.trusted("null")
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.data, RawJSON):
-            self.data = RawJSON.from_value(self.data)  # None becomes RawJSON("null")
-
-    def to_data(self) -> RawJSON:
-        return self.data
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type_id, self.data)
-
-
-ProviderMetadataValue = Union[
-    OpenAIMetadata, OpenAIResponsesMetadata, ResponsesReasoningMetadata, WebSearchCallMetadata,
-    OpenRouterMetadata, VercelMetadata, AnthropicReasoningMetadata,
-    AnthropicWebSearchResultMetadata, GoogleReasoningMetadata, UnknownMetadata]
-ProviderMetadata = Dict[str, ProviderMetadataValue]
-
-PROVIDER_METADATA_TYPES: Dict[str, Any] = {
-    c.type_id: c for c in (
-        OpenAIMetadata, OpenAIResponsesMetadata, ResponsesReasoningMetadata,
-        WebSearchCallMetadata, OpenRouterMetadata, VercelMetadata, AnthropicReasoningMetadata,
-        AnthropicWebSearchResultMetadata, GoogleReasoningMetadata)
-}
-
-
-def _metadata_json(pm: Optional[ProviderMetadata]) -> Optional[dict]:
-    """A ProviderMetadata map for the encoder (a dict: Go sorts map keys)."""
-    if pm is None:
-        return None
-    return dict(pm)
-
-
-def _metadata_from_json(v: Any, path: str) -> Optional[ProviderMetadata]:
-    if v is None:
-        return None
-    d = _obj(v, path)
-    out: ProviderMetadata = {}
-    for name, env in d.items():
-        p = "%s.%s" % (path, name)
-        e = _obj(env, p)
-        type_id = _str(e, "type", p)
-        data = e.get("data")
-        cls = PROVIDER_METADATA_TYPES.get(type_id)
-        if cls is None or not isinstance(data, dict):
-            out[name] = UnknownMetadata(type_id=type_id, data=_raw(e, "data") or RawJSON.trusted("null"))
-        else:
-            out[name] = cls.from_data(data, p + ".data")
-    return out
-
-
 def _with_metadata(d: Struct, pm: Optional[ProviderMetadata]) -> Struct:
     if pm:  # omitempty: nil or empty map
-        d["provider_metadata"] = _metadata_json(pm)
+        d["provider_metadata"] = metadata_json(pm)
     return d
 
 
@@ -812,7 +276,7 @@ def _with_metadata(d: Struct, pm: Optional[ProviderMetadata]) -> Struct:
 # ---------------------------------------------------------------------------
 
 
-@_frozen
+@frozen_dataclass
 class TextContent:
     """``text`` content: ``{"text", "provider_metadata" (omitempty)}``."""
 
@@ -825,12 +289,12 @@ class TextContent:
 
     @classmethod
     def from_data(cls, d: dict, path: str) -> "TextContent":
-        return cls(text=_str(d, "text", path),
-                   provider_metadata=_metadata_from_json(d.get("provider_metadata"),
+        return cls(text=member_str(d, "text", path),
+                   provider_metadata=metadata_from_json(d.get("provider_metadata"),
                                                          path + ".provider_metadata"))
 
 
-@_frozen
+@frozen_dataclass
 class ReasoningContent:
     """``reasoning`` content: ``{"text", "provider_metadata" (omitempty)}``."""
 
@@ -843,12 +307,12 @@ class ReasoningContent:
 
     @classmethod
     def from_data(cls, d: dict, path: str) -> "ReasoningContent":
-        return cls(text=_str(d, "text", path),
-                   provider_metadata=_metadata_from_json(d.get("provider_metadata"),
+        return cls(text=member_str(d, "text", path),
+                   provider_metadata=metadata_from_json(d.get("provider_metadata"),
                                                          path + ".provider_metadata"))
 
 
-@_frozen
+@frozen_dataclass
 class FileContent:
     """``file`` content: ``{"media_type", "data" (base64; null when None), "provider_metadata"}``.
 
@@ -878,12 +342,12 @@ class FileContent:
                 raise _bad(path + ".data", "invalid base64") from None
         else:
             raise _bad(path + ".data", "expected a base64 string")
-        return cls(media_type=_str(d, "media_type", path), data=data,
-                   provider_metadata=_metadata_from_json(d.get("provider_metadata"),
+        return cls(media_type=member_str(d, "media_type", path), data=data,
+                   provider_metadata=metadata_from_json(d.get("provider_metadata"),
                                                          path + ".provider_metadata"))
 
 
-@_frozen
+@frozen_dataclass
 class SourceContent:
     """``source`` content (a citation); ``url``, ``title``, ``media_type``, ``filename`` omitempty."""
 
@@ -913,14 +377,14 @@ class SourceContent:
 
     @classmethod
     def from_data(cls, d: dict, path: str) -> "SourceContent":
-        return cls(source_type=_str(d, "source_type", path), id=_str(d, "id", path),
-                   url=_str(d, "url", path), title=_str(d, "title", path),
-                   media_type=_str(d, "media_type", path), filename=_str(d, "filename", path),
-                   provider_metadata=_metadata_from_json(d.get("provider_metadata"),
+        return cls(source_type=member_str(d, "source_type", path), id=member_str(d, "id", path),
+                   url=member_str(d, "url", path), title=member_str(d, "title", path),
+                   media_type=member_str(d, "media_type", path), filename=member_str(d, "filename", path),
+                   provider_metadata=metadata_from_json(d.get("provider_metadata"),
                                                          path + ".provider_metadata"))
 
 
-@_frozen
+@frozen_dataclass
 class ToolCallContent:
     """``tool-call`` content.
 
@@ -954,14 +418,14 @@ class ToolCallContent:
         ve = d.get("validation_error")
         if ve is not None and not isinstance(ve, str):
             raise _bad(path + ".validation_error", "expected a string")
-        return cls(tool_call_id=_str(d, "tool_call_id", path), tool_name=_str(d, "tool_name", path),
-                   input=_str(d, "input", path), provider_executed=_bool(d, "provider_executed", path),
-                   provider_metadata=_metadata_from_json(d.get("provider_metadata"),
+        return cls(tool_call_id=member_str(d, "tool_call_id", path), tool_name=member_str(d, "tool_name", path),
+                   input=member_str(d, "input", path), provider_executed=member_bool(d, "provider_executed", path),
+                   provider_metadata=metadata_from_json(d.get("provider_metadata"),
                                                          path + ".provider_metadata"),
-                   invalid=_bool(d, "invalid", path), validation_error=ve or None)
+                   invalid=member_bool(d, "invalid", path), validation_error=ve or None)
 
 
-@_frozen
+@frozen_dataclass
 class ToolResultContent:
     """``tool-result`` content (only provider-executed web search in decoded responses).
 
@@ -979,7 +443,7 @@ class ToolResultContent:
     provider_metadata: Optional[ProviderMetadata] = None
 
     def __post_init__(self) -> None:
-        _set(self, "result", _raw_or_none(self.result))
+        _set(self, "result", raw_or_none(self.result))
 
     def _go_json(self) -> Struct:
         d = Struct(tool_call_id=self.tool_call_id, tool_name=self.tool_name, result=self.result)
@@ -990,11 +454,11 @@ class ToolResultContent:
 
     @classmethod
     def from_data(cls, d: dict, path: str) -> "ToolResultContent":
-        result = _raw(d, "result") if d.get("result") is not None else None
-        return cls(tool_call_id=_str(d, "tool_call_id", path), tool_name=_str(d, "tool_name", path),
-                   result=result, client_metadata=_str(d, "client_metadata", path),
-                   provider_executed=_bool(d, "provider_executed", path),
-                   provider_metadata=_metadata_from_json(d.get("provider_metadata"),
+        result = member_raw(d, "result") if d.get("result") is not None else None
+        return cls(tool_call_id=member_str(d, "tool_call_id", path), tool_name=member_str(d, "tool_name", path),
+                   result=result, client_metadata=member_str(d, "client_metadata", path),
+                   provider_executed=member_bool(d, "provider_executed", path),
+                   provider_metadata=metadata_from_json(d.get("provider_metadata"),
                                                          path + ".provider_metadata"))
 
 
@@ -1009,12 +473,12 @@ CONTENT_TYPES: Dict[str, Any] = {
 
 def content_from_json(obj: Any, path: str = "content") -> Content:
     """One content envelope ``{"type", "data"}`` → its content part."""
-    d = _obj(obj, path)
+    d = object_at(obj, path)
     t = d.get("type")
     cls = CONTENT_TYPES.get(t) if isinstance(t, str) else None
     if cls is None:
         raise _bad(path + ".type", "unknown content type %r" % (t,))
-    return cls.from_data(_obj(d.get("data"), path + ".data"), path + ".data")
+    return cls.from_data(object_at(d.get("data"), path + ".data"), path + ".data")
 
 
 # ---------------------------------------------------------------------------
@@ -1022,7 +486,7 @@ def content_from_json(obj: Any, path: str = "content") -> Content:
 # ---------------------------------------------------------------------------
 
 
-@_mutable
+@mutable_dataclass
 class StreamPart:
     """One part of a provider stream (``model.go`` ``StreamPart``), as a provider decoder yields it.
 
@@ -1097,7 +561,7 @@ _STREAM_PART_DEFAULTS: Dict[str, Any] = {
 # ---------------------------------------------------------------------------
 
 
-@_frozen
+@frozen_dataclass
 class Response:
     """A model call's result as fantasy records it (``model.go`` ``Response``).
 
@@ -1125,7 +589,7 @@ class Response:
     def _go_json(self) -> Struct:
         return Struct(content=self.content, finish_reason=self.finish_reason, usage=self.usage,
                       warnings=self.warnings,
-                      provider_metadata=_metadata_json(self.provider_metadata))
+                      provider_metadata=metadata_json(self.provider_metadata))
 
     def to_json_bytes(self) -> bytes:
         """The exact bytes Go's ``json.Marshal`` writes for this ``fantasy.Response``.
@@ -1174,9 +638,9 @@ class Response:
         """
         if isinstance(obj, (bytes, bytearray, memoryview, str)):
             obj = parse(obj, exact=exact)
-        d = _obj(obj, "response")
-        content = _list(d.get("content"), "content")
-        warnings = _list(d.get("warnings"), "warnings")
+        d = object_at(obj, "response")
+        content = optional_array(d.get("content"), "content")
+        warnings = optional_array(d.get("warnings"), "warnings")
         fr = d.get("finish_reason")
         if fr is not None and not isinstance(fr, str):
             raise _bad("finish_reason", "expected a string")
@@ -1188,7 +652,7 @@ class Response:
             usage=Usage() if usage is None else Usage.from_json(usage),
             warnings=None if warnings is None else [
                 CallWarning.from_json(w, "warnings[%d]" % i) for i, w in enumerate(warnings)],
-            provider_metadata=_metadata_from_json(d.get("provider_metadata"), "provider_metadata"))
+            provider_metadata=metadata_from_json(d.get("provider_metadata"), "provider_metadata"))
 
     loads = from_json
 

@@ -1,5 +1,6 @@
-"""Helpers every provider decoder uses: lenient field reads (openai-go's apijson rules),
-raw JSON text of parsed values, and error parts."""
+"""Helpers every provider decoder uses: raw JSON text of parsed values, error parts and
+messages, the ``ProviderFormat`` record. Field reads (openai-go's lenient rules, Go's typed
+ones) are in :mod:`pyfantasy._providers.values`, status texts in :mod:`pyfantasy._http_status`."""
 from __future__ import annotations
 
 import json
@@ -7,60 +8,9 @@ from typing import Any, Callable, List, Optional
 
 from pyfantasy._errors import DecodeError
 from pyfantasy._go.json import RawJSON, int_text
+from pyfantasy._http_status import status_title
 from pyfantasy._kernels.jsonscan import JSONFloat, Scanner, Spec
 from pyfantasy.response import Response, StreamPart
-
-
-def s(v: Any) -> str:
-    """A string field as openai-go reads it: null/missing is "", a number reads as its text."""
-    t = type(v)
-    if t is str:
-        return v
-    if v is None:
-        return ""
-    if t is bool:
-        return ""
-    if isinstance(v, JSONFloat):
-        return v.raw
-    if isinstance(v, int):
-        return int_text(v)
-    if isinstance(v, float):
-        return str(v)
-    return ""
-
-
-def i(v: Any) -> int:
-    """An integer field: null/missing is 0, floats are truncated, numeric strings parsed."""
-    t = type(v)
-    if t is int:
-        return v
-    if v is None or t is bool:
-        return 0
-    if isinstance(v, float):
-        return int(v) if v == v and abs(v) != float("inf") else 0
-    if t is str:
-        try:
-            return int(v)
-        except ValueError:
-            try:
-                return int(float(v))
-            except ValueError:
-                return 0
-    return 0
-
-
-def f(v: Any) -> float:
-    """A float field (Go's standard decoder: wrong JSON type reads as 0)."""
-    if isinstance(v, bool) or v is None:
-        return 0.0
-    if isinstance(v, (int, float)):
-        return float(v)
-    return 0.0
-
-
-def d(v: Any) -> dict:
-    """An object field; anything else reads as an empty object."""
-    return v if type(v) is dict else {}
 
 
 def _scalar_text(v: Any) -> str:
@@ -122,15 +72,6 @@ def stream_error_text(err: Any) -> str:
     if isinstance(err, dict) and isinstance(err.get("message"), str):
         return "stream error: " + err["message"]
     return "stream error: received error while streaming: " + raw_text(err)
-
-
-def status_title(code: int) -> str:
-    """Go's lower-cased ``http.StatusText`` (``ErrorTitleForStatusCode``), or the fallback."""
-    from http import HTTPStatus
-    try:
-        return HTTPStatus(code).phrase.lower()
-    except ValueError:
-        return "provider request failed"
 
 
 def openai_http_error(code: int, status: str, body: bytes, url: str) -> str:

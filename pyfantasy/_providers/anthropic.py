@@ -59,7 +59,9 @@ from pyfantasy._kernels.jsonscan import CHUNK_BAD_JSON, CHUNK_OK, COALESCE, INER
 from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, ReasoningContent,
                         Response, SourceContent, StreamPart, TextContent, ToolCallContent,
                         ToolResultContent, Usage, WebSearchResultItem)
+from pyfantasy._http_status import status_text, status_title
 from pyfantasy._providers import _common as c
+from pyfantasy._providers.values import lenient_int, lenient_object, lenient_str
 
 STREAM_SPEC = Spec({
     "type": INERT,
@@ -144,10 +146,10 @@ def map_finish(stop_reason: str) -> str:
 
 
 def _usage(u: dict) -> Usage:
-    inp, out = c.i(u.get("input_tokens")), c.i(u.get("output_tokens"))
+    inp, out = lenient_int(u.get("input_tokens")), lenient_int(u.get("output_tokens"))
     return Usage(input_tokens=inp, output_tokens=out, total_tokens=inp + out, reasoning_tokens=0,
-                 cache_creation_tokens=c.i(u.get("cache_creation_input_tokens")),
-                 cache_read_tokens=c.i(u.get("cache_read_input_tokens")))
+                 cache_creation_tokens=lenient_int(u.get("cache_creation_input_tokens")),
+                 cache_read_tokens=lenient_int(u.get("cache_read_input_tokens")))
 
 
 def _raw_input(v: Any, present: bool) -> str:
@@ -185,16 +187,16 @@ def _web_search(block: dict):
     if isinstance(content, list) and content:
         items = []
         for r in content:
-            r = c.d(r)
-            url, title = c.s(r.get("url")), c.s(r.get("title"))
+            r = lenient_object(r)
+            url, title = lenient_str(r.get("url")), lenient_str(r.get("title"))
             sources.append((url, title))
             items.append(WebSearchResultItem(url=url, title=title,
-                                             encrypted_content=c.s(r.get("encrypted_content")),
-                                             page_age=c.s(r.get("page_age"))))
+                                             encrypted_content=lenient_str(r.get("encrypted_content")),
+                                             page_age=lenient_str(r.get("page_age"))))
         meta = {"anthropic": AnthropicWebSearchResultMetadata(results=items)}
-    elif isinstance(content, dict) and c.s(content.get("error_code")):
-        meta = {"anthropic": AnthropicWebSearchResultMetadata(error_code=c.s(content["error_code"]))}
-    return sources, c.s(block.get("tool_use_id")), meta
+    elif isinstance(content, dict) and lenient_str(content.get("error_code")):
+        meta = {"anthropic": AnthropicWebSearchResultMetadata(error_code=lenient_str(content["error_code"]))}
+    return sources, lenient_str(block.get("tool_use_id")), meta
 
 
 _GO_KIND = {list: "array", str: "string", bool: "bool", int: "number", JSONFloat: "number"}
@@ -218,19 +220,19 @@ def decode_generate(doc: Any, variant: str = "") -> Response:
     for b in blocks if isinstance(blocks, list) else ():
         if not isinstance(b, dict):
             continue
-        t = c.s(b.get("type"))
+        t = lenient_str(b.get("type"))
         if t == "text":
-            content.append(TextContent(text=c.s(b.get("text"))))  # citations are ignored
+            content.append(TextContent(text=lenient_str(b.get("text"))))  # citations are ignored
         elif t == "thinking":
-            content.append(ReasoningContent(text=c.s(b.get("thinking")),
-                                            provider_metadata=_reasoning_meta(c.s(b.get("signature")))))
+            content.append(ReasoningContent(text=lenient_str(b.get("thinking")),
+                                            provider_metadata=_reasoning_meta(lenient_str(b.get("signature")))))
         elif t == "redacted_thinking":
-            content.append(ReasoningContent(text="", provider_metadata=_reasoning_meta(redacted=c.s(b.get("data")))))
+            content.append(ReasoningContent(text="", provider_metadata=_reasoning_meta(redacted=lenient_str(b.get("data")))))
         elif t == "tool_use":
-            content.append(ToolCallContent(tool_call_id=c.s(b.get("id")), tool_name=c.s(b.get("name")),
+            content.append(ToolCallContent(tool_call_id=lenient_str(b.get("id")), tool_name=lenient_str(b.get("name")),
                                            input=_raw_input(b.get("input"), "input" in b)))
         elif t == "server_tool_use":
-            content.append(ToolCallContent(tool_call_id=c.s(b.get("id")), tool_name=c.s(b.get("name")),
+            content.append(ToolCallContent(tool_call_id=lenient_str(b.get("id")), tool_name=lenient_str(b.get("name")),
                                            input=go_reencode(b.get("input")), provider_executed=True))
         elif t == "web_search_tool_result":
             sources, tool_use_id, meta = _web_search(b)
@@ -238,8 +240,8 @@ def decode_generate(doc: Any, variant: str = "") -> Response:
                 content.append(SourceContent(source_type="url", id=url, url=url, title=title))
             content.append(ToolResultContent(tool_call_id=tool_use_id, tool_name="web_search", result=None,
                                              provider_executed=True, provider_metadata=meta))
-    return Response(content=content or None, finish_reason=map_finish(c.s(doc.get("stop_reason"))),
-                    usage=_usage(c.d(doc.get("usage"))), warnings=None, provider_metadata={})
+    return Response(content=content or None, finish_reason=map_finish(lenient_str(doc.get("stop_reason"))),
+                    usage=_usage(lenient_object(doc.get("usage"))), warnings=None, provider_metadata={})
 
 
 # ---- streaming (§6.2) ------------------------------------------------------------------
@@ -250,14 +252,14 @@ class _Block:
     __slots__ = ("type", "id", "name", "input", "signature", "data", "raw")
 
     def __init__(self, cb: Any) -> None:
-        cb = c.d(cb)
+        cb = lenient_object(cb)
         self.raw = cb
-        self.type = c.s(cb.get("type"))
-        self.id = c.s(cb.get("id"))
-        self.name = c.s(cb.get("name"))
+        self.type = lenient_str(cb.get("type"))
+        self.id = lenient_str(cb.get("id"))
+        self.name = lenient_str(cb.get("name"))
         self.input = _raw_input(cb.get("input"), "input" in cb)
-        self.signature = c.s(cb.get("signature"))
-        self.data = c.s(cb.get("data"))
+        self.signature = lenient_str(cb.get("signature"))
+        self.data = lenient_str(cb.get("data"))
 
 
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
@@ -298,19 +300,19 @@ class AnthropicStream:
         if t == "content_block_stop":
             return self._stop(v)
         if t == "message_start":
-            m = c.d(v.get("message"))
+            m = lenient_object(v.get("message"))
             content = m.get("content")
             self.blocks = [_Block(b) for b in content] if isinstance(content, list) else []
-            u = c.d(m.get("usage"))
-            self.usage = {k: c.i(u.get(k)) for k in _USAGE_KEYS}
-            self.stop_reason = c.s(m.get("stop_reason"))
+            u = lenient_object(m.get("usage"))
+            self.usage = {k: lenient_int(u.get(k)) for k in _USAGE_KEYS}
+            self.stop_reason = lenient_str(m.get("stop_reason"))
         elif t == "message_delta":
-            self.stop_reason = c.s(c.d(v.get("delta")).get("stop_reason"))
-            u = c.d(v.get("usage"))
-            self.usage["output_tokens"] = c.i(u.get("output_tokens"))
+            self.stop_reason = lenient_str(lenient_object(v.get("delta")).get("stop_reason"))
+            u = lenient_object(v.get("usage"))
+            self.usage["output_tokens"] = lenient_int(u.get("output_tokens"))
             for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
                 if u.get(k) is not None:
-                    self.usage[k] = c.i(u[k])
+                    self.usage[k] = lenient_int(u[k])
         elif t == "message_stop":
             self.stopped = True
         return []
@@ -320,11 +322,11 @@ class AnthropicStream:
         return [c.error_part(kind, message, offset)]
 
     def _block(self, v: dict) -> Optional[_Block]:
-        idx = c.i(v.get("index"))
+        idx = lenient_int(v.get("index"))
         return self.blocks[idx] if 0 <= idx < len(self.blocks) else None
 
     def _start(self, v: dict) -> List[StreamPart]:
-        idx = c.i(v.get("index"))
+        idx = lenient_int(v.get("index"))
         cb = v.get("content_block")
         block = _Block(cb)
         if idx == len(self.blocks):
@@ -345,23 +347,23 @@ class AnthropicStream:
         return []
 
     def _delta(self, v: dict) -> List[StreamPart]:
-        d = c.d(v.get("delta"))
+        d = lenient_object(v.get("delta"))
         t = d.get("type")
-        bid = c.int_text(c.i(v.get("index")))
+        bid = c.int_text(lenient_int(v.get("index")))
         if t == "text_delta":
-            return [StreamPart("text-delta", id=bid, delta=c.s(d.get("text")))]
+            return [StreamPart("text-delta", id=bid, delta=lenient_str(d.get("text")))]
         if t == "thinking_delta":
-            return [StreamPart("reasoning-delta", id=bid, delta=c.s(d.get("thinking")))]
+            return [StreamPart("reasoning-delta", id=bid, delta=lenient_str(d.get("thinking")))]
         block = self._block(v)
         if t == "signature_delta":
-            sig = c.s(d.get("signature"))
+            sig = lenient_str(d.get("signature"))
             if block is not None:
                 block.signature += sig
             return [StreamPart("reasoning-delta", id=bid, provider_metadata=_reasoning_meta(sig))]
         if t == "input_json_delta":
             if block is None:
                 return []
-            pj = c.s(d.get("partial_json"))
+            pj = lenient_str(d.get("partial_json"))
             if pj:
                 block.input = pj if block.input == "{}" else block.input + pj
             return [StreamPart("tool-input-delta", id=block.id, delta=pj)]
@@ -371,7 +373,7 @@ class AnthropicStream:
         block = self._block(v)
         if block is None:
             return []
-        t, bid = block.type, c.int_text(c.i(v.get("index")))
+        t, bid = block.type, c.int_text(lenient_int(v.get("index")))
         if t == "text":
             return [StreamPart("text-end", id=bid)]
         if t == "thinking":
@@ -409,7 +411,7 @@ def stream_error_text(ev: ErrorEvent) -> str:
     """The error of an SSE ``error`` event (see the module docstring)."""
     err = ev.value.get("error") if isinstance(ev.value, dict) else None
     if isinstance(err, dict):
-        etype, msg = c.s(err.get("type")), c.s(err.get("message"))
+        etype, msg = lenient_str(err.get("type")), lenient_str(err.get("message"))
         title = _TITLES.get(etype, etype.replace("_", " "))
         return f"{title}: {msg}" if title else msg
     return "received error while streaming: " + ev.data
@@ -467,29 +469,14 @@ def request_tools(body: Any) -> Optional[List[ToolSpec]]:
         return None
     specs = []
     for t in body["tools"]:
-        t = c.d(t)
-        typ, name = c.s(t.get("type")), c.s(t.get("name"))
+        t = lenient_object(t)
+        typ, name = lenient_str(t.get("type")), lenient_str(t.get("name"))
         if typ.startswith("computer_"):
             specs.append(ToolSpec(name, (), provider_executable=True))
         elif typ in ("", "custom"):
-            req = c.d(t.get("input_schema")).get("required")
+            req = lenient_object(t.get("input_schema")).get("required")
             specs.append(ToolSpec(name, tuple(x for x in req if isinstance(x, str)) if isinstance(req, list) else ()))
     return specs
-
-
-# Go's http.StatusText where Python's phrase differs.
-_GO_STATUS_TEXT = {414: "Request URI Too Long", 418: "I'm a teapot"}
-
-
-def go_status_text(code: int) -> str:
-    """Go's ``http.StatusText`` ("" for unknown codes)."""
-    from http import HTTPStatus
-    if code in _GO_STATUS_TEXT:
-        return _GO_STATUS_TEXT[code]
-    try:
-        return HTTPStatus(code).phrase
-    except ValueError:
-        return ""
 
 
 def go_quote(s: str) -> str:
@@ -514,7 +501,7 @@ def go_quote(s: str) -> str:
 
 def http_error(code: int, status: str, body: bytes, url: str) -> str:
     """§9.1 anthropic-sdk-go: ``<title>: POST "<url>": <code> <Status Text> <raw body>``."""
-    return f"{c.status_title(code)}: POST {go_quote(url)}: {code} {go_status_text(code)} " \
+    return f"{status_title(code)}: POST {go_quote(url)}: {code} {status_text(code)} " \
            f"{body.decode('utf-8', 'replace')}"
 
 

@@ -2,13 +2,16 @@
 
 fantasy never inspects the response to choose a parser; neither do we: the
 URL (host and path), the request body's ``stream`` flag and, for Bedrock,
-the response Content-Type decide. An unknown format is an error, never a guess.
+the response Content-Type decide. What a host says (provider, chat hook set)
+is in the one host table, :mod:`pyfantasy._providers.hosts`. An unknown format is an error, never a guess.
 """
 from __future__ import annotations
 
 import json
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
+
+from pyfantasy._providers.hosts import BEDROCK_RUNTIME_PREFIX, variant_for_host
 
 FORMATS = ("openai-chat", "openai-responses", "anthropic", "google", "bedrock")
 
@@ -87,7 +90,6 @@ def stream_rule(format: str, url: str = "", request_body: Any = None, response_c
 
 def detect(url: str, request_body: Any = None, response_content_type: str = "") -> WireFormat:
     """Detect the wire format of a recorded call from its request."""
-    from pyfantasy._providers.openai_chat import variant_for_host
     parts = urlsplit(url or "")
     host = (parts.hostname or "").lower()
     path = parts.path
@@ -97,7 +99,7 @@ def detect(url: str, request_body: Any = None, response_content_type: str = "") 
                           "path ends with /chat/completions")
     if path.endswith("/responses"):
         return WireFormat("openai-responses", _stream_flag(req), "", "path ends with /responses")
-    if host.startswith("bedrock-runtime.") and "/model/" in path:
+    if host.startswith(BEDROCK_RUNTIME_PREFIX) and "/model/" in path:
         stream = path.endswith("/invoke-with-response-stream") or \
             "vnd.amazon.eventstream" in (response_content_type or "")
         return WireFormat("bedrock", stream, "", "Bedrock runtime /model/ URL")

@@ -81,7 +81,10 @@ from pyfantasy._kernels import kernel, resolve
 from pyfantasy._kernels.jsonscan import CHUNK_OK, CHUNK_OTHER, COALESCE, INERT, Chunk, JSONFloat, Spec, loads, map_json
 from pyfantasy.response import (GoogleReasoningMetadata, ReasoningContent, Response, StreamPart, TextContent,
                         ToolCallContent, Usage)
+from pyfantasy._http_status import status_title
 from pyfantasy._providers import _common as c
+from pyfantasy._providers.values import (lenient_object, lenient_str, strict_array, strict_bool, strict_object,
+                                         strict_str)
 
 _PART = "candidates.*.content.parts.*."
 # the counts fantasy reads (single leaves: cheaper to scan than the whole usageMetadata object)
@@ -142,7 +145,8 @@ def _json_kind(v: Any) -> str:
     return "null"
 
 
-def _type_error(v: Any, struct: str, field: str, go_type: str) -> DecodeError:
+def _type_error(v: Any, go_type: str, struct: str, field: str) -> DecodeError:
+    """genai's typed-decode error (the ``error`` of the ``strict_*`` readers)."""
     what = _json_kind(v)
     if what == "number":
         what = "number " + _number_text(v)
@@ -170,38 +174,6 @@ def _float64(v: Any) -> float:
     return f
 
 
-def _str(v: Any, struct: str, field: str) -> str:
-    if type(v) is str:
-        return v
-    if v is None:
-        return ""
-    raise _type_error(v, struct, field, "string")
-
-
-def _bool(v: Any, struct: str, field: str) -> bool:
-    if v is None:
-        return False
-    if type(v) is not bool:
-        raise _type_error(v, struct, field, "bool")
-    return v
-
-
-def _obj(v: Any, struct: str, field: str, go_type: str) -> Optional[dict]:
-    if v is None:
-        return None
-    if type(v) is not dict:
-        raise _type_error(v, struct, field, go_type)
-    return v
-
-
-def _arr(v: Any, struct: str, field: str, go_type: str) -> list:
-    if v is None:
-        return []
-    if type(v) is not list:
-        raise _type_error(v, struct, field, go_type)
-    return v
-
-
 def _int32(v: Any, field: str) -> int:
     """A token count: genai's int32 field, reached through a float64 (so ``5.0`` is fine, ``5.5`` is not)."""
     if type(v) is int and -2147483648 <= v <= 2147483647:
@@ -209,10 +181,10 @@ def _int32(v: Any, field: str) -> int:
     if v is None:
         return 0
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise _type_error(v, "GenerateContentResponseUsageMetadata", "usageMetadata." + field, "int32")
+        raise _type_error(v, "int32", "GenerateContentResponseUsageMetadata", "usageMetadata." + field)
     f = _float64(v)
     if f != int(f) or not -2 ** 31 <= f < 2 ** 31:
-        raise _type_error(v, "GenerateContentResponseUsageMetadata", "usageMetadata." + field, "int32")
+        raise _type_error(v, "int32", "GenerateContentResponseUsageMetadata", "usageMetadata." + field)
     return int(f)
 
 
@@ -320,17 +292,20 @@ def _parse(doc: Any, where: str) -> _Parsed:
     if type(doc) is not dict:
         raise DecodeError("json", f"{where}: json: cannot unmarshal {_json_kind(doc)} into Go value of "
                                   "type map[string]interface {}")
-    cands = _arr(doc.get("candidates"), "GenerateContentResponse", "candidates", "[]*genai.Candidate")
+    cands = strict_array(doc.get("candidates"), _type_error, "[]*genai.Candidate",
+                         "GenerateContentResponse", "candidates") or []
     for k, cand in enumerate(cands):
-        cand = _obj(cand, "GenerateContentResponse", "candidates", "genai.Candidate")
+        cand = strict_object(cand, _type_error, "genai.Candidate", "GenerateContentResponse", "candidates")
         if cand is None:
             continue  # fantasy would dereference nil here
-        finish = _str(cand.get("finishReason"), "Candidate", "candidates.finishReason")
-        content = _obj(cand.get("content"), "Candidate", "candidates.content", "genai.Content")
+        finish = strict_str(cand.get("finishReason"), _type_error, "Candidate", "candidates.finishReason")
+        content = strict_object(cand.get("content"), _type_error, "genai.Content",
+                                "Candidate", "candidates.content")
         parts = []
         if content is not None:
-            for p in _arr(content.get("parts"), "Content", "candidates.content.parts", "[]*genai.Part"):
-                p = _obj(p, "Content", "candidates.content.parts", "genai.Part")
+            for p in strict_array(content.get("parts"), _type_error, "[]*genai.Part",
+                                  "Content", "candidates.content.parts") or []:
+                p = strict_object(p, _type_error, "genai.Part", "Content", "candidates.content.parts")
                 if p is not None:
                     parts.append(_read_part(p))
         if k == 0:
@@ -338,25 +313,28 @@ def _parse(doc: Any, where: str) -> _Parsed:
             out.has_content = content is not None
             out.parts = parts
             out.finish = finish
-    usage = _obj(doc.get("usageMetadata"), "GenerateContentResponse", "usageMetadata",
-                 "genai.GenerateContentResponseUsageMetadata")
+    usage = strict_object(doc.get("usageMetadata"), _type_error, "genai.GenerateContentResponseUsageMetadata",
+                          "GenerateContentResponse", "usageMetadata")
     if usage is not None:
         out.usage = {k: _int32(usage.get(k), k) for k in _USAGE_KEYS}
     return out
 
 
 def _read_part(p: dict) -> _Part:
-    text = _str(p.get("text"), "Part", "candidates.content.parts.text")
-    thought = _bool(p.get("thought"), "Part", "candidates.content.parts.thought")
-    sig_text = _str(p.get("thoughtSignature"), "Part", "candidates.content.parts.thoughtSignature")
+    text = strict_str(p.get("text"), _type_error, "Part", "candidates.content.parts.text")
+    thought = strict_bool(p.get("thought"), _type_error, "Part", "candidates.content.parts.thought")
+    sig_text = strict_str(p.get("thoughtSignature"), _type_error,
+                          "Part", "candidates.content.parts.thoughtSignature")
     sig = decode_signature(sig_text) if sig_text else b""
     call = None
-    fc = _obj(p.get("functionCall"), "Part", "candidates.content.parts.functionCall", "genai.FunctionCall")
+    fc = strict_object(p.get("functionCall"), _type_error, "genai.FunctionCall",
+                       "Part", "candidates.content.parts.functionCall")
     if fc is not None:
-        name = _str(fc.get("name"), "FunctionCall", "candidates.content.parts.functionCall.name")
-        cid = _str(fc.get("id"), "FunctionCall", "candidates.content.parts.functionCall.id")
-        args = _obj(fc.get("args"), "FunctionCall", "candidates.content.parts.functionCall.args",
-                    "map[string]interface {}")
+        name = strict_str(fc.get("name"), _type_error,
+                          "FunctionCall", "candidates.content.parts.functionCall.name")
+        cid = strict_str(fc.get("id"), _type_error, "FunctionCall", "candidates.content.parts.functionCall.id")
+        args = strict_object(fc.get("args"), _type_error, "map[string]interface {}",
+                             "FunctionCall", "candidates.content.parts.functionCall.args")
         # fantasy: json.Marshal(part.FunctionCall.Args); a nil map is "null"
         call = (name, cid, "null" if args is None else encode_str(_go_any(args)))
     return _Part(text, thought, sig, call)
@@ -569,7 +547,7 @@ def _api_error(text: str) -> Optional[str]:
             (msg is None or type(msg) is str) and (status is None or type(status) is str) and
             (details is None or (type(details) is list and all(d is None or type(d) is dict for d in details)))):
         return None
-    return f"{c.status_title(code or 0)}: {msg or ''}"
+    return f"{status_title(code or 0)}: {msg or ''}"
 
 
 def _error_block(block: str) -> Tuple[str, str]:
@@ -618,13 +596,13 @@ def request_tools(body: Any):
         return None
     specs = []
     for tool in body["tools"]:
-        decls = c.d(tool).get("functionDeclarations")
+        decls = lenient_object(tool).get("functionDeclarations")
         for fd in decls if isinstance(decls, list) else ():
-            fd = c.d(fd)
+            fd = lenient_object(fd)
             schema = fd.get("parameters") if isinstance(fd.get("parameters"), dict) \
-                else c.d(fd.get("parametersJsonSchema"))
+                else lenient_object(fd.get("parametersJsonSchema"))
             req = schema.get("required")
-            specs.append(ToolSpec(c.s(fd.get("name")),
+            specs.append(ToolSpec(lenient_str(fd.get("name")),
                                   tuple(x for x in req if isinstance(x, str)) if isinstance(req, list) else ()))
     return specs
 
@@ -633,7 +611,7 @@ def http_error(code: int, status: str, body: bytes, url: str) -> str:
     """§9.1, genai: ``{"error": {code, message, ...}}`` -> title of *its* code + its message;
     any other body -> title of the HTTP status + the body text."""
     text = body.decode("utf-8", "replace")
-    return _api_error(text) or f"{c.status_title(code)}: {text}"
+    return _api_error(text) or f"{status_title(code)}: {text}"
 
 
 FORMAT = c.ProviderFormat(

@@ -21,6 +21,7 @@ from pyfantasy.response import (AnthropicReasoningMetadata, GoogleReasoningMetad
                         ResponsesReasoningMetadata, Response, SourceContent, StreamPart,
                         TextContent, TokenLogProb, ToolCallContent, Usage, VercelMetadata)
 from pyfantasy._providers import _common as c
+from pyfantasy._providers.values import lenient_int, lenient_object, lenient_str
 
 VARIANTS = ("openai", "compat", "openrouter", "vercel")
 
@@ -70,19 +71,6 @@ def map_finish(reason: str) -> str:
     return _FINISH.get(reason, "unknown")
 
 
-def variant_for_host(host: str) -> str:
-    """Which hook set a host uses (§2): plain OpenAI/Azure, OpenRouter, Vercel, else compat."""
-    host = host.lower().split(":")[0]
-    if host == "api.openai.com" or host.endswith((".openai.azure.com", ".cognitiveservices.azure.com",
-                                                   ".services.ai.azure.com")):
-        return "openai"
-    if host == "openrouter.ai" or host.endswith(".openrouter.ai"):
-        return "openrouter"
-    if host == "ai-gateway.vercel.sh":
-        return "vercel"
-    return "compat"
-
-
 # ---- usage and metadata (§4.4, §4.6, §4.7) ------------------------------------
 
 _KNOWN_USAGE = ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
@@ -90,28 +78,28 @@ _KNOWN_USAGE = ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_to
 
 
 def _usage_default(u: dict) -> Usage:
-    ptd, ctd = c.d(u.get("prompt_tokens_details")), c.d(u.get("completion_tokens_details"))
-    cached = c.i(ptd.get("cached_tokens"))
-    return Usage(input_tokens=max(c.i(u.get("prompt_tokens")) - cached, 0),
-                 output_tokens=c.i(u.get("completion_tokens")),
-                 total_tokens=c.i(u.get("total_tokens")),
-                 reasoning_tokens=c.i(ctd.get("reasoning_tokens")),
+    ptd, ctd = lenient_object(u.get("prompt_tokens_details")), lenient_object(u.get("completion_tokens_details"))
+    cached = lenient_int(ptd.get("cached_tokens"))
+    return Usage(input_tokens=max(lenient_int(u.get("prompt_tokens")) - cached, 0),
+                 output_tokens=lenient_int(u.get("completion_tokens")),
+                 total_tokens=lenient_int(u.get("total_tokens")),
+                 reasoning_tokens=lenient_int(ctd.get("reasoning_tokens")),
                  cache_creation_tokens=0, cache_read_tokens=cached)
 
 
 def _usage_router(u: dict) -> Usage:
-    ptd, ctd = c.d(u.get("prompt_tokens_details")), c.d(u.get("completion_tokens_details"))
-    cached = c.i(ptd.get("cached_tokens"))
-    completion = c.i(u.get("completion_tokens"))
-    inp = max(c.i(u.get("prompt_tokens")) - cached, 0)
+    ptd, ctd = lenient_object(u.get("prompt_tokens_details")), lenient_object(u.get("completion_tokens_details"))
+    cached = lenient_int(ptd.get("cached_tokens"))
+    completion = lenient_int(u.get("completion_tokens"))
+    inp = max(lenient_int(u.get("prompt_tokens")) - cached, 0)
     return Usage(input_tokens=inp, output_tokens=completion, total_tokens=inp + completion + cached,
-                 reasoning_tokens=c.i(ctd.get("reasoning_tokens")),
+                 reasoning_tokens=lenient_int(ctd.get("reasoning_tokens")),
                  cache_creation_tokens=0, cache_read_tokens=cached)
 
 
 def _fill_openai_meta(meta: OpenAIMetadata, u: dict) -> None:
-    ctd = c.d(u.get("completion_tokens_details"))
-    acc, rej = c.i(ctd.get("accepted_prediction_tokens")), c.i(ctd.get("rejected_prediction_tokens"))
+    ctd = lenient_object(u.get("completion_tokens_details"))
+    acc, rej = lenient_int(ctd.get("accepted_prediction_tokens")), lenient_int(ctd.get("rejected_prediction_tokens"))
     if acc > 0:
         meta.accepted_prediction_tokens = acc
     if rej > 0:
@@ -141,9 +129,9 @@ def _go_float(v: Any) -> float:
 
 def _router_usage_meta(u: Any) -> OpenRouterUsage:
     """``usage`` re-read into openrouter's fixed shape (wrong types read as 0)."""
-    u = c.d(u)
-    ptd, ctd, cd = (c.d(u.get("prompt_tokens_details")), c.d(u.get("completion_tokens_details")),
-                    c.d(u.get("cost_details")))
+    u = lenient_object(u)
+    ptd, ctd, cd = (lenient_object(u.get("prompt_tokens_details")), lenient_object(u.get("completion_tokens_details")),
+                    lenient_object(u.get("cost_details")))
     return OpenRouterUsage(
         prompt_tokens=_go_int(u.get("prompt_tokens")), cached_tokens=_go_int(ptd.get("cached_tokens")),
         completion_tokens=_go_int(u.get("completion_tokens")),
@@ -246,34 +234,34 @@ def decode_generate(doc: Any, variant: str) -> Response:
     """
     if not isinstance(doc, dict):
         raise DecodeError("provider-response", "the response body is not a JSON object")
-    request_key = c.s(doc.get("id"))
+    request_key = lenient_str(doc.get("id"))
     choices = doc.get("choices")
     if not isinstance(choices, list) or not choices:
         raise DecodeError("no-response", "no response: no response generated")
-    choice = c.d(choices[0])
-    msg = c.d(choice.get("message"))
+    choice = lenient_object(choices[0])
+    msg = lenient_object(choice.get("message"))
     content: List[Any] = []
-    text = c.s(msg.get("content"))
+    text = lenient_str(msg.get("content"))
     if text:
         content.append(TextContent(text=text))
     content += _generate_extra(msg, variant)
     calls = msg.get("tool_calls") if isinstance(msg.get("tool_calls"), list) else []
     for k, tc in enumerate(calls):
-        tc = c.d(tc)
-        fn = c.d(tc.get("function"))
-        content.append(ToolCallContent(tool_call_id=c.s(tc.get("id")), tool_name=c.s(fn.get("name")),
-                                       input=c.s(fn.get("arguments"))))
+        tc = lenient_object(tc)
+        fn = lenient_object(tc.get("function"))
+        content.append(ToolCallContent(tool_call_id=lenient_str(tc.get("id")), tool_name=lenient_str(fn.get("name")),
+                                       input=lenient_str(fn.get("arguments"))))
     anns = msg.get("annotations") if isinstance(msg.get("annotations"), list) else []
     for k, a in enumerate(anns):
-        a = c.d(a)
+        a = lenient_object(a)
         if a.get("type") == "url_citation":
-            uc = c.d(a.get("url_citation"))
+            uc = lenient_object(a.get("url_citation"))
             content.append(SourceContent(source_type="url", id=deterministic_uuid(request_key, "citation", k),
-                                         url=c.s(uc.get("url")), title=c.s(uc.get("title"))))
-    finish = map_finish(c.s(choice.get("finish_reason")))
+                                         url=lenient_str(uc.get("url")), title=lenient_str(uc.get("title"))))
+    finish = map_finish(lenient_str(choice.get("finish_reason")))
     if calls:
         finish = "tool-calls"
-    u = c.d(doc.get("usage"))
+    u = lenient_object(doc.get("usage"))
     if variant in ("openrouter", "vercel"):
         usage = _usage_router(u)
         if variant == "openrouter":
@@ -283,7 +271,7 @@ def decode_generate(doc: Any, variant: str) -> Response:
     else:
         usage = _usage_default(u)
         meta = OpenAIMetadata()
-        lp = c.d(choice.get("logprobs")).get("content")
+        lp = lenient_object(choice.get("logprobs")).get("content")
         if isinstance(lp, list) and lp:
             meta.logprobs = [_logprob(x) for x in lp]
         _fill_openai_meta(meta, u)
@@ -367,13 +355,13 @@ class ChatStream:
         if not choices:
             return out
         for idx, choice in enumerate(choices):
-            choice = c.d(choice)
+            choice = lenient_object(choice)
             delta = choice.get("delta")
-            fr = c.s(choice.get("finish_reason"))
+            fr = lenient_str(choice.get("finish_reason"))
             if fr:
                 self.finish_raw = fr
-            dd = c.d(delta)
-            text = c.s(dd.get("content"))
+            dd = lenient_object(delta)
+            text = lenient_str(dd.get("content"))
             if text:
                 if not self.text_open:
                     out.append(StreamPart("text_start", id="0"))
@@ -385,7 +373,7 @@ class ChatStream:
                     out.append(StreamPart("text_end", id="0"))
                     self.text_open = False
                 for tc in tcs:
-                    if self._tool_delta(c.d(tc), out):
+                    if self._tool_delta(lenient_object(tc), out):
                         return out
             if self.variant != "openai":
                 if delta is None or not isinstance(delta, dict):
@@ -393,11 +381,11 @@ class ChatStream:
                 if self._stream_extra(idx, dd, text, tcs, out):
                     return out
         for choice in choices:
-            anns = c.d(c.d(choice).get("delta")).get("annotations")
+            anns = lenient_object(lenient_object(choice).get("delta")).get("annotations")
             if isinstance(anns, list):
                 for a in anns:
-                    a = c.d(a)
-                    uc = c.d(a.get("url_citation"))
+                    a = lenient_object(a)
+                    uc = lenient_object(a.get("url_citation"))
                     if a.get("type") == "url_citation" and isinstance(uc.get("url"), str) \
                             and isinstance(uc.get("title"), str):
                         # fantasy: a random UUIDv4; here: from the stream's id and the position
@@ -413,27 +401,27 @@ class ChatStream:
         return out
 
     def _accumulate(self, ch: dict, choices: list) -> None:
-        cid = c.s(ch.get("id"))
+        cid = lenient_str(ch.get("id"))
         if self.acc_id is None or self.acc_id == "":
             self.acc_id = cid
         elif cid != self.acc_id:
             return  # the SDK's accumulator ignores chunks of another id
         for choice in choices:
-            choice = c.d(choice)
-            if c.i(choice.get("index")) != 0:
+            choice = lenient_object(choice)
+            if lenient_int(choice.get("index")) != 0:
                 continue
             self.acc_choice0 = True
-            dd = c.d(choice.get("delta"))
+            dd = lenient_object(choice.get("delta"))
             if isinstance(dd.get("tool_calls"), list) and dd["tool_calls"]:
                 self.acc_tools = True
-            lp = c.d(choice.get("logprobs")).get("content")
+            lp = lenient_object(choice.get("logprobs")).get("content")
             if isinstance(lp, list):
                 self.acc_logprobs += [_logprob(x) for x in lp]
 
     def _stream_usage(self, ch: dict):
         u = ch.get("usage")
-        ud = c.d(u)
-        if c.i(ud.get("total_tokens")) == 0:
+        ud = lenient_object(u)
+        if lenient_int(ud.get("total_tokens")) == 0:
             return None, None
         if self.variant in ("openrouter", "vercel"):
             if self.variant == "openrouter":
@@ -447,9 +435,9 @@ class ChatStream:
         return _usage_default(ud), {"openai": meta}
 
     def _tool_delta(self, tc: dict, out: List[StreamPart]) -> bool:
-        index = c.i(tc.get("index"))
-        fn = c.d(tc.get("function"))
-        args = c.s(fn.get("arguments"))
+        index = lenient_int(tc.get("index"))
+        fn = lenient_object(tc.get("function"))
+        args = lenient_str(fn.get("arguments"))
         call = self.calls.get(index)
         if call is not None:
             if call.finished:
@@ -458,14 +446,14 @@ class ChatStream:
                 call.args += args
                 out.append(StreamPart("tool_input_delta", id=call.id, delta=args))
             return False
-        name = c.s(fn.get("name"))
+        name = lenient_str(fn.get("name"))
         if not name and not args:
             return False
-        typ = c.s(tc.get("type")) or "function"
+        typ = lenient_str(tc.get("type")) or "function"
         if typ != "function":
             self._fail(out, "provider-response", "invalid provider response: expected 'function' type.")
             return True
-        cid = c.s(tc.get("id")) or f"tool-call-{index}"
+        cid = lenient_str(tc.get("id")) or f"tool-call-{index}"
         for k in sorted(self.calls):
             prev = self.calls[k]
             if k < index and not prev.finished:
@@ -655,9 +643,9 @@ def request_tools(body: Any):
         return None
     specs = []
     for t in body["tools"]:
-        fn = c.d(c.d(t).get("function"))
-        req = c.d(fn.get("parameters")).get("required")
-        specs.append(ToolSpec(c.s(fn.get("name")), tuple(x for x in req if isinstance(x, str))
+        fn = lenient_object(lenient_object(t).get("function"))
+        req = lenient_object(fn.get("parameters")).get("required")
+        specs.append(ToolSpec(lenient_str(fn.get("name")), tuple(x for x in req if isinstance(x, str))
                               if isinstance(req, list) else ()))
     return specs
 

@@ -9,8 +9,8 @@ Both produce what the provider layer yields; the agent step (``_assemble``)
 turns it into the Response.
 
 Reading rules
-    Fields are read as openai-go's lenient decoder does (``_common.s``,
-    ``i``, ``d``): null or missing strings are ``""``, missing integers 0,
+    Fields are read as openai-go's lenient decoder does (``values.lenient_str``,
+    ``lenient_int``, ``lenient_object``): null or missing strings are ``""``, missing integers 0,
     a value of the wrong shape reads as empty. The SSE reader is openai-go's
     (§3.5): an event whose data has a top-level ``error`` key stops the
     stream (``stream error: ...``, as for chat completions, §9.3); data
@@ -50,6 +50,7 @@ from pyfantasy.response import (OpenAIResponsesMetadata, ReasoningContent, Respo
                         SourceContent, StreamPart, TextContent, ToolCallContent, ToolResultContent, Usage,
                         WebSearchAction, WebSearchCallMetadata, WebSearchSource)
 from pyfantasy._providers import _common as c
+from pyfantasy._providers.values import lenient_int, lenient_object, lenient_str
 
 __all__ = ["STREAM_SPEC", "GENERATE_SPEC", "ResponsesStream", "decode_generate", "request_tools",
            "map_finish", "FORMAT"]
@@ -107,11 +108,11 @@ def map_finish(reason: str, has_function_call: bool) -> str:
 
 def _usage(u: Any) -> Usage:
     """``responsesUsage``: cached tokens leave the input; the total is raw input + output."""
-    u = c.d(u)
-    inp, out = c.i(u.get("input_tokens")), c.i(u.get("output_tokens"))
-    cached = c.i(c.d(u.get("input_tokens_details")).get("cached_tokens"))
+    u = lenient_object(u)
+    inp, out = lenient_int(u.get("input_tokens")), lenient_int(u.get("output_tokens"))
+    cached = lenient_int(lenient_object(u.get("input_tokens_details")).get("cached_tokens"))
     return Usage(input_tokens=max(inp - cached, 0), output_tokens=out, total_tokens=inp + out,
-                 reasoning_tokens=c.i(c.d(u.get("output_tokens_details")).get("reasoning_tokens")),
+                 reasoning_tokens=lenient_int(lenient_object(u.get("output_tokens_details")).get("reasoning_tokens")),
                  cache_creation_tokens=0, cache_read_tokens=cached)
 
 
@@ -123,12 +124,12 @@ def _metadata(response_id: str) -> dict:
 def _web_search_metadata(item_id: str, action: Any) -> WebSearchCallMetadata:
     """The tool result's metadata; ``action`` only when the item's action has a type."""
     meta = WebSearchCallMetadata(item_id=item_id)
-    a = c.d(action)
-    typ = c.s(a.get("type"))
+    a = lenient_object(action)
+    typ = lenient_str(a.get("type"))
     if typ:
         srcs = a.get("sources") if isinstance(a.get("sources"), list) else []
-        meta.action = WebSearchAction(type=typ, query=c.s(a.get("query")), sources=[
-            WebSearchSource(type=c.s(c.d(x).get("type")), url=c.s(c.d(x).get("url"))) for x in srcs] or None)
+        meta.action = WebSearchAction(type=typ, query=lenient_str(a.get("query")), sources=[
+            WebSearchSource(type=lenient_str(lenient_object(x).get("type")), url=lenient_str(lenient_object(x).get("url"))) for x in srcs] or None)
     return meta
 
 
@@ -152,44 +153,44 @@ def decode_generate(doc: Any, variant: str = "") -> Response:
     """
     if not isinstance(doc, dict):
         raise DecodeError("provider-response", "the response body is not a JSON object")
-    err = c.d(doc.get("error"))
-    if c.s(err.get("message")):
-        raise DecodeError("provider-error", f"provider error: {c.s(err.get('message'))} "
-                                            f"(code: {c.s(err.get('code'))})")
-    rid = c.s(doc.get("id"))
+    err = lenient_object(doc.get("error"))
+    if lenient_str(err.get("message")):
+        raise DecodeError("provider-error", f"provider error: {lenient_str(err.get('message'))} "
+                                            f"(code: {lenient_str(err.get('code'))})")
+    rid = lenient_str(doc.get("id"))
     content: List[Any] = []
     has_call = False
     sources = 0
     for item in _list(doc.get("output")):
-        item = c.d(item)
-        typ = c.s(item.get("type"))
+        item = lenient_object(item)
+        typ = lenient_str(item.get("type"))
         if typ == "message":
             for part in _list(item.get("content")):
-                part = c.d(part)
-                if c.s(part.get("type")) != "output_text":
+                part = lenient_object(part)
+                if lenient_str(part.get("type")) != "output_text":
                     continue  # refusals and other content types are ignored
-                content.append(TextContent(text=c.s(part.get("text"))))
+                content.append(TextContent(text=lenient_str(part.get("text"))))
                 for a in _list(part.get("annotations")):
-                    a = c.d(a)
-                    at = c.s(a.get("type"))
+                    a = lenient_object(a)
+                    at = lenient_str(a.get("type"))
                     if at == "url_citation":
                         content.append(SourceContent(source_type="url",
                                                      id=deterministic_uuid(rid, "citation", sources),
-                                                     url=c.s(a.get("url")), title=c.s(a.get("title"))))
+                                                     url=lenient_str(a.get("url")), title=lenient_str(a.get("title"))))
                         sources += 1
                     elif at == "file_citation":
-                        fn = c.s(a.get("filename"))
+                        fn = lenient_str(a.get("filename"))
                         content.append(SourceContent(source_type="document",
                                                      id=deterministic_uuid(rid, "citation", sources),
                                                      title=fn or "Document", media_type="text/plain",
-                                                     filename=fn or c.s(a.get("file_id"))))
+                                                     filename=fn or lenient_str(a.get("file_id"))))
                         sources += 1
         elif typ == "function_call":
             has_call = True
-            content.append(ToolCallContent(tool_call_id=c.s(item.get("call_id")), tool_name=c.s(item.get("name")),
-                                           input=c.s(item.get("arguments"))))
+            content.append(ToolCallContent(tool_call_id=lenient_str(item.get("call_id")), tool_name=lenient_str(item.get("name")),
+                                           input=lenient_str(item.get("arguments"))))
         elif typ == "web_search_call":
-            wid = c.s(item.get("id"))
+            wid = lenient_str(item.get("id"))
             content.append(ToolCallContent(tool_call_id=wid, tool_name="web_search", input="",
                                            provider_executed=True))
             content.append(ToolResultContent(tool_call_id=wid, tool_name="web_search", result=None,
@@ -197,14 +198,14 @@ def decode_generate(doc: Any, variant: str = "") -> Response:
                                                  "openai": _web_search_metadata(wid, item.get("action"))}))
         elif typ == "reasoning":
             summary = _list(item.get("summary"))
-            enc = c.s(item.get("encrypted_content"))
+            enc = lenient_str(item.get("encrypted_content"))
             if not summary and not enc:
                 continue
-            texts = [c.s(c.d(x).get("text")) for x in summary] or [""]
+            texts = [lenient_str(lenient_object(x).get("text")) for x in summary] or [""]
             content.append(ReasoningContent(text="\n".join(texts), provider_metadata={
-                "openai": ResponsesReasoningMetadata(item_id=c.s(item.get("id")), encrypted_content=enc or None,
+                "openai": ResponsesReasoningMetadata(item_id=lenient_str(item.get("id")), encrypted_content=enc or None,
                                                      summary=texts)}))
-    reason = c.s(c.d(doc.get("incomplete_details")).get("reason"))
+    reason = lenient_str(lenient_object(doc.get("incomplete_details")).get("reason"))
     return Response(content=content or None, finish_reason=map_finish(reason, has_call),
                     usage=_usage(doc.get("usage")), warnings=None, provider_metadata=_metadata(rid))
 
@@ -250,7 +251,7 @@ class ResponsesStream:
             return self._fail(out, "provider-error", c.stream_error_text(ev["error"]))
         if chunk.event.startswith("thread."):
             return out  # openai-go wraps these as {"event", "data"}: no `type`, ignored
-        typ = c.s(ev.get("type"))
+        typ = lenient_str(ev.get("type"))
         handler = _HANDLERS.get(typ)
         if handler is None:
             return out  # response.in_progress, *.done text events, content parts, ...
@@ -267,58 +268,58 @@ class ResponsesStream:
         return out
 
     def _created(self, ev: dict, out: List[StreamPart]) -> None:
-        self.response_id = c.s(c.d(ev.get("response")).get("id"))
+        self.response_id = lenient_str(lenient_object(ev.get("response")).get("id"))
 
     def _item_added(self, ev: dict, out: List[StreamPart]) -> None:
-        item = c.d(ev.get("item"))
-        typ = c.s(item.get("type"))
+        item = lenient_object(ev.get("item"))
+        typ = lenient_str(item.get("type"))
         if typ == "function_call":
-            cid, name = c.s(item.get("call_id")), c.s(item.get("name"))
-            self.calls[c.i(ev.get("output_index"))] = (cid, name)
+            cid, name = lenient_str(item.get("call_id")), lenient_str(item.get("name"))
+            self.calls[lenient_int(ev.get("output_index"))] = (cid, name)
             out.append(StreamPart("tool-input-start", id=cid, tool_call_name=name))
         elif typ == "web_search_call":
-            out.append(StreamPart("tool-input-start", id=c.s(item.get("id")), tool_call_name="web_search",
+            out.append(StreamPart("tool-input-start", id=lenient_str(item.get("id")), tool_call_name="web_search",
                                   provider_executed=True))
         elif typ == "message":
-            out.append(StreamPart("text-start", id=c.s(item.get("id"))))
+            out.append(StreamPart("text-start", id=lenient_str(item.get("id"))))
         elif typ == "reasoning":
-            iid = c.s(item.get("id"))
+            iid = lenient_str(item.get("id"))
             # the *added* item's encrypted content is kept (the done item carries another blob)
-            enc = c.s(item.get("encrypted_content")) or None
+            enc = lenient_str(item.get("encrypted_content")) or None
             meta = ResponsesReasoningMetadata(item_id=iid, encrypted_content=enc, summary=[])
             self.reasoning[iid] = meta
             out.append(StreamPart("reasoning-start", id=iid, provider_metadata={"openai": meta}))
 
     def _item_done(self, ev: dict, out: List[StreamPart]) -> None:
-        item = c.d(ev.get("item"))
-        typ = c.s(item.get("type"))
+        item = lenient_object(ev.get("item"))
+        typ = lenient_str(item.get("type"))
         if typ == "function_call":
-            idx = c.i(ev.get("output_index"))
+            idx = lenient_int(ev.get("output_index"))
             if idx in self.calls:
                 del self.calls[idx]
                 self.has_call = True
-                cid = c.s(item.get("call_id"))
+                cid = lenient_str(item.get("call_id"))
                 out.append(StreamPart("tool-input-end", id=cid))
                 # the input is the done item's arguments, not the concatenated deltas
-                out.append(StreamPart("tool-call", id=cid, tool_call_name=c.s(item.get("name")),
-                                      tool_call_input=c.s(item.get("arguments"))))
+                out.append(StreamPart("tool-call", id=cid, tool_call_name=lenient_str(item.get("name")),
+                                      tool_call_input=lenient_str(item.get("arguments"))))
         elif typ == "web_search_call":
-            wid = c.s(item.get("id"))
+            wid = lenient_str(item.get("id"))
             out.append(StreamPart("tool-input-end", id=wid))
             out.append(StreamPart("tool-call", id=wid, tool_call_name="web_search", tool_call_input="",
                                   provider_executed=True))
             out.append(StreamPart("tool-result", id=wid, tool_call_name="web_search", provider_executed=True,
                                   provider_metadata={"openai": _web_search_metadata(wid, item.get("action"))}))
         elif typ == "message":
-            out.append(StreamPart("text-end", id=c.s(item.get("id"))))
+            out.append(StreamPart("text-end", id=lenient_str(item.get("id"))))
         elif typ == "reasoning":
-            iid = c.s(item.get("id"))
+            iid = lenient_str(item.get("id"))
             meta = self.reasoning.pop(iid, None)
             if meta is not None:
                 out.append(StreamPart("reasoning-end", id=iid, provider_metadata={"openai": meta}))
 
     def _text_delta(self, ev: dict, out: List[StreamPart]) -> None:
-        out.append(StreamPart("text-delta", id=c.s(ev.get("item_id")), delta=c.s(ev.get("delta"))))
+        out.append(StreamPart("text-delta", id=lenient_str(ev.get("item_id")), delta=lenient_str(ev.get("delta"))))
 
     def _annotation(self, ev: dict, out: List[StreamPart]) -> None:
         # The SDK leaves `annotation` untyped (Go `any`); fantasy reads it as a map.
@@ -343,12 +344,12 @@ class ResponsesStream:
         return sid
 
     def _arguments_delta(self, ev: dict, out: List[StreamPart]) -> None:
-        call = self.calls.get(c.i(ev.get("output_index")))
+        call = self.calls.get(lenient_int(ev.get("output_index")))
         if call is not None:
-            out.append(StreamPart("tool-input-delta", id=call[0], delta=c.s(ev.get("delta"))))
+            out.append(StreamPart("tool-input-delta", id=call[0], delta=lenient_str(ev.get("delta"))))
 
     def _summary_part(self, ev: dict, out: List[StreamPart]) -> None:
-        iid = c.s(ev.get("item_id"))
+        iid = lenient_str(ev.get("item_id"))
         meta = self.reasoning.get(iid)
         if meta is not None:
             meta.summary.append("")
@@ -356,12 +357,12 @@ class ResponsesStream:
             out.append(StreamPart("reasoning-delta", id=iid, delta="\n", provider_metadata={"openai": meta}))
 
     def _summary_delta(self, ev: dict, out: List[StreamPart]) -> None:
-        iid = c.s(ev.get("item_id"))
+        iid = lenient_str(ev.get("item_id"))
         meta = self.reasoning.get(iid)
         if meta is None:
             return
-        idx = c.i(ev.get("summary_index"))
-        delta = c.s(ev.get("delta"))
+        idx = lenient_int(ev.get("summary_index"))
+        delta = lenient_str(ev.get("delta"))
         if idx < 0:
             self._fail(out, "provider-response", f"reasoning summary_index {idx} is negative "
                                                  "(fantasy panics here)")
@@ -371,20 +372,20 @@ class ResponsesStream:
         out.append(StreamPart("reasoning-delta", id=iid, delta=delta, provider_metadata={"openai": meta}))
 
     def _completed(self, ev: dict, out: List[StreamPart]) -> None:
-        r = c.d(ev.get("response"))
+        r = lenient_object(ev.get("response"))
         self.terminal = True
-        self.response_id = c.s(r.get("id"))
-        self.finish = map_finish(c.s(c.d(r.get("incomplete_details")).get("reason")), self.has_call)
+        self.response_id = lenient_str(r.get("id"))
+        self.finish = map_finish(lenient_str(lenient_object(r.get("incomplete_details")).get("reason")), self.has_call)
         self.usage = _usage(r.get("usage"))
 
     def _failed(self, ev: dict, out: List[StreamPart]) -> None:
-        err = c.d(c.d(ev.get("response")).get("error"))
-        self._fail(out, "provider-error", _error_text("response failed", c.s(err.get("message")),
-                                                      c.s(err.get("code"))))
+        err = lenient_object(lenient_object(ev.get("response")).get("error"))
+        self._fail(out, "provider-error", _error_text("response failed", lenient_str(err.get("message")),
+                                                      lenient_str(err.get("code"))))
 
     def _error(self, ev: dict, out: List[StreamPart]) -> None:
-        self._fail(out, "provider-error", _error_text("response error", c.s(ev.get("message")),
-                                                      c.s(ev.get("code"))))
+        self._fail(out, "provider-error", _error_text("response error", lenient_str(ev.get("message")),
+                                                      lenient_str(ev.get("code"))))
 
     # -- end of stream ---------------------------------------------------------------
 
@@ -428,11 +429,11 @@ def request_tools(body: Any) -> Optional[List[ToolSpec]]:
         return None
     specs = []
     for t in body["tools"]:
-        t = c.d(t)
+        t = lenient_object(t)
         if t.get("type") != "function":
             continue
-        req = c.d(t.get("parameters")).get("required")
-        specs.append(ToolSpec(c.s(t.get("name")), tuple(x for x in req if isinstance(x, str))
+        req = lenient_object(t.get("parameters")).get("required")
+        specs.append(ToolSpec(lenient_str(t.get("name")), tuple(x for x in req if isinstance(x, str))
                               if isinstance(req, list) else ()))
     return specs
 

@@ -7,6 +7,7 @@ import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
+from pyfantasy._providers.hosts import provider_for_host
 from pyfantasy._files import read_bytes
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
@@ -32,44 +33,6 @@ def row_dict(row: Sequence[Any]) -> Dict[str, Any]:
 
 
 # ---- per interaction ----------------------------------------------------------------
-
-_HOSTS = (
-    ("openrouter.ai", "openrouter"), ("ai-gateway.vercel.sh", "vercel"), ("vercel.sh", "vercel"),
-    ("api.x.ai", "xai"), ("x.ai", "xai"), ("api.groq.com", "groq"), ("groq.com", "groq"),
-    ("api.z.ai", "zai"), ("z.ai", "zai"), ("bigmodel.cn", "zai"),
-    ("huggingface.co", "huggingface"), ("api.avian.io", "avian"), ("avian.io", "avian"),
-    ("api.deepseek.com", "deepseek"), ("api.mistral.ai", "mistral"), ("api.together.xyz", "together"),
-    ("api.fireworks.ai", "fireworks"), ("api.cerebras.ai", "cerebras"),
-    ("openai.azure.com", "azure"), ("cognitiveservices.azure.com", "azure"),
-    ("services.ai.azure.com", "azure"), ("api.openai.com", "openai"), ("openai.com", "openai"),
-    ("api.anthropic.com", "anthropic"), ("anthropic.com", "anthropic"),
-    ("aiplatform.googleapis.com", "vertex"), ("-aiplatform.googleapis.com", "vertex"), ("generativelanguage.googleapis.com", "google"),
-    ("amazonaws.com", "bedrock"),
-)
-
-
-def provider_for_host(url: str) -> str:
-    """The provider a request went to, from its URL's host ("" when there is no host).
-
-    Known hosts give short names (openai, azure, openrouter, vercel, xai,
-    groq, zai, huggingface, avian, anthropic, vertex, bedrock, google, ...);
-    localhost gives ``local``; any other host is returned as is.
-    """
-    try:
-        host = (urlsplit(url or "").hostname or "").lower()
-    except ValueError:
-        return ""
-    if not host:
-        return ""
-    for suffix, name in _HOSTS:
-        if host == suffix or host.endswith(suffix if suffix[0] == "-" else "." + suffix):
-            if name == "bedrock" and not host.startswith("bedrock"):
-                continue
-            return name
-    if host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost"):
-        return "local"
-    return host
-
 
 _URL_MODEL = re.compile(r"/models?/([^/:?]+)")
 
