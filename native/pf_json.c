@@ -20,6 +20,7 @@
  * out as a handful of chunks. */
 #include "pf_lex.h"
 #include "pf_json_int.h"
+#include "pf_genai_int.h"
 
 typedef struct {
     int32_t parent;
@@ -105,9 +106,8 @@ struct pf_scan {
     int finished;      /* done marker seen, or the document was parsed */
     int done_seen;     /* the done marker was seen */
     pf_sse *sse;       /* mode 1 */
-    pf_bytes doc;      /* mode 0: the document so far; mode 2: the unfinished block */
-    uint64_t doc_base; /* mode 2: input offset of doc.p[0] */
-    size_t search;     /* mode 2: where in doc the separator search resumes */
+    pf_bytes doc;      /* mode 0: the document so far */
+    pf_genai_reader genai; /* mode 2 */
     pf_sizes chunks;
     pf_sizes recs;
     pf_bytes arena;
@@ -133,7 +133,7 @@ pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t
         memcpy(s->done, done, done_len);
         s->done_len = done_len;
     }
-    if (mode == 1) {
+    if (mode == PF_SCAN_SSE) {
         s->sse = pf_sse_new();
         if (!s->sse) { pf_scan_free(s); return NULL; }
     }
@@ -145,6 +145,7 @@ void pf_scan_free(pf_scan *s) {
     free(s->done);
     pf_sse_free(s->sse);
     pf_bytes_free(&s->doc);
+    pf_genai_free(&s->genai);
     pf_sizes_free(&s->chunks);
     pf_sizes_free(&s->recs);
     pf_bytes_free(&s->arena);
@@ -580,70 +581,31 @@ static int emit_json(pf_scan *s) {
     return pf_bytes_push(&s->json, ']') ? PF_ERR_NOMEM : 0;
 }
 
-/* ---- mode 2: genai's block reader -------------------------------------------- */
-
-/* The first block separator ("\n\n" or "\r\n\r\n") of the block at b[pos..n), looking from
- * *search: 1 with [*end, *next) the separator, or 0 with *search where to resume when
- * more bytes come. Each separator's first LF is at its start or one byte after, so
- * every LF is looked at once. */
-static int genai_separator(const uint8_t *b, size_t n, size_t pos, size_t *search, int eof,
-                           size_t *end, size_t *next) {
-    size_t from = *search;
-    while (from < n) {
-        const uint8_t *lf = (const uint8_t *)memchr(b + from, '\n', n - from);
-        if (!lf) break;
-        size_t i = (size_t)(lf - b);
-        if (i + 1 >= n) { *search = eof ? n : i; return 0; }
-        if (b[i + 1] == '\n') { *end = i; *next = *search = i + 2; return 1; }
-        if (b[i + 1] == '\r' && i > pos && b[i - 1] == '\r') {
-            if (i + 2 >= n) { *search = eof ? n : i; return 0; }
-            if (b[i + 2] == '\n') { *end = i - 1; *next = *search = i + 3; return 1; }
-        }
-        from = i + 1;
-    }
-    *search = n;
-    return 0;
-}
+/* ---- mode 2: genai's block reader (pf_genai.c) -------------------------------- */
 
 static int genai_feed(pf_scan *s, const uint8_t *data, size_t len, int eof) {
-    if (pf_bytes_append(&s->doc, data, len)) return PF_ERR_NOMEM;
-    const uint8_t *b = s->doc.p;
-    size_t n = s->doc.len, pos = 0, search = s->search;
-    while (!s->finished) {
-        size_t end = 0, next = 0;
-        if (!genai_separator(b, n, pos, &search, eof, &end, &next)) {
-            if (!eof || pos >= n) break;
-            end = next = n; /* the last block needs no terminator */
-        }
-        size_t start = pos, blen = end - pos;
-        pos = search = next;
-        if (blen && b[start + blen - 1] == '\r') blen--;
-        if (!blen) continue;
-        uint64_t origin = s->doc_base + start;
-        if (blen >= 5 && memcmp(b + start, "data:", 5) == 0) {
-            int rc = scan_chunk(s, (const uint8_t *)"message", 7, b + start + 5, blen - 5, (size_t)origin, 1);
+    if (pf_genai_append(&s->genai, data, len)) return PF_ERR_NOMEM;
+    const uint8_t *b;
+    size_t blen;
+    uint64_t origin;
+    int kind;
+    while (!s->finished && (kind = pf_genai_next(&s->genai, eof, &b, &blen, &origin)) != PF_GENAI_NONE) {
+        if (kind == PF_GENAI_DATA) {
+            int rc = scan_chunk(s, (const uint8_t *)"message", 7, b, blen, (size_t)origin, 1);
             if (rc) return rc;
             continue;
         }
         /* anything else ends the stream: the caller reads the block (API error or invalid chunk) */
         if (pf_sizes_reserve(&s->chunks, PF_SCAN_CHUNK_W)) return PF_ERR_NOMEM;
         size_t name_off = s->arena.len;
-        if (pf_bytes_append(&s->arena, b + start, blen)) return PF_ERR_NOMEM;
+        if (pf_bytes_append(&s->arena, b, blen)) return PF_ERR_NOMEM;
         size_t *ch = s->chunks.p + s->chunks.len;
         ch[0] = name_off; ch[1] = blen; ch[2] = s->recs.len / PF_SCAN_REC_W; ch[3] = 0;
         ch[4] = PF_CHUNK_OTHER; ch[5] = (size_t)origin; ch[6] = 1;
         s->chunks.len += PF_SCAN_CHUNK_W;
         s->finished = 1;
     }
-    if (s->finished) {
-        s->doc.len = 0;
-        s->search = 0;
-        return 0;
-    }
-    if (pos && n > pos) memmove(s->doc.p, s->doc.p + pos, n - pos);
-    s->doc.len = n - pos;
-    s->doc_base += pos;
-    s->search = search - pos;
+    pf_genai_settle(&s->genai, s->finished);
     return 0;
 }
 
@@ -652,7 +614,7 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
     s->chunks.len = 0;
     s->recs.len = 0;
     s->arena.len = 0;
-    if (s->mode == 1) {
+    if (s->mode == PF_SCAN_SSE) {
         if (!s->finished) {
             pf_sse_out so;
             int src = pf_sse_feed(s->sse, data, len, eof, &so);
@@ -663,7 +625,7 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
                 if (rc) { rc = PF_ERR_NOMEM; goto done; }
             }
         }
-    } else if (s->mode == 2) {
+    } else if (s->mode == PF_SCAN_GENAI) {
         if (!s->finished && genai_feed(s, data, len, eof)) { rc = PF_ERR_NOMEM; goto done; }
     } else if (!s->finished) {
         if (pf_bytes_append(&s->doc, data, len)) { rc = PF_ERR_NOMEM; goto done; }
@@ -697,7 +659,7 @@ done:
 
 int pf_scan_cut(const pf_scan *s, uint64_t *offset) {
     *offset = 0;
-    if (s->mode != 1 || !s->sse || s->done_seen) return 0;
+    if (s->mode != PF_SCAN_SSE || !s->sse || s->done_seen) return 0;
     return pf_sse_cut(s->sse, offset);
 }
 
@@ -710,8 +672,7 @@ void pf_scan_records_only(pf_scan *s) { s->records_only = 1; }
 void pf_scan_reset(pf_scan *s) {
     s->finished = s->done_seen = 0;
     s->doc.len = 0;
-    s->doc_base = 0;
-    s->search = 0;
+    pf_genai_reset(&s->genai);
     s->chunks.len = s->recs.len = s->arena.len = s->key.len = s->json.len = s->jstack.len = 0;
     s->depth = 0;
     s->last_arena_start = 0;
