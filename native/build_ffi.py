@@ -12,8 +12,18 @@ import sys
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ["pf_sse.c", "pf_json.c", "pf_vcr.c", "pf_evstream.c", "pf_dec.c", "pf_chat.c", "pf_anthropic.c",
-           "pf_responses.c"]
+# Every native/*.c, each kernel in its own file (tests/test_kernel_contract.py checks the list).
+SOURCES = ["pf_sse.c", "pf_json.c", "pf_genai.c", "pf_vcr.c", "pf_evstream.c", "pf_dec.c", "pf_chat.c",
+           "pf_anthropic.c", "pf_responses.c"]
+
+
+def _sources():
+    """The listed sources as setuptools wants them; a missing one is an error, not a silent drop."""
+    missing = [s for s in SOURCES if not os.path.isfile(os.path.join(HERE, s))]
+    if missing:
+        raise FileNotFoundError(f"native/build_ffi.py: listed C source(s) missing: "
+                                f"{', '.join(os.path.join(HERE, s) for s in missing)}")
+    return [_rel(s) for s in SOURCES]
 
 
 def _rel(name):
@@ -49,7 +59,7 @@ _cflags, _ldflags = _flags()
 ffibuilder.set_source(
     "pyfantasy._native_lib",
     '#include "pyfantasy.h"\n',
-    sources=[_rel(s) for s in SOURCES if os.path.exists(os.path.join(HERE, s))],
+    sources=_sources(),
     include_dirs=[_rel(".")],
     extra_compile_args=_cflags,
     extra_link_args=_ldflags,

@@ -77,13 +77,13 @@ static void an_free(void *p) {
 
 /* c.s(v) of a walked or record value; 1: beyond C (fall back). */
 static int walked_s(pf_dec *d, pf_val v, const uint8_t **p, size_t *n, int *fb) {
-    if (pf_raw_str(d, &v)) return PF_LEX_NOMEM;
+    if (pf_raw_str(d, &v)) return PF_ERR_NOMEM;
     if (pf_val_s(v, p, n)) *fb = 1;
     return 0;
 }
 
 static int walked_i(pf_dec *d, pf_val v, int64_t *out, int *fb) {
-    if (pf_raw_str(d, &v)) return PF_LEX_NOMEM;
+    if (pf_raw_str(d, &v)) return PF_ERR_NOMEM;
     if (pf_val_i(v, out)) *fb = 1;
     return 0;
 }
@@ -105,9 +105,9 @@ static int canon_string(const uint8_t *q, size_t n) {
         if (e == '"' || e == '\\' || e == 'n' || e == 'r' || e == 't' || e == 'b' || e == 'f') { k += 2; continue; }
         if (e != 'u' || k + 6 > n - 1) return 0;
         const uint8_t *h = q + k + 2;
-        if (h[0] != '0' || h[1] != '0' || (h[2] != '0' && h[2] != '1')) return 0;
-        if (!((h[3] >= '0' && h[3] <= '9') || (h[3] >= 'a' && h[3] <= 'f'))) return 0;
-        unsigned cp = (unsigned)((h[2] - '0') * 16 + (h[3] <= '9' ? h[3] - '0' : h[3] - 'a' + 10));
+        uint32_t cp;
+        /* dumps writes \u00XX, lower case, for control characters only */
+        if (pf_lex_hex4(h, &cp) || cp >= 0x20 || (h[3] >= 'A' && h[3] <= 'F')) return 0;
         if (cp == 8 || cp == 9 || cp == 10 || cp == 12 || cp == 13) return 0;   /* dumps writes \b \t \n \f \r */
         k += 6;
     }
@@ -153,10 +153,7 @@ static int canon_value(const uint8_t *p, size_t n, size_t i, size_t *end, int de
     size_t e = pf_walk_value(p, i, n);
     if (!e) return 0;
     if (c == '-' || (c >= '0' && c <= '9')) {
-        int integer = 1;
-        for (size_t k = i; k < e; k++)
-            if (p[k] == '.' || p[k] == 'e' || p[k] == 'E') integer = 0;
-        if (integer && (e - i > 4000 || (e - i == 2 && p[i] == '-' && p[i + 1] == '0'))) return 0;
+        if (pf_lex_is_int(p + i, e - i) && (e - i > 4000 || (e - i == 2 && p[i] == '-' && p[i + 1] == '0'))) return 0;
     }
     *end = e;
     return 1;
@@ -210,7 +207,7 @@ static int push_block(an_st *st, an_block *b) {
     if (st->nblocks == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 8;
         an_block *nb = (an_block *)realloc(st->blocks, cap * sizeof(an_block));
-        if (!nb) return PF_LEX_NOMEM;
+        if (!nb) return PF_ERR_NOMEM;
         st->blocks = nb;
         st->cap = cap;
     }
@@ -243,7 +240,7 @@ static int web_search_parts(pf_dec *d, const an_block *b) {
     int fb = 0;
     TRY(walked_s(d, tu, &tid, &tidn, &fb));
     pf_bytes tool_use_id = {0};
-    if (pf_bytes_append(&tool_use_id, tid, tidn)) return PF_LEX_NOMEM;
+    if (pf_bytes_append(&tool_use_id, tid, tidn)) return PF_ERR_NOMEM;
     int obj = -1, rc = 0;
     size_t i = 0;
     pf_val el;
@@ -258,7 +255,7 @@ static int web_search_parts(pf_dec *d, const an_block *b) {
             pf_bytes keep[4] = {{0}};
             for (int k = 0; k < 4 && !rc; k++) {
                 rc = walked_s(d, f[k], &s[k], &sn[k], &fb);
-                if (!rc && pf_bytes_append(&keep[k], s[k], sn[k])) rc = PF_LEX_NOMEM;
+                if (!rc && pf_bytes_append(&keep[k], s[k], sn[k])) rc = PF_ERR_NOMEM;
             }
             if (!rc && obj < 0) rc = pf_dec_new_meta(d, PF_MO_WEB_SEARCH_NEW, E0, E0, &obj);
             if (!rc) rc = pf_dec_part3(d, PF_PT_SOURCE_URL, pf_bp(&keep[0]), keep[0].len, pf_bp(&keep[0]), keep[0].len,
@@ -440,7 +437,7 @@ static int error_event(pf_dec *d, an_st *st, const pf_view *v, uint64_t offset) 
     if (!rc && fb) d->fallback = 1;
     else if (!rc) rc = fail(d, st, PF_EK_PROVIDER_ERROR, offset, pf_bp(&out), out.len);
     pf_bytes_free(&out);
-    return rc ? PF_LEX_NOMEM : 0;
+    return rc ? PF_ERR_NOMEM : 0;
 }
 
 static const char *const DISPATCHED[] = {"message_start", "message_delta", "message_stop", "content_block_start",

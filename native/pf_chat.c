@@ -124,7 +124,7 @@ static int usage_extras(pf_dec *d, pf_val u, int *found) {
         size_t e = pf_walk_string(p, i, n);
         if (!e) return 0;
         pf_val k = {PF_K_STRING, p + i, e - i, -2};
-        if (pf_raw_str(d, &k)) return PF_LEX_NOMEM;
+        if (pf_raw_str(d, &k)) return PF_ERR_NOMEM;
         int known = 0;
         for (size_t j = 0; j < 5; j++)
             if (pf_eq(k.p, k.len, KNOWN_USAGE[j])) known = 1;
@@ -247,7 +247,7 @@ static int tool_delta(pf_dec *d, chat_st *st, const pf_view *v, pf_val tc) {
     if (st->ncalls == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 4;
         chat_call *nc = (chat_call *)realloc(st->calls, cap * sizeof(chat_call));
-        if (!nc) return PF_LEX_NOMEM;
+        if (!nc) return PF_ERR_NOMEM;
         st->calls = nc;
         st->cap = cap;
     }
@@ -311,9 +311,7 @@ static int details_ok(pf_dec *d, pf_val rd, pf_val *x, int *count) {
             if (f[k].kind >= 0 && f[k].kind != PF_K_NULL && f[k].kind != PF_K_STRING) return 0;
         pf_val ix = f[X_INDEX];
         if (ix.kind >= 0 && ix.kind != PF_K_NULL) {
-            if (ix.kind != PF_K_NUMBER) return 0;
-            for (size_t k = 0; k < ix.len; k++)
-                if (ix.p[k] == '.' || ix.p[k] == 'e' || ix.p[k] == 'E') return 0;
+            if (ix.kind != PF_K_NUMBER || !pf_lex_is_int(ix.p, ix.len)) return 0;
         }
         if (!*count) memcpy(x, f, sizeof f);
         (*count)++;
@@ -326,7 +324,7 @@ static int field_str(pf_dec *d, pf_val v, const uint8_t **p, size_t *n) {
     *p = (const uint8_t *)"";
     *n = 0;
     if (v.kind != PF_K_STRING) return 0;
-    if (pf_raw_str(d, &v)) return PF_LEX_NOMEM;
+    if (pf_raw_str(d, &v)) return PF_ERR_NOMEM;
     *p = v.p;
     *n = v.len;
     return 0;

@@ -21,7 +21,7 @@ pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const c
 }
 
 int pf_dec_reset(pf_dec *d) {
-    if (!d->vt->reset_state || d->evs) return 1;
+    if (!d->vt->reset_state || d->evs) return PF_UNSUPPORTED;
     d->parts.len = d->arena.len = 0;
     d->events = 0;
     d->ended = d->error = d->fallback = d->closed = 0;
@@ -29,7 +29,7 @@ int pf_dec_reset(pf_dec *d) {
     d->tmp_next = 0;
     d->vt->reset_state(d->st);
     pf_scan_reset(d->scan);
-    return 0;
+    return PF_OK;
 }
 
 void pf_dec_free(pf_dec *d) {
@@ -48,12 +48,12 @@ void pf_dec_free(pf_dec *d) {
 
 int pf_dec_put(pf_dec *d, const uint8_t *p, size_t n, size_t *off) {
     *off = d->arena.len;
-    return pf_bytes_append(&d->arena, p, n) ? PF_LEX_NOMEM : 0;
+    return pf_bytes_append(&d->arena, p, n) ? PF_ERR_NOMEM : 0;
 }
 
 int pf_dec_part(pf_dec *d, size_t type, size_t v1, size_t v2, size_t v3, size_t v4, size_t v5, size_t v6,
                 size_t v7) {
-    if (pf_sizes_reserve(&d->parts, PF_PART_W)) return PF_LEX_NOMEM;
+    if (pf_sizes_reserve(&d->parts, PF_PART_W)) return PF_ERR_NOMEM;
     size_t *r = d->parts.p + d->parts.len;
     r[0] = type; r[1] = v1; r[2] = v2; r[3] = v3; r[4] = v4; r[5] = v5; r[6] = v6; r[7] = v7;
     d->parts.len += PF_PART_W;
@@ -63,7 +63,7 @@ int pf_dec_part(pf_dec *d, size_t type, size_t v1, size_t v2, size_t v3, size_t 
 int pf_dec_part3(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *a, size_t an,
                  const uint8_t *b, size_t bn, size_t v7) {
     size_t io, ao, bo;
-    if (pf_dec_put(d, id, idn, &io) || pf_dec_put(d, a, an, &ao) || pf_dec_put(d, b, bn, &bo)) return PF_LEX_NOMEM;
+    if (pf_dec_put(d, id, idn, &io) || pf_dec_put(d, a, an, &ao) || pf_dec_put(d, b, bn, &bo)) return PF_ERR_NOMEM;
     return pf_dec_part(d, type, io, idn, ao, an, bo, bn, v7);
 }
 
@@ -72,7 +72,7 @@ int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
         size_t *r = d->parts.p + d->parts.len - PF_PART_W;
         if (r[0] == type && r[7] == 0 && r[2] == idn && (!idn || memcmp(d->arena.p + r[1], id, idn) == 0)
             && r[3] + r[4] == d->arena.len) {
-            if (pf_bytes_append(&d->arena, t, tn)) return PF_LEX_NOMEM;
+            if (pf_bytes_append(&d->arena, t, tn)) return PF_ERR_NOMEM;
             r[4] += tn;
             return 0;
         }
@@ -86,7 +86,7 @@ int pf_dec_error(pf_dec *d, size_t kind, size_t offset, const char *msg) {
 
 int pf_dec_error_n(pf_dec *d, size_t kind, size_t offset, const uint8_t *msg, size_t n) {
     size_t mo;
-    if (pf_dec_put(d, msg, n, &mo)) return PF_LEX_NOMEM;
+    if (pf_dec_put(d, msg, n, &mo)) return PF_ERR_NOMEM;
     d->error = d->ended = 1;
     return pf_dec_part(d, PF_PT_ERROR, kind, offset, mo, n, (size_t)-1, 0, 0);
 }
@@ -94,7 +94,7 @@ int pf_dec_error_n(pf_dec *d, size_t kind, size_t offset, const uint8_t *msg, si
 int pf_dec_meta(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
                 size_t arg) {
     size_t ao, bo;
-    if (pf_dec_put(d, a, an, &ao) || pf_dec_put(d, b, bn, &bo)) return PF_LEX_NOMEM;
+    if (pf_dec_put(d, a, an, &ao) || pf_dec_put(d, b, bn, &bo)) return PF_ERR_NOMEM;
     return pf_dec_part(d, PF_PT_META, (size_t)obj, op, ao, an, bo, bn, arg);
 }
 
@@ -125,7 +125,7 @@ pf_jspec *pf_dec_spec(pf_jspec **cache, int32_t *cache_nodes, const pf_path *pat
 int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v) {
     size_t mo;
     if (pf_dec_put(d, v.p, v.kind == PF_K_NUMBER || v.kind == PF_K_STRING || v.kind == PF_K_RAW ? v.len : 0, &mo))
-        return PF_LEX_NOMEM;
+        return PF_ERR_NOMEM;
     d->error = d->ended = 1;
     return pf_dec_part(d, PF_PT_ERROR, kind, (size_t)-1, mo, d->arena.len - mo, (size_t)v.kind, 0, 0);
 }
@@ -138,10 +138,10 @@ static uint64_t evs_offset(const pf_dec *d, const pf_evs_out *eo, uint64_t sse_o
     size_t lo = 0, hi = eo->nev;   /* the last event starting at or before sse_off */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (d->sse_base + eo->ev[mid * 2] <= sse_off) lo = mid + 1;
+        if (d->sse_base + eo->ev[mid * PF_EVS_EV_W] <= sse_off) lo = mid + 1;
         else hi = mid;
     }
-    return eo->ev[(lo ? lo - 1 : 0) * 2 + 1];
+    return eo->ev[(lo ? lo - 1 : 0) * PF_EVS_EV_W + 1];
 }
 
 int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out *out) {
@@ -149,7 +149,7 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
     d->parts.len = 0;
     d->arena.len = 0;
     d->out = out;
-    out->status = PF_DEC_OK;
+    out->status = PF_OK;
     if (d->closed) return PF_ERR_CLOSED;
     if (eof) d->closed = 1;
     if (!d->fallback) {
@@ -166,7 +166,7 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
         int src = pf_scan_feed(d->scan, in, len, eof, &so);
         if (src) return src;
         for (size_t c = 0; c < so.nchunks && !d->ended && !d->fallback; c++) {
-            const size_t *ch = so.chunks + c * 7;
+            const size_t *ch = so.chunks + c * PF_SCAN_CHUNK_W;
             if (d->event) {
                 int skip = d->event(d, so.arena + ch[0], ch[1], (int)ch[4]);
                 if (d->fallback) break;
@@ -185,12 +185,12 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
                 if (pf_dec_error(d, PF_EK_JSON, (size_t)offset, msg)) return PF_ERR_NOMEM;
                 break;
             }
-            pf_view v = {so.recs + ch[2] * 6, ch[3], so.arena, NULL};
+            pf_view v = {so.recs + ch[2] * PF_SCAN_REC_W, ch[3], so.arena, NULL};
             if (ch[3] && pf_sizes_reserve(&d->ends, ch[3])) return PF_ERR_NOMEM;
             size_t *end = d->ends.p;
             for (size_t k = 0; k < ch[3]; k++) end[k] = k + 1;
             for (size_t k = ch[3]; k-- > 1;) {
-                size_t p = v.r[k * 6 + 1];
+                size_t p = v.r[k * PF_SCAN_REC_W + 1];
                 if (end[k] > end[p]) end[p] = end[k];
             }
             v.end = end;
@@ -220,7 +220,7 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
         }
     }
     if (d->fallback) {
-        out->status = PF_DEC_FALLBACK;
+        out->status = PF_UNSUPPORTED;
         d->parts.len = 0;
     }
     out->parts = d->parts.p;
@@ -236,7 +236,7 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
 pf_val pf_view_val(const pf_view *v, long k) {
     pf_val x = {-1, NULL, 0, -1};
     if (k < 0 || (size_t)k >= v->n) return x;
-    const size_t *r = v->r + (size_t)k * 6;
+    const size_t *r = v->r + (size_t)k * PF_SCAN_REC_W;
     x.kind = (int)r[3];
     x.rec = k;
     if (x.kind == PF_K_NUMBER || x.kind == PF_K_STRING || x.kind == PF_K_RAW || x.kind == PF_K_OBJECT) {
@@ -253,7 +253,7 @@ pf_val pf_view_child(const pf_view *v, pf_val parent, int32_t node) {
     if (parent.rec >= 0 && parent.kind == PF_K_OBJECT) {
         size_t stop = v->end[parent.rec];
         for (size_t k = (size_t)parent.rec + 1; k < stop; k = v->end[k])   /* direct children only */
-            if (v->r[k * 6] == (size_t)node) found = (long)k;
+            if (v->r[k * PF_SCAN_REC_W] == (size_t)node) found = (long)k;
     }
     return pf_view_val(v, found);
 }
@@ -314,7 +314,7 @@ int pf_raw_str(pf_dec *d, pf_val *v) {
     t->len = 0;
     size_t i = 0;
     int rc = pf_lex_string(v->p, v->len, &i, t);
-    if (rc == PF_LEX_NOMEM) return PF_LEX_NOMEM;
+    if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
     v->p = t->p ? t->p : (const uint8_t *)"";
     v->len = rc ? 0 : t->len;
     v->rec = -1;
@@ -411,12 +411,6 @@ int pf_raw_next(pf_val arr, size_t *i, pf_val *el) {
 
 /* ---- Python's lenient reads ---------------------------------------------------------- */
 
-static int int_text(const uint8_t *p, size_t n) {
-    for (size_t k = 0; k < n; k++)
-        if (p[k] == '.' || p[k] == 'e' || p[k] == 'E') return 0;
-    return 1;
-}
-
 int pf_val_s(pf_val v, const uint8_t **p, size_t *n) {
     *p = (const uint8_t *)"";
     *n = 0;
@@ -424,7 +418,7 @@ int pf_val_s(pf_val v, const uint8_t **p, size_t *n) {
         if (v.rec == -2) return 1;  /* caller forgot pf_raw_str */
         *p = v.p; *n = v.len;
     } else if (v.kind == PF_K_NUMBER) {
-        if (int_text(v.p, v.len)) {
+        if (pf_lex_is_int(v.p, v.len)) {
             if (v.len > 4300) return 1;   /* CPython's str(int) digit limit */
             if (v.len == 2 && v.p[0] == '-' && v.p[1] == '0') { *p = (const uint8_t *)"0"; *n = 1; return 0; }
         }
@@ -438,12 +432,9 @@ static int small_int(const uint8_t *p, size_t n, int64_t *out) {
     size_t k = 0;
     int neg = 0;
     if (k < n && (p[k] == '-' || p[k] == '+')) { neg = p[k] == '-'; k++; }
-    if (k >= n || n - k > 18) return 0;
+    if (k >= n || n - k > 18 || pf_lex_digits(p, k, n) != n) return 0;
     int64_t x = 0;
-    for (; k < n; k++) {
-        if (p[k] < '0' || p[k] > '9') return 0;
-        x = x * 10 + (p[k] - '0');
-    }
+    for (; k < n; k++) x = x * 10 + (p[k] - '0');
     *out = neg ? -x : x;
     return 1;
 }
@@ -451,7 +442,7 @@ static int small_int(const uint8_t *p, size_t n, int64_t *out) {
 int pf_val_i(pf_val v, int64_t *out) {
     *out = 0;
     if (v.kind == PF_K_NUMBER) {
-        if (int_text(v.p, v.len)) return small_int(v.p, v.len, out) ? 0 : 1;
+        if (pf_lex_is_int(v.p, v.len)) return small_int(v.p, v.len, out) ? 0 : 1;
         char buf[64];
         if (v.len >= sizeof buf) return 1;
         memcpy(buf, v.p, v.len);

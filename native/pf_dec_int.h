@@ -20,7 +20,7 @@ typedef struct pf_dec_vt pf_dec_vt;
 #define PF_CAS(p, expected, v) ((p) == (expected) ? ((p) = (v), 1) : ((expected) = (p), 0))
 #endif
 
-/* One scanned chunk: its records r[0 .. n*6) (pre-order, root first), the
+/* One scanned chunk: its records r[0 .. n*PF_SCAN_REC_W) (pre-order, root first), the
  * scan arena, and end[k]: the index after record k's subtree. */
 typedef struct {
     const size_t *r;
@@ -42,7 +42,7 @@ struct pf_dec {
     uint64_t events;
     int ended;             /* done marker, or an error part: later chunks are not read */
     int error;             /* an error part was given (the end-of-stream step is skipped) */
-    int fallback;          /* sticky PF_DEC_FALLBACK */
+    int fallback;          /* sticky: pf_dec_out.status PF_UNSUPPORTED */
     int closed;
     int next_meta;         /* metadata objects handed out */
     void *st;              /* the format's state */
@@ -82,7 +82,7 @@ typedef struct {
 pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const char *done, int coalesce,
                     void *st);
 
-/* output; every function returns 0 or PF_LEX_NOMEM */
+/* output; every function returns PF_OK or PF_ERR_NOMEM */
 int pf_dec_put(pf_dec *d, const uint8_t *p, size_t n, size_t *off);
 int pf_dec_part(pf_dec *d, size_t type, size_t v1, size_t v2, size_t v3, size_t v4, size_t v5, size_t v6,
                 size_t v7);
@@ -133,7 +133,7 @@ static inline int pf_val_is_arr(pf_val v) {
 }
 /* What every decoder file writes with: return on out-of-memory; hand the body back;
  * an empty string argument pair; a buffer set to bytes; a buffer's bytes (never NULL). */
-#define TRY(x) do { if (x) return PF_LEX_NOMEM; } while (0)
+#define TRY(x) do { if (x) return PF_ERR_NOMEM; } while (0)
 #define FALLBACK(d) do { (d)->fallback = 1; return 0; } while (0)
 #define E0 (const uint8_t *)"", 0
 static inline int pf_set_bytes(pf_bytes *b, const uint8_t *p, size_t n) {

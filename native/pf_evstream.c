@@ -50,7 +50,7 @@ struct pf_evs {
     uint64_t frames;
     pf_bytes pending;      /* the incomplete message */
     pf_bytes sse;          /* this call's output */
-    pf_sizes ev;           /* 2 per event: sse offset, frame offset */
+    pf_sizes ev;           /* PF_EVS_EV_W per event: sse offset, frame offset */
     pf_bytes frame;        /* exception/error message */
     pf_bytes text;         /* unescaped string */
     pf_bytes bin;          /* base64-decoded chunk */
@@ -105,25 +105,28 @@ static uint32_t be32(const uint8_t *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
-static void fail(pf_evs *d, int status, uint64_t off, uint64_t a, uint64_t b) {
+/* Internal result of the message helpers besides PF_OK and PF_ERR_NOMEM: the input
+ * has an error (now recorded in d->status, sticky) or a message that stops the stream. */
+#define STOPPED 1
+
+static int fail(pf_evs *d, int status, uint64_t off, uint64_t a, uint64_t b) {
     d->status = status;
     d->err_offset = off;
     d->err_a = a;
     d->err_b = b;
+    return STOPPED;
 }
 
-/* The 12 prelude bytes at p (message at stream offset off): 0 and *total, or
- * an error recorded. */
+/* The 12 prelude bytes at p (message at stream offset off): PF_OK and *total, or
+ * STOPPED (an error recorded). */
 static int check_prelude(pf_evs *d, const uint8_t *p, uint64_t off, size_t *total) {
     uint32_t t = be32(p), h = be32(p + 4);
     if (t < 16 || h > t - 16) {
-        fail(d, PF_EVS_E_PRELUDE, off, t, h);
-        return 1;
+        return fail(d, PF_EVS_E_PRELUDE, off, t, h);
     }
     uint32_t want = be32(p + 8), got = crc32(d, p, 8);
     if (want != got) {
-        fail(d, PF_EVS_E_PRELUDE_CRC, off, want, got);
-        return 1;
+        return fail(d, PF_EVS_E_PRELUDE_CRC, off, want, got);
     }
     *total = (size_t)t;
     return 0;
@@ -131,15 +134,9 @@ static int check_prelude(pf_evs *d, const uint8_t *p, uint64_t off, size_t *tota
 
 /* ---- JSON scanning (see the header comment) ------------------------------- */
 
-
-static int hex4(const uint8_t *p, size_t i, size_t n, uint32_t *v) {
-    if (n - i < 4) return -1;
-    return pf_lex_hex4(p + i, v);
-}
-
-/* JSON string content p[0..n) (between the quotes) unescaped into o:
- * 0, 1 invalid escape, PF_ERR_NOMEM. \uXXXX gives UTF-8 (a surrogate pair
- * one code point, a lone surrogate U+FFFD). */
+/* JSON string content p[0..n) (between the quotes) unescaped into o: PF_OK,
+ * PF_ERR_SYNTAX (invalid escape) or PF_ERR_NOMEM. Escapes as pf_lex_escape reads
+ * them; other bytes are copied as they are (not validated). */
 static int unescape(const uint8_t *p, size_t n, pf_bytes *o) {
     o->len = 0;
     size_t i = 0;
@@ -149,41 +146,14 @@ static int unescape(const uint8_t *p, size_t n, pf_bytes *o) {
         if (pf_bytes_append(o, p + i, run)) return PF_ERR_NOMEM;
         i += run;
         if (i >= n) break;
-        if (i + 1 >= n) return 1;
-        uint8_t c = p[i + 1], r;
-        i += 2;
-        switch (c) {
-        case '"': r = '"'; break;
-        case '\\': r = '\\'; break;
-        case '/': r = '/'; break;
-        case 'b': r = '\b'; break;
-        case 'f': r = '\f'; break;
-        case 'n': r = '\n'; break;
-        case 'r': r = '\r'; break;
-        case 't': r = '\t'; break;
-        case 'u': {
-            uint32_t cp, lo;
-            if (hex4(p, i, n, &cp)) return 1;
-            i += 4;
-            if (cp >= 0xD800 && cp < 0xDC00 && n - i >= 6 && p[i] == '\\' && p[i + 1] == 'u' &&
-                hex4(p, i + 2, n, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                i += 6;
-            } else if (cp >= 0xD800 && cp < 0xE000) {
-                cp = 0xFFFD;
-            }
-            if (pf_put_utf8(o, cp)) return PF_ERR_NOMEM;
-            continue;
-        }
-        default: return 1;
-        }
-        if (pf_bytes_push(o, r)) return PF_ERR_NOMEM;
+        int rc = pf_lex_escape(p, n, &i, o);
+        if (rc) return rc;
     }
-    return 0;
+    return PF_OK;
 }
 
 /* Go's base64.StdEncoding.Decode: CR/LF skipped, padding required and only
- * in the last quantum. 0, 1 invalid, PF_ERR_NOMEM. */
+ * in the last quantum. PF_OK, PF_ERR_SYNTAX (invalid) or PF_ERR_NOMEM. */
 static int b64decode(const pf_evs *d, const uint8_t *p, size_t n, pf_bytes *o) {
     o->len = 0;
     if (pf_bytes_reserve(o, n / 4 * 3 + 3)) return PF_ERR_NOMEM;
@@ -204,29 +174,29 @@ static int b64decode(const pf_evs *d, const uint8_t *p, size_t n, pf_bytes *o) {
     for (; i < n; i++) {
         int v = tb[p[i]];
         if (v == -3) continue;
-        if (done || v == -1) return 1;
+        if (done || v == -1) return PF_ERR_SYNTAX;
         q[k++] = v;
         if (k < 4) continue;
         k = 0;
-        if (q[0] < 0 || q[1] < 0) return 1;
+        if (q[0] < 0 || q[1] < 0) return PF_ERR_SYNTAX;
         *w++ = (uint8_t)((q[0] << 2) | (q[1] >> 4));
         if (q[2] == -2) {
-            if (q[3] != -2) return 1;
+            if (q[3] != -2) return PF_ERR_SYNTAX;
             done = 1;
             continue;
         }
-        if (q[2] < 0) return 1;
+        if (q[2] < 0) return PF_ERR_SYNTAX;
         *w++ = (uint8_t)(((q[1] & 0xF) << 4) | (q[2] >> 2));
         if (q[3] == -2) {
             done = 1;
             continue;
         }
-        if (q[3] < 0) return 1;
+        if (q[3] < 0) return PF_ERR_SYNTAX;
         *w++ = (uint8_t)(((q[2] & 0x3) << 6) | q[3]);
     }
-    if (k) return 1;
+    if (k) return PF_ERR_SYNTAX;
     o->len = (size_t)(w - o->p);
-    return 0;
+    return PF_OK;
 }
 
 /* ---- messages ----------------------------------------------------------------- */
@@ -236,11 +206,11 @@ static int span_is(const uint8_t *p, size_t n, const char *s) {
     return n == k && memcmp(p, s, k) == 0;
 }
 
-/* A `chunk` event's payload: append its SSE event. 0, 1 (error recorded), PF_ERR_NOMEM. */
+/* A `chunk` event's payload: append its SSE event. PF_OK, STOPPED (error recorded), PF_ERR_NOMEM. */
 static int chunk(pf_evs *d, const uint8_t *pl, size_t n, uint64_t off) {
     size_t vs = 0, ve = 0;
     int r = pf_walk_find(pl, n, "bytes", 5, 0, &vs, &ve);
-    if (r < 0) { fail(d, PF_EVS_E_PAYLOAD, off, 0, 0); return 1; }
+    if (r < 0) return fail(d, PF_EVS_E_PAYLOAD, off, 0, 0);
     d->bin.len = 0;
     if (r == 1 && pl[vs] == '"') {
         const uint8_t *s = pl + vs + 1;
@@ -248,16 +218,15 @@ static int chunk(pf_evs *d, const uint8_t *pl, size_t n, uint64_t off) {
         if (memchr(s, '\\', sn)) {
             int u = unescape(s, sn, &d->text);
             if (u == PF_ERR_NOMEM) return PF_ERR_NOMEM;
-            if (u) { fail(d, PF_EVS_E_BASE64, off, 0, 0); return 1; }
+            if (u) return fail(d, PF_EVS_E_BASE64, off, 0, 0);
             s = d->text.p;
             sn = d->text.len;
         }
         int b = b64decode(d, s, sn, &d->bin);
         if (b == PF_ERR_NOMEM) return PF_ERR_NOMEM;
-        if (b) { fail(d, PF_EVS_E_BASE64, off, 0, 0); return 1; }
+        if (b) return fail(d, PF_EVS_E_BASE64, off, 0, 0);
     } else if (r == 1 && !span_is(pl + vs, ve - vs, "null")) {
-        fail(d, PF_EVS_E_PAYLOAD, off, 0, 0);
-        return 1;
+        return fail(d, PF_EVS_E_PAYLOAD, off, 0, 0);
     }
     const uint8_t *ev = d->bin.p;
     size_t en = d->bin.len;
@@ -272,7 +241,7 @@ static int chunk(pf_evs *d, const uint8_t *pl, size_t n, uint64_t off) {
         tn = d->name.len;
     }
     if (!tn) return 0;
-    if (pf_sizes_reserve(&d->ev, 2)) return PF_ERR_NOMEM;
+    if (pf_sizes_reserve(&d->ev, PF_EVS_EV_W)) return PF_ERR_NOMEM;
     d->ev.p[d->ev.len++] = d->sse.len;
     d->ev.p[d->ev.len++] = (size_t)off;
     if (pf_bytes_append(&d->sse, (const uint8_t *)"event: ", 7) || pf_bytes_append(&d->sse, t, tn) ||
@@ -285,16 +254,16 @@ static int chunk(pf_evs *d, const uint8_t *pl, size_t n, uint64_t off) {
 /* One complete message p[0..total) at stream offset off (prelude checked). */
 static int message(pf_evs *d, const uint8_t *p, size_t total, uint64_t off) {
     uint32_t want = be32(p + total - 4), got = crc32(d, p, total - 4);
-    if (want != got) { fail(d, PF_EVS_E_MESSAGE_CRC, off, want, got); return 1; }
+    if (want != got) return fail(d, PF_EVS_E_MESSAGE_CRC, off, want, got);
     size_t hlen = be32(p + 4);
     const uint8_t *h = p + 12, *mt = NULL, *et = NULL;
     size_t mtn = 0, etn = 0, i = 0;
     while (i < hlen) {
         size_t hs = i, nl = h[i++];  /* hs: where this header starts (err_a of a header error) */
-        if (nl > hlen - i) { fail(d, PF_EVS_E_HEADER, off, hs, 0); return 1; }
+        if (nl > hlen - i) return fail(d, PF_EVS_E_HEADER, off, hs, 0);
         const uint8_t *name = h + i;
         i += nl;
-        if (i >= hlen) { fail(d, PF_EVS_E_HEADER, off, hs, 0); return 1; }
+        if (i >= hlen) return fail(d, PF_EVS_E_HEADER, off, hs, 0);
         uint8_t t = h[i++];
         size_t vl;
         switch (t) {
@@ -305,13 +274,13 @@ static int message(pf_evs *d, const uint8_t *p, size_t total, uint64_t off) {
         case 5: case 8: vl = 8; break;
         case 9: vl = 16; break;
         case 6: case 7:
-            if (hlen - i < 2) { fail(d, PF_EVS_E_HEADER, off, hs, 0); return 1; }
+            if (hlen - i < 2) return fail(d, PF_EVS_E_HEADER, off, hs, 0);
             vl = ((size_t)h[i] << 8) | h[i + 1];
             i += 2;
             break;
-        default: fail(d, PF_EVS_E_HEADER, off, hs, t); return 1;
+        default: return fail(d, PF_EVS_E_HEADER, off, hs, t);
         }
-        if (vl > hlen - i) { fail(d, PF_EVS_E_HEADER, off, hs, 0); return 1; }
+        if (vl > hlen - i) return fail(d, PF_EVS_E_HEADER, off, hs, 0);
         if (t == 7) {
             if (!mt && span_is(name, nl, ":message-type")) { mt = h + i; mtn = vl; }
             else if (!et && span_is(name, nl, ":event-type")) { et = h + i; etn = vl; }
@@ -319,9 +288,9 @@ static int message(pf_evs *d, const uint8_t *p, size_t total, uint64_t off) {
         i += vl;
     }
     d->frames++;
-    if (!mt) { fail(d, PF_EVS_E_NO_MESSAGE_TYPE, off, 0, 0); return 1; }
+    if (!mt) return fail(d, PF_EVS_E_NO_MESSAGE_TYPE, off, 0, 0);
     if (span_is(mt, mtn, "event")) {
-        if (!et) { fail(d, PF_EVS_E_NO_EVENT_TYPE, off, 0, 0); return 1; }
+        if (!et) return fail(d, PF_EVS_E_NO_EVENT_TYPE, off, 0, 0);
         if (span_is(et, etn, "chunk")) return chunk(d, p + 12 + hlen, total - 16 - hlen, off);
         return 0;
     }
@@ -329,8 +298,7 @@ static int message(pf_evs *d, const uint8_t *p, size_t total, uint64_t off) {
     if (exc || span_is(mt, mtn, "error")) {
         d->frame.len = 0;
         if (pf_bytes_append(&d->frame, p, total)) return PF_ERR_NOMEM;
-        fail(d, exc ? PF_EVS_EXCEPTION : PF_EVS_ERROR, off, 0, 0);
-        return 1;
+        return fail(d, exc ? PF_EVS_EXCEPTION : PF_EVS_ERROR, off, 0, 0);
     }
     return 0;
 }
@@ -391,7 +359,7 @@ int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out 
     out->sse = d->sse.p;
     out->sse_len = d->sse.len;
     out->ev = d->ev.p;
-    out->nev = d->ev.len / 2;
+    out->nev = d->ev.len / PF_EVS_EV_W;
     out->status = d->status;
     out->err_offset = d->err_offset;
     out->err_a = d->err_a;

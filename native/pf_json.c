@@ -20,6 +20,7 @@
  * out as a handful of chunks. */
 #include "pf_lex.h"
 #include "pf_json_int.h"
+#include "pf_genai_int.h"
 
 typedef struct {
     int32_t parent;
@@ -82,6 +83,8 @@ void pf_jspec_free(pf_jspec *sp) {
 
 /* ---- scanner state ---------------------------------------------------------- */
 
+#define JSTACK_W 3   /* values per open container on the emit_json stack (internal) */
+
 enum { ST_OBJ_FIRST, ST_OBJ_KEY, ST_OBJ_COMMA, ST_ARR_FIRST, ST_ARR_COMMA };
 
 typedef struct {
@@ -103,15 +106,14 @@ struct pf_scan {
     int finished;      /* done marker seen, or the document was parsed */
     int done_seen;     /* the done marker was seen */
     pf_sse *sse;       /* mode 1 */
-    pf_bytes doc;      /* mode 0: the document so far; mode 2: the unfinished block */
-    uint64_t doc_base; /* mode 2: input offset of doc.p[0] */
-    size_t search;     /* mode 2: where in doc the separator search resumes */
+    pf_bytes doc;      /* mode 0: the document so far */
+    pf_genai_reader genai; /* mode 2 */
     pf_sizes chunks;
     pf_sizes recs;
     pf_bytes arena;
     pf_bytes key;      /* unescaped object key */
     pf_bytes json;     /* pf_scan_out.json */
-    pf_sizes jstack;   /* emit_json: 3 values per open container: record, next index, length */
+    pf_sizes jstack;   /* emit_json: JSTACK_W values per open container: record, next index, length */
     frame *stack;
     size_t depth, stack_cap;
     /* coalescing: the last chunk, and where its arena bytes start */
@@ -131,7 +133,7 @@ pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t
         memcpy(s->done, done, done_len);
         s->done_len = done_len;
     }
-    if (mode == 1) {
+    if (mode == PF_SCAN_SSE) {
         s->sse = pf_sse_new();
         if (!s->sse) { pf_scan_free(s); return NULL; }
     }
@@ -143,6 +145,7 @@ void pf_scan_free(pf_scan *s) {
     free(s->done);
     pf_sse_free(s->sse);
     pf_bytes_free(&s->doc);
+    pf_genai_free(&s->genai);
     pf_sizes_free(&s->chunks);
     pf_sizes_free(&s->recs);
     pf_bytes_free(&s->arena);
@@ -160,7 +163,7 @@ void pf_scan_free(pf_scan *s) {
 
 static int add_rec(pf_scan *s, size_t rec0, int32_t node, size_t parent, size_t index, int kind,
                    size_t a, size_t b, size_t *out) {
-    if (pf_sizes_reserve(&s->recs, 6)) return PF_LEX_NOMEM;
+    if (pf_sizes_reserve(&s->recs, PF_SCAN_REC_W)) return PF_ERR_NOMEM;
     size_t *r = s->recs.p + s->recs.len;
     r[0] = (size_t)node;
     r[1] = parent == SIZE_MAX ? SIZE_MAX : parent - rec0;
@@ -168,8 +171,8 @@ static int add_rec(pf_scan *s, size_t rec0, int32_t node, size_t parent, size_t 
     r[3] = (size_t)kind;
     r[4] = a;
     r[5] = b;
-    if (out) *out = s->recs.len / 6;
-    s->recs.len += 6;
+    if (out) *out = s->recs.len / PF_SCAN_REC_W;
+    s->recs.len += PF_SCAN_REC_W;
     return 0;
 }
 
@@ -177,7 +180,7 @@ static int push(pf_scan *s, frame f) {
     if (s->depth == s->stack_cap) {
         size_t cap = s->stack_cap ? s->stack_cap * 2 : 32;
         frame *st = (frame *)realloc(s->stack, cap * sizeof(frame));
-        if (!st) return PF_LEX_NOMEM;
+        if (!st) return PF_ERR_NOMEM;
         s->stack = st;
         s->stack_cap = cap;
     }
@@ -235,7 +238,7 @@ static inline int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i,
         if ((rc = pf_lex_number(p, n, i))) return rc;
         if (node < 0) return 0;
         size_t a = s->arena.len;
-        if (pf_bytes_append(&s->arena, p + start, *i - start)) return PF_LEX_NOMEM;
+        if (pf_bytes_append(&s->arena, p + start, *i - start)) return PF_ERR_NOMEM;
         return add_rec(s, rec0, node, parent, index, PF_K_NUMBER, a, *i - start, NULL);
     }
     int kind;
@@ -250,12 +253,12 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
     size_t i = pf_lex_ws(p, *pi, n);
     int rc;
     s->depth = 0;
-    if (i >= n) return PF_LEX_SYNTAX;
+    if (i >= n) return PF_ERR_SYNTAX;
     if ((rc = begin_value(s, p, n, &i, 0, SIZE_MAX, 0, rec0))) return rc;
     while (s->depth) {
         frame *f = &s->stack[s->depth - 1];
         i = pf_lex_ws(p, i, n);
-        if (i >= n) return PF_LEX_SYNTAX;
+        if (i >= n) return PF_ERR_SYNTAX;
         uint8_t c = p[i];
         if (f->obj) {
             if ((f->state == ST_OBJ_FIRST && c == '}') || (f->state == ST_OBJ_COMMA && c == '}')) {
@@ -263,13 +266,13 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
                 goto close;
             }
             if (f->state == ST_OBJ_COMMA) {
-                if (c != ',') return PF_LEX_SYNTAX;
+                if (c != ',') return PF_ERR_SYNTAX;
                 i++;
                 f->state = ST_OBJ_KEY;
                 continue;
             }
             /* a key */
-            if (c != '"') return PF_LEX_SYNTAX;
+            if (c != '"') return PF_ERR_SYNTAX;
             int32_t child = -1;
             if (f->node >= 0) {
                 size_t ks = i;
@@ -287,9 +290,9 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
                 return rc;
             }
             i = pf_lex_ws(p, i, n);
-            if (i >= n || p[i] != ':') return PF_LEX_SYNTAX;
+            if (i >= n || p[i] != ':') return PF_ERR_SYNTAX;
             i = pf_lex_ws(p, i + 1, n);
-            if (i >= n) return PF_LEX_SYNTAX;
+            if (i >= n) return PF_ERR_SYNTAX;
             f->state = ST_OBJ_COMMA;
             size_t parent = f->rec;
             if ((rc = begin_value(s, p, n, &i, child, parent, 0, rec0))) return rc;
@@ -302,9 +305,9 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
             goto close;
         }
         if (f->state == ST_ARR_COMMA) {
-            if (c != ',') return PF_LEX_SYNTAX;
+            if (c != ',') return PF_ERR_SYNTAX;
             i = pf_lex_ws(p, i + 1, n);
-            if (i >= n) return PF_LEX_SYNTAX;
+            if (i >= n) return PF_ERR_SYNTAX;
         }
         f->state = ST_ARR_COMMA;
         {
@@ -318,11 +321,11 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
         {
             frame done = s->stack[--s->depth];
             if (done.rec != SIZE_MAX) {
-                size_t *r = s->recs.p + done.rec * 6;
+                size_t *r = s->recs.p + done.rec * PF_SCAN_REC_W;
                 if (done.raw) {   /* a leaf container, or a KEEP object */
                     r[4] = s->arena.len;
                     r[5] = i - done.raw_start;
-                    if (pf_bytes_append(&s->arena, p + done.raw_start, i - done.raw_start)) return PF_LEX_NOMEM;
+                    if (pf_bytes_append(&s->arena, p + done.raw_start, i - done.raw_start)) return PF_ERR_NOMEM;
                 } else if (!done.obj) {
                     r[4] = done.count;
                 }
@@ -331,7 +334,7 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
     }
     if (whole) {
         i = pf_lex_ws(p, i, n);
-        if (i != n) return PF_LEX_SYNTAX;
+        if (i != n) return PF_ERR_SYNTAX;
     }
     *pi = i;
     return 0;
@@ -343,7 +346,7 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
 static long coalesce_rec(const pf_scan *s, size_t rec_start, size_t count) {
     long found = -1;
     for (size_t k = 0; k < count; k++) {
-        const size_t *r = s->recs.p + (rec_start + k) * 6;
+        const size_t *r = s->recs.p + (rec_start + k) * PF_SCAN_REC_W;
         if (r[3] == PF_K_STRING && (s->spec->nodes[r[0]].flags & PF_NODE_COALESCE)) {
             if (found >= 0) return -1;
             found = (long)k;
@@ -354,8 +357,7 @@ static long coalesce_rec(const pf_scan *s, size_t rec_start, size_t count) {
 
 /* An integer literal ("-0" counts as "0", as Python's int does). */
 static int int_text(const uint8_t *t, size_t n, const uint8_t **digits, size_t *len, int *neg) {
-    for (size_t k = 0; k < n; k++)
-        if (t[k] == '.' || t[k] == 'e' || t[k] == 'E') return 0;
+    if (!pf_lex_is_int(t, n)) return 0;
     *neg = n && t[0] == '-';
     *digits = t + *neg;
     *len = n - (size_t)*neg;
@@ -387,9 +389,9 @@ static int same_value(const pf_scan *s, const size_t *a, const size_t *b) {
 
 /* Try to merge the chunk just written (the last one) into the one before. */
 static int try_coalesce(pf_scan *s, size_t arena_start) {
-    size_t nch = s->chunks.len / 7;
+    size_t nch = s->chunks.len / PF_SCAN_CHUNK_W;
     if (nch < 2) return 0;
-    size_t *prev = s->chunks.p + (nch - 2) * 7, *cur = s->chunks.p + (nch - 1) * 7;
+    size_t *prev = s->chunks.p + (nch - 2) * PF_SCAN_CHUNK_W, *cur = s->chunks.p + (nch - 1) * PF_SCAN_CHUNK_W;
     if (prev[4] != PF_CHUNK_OK || cur[4] != PF_CHUNK_OK || prev[3] != cur[3]) return 0;
     if (prev[1] != cur[1] || memcmp(s->arena.p + prev[0], s->arena.p + cur[0], cur[1])) return 0;
     long kp = coalesce_rec(s, prev[2], prev[3]);
@@ -397,7 +399,7 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
     if (kp < 0 || kp != kc) return 0;
     for (size_t k = 0; k < cur[3]; k++) {
         if ((long)k == kc) continue;
-        const size_t *r = s->recs.p + (cur[2] + k) * 6;
+        const size_t *r = s->recs.p + (cur[2] + k) * PF_SCAN_REC_W;
         uint8_t fl = s->spec->nodes[r[0]].flags;
         if (fl & PF_NODE_KEEP) {          /* judged as a leaf: only an inert null lets chunks merge */
             if (!(r[3] == PF_K_NULL && (fl & PF_NODE_INERT_NULL))) return 0;
@@ -408,10 +410,10 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
         } else if (r[3] != PF_K_OBJECT && r[3] != PF_K_ARRAY) {
             return 0;
         }
-        if (!same_value(s, s->recs.p + (prev[2] + k) * 6, r)) return 0;
+        if (!same_value(s, s->recs.p + (prev[2] + k) * PF_SCAN_REC_W, r)) return 0;
     }
-    size_t *rp = s->recs.p + (prev[2] + (size_t)kp) * 6;
-    size_t *rc = s->recs.p + (cur[2] + (size_t)kc) * 6;
+    size_t *rp = s->recs.p + (prev[2] + (size_t)kp) * PF_SCAN_REC_W;
+    size_t *rc = s->recs.p + (cur[2] + (size_t)kc) * PF_SCAN_REC_W;
     /* the same COALESCE leaf in both: same node, parent and array index */
     if (rp[0] != rc[0] || rp[1] != rc[1] || rp[2] != rc[2]) return 0;
     if (rc[4] < arena_start) return 0; /* defensive: the new string was written by this chunk */
@@ -421,9 +423,9 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
         memmove(s->arena.p + arena_start, s->arena.p + rc[4], clen);
     } else {
         /* first merge of a run: rebuild prev + cur at the arena tail */
-        if (pf_bytes_reserve(&s->arena, plen)) return PF_LEX_NOMEM;
-        size_t *rp2 = s->recs.p + (prev[2] + (size_t)kp) * 6;
-        size_t *rc2 = s->recs.p + (cur[2] + (size_t)kc) * 6;
+        if (pf_bytes_reserve(&s->arena, plen)) return PF_ERR_NOMEM;
+        size_t *rp2 = s->recs.p + (prev[2] + (size_t)kp) * PF_SCAN_REC_W;
+        size_t *rc2 = s->recs.p + (cur[2] + (size_t)kc) * PF_SCAN_REC_W;
         memmove(s->arena.p + arena_start + plen, s->arena.p + rc2[4], clen);
         memmove(s->arena.p + arena_start, s->arena.p + rp2[4], plen);
         rp = rp2;
@@ -432,18 +434,18 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
     rp[5] = plen + clen;
     s->arena.len = rp[4] + plen + clen;
     prev[6] += cur[6];
-    s->recs.len = cur[2] * 6;
-    s->chunks.len -= 7;
+    s->recs.len = cur[2] * PF_SCAN_REC_W;
+    s->chunks.len -= PF_SCAN_CHUNK_W;
     return 0;
 }
 
 static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const uint8_t *data,
                       size_t len, size_t offset, int whole) {
-    if (pf_sizes_reserve(&s->chunks, 7)) return PF_LEX_NOMEM;
+    if (pf_sizes_reserve(&s->chunks, PF_SCAN_CHUNK_W)) return PF_ERR_NOMEM;
     size_t arena_start = s->arena.len;
-    size_t rec0 = s->recs.len / 6;
+    size_t rec0 = s->recs.len / PF_SCAN_REC_W;
     size_t name_off = s->arena.len;
-    if (pf_bytes_append(&s->arena, name, name_len)) return PF_LEX_NOMEM;
+    if (pf_bytes_append(&s->arena, name, name_len)) return PF_ERR_NOMEM;
     size_t status = PF_CHUNK_OK;
     if (s->done_len && len >= s->done_len && memcmp(data, s->done, s->done_len) == 0) {
         status = PF_CHUNK_DONE;
@@ -452,10 +454,10 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
     } else {
         size_t i = 0;
         int rc = parse_value(s, data, len, &i, whole, rec0);
-        if (rc == PF_LEX_NOMEM) return PF_LEX_NOMEM;
+        if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
         if (rc) {
             status = PF_CHUNK_BAD_JSON;
-            s->recs.len = rec0 * 6; /* a bad chunk keeps no records */
+            s->recs.len = rec0 * PF_SCAN_REC_W; /* a bad chunk keeps no records */
             s->arena.len = name_off + name_len;
         }
     }
@@ -463,11 +465,11 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
     c[0] = name_off;
     c[1] = name_len;
     c[2] = rec0;
-    c[3] = s->recs.len / 6 - rec0;
+    c[3] = s->recs.len / PF_SCAN_REC_W - rec0;
     c[4] = status;
     c[5] = offset;
     c[6] = 1;
-    s->chunks.len += 7;
+    s->chunks.len += PF_SCAN_CHUNK_W;
     if (s->coalesce && status == PF_CHUNK_OK) return try_coalesce(s, arena_start);
     return 0;
 }
@@ -478,37 +480,37 @@ static const char HEX[] = "0123456789abcdef";
 
 /* A JSON string literal of valid UTF-8 `p[0..n)`: only '"', '\\' and control characters escaped. */
 static int put_json_string(pf_bytes *o, const uint8_t *p, size_t n) {
-    if (pf_bytes_push(o, '"')) return PF_LEX_NOMEM;
+    if (pf_bytes_push(o, '"')) return PF_ERR_NOMEM;
     size_t run = 0;
     for (size_t k = 0; k < n; k++) {
         uint8_t c = p[k];
         if (c >= 0x20 && c != '"' && c != '\\') continue;
-        if (pf_bytes_append(o, p + run, k - run)) return PF_LEX_NOMEM;
+        if (pf_bytes_append(o, p + run, k - run)) return PF_ERR_NOMEM;
         uint8_t esc[6] = {'\\', c, 0, 0, 0, 0};
         size_t elen = 2;
         if (c < 0x20) {
             esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = (uint8_t)HEX[c >> 4]; esc[5] = (uint8_t)HEX[c & 15];
             elen = 6;
         }
-        if (pf_bytes_append(o, esc, elen)) return PF_LEX_NOMEM;
+        if (pf_bytes_append(o, esc, elen)) return PF_ERR_NOMEM;
         run = k + 1;
     }
-    if (pf_bytes_append(o, p + run, n - run)) return PF_LEX_NOMEM;
-    return pf_bytes_push(o, '"') ? PF_LEX_NOMEM : 0;
+    if (pf_bytes_append(o, p + run, n - run)) return PF_ERR_NOMEM;
+    return pf_bytes_push(o, '"') ? PF_ERR_NOMEM : 0;
 }
 
 /* Close the innermost open container (arrays padded with null to their length). */
 static int close_container(pf_scan *s) {
-    size_t *top = s->jstack.p + s->jstack.len - 3;
-    const size_t *r = s->recs.p + top[0] * 6;
+    size_t *top = s->jstack.p + s->jstack.len - JSTACK_W;
+    const size_t *r = s->recs.p + top[0] * PF_SCAN_REC_W;
     if (r[3] == PF_K_ARRAY) {
         for (size_t i = top[1]; i < top[2]; i++)
-            if (pf_bytes_append(&s->json, (const uint8_t *)(i ? ",null" : "null"), i ? 5 : 4)) return PF_LEX_NOMEM;
-        if (pf_bytes_push(&s->json, ']')) return PF_LEX_NOMEM;
+            if (pf_bytes_append(&s->json, (const uint8_t *)(i ? ",null" : "null"), i ? 5 : 4)) return PF_ERR_NOMEM;
+        if (pf_bytes_push(&s->json, ']')) return PF_ERR_NOMEM;
     } else if (pf_bytes_push(&s->json, '}')) {
-        return PF_LEX_NOMEM;
+        return PF_ERR_NOMEM;
     }
-    s->jstack.len -= 3;
+    s->jstack.len -= JSTACK_W;
     return 0;
 }
 
@@ -516,27 +518,27 @@ static int close_container(pf_scan *s) {
 static int emit_value(pf_scan *s, size_t rec_start, size_t count) {
     pf_bytes *o = &s->json;
     s->jstack.len = 0;
-    if (count == 0) return pf_bytes_append(o, (const uint8_t *)"null", 4) ? PF_LEX_NOMEM : 0;
+    if (count == 0) return pf_bytes_append(o, (const uint8_t *)"null", 4) ? PF_ERR_NOMEM : 0;
     for (size_t k = 0; k < count; k++) {
         size_t ri = rec_start + k;
-        const size_t *r = s->recs.p + ri * 6;
+        const size_t *r = s->recs.p + ri * PF_SCAN_REC_W;
         if (r[1] != (size_t)-1) {
             size_t parent = rec_start + r[1];
-            while (s->jstack.len && s->jstack.p[s->jstack.len - 3] != parent)
-                if (close_container(s)) return PF_LEX_NOMEM;
-            if (!s->jstack.len) return PF_LEX_SYNTAX; /* records out of order: cannot happen */
-            size_t *top = s->jstack.p + s->jstack.len - 3;
-            if (s->recs.p[parent * 6 + 3] == PF_K_ARRAY) {
+            while (s->jstack.len && s->jstack.p[s->jstack.len - JSTACK_W] != parent)
+                if (close_container(s)) return PF_ERR_NOMEM;
+            if (!s->jstack.len) return PF_ERR_SYNTAX; /* records out of order: cannot happen */
+            size_t *top = s->jstack.p + s->jstack.len - JSTACK_W;
+            if (s->recs.p[parent * PF_SCAN_REC_W + 3] == PF_K_ARRAY) {
                 for (; top[1] < r[2]; top[1]++)
                     if (pf_bytes_append(o, (const uint8_t *)(top[1] ? ",null" : "null"), top[1] ? 5 : 4))
-                        return PF_LEX_NOMEM;
-                if (top[1] && pf_bytes_push(o, ',')) return PF_LEX_NOMEM;
+                        return PF_ERR_NOMEM;
+                if (top[1] && pf_bytes_push(o, ',')) return PF_ERR_NOMEM;
                 top[1] = r[2] + 1;
             } else {
-                if (top[1] && pf_bytes_push(o, ',')) return PF_LEX_NOMEM;
+                if (top[1] && pf_bytes_push(o, ',')) return PF_ERR_NOMEM;
                 top[1] = 1;
                 const pf_node *nd = &s->spec->nodes[r[0]];
-                if (put_json_string(o, nd->key, nd->key_len) || pf_bytes_push(o, ':')) return PF_LEX_NOMEM;
+                if (put_json_string(o, nd->key, nd->key_len) || pf_bytes_push(o, ':')) return PF_ERR_NOMEM;
             }
         }
         int rc = 0;
@@ -547,102 +549,63 @@ static int emit_value(pf_scan *s, size_t rec_start, size_t count) {
         case PF_K_NUMBER: case PF_K_RAW: rc = pf_bytes_append(o, s->arena.p + r[4], r[5]); break;
         case PF_K_STRING: rc = put_json_string(o, s->arena.p + r[4], r[5]); break;
         case PF_K_OBJECT: case PF_K_ARRAY:
-            if (pf_sizes_reserve(&s->jstack, 3)) return PF_LEX_NOMEM;
+            if (pf_sizes_reserve(&s->jstack, JSTACK_W)) return PF_ERR_NOMEM;
             s->jstack.p[s->jstack.len] = ri;
             s->jstack.p[s->jstack.len + 1] = 0;
             s->jstack.p[s->jstack.len + 2] = r[3] == PF_K_ARRAY ? r[4] : 0;
-            s->jstack.len += 3;
+            s->jstack.len += JSTACK_W;
             rc = pf_bytes_push(o, r[3] == PF_K_ARRAY ? '[' : '{');
             break;
-        default: return PF_LEX_SYNTAX;
+        default: return PF_ERR_SYNTAX;
         }
-        if (rc) return PF_LEX_NOMEM;
+        if (rc) return PF_ERR_NOMEM;
     }
     while (s->jstack.len)
-        if (close_container(s)) return PF_LEX_NOMEM;
+        if (close_container(s)) return PF_ERR_NOMEM;
     return 0;
 }
 
 /* pf_scan_out.json for the chunks of this feed. */
 static int emit_json(pf_scan *s) {
-    size_t nch = s->chunks.len / 7;
+    size_t nch = s->chunks.len / PF_SCAN_CHUNK_W;
     s->json.len = 0;
     if (!nch) return 0;
-    if (pf_bytes_push(&s->json, '[')) return PF_LEX_NOMEM;
+    if (pf_bytes_push(&s->json, '[')) return PF_ERR_NOMEM;
     for (size_t c = 0; c < nch; c++) {
-        const size_t *ch = s->chunks.p + c * 7;
-        if (c && pf_bytes_push(&s->json, ',')) return PF_LEX_NOMEM;
+        const size_t *ch = s->chunks.p + c * PF_SCAN_CHUNK_W;
+        if (c && pf_bytes_push(&s->json, ',')) return PF_ERR_NOMEM;
         int rc = ch[4] == PF_CHUNK_OK ? emit_value(s, ch[2], ch[3])
-                                      : (pf_bytes_append(&s->json, (const uint8_t *)"null", 4) ? PF_LEX_NOMEM : 0);
+                                      : (pf_bytes_append(&s->json, (const uint8_t *)"null", 4) ? PF_ERR_NOMEM : 0);
         if (rc) return rc;
     }
-    return pf_bytes_push(&s->json, ']') ? PF_LEX_NOMEM : 0;
+    return pf_bytes_push(&s->json, ']') ? PF_ERR_NOMEM : 0;
 }
 
-/* ---- mode 2: genai's block reader -------------------------------------------- */
-
-/* The first block separator ("\n\n" or "\r\n\r\n") of the block at b[pos..n), looking from
- * *search: 1 with [*end, *next) the separator, or 0 with *search where to resume when
- * more bytes come. Each separator's first LF is at its start or one byte after, so
- * every LF is looked at once. */
-static int genai_separator(const uint8_t *b, size_t n, size_t pos, size_t *search, int eof,
-                           size_t *end, size_t *next) {
-    size_t from = *search;
-    while (from < n) {
-        const uint8_t *lf = (const uint8_t *)memchr(b + from, '\n', n - from);
-        if (!lf) break;
-        size_t i = (size_t)(lf - b);
-        if (i + 1 >= n) { *search = eof ? n : i; return 0; }
-        if (b[i + 1] == '\n') { *end = i; *next = *search = i + 2; return 1; }
-        if (b[i + 1] == '\r' && i > pos && b[i - 1] == '\r') {
-            if (i + 2 >= n) { *search = eof ? n : i; return 0; }
-            if (b[i + 2] == '\n') { *end = i - 1; *next = *search = i + 3; return 1; }
-        }
-        from = i + 1;
-    }
-    *search = n;
-    return 0;
-}
+/* ---- mode 2: genai's block reader (pf_genai.c) -------------------------------- */
 
 static int genai_feed(pf_scan *s, const uint8_t *data, size_t len, int eof) {
-    if (pf_bytes_append(&s->doc, data, len)) return PF_LEX_NOMEM;
-    const uint8_t *b = s->doc.p;
-    size_t n = s->doc.len, pos = 0, search = s->search;
-    while (!s->finished) {
-        size_t end = 0, next = 0;
-        if (!genai_separator(b, n, pos, &search, eof, &end, &next)) {
-            if (!eof || pos >= n) break;
-            end = next = n; /* the last block needs no terminator */
-        }
-        size_t start = pos, blen = end - pos;
-        pos = search = next;
-        if (blen && b[start + blen - 1] == '\r') blen--;
-        if (!blen) continue;
-        uint64_t origin = s->doc_base + start;
-        if (blen >= 5 && memcmp(b + start, "data:", 5) == 0) {
-            int rc = scan_chunk(s, (const uint8_t *)"message", 7, b + start + 5, blen - 5, (size_t)origin, 1);
+    if (pf_genai_append(&s->genai, data, len)) return PF_ERR_NOMEM;
+    const uint8_t *b;
+    size_t blen;
+    uint64_t origin;
+    int kind;
+    while (!s->finished && (kind = pf_genai_next(&s->genai, eof, &b, &blen, &origin)) != PF_GENAI_NONE) {
+        if (kind == PF_GENAI_DATA) {
+            int rc = scan_chunk(s, (const uint8_t *)"message", 7, b, blen, (size_t)origin, 1);
             if (rc) return rc;
             continue;
         }
         /* anything else ends the stream: the caller reads the block (API error or invalid chunk) */
-        if (pf_sizes_reserve(&s->chunks, 7)) return PF_LEX_NOMEM;
+        if (pf_sizes_reserve(&s->chunks, PF_SCAN_CHUNK_W)) return PF_ERR_NOMEM;
         size_t name_off = s->arena.len;
-        if (pf_bytes_append(&s->arena, b + start, blen)) return PF_LEX_NOMEM;
+        if (pf_bytes_append(&s->arena, b, blen)) return PF_ERR_NOMEM;
         size_t *ch = s->chunks.p + s->chunks.len;
-        ch[0] = name_off; ch[1] = blen; ch[2] = s->recs.len / 6; ch[3] = 0;
+        ch[0] = name_off; ch[1] = blen; ch[2] = s->recs.len / PF_SCAN_REC_W; ch[3] = 0;
         ch[4] = PF_CHUNK_OTHER; ch[5] = (size_t)origin; ch[6] = 1;
-        s->chunks.len += 7;
+        s->chunks.len += PF_SCAN_CHUNK_W;
         s->finished = 1;
     }
-    if (s->finished) {
-        s->doc.len = 0;
-        s->search = 0;
-        return 0;
-    }
-    if (pos && n > pos) memmove(s->doc.p, s->doc.p + pos, n - pos);
-    s->doc.len = n - pos;
-    s->doc_base += pos;
-    s->search = search - pos;
+    pf_genai_settle(&s->genai, s->finished);
     return 0;
 }
 
@@ -651,18 +614,18 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
     s->chunks.len = 0;
     s->recs.len = 0;
     s->arena.len = 0;
-    if (s->mode == 1) {
+    if (s->mode == PF_SCAN_SSE) {
         if (!s->finished) {
             pf_sse_out so;
             int src = pf_sse_feed(s->sse, data, len, eof, &so);
             if (src) { rc = src; goto done; }
             for (size_t k = 0; k < so.nev && !s->finished; k++) {
-                const size_t *e = so.ev + k * 7;
+                const size_t *e = so.ev + k * PF_SSE_EV_W;
                 rc = scan_chunk(s, so.type_arena + e[2], e[3], so.arena + e[0], e[1], e[6], 1);
                 if (rc) { rc = PF_ERR_NOMEM; goto done; }
             }
         }
-    } else if (s->mode == 2) {
+    } else if (s->mode == PF_SCAN_GENAI) {
         if (!s->finished && genai_feed(s, data, len, eof)) { rc = PF_ERR_NOMEM; goto done; }
     } else if (!s->finished) {
         if (pf_bytes_append(&s->doc, data, len)) { rc = PF_ERR_NOMEM; goto done; }
@@ -678,15 +641,15 @@ done:
         s->json.len = 0;
     } else if (!rc) {
         int jr = emit_json(s);
-        if (jr == PF_LEX_NOMEM) rc = PF_ERR_NOMEM;
+        if (jr == PF_ERR_NOMEM) rc = PF_ERR_NOMEM;
         else if (jr) s->json.len = 0; /* no text: the caller rebuilds from the records */
     } else {
         s->json.len = 0;
     }
     out->chunks = s->chunks.p;
-    out->nchunks = s->chunks.len / 7;
+    out->nchunks = s->chunks.len / PF_SCAN_CHUNK_W;
     out->recs = s->recs.p;
-    out->nrecs = s->recs.len / 6;
+    out->nrecs = s->recs.len / PF_SCAN_REC_W;
     out->arena = s->arena.p;
     out->arena_len = s->arena.len;
     out->json = s->json.p;
@@ -696,7 +659,7 @@ done:
 
 int pf_scan_cut(const pf_scan *s, uint64_t *offset) {
     *offset = 0;
-    if (s->mode != 1 || !s->sse || s->done_seen) return 0;
+    if (s->mode != PF_SCAN_SSE || !s->sse || s->done_seen) return 0;
     return pf_sse_cut(s->sse, offset);
 }
 
@@ -709,8 +672,7 @@ void pf_scan_records_only(pf_scan *s) { s->records_only = 1; }
 void pf_scan_reset(pf_scan *s) {
     s->finished = s->done_seen = 0;
     s->doc.len = 0;
-    s->doc_base = 0;
-    s->search = 0;
+    pf_genai_reset(&s->genai);
     s->chunks.len = s->recs.len = s->arena.len = s->key.len = s->json.len = s->jstack.len = 0;
     s->depth = 0;
     s->last_arena_start = 0;

@@ -8,9 +8,7 @@
 #include "pf_utf8.h"
 #include "pf_api.h"
 
-/* Lexer results: 0, PF_LEX_SYNTAX (not JSON), PF_LEX_NOMEM. */
-#define PF_LEX_SYNTAX 1
-#define PF_LEX_NOMEM 2
+/* Lexer results: PF_OK, PF_ERR_SYNTAX (not JSON), PF_ERR_NOMEM (pyfantasy.h's status codes). */
 
 #define PF_IS_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
 
@@ -47,16 +45,78 @@ static inline size_t pf_lex_utf8(const uint8_t *p, size_t n, size_t *sub) {
     return 0;
 }
 
-/* Four hex digits at p[0..4) (the caller checked they are there): 0, or -1. */
-static inline int pf_lex_hex4(const uint8_t *p, uint32_t *v) {
+/* `digits` (<= 8) hex digits at p[0..digits) (the caller checked they are there): 0, or -1. */
+static inline int pf_lex_hexn(const uint8_t *p, size_t digits, uint32_t *v) {
     uint32_t r = 0;
-    for (int k = 0; k < 4; k++) {
+    for (size_t k = 0; k < digits; k++) {
         int h = pf_hexval(p[k]);
         if (h < 0) return -1;
         r = (r << 4) | (uint32_t)h;
     }
     *v = r;
     return 0;
+}
+
+/* Four hex digits at p[0..4) (the caller checked they are there): 0, or -1. */
+static inline int pf_lex_hex4(const uint8_t *p, uint32_t *v) {
+    return pf_lex_hexn(p, 4, v);
+}
+
+/* Index past the run of ASCII decimal digits at p[i..n). */
+static inline size_t pf_lex_digits(const uint8_t *p, size_t i, size_t n) {
+    while (i < n && p[i] >= '0' && p[i] <= '9') i++;
+    return i;
+}
+
+/* Number text p[0..n) (already lexed) without fraction or exponent: 1, else 0. */
+static inline int pf_lex_is_int(const uint8_t *p, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if (p[k] == '.' || p[k] == 'e' || p[k] == 'E') return 0;
+    return 1;
+}
+
+/* The escape at p[*k] == '\\' of a JSON string ending before n, unescaped into o (when
+ * not NULL): a surrogate pair's two escapes give one code point, a lone surrogate U+FFFD.
+ * PF_OK with *k past it, PF_ERR_SYNTAX (not a JSON escape) or PF_ERR_NOMEM. */
+static inline int pf_lex_escape(const uint8_t *p, size_t n, size_t *k, pf_bytes *o) {
+    size_t i = *k;
+    if (i + 1 >= n) return PF_ERR_SYNTAX;
+    uint8_t ch;
+    switch (p[i + 1]) {
+    case '"': ch = '"'; break;
+    case '\\': ch = '\\'; break;
+    case '/': ch = '/'; break;
+    case 'b': ch = '\b'; break;
+    case 'f': ch = '\f'; break;
+    case 'n': ch = '\n'; break;
+    case 'r': ch = '\r'; break;
+    case 't': ch = '\t'; break;
+    case 'u': {
+        uint32_t cp;
+        if (i + 6 > n || pf_lex_hex4(p + i + 2, &cp)) return PF_ERR_SYNTAX;
+        i += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo;
+            if (i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u' && !pf_lex_hex4(p + i + 2, &lo)
+                && lo >= 0xDC00 && lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            } else {
+                cp = 0xFFFD; /* lone high surrogate */
+            }
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            cp = 0xFFFD; /* lone low surrogate */
+        }
+        if (o && pf_put_utf8(o, cp)) return PF_ERR_NOMEM;
+        *k = i;
+        return PF_OK;
+    }
+    default:
+        return PF_ERR_SYNTAX;
+    }
+    if (o && pf_bytes_push(o, ch)) return PF_ERR_NOMEM;
+    *k = i + 2;
+    return PF_OK;
 }
 
 /* Bytes of a word that are '"', '\\', < 0x20 or >= 0x80: nonzero when any is. */
@@ -93,60 +153,26 @@ static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o
             k += 8;
         }
         while (k < n && p[k] != '"' && p[k] != '\\' && p[k] >= 0x20 && p[k] < 0x80) k++;
-        if (o && k > run && pf_bytes_append(o, p + run, k - run)) return PF_LEX_NOMEM;
-        if (k >= n) return PF_LEX_SYNTAX;
+        if (o && k > run && pf_bytes_append(o, p + run, k - run)) return PF_ERR_NOMEM;
+        if (k >= n) return PF_ERR_SYNTAX;
         uint8_t c = p[k];
         if (c == '"') { *i = k + 1; return 0; }
-        if (c < 0x20) return PF_LEX_SYNTAX;
+        if (c < 0x20) return PF_ERR_SYNTAX;
         if (c >= 0x80) {
             size_t sub;
             size_t len = pf_lex_utf8(p + k, n - k, &sub);
             if (len) {
-                if (o && pf_bytes_append(o, p + k, len)) return PF_LEX_NOMEM;
+                if (o && pf_bytes_append(o, p + k, len)) return PF_ERR_NOMEM;
                 k += len;
             } else {
-                if (o && pf_bytes_append(o, (const uint8_t *)"\xEF\xBF\xBD", 3)) return PF_LEX_NOMEM;
+                if (o && pf_bytes_append(o, (const uint8_t *)"\xEF\xBF\xBD", 3)) return PF_ERR_NOMEM;
                 k += sub;
             }
             continue;
         }
         /* backslash */
-        if (k + 1 >= n) return PF_LEX_SYNTAX;
-        uint8_t e = p[k + 1];
-        uint8_t ch;
-        switch (e) {
-        case '"': ch = '"'; break;
-        case '\\': ch = '\\'; break;
-        case '/': ch = '/'; break;
-        case 'b': ch = '\b'; break;
-        case 'f': ch = '\f'; break;
-        case 'n': ch = '\n'; break;
-        case 'r': ch = '\r'; break;
-        case 't': ch = '\t'; break;
-        case 'u': {
-            uint32_t cp;
-            if (k + 6 > n || pf_lex_hex4(p + k + 2, &cp)) return PF_LEX_SYNTAX;
-            k += 6;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                uint32_t lo;
-                if (k + 6 <= n && p[k] == '\\' && p[k + 1] == 'u' && !pf_lex_hex4(p + k + 2, &lo)
-                    && lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    k += 6;
-                } else {
-                    cp = 0xFFFD; /* lone high surrogate */
-                }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                cp = 0xFFFD; /* lone low surrogate */
-            }
-            if (o && pf_put_utf8(o, cp)) return PF_LEX_NOMEM;
-            continue;
-        }
-        default:
-            return PF_LEX_SYNTAX;
-        }
-        if (o && pf_bytes_push(o, ch)) return PF_LEX_NOMEM;
-        k += 2;
+        int rc = pf_lex_escape(p, n, &k, o);
+        if (rc) return rc;
     }
 }
 
@@ -162,7 +188,7 @@ static inline int pf_lex_string2(const uint8_t *p, size_t n, size_t *i, pf_bytes
         if ((m = pf_lex_special8(w)) != 0) {
             k += (size_t)__builtin_ctzll(m) >> 3;
             if (p[k] != '"') break;
-            if (o && pf_bytes_append(o, p + *i + 1, k - *i - 1)) return PF_LEX_NOMEM;
+            if (o && pf_bytes_append(o, p + *i + 1, k - *i - 1)) return PF_ERR_NOMEM;
             *i = k + 1;
             if (plain) *plain = 1;
             return 0;
@@ -182,20 +208,20 @@ static inline int pf_lex_string(const uint8_t *p, size_t n, size_t *i, pf_bytes 
 static inline int pf_lex_number(const uint8_t *p, size_t n, size_t *i) {
     size_t k = *i;
     if (k < n && p[k] == '-') k++;
-    if (k >= n) return PF_LEX_SYNTAX;
+    if (k >= n) return PF_ERR_SYNTAX;
     if (p[k] == '0') k++;
-    else if (p[k] >= '1' && p[k] <= '9') { while (k < n && p[k] >= '0' && p[k] <= '9') k++; }
-    else return PF_LEX_SYNTAX;
+    else if (p[k] >= '1' && p[k] <= '9') k = pf_lex_digits(p, k, n);
+    else return PF_ERR_SYNTAX;
     if (k < n && p[k] == '.') {
         k++;
-        if (k >= n || p[k] < '0' || p[k] > '9') return PF_LEX_SYNTAX;
-        while (k < n && p[k] >= '0' && p[k] <= '9') k++;
+        if (k >= n || p[k] < '0' || p[k] > '9') return PF_ERR_SYNTAX;
+        k = pf_lex_digits(p, k, n);
     }
     if (k < n && (p[k] == 'e' || p[k] == 'E')) {
         k++;
         if (k < n && (p[k] == '+' || p[k] == '-')) k++;
-        if (k >= n || p[k] < '0' || p[k] > '9') return PF_LEX_SYNTAX;
-        while (k < n && p[k] >= '0' && p[k] <= '9') k++;
+        if (k >= n || p[k] < '0' || p[k] > '9') return PF_ERR_SYNTAX;
+        k = pf_lex_digits(p, k, n);
     }
     *i = k;
     return 0;
@@ -207,7 +233,7 @@ static inline int pf_lex_literal(const uint8_t *p, size_t n, size_t *i, int *kin
     if (n - k >= 4 && memcmp(p + k, "true", 4) == 0) { *kind = PF_K_TRUE; *i = k + 4; return 0; }
     if (n - k >= 5 && memcmp(p + k, "false", 5) == 0) { *kind = PF_K_FALSE; *i = k + 5; return 0; }
     if (n - k >= 4 && memcmp(p + k, "null", 4) == 0) { *kind = PF_K_NULL; *i = k + 4; return 0; }
-    return PF_LEX_SYNTAX;
+    return PF_ERR_SYNTAX;
 }
 
 /* ---- walking JSON text that is (or should be) well formed ---------------------- */

@@ -73,7 +73,7 @@ static void resp_free(void *p) {
 
 /* ---- lenient reads of records and walked values ------------------------------- */
 
-/* c.s(v): 0, or PF_LEX_NOMEM; d->fallback is set when C cannot reproduce it */
+/* c.s(v): 0, or PF_ERR_NOMEM; d->fallback is set when C cannot reproduce it */
 static int rd_s(pf_dec *d, pf_val v, const uint8_t **p, size_t *n) {
     TRY(pf_raw_str(d, &v));
     if (pf_val_s(v, p, n)) d->fallback = 1;
@@ -121,7 +121,7 @@ static int fail_text(pf_dec *d, resp_st *st, const char *prefix, pf_val message,
              || pf_bytes_append(&t, (const uint8_t *)")", 1);
     if (!rc) rc = fail(d, st, PF_EK_PROVIDER_ERROR, st->offset, pf_bp(&t), t.len);
     pf_bytes_free(&t);
-    return rc ? PF_LEX_NOMEM : 0;
+    return rc ? PF_ERR_NOMEM : 0;
 }
 
 /* ---- state lookups ------------------------------------------------------------------ */
@@ -142,7 +142,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size) {
     if (n < *cap) return 0;
     size_t c = *cap ? *cap * 2 : 4;
     void *p = realloc(*arr, c * size);
-    if (!p) return PF_LEX_NOMEM;
+    if (!p) return PF_ERR_NOMEM;
     *arr = p;
     *cap = c;
     return 0;

@@ -13,8 +13,7 @@
  * CRLF, so it is held), the data buffer (kept at the tail of the arena), the
  * event type buffer, the last event ID buffer and the committed last event ID.
  * One call handles a whole chunk and reports every event of it. */
-#include "pf_buf.h"
-#include "pyfantasy.h"
+#include "pf_lex.h"
 
 struct pf_sse {
     int closed;
@@ -100,7 +99,7 @@ static int dispatch(pf_sse *s) {
      * one); the NUL separator takes its place. */
     dlen -= 1;
     s->arena.p[s->arena.len - 1] = 0;
-    if (pf_sizes_reserve(&s->ev, 7)) return PF_ERR_NOMEM;
+    if (pf_sizes_reserve(&s->ev, PF_SSE_EV_W)) return PF_ERR_NOMEM;
     size_t *r = s->ev.p + s->ev.len;
     r[0] = s->data_start;
     r[1] = dlen;
@@ -129,7 +128,7 @@ static int dispatch(pf_sse *s) {
         if (s->same_id && (f[5] != r[5] || memcmp(s->id_arena.p + f[4], s->id_arena.p + r[4], r[5])))
             s->same_id = 0;
     }
-    s->ev.len += 7;
+    s->ev.len += PF_SSE_EV_W;
     s->out_nul |= s->pending_nul;
     s->pending_nul = 0;
     /* Step 7: reset the data and event type buffers. */
@@ -172,15 +171,14 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
             /* "If the field value consists of only ASCII digits": an empty
              * value is ignored (there is no integer to set). */
             if (vlen == 0) break;
-            for (size_t i = 0; i < vlen; i++)
-                if (v[i] < '0' || v[i] > '9') return PF_OK;
-            if (pf_sizes_reserve(&s->retry, 3)) return PF_ERR_NOMEM;
+            if (pf_lex_digits(v, 0, vlen) != vlen) return PF_OK;
+            if (pf_sizes_reserve(&s->retry, PF_SSE_RETRY_W)) return PF_ERR_NOMEM;
             size_t *r = s->retry.p + s->retry.len;
-            r[0] = s->ev.len / 7;
+            r[0] = s->ev.len / PF_SSE_EV_W;
             r[1] = s->retry_arena.len;
             r[2] = vlen;
             if (pf_bytes_append(&s->retry_arena, v, vlen)) return PF_ERR_NOMEM;
-            s->retry.len += 3;
+            s->retry.len += PF_SSE_RETRY_W;
         }
         break;
     case 2:
@@ -325,9 +323,9 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
     }
 done:
     out->ev = s->ev.p;
-    out->nev = s->ev.len / 7;
+    out->nev = s->ev.len / PF_SSE_EV_W;
     out->retry = s->retry.p;
-    out->nretry = s->retry.len / 3;
+    out->nretry = s->retry.len / PF_SSE_RETRY_W;
     out->arena = s->arena.p;
     out->arena_len = s->data_start;
     out->type_arena = s->type_arena.p;
@@ -347,11 +345,11 @@ void pf_sse_state(const pf_sse *s, int which, const uint8_t **p, size_t *len) {
     const uint8_t *q = NULL;
     size_t n = 0;
     switch (which) {
-    case 0: q = s->committed.p; n = s->committed.len; break;
-    case 1: q = s->idbuf.p; n = s->idbuf.len; break;
-    case 2: q = s->arena.p ? s->arena.p + s->data_start : NULL; n = s->arena.len - s->data_start; break;
-    case 3: q = s->type.p; n = s->type.len; break;
-    case 4: q = s->line.p; n = s->line.len; break;
+    case PF_SSE_STATE_ID: q = s->committed.p; n = s->committed.len; break;
+    case PF_SSE_STATE_ID_BUFFER: q = s->idbuf.p; n = s->idbuf.len; break;
+    case PF_SSE_STATE_DATA: q = s->arena.p ? s->arena.p + s->data_start : NULL; n = s->arena.len - s->data_start; break;
+    case PF_SSE_STATE_TYPE: q = s->type.p; n = s->type.len; break;
+    case PF_SSE_STATE_LINE: q = s->line.p; n = s->line.len; break;
     default: break;
     }
     *p = q ? q : empty;

@@ -12,17 +12,15 @@
  * Anything outside the subset (comments, anchors, tags other than !!binary,
  * folded or multi-line flow scalars, complex keys, blank lines between
  * keys, unknown keys, quoted integers, CR or U+2028 anywhere, ...) makes
- * pf_vcr_parse return PF_VCR_UNSUPPORTED with the byte offset, and the
+ * pf_vcr_parse return PF_UNSUPPORTED with the byte offset, and the
  * caller falls back to pyfantasy.cassette.loads, which either reads the file
  * (the same values) or raises the proper error. So this reader never has to
  * be right about odd YAML: it only has to be right, or say "not mine".
  *
- * Output: one record per scalar (5 size_t: interaction, field, flags, off,
+ * Output: one record per scalar (PF_VCR_REC_W size_t: interaction, field, flags, off,
  * len); values are decoded into one arena (quotes and escapes undone, block
  * indentation removed, base64 decoded). Nothing here knows Python. */
-#include "pf_buf.h"
-#include "pf_utf8.h"
-#include "pyfantasy.h"
+#include "pf_lex.h"
 
 enum { T_STR, T_BODY, T_INT, T_LIST, T_MAP, T_BOOL, T_DUR };
 
@@ -60,15 +58,15 @@ typedef struct {
     size_t inter;      /* index of the interaction being read */
     size_t err_off;
     int nomem;
-} P;
+} vcr_parser;
 
 /* Every failure goes through here: remember where, return non-zero. */
-static int unsupported(P *ps, const uint8_t *at) {
+static int unsupported(vcr_parser *ps, const uint8_t *at) {
     ps->err_off = (size_t)((at < ps->end ? at : ps->end) - ps->start);
-    return PF_VCR_UNSUPPORTED;
+    return PF_UNSUPPORTED;
 }
 
-static int nomem(P *ps) {
+static int nomem(vcr_parser *ps) {
     ps->nomem = 1;
     return PF_ERR_NOMEM;
 }
@@ -86,12 +84,12 @@ void pf_vcr_free(pf_vcr *v) {
     free(v);
 }
 
-static int emit(P *ps, size_t field, size_t flags, size_t off, size_t len) {
+static int emit(vcr_parser *ps, size_t field, size_t flags, size_t off, size_t len) {
     pf_sizes *r = &ps->v->recs;
-    if (pf_sizes_reserve(r, 5)) return nomem(ps);
+    if (pf_sizes_reserve(r, PF_VCR_REC_W)) return nomem(ps);
     size_t *o = r->p + r->len;
     o[0] = ps->inter; o[1] = field; o[2] = flags; o[3] = off; o[4] = len;
-    r->len += 5;
+    r->len += PF_VCR_REC_W;
     return 0;
 }
 
@@ -102,7 +100,7 @@ static int emit(P *ps, size_t field, size_t flags, size_t off, size_t len) {
  * U+2029, and U+10000..U+10FFFF. (PyYAML also accepts CR and NEL but treats
  * them, and U+2028/U+2029, as line breaks: the recorder never writes them
  * raw, so they are left to the fallback.) */
-static int check_text(P *ps) {
+static int check_text(vcr_parser *ps) {
     const uint8_t *p = ps->start, *end = ps->end;
     while (p < end) {
         uint8_t c = *p;
@@ -142,7 +140,7 @@ static size_t spaces(const uint8_t *p, const uint8_t *end) {
 
 /* At a line start: its indentation, or SIZE_MAX at the end of the input.
  * A blank or spaces-only line is outside the subset. */
-static int line_indent(P *ps, size_t *ind) {
+static int line_indent(vcr_parser *ps, size_t *ind) {
     if (ps->p >= ps->end) { *ind = SIZE_MAX; return 0; }
     size_t n = spaces(ps->p, ps->end);
     if (ps->p[n] == '\n') return unsupported(ps, ps->p);
@@ -160,12 +158,12 @@ static int is_dash_entry(const uint8_t *p) {
 #define FL_PLAIN PF_VCR_PLAIN
 #define FL_NULL PF_VCR_NULL
 
-static int put_utf8(P *ps, uint32_t cp) {
+static int put_utf8(vcr_parser *ps, uint32_t cp) {
     return pf_put_utf8(&ps->v->arena, cp) ? nomem(ps) : 0;
 }
 
 /* "..." on one line; p at the opening quote, left after the closing one. */
-static int read_double(P *ps) {
+static int read_double(vcr_parser *ps) {
     pf_bytes *a = &ps->v->arena;
     const uint8_t *p = ps->p + 1, *end = ps->end;
     for (;;) {
@@ -207,12 +205,8 @@ static int read_double(P *ps) {
             continue;
         }
         if ((size_t)(end - (q + 2)) < digits) return unsupported(ps, q);
-        uint32_t cp = 0;
-        for (size_t k = 0; k < digits; k++) {
-            int h = pf_hexval(q[2 + k]);
-            if (h < 0) return unsupported(ps, q);
-            cp = (cp << 4) | (uint32_t)h;
-        }
+        uint32_t cp;
+        if (pf_lex_hexn(q + 2, digits, &cp)) return unsupported(ps, q);
         /* a lone surrogate is an error for the loader; beyond U+10FFFF too */
         if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return unsupported(ps, q);
         TRY(put_utf8(ps, cp));
@@ -221,7 +215,7 @@ static int read_double(P *ps) {
 }
 
 /* '...' on one line ('' is a quote); p at the opening quote, left after the closing one. */
-static int read_single(P *ps) {
+static int read_single(vcr_parser *ps) {
     pf_bytes *a = &ps->v->arena;
     const uint8_t *p = ps->p + 1, *end = ps->end;
     for (;;) {
@@ -242,7 +236,7 @@ static int read_single(P *ps) {
 /* Literal block: p just after '|'; `parent` is the indentation of the node
  * holding it (key column, or dash column for a list item), as PyYAML's
  * scanner counts it. Leaves p at the next line that is not part of it. */
-static int read_literal(P *ps, size_t parent) {
+static int read_literal(vcr_parser *ps, size_t parent) {
     pf_bytes *a = &ps->v->arena;
     const uint8_t *p = ps->p, *end = ps->end;
     int digit = 0, chomp = 0;  /* chomp: 0 clip, -1 strip, +1 keep */
@@ -305,7 +299,7 @@ static int b64val(uint8_t c) {
 
 /* Decode the canonical base64 text at arena[off..] in place (LF ignored, as
  * binascii.a2b_base64 does); anything but canonical base64 is unsupported. */
-static int base64_in_place(P *ps, size_t off, const uint8_t *at) {
+static int base64_in_place(vcr_parser *ps, size_t off, const uint8_t *at) {
     pf_bytes *a = &ps->v->arena;
     uint8_t *s = a->p + off;
     size_t len = a->len - off, w = 0, nq = 0, pad = 0;
@@ -343,7 +337,7 @@ static int is_nullish(const uint8_t *s, size_t n) {
 }
 
 /* A plain scalar running to the end of the line. */
-static int read_plain_value(P *ps, size_t *flags) {
+static int read_plain_value(vcr_parser *ps, size_t *flags) {
     const uint8_t *p = ps->p, *end = ps->end;
     const uint8_t *nl = (const uint8_t *)memchr(p, '\n', (size_t)(end - p));
     if (!nl || nl == p) return unsupported(ps, p);
@@ -365,7 +359,7 @@ static int read_plain_value(P *ps, size_t *flags) {
 }
 
 /* After a quoted scalar the line must end. */
-static int end_of_line(P *ps) {
+static int end_of_line(vcr_parser *ps) {
     if (ps->p >= ps->end || *ps->p != '\n') return unsupported(ps, ps->p);
     ps->p++;
     return 0;
@@ -375,7 +369,7 @@ enum { V_SCALAR, V_EMPTY_SEQ, V_EMPTY_MAP };
 
 /* An inline value (after "key: " or "- "), decoded into the arena from `off`.
  * p is left at the start of the next line. */
-static int read_value(P *ps, size_t parent, int *kind, size_t *flags) {
+static int read_value(vcr_parser *ps, size_t parent, int *kind, size_t *flags) {
     const uint8_t *p = ps->p;
     *kind = V_SCALAR;
     *flags = 0;
@@ -414,7 +408,7 @@ static int read_value(P *ps, size_t parent, int *kind, size_t *flags) {
 
 /* A key at p (mid-line), decoded into the arena; p is left after ": " (inline
  * value follows, *inl = 1) or after ":\n" (block value on the next lines). */
-static int read_key(P *ps, size_t *flags, int *inl) {
+static int read_key(vcr_parser *ps, size_t *flags, int *inl) {
     const uint8_t *p = ps->p, *end = ps->end;
     *flags = 0;
     if (*p == '"' || *p == '\'') {
@@ -442,7 +436,7 @@ static int read_key(P *ps, size_t *flags, int *inl) {
 
 /* Where a block value (on the lines after "key:") starts: a sequence at any
  * column >= the key's, or a mapping at a column > the key's. */
-static int block_value(P *ps, size_t key_col, int *is_seq, size_t *col) {
+static int block_value(vcr_parser *ps, size_t key_col, int *is_seq, size_t *col) {
     size_t ind;
     TRY(line_indent(ps, &ind));
     if (ind == SIZE_MAX) return unsupported(ps, ps->p);
@@ -462,7 +456,7 @@ static int field_index(const vcr_field *fields, size_t n, const uint8_t *name, s
 }
 
 /* Read a fixed key into a scratch span of the arena and drop it again. */
-static int fixed_key(P *ps, const vcr_field *fields, size_t n, int *idx, int *inl) {
+static int fixed_key(vcr_parser *ps, const vcr_field *fields, size_t n, int *idx, int *inl) {
     pf_bytes *a = &ps->v->arena;
     size_t mark = a->len, fl;
     const uint8_t *at = ps->p;
@@ -474,7 +468,7 @@ static int fixed_key(P *ps, const vcr_field *fields, size_t n, int *idx, int *in
 }
 
 /* A list of strings: dashes at `col`; each item one record. */
-static int parse_list(P *ps, size_t col, size_t field, size_t extra_flags) {
+static int parse_list(vcr_parser *ps, size_t col, size_t field, size_t extra_flags) {
     for (;;) {
         size_t ind;
         TRY(line_indent(ps, &ind));
@@ -492,7 +486,7 @@ static int parse_list(P *ps, size_t col, size_t field, size_t extra_flags) {
 }
 
 /* headers / trailer / form: string keys, each with a list of strings. */
-static int parse_map_of_lists(P *ps, size_t col, size_t field) {
+static int parse_map_of_lists(vcr_parser *ps, size_t col, size_t field) {
     for (;;) {
         size_t ind;
         TRY(line_indent(ps, &ind));
@@ -522,7 +516,7 @@ static int parse_map_of_lists(P *ps, size_t col, size_t field) {
 
 /* A plain decimal int64 (no sign but '-', no leading zero, at most 18
  * digits), or a plain null; anything else is for the loader to judge. */
-static int parse_int_value(P *ps, const uint8_t *at, size_t off, size_t fl, int *is_null) {
+static int parse_int_value(vcr_parser *ps, const uint8_t *at, size_t off, size_t fl, int *is_null) {
     const uint8_t *s = ps->v->arena.p + off;
     size_t len = ps->v->arena.len - off;
     if (!(fl & FL_PLAIN) || (fl & FL_BINARY)) return unsupported(ps, at);
@@ -530,14 +524,13 @@ static int parse_int_value(P *ps, const uint8_t *at, size_t off, size_t fl, int 
     if (fl & FL_NULL) return 0;
     size_t i = s[0] == '-' ? 1 : 0;
     if (len - i == 0 || len - i > 18 || (s[i] == '0' && len - i > 1)) return unsupported(ps, at);
-    for (size_t k = i; k < len; k++)
-        if (s[k] < '0' || s[k] > '9') return unsupported(ps, at);
+    if (pf_lex_digits(s, i, len) != len) return unsupported(ps, at);
     if (i && len == 2 && s[1] == '0') return unsupported(ps, at);
     return 0;
 }
 
 /* The fields of a request (resp = 0) or response (resp = 1) mapping at `col`. */
-static int parse_fields(P *ps, size_t col, int resp) {
+static int parse_fields(vcr_parser *ps, size_t col, int resp) {
     const vcr_field *fields = resp ? RESP_FIELDS : REQ_FIELDS;
     size_t nf = resp ? N_RESP : N_REQ, base = resp ? 17 : 1;
     uint32_t seen = 0;
@@ -594,7 +587,7 @@ static const vcr_field ITEM_FIELDS[] = {
 };
 
 /* One interaction: a mapping whose first key follows "- " on the dash's line. */
-static int parse_interaction(P *ps, size_t col) {
+static int parse_interaction(vcr_parser *ps, size_t col) {
     uint32_t seen = 0;
     for (int first = 1;; first = 0) {
         if (!first) {
@@ -637,7 +630,7 @@ static int parse_interaction(P *ps, size_t col) {
     }
 }
 
-static int parse_interactions(P *ps, size_t col) {
+static int parse_interactions(vcr_parser *ps, size_t col) {
     for (;;) {
         size_t ind;
         TRY(line_indent(ps, &ind));
@@ -655,7 +648,7 @@ static const vcr_field ROOT_FIELDS[] = {
     { "version", 7, T_INT }, { "interactions", 12, T_LIST },
 };
 
-static int parse_root(P *ps) {
+static int parse_root(vcr_parser *ps) {
     uint32_t seen = 0;
     if ((size_t)(ps->end - ps->p) >= 4 && !memcmp(ps->p, "---\n", 4)) ps->p += 4;
     for (;;) {
@@ -692,7 +685,7 @@ static int parse_root(P *ps) {
 }
 
 int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out) {
-    P ps;
+    vcr_parser ps;
     memset(out, 0, sizeof(*out));
     v->recs.len = 0;
     v->arena.len = 0;
@@ -711,10 +704,10 @@ int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out) {
     if (ps.nomem) return PF_ERR_NOMEM;
     if (rc) {
         out->err_offset = ps.err_off;
-        return PF_VCR_UNSUPPORTED;
+        return PF_UNSUPPORTED;
     }
     out->recs = v->recs.p;
-    out->nrecs = v->recs.len / 5;
+    out->nrecs = v->recs.len / PF_VCR_REC_W;
     out->ninteractions = ps.inter;
     out->arena = v->arena.p;
     out->arena_len = v->arena.len;

@@ -1,13 +1,27 @@
 /* pyfantasy native API. This text is also the cffi cdef: no #include, no macros
  * beyond plain #define integer constants. C here knows nothing of Python. */
 
+/* ---- status codes ------------------------------------------------------------
+ * The one set of status codes. Every kernel function that returns an int status
+ * (pf_*_feed, pf_vcr_parse, pf_dec_reset) returns one of these, pf_dec_out.status
+ * holds one, and the internal helpers (pf_lex.h, the decoders) return them too.
+ * Kinds the kernels *report* about the input (PF_CHUNK_* chunk status, PF_EVS_*
+ * event-stream errors, PF_EK_* error parts) are data codes, not statuses: they
+ * are listed with their kernel below. */
 #define PF_OK 0
-#define PF_ERR_NOMEM -1
-#define PF_ERR_CLOSED -2
+#define PF_UNSUPPORTED 1    /* the input is outside what this kernel reproduces: the caller uses
+                               the Python twin (pf_vcr_parse; pf_dec_out.status; pf_dec_reset:
+                               this decoder cannot be reset) */
+#define PF_ERR_NOMEM -1     /* out of memory: drop the object */
+#define PF_ERR_CLOSED -2    /* fed after eof */
+#define PF_ERR_SYNTAX -3    /* not JSON (internal: pf_lex.h's result; never returned by a cdef function) */
 
 /* ---- SSE (WHATWG "Interpreting an event stream") --------------------------- */
 
 typedef struct pf_sse pf_sse;
+
+#define PF_SSE_EV_W 7       /* values per event in pf_sse_out.ev */
+#define PF_SSE_RETRY_W 3    /* values per retry line in pf_sse_out.retry */
 
 /* What one pf_sse_feed call produced; valid until the next call on the same
  * decoder. Each event's data, type and id are written to their own arena,
@@ -15,12 +29,12 @@ typedef struct pf_sse pf_sse;
  * an arena splits at NUL into one string per event. The type arena holds
  * "message" for events without a type. */
 typedef struct {
-    /* 7 values per event: data_off, data_len, type_off, type_len, id_off,
-     * id_len, offset (stream byte offset of the event's first line) */
+    /* PF_SSE_EV_W values per event: data_off, data_len, type_off, type_len,
+     * id_off, id_len, offset (stream byte offset of the event's first line) */
     const size_t *ev;
     size_t nev;
-    /* 3 values per valid `retry` line: events dispatched before it in this
-     * call, digits_off, digits_len (digits in retry_arena) */
+    /* PF_SSE_RETRY_W values per valid `retry` line: events dispatched before
+     * it in this call, digits_off, digits_len (digits in retry_arena) */
     const size_t *retry;
     size_t nretry;
     const uint8_t *arena;        /* data */
@@ -40,9 +54,12 @@ pf_sse *pf_sse_new(void);
 void pf_sse_free(pf_sse *s);
 /* Feed bytes (any split); eof=1 ends the stream (len may be 0). */
 int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out *out);
-/* Carried state, for introspection: which = 0 committed last event id,
- * 1 last event id buffer, 2 pending data buffer, 3 event type buffer,
- * 4 unterminated line. */
+/* Carried state, for introspection: which = one of PF_SSE_STATE_*. */
+#define PF_SSE_STATE_ID 0          /* the committed last event id */
+#define PF_SSE_STATE_ID_BUFFER 1   /* the last event id buffer */
+#define PF_SSE_STATE_DATA 2        /* the pending data buffer */
+#define PF_SSE_STATE_TYPE 3        /* the event type buffer */
+#define PF_SSE_STATE_LINE 4        /* the unterminated line */
 void pf_sse_state(const pf_sse *s, int which, const uint8_t **p, size_t *len);
 /* 1 when the unterminated line is complete but held: its CR was the last byte fed. */
 int pf_sse_cr_held(const pf_sse *s);
@@ -88,14 +105,17 @@ void pf_sse_set_eof_dispatch(pf_sse *s, int eof_dispatch);
 typedef struct pf_jspec pf_jspec;
 typedef struct pf_scan pf_scan;
 
+#define PF_SCAN_CHUNK_W 7   /* values per chunk in pf_scan_out.chunks */
+#define PF_SCAN_REC_W 6     /* values per record in pf_scan_out.recs */
+
 typedef struct {
-    /* 7 values per chunk: name_off, name_len (event name in arena), rec_start,
+    /* PF_SCAN_CHUNK_W values per chunk: name_off, name_len (event name in arena), rec_start,
      * rec_count, status, offset (byte offset in the stream of the event's
      * first line; 0 for a whole document), merged (how many events this
      * chunk stands for) */
     const size_t *chunks;
     size_t nchunks;
-    /* 6 values per record: node, parent (record index within the chunk, or
+    /* PF_SCAN_REC_W values per record: node, parent (record index within the chunk, or
      * (size_t)-1 for the root), index (array element index or 0), kind, a, b */
     const size_t *recs;
     size_t nrecs;
@@ -142,9 +162,10 @@ void pf_scan_set_eof_dispatch(pf_scan *s, int eof_dispatch);
 
 /* ---- go-vcr cassette reader (pf_vcr.c) --------------------------------------- */
 
-/* pf_vcr_parse result when the text is outside the recorder's YAML subset
- * (the caller then uses pyfantasy.cassette.loads, which reads it or says why not). */
-#define PF_VCR_UNSUPPORTED 1
+/* pf_vcr_parse returns PF_UNSUPPORTED when the text is outside the recorder's YAML
+ * subset (the caller then uses pyfantasy.cassette.loads, which reads it or says why not). */
+
+#define PF_VCR_REC_W 5      /* values per record in pf_vcr_out.recs */
 
 /* Record flags. */
 #define PF_VCR_BINARY 1     /* the value was !!binary: the arena holds the decoded bytes */
@@ -163,24 +184,26 @@ void pf_scan_set_eof_dispatch(pf_scan *s, int eof_dispatch);
 typedef struct pf_vcr pf_vcr;
 
 typedef struct {
-    /* 5 values per record: interaction index, field, flags, off, len (arena span) */
+    /* PF_VCR_REC_W values per record: interaction index, field, flags, off, len (arena span) */
     const size_t *recs;
     size_t nrecs;
     size_t ninteractions;
     const uint8_t *arena;
     size_t arena_len;
-    size_t err_offset;           /* PF_VCR_UNSUPPORTED: where the subset ended */
+    size_t err_offset;           /* PF_UNSUPPORTED: where the subset ended */
 } pf_vcr_out;
 
 pf_vcr *pf_vcr_new(void);
 void pf_vcr_free(pf_vcr *v);
-/* Parse a whole cassette file. PF_OK, PF_VCR_UNSUPPORTED or PF_ERR_NOMEM; the
+/* Parse a whole cassette file. PF_OK, PF_UNSUPPORTED or PF_ERR_NOMEM; the
  * output is valid until the next call on the same reader. */
 int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out);
 
 /* ---- AWS event stream (Bedrock invoke-with-response-stream) ----------------- */
 
-/* pf_evs_out.status. Errors are sticky: after one, feeds decode nothing more
+/* pf_evs_out.status: a data code (what went wrong in the input, worded for users by
+ * pyfantasy._kernels.evstream_contract), not a status code: pf_evs_feed itself returns
+ * PF_OK when it reports one. Errors are sticky: after one, feeds decode nothing more
  * and report it again. err_offset is the input offset of the message at fault. */
 #define PF_EVS_OK 0
 #define PF_EVS_E_PRELUDE 1          /* total length < 16 or headers past the frame: err_a total, err_b headers length */
@@ -197,11 +220,13 @@ int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out);
 
 typedef struct pf_evs pf_evs;
 
+#define PF_EVS_EV_W 2       /* values per event in pf_evs_out.ev */
+
 /* What one pf_evs_feed call produced; valid until the next call. */
 typedef struct {
     const uint8_t *sse;     /* "event: <type>\ndata: <json>\n\n" for each chunk completed by this call */
     size_t sse_len;
-    const size_t *ev;       /* 2 values per event: its offset in sse, the input offset of its message */
+    const size_t *ev;       /* PF_EVS_EV_W values per event: its offset in sse, the input offset of its message */
     size_t nev;
     int status;             /* PF_EVS_OK or the (sticky) error */
     uint64_t err_offset;
@@ -290,11 +315,9 @@ int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out 
 #define PF_MO_GOOGLE_SET 5          /* signature = a, tool_id = b */
 #define PF_MO_ANTHROPIC_NEW 6       /* anthropic AnthropicReasoningMetadata(signature a) */
 
-/* pf_dec_feed status: the body is decoded here, or has a shape this decoder
- * hands to the Python state machine (PF_DEC_FALLBACK: parts of this feed are
- * not given; the caller decodes the body again from its start). */
-#define PF_DEC_OK 0
-#define PF_DEC_FALLBACK 1
+/* pf_dec_out.status: PF_OK, the body is decoded here, or PF_UNSUPPORTED, it has a
+ * shape this decoder hands to the Python state machine (parts of this feed are not
+ * given; the caller decodes the body again from its start). */
 
 /* Chat-completions variants (hook sets). */
 #define PF_CHAT_OPENAI 0
@@ -322,7 +345,7 @@ typedef struct {
     size_t nparts;
     const uint8_t *arena;
     size_t arena_len;
-    int status;               /* PF_DEC_OK / PF_DEC_FALLBACK */
+    int status;               /* PF_OK / PF_UNSUPPORTED (fall back to Python) */
     uint64_t events;          /* events read so far (as StreamDecoder.events counts them) */
     int cut;                  /* after eof: the stream ended inside an event, at cut_offset */
     uint64_t cut_offset;
@@ -355,7 +378,7 @@ pf_dec *pf_bedrock_new(void);
 pf_dec *pf_responses_new(void);
 void pf_dec_free(pf_dec *d);
 /* Start a new body with the same decoder (its buffers kept: cheaper than free + new):
- * 0, or 1 when this decoder cannot be reset (make a new one). */
+ * PF_OK, or PF_UNSUPPORTED when this decoder cannot be reset (make a new one). */
 int pf_dec_reset(pf_dec *d);
 /* Feed body bytes (any split); eof=1 ends the body (len may be 0). PF_OK,
  * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. Output valid until the next call. */

@@ -46,9 +46,14 @@ FIN_USAGE = lib.PF_FIN_USAGE
 FIN_EXTRA_RECORDS = lib.PF_FIN_EXTRA_RECORDS
 FIN_PREDICTION = lib.PF_FIN_PREDICTION
 (TEXT_START, TEXT_DELTA, TEXT_END, REASONING_START, REASONING_DELTA, REASONING_END, TOOL_INPUT_START,
- TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF, USAGE, EXTRA,
- ROUTER) = range(1, 19)
-assert (lib.PF_PT_TEXT_START, lib.PF_PT_EOF, lib.PF_PT_META, lib.PF_PT_ROUTER) == (TEXT_START, EOF, META, ROUTER)
+ TOOL_INPUT_DELTA, TOOL_INPUT_END, TOOL_CALL, SOURCE, FINISH, ERROR, META, EOF, USAGE, EXTRA, ROUTER) = (
+    lib.PF_PT_TEXT_START, lib.PF_PT_TEXT_DELTA, lib.PF_PT_TEXT_END, lib.PF_PT_REASONING_START,
+    lib.PF_PT_REASONING_DELTA, lib.PF_PT_REASONING_END, lib.PF_PT_TOOL_INPUT_START, lib.PF_PT_TOOL_INPUT_DELTA,
+    lib.PF_PT_TOOL_INPUT_END, lib.PF_PT_TOOL_CALL, lib.PF_PT_SOURCE, lib.PF_PT_FINISH, lib.PF_PT_ERROR, lib.PF_PT_META,
+    lib.PF_PT_EOF, lib.PF_PT_USAGE, lib.PF_PT_EXTRA, lib.PF_PT_ROUTER)
+# parts() relies on the text and reasoning types coming first and the tool input ones next
+assert TEXT_START < TEXT_DELTA < TEXT_END < REASONING_START < REASONING_DELTA < REASONING_END < TOOL_INPUT_START
+assert TOOL_INPUT_START < TOOL_INPUT_DELTA < TOOL_INPUT_END < TOOL_CALL
 TOOL_RESULT, SOURCE_URL, PROVIDER_TOOL_CALL = lib.PF_PT_TOOL_RESULT, lib.PF_PT_SOURCE_URL, lib.PF_PT_PROVIDER_TOOL_CALL
 FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
@@ -56,7 +61,11 @@ FIN_PLAIN = lib.PF_FIN_PLAIN
 # flags above the type in a record's value 0 (openai-responses); SOURCE's only flag is DOCUMENT
 MASK, PROVIDER_EXECUTED = lib.PF_PT_MASK, lib.PF_PT_PROVIDER_EXECUTED
 
-_FINISH = ("stop", "length", "content-filter", "tool-calls", "error", "other", "unknown")
+# finish reason by PF_FR_* value
+_FINISH_BY_CODE = {lib.PF_FR_STOP: "stop", lib.PF_FR_LENGTH: "length", lib.PF_FR_CONTENT_FILTER: "content-filter",
+                   lib.PF_FR_TOOL_CALLS: "tool-calls", lib.PF_FR_ERROR: "error", lib.PF_FR_OTHER: "other",
+                   lib.PF_FR_UNKNOWN: "unknown"}
+_FINISH = tuple(_FINISH_BY_CODE[k] for k in range(len(_FINISH_BY_CODE)))
 _ERROR_KIND = {EK_JSON: "json", EK_PROVIDER_ERROR: "provider-error",
                EK_PROVIDER_RESPONSE: "provider-response", EK_TRUNCATED: "truncated"}
 _NO_OFFSET = int(ffi.cast("size_t", -1))
@@ -71,7 +80,9 @@ _CHAT_VARIANTS = {"openai": lib.PF_CHAT_OPENAI, "compat": lib.PF_CHAT_COMPAT,
                   "openrouter": lib.PF_CHAT_OPENROUTER, "vercel": lib.PF_CHAT_VERCEL}
 _KNOWN_USAGE = frozenset(("prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
                           "completion_tokens_details"))
-K_NULL, K_FALSE, K_TRUE, K_NUMBER, K_STRING, K_OBJECT, K_ARRAY, K_RAW = range(8)
+K_NULL, K_FALSE, K_TRUE, K_NUMBER, K_STRING, K_OBJECT, K_ARRAY, K_RAW = (
+    lib.PF_K_NULL, lib.PF_K_FALSE, lib.PF_K_TRUE, lib.PF_K_NUMBER, lib.PF_K_STRING, lib.PF_K_OBJECT, lib.PF_K_ARRAY,
+    lib.PF_K_RAW)
 _ZERO = Usage()
 _new_text = fast_constructor(TextContent)            # (text, provider_metadata)
 _new_reasoning = fast_constructor(ReasoningContent)  # (text, provider_metadata)

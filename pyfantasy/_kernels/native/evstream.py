@@ -38,8 +38,9 @@ class EvStreamKernel:
         sse = ffi.buffer(out.sse, out.sse_len)[:] if out.sse_len else b""
         events: List[Tuple[int, int]] = []
         if out.nev:
-            flat = ffi.unpack(out.ev, 2 * out.nev)
-            events = list(zip(flat[0::2], flat[1::2]))
+            w = lib.PF_EVS_EV_W
+            flat = ffi.unpack(out.ev, w * out.nev)
+            events = list(zip(flat[0::w], flat[1::w]))
         if out.status and self._error is None:
             frame = ffi.buffer(out.frame, out.frame_len)[:] if out.frame_len else b""
             self._error = EvError(out.status, out.err_offset, out.err_a, out.err_b, frame)

@@ -37,7 +37,11 @@ def compiled_spec(spec: Spec) -> Any:
 
 _NONE = ffi.cast("size_t", -1)
 _NO_PARENT = int(_NONE)
-K_NULL, K_FALSE, K_TRUE, K_NUMBER, K_STRING, K_OBJECT, K_ARRAY, K_RAW = range(8)
+K_NULL, K_FALSE, K_TRUE, K_NUMBER, K_STRING, K_OBJECT, K_ARRAY, K_RAW = (
+    lib.PF_K_NULL, lib.PF_K_FALSE, lib.PF_K_TRUE, lib.PF_K_NUMBER, lib.PF_K_STRING, lib.PF_K_OBJECT, lib.PF_K_ARRAY,
+    lib.PF_K_RAW)
+CW = lib.PF_SCAN_CHUNK_W  # values per chunk
+RW = lib.PF_SCAN_REC_W    # values per record
 
 
 class ScanKernel:
@@ -77,18 +81,18 @@ class ScanKernel:
         n = out.nchunks
         if not n:
             return []
-        chunks = ffi.unpack(out.chunks, 7 * n)
+        chunks = ffi.unpack(out.chunks, CW * n)
         arena = ffi.buffer(out.arena, out.arena_len) if out.arena_len else b""
         values = _values(out) if out.json_len else None
         if values is None:  # the records, rebuilt here (slower; rare: see _values)
             arena = arena[:]
-            recs = ffi.unpack(out.recs, 6 * out.nrecs) if out.nrecs else []
+            recs = ffi.unpack(out.recs, RW * out.nrecs) if out.nrecs else []
             keys = self._keys
-            values = [_build(recs, 6 * chunks[c + 2], chunks[c + 3], arena, keys)
-                      if chunks[c + 4] == CHUNK_OK else None for c in range(0, 7 * n, 7)]
+            values = [_build(recs, RW * chunks[c + 2], chunks[c + 3], arena, keys)
+                      if chunks[c + 4] == CHUNK_OK else None for c in range(0, CW * n, CW)]
         result = []
-        for k, c in enumerate(range(0, 7 * n, 7)):
-            name_off, name_len, rs, rn, status, offset, merged = chunks[c:c + 7]
+        for k, c in enumerate(range(0, CW * n, CW)):
+            name_off, name_len, rs, rn, status, offset, merged = chunks[c:c + CW]
             name = arena[name_off:name_off + name_len].decode("utf-8", "replace") if name_len else ""
             result.append(Chunk(name, values[k] if status == CHUNK_OK else None, status, offset, merged))
         return result
@@ -114,7 +118,7 @@ def _build(recs: list, base: int, count: int, arena: bytes, keys: list):
     objs: list = []
     push = objs.append
     root = None
-    it = iter(recs[base:base + 6 * count])
+    it = iter(recs[base:base + RW * count])
     for node, parent, index, kind, a, b in zip(it, it, it, it, it, it):
         if kind == K_STRING:
             v = arena[a:a + b].decode("utf-8", "replace")

@@ -10,10 +10,11 @@ from itertools import repeat
 from typing import List, Optional
 
 from pyfantasy._kernels.native import ffi, lib
-from pyfantasy._kernels.sse_event import Event, new_event, parse_retry
+from pyfantasy._kernels.sse_event import Event, TextCache, new_event, parse_retry
 
 _tuple_new = tuple.__new__
-
+EW = lib.PF_SSE_EV_W     # values per event
+RW = lib.PF_SSE_RETRY_W  # values per retry line
 
 
 class SSEKernel:
@@ -25,7 +26,7 @@ class SSEKernel:
             raise MemoryError("pf_sse_new")
         self._s = ffi.gc(s, lib.pf_sse_free)
         self._out = ffi.new("pf_sse_out *")
-        self._cache: dict = {}
+        self._cache = TextCache()
         self._id_bytes = b""
         self._id_str = ""
         self.retry: Optional[int] = None
@@ -39,14 +40,15 @@ class SSEKernel:
 
     @property
     def last_event_id(self) -> str:
-        b = self._raw(0)
+        b = self._raw(lib.PF_SSE_STATE_ID)
         if b != self._id_bytes:
             self._id_bytes, self._id_str = b, b.decode("utf-8", "replace")
         return self._id_str
 
     def state(self) -> dict:
-        return {"id_buffer": self._raw(1), "data": self._raw(2), "type": self._raw(3),
-                "line": self._raw(4), "line_complete": bool(lib.pf_sse_cr_held(self._s))}
+        return {"id_buffer": self._raw(lib.PF_SSE_STATE_ID_BUFFER), "data": self._raw(lib.PF_SSE_STATE_DATA),
+                "type": self._raw(lib.PF_SSE_STATE_TYPE), "line": self._raw(lib.PF_SSE_STATE_LINE),
+                "line_complete": bool(lib.pf_sse_cr_held(self._s))}
 
     def feed(self, data: bytes, eof: bool = False) -> List[Event]:
         if self.closed:
@@ -72,24 +74,22 @@ class SSEKernel:
             # is ASCII, so it ends any invalid sequence before it).
             datas = str(ffi.buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
             datas.pop()
-            cache = self._cache
+            text = self._cache.get
             if out.same_type:
                 b = ffi.string(out.type_arena)  # NUL-terminated; no NUL inside (has_nul is 0)
-                t = cache.get(b)
-                types = repeat(t if t is not None else self._text(b))
+                types = repeat(text(b))
             else:
                 types = str(ffi.buffer(out.type_arena, out.type_arena_len), "utf-8", "replace").split("\0")
             if out.same_id:
                 b = ffi.string(out.id_arena)
-                t = cache.get(b)
-                ids = repeat(t if t is not None else self._text(b))
+                ids = repeat(text(b))
             else:
                 ids = str(ffi.buffer(out.id_arena, out.id_arena_len), "utf-8", "replace").split("\0")
             return list(map(_tuple_new, repeat(Event), zip(types, datas, ids, repeat(self.retry))))
         data_arena = ffi.buffer(out.arena, out.arena_len)[:]
         type_arena = ffi.buffer(out.type_arena, out.type_arena_len)[:]
         id_arena = ffi.buffer(out.id_arena, out.id_arena_len)[:]
-        recs = ffi.unpack(out.ev, 7 * nev)
+        recs = ffi.unpack(out.ev, EW * nev)
         changes = self._retries(out, nretry) if nretry else []
         events: List[Event] = []
         append = events.append
@@ -98,7 +98,7 @@ class SSEKernel:
             while k < len(changes) and changes[k][0] <= n:
                 self.retry = changes[k][1]
                 k += 1
-            d0, dl, t0, tl, i0, il, _ = recs[7 * n:7 * n + 7]
+            d0, dl, t0, tl, i0, il, _ = recs[EW * n:EW * n + EW]
             append(new_event(type_arena[t0:t0 + tl].decode("utf-8", "replace"),
                              data_arena[d0:d0 + dl].decode("utf-8", "replace"),
                              id_arena[i0:i0 + il].decode("utf-8", "replace"), self.retry))
@@ -106,16 +106,7 @@ class SSEKernel:
             self.retry = value
         return events
 
-    def _text(self, b: bytes) -> str:
-        """Decode a short repeated string (event type, id), cached by its bytes."""
-        s = self._cache.get(b)
-        if s is None:
-            s = b.decode("utf-8", "replace")
-            if len(self._cache) < 256:
-                self._cache[b] = s
-        return s
-
     def _retries(self, out, nretry: int) -> list:
         rarena = ffi.buffer(out.retry_arena, out.retry_arena_len)[:]
-        r = ffi.unpack(out.retry, 3 * nretry)
-        return [(r[k], parse_retry(rarena[r[k + 1]:r[k + 1] + r[k + 2]])) for k in range(0, len(r), 3)]
+        r = ffi.unpack(out.retry, RW * nretry)
+        return [(r[k], parse_retry(rarena[r[k + 1]:r[k + 1] + r[k + 2]])) for k in range(0, len(r), RW)]

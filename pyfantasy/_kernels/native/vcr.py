@@ -22,10 +22,13 @@ _INT = frozenset(("proto_major", "proto_minor", "content_length", "code"))
 _LISTS = frozenset(("transfer_encoding",))
 _MAPS = frozenset(("trailer", "form", "headers"))
 # field code -> (is_response, name)
-_FIELDS = {1 + i: (False, n) for i, n in enumerate(_REQ)}
-_FIELDS.update({17 + i: (True, n) for i, n in enumerate(_RESP)})
+_FIELDS = {lib.PF_VCR_REQUEST + i: (False, n) for i, n in enumerate(_REQ)}
+_FIELDS.update({lib.PF_VCR_RESPONSE + i: (True, n) for i, n in enumerate(_RESP)})
+_ID = lib.PF_VCR_ID
+_W = lib.PF_VCR_REC_W  # values per record
 
-_BINARY, _PLAIN, _NULL, _KEY, _ITEM = 1, 2, 4, 8, 16
+_BINARY, _PLAIN, _NULL, _KEY, _ITEM = (lib.PF_VCR_BINARY, lib.PF_VCR_PLAIN, lib.PF_VCR_NULL, lib.PF_VCR_KEY,
+                                       lib.PF_VCR_ITEM)
 
 
 _reader = None  # one C reader per process (its buffers are reused)
@@ -56,21 +59,21 @@ def native_interactions(data: bytes) -> List[Interaction]:
     """Parse with the C reader. Raises ``Unsupported`` when the text is outside its subset."""
     ffi, lib, v, out = _native_reader()
     rc = lib.pf_vcr_parse(v, ffi.from_buffer(data), len(data), out)
-    if rc == lib.PF_VCR_UNSUPPORTED:
+    if rc == lib.PF_UNSUPPORTED:
         raise Unsupported(out.err_offset)
     if rc:
         raise MemoryError("pyfantasy cassette reader: out of memory")
     n = out.ninteractions
     nrec = out.nrecs
-    recs = ffi.unpack(out.recs, 5 * nrec) if nrec else []
+    recs = ffi.unpack(out.recs, _W * nrec) if nrec else []
     arena = ffi.buffer(out.arena, out.arena_len)[:] if out.arena_len else b""
     ids = [0] * n
     reqs: List[dict] = [{} for _ in range(n)]
     resps: List[dict] = [{} for _ in range(n)]
     current: Optional[list] = None  # the list the next ITEM records go to
-    for k in range(0, 5 * nrec, 5):
-        i, f, fl, off, ln = recs[k:k + 5]
-        if f == 0:
+    for k in range(0, _W * nrec, _W):
+        i, f, fl, off, ln = recs[k:k + _W]
+        if f == _ID:
             ids[i] = 0 if fl & _NULL else int(arena[off:off + ln])
             continue
         is_resp, name = _FIELDS[f]
