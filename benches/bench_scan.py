@@ -358,7 +358,9 @@ def _google_chunk(doc: dict, r: dict) -> None:
 
 # ---- the baseline does the same extraction -----------------------------------------------------
 
-# fantasy's finish reasons from the raw ones (fantasy-semantics.md §4.3, §5.1, §6.1, §7.4).
+# fantasy's finish reasons from the raw ones (docs/semantics.md#chat-completions-finish-reasons,
+# docs/semantics.md#responses-non-streaming, docs/semantics.md#anthropic-non-streaming and
+# docs/semantics.md#gemini-finish-reasons).
 _CHAT_FINISH = {"stop": "stop", "length": "length", "content_filter": "content-filter",
                 "tool_calls": "tool-calls", "function_call": "tool-calls"}
 _RESPONSES_FINISH = {"completed": "stop", "max_output_tokens": "length", "max_tokens": "length",

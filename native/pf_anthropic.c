@@ -1,6 +1,6 @@
 /* Anthropic Messages streams (direct and Vertex) as fantasy reads them: the
  * C twin of pyfantasy/_providers/anthropic.py AnthropicStream and its
- * SSEScanner dispatch (fantasy-semantics.md §6.2, §3.5). Only the SDK's
+ * SSEScanner dispatch (docs/semantics.md#anthropic-streaming and docs/semantics.md#sse-readers). Only the SDK's
  * event names are read (ping and unknown names skipped, malformed or not);
  * Bedrock bodies are AWS event streams: pf_dec reads their SSE text. The
  * accumulator keeps one block per index (type, id, name, tool input,

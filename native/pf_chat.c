@@ -110,7 +110,8 @@ static int fail(pf_dec *d, chat_st *st, size_t kind, const char *msg) {
 
 /* ---- walked values ------------------------------------------------------------ */
 
-/* ---- usage (§4.4, §4.6) -------------------------------------------------------- */
+/* ---- usage --------------------------------------------------------------------- */
+/* docs/semantics.md#chat-completions-usage-and-metadata and docs/semantics.md#openrouter-usage-and-metadata */
 
 static const char *const KNOWN_USAGE[] = {"prompt_tokens", "completion_tokens", "total_tokens",
                                           "prompt_tokens_details", "completion_tokens_details"};
@@ -479,7 +480,7 @@ static int router_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd,
     return pf_dec_delta(d, PF_PT_REASONING_DELTA, R0, txt, txtn, 0);
 }
 
-/* ---- one chunk (§4.2) ---------------------------------------------------------------------- */
+/* ---- one chunk (docs/semantics.md#chat-completions-streaming) ------------------------------ */
 
 static int accumulate(pf_dec *d, chat_st *st, const pf_view *v, pf_val root, pf_val choices) {
     const uint8_t *cid;
@@ -695,7 +696,7 @@ static int router_record(pf_dec *d, const uint8_t *p, size_t n, int *ok) {
                        start, d->arena.len - start);
 }
 
-/* ---- the end of the stream (§4.2 step 6) ------------------------------------------------- */
+/* ---- the end of the stream (docs/semantics.md#chat-completions-streaming, step 6) -------- */
 
 static int map_finish(const uint8_t *p, size_t n) {
     if (pf_eq(p, n, "stop")) return PF_FR_STOP;

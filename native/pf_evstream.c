@@ -1,6 +1,6 @@
 /* AWS event-stream kernel: Bedrock `invoke-with-response-stream` bodies to
  * the Anthropic SSE text that anthropic-sdk-go's Bedrock middleware makes of
- * them (fantasy-semantics.md §6.3).
+ * them (docs/semantics.md#anthropic-vertex-and-bedrock-transports).
  *
  * Framing (AWS "vnd.amazon.eventstream"), all integers big-endian:
  *   total length (4) | headers length (4) | prelude CRC32 of the first 8 (4)

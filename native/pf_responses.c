@@ -1,6 +1,6 @@
 /* OpenAI Responses API streams as fantasy reads them: the C twin of
- * pyfantasy/_providers/openai_responses.py ResponsesStream (fantasy-semantics.md
- * §5.2). The scanner runs with the Python spec's paths and flags and coalesces
+ * pyfantasy/_providers/openai_responses.py ResponsesStream
+ * (docs/semantics.md#responses-streaming). The scanner runs with the Python spec's paths and flags and coalesces
  * as Python's Scanner does, so every chunk is the one the Python machine sees
  * (a merged run of deltas handled once, any other merged event replayed).
  * Per event, dispatched on its `type`: function calls per output index,
@@ -148,7 +148,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size) {
     return 0;
 }
 
-/* ---- events (§5.2) --------------------------------------------------------------------- */
+/* ---- events (docs/semantics.md#responses-streaming) ------------------------------------ */
 
 static int ev_created(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     const uint8_t *id;

@@ -1,5 +1,5 @@
 /* Fast reader for go-vcr cassettes: the exact YAML subset the Go recorder
- * writes (shared/docs/go-vcr-cassettes.md), parsed into a flat record list.
+ * writes (docs/cassettes.md), parsed into a flat record list.
  *
  * Why: libyaml (PyYAML's CSafeLoader) costs ~0.4 ms per corpus file, most of
  * it building events and nodes for a schema that never changes. The recorder

@@ -175,8 +175,8 @@ void pf_scan_set_eof_dispatch(pf_scan *s, int eof_dispatch);
 #define PF_VCR_ITEM 16      /* a list item (of transfer_encoding, or of the last key) */
 
 /* Fields: 0 = the interaction's id; 1 + i = the i-th request field and 17 + i
- * the i-th response field, in the order of go-vcr-cassettes.md sections 1.2
- * and 1.3 (request: proto .. method; response: proto .. duration). */
+ * the i-th response field, in the order of docs/cassettes.md#request-fields and docs/cassettes.md#response-fields
+ * (request: proto .. method; response: proto .. duration). */
 #define PF_VCR_ID 0
 #define PF_VCR_REQUEST 1
 #define PF_VCR_RESPONSE 17

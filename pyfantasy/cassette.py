@@ -4,24 +4,24 @@ What: fantasy's provider tests record HTTP traffic with go-vcr; the YAML
 files ("cassettes") are the data pyfantasy decodes and replays. This module
 reads them into mutable dataclasses mirroring go-vcr's structs and writes
 them back so that, for every file the Go recorder wrote,
-``loads(b).dumps() == b`` (shared/docs/go-vcr-cassettes.md is the
-specification; section numbers below refer to it).
+``loads(b).dumps() == b`` (docs/cassettes.md).
 
 Strategy:
 - Loading composes the YAML into nodes with a ``CSafeLoader`` subclass whose
-  resolver types every plain scalar as a string (section 5.1), falling back
-  to the pure-Python ``SafeLoader`` when libyaml rejects the text (5.2).
+  resolver types every plain scalar as a string (docs/cassettes.md#no-implicit-typing), falling back
+  to the pure-Python ``SafeLoader`` when libyaml rejects the text (docs/cassettes.md#the-pure-python-fallback).
   The tiny schema is then converted by hand from the nodes, so that every
   schema error carries the node's line and column. Missing keys take Go's
   zero values, unknown keys are ignored, as Go does.
 - The layout (indent width, compact sequences) is detected from the first
-  interaction and kept (3.2); so are the goccy-era "legacy quoting" (8.2)
-  and the rc.5+ writer (``Layout.folded``), detected exactly by re-emitting
-  only when a scalar shows a hint of them (a double-quoted string that the
-  current rules would not double-quote; a folded scalar, a single-quoted
-  YAML 1.1 word, a block scalar starting with a line break).
-- Writing is a schema walk that places each field at its column (3.1) and
-  asks ``_go.yaml`` for the text of each scalar (4); ``yaml.dump`` is never
+  interaction and kept (docs/cassettes.md#older-layouts); so are the goccy-era
+  "legacy quoting" (docs/cassettes.md#legacy-quoting) and the rc.5+ writer
+  (``Layout.folded``), detected exactly by re-emitting only when a scalar shows
+  a hint of them (a double-quoted string that the current rules would not
+  double-quote; a folded scalar, a single-quoted YAML 1.1 word, a block scalar
+  starting with a line break).
+- Writing is a schema walk that places each field at its column (docs/cassettes.md#columns) and
+  asks ``_go.yaml`` for the text of each scalar (docs/cassettes.md#scalars); ``yaml.dump`` is never
   used. Map keys are sorted in Go's natural order (``_go.natsort``).
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ FORMAT_VERSION = 2
 # --- model -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Layout:
-    """How a cassette file is indented (section 3.2).
+    """How a cassette file is indented (docs/cassettes.md#older-layouts).
 
     ``indent`` is the indentation width (2 to 9; 2 today, 4 in some older
     files); ``compact`` means sequences under a key are pulled back by 2
@@ -230,7 +230,7 @@ _FALSE = frozenset("false False FALSE n N no No NO off Off OFF".split())
 
 
 def _resolve(self, kind, value, implicit):
-    # No implicit typing (section 5.1): every untagged scalar is a string.
+    # No implicit typing (docs/cassettes.md#no-implicit-typing): every untagged scalar is a string.
     if kind is ScalarNode:
         return _STR_TAG
     if kind is SequenceNode:
@@ -302,7 +302,8 @@ def _parse_nodes(data: bytes, path: Optional[str]):
         try:
             return _compose(_CLoader, data)
         except (yaml.YAMLError, RecursionError):
-            pass  # validate the encoding, then let the pure-Python loader try (section 5.2)
+            # validate the encoding, then let the pure-Python loader try (docs/cassettes.md#the-pure-python-fallback)
+            pass
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -400,7 +401,7 @@ class _Reader:
         return self.text_value(node)
 
     def body(self, node, what: str) -> Union[str, bytes]:
-        """A body: ``!!binary`` always gives bytes (section 4.1)."""
+        """A body: ``!!binary`` always gives bytes (docs/cassettes.md#binary-bodies)."""
         if type(node) is ScalarNode and node.tag == _BINARY_TAG:
             return self.binary(node, what)
         return self.string(node, what)
@@ -550,7 +551,7 @@ def _layout_for(dash: int, fields: int) -> Optional[Layout]:
 
 
 def _detect_layout(seq) -> Layout:
-    """Section 3.2: from the column of ``- id:`` and of the first request (or response) field."""
+    """docs/cassettes.md#older-layouts: from the column of ``- id:`` and of the first request (or response) field."""
     if seq.flow_style:
         return LAYOUT_CURRENT
     first = seq.value[0]
@@ -597,7 +598,8 @@ def loads(data: Union[bytes, str],
 
 
 def _detect_writer(cassette: Cassette, data: bytes, legacy: bool, rc6: bool) -> None:
-    """Keep the rc.5+ writer, or the legacy quoting (section 8.2), only when it reproduces ``data``.
+    """Keep the rc.5+ writer, or the legacy quoting (docs/cassettes.md#legacy-quoting), only when it
+    reproduces ``data``.
 
     Called only when the loader saw a hint (a double-quoted scalar that the
     current rules would not double-quote; a scalar spread over lines, a
@@ -640,7 +642,8 @@ def dumps(cassette: Cassette) -> bytes:
 
 # --- writing -------------------------------------------------------------------------------
 class _Writer:
-    """Schema walk of sections 1 and 3: each field at its column, scalars from ``_go.yaml``."""
+    """Schema walk of docs/cassettes.md#schema and docs/cassettes.md#layout: each field at its
+    column, scalars from ``_go.yaml``."""
 
     def __init__(self, cassette: Cassette):
         self.cassette = cassette
@@ -751,7 +754,7 @@ class _Writer:
                     text, ends = self.text(value, cont, what, cont)
                     out.append(dash + text if ends else dash + text + "\n")
             else:
-                # Section 4.5: "? key" then ": - first" with the dash at next(key column).
+                # docs/cassettes.md#keys: "? key" then ": - first" with the dash at next(key column).
                 ktext, ends = self.text(key, self.cseq, what, self.hkey + 2)
                 out.append(f"{kpad}? {ktext}" if ends else f"{kpad}? {ktext}\n")
                 if not values:

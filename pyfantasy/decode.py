@@ -375,7 +375,7 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
 # ---- recorded interactions --------------------------------------------------------
 
 def detect_format(interaction: Any, format: Optional[str] = None, stream: Optional[bool] = None) -> WireFormat:
-    """The wire format of a recorded interaction, from its request (§2).
+    """The wire format of a recorded interaction, from its request (docs/semantics.md#recognising-the-wire-format).
 
     ``format`` overrides detection; streaming then follows that format's own
     rule (``stream_rule``), since an unknown URL tells nothing. ``stream`` forces it.

@@ -5,7 +5,7 @@ What: ``ReplayTransport`` (an ``httpx.BaseTransport``) and
 httpx-based client (the ``openai`` and ``anthropic`` SDKs, ``httpx-sse``,
 plain httpx) and answer its requests from a cassette, or forward them to a
 real transport and record what came back, in the file format the Go recorder
-writes (shared/docs/go-vcr-cassettes.md)::
+writes (docs/cassettes.md)::
 
     client = openai.OpenAI(api_key="x", max_retries=0, http_client=httpx.Client(
         transport=ReplayTransport("tests/cassettes/chat.yaml")))

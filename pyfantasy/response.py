@@ -4,14 +4,14 @@ What
     Python twins of the Go types in charm.land/fantasy (``model.go``,
     ``content.go``, ``content_json.go``, ``provider_registry.go`` and each
     provider's ``provider_options.go``), with the exact JSON Go's
-    ``encoding/json`` writes for them (fantasy-semantics.md §1):
+    ``encoding/json`` writes for them (docs/semantics.md#the-response-value-and-its-go-json):
 
     * content parts: :class:`TextContent`, :class:`ReasoningContent`,
       :class:`FileContent`, :class:`SourceContent`, :class:`ToolCallContent`,
       :class:`ToolResultContent` — each written as ``{"type": T, "data": {...}}``;
     * :class:`Usage`, :class:`CallWarning`, :class:`FinishReason`,
       :class:`StreamPart` / :class:`StreamPartType`, :class:`Response`;
-    * provider metadata values (one class per Go type id, §1.3) written as
+    * provider metadata values (one class per Go type id, docs/semantics.md#provider-metadata-values) written as
       ``{"type": <type id>, "data": {...}}``; a ``ProviderMetadata`` is a plain
       ``dict`` from provider name to such a value (``None`` is Go's nil map).
       They are declared field by field in :mod:`pyfantasy._providers.metadata`
@@ -37,7 +37,7 @@ Conventions
       stream parts are not (for speed; treat them as read-only). Provider
       metadata values are *mutable* dataclasses on purpose: in fantasy they
       are shared pointers that a provider may keep changing after yielding
-      them, and the JSON shows their final state (semantics §3.2). Metadata
+      them, and the JSON shows their final state (docs/semantics.md#step-assembly-from-a-stream). Metadata
       dicts are kept by reference, never copied.
     * ``Response.from_json(r.to_json()) == r`` holds for responses in
       canonical form: content-part metadata ``None`` rather than ``{}`` (both
@@ -257,7 +257,7 @@ class CallWarning:
 
 
 # ---------------------------------------------------------------------------
-# Provider metadata values (§1.3): declared in pyfantasy._providers.metadata
+# Provider metadata values (docs/semantics.md#provider-metadata-values): declared in pyfantasy._providers.metadata
 # ---------------------------------------------------------------------------
 
 
@@ -272,7 +272,7 @@ def _with_metadata(d: Struct, pm: Optional[ProviderMetadata]) -> Struct:
 
 
 # ---------------------------------------------------------------------------
-# Content parts (§1.2)
+# Content parts (docs/semantics.md#content-parts)
 # ---------------------------------------------------------------------------
 
 
@@ -482,7 +482,7 @@ def content_from_json(obj: Any, path: str = "content") -> Content:
 
 
 # ---------------------------------------------------------------------------
-# Stream parts (§3.1)
+# Stream parts (docs/semantics.md#stream-parts)
 # ---------------------------------------------------------------------------
 
 
@@ -490,7 +490,7 @@ def content_from_json(obj: Any, path: str = "content") -> Content:
 class StreamPart:
     """One part of a provider stream (``model.go`` ``StreamPart``), as a provider decoder yields it.
 
-    Only the fields that matter for a part's type need to be set (§3.1):
+    Only the fields that matter for a part's type need to be set (docs/semantics.md#stream-parts):
     ``id``, ``delta`` (text/reasoning/tool-input deltas; a reasoning start
     may carry text), ``tool_call_name``, ``tool_call_input``,
     ``provider_executed``, ``usage``, ``finish_reason`` and

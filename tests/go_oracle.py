@@ -92,7 +92,7 @@ def unb64(text: Optional[str]) -> Optional[bytes]:
     return None if text is None else base64.b64decode(text)
 
 
-# go-vcr-cassettes.md section 5.2: Go writes a block scalar whose first line starts with a
+# docs/cassettes.md#the-pure-python-fallback: Go writes a block scalar whose first line starts with a
 # TAB but its decoders (yaml.v3 and v4 alike) reject it with this error.
 TAB_QUIRK = "found a tab character where an indentation space is expected"
 

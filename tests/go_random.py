@@ -1,7 +1,7 @@
 """Seeded random strings and cassettes for the Go differentials (tests/test_go_*.py).
 
-Strings mix what decides a YAML style or a JSON escape (section 4 of
-go-vcr-cassettes.md; encoding/json's rules): controls, TAB, CR, NEL,
+Strings mix what decides a YAML style or a JSON escape (docs/cassettes.md#scalars;
+encoding/json's rules): controls, TAB, CR, NEL,
 U+2028/U+2029, BOM, emoji, quotes, indicators, YAML 1.1 words, numbers,
 leading/trailing spaces and line breaks, and long lines of words (so that
 the rc.5+ 80-column folding meets spaces, double spaces and escapes at

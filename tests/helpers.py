@@ -124,7 +124,7 @@ def interaction(rel: str, iid: int):
 
 
 def semantics_examples(fmt_prefixes=None) -> List:
-    """The worked examples of fantasy-semantics.md §10 (expected Go JSON)."""
+    """The worked examples of docs/semantics.md#worked-examples (expected Go JSON)."""
     rows = [json.loads(line) for line in (DATA / "semantics_examples.jsonl").read_text().splitlines()]
     out = []
     for r in rows:

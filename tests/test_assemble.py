@@ -1,6 +1,7 @@
-"""Stream assembly into the agent step Response (fantasy-semantics.md §3.2-§3.4).
+"""Stream assembly into the agent step Response (docs/semantics.md#step-assembly-from-a-stream,
+docs/semantics.md#the-non-streaming-step and docs/semantics.md#tool-call-validation).
 
-Worked examples of §10 are replayed as the stream parts their provider emits
+Worked examples of docs/semantics.md#worked-examples are replayed as the stream parts their provider emits
 and compared with the document's JSON; the remaining cases pin one rule of
 ``agent.processStepStream`` / ``agent.Generate`` / tool-call validation each.
 """
@@ -31,7 +32,7 @@ def finish(reason="stop", usage=None, metadata=None) -> StreamPart:
 
 
 # ---------------------------------------------------------------------------
-# §10 examples replayed as stream parts
+# Examples (docs/semantics.md#worked-examples) replayed as stream parts
 # ---------------------------------------------------------------------------
 
 EXPECTED_10_5 = r'''{"content":[{"type":"reasoning","data":{"text":"I need to get the weather information for Florence, Italy. I'll call the weather function with \"Florence\" as the location parameter. "}},{"type":"text","data":{"text":"  "}},{"type":"text","data":{"text":" "}},{"type":"tool-call","data":{"tool_call_id":"functions.weather:0","tool_name":"weather","input":"{\"location\": \"Florence\"}","provider_executed":false}}],"finish_reason":"tool-calls","usage":{"input_tokens":12,"output_tokens":47,"total_tokens":123,"reasoning_tokens":34,"cache_creation_tokens":0,"cache_read_tokens":64},"warnings":null,"provider_metadata":{"openai":{"type":"openai.metadata","data":{"logprobs":null,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0,"extra_fields":{"cost":0.0001232}}}}}'''
@@ -175,7 +176,7 @@ def test_google_stream_10_18_signature_only_reasoning_with_empty_id():
 
 
 # ---------------------------------------------------------------------------
-# §3.2 rules one by one
+# The rules of docs/semantics.md#step-assembly-from-a-stream one by one
 # ---------------------------------------------------------------------------
 
 
@@ -321,7 +322,7 @@ def test_close_is_idempotent_and_feed_after_close_fails():
 
 
 # ---------------------------------------------------------------------------
-# §3.4 tool-call validation
+# Tool-call validation (docs/semantics.md#tool-call-validation)
 # ---------------------------------------------------------------------------
 
 
@@ -408,7 +409,7 @@ def test_repair_hook():
 
 
 # ---------------------------------------------------------------------------
-# §3.3 the non-streaming agent step
+# The non-streaming agent step (docs/semantics.md#the-non-streaming-step)
 # ---------------------------------------------------------------------------
 
 

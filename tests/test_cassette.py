@@ -1,9 +1,9 @@
-"""pyfantasy.cassette against shared/docs/go-vcr-cassettes.md.
+"""pyfantasy.cassette against docs/cassettes.md.
 
 Vectors, styles, durations, key order, layouts, errors, save(), corpus.
 
 The JSON vectors in tests/data/cassette_vectors.json are the two JSON blocks
-of the specification (sections 6 and 7), copied verbatim; each gives the
+of the specification (docs/cassettes.md#examples), copied verbatim; each gives the
 exact bytes of one field inside a cassette in the current layout.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from helpers import CORPUS, DATA, corpus_files, needs_corpus
 VECTORS = json.loads((DATA / "cassette_vectors.json").read_text(encoding="ascii"))
 
 
-# --- sections 6 and 7: exact bytes of one field ------------------------------------------
+# --- exact bytes of one field (docs/cassettes.md#examples) -------------------------------
 def _vector_id(v: dict) -> str:
     value = v.get("value", v.get("value_base64", v.get("nanoseconds")))
     return f"{v['field']}={json.dumps(value, ensure_ascii=True)[:40]}"
@@ -52,7 +52,8 @@ def _cassette_for(v: dict) -> Cassette:
     return Cassette([it])
 
 
-# What follows each field when every other field has its zero value (sections 1.2, 1.3).
+# What follows each field when every other field has its zero value
+# (docs/cassettes.md#request-fields and docs/cassettes.md#response-fields).
 _FOLLOWER = {
     "request.host": "    url: \"\"\n",
     "request.form": "    url: \"\"\n",
@@ -188,7 +189,8 @@ def test_every_field_in_order_and_ids_renumbered():
     assert back == c
 
 
-# --- section 4.3: plain text Go would read as something else ---------------------------------
+# --- plain text Go would read as something else ----------------------------------------------
+# docs/cassettes.md#strings-that-look-typed
 QUOTED = ["0", "-1", "+1", "007", "08", "0x1F", "-0x1f", "0o17", "0b101", "1_000", "1.5", "1.",
           "1e3", "-1E-3", ".5", ".5e3", ".5_5", "12:30", "1:2:3", "-1:30.5", "2025-03-19",
           "2025-3-9", "2024-02-29", "2025-03-19T10:00:00Z", "2025-03-19t1:2:3.5+02:00",
@@ -227,7 +229,7 @@ def test_choose_style(value, style):
     assert _goyaml.choose_style(value) == style
 
 
-# --- section 2: durations ------------------------------------------------------------------
+# --- durations (docs/cassettes.md#durations) -----------------------------------------------
 DURATION_TABLE = [
     (0, "0s"), (1, "1ns"), (999, "999ns"), (1000, "1\u00b5s"), (1500, "1.5\u00b5s"),
     (1000000, "1ms"), (967754833, "967.754833ms"), (1200000000, "1.2s"),
@@ -305,7 +307,7 @@ def test_duration_outside_int64_cannot_be_written():
         c.dumps()
 
 
-# --- section 1.4: natural key order ---------------------------------------------------------
+# --- natural key order (docs/cassettes.md#key-order) ----------------------------------------
 @pytest.mark.parametrize("a,b", [
     ("X-Amz-Date", "X-Api-Key"), ("A1", "Ab"), ("A-b", "Ab"), ("X-2", "X-10"), ("A-b", "A1"),
     ("Zeta", "alpha"), ("Accept", "Content-Type"), ("Content-Type", "User-Agent"),
@@ -337,7 +339,7 @@ def test_headers_kept_in_load_order_sorted_on_write():
     assert "    headers:\n      a:\n      - \"2\"\n      b:\n      - \"1\"\n" in out
 
 
-# --- section 3: layouts ---------------------------------------------------------------------
+# --- layouts (docs/cassettes.md#layout) -----------------------------------------------------
 LAYOUTS = [Layout(2, True), Layout(4, True), Layout(4, False), Layout(2, False)]
 
 
@@ -412,7 +414,7 @@ def test_corpus_layouts_detected(rel, layout):
     assert load(CORPUS / rel).layout == layout
 
 
-# --- section 8.2: legacy quoting -------------------------------------------------------------
+# --- legacy quoting (docs/cassettes.md#legacy-quoting) ---------------------------------------
 def test_legacy_quoting_detected_and_kept():
     c = _full_cassette()
     c.interactions[0].request.body = '{"q":"a\\\\b # c"}'

@@ -5,8 +5,8 @@ plain loops for sizes hypothesis rarely reaches):
 1. ``loads(dumps(c))`` is ``c`` (ids renumbered, UTF-8 ``bytes`` read back as ``str``);
 2. ``dumps(loads(dumps(c))) == dumps(c)`` (idempotent);
 3. PyYAML's pure-Python ``SafeLoader`` with implicit typing off reads
-   ``dumps(c)`` as exactly the values of ``c``, laid out as section 1 of
-   shared/docs/go-vcr-cassettes.md says (an oracle that shares no code with
+   ``dumps(c)`` as exactly the values of ``c``, laid out as docs/cassettes.md#schema
+   says (an oracle that shares no code with
    pyfantasy's reader or writer).
 Also hand-checked fixtures in tests/data/cassettes/.
 """
@@ -52,7 +52,7 @@ def _map(m):
 
 
 def expected_document(c: Cassette) -> dict:
-    """Section 1: what the file must hold, with ints as text (no implicit typing)."""
+    """docs/cassettes.md#schema: what the file must hold, with ints as text (no implicit typing)."""
     interactions = []
     for index, it in enumerate(c.interactions):
         q, r = it.request, it.response
@@ -105,7 +105,7 @@ def normalized(c: Cassette) -> Cassette:
 
 
 def go_unreadable(c: Cassette) -> bool:
-    """Go's quirk in indent widths other than 2 (section 4.4): it writes a list item's block scalar
+    """Go's quirk in indent widths other than 2 (docs/cassettes.md#literal-blocks): it writes a list item's block scalar
     with the indicator digit I but its lines at dash + 2, which no reader (Go's included) reads
     back as the same value. It concerns list items (header values) that contain a line feed
     and start with a space or a line break."""

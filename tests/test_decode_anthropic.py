@@ -1,9 +1,9 @@
-"""Anthropic Messages (direct, Vertex) and Bedrock decoded as fantasy does (semantics §6).
+"""Anthropic Messages (direct, Vertex) and Bedrock decoded as fantasy does (docs/semantics.md#anthropic-messages).
 
 Corpus: every interaction decodes, both backends byte-identical, any chunking
-gives the same Response, fantasy's own assertions, the §10 worked examples
+gives the same Response, fantasy's own assertions, the worked examples (docs/semantics.md#worked-examples)
 byte-exact; the official ``anthropic`` SDK as an independent oracle; then the
-rules of §6 one by one on small hand-written streams, and bad input.
+rules of docs/semantics.md#anthropic-messages one by one on small hand-written streams, and bad input.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def _examples():
 @corpus
 @pytest.mark.parametrize("example", _examples())
 def test_worked_examples_exact_bytes(example, backend):
-    """fantasy-semantics.md §10.12-10.15: the exact JSON Go writes."""
+    """Examples 10.12-10.15 (docs/semantics.md#anthropic-examples): the exact JSON Go writes."""
     it = interaction(example["cassette"], example["interaction"])
     got = decode_interaction(it, backend).to_json_bytes().decode("utf-8")
     assert matches_example(example["expected"], got), got
@@ -65,7 +65,8 @@ def test_worked_examples_present():
 @pytest.mark.parametrize("rel,stream", [("fantasy/TestAnthropicWebSearch/generate.yaml", False),
                                         ("fantasy/TestAnthropicWebSearch/stream.yaml", True)])
 def test_web_search_shape(rel, stream, backend):
-    """§10.19: tool-call, ten sources (id = url), the tool-result with the results, then the text."""
+    """Example 10.19 (docs/semantics.md#anthropic-examples): tool-call, ten sources (id = url), the
+    tool-result with the results, then the text."""
     it = interaction(rel, 0)
     r = decode_interaction(it, backend)
     types = [p.type for p in r.content]
@@ -149,7 +150,8 @@ def _raw_input_spans(body: str):
 @corpus
 @pytest.mark.parametrize("rel,iid", GENERATES)
 def test_generate_tool_input_is_the_body_text(rel, iid, backend):
-    """§6.1: non-streaming tool_use input is the raw JSON text of `input` as in the body."""
+    """docs/semantics.md#anthropic-non-streaming: non-streaming tool_use input is the raw
+    JSON text of `input` as in the body."""
     it = interaction(rel, iid)
     r = decode_interaction(it, backend)
     ours = [(p.tool_call_id, p.input) for p in r.content if p.type == "tool-call" and not p.provider_executed]
@@ -226,7 +228,7 @@ def test_generate_matches_anthropic_sdk_message(rel, iid):
     _compare_with_sdk(decode_interaction(it, "native"), msg)
 
 
-# ---- §6 rule by rule on hand-written streams -------------------------------------------
+# ---- the rules of docs/semantics.md#anthropic-messages one by one on hand-written streams ----
 
 def ev(name: str, data) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + (data if isinstance(data, bytes) else
@@ -297,7 +299,8 @@ def test_long_text_stream_coalesces(backend):
 
 
 def test_tool_input_is_the_raw_concatenation(backend):
-    """§6.2: the first non-empty partial_json replaces the {} placeholder, later ones append."""
+    """docs/semantics.md#anthropic-streaming: the first non-empty partial_json replaces the {}
+    placeholder, later ones append."""
     body = start() + bstart(0, {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {}}) + \
         pjson(0, "") + pjson(0, '{"location"') + pjson(0, ': "Flo') + pjson(0, 'rence"}') + bstop(0) + \
         mdelta("tool_use") + STOP
@@ -563,8 +566,8 @@ def test_stream_decoder_parts(backend):
 
 @pytest.mark.parametrize("data", [b"[1]", b'{"type": "error", "detail": "x"}', b"not json", b"\"\\u00e9\""])
 def test_error_event_without_error_object_quotes_its_data_as_received(backend, data):
-    """§9.3: the message is the event's data as received (not the scanner's pruned value),
-    whatever feeds the stream came in."""
+    """docs/semantics.md#errors-inside-streams: the message is the event's data as
+    received (not the scanner's pruned value), whatever feeds the stream came in."""
     start = b'event: message_start\ndata: {"type":"message_start","message":{"content":[]}}\n\n'
     body = start + b"event: ping\ndata: {}\n\nevent: error\ndata: " + data + b"\n\n"
     for size in (len(body), 7, 1):

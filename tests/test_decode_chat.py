@@ -23,7 +23,7 @@ CHAT_EXAMPLES = [p for p in semantics_examples(["TestOpenAI", "TestOpenRouter", 
 
 @pytest.mark.parametrize("example", CHAT_EXAMPLES)
 def test_worked_examples_exact_bytes(example, backend):
-    """fantasy-semantics.md §10: the exact JSON Go writes for these interactions
+    """docs/semantics.md#worked-examples: the exact JSON Go writes for these interactions
     (the Responses API examples are in test_decode_responses.py)."""
     it = interaction(example["cassette"], example["interaction"])
     got = decode_interaction(it, backend).to_json_bytes().decode("utf-8")
@@ -95,7 +95,8 @@ def _sdk_stream(body: bytes):
     return state.current_completion_snapshot, last_usage
 
 
-# fantasy's DefaultMapFinishReasonFunc (fantasy-semantics.md §4.3); any tool call forces tool-calls
+# fantasy's DefaultMapFinishReasonFunc (docs/semantics.md#chat-completions-finish-reasons); any
+# tool call forces tool-calls
 _FANTASY_FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool-calls",
                    "function_call": "tool-calls", "content_filter": "content-filter"}
 

@@ -1,8 +1,8 @@
-"""Google Gemini (Gemini API and Vertex) decoded as fantasy does (fantasy-semantics.md §7).
+"""Google Gemini (Gemini API and Vertex) decoded as fantasy does (docs/semantics.md#google-gemini).
 
 Corpus: every google interaction decodes, both backends byte-identical, any
-chunking equal to the whole body, fantasy's own assertions, the §10 worked
-examples byte-exact, and a cross-check against the follow-up requests the
+chunking equal to the whole body, fantasy's own assertions, the worked
+examples (docs/semantics.md#worked-examples) byte-exact, and a cross-check against the follow-up requests the
 cassettes recorded (fantasy serialised our ids, arguments and signatures
 into them). The official google-genai SDK parses every body as an oracle.
 Then hand-made bodies for the rules the corpus does not exercise and for
@@ -41,14 +41,15 @@ def test_corpus_has_google_interactions():
     assert len(GOOGLE) >= 80 and len(GOOGLE_STREAMS) >= 40 and len(GOOGLE_GENERATE) >= 40
 
 
-# §10.14 is Claude on Vertex (TestGoogleCommon/vertex-claude-*): test_decode_anthropic.py has it
+# Example 10.14 (docs/semantics.md#anthropic-examples) is Claude on Vertex
+# (TestGoogleCommon/vertex-claude-*): test_decode_anthropic.py has it
 GOOGLE_EXAMPLES = [p for p in semantics_examples(["TestGoogle"]) if "claude" not in p.values[0]["cassette"]]
 
 
 @needs_corpus
 @pytest.mark.parametrize("example", GOOGLE_EXAMPLES)
 def test_worked_examples_exact_bytes(example, backend):
-    """fantasy-semantics.md §10.16-10.18: the exact JSON Go writes."""
+    """Examples 10.16-10.18 (docs/semantics.md#gemini-examples): the exact JSON Go writes."""
     it = interaction(example["cassette"], example["interaction"])
     assert detect_format(it).format == "google"
     got = decode_interaction(it, backend).to_json_bytes().decode("utf-8")

@@ -1,11 +1,11 @@
-"""OpenAI Responses API (OpenAI and Azure) decoded as fantasy does (fantasy-semantics.md §5).
+"""OpenAI Responses API (OpenAI and Azure) decoded as fantasy does (docs/semantics.md#responses-api).
 
 Corpus: every openai-responses interaction decodes, on both backends, to
 byte-identical Responses; StreamDecoder in random chunkings equals
-decode_body; fantasy's own assertions per cassette; the §10 worked examples
+decode_body; fantasy's own assertions per cassette; the worked examples (docs/semantics.md#worked-examples)
 byte for byte; the official ``openai`` SDK (stream accumulation and
 ``Response`` model) agrees on text, tool calls, usage, reasoning summaries
-and citations. Synthetic bodies: the rules of §5 one by one, coalescing
+and citations. Synthetic bodies: the rules of docs/semantics.md#responses-api one by one, coalescing
 (merged chunks decode as the events one by one), and bad input.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_corpus_has_responses_interactions():
 @pytest.mark.parametrize("example", semantics_examples(
     ["TestOpenAIResponses", "TestOpenAIWebSearch", "TestAzureResponses"]))
 def test_worked_examples_exact_bytes(example, backend):
-    """fantasy-semantics.md §10.9-10.11, 10.20: the exact JSON Go writes."""
+    """Examples 10.9-10.11, 10.20 (docs/semantics.md#responses-api-examples): the exact JSON Go writes."""
     it = interaction(example["cassette"], example["interaction"])
     got = decode_interaction(it, backend).to_json_bytes().decode("utf-8")
     assert matches_example(example["expected"], got), got
@@ -202,7 +202,7 @@ def test_generate_matches_openai_sdk_model(rel, iid):
         [o.id for o in sdk.output if o.type == "web_search_call"]
 
 
-# ---- synthetic streams: the rules of §5.2 --------------------------------------------
+# ---- synthetic streams: the rules of docs/semantics.md#responses-streaming -----------
 
 def sse(*events) -> bytes:
     """An SSE body as OpenAI sends it (``event:`` line = the type)."""
@@ -426,7 +426,7 @@ def test_done_marker_ends_the_stream(backend):
     assert decode_body(body, FMT, True, backend).text == "Hi"
 
 
-# ---- non-streaming bodies: the rules of §5.1 --------------------------------------------
+# ---- non-streaming bodies: the rules of docs/semantics.md#responses-non-streaming -------
 
 def test_generate_message_parts_and_citations(backend):
     doc = {"id": "resp_g", "output": [
@@ -505,7 +505,7 @@ def test_lenient_field_reads(backend):
     assert (r.usage.input_tokens, r.usage.output_tokens, r.usage.total_tokens) == (9, 2, 11)
 
 
-# ---- request tools and tool-call validation (§3.4) ---------------------------------------
+# ---- request tools and tool-call validation (docs/semantics.md#tool-call-validation) -----
 
 def test_request_tools():
     body = {"tools": [{"type": "function", "name": "add", "parameters": {"required": ["a", "b", 3]}},

@@ -72,7 +72,7 @@ def test_go_bytes(cassette, layout, expected, backend):
 
 
 def test_rc3_words_double_quoted():
-    """The corpus's rc.3 writer still double-quotes YAML 1.1 words (go-vcr-cassettes.md 4.3)."""
+    """The corpus's rc.3 writer still double-quotes YAML 1.1 words (docs/cassettes.md#strings-that-look-typed)."""
     data = Cassette(KEYS.interactions).dumps()
     assert b'    status: "on"\n' in data and b'      "<<":\n      - "12:30"\n' in data
 

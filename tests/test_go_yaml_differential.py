@@ -35,7 +35,7 @@ _BLOCK_HEADER = re.compile(r"(?:[^ ].*: |- |\? |: - |)\|[-+]?$")
 
 def _rc4_block_indicator(py: str, go: str, next_line: str) -> bool:
     """rc.4 dropped the indentation indicator of a block scalar that starts with a line break
-    (shared/docs/go-vcr-cassettes.md section 8.4): rc.3 ``body: |2-``, rc.6 ``body: |-``."""
+    (docs/cassettes.md#library-versions-and-folding): rc.3 ``body: |2-``, rc.6 ``body: |-``."""
     if not _BLOCK_HEADER.search(go.lstrip(" ")):
         return False
     bar = go.rindex("|")
@@ -50,7 +50,7 @@ _QUOTED_END = re.compile(r"""(?:"([^"]*)"|'([^']*)')((?:: \[\]|:)?)$""")
 
 def _rc5_yaml11_single_quoted(py: str, go: str, next_line: str) -> bool:
     """rc.5 single-quotes YAML 1.1 booleans, base-60 numbers and ``<<`` (strings for its
-    YAML 1.2 resolver); rc.3 double-quoted them like other non-strings (section 4.3)."""
+    YAML 1.2 resolver); rc.3 double-quoted them like other non-strings (docs/cassettes.md#strings-that-look-typed)."""
     m, n = _QUOTED_END.search(py), _QUOTED_END.search(go)
     if m is None or n is None or m.group(1) is None or n.group(2) is None:
         return False

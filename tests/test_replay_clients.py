@@ -11,8 +11,10 @@ raw events). Two checks per interaction:
 2. against ``pyfantasy.decode.decode_interaction`` (every backend of the
    installation, identical; CI requires native): the SDK's final message has
    the same text, tool calls and usage (mapped as fantasy maps it,
-   shared/docs/fantasy-semantics.md §4.4, §5.1, §6.1). Every format is
-   decoded: an interaction that does not decode is a failure.
+   docs/semantics.md#chat-completions-usage-and-metadata,
+   docs/semantics.md#responses-non-streaming and
+   docs/semantics.md#anthropic-non-streaming). Every format is decoded: an
+   interaction that does not decode is a failure.
 Bodies are served in 37-byte chunks so every SDK has to reassemble events
 cut at arbitrary places.
 """
@@ -156,7 +158,8 @@ def our_usage(r):
 # ---- openai SDK: chat completions -------------------------------------------------------
 
 def chat_usage(u: dict, router: bool):
-    """fantasy-semantics §4.4 / §4.6: prompt minus cached; OpenRouter/Vercel recompute the total."""
+    """docs/semantics.md#chat-completions-usage-and-metadata and docs/semantics.md#openrouter-usage-and-metadata: prompt
+    minus cached; OpenRouter/Vercel recompute the total."""
     ptd = u.get("prompt_tokens_details") or {}
     ctd = u.get("completion_tokens_details") or {}
     cached = ptd.get("cached_tokens") or 0
@@ -216,7 +219,7 @@ def responses_summary(resp):
     cached = (u.input_tokens_details.cached_tokens if u.input_tokens_details else 0) or 0
     reasoning = (u.output_tokens_details.reasoning_tokens if u.output_tokens_details else 0) or 0
     usage = (max(u.input_tokens - cached, 0), u.output_tokens, u.input_tokens + u.output_tokens,
-             reasoning, 0, cached)  # fantasy-semantics §5.1 step 4
+             reasoning, 0, cached)  # docs/semantics.md#responses-non-streaming, step 4
     return text, calls, usage
 
 
@@ -273,7 +276,8 @@ def test_anthropic_messages(rel, replay_of):
             assert dump(message) == json.loads(it.response.body)
         u = message.usage
         usage = (u.input_tokens, u.output_tokens, u.input_tokens + u.output_tokens, 0,
-                 u.cache_creation_input_tokens or 0, u.cache_read_input_tokens or 0)  # §6.1
+                 # docs/semantics.md#anthropic-non-streaming
+                 u.cache_creation_input_tokens or 0, u.cache_read_input_tokens or 0)
         text = "".join(b.text for b in message.content if b.type == "text")
         calls = [(b.name, b.input) for b in message.content if b.type == "tool_use"]
         seen.append((it, text, calls, usage))

@@ -1,6 +1,7 @@
-"""The Response model and its exact Go JSON (fantasy-semantics.md §1, §10).
+"""The Response model and its exact Go JSON (docs/semantics.md#the-response-value-and-its-go-json and
+docs/semantics.md#worked-examples).
 
-Each §10 worked example is rebuilt by hand from the content the document
+Each worked example (docs/semantics.md#worked-examples) is rebuilt by hand from the content the document
 describes and compared with the document's JSON, byte for byte and as parsed
 JSON; then Go's encoding rules one by one; then round trips through
 ``Response.from_json`` on hypothesis-generated responses.
@@ -27,7 +28,8 @@ from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchRe
                                 VercelMetadata, WebSearchAction, WebSearchCallMetadata,
                                 WebSearchResultItem, WebSearchSource)
 
-# The §10 outputs, verbatim from docs/fantasy-semantics.md ("…" marks values the
+# The outputs of the worked examples (docs/semantics.md#worked-examples),
+# verbatim as in tests/data/semantics_examples.jsonl ("…" marks values the
 # document abridged; they are reproduced as the literal character).
 EXPECTED = {
     '10.1': r'''{"content":[{"type":"text","data":{"text":"Oi!"}}],"finish_reason":"stop","usage":{"input_tokens":20,"output_tokens":2,"total_tokens":22,"reasoning_tokens":0,"cache_creation_tokens":0,"cache_read_tokens":0},"warnings":null,"provider_metadata":{"openai":{"type":"openai.metadata","data":{"logprobs":null,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}}''',
@@ -219,7 +221,8 @@ BUILDERS = {
 
 
 def expected_bytes(key: str) -> bytes:
-    # §10.11 prints the placeholder <uuid> unescaped; Go would escape it like any other "<".
+    # Example 10.11 (docs/semantics.md#responses-api-examples) prints the placeholder <uuid>
+    # unescaped; Go would escape it like any other "<".
     return EXPECTED[key].replace('"<uuid>"', '"\\u003cuuid\\u003e"').encode("utf-8")
 
 
@@ -278,7 +281,7 @@ def test_content_data_key_order():
 
 
 # ---------------------------------------------------------------------------
-# Go encoding/json rules (§1.5)
+# Go encoding/json rules (docs/semantics.md#go-json-encoding-rules)
 # ---------------------------------------------------------------------------
 
 

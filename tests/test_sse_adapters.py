@@ -6,7 +6,7 @@ are lazy (an event comes out before later chunks are pulled), and
 ``iter_sse(response)`` is a drop-in for httpx-sse's ``EventSource(response)
 .iter_sse()``: over an ``httpx.MockTransport`` streamed body it yields events
 with the same ``event``/``data``/``id`` as httpx-sse on streams where
-httpx-sse is spec-correct (style.md section 5: every block carries data, no
+httpx-sse is spec-correct (every block carries data, no
 ``retry``, no BOM, valid UTF-8, no blank line after a block that has only
 ids/comments).
 

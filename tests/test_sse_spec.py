@@ -14,7 +14,7 @@ and the final ``last_event_id`` / ``retry`` must not depend on the chunking.
 
 Expected events are written as tuples ``(event, data, id, retry)``; the
 decoder's ``Event`` objects are compared through ``as_tuple``. httpx-sse's
-deviations (style.md section 5: dispatch of blocks without data, ``int()``
+deviations (dispatch of blocks without data, ``int()``
 for retry, str-only input) are deliberately NOT copied.
 """
 from __future__ import annotations

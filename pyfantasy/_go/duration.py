@@ -2,7 +2,7 @@
 
 What: go-vcr stores ``response.duration`` as Go's ``time.Duration`` (an int64
 count of nanoseconds) written with ``Duration.String()`` and read back with
-``time.ParseDuration`` (shared/docs/go-vcr-cassettes.md, section 2).
+``time.ParseDuration`` (docs/cassettes.md#durations).
 
 Strategy: both directions are straight ports of Go's ``time/format.go``
 (``Duration.format``, ``ParseDuration``, ``leadingInt``,
@@ -10,7 +10,7 @@ Strategy: both directions are straight ports of Go's ``time/format.go``
 so that every string Go accepts gives Go's value and every value prints as Go
 prints it. ``GoDuration`` is a ``datetime.timedelta`` (microsecond
 resolution, truncated toward zero) that also carries the exact
-``nanoseconds`` (section 2.3: 96 % of the corpus durations have nanosecond
+``nanoseconds`` (docs/cassettes.md#durations-in-python: 96 % of the corpus durations have nanosecond
 digits).
 """
 from __future__ import annotations

@@ -3,14 +3,14 @@
 What
     * :func:`encode` turns a tree of Python values into the bytes Go's
       ``json.Marshal`` produces for the corresponding Go value
-      (fantasy-semantics.md §1.5): compact, HTML-safe string escapes,
+      (docs/semantics.md#go-json-encoding-rules): compact, HTML-safe string escapes,
       U+2028/U+2029 escaped, one ``\\ufffd`` per byte of invalid UTF-8,
       Go float formatting, map keys sorted, struct fields in declaration
       order, ``json.RawMessage`` compacted, ``[]byte`` as base64.
     * :func:`syntax_error` is a port of Go's JSON scanner (``scanner.go``)
       giving the exact ``SyntaxError`` text Go reports for invalid input, and
       :func:`decode_object` mirrors ``json.Unmarshal(input, &map[string]any{})``
-      (used by tool-call validation, semantics §3.4).
+      (used by tool-call validation, docs/semantics.md#tool-call-validation).
     * :func:`parse` reads JSON text back (for ``Response.from_json``) with Go's
       decoding rules for strings and remembers where each object member's
       value sits in the text, so raw values can be kept verbatim.
@@ -25,7 +25,7 @@ How Python values map to Go values (the tree :func:`encode` accepts)
 
 Go strings hold bytes, Python strings hold code points
     A Go string may contain bytes that are not UTF-8 (Google thought
-    signatures are raw binary, semantics §7.1). pyfantasy represents such a
+    signatures are raw binary, docs/semantics.md#gemini-parts). pyfantasy represents such a
     string as a Python ``str`` built with the ``surrogateescape`` convention:
     byte ``0xXY`` that is not part of valid UTF-8 is the code point
     ``U+DCXY`` (:func:`go_string` does the conversion). Any other lone

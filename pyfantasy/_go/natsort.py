@@ -1,7 +1,7 @@
 """The "natural" order in which Go's YAML library writes map keys (header names, form keys).
 
 What: go.yaml.in/yaml sorts the keys of every map it writes with its
-``keyList.Less`` (shared/docs/go-vcr-cassettes.md, section 1.4), so
+``keyList.Less`` (docs/cassettes.md#key-order), so
 ``X-2`` comes before ``X-10`` and ``A-b`` before ``A1`` before ``Ab``.
 
 Strategy: a direct port of ``keyList.Less`` for two strings, compared code

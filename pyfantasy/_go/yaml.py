@@ -3,11 +3,11 @@
 What: every string of a cassette (values, list items, map keys) is written
 plain, single-quoted, double-quoted or as a literal block, chosen by the Go
 encoder's rules; ``!!binary`` bodies are base64 cut at 70 characters. This
-module reproduces those bytes (shared/docs/go-vcr-cassettes.md, section 4)
+module reproduces those bytes (docs/cassettes.md#scalars)
 as rc.2/rc.3 write them and, with ``rc6=True``, as rc.5 and later do
-(folding at 80 columns, YAML 1.1 words single-quoted, section 8.4; checked
+(folding at 80 columns, YAML 1.1 words single-quoted, docs/cassettes.md#library-versions-and-folding; checked
 against rc.6 by tests/test_go_yaml_differential.py), plus the
-plain-or-``strconv.Quote`` rules of the older goccy writer (section 8.2).
+plain-or-``strconv.Quote`` rules of the older goccy writer (docs/cassettes.md#legacy-quoting).
 The schema walk that places these scalars at the right columns lives in
 ``cassette.py``.
 
@@ -16,7 +16,7 @@ Strategy: the Go emitter's character-by-character analysis
 expressions and substring searches that answer the same questions (any
 special character, any TAB, a space before a line break, ...), so that a
 100 kB body is classified in C-speed scans. The "would this plain text read
-back as a non-string" check (section 4.3) ports Go's ``resolve`` (map of
+back as a non-string" check (docs/cassettes.md#strings-that-look-typed) ports Go's ``resolve`` (map of
 reserved words, ``strconv.ParseInt``/``ParseUint``/``ParseFloat``,
 ``time.Parse`` with yaml's four timestamp layouts, base-60 floats, YAML 1.1
 booleans); it only runs on strings whose first character can start such a
@@ -39,7 +39,7 @@ __all__ = [
 PLAIN, SINGLE, DOUBLE, LITERAL = "plain", "single", "double", "literal"
 
 
-# --- character classes (section 4.2) ---------------------------------------------------
+# --- character classes (docs/cassettes.md#character-classes) ---------------------------
 # "special": not printable (library definition: LF, 20-7E, A0-D7FF, E000-FFFD
 # except FEFF) and not TAB. CR, NEL, every C0/C1 control, U+FEFF, U+FFFE/FFFF,
 # lone surrogates and everything above U+FFFF (emoji) are special.
@@ -69,7 +69,8 @@ _NAMED_ESCAPES = {
 }
 
 
-# --- section 4.3: plain text that Go would not read back as a string -----------------
+# --- plain text that Go would not read back as a string ------------------------------
+# docs/cassettes.md#strings-that-look-typed
 _RESERVED = frozenset(
     "~ null Null NULL true True TRUE false False FALSE .nan .NaN .NAN .inf .Inf .INF "
     "+.inf +.Inf +.INF -.inf -.Inf -.INF -0 -0.0 << "
@@ -183,7 +184,7 @@ def _is_timestamp(s: str) -> bool:
 def resolves_non_string(s: str) -> bool:
     """True when plain ``s`` would be read by Go's YAML as a non-string.
 
-    Section 4.3 (Go's ``resolve`` plus ``isBase60Float`` and ``isOldBool``).
+    docs/cassettes.md#strings-that-look-typed (Go's ``resolve`` plus ``isBase60Float`` and ``isOldBool``).
     ``s`` is non-empty.
     """
     c = s[0]
@@ -215,7 +216,7 @@ def resolves_non_string(s: str) -> bool:
     return False
 
 
-# --- section 4.2: style -------------------------------------------------------------------
+# --- style (docs/cassettes.md#choosing-a-style) -------------------------------------------
 def _plain_allowed(s: str) -> bool:
     """Plain allowed, for a non-empty string with no line break, TAB or special character."""
     c = s[0]
@@ -243,7 +244,7 @@ def _yaml11_only(s: str) -> bool:
 
 
 def choose_style(s: str, rc6: bool = False) -> str:
-    """The style go.yaml.in/yaml/v4 gives string ``s`` (section 4.2, steps 1 to 3).
+    """The style go.yaml.in/yaml/v4 gives string ``s`` (docs/cassettes.md#choosing-a-style, steps 1 to 3).
 
     ``rc6``: the rules of rc.5 and later, where YAML 1.1 booleans, base-60
     numbers and ``<<`` are single-quoted instead of double-quoted.
@@ -282,14 +283,14 @@ def choose_style(s: str, rc6: bool = False) -> str:
 def is_simple_key(s: str) -> bool:
     """A key is written ``key:`` when it has no line break and is at most 128 UTF-8 bytes.
 
-    Otherwise it is a complex key (``? key`` then ``: value``), section 4.5.
+    Otherwise it is a complex key (``? key`` then ``: value``), docs/cassettes.md#keys.
     """
     if _ANY_BREAK.search(s) is not None:
         return False
     return len(s) <= 32 or len(s.encode("utf-8", "surrogatepass")) <= 128
 
 
-# --- section 4.4: writing -----------------------------------------------------------------
+# --- writing (docs/cassettes.md#writing-each-style) ---------------------------------------
 def _escape_char(c: str) -> str:
     e = _NAMED_ESCAPES.get(c)
     if e is not None:
@@ -494,7 +495,7 @@ def scalar(s: str, cont: int, digit: str, col: int = 0, rc6: bool = False,
 
 
 def binary(data: bytes, cont: int) -> Tuple[str, bool]:
-    """``!!binary`` and standard base64 (section 4.1).
+    """``!!binary`` and standard base64 (docs/cassettes.md#binary-bodies).
 
     Below 70 characters the text follows the tag on the same line; otherwise it
     is a ``|`` block of 70-character lines (each ending with a newline).
@@ -507,7 +508,8 @@ def binary(data: bytes, cont: int) -> Tuple[str, bool]:
     return "!!binary |\n" + "".join(lines), True
 
 
-# --- section 8.2: the goccy/go-yaml writer of September 2025 (plain or strconv.Quote) ------
+# --- the goccy/go-yaml writer of September 2025, plain or strconv.Quote --------------------
+# docs/cassettes.md#legacy-quoting
 _LEGACY_RESERVED = frozenset(
     "null Null NULL ~ true True TRUE false False FALSE y Y yes Yes YES n N no No NO "
     "on On ON off Off OFF .inf .Inf .INF -.inf -.Inf -.INF .nan .NaN .NAN -".split())
@@ -581,7 +583,7 @@ def go_quote(s: str) -> str:
 def legacy_scalar(s: str) -> str:
     """A string as the goccy writer wrote it: plain, or ``strconv.Quote`` when it needs quotes.
 
-    Multi-line strings that need no quotes are not specified (section 8.2); they
+    Multi-line strings that need no quotes are not specified (docs/cassettes.md#legacy-quoting); they
     are quoted here, and the exact round-trip check that enables legacy mode
     rejects any file where that guess is wrong.
     """

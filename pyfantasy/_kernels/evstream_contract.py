@@ -2,7 +2,7 @@
 
 Bedrock's ``invoke-with-response-stream`` bodies are AWS event-stream
 frames; anthropic-sdk-go's Bedrock middleware turns each ``chunk`` event
-into the Anthropic SSE event it carries (fantasy-semantics.md §6.3). This
+into the Anthropic SSE event it carries (docs/semantics.md#anthropic-vertex-and-bedrock-transports). This
 kernel does that translation: bytes in (any split), SSE text out
 (``event: <type>\\ndata: <json>\\n\\n`` per chunk), plus the input offset of
 each event's message and the first error, sticky, with its offset.

@@ -68,14 +68,16 @@ def error_part(kind: str, message: str, offset: Optional[int] = None) -> StreamP
 
 
 def stream_error_text(err: Any) -> str:
-    """§9.3, openai-go's reader: a chunk with a top-level ``error`` key (any value)."""
+    """docs/semantics.md#errors-inside-streams, openai-go's reader: a chunk with a
+    top-level ``error`` key (any value)."""
     if isinstance(err, dict) and isinstance(err.get("message"), str):
         return "stream error: " + err["message"]
     return "stream error: received error while streaming: " + raw_text(err)
 
 
 def openai_http_error(code: int, status: str, body: bytes, url: str) -> str:
-    """§9.1 openai-go: ``<title>: <error.message>``, or the raw body when there is none."""
+    """docs/semantics.md#http-error-statuses, openai-go: ``<title>: <error.message>``, or
+    the raw body when there is none."""
     from pyfantasy._kernels.jsonscan import loads
     msg = ""
     try:

@@ -1,11 +1,11 @@
 """Anthropic Messages (direct and Vertex) as fantasy decodes them.
 
-fantasy-semantics.md §6: ``providers/anthropic/anthropic.go`` serves
+docs/semantics.md#anthropic-messages: ``providers/anthropic/anthropic.go`` serves
 api.anthropic.com, Vertex ``rawPredict``/``streamRawPredict`` and (through
 ``bedrock.py``) Bedrock; all share this decoding. ``decode_generate`` is the
-non-streaming path (§6.1); ``AnthropicStream`` is the streaming state
-machine (§6.2): fantasy's part emission over anthropic-sdk-go's message
-accumulator; ``SSEScanner`` is the SDK's event dispatch (§3.5). The native
+non-streaming path (docs/semantics.md#anthropic-non-streaming); ``AnthropicStream`` is the streaming state
+machine (docs/semantics.md#anthropic-streaming): fantasy's part emission over anthropic-sdk-go's message
+accumulator; ``SSEScanner`` is the SDK's event dispatch (docs/semantics.md#sse-readers). The native
 backend runs the same machine in C (``native/pf_anthropic.c``), which must match
 this one on every input.
 
@@ -34,7 +34,7 @@ Coalescing (``STREAM_SPEC``)
     delta by delta but ``"{}x"`` merged. ``signature`` is not either (each
     signature delta replaces the reasoning metadata; it comes once anyway).
 
-Choices where fantasy's behaviour could not be read (§11.1)
+Choices where fantasy's behaviour could not be read (docs/semantics.md#open-doubts)
     * An ``error`` event reads as fantasy's re-titled provider error:
       ``provider overloaded: <message>`` for ``overloaded_error``,
       ``rate limit exceeded: <message>`` for ``rate_limit_error``, else the
@@ -141,7 +141,7 @@ _FINISH = {"end_turn": "stop", "pause_turn": "stop", "stop_sequence": "stop",
 
 
 def map_finish(stop_reason: str) -> str:
-    """``mapFinishReason`` (§6.1)."""
+    """``mapFinishReason`` (docs/semantics.md#anthropic-non-streaming)."""
     return _FINISH.get(stop_reason, "unknown")
 
 
@@ -167,7 +167,8 @@ def _go_number(v: Any) -> Any:
 
 
 def go_reencode(v: Any) -> str:
-    """``json.Marshal`` of a value decoded into ``any`` (§1.5 rule 10), "" if it cannot be encoded."""
+    """``json.Marshal`` of a value decoded into ``any`` (docs/semantics.md#go-json-encoding-rules,
+    rule 10), "" if it cannot be encoded."""
     try:
         return encode_str(_go_number(v))
     except (UnsupportedValueError, OverflowError):
@@ -179,7 +180,7 @@ def _reasoning_meta(signature: str = "", redacted: str = "") -> dict:
 
 
 def _web_search(block: dict):
-    """Sources and the tool result of a ``web_search_tool_result`` block (§6.1):
+    """Sources and the tool result of a ``web_search_tool_result`` block (docs/semantics.md#anthropic-non-streaming):
     ``(sources as (url, title), tool_use_id, metadata or None)``."""
     content = block.get("content")
     sources = []
@@ -207,7 +208,7 @@ def _not_an_object(v: Any, what: str) -> DecodeError:
     return DecodeError("json", f"json: cannot unmarshal {kind} into Go value of type {what}", 0)
 
 
-# ---- non-streaming (§6.1) -----------------------------------------------------------
+# ---- non-streaming (docs/semantics.md#anthropic-non-streaming) ----------------------
 
 def decode_generate(doc: Any, variant: str = "") -> Response:
     """The provider Response of a non-streaming body (scanned with GENERATE_SPEC)."""
@@ -244,7 +245,7 @@ def decode_generate(doc: Any, variant: str = "") -> Response:
                     usage=_usage(lenient_object(doc.get("usage"))), warnings=None, provider_metadata={})
 
 
-# ---- streaming (§6.2) ------------------------------------------------------------------
+# ---- streaming (docs/semantics.md#anthropic-streaming) ---------------------------------
 
 class _Block:
     """One content block of the SDK's accumulated message."""
@@ -461,7 +462,7 @@ def dispatch(chunks: list, tail: EventTail) -> list:
 # ---- request and HTTP errors ------------------------------------------------------------
 
 def request_tools(body: Any) -> Optional[List[ToolSpec]]:
-    """The tools a Messages request offers, for tool-call validation (§3.4): function
+    """The tools a Messages request offers, for tool-call validation (docs/semantics.md#tool-call-validation): function
     tools (``input_schema``) with their ``required`` keys, and the executable
     provider tool ``computer`` (``computer_*`` types). Server tools such as
     ``web_search`` are not client tools. None when the request has no tool list."""
@@ -500,7 +501,8 @@ def go_quote(s: str) -> str:
 
 
 def http_error(code: int, status: str, body: bytes, url: str) -> str:
-    """§9.1 anthropic-sdk-go: ``<title>: POST "<url>": <code> <Status Text> <raw body>``."""
+    """docs/semantics.md#http-error-statuses, anthropic-sdk-go: ``<title>: POST "<url>":
+    <code> <Status Text> <raw body>``."""
     return f"{status_title(code)}: POST {go_quote(url)}: {code} {status_text(code)} " \
            f"{body.decode('utf-8', 'replace')}"
 

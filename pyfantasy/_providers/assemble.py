@@ -4,15 +4,15 @@ What
     * :class:`StreamAssembler` consumes the :class:`~pyfantasy.response.StreamPart`
       sequence a provider decoder yields and builds the step ``Response``
       exactly as fantasy's ``agent.processStepStream`` does
-      (fantasy-semantics.md §3.2).
+      (docs/semantics.md#step-assembly-from-a-stream).
     * :func:`generate_step` turns a provider-layer ``Response`` of a
       non-streaming call into the agent step ``Response`` (``agent.Generate``,
-      §3.3).
-    * :func:`validate_tool_call` is the agent's tool-call validation (§3.4).
+      docs/semantics.md#the-non-streaming-step).
+    * :func:`validate_tool_call` is the agent's tool-call validation (docs/semantics.md#tool-call-validation).
     * :func:`deterministic_id` / :func:`deterministic_uuid` replace the random
       ids fantasy invents (OpenAI citation ids, Google tool-call ids).
 
-Strategy (§3.2, quoted rules next to the code)
+Strategy (docs/semantics.md#step-assembly-from-a-stream, quoted rules next to the code)
     Content is appended in the order of *end* events; text and reasoning
     blocks are buffered per id until their end; blocks that never end are
     dropped; tool calls, tool results and sources are appended when they
@@ -51,7 +51,7 @@ _T = StreamPartType
 
 
 # ---------------------------------------------------------------------------
-# Tool-call validation (§3.4)
+# Tool-call validation (docs/semantics.md#tool-call-validation)
 # ---------------------------------------------------------------------------
 
 
@@ -150,7 +150,7 @@ def _replace(call: ToolCallContent, **changes: Any) -> ToolCallContent:
 
 
 # ---------------------------------------------------------------------------
-# Streaming (§3.2)
+# Streaming (docs/semantics.md#step-assembly-from-a-stream)
 # ---------------------------------------------------------------------------
 
 
@@ -165,7 +165,7 @@ class StreamAssembler:
             asm.feed(part)
         response = asm.close()   # raises DecodeError if an error part came
 
-    Rules (§3.2): ``text_start`` opens an empty buffer for its id (re-opening
+    Rules (docs/semantics.md#step-assembly-from-a-stream): ``text_start`` opens an empty buffer for its id (re-opening
     resets it); ``text_delta`` appends only to an open buffer;
     ``text_end`` appends a text part with the end part's metadata.
     ``reasoning_start`` opens a buffer with the part's delta and metadata;
@@ -343,7 +343,7 @@ def assemble_stream(parts: Iterable[StreamPart], tools: Optional[Sequence[ToolSp
 
 
 # ---------------------------------------------------------------------------
-# Non-streaming (§3.3)
+# Non-streaming (docs/semantics.md#the-non-streaming-step)
 # ---------------------------------------------------------------------------
 
 

@@ -1,10 +1,10 @@
-"""Anthropic on AWS Bedrock as fantasy decodes it (fantasy-semantics.md §6.3).
+"""Anthropic on AWS Bedrock as fantasy decodes it (docs/semantics.md#anthropic-vertex-and-bedrock-transports).
 
 Non-streaming ``/invoke`` bodies are Anthropic Messages JSON, decoded by
 ``anthropic.decode_generate``. Streaming ``/invoke-with-response-stream``
 bodies are AWS event-stream frames; anthropic-sdk-go's Bedrock middleware
 turns each ``chunk`` frame into the Anthropic SSE event it carries, and the
-rest is the Anthropic stream (§6.2).
+rest is the Anthropic stream (docs/semantics.md#anthropic-streaming).
 
 ``EventStreamScanner`` does the same in two kernels, each in C on the native
 backend: the event-stream kernel (``_evstream_native``/``_evstream_python``:

@@ -1,4 +1,4 @@
-"""Which wire format an interaction holds, told from its request (fantasy-semantics.md §2).
+"""Which wire format an interaction holds, told from its request (docs/semantics.md#recognising-the-wire-format).
 
 fantasy never inspects the response to choose a parser; neither do we: the
 URL (host and path), the request body's ``stream`` flag and, for Bedrock,

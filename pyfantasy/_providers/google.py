@@ -1,7 +1,7 @@
 """Google Gemini (Gemini API and Vertex) as fantasy decodes it.
 
 What
-    fantasy-semantics.md §7: ``generateContent`` (non-streaming,
+    docs/semantics.md#google-gemini: ``generateContent`` (non-streaming,
     ``decode_generate``) and ``streamGenerateContent?alt=sse`` (streaming,
     ``GoogleStream``) bodies, read the way the genai SDK reads them and turned
     into what fantasy's ``providers/google/google.go`` yields. Both back-ends
@@ -9,7 +9,7 @@ What
     ``FORMAT`` plugs this into ``pyfantasy.decode``.
 
 Why a stream reader of its own (``GenaiScanner``)
-    genai does not read SSE the WHATWG way (§3.5): the body is cut into
+    genai does not read SSE the WHATWG way (docs/semantics.md#sse-readers): the body is cut into
     blocks at ``\\n\\n`` or ``\\r\\n\\r\\n`` (the earlier of the two here, so
     the result does not depend on how the bytes arrive; genai's own choice
     depends on its read buffer when a body mixes both), one trailing CR is
@@ -23,8 +23,8 @@ Why a stream reader of its own (``GenaiScanner``)
     (``_kernels/python/genai.py`` and its C twin); ``GenaiScanner`` turns
     the block that ends the stream into its error.
 
-Rules reproduced (section numbers of fantasy-semantics.md)
-    * parts (§7.1): thought text -> reasoning, text -> text, functionCall ->
+Rules reproduced (headings of docs/semantics.md)
+    * parts (docs/semantics.md#gemini-parts): thought text -> reasoning, text -> text, functionCall ->
       tool call, everything else (empty text, inline data, a part with only
       a signature) ignored; only ``candidates[0]`` counts.
     * thought signatures are base64 in JSON; the decoded *bytes* are the
@@ -35,8 +35,9 @@ Rules reproduced (section numbers of fantasy-semantics.md)
     * function-call input: ``args`` re-encoded as Go does (sorted keys,
       numbers as float64, compact, HTML-safe); missing/null ``args`` -> the
       text ``null``.
-    * finish reasons (§7.4); any tool call forces ``tool-calls``.
-    * usage (§7.2 table; streams §7.3: the first chunk with a non-zero
+    * finish reasons (docs/semantics.md#gemini-finish-reasons); any tool call forces ``tool-calls``.
+    * usage (the table in docs/semantics.md#gemini-non-streaming; streams
+      docs/semantics.md#gemini-streaming: the first chunk with a non-zero
       ``totalTokenCount`` sets it, later ones *add* output, reasoning and
       cache-read counts, inflating them as fantasy does).
     * provider metadata is ``null``.
@@ -125,7 +126,7 @@ _FINISH = {
 
 
 def map_finish(reason: str) -> str:
-    """``mapFinishReason`` (§7.4): unknown or absent values are ``unknown``."""
+    """``mapFinishReason`` (docs/semantics.md#gemini-finish-reasons): unknown or absent values are ``unknown``."""
     return _FINISH.get(reason, "unknown")
 
 
@@ -341,7 +342,7 @@ def _read_part(p: dict) -> _Part:
 
 
 def _usage(u: Optional[dict]) -> Usage:
-    """``mapUsage`` (§7.2): nothing subtracted, total as sent."""
+    """``mapUsage`` (docs/semantics.md#gemini-non-streaming): nothing subtracted, total as sent."""
     if u is None:
         return Usage()
     return Usage(input_tokens=u["promptTokenCount"], output_tokens=u["candidatesTokenCount"],
@@ -353,7 +354,7 @@ def _meta(signature: bytes, tool_id: str) -> dict:
     return {"google": GoogleReasoningMetadata(signature=go_string(signature), tool_id=tool_id)}
 
 
-# ---- non-streaming (§7.2) ----------------------------------------------------------
+# ---- non-streaming (docs/semantics.md#gemini-non-streaming) ------------------------
 
 def decode_generate(doc: Any, variant: str = "") -> Response:
     """The provider Response of a ``generateContent`` body (scanned with GENERATE_SPEC)."""
@@ -399,7 +400,7 @@ def decode_generate(doc: Any, variant: str = "") -> Response:
                     provider_metadata=None)
 
 
-# ---- streaming (§7.3) ----------------------------------------------------------------
+# ---- streaming (docs/semantics.md#gemini-streaming) ----------------------------------
 
 _API_ERROR = "genai-api-error"
 _INVALID = "genai-invalid-chunk"
@@ -590,7 +591,8 @@ class GenaiScanner(c.FramedScanner):
 # ---- request and errors -------------------------------------------------------------------
 
 def request_tools(body: Any):
-    """The function declarations of a ``generateContent`` request, for tool-call validation (§3.4)."""
+    """The function declarations of a ``generateContent`` request, for tool-call validation
+    (docs/semantics.md#tool-call-validation)."""
     from pyfantasy._providers.assemble import ToolSpec
     if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
         return None
@@ -608,8 +610,9 @@ def request_tools(body: Any):
 
 
 def http_error(code: int, status: str, body: bytes, url: str) -> str:
-    """§9.1, genai: ``{"error": {code, message, ...}}`` -> title of *its* code + its message;
-    any other body -> title of the HTTP status + the body text."""
+    """docs/semantics.md#http-error-statuses, genai: ``{"error": {code, message, ...}}`` ->
+    title of *its* code + its message; any other body -> title of the HTTP
+    status + the body text."""
     text = body.decode("utf-8", "replace")
     return _api_error(text) or f"{status_title(code)}: {text}"
 

@@ -5,7 +5,7 @@ Each entry is a domain and what it tells:
 * ``provider``: the short provider name the scan reports (``scan.provider_for_host``),
   for the domain and every host under it;
 * ``variant``/``sub_variant``: the chat-completions hook set fantasy uses
-  (fantasy-semantics.md §2) for the domain itself / for hosts under it
+  (docs/semantics.md#recognising-the-wire-format) for the domain itself / for hosts under it
   ("" = none; a host no entry gives a variant for is ``compat``).
 
 Matching: a host matches a domain when it equals it or ends with ``"." +
@@ -82,8 +82,8 @@ def provider_for_host(url: str) -> str:
 
 
 def variant_for_host(host: str) -> str:
-    """Which hook set a host (``host[:port]``) uses (§2): plain OpenAI/Azure, OpenRouter,
-    Vercel, else compat."""
+    """Which hook set a host (``host[:port]``) uses (docs/semantics.md#recognising-the-wire-format): plain OpenAI/Azure,
+    OpenRouter, Vercel, else compat."""
     host = host.lower().split(":")[0]
     for h in HOSTS:
         if h.variant and host == h.domain:

@@ -1,4 +1,4 @@
-"""Provider metadata values (fantasy-semantics.md §1.3), each class declared by data.
+"""Provider metadata values (docs/semantics.md#provider-metadata-values), each class declared by data.
 
 What
     The Python twins of the provider metadata types of charm.land/fantasy
@@ -11,7 +11,7 @@ What
 How
     Each class is a *mutable* slotted dataclass (in fantasy these are shared
     pointers that a provider may keep changing after yielding them; the JSON
-    shows their final state, semantics §3.2) whose fields are declared with
+    shows their final state, docs/semantics.md#step-assembly-from-a-stream) whose fields are declared with
     :func:`go`: the field's Go kind (:data:`STRING`, :data:`INT`,
     :data:`FLOAT`, :data:`NULLABLE_STRING`, :data:`RAW_MAP`,
     :func:`list_of`, :func:`struct_value`, :func:`pointer`), its JSON key

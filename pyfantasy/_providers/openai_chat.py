@@ -1,11 +1,11 @@
 """OpenAI Chat Completions (and compatible APIs) as fantasy decodes them.
 
-fantasy-semantics.md §4: one implementation serves plain OpenAI/Azure,
+docs/semantics.md#chat-completions: one implementation serves plain OpenAI/Azure,
 openaicompat (xAI, Groq, z.ai, Hugging Face, Avian, llama.cpp, ...),
 OpenRouter and Vercel AI Gateway; the variants differ in their usage,
 metadata and reasoning hooks. ``ChatStream`` is the streaming state machine
-(§4.2) over scanned chunks; ``decode_generate`` is the non-streaming path
-(§4.1). Both produce what the provider layer yields; the agent step
+(docs/semantics.md#chat-completions-streaming) over scanned chunks; ``decode_generate`` is the non-streaming path
+(docs/semantics.md#chat-completions-non-streaming). Both produce what the provider layer yields; the agent step
 (``_assemble``) turns it into the Response.
 """
 from __future__ import annotations
@@ -67,11 +67,13 @@ _FINISH = {"stop": "stop", "length": "length", "content_filter": "content-filter
 
 
 def map_finish(reason: str) -> str:
-    """``DefaultMapFinishReasonFunc`` (§4.3)."""
+    """``DefaultMapFinishReasonFunc`` (docs/semantics.md#chat-completions-finish-reasons)."""
     return _FINISH.get(reason, "unknown")
 
 
-# ---- usage and metadata (§4.4, §4.6, §4.7) ------------------------------------
+# ---- usage and metadata -------------------------------------------------------
+# docs/semantics.md#chat-completions-usage-and-metadata, docs/semantics.md#openrouter-usage-and-metadata and
+# docs/semantics.md#vercel-ai-gateway
 
 _KNOWN_USAGE = ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
                 "completion_tokens_details")
@@ -171,7 +173,7 @@ def _fmt(x: dict) -> str:
 
 
 def generate_reasoning_details(details: List[dict], variant: str) -> List[ReasoningContent]:
-    """Non-stream OpenRouter/Vercel reasoning (§4.6 "Reasoning, non-stream")."""
+    """Non-stream OpenRouter/Vercel reasoning (docs/semantics.md#openrouter-reasoning-in-bodies)."""
     responses: List[dict] = []
     google: List[dict] = []
     anthropic: List[ReasoningContent] = []
@@ -224,7 +226,7 @@ def generate_reasoning_details(details: List[dict], variant: str) -> List[Reason
     return out + other
 
 
-# ---- non-streaming (§4.1) ------------------------------------------------------
+# ---- non-streaming (docs/semantics.md#chat-completions-non-streaming) ----------
 
 def decode_generate(doc: Any, variant: str) -> Response:
     """The provider Response of a non-streaming body (already scanned with GENERATE_SPEC).
@@ -302,7 +304,7 @@ def _generate_extra(msg: dict, variant: str) -> List[ReasoningContent]:
     return []
 
 
-# ---- streaming (§4.2) ----------------------------------------------------------
+# ---- streaming (docs/semantics.md#chat-completions-streaming) ------------------
 
 class _Call:
     __slots__ = ("id", "name", "args", "finished")
@@ -602,7 +604,7 @@ class ChatStream:
             out.append(StreamPart("reasoning_delta", id="0", delta=x.get("text") or ""))
         return False
 
-    # -- end of stream (§4.2 step 6) ---------------------------------------------------
+    # -- end of stream (docs/semantics.md#chat-completions-streaming, step 6) ----------
 
     def done(self) -> List[StreamPart]:
         out: List[StreamPart] = []
@@ -637,7 +639,8 @@ class ChatStream:
 
 
 def request_tools(body: Any):
-    """The function tools of a chat-completions request, for tool-call validation (§3.4)."""
+    """The function tools of a chat-completions request, for tool-call validation
+    (docs/semantics.md#tool-call-validation)."""
     from pyfantasy._providers.assemble import ToolSpec
     if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
         return None

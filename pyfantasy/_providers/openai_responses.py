@@ -1,10 +1,10 @@
 """OpenAI Responses API (OpenAI and Azure) as fantasy decodes it.
 
-fantasy-semantics.md §5: ``responsesLanguageModel`` in fantasy's
+docs/semantics.md#responses-api: ``responsesLanguageModel`` in fantasy's
 ``providers/openai/responses_language_model.go`` serves api.openai.com and
 Azure alike (only the base URL differs). ``ResponsesStream`` is the
-streaming state machine (§5.2) over scanned SSE events, dispatched on the
-JSON ``type`` field; ``decode_generate`` is the non-streaming path (§5.1).
+streaming state machine (docs/semantics.md#responses-streaming) over scanned SSE events, dispatched on the
+JSON ``type`` field; ``decode_generate`` is the non-streaming path (docs/semantics.md#responses-non-streaming).
 Both produce what the provider layer yields; the agent step (``_assemble``)
 turns it into the Response.
 
@@ -12,8 +12,8 @@ Reading rules
     Fields are read as openai-go's lenient decoder does (``values.lenient_str``,
     ``lenient_int``, ``lenient_object``): null or missing strings are ``""``, missing integers 0,
     a value of the wrong shape reads as empty. The SSE reader is openai-go's
-    (§3.5): an event whose data has a top-level ``error`` key stops the
-    stream (``stream error: ...``, as for chat completions, §9.3); data
+    (docs/semantics.md#sse-readers): an event whose data has a top-level ``error`` key stops the
+    stream (``stream error: ...``, as for chat completions, docs/semantics.md#errors-inside-streams); data
     starting with ``[DONE]`` ends it; the SSE event name is ignored, except
     that names starting with ``thread.`` are not Responses events.
 
@@ -93,7 +93,8 @@ _DELTA_TYPES = frozenset(("response.output_text.delta", "response.reasoning_summ
                           "response.function_call_arguments.delta"))
 
 
-# ---- finish reason, usage, metadata (§5.1 steps 3-5) -------------------------------
+# ---- finish reason, usage, metadata ------------------------------------------------
+# docs/semantics.md#responses-non-streaming, steps 3-5
 
 _INCOMPLETE = {"": "stop", "max_output_tokens": "length", "max_tokens": "length",
                "content_filter": "content-filter"}
@@ -142,7 +143,7 @@ def _list(v: Any) -> list:
     return v if isinstance(v, list) else []
 
 
-# ---- non-streaming (§5.1) ----------------------------------------------------------
+# ---- non-streaming (docs/semantics.md#responses-non-streaming) ---------------------
 
 def decode_generate(doc: Any, variant: str = "") -> Response:
     """The provider Response of a non-streaming body (already scanned with GENERATE_SPEC).
@@ -210,14 +211,14 @@ def decode_generate(doc: Any, variant: str = "") -> Response:
                     usage=_usage(doc.get("usage")), warnings=None, provider_metadata=_metadata(rid))
 
 
-# ---- streaming (§5.2) --------------------------------------------------------------
+# ---- streaming (docs/semantics.md#responses-streaming) -----------------------------
 
 class ResponsesStream:
     """fantasy's ``responsesLanguageModel.Stream`` over scanned events: ``feed(chunk)``
     for each event, ``done()`` at the end; both return stream parts. After an
     error part, everything is ignored.
 
-    State (§5.2): output_index -> (call_id, name) of open function calls;
+    State (docs/semantics.md#responses-streaming): output_index -> (call_id, name) of open function calls;
     "has function call"; item id -> reasoning metadata of open reasoning
     items (the object is shared with the parts already yielded and keeps
     changing, as the Go pointer does); response id; finish reason; usage;
@@ -418,7 +419,7 @@ _HANDLERS: Dict[str, _Handler] = {
 }
 
 
-# ---- request tools (§3.4) ------------------------------------------------------------
+# ---- request tools (docs/semantics.md#tool-call-validation) --------------------------
 
 def request_tools(body: Any) -> Optional[List[ToolSpec]]:
     """The function tools of a Responses request (``{"type": "function", "name",

@@ -12,7 +12,7 @@ from pyfantasy._tools.report.read import COLUMNS
 TOKEN_COLUMNS = ("input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
                  "cache_creation_tokens", "cache_read_tokens")
 NONE_LABEL = "(none)"
-# Figures that look wrong but are what fantasy records (fantasy-semantics.md §7.3 and the
+# Figures that look wrong but are what fantasy records (docs/semantics.md#gemini-streaming and the
 # OpenRouter reasoning rules): said where the user sees them (report footnotes, decode output).
 FANTASY_NOTES = {
     "google-usage": "Gemini streams: output, reasoning and cache-read tokens are summed over every "

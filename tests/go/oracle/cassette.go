@@ -1,5 +1,5 @@
 // go-vcr v4's cassette structs (gopkg.in/dnaeon/go-vcr.v4/pkg/cassette), field names,
-// types and yaml tags as go-vcr declares them (shared/docs/go-vcr-cassettes.md, section 1).
+// types and yaml tags as go-vcr declares them (docs/cassettes.md#schema).
 // go-vcr is not packaged for Debian, so the declarations are copied here; only the fields
 // that reach the file are kept (Name, File, replay state and matchers are yaml:"-").
 package main
