@@ -660,11 +660,11 @@ def test_round_trip_generated(r):
     b = r.to_json_bytes()
     b.decode("utf-8")  # always valid UTF-8
     assert json.loads(b) == r.to_json()
-    assert Response.from_json(r.to_json()) == r
     back = Response.from_json(b)
     assert back == r
     assert back.to_json_bytes() == b
     if b"-0" not in b:  # json.loads reads -0 as the integer 0; Go (and the bytes path) keep -0.0
+        assert Response.from_json(r.to_json()) == r
         assert Response.from_json(r.to_json()).to_json_bytes() == b
 
 

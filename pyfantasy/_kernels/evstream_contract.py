@@ -317,4 +317,6 @@ def describe(err: EvError) -> Tuple[str, str]:
     return "evstream", f"event-stream error {s} at {at}"
 
 
-__all__ = ["EvOut", "EvError", "describe", "parse_headers", "find_key", "unescape", "b64decode", "OK", "E_PRELUDE", "E_PRELUDE_CRC", "E_MESSAGE_CRC", "E_HEADER", "E_NO_MESSAGE_TYPE", "E_NO_EVENT_TYPE", "E_PAYLOAD", "E_BASE64", "EXCEPTION", "ERROR", "E_TRUNCATED"]
+__all__ = ["EvOut", "EvError", "describe", "parse_headers", "find_key", "unescape", "b64decode", "OK",
+           "E_PRELUDE", "E_PRELUDE_CRC", "E_MESSAGE_CRC", "E_HEADER", "E_NO_MESSAGE_TYPE", "E_NO_EVENT_TYPE",
+           "E_PAYLOAD", "E_BASE64", "EXCEPTION", "ERROR", "E_TRUNCATED"]

@@ -228,7 +228,8 @@ def decode_generate(doc: Any, variant: str = "") -> Response:
             content.append(ReasoningContent(text=lenient_str(b.get("thinking")),
                                             provider_metadata=_reasoning_meta(lenient_str(b.get("signature")))))
         elif t == "redacted_thinking":
-            content.append(ReasoningContent(text="", provider_metadata=_reasoning_meta(redacted=lenient_str(b.get("data")))))
+            meta = _reasoning_meta(redacted=lenient_str(b.get("data")))
+            content.append(ReasoningContent(text="", provider_metadata=meta))
         elif t == "tool_use":
             content.append(ToolCallContent(tool_call_id=lenient_str(b.get("id")), tool_name=lenient_str(b.get("name")),
                                            input=_raw_input(b.get("input"), "input" in b)))

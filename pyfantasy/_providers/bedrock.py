@@ -31,8 +31,8 @@ from pyfantasy._kernels import kernel, resolve
 from pyfantasy._kernels.evstream_contract import describe
 from pyfantasy._kernels.jsonscan import Chunk, CHUNK_OK, Scanner
 from pyfantasy._providers import _common as c
-from pyfantasy._providers.anthropic import (GENERATE_SPEC, STREAM_SPEC, TRANSPORT_ERROR, AnthropicStream, decode_generate,
-                        EventTail, dispatch, http_error, request_tools)
+from pyfantasy._providers.anthropic import (GENERATE_SPEC, STREAM_SPEC, TRANSPORT_ERROR, AnthropicStream,
+                                            EventTail, decode_generate, dispatch, http_error, request_tools)
 
 
 class EventStreamScanner(c.FramedScanner):

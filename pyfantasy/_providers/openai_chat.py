@@ -248,7 +248,7 @@ def decode_generate(doc: Any, variant: str) -> Response:
         content.append(TextContent(text=text))
     content += _generate_extra(msg, variant)
     calls = msg.get("tool_calls") if isinstance(msg.get("tool_calls"), list) else []
-    for k, tc in enumerate(calls):
+    for tc in calls:
         tc = lenient_object(tc)
         fn = lenient_object(tc.get("function"))
         content.append(ToolCallContent(tool_call_id=lenient_str(tc.get("id")), tool_name=lenient_str(fn.get("name")),

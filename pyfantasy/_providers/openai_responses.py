@@ -129,8 +129,9 @@ def _web_search_metadata(item_id: str, action: Any) -> WebSearchCallMetadata:
     typ = lenient_str(a.get("type"))
     if typ:
         srcs = a.get("sources") if isinstance(a.get("sources"), list) else []
-        meta.action = WebSearchAction(type=typ, query=lenient_str(a.get("query")), sources=[
-            WebSearchSource(type=lenient_str(lenient_object(x).get("type")), url=lenient_str(lenient_object(x).get("url"))) for x in srcs] or None)
+        sources = [WebSearchSource(type=lenient_str(lenient_object(x).get("type")),
+                                   url=lenient_str(lenient_object(x).get("url"))) for x in srcs]
+        meta.action = WebSearchAction(type=typ, query=lenient_str(a.get("query")), sources=sources or None)
     return meta
 
 
@@ -188,7 +189,8 @@ def decode_generate(doc: Any, variant: str = "") -> Response:
                         sources += 1
         elif typ == "function_call":
             has_call = True
-            content.append(ToolCallContent(tool_call_id=lenient_str(item.get("call_id")), tool_name=lenient_str(item.get("name")),
+            content.append(ToolCallContent(tool_call_id=lenient_str(item.get("call_id")),
+                                           tool_name=lenient_str(item.get("name")),
                                            input=lenient_str(item.get("arguments"))))
         elif typ == "web_search_call":
             wid = lenient_str(item.get("id"))

@@ -383,8 +383,8 @@ class PartReader:
                     content.append(_new_text(chunks[0] if len(chunks) == 1 else "".join(chunks),
                                              self._pm(r[i + 7]) if r[i + 7] else None))
             elif t == REASONING_START:
-                reasoning[a[r[i + 1]:r[i + 1] + r[i + 2]]] = [[a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace")],
-                                                              self._pm(r[i + 7])]
+                first = a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace")
+                reasoning[a[r[i + 1]:r[i + 1] + r[i + 2]]] = [[first], self._pm(r[i + 7])]
             elif t == REASONING_DELTA:
                 block = reasoning.get(a[r[i + 1]:r[i + 1] + r[i + 2]])
                 if block is not None:
