@@ -52,7 +52,7 @@ import base64
 import binascii
 import json
 from enum import Enum
-from typing import Any, ClassVar, Dict, List, Optional, Type, Union
+from typing import Any, ClassVar, Dict, List, Optional, Type, TypeVar, Union
 
 from pyfantasy._dataclasses import frozen_dataclass, mutable_dataclass
 from pyfantasy._errors import DecodeError
@@ -276,40 +276,39 @@ def _with_metadata(d: Struct, pm: Optional[ProviderMetadata]) -> Struct:
 # ---------------------------------------------------------------------------
 
 
+_T = TypeVar("_T", bound="_TextPart")
+
+
 @frozen_dataclass
-class TextContent:
+class _TextPart:
+    """What text and reasoning content share: ``{"text", "provider_metadata" (omitempty)}``."""
+
+    type: ClassVar[str]
+    text: str = ""
+    provider_metadata: Optional[ProviderMetadata] = None
+
+    def _go_json(self) -> Struct:
+        return _envelope(self.type, _with_metadata(Struct(text=self.text), self.provider_metadata))
+
+    @classmethod
+    def from_data(cls: Type[_T], d: dict, path: str) -> _T:
+        return cls(text=member_str(d, "text", path),
+                   provider_metadata=metadata_from_json(d.get("provider_metadata"),
+                                                         path + ".provider_metadata"))
+
+
+@frozen_dataclass
+class TextContent(_TextPart):
     """``text`` content: ``{"text", "provider_metadata" (omitempty)}``."""
 
     type: ClassVar[str] = "text"
-    text: str = ""
-    provider_metadata: Optional[ProviderMetadata] = None
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type, _with_metadata(Struct(text=self.text), self.provider_metadata))
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "TextContent":
-        return cls(text=member_str(d, "text", path),
-                   provider_metadata=metadata_from_json(d.get("provider_metadata"),
-                                                         path + ".provider_metadata"))
 
 
 @frozen_dataclass
-class ReasoningContent:
+class ReasoningContent(_TextPart):
     """``reasoning`` content: ``{"text", "provider_metadata" (omitempty)}``."""
 
     type: ClassVar[str] = "reasoning"
-    text: str = ""
-    provider_metadata: Optional[ProviderMetadata] = None
-
-    def _go_json(self) -> Struct:
-        return _envelope(self.type, _with_metadata(Struct(text=self.text), self.provider_metadata))
-
-    @classmethod
-    def from_data(cls, d: dict, path: str) -> "ReasoningContent":
-        return cls(text=member_str(d, "text", path),
-                   provider_metadata=metadata_from_json(d.get("provider_metadata"),
-                                                         path + ".provider_metadata"))
 
 
 @frozen_dataclass

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pyfantasy import DecodeError
+from pyfantasy import DecodeError, UsageError
 from pyfantasy.cassette import Cassette, Interaction, Request, Response as Recorded
 from pyfantasy.decode import StreamDecoder, decode_body, decode_interaction
 
@@ -199,7 +199,7 @@ def test_stream_decoder_incremental_parts(backend):
     r = dec.close()
     assert r.content[0].text == "Hello" and r.finish_reason == "stop"
     assert dec.close() is r
-    with pytest.raises(DecodeError):
+    with pytest.raises(UsageError):  # API misuse, not a decoding failure
         dec.feed(b"data: more\n\n")
 
 
@@ -239,7 +239,7 @@ def test_feed_last_equals_feed_then_close(backend):
             except DecodeError as e:
                 outcomes.append((e.kind, e.message, e.offset, e.response.to_json()))
         assert outcomes[0] == outcomes[1]
-        with pytest.raises(DecodeError):
+        with pytest.raises(UsageError):  # API misuse, not a decoding failure
             b.feed(b"data: more\n\n")
 
 

@@ -22,7 +22,7 @@ from pyfantasy._errors import NativeFallback as Fallback
 from pyfantasy._providers.assemble import ToolSpec, deterministic_uuid, validate_tool_call
 from pyfantasy._errors import DecodeError
 
-from pyfantasy._kernels.native import ffi, lib
+from pyfantasy._kernels.native import check, ffi, lib, owned
 from pyfantasy._providers import _common as c
 from pyfantasy._providers.openai_chat import _go_float, _router_usage_meta
 from pyfantasy._kernels.jsonscan import loads, number
@@ -137,9 +137,7 @@ class PartReader:
         out = self._out
         rc = lib.pf_dec_feed(self._d, data, len(data), eof, out)
         if rc:
-            if rc == lib.PF_ERR_NOMEM:
-                raise MemoryError("pyfantasy decoder: out of memory")
-            raise ValueError(f"pf_dec_feed failed ({rc})")
+            check(rc, "decoder")
         if out.status:
             raise Fallback()
         self.events = out.events
@@ -484,9 +482,7 @@ def _new_decoder(format: str, variant: str) -> Any:
         d = lib.pf_responses_new()
     else:
         raise ValueError(f"no native decoder for {format!r}")
-    if d == ffi.NULL:
-        raise MemoryError(f"no native decoder for {format!r}: out of memory")
-    return ffi.gc(d, lib.pf_dec_free)
+    return owned(d, lib.pf_dec_free, f"{format} decoder")
 
 
 def _cached_decoder(format: str, variant: str) -> Any:

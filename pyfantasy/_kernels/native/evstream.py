@@ -9,17 +9,14 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from pyfantasy._kernels.evstream_contract import EvError, EvOut
-from pyfantasy._kernels.native import ffi, lib
+from pyfantasy._kernels.native import check, ffi, lib, owned
 
 
 class EvStreamKernel:
     """Incremental event-stream translator (C state machine)."""
 
     def __init__(self) -> None:
-        d = lib.pf_evs_new()
-        if d == ffi.NULL:
-            raise MemoryError("pf_evs_new")
-        self._d = ffi.gc(d, lib.pf_evs_free)
+        self._d = owned(lib.pf_evs_new(), lib.pf_evs_free, "event-stream decoder")
         self._out = ffi.new("pf_evs_out *")
         self._error: Optional[EvError] = None
         self.closed = False
@@ -29,10 +26,7 @@ class EvStreamKernel:
             raise ValueError("event stream fed after its end")
         out = self._out
         rc = lib.pf_evs_feed(self._d, ffi.from_buffer(data), len(data), 1 if eof else 0, out)
-        if rc == lib.PF_ERR_NOMEM:
-            raise MemoryError("pyfantasy event-stream decoder: out of memory")
-        if rc:
-            raise ValueError(f"pf_evs_feed failed ({rc})")
+        check(rc, "event-stream decoder")
         if eof:
             self.closed = True
         sse = ffi.buffer(out.sse, out.sse_len)[:] if out.sse_len else b""

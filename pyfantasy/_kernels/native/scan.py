@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from typing import Any, List
 
-from pyfantasy._kernels.native import ffi, lib
+from pyfantasy._kernels.native import check, ffi, lib, owned
 from pyfantasy._kernels.jsonscan import (_DECODER, _LONE_SURROGATE_ESCAPE, CHUNK_OK, STAR, Chunk, Spec, fix_surrogates,
                                          loads, number)
 
@@ -29,9 +29,7 @@ def compiled_spec(spec: Spec) -> Any:
         c_len = ffi.new("size_t[]", lens)
         c_flags = ffi.new("uint8_t[]", [n.flags for n in spec.nodes])
         sp = lib.pf_jspec_new(c_parent, c_keys, c_off, c_len, c_flags, len(spec.nodes))
-        if sp == ffi.NULL:
-            raise MemoryError("pf_jspec_new")
-        spec._native = ffi.gc(sp, lib.pf_jspec_free)
+        spec._native = owned(sp, lib.pf_jspec_free, "scan spec")
     return spec._native
 
 
@@ -53,9 +51,7 @@ class ScanKernel:
         if mode is None:
             mode = lib.PF_SCAN_SSE if sse else lib.PF_SCAN_DOCUMENT
         s = lib.pf_scan_new(compiled_spec(spec), mode, c_done, len(done), 1 if coalesce else 0)
-        if s == ffi.NULL:
-            raise MemoryError("pf_scan_new")
-        self._s = ffi.gc(s, lib.pf_scan_free)
+        self._s = owned(s, lib.pf_scan_free, "scanner")
         self._out = ffi.new("pf_scan_out *")
 
     def reset(self) -> None:
@@ -74,10 +70,7 @@ class ScanKernel:
     def feed(self, data: bytes, eof: bool) -> List[Chunk]:
         out = self._out
         rc = lib.pf_scan_feed(self._s, ffi.from_buffer(data), len(data), 1 if eof else 0, out)
-        if rc == lib.PF_ERR_NOMEM:
-            raise MemoryError("pyfantasy scanner: out of memory")
-        if rc:
-            raise ValueError(f"pf_scan_feed failed ({rc})")
+        check(rc, "scanner")
         n = out.nchunks
         if not n:
             return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from itertools import repeat
 from typing import List, Optional
 
-from pyfantasy._kernels.native import ffi, lib
+from pyfantasy._kernels.native import check, ffi, lib, owned
 from pyfantasy._kernels.sse_event import Event, TextCache, new_event, parse_retry
 
 _tuple_new = tuple.__new__
@@ -21,10 +21,7 @@ class SSEKernel:
     """Incremental WHATWG event-stream interpreter (C state machine)."""
 
     def __init__(self) -> None:
-        s = lib.pf_sse_new()
-        if s == ffi.NULL:
-            raise MemoryError("pf_sse_new")
-        self._s = ffi.gc(s, lib.pf_sse_free)
+        self._s = owned(lib.pf_sse_new(), lib.pf_sse_free, "SSE decoder")
         self._out = ffi.new("pf_sse_out *")
         self._cache = TextCache()
         self._id_bytes = b""
@@ -59,9 +56,7 @@ class SSEKernel:
         # bytes go to C as they are; other buffers (bytearray, memoryview) through from_buffer
         rc = lib.pf_sse_feed(self._s, data if type(data) is bytes else ffi.from_buffer(data), len(data), eof, out)
         if rc:
-            if rc == lib.PF_ERR_NOMEM:
-                raise MemoryError("pyfantasy SSE decoder: out of memory")
-            raise ValueError(f"pf_sse_feed failed ({rc})")
+            check(rc, "SSE decoder")
         nev = out.nev
         nretry = out.nretry
         if not nev:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import List, Optional, Union
 
 from pyfantasy._go.duration import DurationError, parse_duration
-from pyfantasy._kernels.native import ffi, lib
+from pyfantasy._kernels.native import ffi, lib, owned
 from pyfantasy._kernels.vcr import Unsupported
 from pyfantasy.cassette import Interaction, Request, Response
 
@@ -37,10 +37,7 @@ _reader = None  # one C reader per process (its buffers are reused)
 def _native_reader():
     global _reader
     if _reader is None:
-        v = lib.pf_vcr_new()
-        if v == ffi.NULL:
-            raise MemoryError("pf_vcr_new")
-        _reader = (ffi, lib, ffi.gc(v, lib.pf_vcr_free), ffi.new("pf_vcr_out *"))
+        _reader = (ffi, lib, owned(lib.pf_vcr_new(), lib.pf_vcr_free, "cassette reader"), ffi.new("pf_vcr_out *"))
     return _reader
 
 
