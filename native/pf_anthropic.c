@@ -73,9 +73,9 @@ static void an_free(void *p) {
     free(st);
 }
 
-/* ---- lenient reads of walked values (c.s, c.i) ------------------------------------ */
+/* ---- lenient reads of walked values (lenient_str, lenient_int) ----------------------- */
 
-/* c.s(v) of a walked or record value; 1: beyond C (fall back). */
+/* lenient_str(v) of a walked or record value; 1: beyond C (fall back). */
 static int walked_s(pf_dec *d, pf_val v, const uint8_t **p, size_t *n, int *fb) {
     if (pf_raw_str(d, &v)) return PF_ERR_NOMEM;
     if (pf_val_s(v, p, n)) *fb = 1;

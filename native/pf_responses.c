@@ -73,14 +73,14 @@ static void resp_free(void *p) {
 
 /* ---- lenient reads of records and walked values ------------------------------- */
 
-/* c.s(v): 0, or PF_ERR_NOMEM; d->fallback is set when C cannot reproduce it */
+/* values.lenient_str(v): 0, or PF_ERR_NOMEM; d->fallback is set when C cannot reproduce it */
 static int rd_s(pf_dec *d, pf_val v, const uint8_t **p, size_t *n) {
     TRY(pf_raw_str(d, &v));
     if (pf_val_s(v, p, n)) d->fallback = 1;
     return 0;
 }
 
-/* c.i(v), likewise */
+/* values.lenient_int(v), likewise */
 static int rd_i(pf_dec *d, pf_val v, int64_t *out) {
     TRY(pf_raw_str(d, &v));
     if (pf_val_i(v, out)) d->fallback = 1;

@@ -372,7 +372,7 @@ pf_dec *pf_chat_new(int variant);
 pf_dec *pf_anthropic_new(void);
 /* Bedrock: the AWS event stream (pf_evstream.c) carrying the Anthropic stream. Its failure is
  * an ERROR part of kind PF_EK_EVSTREAM: 2 offset, 3,4 the message (PF_EVS_EXCEPTION/ERROR),
- * 5 pf_evs_out.status, 6 err_a, 7 err_b (pyfantasy._evstream_python.describe words it). */
+ * 5 pf_evs_out.status, 6 err_a, 7 err_b (pyfantasy._kernels.evstream_contract.describe words it). */
 #define PF_EK_EVSTREAM 5
 pf_dec *pf_bedrock_new(void);
 pf_dec *pf_responses_new(void);

@@ -7,7 +7,7 @@ turns each ``chunk`` frame into the Anthropic SSE event it carries, and the
 rest is the Anthropic stream (docs/semantics.md#anthropic-streaming).
 
 ``EventStreamScanner`` does the same in two kernels, each in C on the native
-backend: the event-stream kernel (``_evstream_native``/``_evstream_python``:
+backend: the event-stream kernel (``_kernels.native.evstream``/``_kernels.python.evstream``:
 framing, both CRC32 checks, base64) writes the SSE text, which the Anthropic
 SSE scanner (with its coalescing) turns into chunks for
 ``anthropic.AnthropicStream``. Chunk offsets are mapped back from the SSE

@@ -1,6 +1,6 @@
 """Native AWS event-stream kernel: thin cffi wrapper over native/pf_evstream.c.
 
-Same contract as ``_evstream_python.EvStreamKernel`` (documentation there and
+Same contract as ``python.evstream.EvStreamKernel`` (documentation there and
 in the C file's header comment). One C call per feed returns the SSE text of
 every chunk the feed completed, their message offsets and the sticky status.
 """

@@ -1,6 +1,6 @@
 """Native scan kernel: thin cffi wrapper over native/pf_json.c (+ pf_sse.c).
 
-Same contract as ``_scan_python.ScanKernel``. One C call per feed returns
+Same contract as ``python.scan.ScanKernel``. One C call per feed returns
 every chunk's records; the pruned values are rebuilt here from records.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Native SSE kernel: thin cffi wrapper over native/pf_sse.c.
 
-Same contract as ``_sse_python.SSEKernel``. One call into C per fed chunk;
+Same contract as ``python.sse.SSEKernel``. One call into C per fed chunk;
 C returns every event of the chunk in three NUL-separated arenas (data, type,
 id) that are decoded and split here with a few C-level calls, not per event.
 """

@@ -1,6 +1,6 @@
 """Pure-Python scan kernel: the SSE kernel in raw mode plus ``json`` and ``prune``.
 
-Same contract as ``_scan_native.ScanKernel`` (see ``_scan``), coalescing
+Same contract as ``native.scan.ScanKernel`` (see ``_kernels.jsonscan``), coalescing
 included (within one feed, as the C kernel does).
 """
 from __future__ import annotations
