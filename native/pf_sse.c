@@ -30,6 +30,9 @@ struct pf_sse {
     int type_nul;          /* the event type buffer holds a NUL */
     int out_nul;           /* an event of this call has a NUL in data or type */
     int same_type, same_id;
+    pf_bytes prev_type;    /* type and id of the last call whose events all shared them */
+    pf_bytes prev_id;      /* (no NUL, no retry line): the caller may still hold their strings */
+    int have_prev;
     pf_bytes type;         /* event type buffer */
     pf_bytes idbuf;        /* last event ID buffer */
     pf_bytes committed;    /* last event ID string, committed at each blank line */
@@ -61,7 +64,7 @@ void pf_sse_reset(pf_sse *s) {
     s->eof_dispatch = keep.eof_dispatch;
 #define KEEP(f) do { s->f = keep.f; s->f.len = 0; } while (0)
     KEEP(line); KEEP(arena); KEEP(type_arena); KEEP(id_arena); KEEP(type); KEEP(idbuf); KEEP(committed);
-    KEEP(ev); KEEP(retry); KEEP(retry_arena);
+    KEEP(ev); KEEP(retry); KEEP(retry_arena); KEEP(prev_type); KEEP(prev_id);
 #undef KEEP
 }
 
@@ -75,6 +78,8 @@ void pf_sse_free(pf_sse *s) {
     pf_bytes_free(&s->idbuf);
     pf_bytes_free(&s->committed);
     pf_bytes_free(&s->retry_arena);
+    pf_bytes_free(&s->prev_type);
+    pf_bytes_free(&s->prev_id);
     pf_sizes_free(&s->ev);
     pf_sizes_free(&s->retry);
     free(s);
@@ -322,6 +327,18 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
         s->closed = 1;
     }
 done:
+    out->as_before = 0;
+    if (rc == PF_OK && s->ev.len && !s->retry.len && !s->out_nul && s->same_type && s->same_id) {
+        const size_t *f = s->ev.p;
+        const uint8_t *t = s->type_arena.p + f[2], *i = s->id_arena.p + f[4];
+        if (s->have_prev && s->prev_type.len == f[3] && (!f[3] || !memcmp(s->prev_type.p, t, f[3]))
+            && s->prev_id.len == f[5] && (!f[5] || !memcmp(s->prev_id.p, i, f[5]))) {
+            out->as_before = 1;
+        } else {
+            s->prev_type.len = s->prev_id.len = 0;
+            s->have_prev = !pf_bytes_append(&s->prev_type, t, f[3]) && !pf_bytes_append(&s->prev_id, i, f[5]);
+        }
+    }
     out->ev = s->ev.p;
     out->nev = s->ev.len / PF_SSE_EV_W;
     out->retry = s->retry.p;

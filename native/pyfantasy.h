@@ -48,6 +48,10 @@ typedef struct {
     int has_nul;                 /* some data or type of these events contains a NUL */
     int same_type;               /* every event of this call has the first one's type */
     int same_id;                 /* every event of this call has the first one's id */
+    /* 1 when every event of this call has the type and id of the events of the last call that
+     * had them all alike, no NUL and no retry line (and this call has neither): a caller that
+     * kept those two strings can reuse them without reading the type and id arenas */
+    int as_before;
 } pf_sse_out;
 
 pf_sse *pf_sse_new(void);

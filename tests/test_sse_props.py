@@ -285,3 +285,25 @@ def test_native_equals_python(case, after_close):
 def test_native_equals_python_bytewise(stream):
     chunks = [stream[i:i + 1] for i in range(len(stream))]
     assert trace(chunks, "native", []) == trace(chunks, "python", [])
+
+
+_EVENT_FIELDS = st.tuples(st.sampled_from([None, b"a", b"b", b""]), st.sampled_from([None, b"1", b"2", b""]),
+                          st.sampled_from([b"x", b"y", b"n\x00ul", b"\xc3\xa9"]), st.sampled_from([None, None, b"7"]))
+
+
+@pytest.mark.needs_native
+@given(st.lists(st.lists(_EVENT_FIELDS, min_size=1, max_size=3), max_size=8))
+def test_native_equals_python_whole_event_feeds(feeds):
+    """Feeds of whole events whose types and ids repeat from feed to feed, or change, with NULs
+    and retry lines between: the native decoder's reuse of the previous feed's type and id
+    strings (pf_sse_out.as_before) gives the python twin's events."""
+    chunks = []
+    for feed in feeds:
+        out = b""
+        for etype, eid, data, retry in feed:
+            out += (b"event: " + etype + b"\n" if etype is not None else b"")
+            out += (b"id: " + eid + b"\n" if eid is not None else b"")
+            out += (b"retry: " + retry + b"\n" if retry is not None else b"")
+            out += b"data: " + data + b"\n\n"
+        chunks.append(out)
+    assert trace(chunks, "native", []) == trace(chunks, "python", [])

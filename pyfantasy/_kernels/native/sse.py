@@ -7,12 +7,13 @@ id) that are decoded and split here with a few C-level calls, not per event.
 from __future__ import annotations
 
 from itertools import repeat
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from pyfantasy._kernels.native import check, ffi, lib, owned
 from pyfantasy._kernels.sse_event import Event, TextCache, new_event, parse_retry
 
 _tuple_new = tuple.__new__
+_EVENTS = repeat(Event)  # endless: zip stops at the data
 EW = lib.PF_SSE_EV_W     # values per event
 RW = lib.PF_SSE_RETRY_W  # values per retry line
 
@@ -28,6 +29,9 @@ class SSEKernel:
         self._id_str = ""
         self.retry: Optional[int] = None
         self.closed = False
+        # the type and id strings of the last call whose events all shared them (see as_before)
+        self._types: Iterator[str] = repeat("message")
+        self._ids: Iterator[str] = repeat("")
 
     def _raw(self, which: int) -> bytes:
         p = ffi.new("const uint8_t **")
@@ -57,6 +61,10 @@ class SSEKernel:
         rc = lib.pf_sse_feed(self._s, data if type(data) is bytes else ffi.from_buffer(data), len(data), eof, out)
         if rc:
             check(rc, "SSE decoder")
+        if out.as_before:  # the common case: only the data is new
+            datas = str(ffi.buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
+            datas.pop()
+            return list(map(_tuple_new, _EVENTS, zip(self._types, datas, self._ids, repeat(self.retry))))
         nev = out.nev
         nretry = out.nretry
         if not nev:
@@ -70,16 +78,19 @@ class SSEKernel:
             datas = str(ffi.buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
             datas.pop()
             text = self._cache.get
-            if out.same_type:
+            same_type, same_id = out.same_type, out.same_id
+            if same_type:
                 b = ffi.string(out.type_arena)  # NUL-terminated; no NUL inside (has_nul is 0)
                 types = repeat(text(b))
             else:
                 types = str(ffi.buffer(out.type_arena, out.type_arena_len), "utf-8", "replace").split("\0")
-            if out.same_id:
+            if same_id:
                 b = ffi.string(out.id_arena)
                 ids = repeat(text(b))
             else:
                 ids = str(ffi.buffer(out.id_arena, out.id_arena_len), "utf-8", "replace").split("\0")
+            if same_type and same_id:  # what the C side now calls the previous type and id
+                self._types, self._ids = types, ids
             return list(map(_tuple_new, repeat(Event), zip(types, datas, ids, repeat(self.retry))))
         data_arena = ffi.buffer(out.arena, out.arena_len)[:]
         type_arena = ffi.buffer(out.type_arena, out.type_arena_len)[:]
