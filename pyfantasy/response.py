@@ -82,7 +82,6 @@ __all__ = [
 ]
 
 
-
 def _set(obj: Any, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
 

@@ -266,7 +266,6 @@ def test_mutations_reach_the_c_machine():
     assert whole(BODIES[0], "anthropic", "native") == whole(BODIES[0], "anthropic", "python")
 
 
-
 # ---- Bedrock: the same machine behind the AWS event stream -------------------------------------
 
 BEDROCK = [p for p in interactions("bedrock", True)]

@@ -142,7 +142,6 @@ def test_csv_columns_in_any_order_extra_columns_ignored(tmp_path):
         [("openai", "gpt-4o", 12, True, 0.5, None), ("openai", "gpt-4o", None, False, None, None)]
 
 
-
 def test_columns_are_the_scan_columns():
     assert COLUMNS == scan_mod.NAMES
 
@@ -290,7 +289,6 @@ def test_cli_json_summary(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["rows"] == 12 and doc["total"]["errors"] == 4
     assert doc["models"][0]["provider"] == "anthropic" and doc["models"][0]["error_rate"] == 0.5
-
 
 
 OPENROUTER_DIR = "fantasy/TestOpenRouterCommon/openai"

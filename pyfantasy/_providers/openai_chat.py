@@ -637,7 +637,6 @@ class ChatStream:
         return out
 
 
-
 def request_tools(body: Any):
     """The function tools of a chat-completions request, for tool-call validation
     (docs/semantics.md#tool-call-validation)."""

@@ -139,7 +139,6 @@ def _error_text(prefix: str, message: str, code: str) -> str:
     return f"{prefix}: {message}" + (f" (code: {code})" if code else "")
 
 
-
 def _list(v: Any) -> list:
     return v if isinstance(v, list) else []
 

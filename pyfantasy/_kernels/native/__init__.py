@@ -30,8 +30,8 @@ def owned(ptr: Any, free: Any, what: str) -> Any:
 
 
 def check(rc: int, what: str) -> None:
-    """Raise for a kernel call's status: MemoryError for PF_ERR_NOMEM, ValueError otherwise."""
+    """Raise for a kernel call's nonzero status (callers test ``if rc:`` first, so the hot
+    path pays no call): MemoryError for PF_ERR_NOMEM, ValueError otherwise."""
     if rc == lib.PF_ERR_NOMEM:
         raise MemoryError(f"pyfantasy {what}: out of memory")
-    if rc:
-        raise ValueError(f"pyfantasy {what}: kernel call failed ({rc})")
+    raise ValueError(f"pyfantasy {what}: kernel call failed ({rc})")

@@ -26,7 +26,8 @@ class EvStreamKernel:
             raise ValueError("event stream fed after its end")
         out = self._out
         rc = lib.pf_evs_feed(self._d, ffi.from_buffer(data), len(data), 1 if eof else 0, out)
-        check(rc, "event-stream decoder")
+        if rc:
+            check(rc, "event-stream decoder")
         if eof:
             self.closed = True
         sse = ffi.buffer(out.sse, out.sse_len)[:] if out.sse_len else b""

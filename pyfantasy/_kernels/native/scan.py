@@ -70,7 +70,8 @@ class ScanKernel:
     def feed(self, data: bytes, eof: bool) -> List[Chunk]:
         out = self._out
         rc = lib.pf_scan_feed(self._s, ffi.from_buffer(data), len(data), 1 if eof else 0, out)
-        check(rc, "scanner")
+        if rc:
+            check(rc, "scanner")
         n = out.nchunks
         if not n:
             return []

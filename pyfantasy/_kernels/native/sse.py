@@ -62,21 +62,16 @@ class SSEKernel:
         if rc:
             check(rc, "SSE decoder")
         if out.as_before:  # the common case: only the data is new
-            datas = str(ffi.buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
-            datas.pop()
-            return list(map(_tuple_new, _EVENTS, zip(self._types, datas, self._ids, repeat(self.retry))))
-        nev = out.nev
-        nretry = out.nretry
-        if not nev:
-            if nretry:
-                self.retry = self._retries(out, nretry)[-1][1]
-            return []
-        if not nretry and not out.has_nul:
-            # Fast path: every arena splits at NUL into one string per event;
-            # decoding a whole arena at once equals decoding each piece (NUL
-            # is ASCII, so it ends any invalid sequence before it).
-            datas = str(ffi.buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
-            datas.pop()
+            types, ids = self._types, self._ids
+        else:
+            nev = out.nev
+            nretry = out.nretry
+            if not nev:
+                if nretry:
+                    self.retry = self._retries(out, nretry)[-1][1]
+                return []
+            if nretry or out.has_nul:
+                return self._each(out, nev, nretry)
             text = self._cache.get
             same_type, same_id = out.same_type, out.same_id
             if same_type:
@@ -91,7 +86,15 @@ class SSEKernel:
                 ids = str(ffi.buffer(out.id_arena, out.id_arena_len), "utf-8", "replace").split("\0")
             if same_type and same_id:  # what the C side now calls the previous type and id
                 self._types, self._ids = types, ids
-            return list(map(_tuple_new, repeat(Event), zip(types, datas, ids, repeat(self.retry))))
+        # Every arena splits at NUL into one string per event; decoding a whole arena at once
+        # equals decoding each piece (NUL is ASCII, so it ends any invalid sequence before it).
+        datas = str(ffi.buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
+        datas.pop()
+        return list(map(_tuple_new, _EVENTS, zip(types, datas, ids, repeat(self.retry))))
+
+    def _each(self, out, nev: int, nretry: int) -> List[Event]:
+        """Events one by one: some data or type holds a NUL, or retry lines change ``retry``
+        between them."""
         data_arena = ffi.buffer(out.arena, out.arena_len)[:]
         type_arena = ffi.buffer(out.type_arena, out.type_arena_len)[:]
         id_arena = ffi.buffer(out.id_arena, out.id_arena_len)[:]

@@ -16,8 +16,6 @@ from pyfantasy._kernels.python.scan import ScanKernel
 _REFRAME = bytes.maketrans(b"\r\n", b"\t\t")
 
 
-
-
 def _separator(buf: bytearray, pos: int, search: int, eof: bool) -> Tuple[int, int, int]:
     """The first block separator (``\\n\\n`` or ``\\r\\n\\r\\n``) of the block starting at ``pos``,
     looking from ``search``: ``(end, next, search)``, or ``(-1, -1, search)`` with the position

@@ -9,7 +9,6 @@ from pyfantasy._tools.scan.rows import COLUMNS, NAMES, row_dict
 from pyfantasy._tools.scan.writers import output_format, require_pyarrow
 
 
-
 def read_rows(path: str) -> List[Dict[str, Any]]:
     """All rows of a scan output (any format; Parquet needs pyarrow), in file order."""
     fmt = output_format(path)
