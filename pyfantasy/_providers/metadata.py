@@ -42,7 +42,7 @@ from pyfantasy._providers.values import (int_list, member_float, member_int, mem
                                          optional_object, str_list)
 
 __all__ = [
-    "GoStruct", "go", "go_struct", "mutable_dataclass",
+    "GoStruct", "go", "go_struct",
     "STRING", "INT", "FLOAT", "NULLABLE_STRING", "RAW_MAP", "list_of", "struct_value", "pointer",
     "TopLogProb", "TokenLogProb", "OpenAIMetadata", "OpenAIResponsesMetadata",
     "ResponsesReasoningMetadata", "WebSearchSource", "WebSearchAction", "WebSearchCallMetadata",
