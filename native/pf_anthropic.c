@@ -360,8 +360,11 @@ static int stop(pf_dec *d, an_st *st, const uint8_t *bid, size_t bidn, int64_t i
     case BT_TOOL_USE: case BT_SERVER_TOOL_USE: {
         int pe = b->type == BT_SERVER_TOOL_USE;
         TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_END, pf_bp(&b->id), b->id.len, E0, E0, (size_t)pe));
-        return pf_dec_part3(d, pe ? PF_PT_PROVIDER_TOOL_CALL : PF_PT_TOOL_CALL, pf_bp(&b->id), b->id.len,
-                            pf_bp(&b->input), b->input.len, pf_bp(&b->name), b->name.len, 0);
+        if (pe)
+            return pf_dec_part3(d, PF_PT_PROVIDER_TOOL_CALL, pf_bp(&b->id), b->id.len,
+                                pf_bp(&b->input), b->input.len, pf_bp(&b->name), b->name.len, 0);
+        return pf_dec_tool_call(d, pf_bp(&b->id), b->id.len, pf_bp(&b->input), b->input.len,
+                                pf_bp(&b->name), b->name.len, 0);
     }
     case BT_WEB_SEARCH: return web_search_parts(d, b);
     default: return 0;
@@ -523,7 +526,15 @@ static int an_done(pf_dec *d) {
                        PF_FIN_PLAIN, 0, 0, 0, 0, 0);
 }
 
-static const pf_dec_vt AN_VT = {an_chunk, an_done, an_free, NULL};
+static void an_reset(void *p) {
+    an_st *st = (an_st *)p;
+    clear_blocks(st);
+    memset(st->usage, 0, sizeof st->usage);
+    st->stop_reason.len = 0;
+    st->stopped = st->failed = 0;
+}
+
+static const pf_dec_vt AN_VT = {an_chunk, an_done, an_free, an_reset};
 
 static pf_dec *an_new(int bedrock) {
     an_st *st = (an_st *)calloc(1, sizeof(an_st));

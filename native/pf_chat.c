@@ -9,6 +9,8 @@
  * not reproduce exactly (logprobs, integers past int64, numeric strings in
  * integer fields) make the body fall back to the Python state machine. */
 #include <stdio.h>
+#include <locale.h>
+#include <stdlib.h>
 #include "pf_dec_int.h"
 
 enum {
@@ -661,6 +663,18 @@ static int extra_records(pf_dec *d, const uint8_t *p, size_t n, int *ok) {
     return 0;
 }
 
+/* A JSON number's float64 as Go reads it into a float64 field (an integer's sign is lost with
+ * its zero, as Python's float(int) loses it; out of range: 0, the field left unset). */
+static double go_float(const uint8_t *p, size_t n) {
+    char buf[32];
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    double v = strtod(buf, NULL);
+    if (!(v - v == 0.0)) return 0.0;   /* inf (nan cannot come from JSON) */
+    if (v == 0.0) return pf_lex_is_int(p, n) ? 0.0 : v;
+    return v;
+}
+
 /* OpenRouter's usage metadata as a ROUTER record; *ok = 0 when Python must read it. */
 static int router_record(pf_dec *d, const uint8_t *p, size_t n, int *ok) {
     static const char *const KEYS[] = {"prompt_tokens", "completion_tokens", "total_tokens", "cost",
@@ -683,13 +697,17 @@ static int router_record(pf_dec *d, const uint8_t *p, size_t n, int *ok) {
         if (is_int && (pf_val_i(x, &iv[k]) || iv[k] < 0)) return 0;   /* past int64, or negative: Python */
     }
     pf_val costs[4] = {f[3], cd[0], cd[1], cd[2]};
+    const char *point = localeconv()->decimal_point;
+    if (point[0] != '.' || point[1]) return 0;   /* strtod would read "1.5" otherwise: Python reads them */
     size_t start = d->arena.len;
     for (int k = 0; k < 4; k++) {
         pf_val x = costs[k];
+        d->out->fin_costs[k] = 0.0;
         if (k) TRY(pf_bytes_push(&d->arena, 0));
         if (x.kind != PF_K_NUMBER) continue;
         if (x.len > 20) { d->arena.len = start; return 0; }   /* long numbers: Python's float rules */
         TRY(pf_bytes_append(&d->arena, x.p, x.len));
+        d->out->fin_costs[k] = go_float(x.p, x.len);
     }
     *ok = 1;
     return pf_dec_part(d, PF_PT_ROUTER, (size_t)iv[0], (size_t)iv[1], (size_t)iv[2], (size_t)iv[3], (size_t)iv[4],
@@ -716,8 +734,8 @@ static int chat_done(pf_dec *d) {
     for (size_t k = 0; k < st->ncalls; k++) {
         chat_call *c = &st->calls[k];
         if (!c->finished) TRY(finish_call(d, c));
-        TRY(pf_dec_part3(d, PF_PT_TOOL_CALL, pf_bp(&c->id), c->id.len,
-                         c->args.p, c->args.len, pf_bp(&c->name), c->name.len, 0));
+        TRY(pf_dec_tool_call(d, pf_bp(&c->id), c->id.len, pf_bp(&c->args), c->args.len,
+                             pf_bp(&c->name), c->name.len, 0));
     }
     int finish = map_finish(pf_bp(&st->finish_raw), st->finish_raw.len);
     if (st->acc_tools) finish = PF_FR_TOOL_CALLS;

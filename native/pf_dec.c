@@ -21,7 +21,10 @@ pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const c
 }
 
 int pf_dec_reset(pf_dec *d) {
-    if (!d->vt->reset_state || d->evs) return PF_UNSUPPORTED;
+    if (!d->vt->reset_state) return PF_UNSUPPORTED;
+    if (d->evs) pf_evs_reset(d->evs);
+    d->sse_base = 0;
+    d->evs_reported = 0;
     d->parts.len = d->arena.len = 0;
     d->events = 0;
     d->ended = d->error = d->fallback = d->closed = 0;
@@ -65,6 +68,12 @@ int pf_dec_part3(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const ui
     size_t io, ao, bo;
     if (pf_dec_put(d, id, idn, &io) || pf_dec_put(d, a, an, &ao) || pf_dec_put(d, b, bn, &bo)) return PF_ERR_NOMEM;
     return pf_dec_part(d, type, io, idn, ao, an, bo, bn, v7);
+}
+
+int pf_dec_tool_call(pf_dec *d, const uint8_t *id, size_t idn, const uint8_t *input, size_t inn,
+                     const uint8_t *name, size_t nn, size_t v7) {
+    size_t type = pf_lex_json_object(input, inn) ? PF_PT_TOOL_CALL_OBJECT : PF_PT_TOOL_CALL;
+    return pf_dec_part3(d, type, id, idn, input, inn, name, nn, v7);
 }
 
 int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *t, size_t tn, size_t meta) {

@@ -76,6 +76,9 @@ typedef struct {
 } pf_val;
 
 
+/* An event-stream parser back to a new stream's state, its tables and buffers kept (pf_evstream.c). */
+void pf_evs_reset(pf_evs *d);
+
 /* A decoder over a spec the caller keeps alive (built once per format); takes `st`.
  * coalesce: merge runs of chunks as the Python twin's scanner does (pf_scan_new), so
  * that both state machines see the same chunks and give parts in the same order. */
@@ -89,6 +92,9 @@ int pf_dec_part(pf_dec *d, size_t type, size_t v1, size_t v2, size_t v3, size_t 
 /* a part whose values 1..6 are three strings (id, a, b) copied to the arena */
 int pf_dec_part3(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *a, size_t an,
                  const uint8_t *b, size_t bn, size_t v7);
+/* a client tool's TOOL_CALL (TOOL_CALL_OBJECT when its input is a JSON object Go reads) */
+int pf_dec_tool_call(pf_dec *d, const uint8_t *id, size_t idn, const uint8_t *input, size_t inn,
+                     const uint8_t *name, size_t nn, size_t v7);
 /* a delta (TEXT/REASONING/TOOL_INPUT_DELTA): merged into the previous part when that is
  * a delta of the same type and id and neither has metadata */
 int pf_dec_delta(pf_dec *d, size_t type, const uint8_t *id, size_t idn, const uint8_t *t, size_t tn, size_t meta);

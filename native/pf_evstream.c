@@ -75,6 +75,13 @@ pf_evs *pf_evs_new(void) {
     return d;
 }
 
+void pf_evs_reset(pf_evs *d) {
+    d->closed = d->status = 0;
+    d->err_offset = d->err_a = d->err_b = 0;
+    d->consumed = d->pending_off = d->frames = 0;
+    d->pending.len = d->sse.len = d->ev.len = d->frame.len = d->text.len = d->bin.len = d->name.len = 0;
+}
+
 void pf_evs_free(pf_evs *d) {
     if (!d) return;
     pf_bytes_free(&d->pending);

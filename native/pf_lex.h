@@ -324,4 +324,70 @@ static inline int pf_walk_find(const uint8_t *p, size_t n, const char *key, size
     return found;
 }
 
+/* ---- checking a whole JSON text ------------------------------------------------- */
+
+/* Whether p[0..n) is one JSON object (whitespace around it allowed) that Go's json.Unmarshal
+ * into a map[string]any reads without error: RFC 8259 syntax (invalid UTF-8 and lone
+ * surrogate escapes are read as U+FFFD, as Go does), at most 64 levels deep, and every number
+ * at most 300 characters without exponent, so that float64 holds it. 0 only says "not shown
+ * here": the caller then decides the slow way (pyfantasy._go.json.decode_object). */
+static inline int pf_lex_json_object(const uint8_t *p, size_t n) {
+    uint8_t open[64];
+    int depth = 0;
+    size_t i = pf_lex_ws(p, 0, n);
+    if (i >= n || p[i] != '{') return 0;
+value:
+    i = pf_lex_ws(p, i, n);
+    if (i >= n) return 0;
+    switch (p[i]) {
+    case '{':
+    case '[':
+        if (depth == 64) return 0;
+        open[depth++] = p[i];
+        i = pf_lex_ws(p, i + 1, n);
+        if (i < n && p[i] == (open[depth - 1] == '{' ? '}' : ']')) {
+            depth--;
+            i++;
+            goto after;
+        }
+        if (open[depth - 1] == '{') goto key;
+        goto value;
+    case '"':
+        if (pf_lex_string(p, n, &i, NULL)) return 0;
+        goto after;
+    case 't': case 'f': case 'n': {
+        int kind;
+        if (pf_lex_literal(p, n, &i, &kind)) return 0;
+        goto after;
+    }
+    default: {
+        size_t s = i;
+        if (pf_lex_number(p, n, &i) || i - s > 300) return 0;
+        for (size_t k = s; k < i; k++) if (p[k] == 'e' || p[k] == 'E') return 0;
+        goto after;
+    }
+    }
+key:
+    if (i >= n || p[i] != '"' || pf_lex_string(p, n, &i, NULL)) return 0;
+    i = pf_lex_ws(p, i, n);
+    if (i >= n || p[i] != ':') return 0;
+    i++;
+    goto value;
+after:
+    i = pf_lex_ws(p, i, n);
+    if (depth == 0) return i == n;
+    if (i >= n) return 0;
+    if (p[i] == ',') {
+        i = pf_lex_ws(p, i + 1, n);
+        if (open[depth - 1] == '{') goto key;
+        goto value;
+    }
+    if (p[i] == (open[depth - 1] == '{' ? '}' : ']')) {
+        depth--;
+        i++;
+        goto after;
+    }
+    return 0;
+}
+
 #endif

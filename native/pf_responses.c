@@ -250,7 +250,7 @@ static int ev_item_done(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
         st->has_call = 1;
         TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_END, id, idn, E0, E0, 0));
         /* the input is the done item's arguments, not the concatenated deltas */
-        return pf_dec_part3(d, PF_PT_TOOL_CALL, id, idn, args, argsn, name, namen, 0);
+        return pf_dec_tool_call(d, id, idn, args, argsn, name, namen, 0);
     }
     if (pf_eq(typ, typn, "web_search_call")) {
         int m;
@@ -464,7 +464,22 @@ static int resp_done(pf_dec *d) {
     return pf_dec_part(d, PF_PT_FINISH, (size_t)st->finish, PF_FIN_USAGE, io, st->response_id.len, 0, 0, 0);
 }
 
-static const pf_dec_vt RESP_VT = {resp_chunk, resp_done, resp_free, NULL};
+static void resp_reset(void *p) {
+    resp_st *st = (resp_st *)p;
+    for (size_t k = 0; k < st->ncalls; k++) pf_bytes_free(&st->calls[k].cid);
+    for (size_t k = 0; k < st->nrs; k++) pf_bytes_free(&st->rs[k].iid);
+    resp_st keep = *st;
+    memset(st, 0, sizeof *st);
+    memcpy(st->node, keep.node, sizeof st->node);
+    st->calls = keep.calls;
+    st->ccap = keep.ccap;
+    st->rs = keep.rs;
+    st->rcap = keep.rcap;
+    st->response_id = keep.response_id;
+    st->response_id.len = 0;
+}
+
+static const pf_dec_vt RESP_VT = {resp_chunk, resp_done, resp_free, resp_reset};
 
 /* The spec and its node ids, built once per process. */
 static pf_jspec *resp_spec(int32_t *node) {

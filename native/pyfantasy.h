@@ -286,7 +286,8 @@ int pf_evs_feed(pf_evs *d, const uint8_t *data, size_t len, int eof, pf_evs_out 
 #define PF_PT_USAGE 16     /* before a FINISH: 1..6 its usage (int64 as size_t), 7: 1 when one is negative (read pf_dec_out.fin_usage) */
 #define PF_PT_EXTRA 17     /* before a FINISH (chat): one extra usage field: 1,2 key, 3,4 its raw JSON as written back */
 #define PF_PT_ROUTER 18    /* before a FINISH (OpenRouter): 1..5 prompt, cached, completion, reasoning and total
-                            * tokens (JSON integers, else 0), 6,7 the four cost number texts joined by NUL */
+                            * tokens (JSON integers, else 0), 6,7 the four cost number texts joined by NUL;
+                            * their float64 values (as Go reads them) in pf_dec_out.fin_costs */
 
 /* Finish reasons. */
 #define PF_FR_STOP 0
@@ -359,6 +360,7 @@ typedef struct {
     int64_t fin_accepted;     /* chat openai metadata: accepted/rejected prediction tokens */
     int64_t fin_rejected;
     size_t fin_extras_off, fin_extras_len;   /* raw JSON of the usage with the extra fields */
+    double fin_costs[4];      /* OpenRouter: cost and the three upstream costs (0 when absent or out of range) */
 } pf_dec_out;
 
 pf_dec *pf_chat_new(int variant);
@@ -367,6 +369,9 @@ pf_dec *pf_chat_new(int variant);
 #define PF_PT_TOOL_RESULT 19          /* 1,2 id (tool call id), 5,6 tool name, 7 metadata object + 1; provider-executed */
 #define PF_PT_SOURCE_URL 20           /* 1,2 id, 3,4 url, 5,6 title (the id as given) */
 #define PF_PT_PROVIDER_TOOL_CALL 21   /* TOOL_CALL of a provider-executed tool */
+/* A client tool's TOOL_CALL whose input C found to be a JSON object Go reads without error
+ * (pf_lex_json_object): the agent's JSON check on it can be skipped. Same values as TOOL_CALL. */
+#define PF_PT_TOOL_CALL_OBJECT 22
 /* TOOL_INPUT_START, TOOL_INPUT_END: value 7 is 1 when the tool is provider-executed. */
 #define PF_FIN_PLAIN 32                /* usage as fin_usage gives it, provider metadata {} (no other flags) */
 #define PF_MO_WEB_SEARCH_NEW 7        /* anthropic AnthropicWebSearchResultMetadata(error_code a) */

@@ -163,3 +163,34 @@ def test_negative_openrouter_token_counts_decode_as_python():
 
 def test_corpus_is_there():
     assert CHAT, f"no chat streams found in {CORPUS}"
+
+
+def _tool_call_stream(args: str) -> bytes:
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": args}}
+    return (_chunk({"tool_calls": [call]}) + _chunk({}, finish_reason="tool_calls") + b"data: [DONE]\n\n")
+
+
+TOOL_INPUTS = ['{"a":1}', ' {"a": [1, 2.5, -0, true, null, "x"]} ', "{}", "null", "", "[1]", '"s"', "1", '{"a":1}}',
+               '{"a":1e400}', '{"a":1e4}', '{"a":' + "9" * 400 + "}", '{"a":' + "9" * 300 + "}", '{"a":01}',
+               '{"a":"\\ud800"}', '{"a":"\\x"}', '{"a":"\x01"}', '{"a":"\xff"}', '{"a" 1}', '{"a":1,}', '{,}',
+               '{"a":[1,]}', '{"a":tru}', '{"a":-}', '{"a":1.}', '{"a":.5}', "{" * 70 + "}" * 70,
+               '{"a":' + "[" * 70 + "]" * 70 + "}", '{"a":{"b":{"c":[]}}}\n', '{"a":1} x', "\t{}\r\n"]
+
+
+@pytest.mark.parametrize("args", TOOL_INPUTS)
+def test_tool_call_input_check_matches_python(args):
+    """C's JSON-object check of a tool call's input (pf_lex_json_object) only skips the agent's
+    check when Python's check passes too: the Response is the same, valid or invalid."""
+    body = _tool_call_stream(args)
+    assert outcome(body, "native") == outcome(body, "python")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                 lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=4), kids, max_size=3),
+                 max_leaves=8).map(lambda v: json.dumps({"v": v})),
+    st.text(alphabet='{}[]",:0123456789.eE-+ \\ntruefalsenul\x01\xe9', max_size=24)))
+def test_random_tool_call_inputs_decode_alike(args):
+    body = _tool_call_stream(args)
+    assert outcome(body, "native") == outcome(body, "python")

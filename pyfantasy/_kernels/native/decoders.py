@@ -24,7 +24,7 @@ from pyfantasy._errors import DecodeError
 
 from pyfantasy._kernels.native import check, ffi, lib, owned
 from pyfantasy._providers import _common as c
-from pyfantasy._providers.openai_chat import _go_float, _router_usage_meta
+from pyfantasy._providers.openai_chat import _router_usage_meta
 from pyfantasy._kernels.jsonscan import loads, number
 from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, GoogleReasoningMetadata,
                        OpenAIMetadata, OpenAIResponsesMetadata, OpenRouterMetadata, OpenRouterUsage, RawJSON,
@@ -55,11 +55,27 @@ FIN_PREDICTION = lib.PF_FIN_PREDICTION
 assert TEXT_START < TEXT_DELTA < TEXT_END < REASONING_START < REASONING_DELTA < REASONING_END < TOOL_INPUT_START
 assert TOOL_INPUT_START < TOOL_INPUT_DELTA < TOOL_INPUT_END < TOOL_CALL
 TOOL_RESULT, SOURCE_URL, PROVIDER_TOOL_CALL = lib.PF_PT_TOOL_RESULT, lib.PF_PT_SOURCE_URL, lib.PF_PT_PROVIDER_TOOL_CALL
+TOOL_CALL_OBJECT = lib.PF_PT_TOOL_CALL_OBJECT   # a TOOL_CALL whose input C checked is a JSON object Go reads
 FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
 # flags above the type in a record's value 0 (openai-responses); SOURCE's only flag is DOCUMENT
 MASK, PROVIDER_EXECUTED = lib.PF_PT_MASK, lib.PF_PT_PROVIDER_EXECUTED
+
+# metadata operations (PF_MO_*)
+MO_ANTHROPIC_NEW = lib.PF_MO_ANTHROPIC_NEW
+MO_GOOGLE_NEW = lib.PF_MO_GOOGLE_NEW
+MO_GOOGLE_SET = lib.PF_MO_GOOGLE_SET
+MO_OPENAI_WEB_SEARCH_ACTION = lib.PF_MO_OPENAI_WEB_SEARCH_ACTION
+MO_OPENAI_WEB_SEARCH_NEW = lib.PF_MO_OPENAI_WEB_SEARCH_NEW
+MO_OPENAI_WEB_SEARCH_SOURCE = lib.PF_MO_OPENAI_WEB_SEARCH_SOURCE
+MO_RESPONSES_ENCRYPTED = lib.PF_MO_RESPONSES_ENCRYPTED
+MO_RESPONSES_ITEM = lib.PF_MO_RESPONSES_ITEM
+MO_RESPONSES_NEW = lib.PF_MO_RESPONSES_NEW
+MO_RESPONSES_SUMMARY = lib.PF_MO_RESPONSES_SUMMARY
+MO_WEB_SEARCH_ITEM = lib.PF_MO_WEB_SEARCH_ITEM
+MO_WEB_SEARCH_ITEM_MORE = lib.PF_MO_WEB_SEARCH_ITEM_MORE
+MO_WEB_SEARCH_NEW = lib.PF_MO_WEB_SEARCH_NEW
 
 # finish reason by PF_FR_* value
 _FINISH_BY_CODE = {lib.PF_FR_STOP: "stop", lib.PF_FR_LENGTH: "length", lib.PF_FR_CONTENT_FILTER: "content-filter",
@@ -69,6 +85,7 @@ _FINISH = tuple(_FINISH_BY_CODE[k] for k in range(len(_FINISH_BY_CODE)))
 _ERROR_KIND = {EK_JSON: "json", EK_PROVIDER_ERROR: "provider-error",
                EK_PROVIDER_RESPONSE: "provider-response", EK_TRUNCATED: "truncated"}
 _NO_OFFSET = int(ffi.cast("size_t", -1))
+_FIN_USAGE_N = len(ffi.new("pf_dec_out *").fin_usage)   # pf_dec_out.fin_usage's length
 _META_KEY = {ResponsesReasoningMetadata: "openai", GoogleReasoningMetadata: "google",
              AnthropicReasoningMetadata: "anthropic", AnthropicWebSearchResultMetadata: "anthropic",
              WebSearchCallMetadata: "openai"}
@@ -87,6 +104,8 @@ _ZERO = Usage()
 _new_text = fast_constructor(TextContent)            # (text, provider_metadata)
 _new_reasoning = fast_constructor(ReasoningContent)  # (text, provider_metadata)
 _new_response = fast_constructor(Response)           # (content, finish_reason, usage, warnings, metadata)
+_new_source = fast_constructor(SourceContent)      # (source_type, id, url, title)
+_new_tool_call = fast_constructor(ToolCallContent)  # (id, name, input, provider_executed, metadata)
 _new_openai_meta = fast_constructor(OpenAIMetadata)  # all defaults: no logprobs, no extra fields
 _new_router_usage = fast_constructor(OpenRouterUsage)
 _new_router_meta = fast_constructor(OpenRouterMetadata)  # (provider, usage)
@@ -155,41 +174,41 @@ class PartReader:
     def _meta_op(self, r: Sequence[int], i: int) -> None:
         obj, op, a, b, arg = r[i + 1], r[i + 2], self._s(r[i + 3], r[i + 4]), self._s(r[i + 5], r[i + 6]), r[i + 7]
         meta = self._meta
-        if op == lib.PF_MO_RESPONSES_NEW:
+        if op == MO_RESPONSES_NEW:
             meta.append(ResponsesReasoningMetadata(summary=[a]))
-        elif op == lib.PF_MO_GOOGLE_NEW:
+        elif op == MO_GOOGLE_NEW:
             meta.append(GoogleReasoningMetadata(signature=a, tool_id=b))
-        elif op == lib.PF_MO_ANTHROPIC_NEW:
+        elif op == MO_ANTHROPIC_NEW:
             meta.append(AnthropicReasoningMetadata(signature=a, redacted_data=b))
-        elif op == lib.PF_MO_WEB_SEARCH_NEW:
+        elif op == MO_WEB_SEARCH_NEW:
             meta.append(AnthropicWebSearchResultMetadata(error_code=a))
-        elif op == lib.PF_MO_WEB_SEARCH_ITEM:
+        elif op == MO_WEB_SEARCH_ITEM:
             m = meta[obj]
             if m.results is None:
                 m.results = []
             m.results.append(WebSearchResultItem(url=a, title=b))
-        elif op == lib.PF_MO_WEB_SEARCH_ITEM_MORE:
+        elif op == MO_WEB_SEARCH_ITEM_MORE:
             item = meta[obj].results[-1]
             item.encrypted_content, item.page_age = a, b
-        elif op == lib.PF_MO_RESPONSES_ENCRYPTED:
+        elif op == MO_RESPONSES_ENCRYPTED:
             m = meta[obj]
             m.item_id, m.encrypted_content = a, b
-        elif op == lib.PF_MO_RESPONSES_SUMMARY:
+        elif op == MO_RESPONSES_SUMMARY:
             s = meta[obj].summary
             if arg < len(s):
                 s[arg] += a
             else:
                 s.append(a)
-        elif op == lib.PF_MO_GOOGLE_SET:
+        elif op == MO_GOOGLE_SET:
             m = meta[obj]
             m.signature, m.tool_id = a, b
-        elif op == lib.PF_MO_RESPONSES_ITEM:
+        elif op == MO_RESPONSES_ITEM:
             meta.append(ResponsesReasoningMetadata(item_id=a, encrypted_content=b or None, summary=[]))
-        elif op == lib.PF_MO_OPENAI_WEB_SEARCH_NEW:
+        elif op == MO_OPENAI_WEB_SEARCH_NEW:
             meta.append(WebSearchCallMetadata(item_id=a))
-        elif op == lib.PF_MO_OPENAI_WEB_SEARCH_ACTION:
+        elif op == MO_OPENAI_WEB_SEARCH_ACTION:
             meta[obj].action = WebSearchAction(type=a, query=b)
-        elif op == lib.PF_MO_OPENAI_WEB_SEARCH_SOURCE:
+        elif op == MO_OPENAI_WEB_SEARCH_SOURCE:
             action = meta[obj].action
             if action.sources is None:
                 action.sources = []
@@ -220,12 +239,12 @@ class PartReader:
         EXTRA and ROUTER records before it (record type -> values)."""
         flags = r[i + 2]
         if flags & FIN_PLAIN:
-            return _FINISH[r[i + 1]], new_usage(*self._out.fin_usage), {}
+            return _FINISH[r[i + 1]], new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N)), {}
         u = fin.get(USAGE)
         if u is None:  # formats that give their usage in pf_dec_out
-            usage = new_usage(*self._out.fin_usage) if flags & FIN_USAGE else _ZERO
+            usage = new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N)) if flags & FIN_USAGE else _ZERO
         elif u[6]:  # a negative count: the record holds it as unsigned
-            usage = new_usage(*self._out.fin_usage)
+            usage = new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N))
         else:
             usage = new_usage(u[0], u[1], u[2], u[3], u[4], u[5])
         meta: Optional[Dict[str, Any]] = None
@@ -241,10 +260,8 @@ class PartReader:
                     c.raw_text(value(pk - 2, a[r[i + 5]:r[i + 5] + r[i + 6]])) if pk else ""
                 if variant == "openrouter":
                     ro = fin.get(ROUTER)
-                    if ro is not None:
-                        costs = [_go_float(number(x.decode("ascii"))) if x else 0.0
-                                 for x in a[ro[5]:ro[5] + ro[6]].split(b"\0")]
-                        ru = _new_router_usage(ro[0], ro[1], ro[2], ro[3], ro[4], *costs)
+                    if ro is not None:   # the costs as Go reads them, in pf_dec_out
+                        ru = _new_router_usage(ro[0], ro[1], ro[2], ro[3], ro[4], *self._out.fin_costs)
                     else:
                         ru = _router_usage_meta(loads(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace")))
                     meta = {variant: _new_router_meta(prov, ru)}
@@ -309,7 +326,7 @@ class PartReader:
             elif t <= TOOL_INPUT_END:
                 out.append(StreamPart(_PART_TYPE[t], id=s(r[i + 1], r[i + 2]), delta=s(r[i + 3], r[i + 4]),
                                       provider_executed=bool(r[i + 7])))
-            elif t == TOOL_CALL or t == PROVIDER_TOOL_CALL:
+            elif t == TOOL_CALL or t == TOOL_CALL_OBJECT or t == PROVIDER_TOOL_CALL:
                 pe = t == PROVIDER_TOOL_CALL
                 out.append(StreamPart("tool-call", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
                                       tool_call_input=s(r[i + 3], r[i + 4]), provider_executed=pe,
@@ -396,15 +413,15 @@ class PartReader:
                         content = []
                     pm = block[1] if not r[i + 7] else self._pm(r[i + 7])
                     content.append(_new_reasoning("".join(block[0]), pm))
-            elif t == TOOL_CALL or t == PROVIDER_TOOL_CALL:
+            elif t == TOOL_CALL or t == TOOL_CALL_OBJECT or t == PROVIDER_TOOL_CALL:
                 s = self._s
                 pe = t == PROVIDER_TOOL_CALL
-                call = ToolCallContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
-                                       input=s(r[i + 3], r[i + 4]), provider_executed=pe,
-                                       provider_metadata=None if pe else self._pm(r[i + 7]))
+                call = _new_tool_call(s(r[i + 1], r[i + 2]), s(r[i + 5], r[i + 6]), s(r[i + 3], r[i + 4]), pe,
+                                      None if pe or not r[i + 7] else self._pm(r[i + 7]))
                 if content is None:
                     content = []
-                content.append(validate_tool_call(call, tools))
+                # an input C proved to be a JSON object passes the agent's check when no tools are given
+                content.append(call if t == TOOL_CALL_OBJECT and tools is None else validate_tool_call(call, tools))
             elif t == TOOL_RESULT:
                 s = self._s
                 if content is None:
@@ -416,17 +433,17 @@ class PartReader:
                 s = self._s
                 if content is None:
                     content = []
-                content.append(SourceContent(source_type="url", id=s(r[i + 1], r[i + 2]), url=s(r[i + 3], r[i + 4]),
-                                             title=s(r[i + 5], r[i + 6])))
+                content.append(_new_source("url", s(r[i + 1], r[i + 2]), s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
             elif t == SOURCE:
                 s = self._s
                 if content is None:
                     content = []
-                content.append(SourceContent(source_type="url", id=deterministic_uuid(s(r[i + 1], r[i + 2]),
-                                                                                      "citation", r[i + 7]),
-                                             url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
-            elif t in FIN_STASH:
-                self._stash(fin, t, r, i)
+                content.append(_new_source("url", deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
+                                           s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
+            elif t == USAGE or t == ROUTER:
+                fin[t] = r[i + 1:i + 8]
+            elif t == EXTRA:
+                fin.setdefault(EXTRA, []).append(r[i + 1:i + 5])
             elif t == FINISH:
                 finish, usage, meta = self._finish(r, i, fin)
             elif t == META:
@@ -485,18 +502,26 @@ def _new_decoder(format: str, variant: str) -> Any:
     return owned(d, lib.pf_dec_free, f"{format} decoder")
 
 
-def _cached_decoder(format: str, variant: str) -> Any:
-    """This thread's C decoder for (format, variant), reset for a new body: whole bodies
-    reuse one decoder and its buffers instead of allocating and freeing them each time
-    (a decoder that cannot be reset is made anew)."""
-    cache = getattr(_local, "decoders", None)
+def _cached_reader(format: str, variant: str) -> PartReader:
+    """This thread's PartReader for (format, variant), its C decoder reset for a new body:
+    whole bodies reuse one decoder, its buffers and its output struct instead of making
+    them each time (a decoder that cannot be reset is made anew)."""
+    cache = getattr(_local, "readers", None)
     if cache is None:
-        cache = _local.decoders = {}
+        cache = _local.readers = {}
     key = (format, variant)
-    d = cache.get(key)
-    if d is None or lib.pf_dec_reset(d) != 0:
-        d = cache[key] = _new_decoder(format, variant)
-    return d
+    reader = cache.get(key)
+    if reader is None or lib.pf_dec_reset(reader._d) != 0:
+        reader = cache[key] = PartReader(format, variant)
+    else:
+        reader._meta = []
+        reader.cut = None
+    return reader
+
+
+def _cached_decoder(format: str, variant: str) -> Any:
+    """This thread's C decoder for (format, variant), reset for a new body."""
+    return _cached_reader(format, variant)._d
 
 
 def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
@@ -504,7 +529,7 @@ def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[
     ``cut`` is where the stream ended inside an event (or None), or None when the C side
     hands the body to the Python state machine. An error part raises its DecodeError,
     with the partial Response."""
-    reader = PartReader(format, variant, _cached_decoder(format, variant))
+    reader = _cached_reader(format, variant)
     try:
         recs = reader.feed(body, True)
     except Fallback:
