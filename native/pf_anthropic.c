@@ -490,7 +490,7 @@ static int an_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t nam
     int64_t idx;
     if (pf_val_i(pf_view_child(v, root, st->node[N_INDEX]), &idx)) FALLBACK(d);
     char bid[24];
-    size_t bidn = (size_t)snprintf(bid, sizeof bid, "%lld", (long long)idx);
+    size_t bidn = pf_i64_text(idx, bid);
     const uint8_t *b = (const uint8_t *)bid;
     if (which == 0) return delta(d, st, v, root, b, bidn, idx);
     if (which == 1) return start(d, st, v, root, b, bidn, idx);

@@ -279,9 +279,7 @@ static int compat_reasoning(pf_dec *d, chat_st *st, const pf_view *v, pf_val dd,
     if (rc.kind == PF_K_STRING && rc.len) { t = rc.p; tn = rc.len; }
     else if (r.kind == PF_K_STRING && r.len) { t = r.p; tn = r.len; }
     char rid[24];
-    size_t ridn = 0;
-    if (idx < 10) rid[ridn++] = (char)('0' + idx);
-    else ridn = (size_t)snprintf(rid, sizeof rid, "%ld", idx);
+    size_t ridn = pf_i64_text(idx, rid);
     if (tn || has_key) {
         if (!st->reasoning_open) {
             TRY(pf_dec_part3(d, PF_PT_REASONING_START, (const uint8_t *)rid, ridn, NULL, 0, NULL, 0, 0));

@@ -29,7 +29,21 @@ typedef struct {
     size_t key_len;
     int32_t first_child, next_sibling, star_child;
     uint64_t len_mask;   /* bit (len & 63) set for each child key length: most misses stop here */
+    uint64_t head;       /* the key's first 8 bytes (zero-padded): most keys compare in one word */
 } pf_node;
+
+/* The first min(8, len) bytes of a key as one zero-padded word. */
+static inline uint64_t key_head(const uint8_t *key, size_t len) {
+    uint64_t w = 0;
+    if (len >= 8) {
+        memcpy(&w, key, 8);
+    } else {
+        uint8_t b[8] = {0};
+        for (size_t k = 0; k < len; k++) b[k] = key[k];
+        memcpy(&w, b, 8);
+    }
+    return w;
+}
 
 struct pf_jspec {
     pf_node *nodes;
@@ -56,6 +70,7 @@ pf_jspec *pf_jspec_new(const int32_t *parent, const uint8_t *keys, const size_t 
         nd->flags = flags[i];
         nd->key = sp->keys + key_off[i];
         nd->key_len = key_len[i];
+        nd->head = key_head(nd->key, nd->key_len);
         nd->first_child = nd->next_sibling = nd->star_child = -1;
     }
     /* link children in reverse so the list keeps declaration order */
@@ -119,6 +134,28 @@ struct pf_scan {
     /* coalescing: the last chunk, and where its arena bytes start */
     size_t last_arena_start;
     int records_only;  /* no pf_scan_out.json */
+    /* The prefix template: the parse of the last OK chunk up to its first COALESCE string (a
+     * text delta's value). A later chunk with the same event name whose data starts with the
+     * same bytes reaches the same parser state with the same records, so the parse resumes
+     * at that string instead of reading the prefix again (the prefix bytes were validated
+     * when the template was taken). Records keep rec0-relative indices, and arena offsets
+     * relative to tpl_arena. */
+    int snap;              /* during a parse: 0 looking for the string, 1 taken, 2 not wanted */
+    size_t snap_qs;        /* the string's opening quote in the data */
+    size_t snap_arena;     /* arena length at the string */
+    int tpl_ok;
+    pf_bytes tpl_name, tpl_prefix, tpl_arena;
+    pf_sizes tpl_recs;     /* the records before the string */
+    frame *tpl_stack;      /* the open containers at the string (rec relative to rec0) */
+    size_t tpl_depth, tpl_cap;
+    int32_t tpl_node;      /* the string's node, parent (relative) and array index */
+    size_t tpl_parent, tpl_index;
+    size_t snap_name_end;  /* arena length after the chunk's event name */
+    pf_sizes snap_recs;    /* staging for a template taken during a parse */
+    frame *snap_stack;
+    size_t snap_depth, snap_cap;
+    int32_t snap_node;
+    size_t snap_parent, snap_index;
 };
 
 pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce) {
@@ -153,6 +190,13 @@ void pf_scan_free(pf_scan *s) {
     pf_bytes_free(&s->json);
     pf_sizes_free(&s->jstack);
     free(s->stack);
+    pf_bytes_free(&s->tpl_name);
+    pf_bytes_free(&s->tpl_prefix);
+    pf_bytes_free(&s->tpl_arena);
+    pf_sizes_free(&s->tpl_recs);
+    free(s->tpl_stack);
+    pf_sizes_free(&s->snap_recs);
+    free(s->snap_stack);
     free(s);
 }
 
@@ -190,11 +234,52 @@ static int push(pf_scan *s, frame f) {
 
 static int32_t find_child(const pf_jspec *sp, int32_t node, const uint8_t *key, size_t len) {
     if (!((sp->nodes[node].len_mask >> (len & 63)) & 1)) return -1;
+    uint64_t head = key_head(key, len);
     for (int32_t c = sp->nodes[node].first_child; c >= 0; c = sp->nodes[c].next_sibling) {
         const pf_node *nd = &sp->nodes[c];
-        if (nd->key_len == len && (len == 0 || (nd->key[0] == key[0] && memcmp(nd->key, key, len) == 0))) return c;
+        if (nd->key_len == len && nd->head == head && (len <= 8 || memcmp(nd->key + 8, key + 8, len - 8) == 0))
+            return c;
     }
     return -1;
+}
+
+static int pf_set_bytes_(pf_bytes *b, const uint8_t *p, size_t n) {
+    b->len = 0;
+    return pf_bytes_append(b, p, n);
+}
+
+/* Grow a frame array to hold n frames. */
+static int frames_reserve(frame **f, size_t *cap, size_t n) {
+    if (n <= *cap) return 0;
+    size_t c = *cap ? *cap : 8;
+    while (c < n) c *= 2;
+    frame *nf = (frame *)realloc(*f, c * sizeof(frame));
+    if (!nf) return PF_ERR_NOMEM;
+    *f = nf;
+    *cap = c;
+    return 0;
+}
+
+/* The parser state at the chunk's first COALESCE string (opening quote at qs), staged: it
+ * becomes the template if the chunk parses. */
+static int snapshot(pf_scan *s, size_t qs, int32_t node, size_t parent, size_t index, size_t rec0) {
+    size_t nrec = s->recs.len / PF_SCAN_REC_W - rec0;
+    s->snap = 1;
+    s->snap_qs = qs;
+    s->snap_arena = s->arena.len;
+    s->snap_node = node;
+    s->snap_parent = parent == SIZE_MAX ? SIZE_MAX : parent - rec0;
+    s->snap_index = index;
+    s->snap_recs.len = 0;
+    if (pf_sizes_reserve(&s->snap_recs, nrec * PF_SCAN_REC_W)) return PF_ERR_NOMEM;
+    memcpy(s->snap_recs.p, s->recs.p + rec0 * PF_SCAN_REC_W, nrec * PF_SCAN_REC_W * sizeof(size_t));
+    s->snap_recs.len = nrec * PF_SCAN_REC_W;
+    if (frames_reserve(&s->snap_stack, &s->snap_cap, s->depth)) return PF_ERR_NOMEM;
+    memcpy(s->snap_stack, s->stack, s->depth * sizeof(frame));
+    s->snap_depth = s->depth;
+    for (size_t k = 0; k < s->depth; k++)
+        if (s->snap_stack[k].rec != SIZE_MAX) s->snap_stack[k].rec -= rec0;
+    return 0;
 }
 
 /* Begin the value at p[*i] (whitespace skipped) for trie node `node` (-1: off
@@ -229,6 +314,8 @@ static inline int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i,
     }
     if (c == '"') {
         if (node < 0) return pf_lex_string(p, n, i, NULL);
+        if (s->snap == 0 && (sp->nodes[node].flags & PF_NODE_COALESCE) && (rc = snapshot(s, *i, node, parent, index, rec0)))
+            return rc;
         size_t a = s->arena.len;
         if ((rc = pf_lex_string(p, n, i, &s->arena))) return rc;
         return add_rec(s, rec0, node, parent, index, PF_K_STRING, a, s->arena.len - a, NULL);
@@ -247,14 +334,12 @@ static inline int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i,
     return add_rec(s, rec0, node, parent, index, kind, 0, 0, NULL);
 }
 
-/* Parse one JSON value from p[*i..n). whole: only whitespace may follow. */
-static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int whole, size_t rec0) {
+/* Go on parsing with the open containers on the stack, from p[*pi]. whole: only whitespace
+ * may follow the value. */
+static int parse_rest(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int whole, size_t rec0) {
     const pf_jspec *sp = s->spec;
-    size_t i = pf_lex_ws(p, *pi, n);
+    size_t i = *pi;
     int rc;
-    s->depth = 0;
-    if (i >= n) return PF_ERR_SYNTAX;
-    if ((rc = begin_value(s, p, n, &i, 0, SIZE_MAX, 0, rec0))) return rc;
     while (s->depth) {
         frame *f = &s->stack[s->depth - 1];
         i = pf_lex_ws(p, i, n);
@@ -338,6 +423,79 @@ static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int w
     }
     *pi = i;
     return 0;
+}
+
+/* Parse one JSON value from p[*i..n). whole: only whitespace may follow. */
+static int parse_value(pf_scan *s, const uint8_t *p, size_t n, size_t *pi, int whole, size_t rec0) {
+    size_t i = pf_lex_ws(p, *pi, n);
+    int rc;
+    s->depth = 0;
+    if (i >= n) return PF_ERR_SYNTAX;
+    if ((rc = begin_value(s, p, n, &i, 0, SIZE_MAX, 0, rec0))) return rc;
+    *pi = i;
+    return parse_rest(s, p, n, pi, whole, rec0);
+}
+
+/* Whether a closed value's record holds an arena offset in value 4 (strings, numbers, raw
+ * containers, KEEP objects' text). */
+static int holds_offset(const pf_scan *s, const size_t *r) {
+    return r[3] == PF_K_STRING || r[3] == PF_K_NUMBER || r[3] == PF_K_RAW
+        || (r[3] == PF_K_OBJECT && (s->spec->nodes[r[0]].flags & PF_NODE_KEEP));
+}
+
+/* The staged snapshot of a chunk that parsed becomes the template. */
+static int take_template(pf_scan *s, const uint8_t *name, size_t name_len, const uint8_t *data) {
+    s->tpl_ok = 0;
+    if (pf_set_bytes_(&s->tpl_name, name, name_len) || pf_set_bytes_(&s->tpl_prefix, data, s->snap_qs + 1)
+        || pf_set_bytes_(&s->tpl_arena, s->arena.p + s->snap_name_end, s->snap_arena - s->snap_name_end))
+        return PF_ERR_NOMEM;
+    s->tpl_recs.len = 0;
+    if (pf_sizes_reserve(&s->tpl_recs, s->snap_recs.len)) return PF_ERR_NOMEM;
+    /* arena offsets of closed values, relative to the template's arena (open containers'
+     * records get theirs when they close) */
+    for (size_t k = 0; k < s->snap_recs.len; k += PF_SCAN_REC_W) {
+        size_t *r = s->snap_recs.p + k;
+        int open = 0;
+        for (size_t f = 0; f < s->snap_depth; f++) open |= s->snap_stack[f].rec == k / PF_SCAN_REC_W;
+        if (!open && holds_offset(s, r)) r[4] -= s->snap_name_end;
+    }
+    memcpy(s->tpl_recs.p, s->snap_recs.p, s->snap_recs.len * sizeof(size_t));
+    s->tpl_recs.len = s->snap_recs.len;
+    if (frames_reserve(&s->tpl_stack, &s->tpl_cap, s->snap_depth)) return PF_ERR_NOMEM;
+    memcpy(s->tpl_stack, s->snap_stack, s->snap_depth * sizeof(frame));
+    s->tpl_depth = s->snap_depth;
+    s->tpl_node = s->snap_node;
+    s->tpl_parent = s->snap_parent;
+    s->tpl_index = s->snap_index;
+    s->tpl_ok = 1;
+    return 0;
+}
+
+/* Parse a chunk whose data starts with the template's prefix: the template's records and
+ * open containers are restored and the parse goes on at the string. */
+static int parse_from_template(pf_scan *s, const uint8_t *p, size_t n, int whole, size_t rec0) {
+    size_t base = s->arena.len;
+    if (pf_bytes_append(&s->arena, s->tpl_arena.p, s->tpl_arena.len)) return PF_ERR_NOMEM;
+    if (pf_sizes_reserve(&s->recs, s->tpl_recs.len)) return PF_ERR_NOMEM;
+    size_t *r0 = s->recs.p + s->recs.len;
+    memcpy(r0, s->tpl_recs.p, s->tpl_recs.len * sizeof(size_t));
+    s->recs.len += s->tpl_recs.len;
+    if (frames_reserve(&s->stack, &s->stack_cap, s->tpl_depth)) return PF_ERR_NOMEM;
+    memcpy(s->stack, s->tpl_stack, s->tpl_depth * sizeof(frame));
+    s->depth = s->tpl_depth;
+    for (size_t f = 0; f < s->depth; f++)
+        if (s->stack[f].rec != SIZE_MAX) s->stack[f].rec += rec0;
+    for (size_t k = 0; k < s->tpl_recs.len; k += PF_SCAN_REC_W) {
+        size_t *r = r0 + k;
+        int open = 0;
+        for (size_t f = 0; f < s->tpl_depth; f++) open |= s->tpl_stack[f].rec == k / PF_SCAN_REC_W;
+        if (!open && holds_offset(s, r)) r[4] += base;
+    }
+    size_t i = s->tpl_prefix.len - 1;
+    int rc = begin_value(s, p, n, &i, s->tpl_node, s->tpl_parent == SIZE_MAX ? SIZE_MAX : s->tpl_parent + rec0,
+                         s->tpl_index, rec0);
+    if (rc) return rc;
+    return parse_rest(s, p, n, &i, whole, rec0);
 }
 
 /* ---- chunks and coalescing -------------------------------------------------- */
@@ -453,7 +611,18 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
         s->done_seen = 1;
     } else {
         size_t i = 0;
-        int rc = parse_value(s, data, len, &i, whole, rec0);
+        int rc;
+        s->snap_name_end = s->arena.len;
+        if (s->tpl_ok && len >= s->tpl_prefix.len && name_len == s->tpl_name.len
+            && memcmp(data, s->tpl_prefix.p, s->tpl_prefix.len) == 0
+            && (name_len == 0 || memcmp(name, s->tpl_name.p, name_len) == 0)) {
+            s->snap = 2;
+            rc = parse_from_template(s, data, len, whole, rec0);
+        } else {
+            s->snap = 0;
+            rc = parse_value(s, data, len, &i, whole, rec0);
+            if (!rc && s->snap == 1 && (rc = take_template(s, name, name_len, data)) != 0) return rc;
+        }
         if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
         if (rc) {
             status = PF_CHUNK_BAD_JSON;
@@ -676,6 +845,7 @@ void pf_scan_reset(pf_scan *s) {
     s->chunks.len = s->recs.len = s->arena.len = s->key.len = s->json.len = s->jstack.len = 0;
     s->depth = 0;
     s->last_arena_start = 0;
+    s->tpl_ok = 0;
     if (s->sse) pf_sse_reset(s->sse);
 }
 

@@ -75,6 +75,18 @@ static inline int pf_lex_is_int(const uint8_t *p, size_t n) {
     return 1;
 }
 
+/* The decimal text of v into out (at least 21 bytes, not NUL-terminated): its length. */
+static inline size_t pf_i64_text(int64_t v, char *out) {
+    char tmp[21];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    size_t k = 0;
+    if (v < 0) out[k++] = '-';
+    while (n) out[k++] = tmp[--n];
+    return k;
+}
+
 /* The escape at p[*k] == '\\' of a JSON string ending before n, unescaped into o (when
  * not NULL): a surrogate pair's two escapes give one code point, a lone surrogate U+FFFD.
  * PF_OK with *k past it, PF_ERR_SYNTAX (not a JSON escape) or PF_ERR_NOMEM. */

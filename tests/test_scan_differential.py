@@ -439,3 +439,28 @@ def test_native_value_paths_equal_python(body):
     """The native side hands values over as JSON text, or as records when the text is
     beyond the json module; both must give what the python backend gives."""
     assert run(body, "native") == run(body, "python")
+
+
+# ---- the prefix template (pf_json.c): chunks that share the last parse's prefix ----------
+
+_PREFIXES = st.lists(st.tuples(st.sampled_from(["id", "x", "y", "a", "usage", "k\\\\"]), json_values),
+                     max_size=3).map(lambda kv: "".join(f'"{k}":{_dump(v)},' for k, v in kv))
+_STRINGS = st.one_of(st.text(max_size=12).map(lambda t: json.dumps(t)[1:-1]),
+                     st.sampled_from(["\\x", "\x01", "\\ud800", "\\u00e9", "\0ff\0", "\0c3\0", "\\", "\\\"", "\""]))
+_SUFFIXES = st.one_of(st.sampled_from(['"}}]}', '"},"finish_reason":null}],"usage":{"a":1}}', '"}}],"x":[1,2]}',
+                                       '"}}]', '"}}]}}', '"}', '"}},{"delta":{"content":"z"}}]}', '"}}] }  ',
+                                       '"},"index":1}],"id":"q"}', '"}}],"a":{"b":1,"c":"v"}}']),
+                      st.text(alphabet='{}[]",:0123 nul\\', max_size=10))
+
+
+@given(_PREFIXES, st.lists(st.tuples(_STRINGS, _SUFFIXES, st.booleans()), min_size=1, max_size=8),
+       st.lists(st.integers(0, 400), max_size=4))
+def test_shared_prefix_streams_native_equals_python(head, events, cuts):
+    """Events that start like the one before up to its COALESCE string (text deltas of one
+    stream): native resumes the parse at the string from the saved parser state; what comes
+    out must be what a full parse gives, whatever string and tail follow (valid or not)."""
+    prefix = '{' + head + '"choices":[{"index":0,"delta":{"content":"'
+    body = b"".join(sse_data(prefix + s + tail if same else '{"x":' + tail + '}') for s, tail, same in events)
+    cuts = sorted(c for c in cuts if c <= len(body))
+    assert run(body, "native", cuts) == run(body, "python", cuts)
+    assert run(body, "native", cuts, coalesce=True) == run(body, "python", cuts, coalesce=True)
