@@ -14,7 +14,7 @@ from cffi import FFI
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Every native/*.c, each kernel in its own file (tests/test_kernel_contract.py checks the list).
 SOURCES = ["pf_sse.c", "pf_json.c", "pf_genai.c", "pf_vcr.c", "pf_evstream.c", "pf_dec.c", "pf_chat.c",
-           "pf_anthropic.c", "pf_responses.c"]
+           "pf_anthropic.c", "pf_responses.c", "pf_gemini.c"]
 
 
 def _sources():

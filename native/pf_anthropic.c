@@ -17,10 +17,13 @@ enum {
     N_D_THINKING, N_D_SIG, N_D_PJ, N_D_STOP, N_USAGE, N_ERROR, N_COUNT
 };
 
+/* The delta strings are COALESCE only for the scanner's prefix template (this decoder does not
+ * merge chunks): a text delta's event is parsed from its string on. */
 static const pf_path PATHS[] = {
     {"type", 0}, {"index", 0}, {"message.content", 0}, {"message.stop_reason", 0}, {"message.usage", 0},
-    {"content_block", 0}, {"delta.type", 0}, {"delta.text", 0}, {"delta.thinking", 0}, {"delta.signature", 0},
-    {"delta.partial_json", 0}, {"delta.stop_reason", 0}, {"usage", 0}, {"error", 0},
+    {"content_block", 0}, {"delta.type", 0}, {"delta.text", PF_NODE_COALESCE},
+    {"delta.thinking", PF_NODE_COALESCE}, {"delta.signature", 0}, {"delta.partial_json", PF_NODE_COALESCE},
+    {"delta.stop_reason", 0}, {"usage", 0}, {"error", 0},
 };
 static const char *const NODE_PATHS[N_COUNT] = {
     "", "type", "index", "message", "message.content", "message.stop_reason", "message.usage", "content_block",

@@ -385,6 +385,12 @@ pf_dec *pf_anthropic_new(void);
 #define PF_EK_EVSTREAM 5
 pf_dec *pf_bedrock_new(void);
 pf_dec *pf_responses_new(void);
+/* Gemini streams (pf_gemini.c): genai's blocks; FINISH carries NO_METADATA, reasoning
+ * metadata comes from GENAI_SIGNATURE_NEW. */
+#define PF_FIN_NO_METADATA 64          /* usage as fin_usage gives it, provider metadata None (no other flags) */
+#define PF_MO_GENAI_SIGNATURE_NEW 14   /* google GoogleReasoningMetadata(signature = a's bytes as a Go string
+                                        * (invalid UTF-8 kept: surrogateescape), tool_id b) */
+pf_dec *pf_gemini_new(void);
 void pf_dec_free(pf_dec *d);
 /* Start a new body with the same decoder (its buffers kept: cheaper than free + new):
  * PF_OK, or PF_UNSUPPORTED when this decoder cannot be reset (make a new one). */

@@ -1,4 +1,4 @@
-"""Native stream decoders: fantasy's per-chunk state machines in C (native/pf_dec.c, pf_chat.c,
+"""Native stream decoders: fantasy's per-chunk state machines in C (native/pf_dec.c, pf_chat.c, pf_gemini.c,
 pf_anthropic.c, pf_responses.c).
 
 One C call per feed runs the SSE split, the strict JSON scan and the wire
@@ -25,6 +25,7 @@ from pyfantasy._errors import DecodeError
 from pyfantasy._kernels.native import check, ffi, lib, owned
 from pyfantasy._providers import _common as c
 from pyfantasy._providers.openai_chat import _router_usage_meta
+from pyfantasy._go.json import go_string
 from pyfantasy._kernels.jsonscan import loads, number
 from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchResultMetadata, GoogleReasoningMetadata,
                        OpenAIMetadata, OpenAIResponsesMetadata, OpenRouterMetadata, OpenRouterUsage, RawJSON,
@@ -33,7 +34,7 @@ from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchRe
                        WebSearchCallMetadata, WebSearchResultItem, WebSearchSource, fast_constructor, new_usage)
 
 # the wire formats with a C state machine (the others use the Python one on both backends)
-FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock"))
+FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock", "google"))
 W = lib.PF_PART_W
 # the cdef's constants as module globals (a lib attribute costs a lookup each time)
 EK_JSON = lib.PF_EK_JSON
@@ -59,11 +60,13 @@ TOOL_CALL_OBJECT = lib.PF_PT_TOOL_CALL_OBJECT   # a TOOL_CALL whose input C chec
 FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
+FIN_NO_METADATA = lib.PF_FIN_NO_METADATA
 # flags above the type in a record's value 0 (openai-responses); SOURCE's only flag is DOCUMENT
 MASK, PROVIDER_EXECUTED = lib.PF_PT_MASK, lib.PF_PT_PROVIDER_EXECUTED
 
 # metadata operations (PF_MO_*)
 MO_ANTHROPIC_NEW = lib.PF_MO_ANTHROPIC_NEW
+MO_GENAI_SIGNATURE_NEW = lib.PF_MO_GENAI_SIGNATURE_NEW
 MO_GOOGLE_NEW = lib.PF_MO_GOOGLE_NEW
 MO_GOOGLE_SET = lib.PF_MO_GOOGLE_SET
 MO_OPENAI_WEB_SEARCH_ACTION = lib.PF_MO_OPENAI_WEB_SEARCH_ACTION
@@ -172,8 +175,13 @@ class PartReader:
         return self.arena[off:off + n].decode("utf-8", "replace") if n else ""
 
     def _meta_op(self, r: Sequence[int], i: int) -> None:
-        obj, op, a, b, arg = r[i + 1], r[i + 2], self._s(r[i + 3], r[i + 4]), self._s(r[i + 5], r[i + 6]), r[i + 7]
+        obj, op, b, arg = r[i + 1], r[i + 2], self._s(r[i + 5], r[i + 6]), r[i + 7]
         meta = self._meta
+        if op == MO_GENAI_SIGNATURE_NEW:   # a signature's bytes, kept as Go keeps them (go_string)
+            meta.append(GoogleReasoningMetadata(signature=go_string(self.arena[r[i + 3]:r[i + 3] + r[i + 4]]),
+                                                tool_id=b))
+            return
+        a = self._s(r[i + 3], r[i + 4])
         if op == MO_RESPONSES_NEW:
             meta.append(ResponsesReasoningMetadata(summary=[a]))
         elif op == MO_GOOGLE_NEW:
@@ -240,6 +248,8 @@ class PartReader:
         flags = r[i + 2]
         if flags & FIN_PLAIN:
             return _FINISH[r[i + 1]], new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N)), {}
+        if flags & FIN_NO_METADATA:
+            return _FINISH[r[i + 1]], new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N)), None
         u = fin.get(USAGE)
         if u is None:  # formats that give their usage in pf_dec_out
             usage = new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N)) if flags & FIN_USAGE else _ZERO
@@ -497,6 +507,8 @@ def _new_decoder(format: str, variant: str) -> Any:
         d = lib.pf_bedrock_new()
     elif format == "openai-responses":
         d = lib.pf_responses_new()
+    elif format == "google":
+        d = lib.pf_gemini_new()
     else:
         raise ValueError(f"no native decoder for {format!r}")
     return owned(d, lib.pf_dec_free, f"{format} decoder")

@@ -1,0 +1,508 @@
+/* Gemini streams (streamGenerateContent?alt=sse, Gemini API and Vertex) as fantasy reads
+ * them: the C twin of pyfantasy/_providers/google.py GoogleStream over genai's block reader
+ * (docs/semantics.md#gemini-streaming, docs/semantics.md#gemini-parts). Per chunk: the first
+ * candidate's parts (thought text -> reasoning, text -> text, functionCall -> a tool call,
+ * thought signatures closing or standing for a reasoning block), its finish reason, and the
+ * usage (the first non-zero total sets it, later chunks add output, reasoning and cache-read
+ * counts). At the end: open blocks closed, then the finish or the truncated error.
+ *
+ * What this file does not reproduce hands the body back to the Python machine: a block that
+ * is not data (API errors and invalid chunks: their messages are Python's), a value of the
+ * wrong JSON type (genai's typed-decode errors), more than one candidate,
+ * token counts that are not int32 integers, signatures that are not canonical base64, and
+ * function-call arguments outside what enc_value re-encodes exactly (Go's json.Marshal of a
+ * map[string]any: sorted keys, float64 numbers, HTML-safe strings). */
+#include "pf_dec_int.h"
+
+enum {
+    N_ROOT, N_CANDS, N_CAND, N_FINISH, N_CONTENT, N_PARTS, N_PART, N_TEXT, N_THOUGHT, N_SIG, N_CALL,
+    N_USAGE, N_U_PROMPT, N_U_CANDS, N_U_TOTAL, N_U_THOUGHTS, N_U_CACHED, N_COUNT
+};
+
+/* google.STREAM_SPEC, same flags: coalescing must agree with Python's. */
+#define PART "candidates.*.content.parts.*."
+static const pf_path PATHS[] = {
+    {PART "text", PF_NODE_COALESCE}, {PART "thought", PF_NODE_INERT}, {PART "thoughtSignature", 0},
+    {PART "functionCall", 0}, {"candidates.*.finishReason", PF_NODE_INERT},
+    {"usageMetadata.promptTokenCount", 0}, {"usageMetadata.candidatesTokenCount", 0},
+    {"usageMetadata.totalTokenCount", 0}, {"usageMetadata.thoughtsTokenCount", 0},
+    {"usageMetadata.cachedContentTokenCount", 0},
+};
+static const char *const NODE_PATHS[N_COUNT] = {
+    "", "candidates", "candidates.*", "candidates.*.finishReason", "candidates.*.content",
+    "candidates.*.content.parts", "candidates.*.content.parts.*", PART "text", PART "thought",
+    PART "thoughtSignature", PART "functionCall", "usageMetadata", "usageMetadata.promptTokenCount",
+    "usageMetadata.candidatesTokenCount", "usageMetadata.totalTokenCount", "usageMetadata.thoughtsTokenCount",
+    "usageMetadata.cachedContentTokenCount",
+};
+#undef PART
+
+typedef struct {
+    int32_t node[N_COUNT];
+    int64_t blocks;        /* one counter for text and reasoning block ids */
+    int text_open, reasoning_open;
+    char text_id[24], reasoning_id[24];
+    size_t text_idn, reasoning_idn;
+    int has_usage;
+    int64_t usage[6];      /* input, output, total, reasoning, cache creation, cache read */
+    pf_bytes finish_raw;
+    int finish_seen;
+    int64_t calls, generated;
+    int failed;
+    pf_bytes sig, args, tmp;
+} gm_st;
+
+static void gm_free(void *p) {
+    gm_st *st = (gm_st *)p;
+    if (!st) return;
+    pf_bytes_free(&st->finish_raw);
+    pf_bytes_free(&st->sig);
+    pf_bytes_free(&st->args);
+    pf_bytes_free(&st->tmp);
+    free(st);
+}
+
+static void gm_reset(void *p) {
+    gm_st *st = (gm_st *)p;
+    gm_st keep = *st;
+    memset(st, 0, sizeof *st);
+    memcpy(st->node, keep.node, sizeof st->node);
+#define KEEP(f) do { st->f = keep.f; st->f.len = 0; } while (0)
+    KEEP(finish_raw); KEEP(sig); KEEP(args); KEEP(tmp);
+#undef KEEP
+}
+
+/* ---- values ------------------------------------------------------------------------- */
+
+/* strict_str: a string, or null/absent (""); 1 for any other type. */
+static int str_of(pf_val v, const uint8_t **p, size_t *n) {
+    *p = (const uint8_t *)"";
+    *n = 0;
+    if (v.kind < 0 || v.kind == PF_K_NULL) return 0;
+    if (v.kind != PF_K_STRING) return 1;
+    *p = v.p;
+    *n = v.len;
+    return 0;
+}
+
+/* A token count: a JSON integer within int32, or null/absent (0); 1 for anything else. */
+static int int32_of(pf_val v, int64_t *out) {
+    *out = 0;
+    if (v.kind < 0 || v.kind == PF_K_NULL) return 0;
+    if (v.kind != PF_K_NUMBER || !pf_lex_is_int(v.p, v.len) || v.len > 11) return 1;
+    int64_t x;
+    if (pf_val_i(v, &x) || x < -2147483648LL || x > 2147483647LL) return 1;
+    *out = x;
+    return 0;
+}
+
+/* thoughtSignature in canonical base64 (what google.decode_signature hands to b64decode)
+ * decoded into o; 1 when it is not canonical (Python's port of Go's decoder then runs). */
+static int base64_of(const uint8_t *p, size_t n, pf_bytes *o) {
+    static int8_t val[256];
+    static int ready;
+    if (!ready) {
+        static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        int8_t t[256];
+        memset(t, -1, sizeof t);
+        for (int k = 0; k < 64; k++) t[(uint8_t)a[k]] = (int8_t)k;
+        memcpy(val, t, sizeof t);
+        ready = 1;   /* idempotent: racing threads write the same table */
+    }
+    o->len = 0;
+    if (n % 4) return 1;
+    size_t pad = n >= 1 && p[n - 1] == '=' ? (n >= 2 && p[n - 2] == '=' ? 2 : 1) : 0;
+    for (size_t k = 0; k < n - pad; k++) if (val[p[k]] < 0) return 1;
+    for (size_t k = 0; k < n; k += 4) {
+        uint32_t q = 0;
+        size_t real = k + 4 <= n - pad ? 4 : 4 - pad;
+        for (size_t j = 0; j < 4; j++) q = q << 6 | (uint32_t)(j < real ? val[p[k + j]] : 0);
+        uint8_t b[3] = {(uint8_t)(q >> 16), (uint8_t)(q >> 8), (uint8_t)q};
+        if (pf_bytes_append(o, b, real - 1)) return PF_ERR_NOMEM;
+    }
+    return 0;
+}
+
+/* ---- function-call arguments as Go's json.Marshal writes a map[string]any ------------- */
+
+/* A string re-encoded: printable ASCII without <, >, & (HTML-safe escapes), quotes and
+ * backslashes escaped; 1 for anything else (Python's encoder writes those). */
+static int enc_string(pf_dec *d, const uint8_t *p, size_t n, size_t *i, pf_bytes *o, gm_st *st) {
+    st->tmp.len = 0;
+    int rc = pf_lex_string(p, n, i, &st->tmp);
+    if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
+    if (rc) return 1;
+    (void)d;
+    TRY(pf_bytes_push(o, '"'));
+    for (size_t k = 0; k < st->tmp.len; k++) {
+        uint8_t c = st->tmp.p[k];
+        if (c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&') return 1;
+        if (c == '"' || c == '\\') TRY(pf_bytes_push(o, '\\'));
+        TRY(pf_bytes_push(o, c));
+    }
+    return pf_bytes_push(o, '"') ? PF_ERR_NOMEM : 0;
+}
+
+typedef struct {
+    const uint8_t *key;    /* unescaped, in a buffer of its own */
+    size_t key_len, vs;
+    pf_bytes buf;
+} gm_member;
+
+static int member_cmp(const void *a, const void *b) {
+    const gm_member *x = (const gm_member *)a, *y = (const gm_member *)b;
+    size_t m = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(x->key, y->key, m);
+    if (c) return c;
+    return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+}
+
+static int enc_value(pf_dec *d, const uint8_t *p, size_t n, size_t *i, pf_bytes *o, gm_st *st, int depth);
+
+/* An object: members sorted by key (a repeated key keeps its last value, as a Go map does). */
+static int enc_object(pf_dec *d, const uint8_t *p, size_t n, size_t *i, pf_bytes *o, gm_st *st, int depth) {
+    gm_member *m = NULL;
+    size_t nm = 0, cap = 0;
+    int rc = 0;
+    size_t k = pf_lex_ws(p, *i + 1, n);
+    if (k < n && p[k] == '}') {
+        *i = k + 1;
+        return pf_bytes_append(o, (const uint8_t *)"{}", 2) ? PF_ERR_NOMEM : 0;
+    }
+    for (;;) {
+        if (k >= n || p[k] != '"') { rc = 1; break; }
+        if (nm == cap) {
+            size_t c2 = cap ? cap * 2 : 8;
+            gm_member *nmv = (gm_member *)realloc(m, c2 * sizeof *m);
+            if (!nmv) { rc = PF_ERR_NOMEM; break; }
+            m = nmv;
+            cap = c2;
+        }
+        gm_member *e = &m[nm];
+        memset(e, 0, sizeof *e);
+        int lrc = pf_lex_string(p, n, &k, &e->buf);
+        if (lrc) { rc = lrc == PF_ERR_NOMEM ? PF_ERR_NOMEM : 1; pf_bytes_free(&e->buf); break; }
+        e->key = pf_bp(&e->buf);
+        e->key_len = e->buf.len;
+        k = pf_lex_ws(p, k, n);
+        if (k >= n || p[k] != ':') { rc = 1; pf_bytes_free(&e->buf); break; }
+        k = pf_lex_ws(p, k + 1, n);
+        e->vs = k;
+        size_t w = k < n ? pf_walk_value(p, k, n) : 0;
+        if (!w) { rc = 1; pf_bytes_free(&e->buf); break; }
+        size_t dup = nm;
+        for (size_t j = 0; j < nm; j++)
+            if (m[j].key_len == e->key_len && memcmp(m[j].key, e->key, e->key_len) == 0) dup = j;
+        if (dup < nm) {
+            m[dup].vs = e->vs;
+            pf_bytes_free(&e->buf);
+        } else {
+            nm++;
+        }
+        k = pf_lex_ws(p, w, n);
+        if (k < n && p[k] == ',') { k = pf_lex_ws(p, k + 1, n); continue; }
+        if (k < n && p[k] == '}') { *i = k + 1; break; }
+        rc = 1;
+        break;
+    }
+    if (!rc) {
+        qsort(m, nm, sizeof *m, member_cmp);
+        rc = pf_bytes_push(o, '{') ? PF_ERR_NOMEM : 0;
+        for (size_t j = 0; j < nm && !rc; j++) {
+            if (j && pf_bytes_push(o, ',')) { rc = PF_ERR_NOMEM; break; }
+            size_t ki = 0;
+            /* the key, re-encoded from its unescaped bytes */
+            if (pf_bytes_push(o, '"')) { rc = PF_ERR_NOMEM; break; }
+            for (; ki < m[j].key_len; ki++) {
+                uint8_t c = m[j].key[ki];
+                if (c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&') { rc = 1; break; }
+                if ((c == '"' || c == '\\') && pf_bytes_push(o, '\\')) { rc = PF_ERR_NOMEM; break; }
+                if (pf_bytes_push(o, c)) { rc = PF_ERR_NOMEM; break; }
+            }
+            if (rc) break;
+            if (pf_bytes_append(o, (const uint8_t *)"\":", 2)) { rc = PF_ERR_NOMEM; break; }
+            size_t vi = m[j].vs;
+            rc = enc_value(d, p, n, &vi, o, st, depth + 1);
+        }
+        if (!rc && pf_bytes_push(o, '}')) rc = PF_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < nm; j++) pf_bytes_free(&m[j].buf);
+    free(m);
+    return rc;
+}
+
+/* One value at p[*i] re-encoded into o; 1 when Python must do it (floats, big integers, -0,
+ * non-ASCII or HTML-escaped text, deep nesting). */
+static int enc_value(pf_dec *d, const uint8_t *p, size_t n, size_t *i, pf_bytes *o, gm_st *st, int depth) {
+    if (depth > 64 || *i >= n) return 1;
+    uint8_t c = p[*i];
+    if (c == '"') return enc_string(d, p, n, i, o, st);
+    if (c == '{') return enc_object(d, p, n, i, o, st, depth);
+    if (c == '[') {
+        size_t k = pf_lex_ws(p, *i + 1, n);
+        TRY(pf_bytes_push(o, '['));
+        if (k < n && p[k] == ']') { *i = k + 1; return pf_bytes_push(o, ']') ? PF_ERR_NOMEM : 0; }
+        for (int first = 1;; first = 0) {
+            if (!first) TRY(pf_bytes_push(o, ','));
+            int rc = enc_value(d, p, n, &k, o, st, depth + 1);
+            if (rc) return rc;
+            k = pf_lex_ws(p, k, n);
+            if (k < n && p[k] == ',') { k = pf_lex_ws(p, k + 1, n); continue; }
+            if (k < n && p[k] == ']') { *i = k + 1; return pf_bytes_push(o, ']') ? PF_ERR_NOMEM : 0; }
+            return 1;
+        }
+    }
+    if (c == 't' || c == 'f' || c == 'n') {
+        int kind;
+        size_t s = *i;
+        if (pf_lex_literal(p, n, i, &kind)) return 1;
+        return pf_bytes_append(o, p + s, *i - s) ? PF_ERR_NOMEM : 0;
+    }
+    size_t s = *i;
+    if (pf_lex_number(p, n, i)) return 1;
+    size_t len = *i - s, digits = len - (p[s] == '-');
+    /* integers that float64 holds exactly are written back as they are (not "-0") */
+    if (!pf_lex_is_int(p + s, len) || digits > 15 || (len == 2 && p[s] == '-' && p[s + 1] == '0')) return 1;
+    return pf_bytes_append(o, p + s, len) ? PF_ERR_NOMEM : 0;
+}
+
+/* ---- parts ------------------------------------------------------------------------------ */
+
+static int new_block_id(gm_st *st, char *id, size_t *idn) {
+    *idn = pf_i64_text(st->blocks++, id);
+    return 0;
+}
+
+/* A new GoogleReasoningMetadata(signature = the decoded bytes as a Go string, tool_id). */
+static int sig_meta(pf_dec *d, gm_st *st, const uint8_t *tool, size_t tooln, size_t *meta) {
+    int obj;
+    TRY(pf_dec_new_meta(d, PF_MO_GENAI_SIGNATURE_NEW, pf_bp(&st->sig), st->sig.len, tool, tooln, &obj));
+    *meta = (size_t)obj + 1;
+    return 0;
+}
+
+#define TEXT_ID (const uint8_t *)st->text_id, st->text_idn
+#define REASONING_ID (const uint8_t *)st->reasoning_id, st->reasoning_idn
+
+/* The reasoning block a signature closes (or stands for) before a text or call part. */
+static int close_reasoning(pf_dec *d, gm_st *st, const uint8_t *tool, size_t tooln) {
+    size_t meta;
+    if (st->reasoning_open) {
+        TRY(sig_meta(d, st, tool, tooln, &meta));
+        TRY(pf_dec_part3(d, PF_PT_REASONING_END, REASONING_ID, E0, E0, meta));
+        st->reasoning_open = 0;
+    } else if (st->sig.len) {
+        TRY(sig_meta(d, st, tool, tooln, &meta));
+        TRY(pf_dec_part3(d, PF_PT_REASONING_START, REASONING_ID, E0, E0, meta));
+        TRY(pf_dec_part3(d, PF_PT_REASONING_END, REASONING_ID, E0, E0, meta));
+    }
+    return 0;
+}
+
+static int close_text(pf_dec *d, gm_st *st) {
+    if (!st->text_open) return 0;
+    st->text_open = 0;
+    return pf_dec_part3(d, PF_PT_TEXT_END, TEXT_ID, E0, E0, 0);
+}
+
+static const char *const CALL_KEYS[3] = {"name", "id", "args"};
+
+static int one_part(pf_dec *d, gm_st *st, const pf_view *v, pf_val part) {
+    const uint8_t *text, *sig;
+    size_t textn, sign;
+    pf_val thought = pf_view_child(v, part, st->node[N_THOUGHT]);
+    if (str_of(pf_view_child(v, part, st->node[N_TEXT]), &text, &textn)) FALLBACK(d);
+    if (thought.kind >= 0 && thought.kind != PF_K_NULL && thought.kind != PF_K_TRUE && thought.kind != PF_K_FALSE)
+        FALLBACK(d);
+    if (str_of(pf_view_child(v, part, st->node[N_SIG]), &sig, &sign)) FALLBACK(d);
+    st->sig.len = 0;
+    if (sign) {
+        int rc = base64_of(sig, sign, &st->sig);
+        if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
+        if (rc) FALLBACK(d);
+    }
+    pf_val fc = pf_view_child(v, part, st->node[N_CALL]);
+    int has_call = 0;
+    const uint8_t *name = NULL, *cid = NULL;
+    size_t namen = 0, cidn = 0;
+    if (fc.kind >= 0 && fc.kind != PF_K_NULL) {
+        if (!(fc.kind == PF_K_RAW && fc.len && fc.p[0] == '{')) FALLBACK(d);
+        pf_val f[3];
+        fc.rec = -1;
+        pf_raw_fields(d, fc, CALL_KEYS, 3, f);
+        TRY(pf_raw_str(d, &f[0]));
+        TRY(pf_raw_str(d, &f[1]));
+        if (str_of(f[0], &name, &namen) || str_of(f[1], &cid, &cidn)) FALLBACK(d);
+        st->args.len = 0;
+        if (f[2].kind < 0 || f[2].kind == PF_K_NULL) {
+            TRY(pf_bytes_append(&st->args, (const uint8_t *)"null", 4));
+        } else {
+            if (!(f[2].kind == PF_K_RAW && f[2].len && f[2].p[0] == '{')) FALLBACK(d);
+            size_t i = 0;
+            int rc = enc_value(d, f[2].p, f[2].len, &i, &st->args, st, 0);
+            if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
+            if (rc) FALLBACK(d);
+        }
+        has_call = 1;
+    }
+    int is_thought = thought.kind == PF_K_TRUE;
+    if (textn && is_thought) {
+        TRY(close_text(d, st));
+        if (!st->reasoning_open) {
+            new_block_id(st, st->reasoning_id, &st->reasoning_idn);
+            st->reasoning_open = 1;
+            TRY(pf_dec_part3(d, PF_PT_REASONING_START, REASONING_ID, E0, E0, 0));
+        }
+        return pf_dec_delta(d, PF_PT_REASONING_DELTA, REASONING_ID, text, textn, 0);
+    }
+    if (textn) {
+        if (!st->text_open) {
+            new_block_id(st, st->text_id, &st->text_idn);
+            st->text_open = 1;
+            TRY(pf_dec_part3(d, PF_PT_TEXT_START, TEXT_ID, E0, E0, 0));
+        }
+        TRY(close_reasoning(d, st, E0));
+        return pf_dec_delta(d, PF_PT_TEXT_DELTA, TEXT_ID, text, textn, 0);
+    }
+    if (!has_call) return 0;
+    TRY(close_text(d, st));
+    char gen[24];
+    if (!cidn) {
+        cidn = pf_i64_text(++st->generated, gen);
+        cid = (const uint8_t *)gen;
+    }
+    TRY(close_reasoning(d, st, cid, cidn));
+    TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_START, cid, cidn, E0, name, namen, 0));
+    TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_DELTA, cid, cidn, st->args.p ? st->args.p : (const uint8_t *)"",
+                     st->args.len, E0, 0));
+    TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_END, cid, cidn, E0, E0, 0));
+    TRY(pf_dec_tool_call(d, cid, cidn, pf_bp(&st->args), st->args.len, name, namen, 0));
+    st->calls++;
+    return 0;
+}
+
+/* A block that is not data (an API error or an invalid chunk): Python words it. (Malformed
+ * JSON is pf_dec's error part, as StreamDecoder gives it.) */
+static int gm_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
+    (void)name, (void)n;
+    if (status == PF_CHUNK_OTHER) d->fallback = 1;
+    return 0;
+}
+
+static int gm_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
+    gm_st *st = (gm_st *)d->st;
+    (void)name, (void)name_len, (void)offset;
+    if (st->failed) return 0;
+    pf_val root = pf_view_val(v, 0);
+    if (root.kind == PF_K_NULL) return 0;   /* unmarshals into an empty map */
+    if (root.kind != PF_K_OBJECT) FALLBACK(d);
+    pf_val cands = pf_view_child(v, root, st->node[N_CANDS]);
+    if (cands.kind >= 0 && cands.kind != PF_K_NULL) {
+        if (cands.kind != PF_K_ARRAY || cands.len > 1) FALLBACK(d);
+        long k = cands.rec;
+        pf_val cand;
+        if (pf_view_next(v, cands, &k, &cand) && cand.kind != PF_K_NULL) {
+            if (cand.kind != PF_K_OBJECT) FALLBACK(d);
+            const uint8_t *fr;
+            size_t frn;
+            if (str_of(pf_view_child(v, cand, st->node[N_FINISH]), &fr, &frn)) FALLBACK(d);
+            pf_val content = pf_view_child(v, cand, st->node[N_CONTENT]);
+            if (content.kind >= 0 && content.kind != PF_K_NULL) {
+                if (content.kind != PF_K_OBJECT) FALLBACK(d);
+                pf_val parts = pf_view_child(v, content, st->node[N_PARTS]);
+                if (parts.kind >= 0 && parts.kind != PF_K_NULL) {
+                    if (parts.kind != PF_K_ARRAY) FALLBACK(d);
+                    /* every part is type-checked before any is read (genai decodes the whole chunk) */
+                    long j = parts.rec;
+                    pf_val part;
+                    while (pf_view_next(v, parts, &j, &part))
+                        if (part.kind != PF_K_NULL && part.kind != PF_K_OBJECT) FALLBACK(d);
+                    j = parts.rec;
+                    while (pf_view_next(v, parts, &j, &part)) {
+                        if (part.kind == PF_K_NULL) continue;
+                        TRY(one_part(d, st, v, part));
+                        if (d->fallback) return 0;   /* the whole body goes to Python */
+                    }
+                }
+            }
+            if (frn) {
+                TRY(pf_set_bytes(&st->finish_raw, fr, frn));
+                st->finish_seen = 1;
+            }
+        }
+    }
+    pf_val usage = pf_view_child(v, root, st->node[N_USAGE]);
+    if (usage.kind >= 0 && usage.kind != PF_K_NULL) {
+        if (usage.kind != PF_K_OBJECT) FALLBACK(d);
+        int64_t u[5];
+        static const int UN[5] = {N_U_PROMPT, N_U_CANDS, N_U_TOTAL, N_U_THOUGHTS, N_U_CACHED};
+        for (int k = 0; k < 5; k++)
+            if (int32_of(pf_view_child(v, usage, st->node[UN[k]]), &u[k])) FALLBACK(d);
+        if (u[2] != 0) {
+            if (!st->has_usage) {
+                st->has_usage = 1;
+                st->usage[0] = u[0];
+                st->usage[1] = u[1];
+                st->usage[2] = u[2];
+                st->usage[3] = u[3];
+                st->usage[4] = 0;
+                st->usage[5] = u[4];
+            } else {
+                st->usage[1] += u[1];
+                st->usage[3] += u[3];
+                st->usage[5] += u[4];
+            }
+        }
+    }
+    return 0;
+}
+
+static int map_finish(const uint8_t *p, size_t n) {
+    if (pf_eq(p, n, "STOP")) return PF_FR_STOP;
+    if (pf_eq(p, n, "MAX_TOKENS")) return PF_FR_LENGTH;
+    if (pf_eq(p, n, "SAFETY") || pf_eq(p, n, "BLOCKLIST") || pf_eq(p, n, "PROHIBITED_CONTENT")
+        || pf_eq(p, n, "SPII") || pf_eq(p, n, "IMAGE_SAFETY"))
+        return PF_FR_CONTENT_FILTER;
+    if (pf_eq(p, n, "RECITATION") || pf_eq(p, n, "LANGUAGE") || pf_eq(p, n, "MALFORMED_FUNCTION_CALL"))
+        return PF_FR_ERROR;
+    if (pf_eq(p, n, "OTHER")) return PF_FR_OTHER;
+    return PF_FR_UNKNOWN;
+}
+
+static int gm_done(pf_dec *d) {
+    gm_st *st = (gm_st *)d->st;
+    if (st->failed) return 0;
+    TRY(close_text(d, st));
+    if (st->reasoning_open) {
+        TRY(pf_dec_part3(d, PF_PT_REASONING_END, REASONING_ID, E0, E0, 0));
+        st->reasoning_open = 0;
+    }
+    int finish;
+    if (st->calls) finish = PF_FR_TOOL_CALLS;
+    else if (st->finish_seen) finish = map_finish(pf_bp(&st->finish_raw), st->finish_raw.len);
+    else {
+        st->failed = 1;
+        return pf_dec_error(d, PF_EK_TRUNCATED, (size_t)-1, "stream transport error: unexpected EOF");
+    }
+    memcpy(d->out->fin_usage, st->usage, sizeof st->usage);
+    return pf_dec_part(d, PF_PT_FINISH, (size_t)finish, PF_FIN_NO_METADATA, 0, 0, 0, 0, 0);
+}
+
+#undef TEXT_ID
+#undef REASONING_ID
+
+static const pf_dec_vt GM_VT = {gm_chunk, gm_done, gm_free, gm_reset};
+
+pf_dec *pf_gemini_new(void) {
+    gm_st *st = (gm_st *)calloc(1, sizeof(gm_st));
+    if (!st) return NULL;
+    static pf_jspec *spec_cache;
+    static int32_t node_cache[N_COUNT];
+    pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, PATHS, sizeof PATHS / sizeof PATHS[0], NODE_PATHS,
+                                 N_COUNT, st->node);
+    if (!spec) { gm_free(st); return NULL; }
+    pf_dec *d = pf_dec_make(&GM_VT, spec, PF_SCAN_GENAI, NULL, 1, st);
+    if (!d) return NULL;
+    d->event = gm_event;
+    return d;
+}

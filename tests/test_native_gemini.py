@@ -1,0 +1,201 @@
+"""Gemini streams: the C state machine (native/pf_gemini.c) == the Python one (GoogleStream).
+
+Every streamed Gemini body of the corpus decodes to the same Response on both
+backends without falling back to Python, whole and in random feeds; the shapes
+the C file handles (thought text, signatures closing or standing for reasoning
+blocks, function calls with their arguments written back as Go does, usage
+summed over chunks, truncation) give the expected result on both backends; the
+shapes it hands back (API errors, wrong JSON types, floats in arguments,
+non-canonical base64, several candidates) still decode as Python does; and
+mutated corpus bodies fed in random pieces give the same stream parts and the
+same Response or error on both.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from helpers import BACKEND_PARAMS, falls_back, interaction, interactions, needs_corpus
+from pyfantasy import DecodeError
+from pyfantasy.decode import decode_body
+from test_decode_differential import check, pieces, whole
+from test_native_anthropic import mutate_events, _cut
+
+pytestmark = pytest.mark.needs_native  # conftest: skip (or fail when required) without the extension
+
+STREAMS = [p for p in interactions("google", True)]
+
+
+def sse(*chunks) -> bytes:
+    return b"".join(b"data: " + (c if isinstance(c, bytes) else json.dumps(c).encode()) + b"\r\n\r\n"
+                    for c in chunks)
+
+
+def chunk(*parts, finish=None, usage=None, **extra):
+    cand = {"content": {"role": "model", "parts": list(parts)}, "index": 0}
+    if finish:
+        cand["finishReason"] = finish
+    doc = {"candidates": [cand], **extra}
+    if usage is not None:
+        doc["usageMetadata"] = usage
+    return doc
+
+
+SIG = base64.b64encode(b"\x00\xffsig\xe2\x82").decode()   # bytes that are not UTF-8: kept as Go keeps them
+USAGE = {"promptTokenCount": 5, "candidatesTokenCount": 3, "totalTokenCount": 8, "thoughtsTokenCount": 2,
+         "cachedContentTokenCount": 1}
+
+
+# ---- the corpus ------------------------------------------------------------------------------
+
+@needs_corpus
+def test_corpus_has_gemini_streams():
+    assert len(STREAMS) >= 20
+
+
+@needs_corpus
+@pytest.mark.parametrize("rel,iid", STREAMS)
+def test_corpus_stream_native_equals_python(rel, iid):
+    """A recorded stream: the same result on both backends, whole and in random feeds, in C."""
+    it = interaction(rel, iid)
+    body = it.response.body_bytes
+    assert whole(body, "google", "native") == whole(body, "google", "python")
+    if it.response.code < 400:
+        assert not falls_back(body, "google"), "the C state machine handed a recorded body back"
+        cuts = random.Random(f"{rel}#{iid}").sample(range(len(body) + 1), min(5, len(body) + 1))
+        assert pieces(body, "google", "native", cuts) == pieces(body, "google", "python", cuts)
+
+
+# ---- shapes the C machine reads (both backends give the expected result) ----------------------
+
+@pytest.mark.parametrize("backend", BACKEND_PARAMS)
+def test_thoughts_signatures_and_calls(backend):
+    body = sse(chunk({"text": "plan", "thought": True}, usage=USAGE),
+               chunk({"text": " more", "thought": True}),
+               chunk({"text": "Hi", "thoughtSignature": SIG}, usage=USAGE),
+               chunk({"functionCall": {"name": "f", "args": {"b": [1, True, None, "x\"y"], "a": {"z": -3, "c": {}}}},
+                      "thoughtSignature": SIG}),
+               chunk({"functionCall": {"name": "g", "id": "call-7"}}, finish="STOP", usage=USAGE))
+    r = decode_body(body, "google", True, backend)
+    kinds = [type(c).__name__ for c in r.content]
+    assert kinds == ["ReasoningContent", "TextContent", "ReasoningContent", "ToolCallContent", "ToolCallContent"]
+    assert r.content[0].text == "plan more"
+    meta = r.content[0].provider_metadata["google"]
+    assert meta.signature == b"\x00\xffsig\xe2\x82".decode("utf-8", "surrogateescape") and meta.tool_id == ""
+    assert r.content[2].provider_metadata["google"].tool_id == "1"
+    assert r.content[3].input == '{"a":{"c":{},"z":-3},"b":[1,true,null,"x\\"y"]}'
+    assert (r.content[3].tool_call_id, r.content[4].tool_call_id, r.content[4].input) == ("1", "call-7", "null")
+    assert r.finish_reason == "tool-calls" and r.provider_metadata is None
+    # usage: the first non-zero total sets it, later chunks add output, reasoning and cache-read counts
+    assert (r.usage.input_tokens, r.usage.output_tokens, r.usage.total_tokens, r.usage.reasoning_tokens,
+            r.usage.cache_read_tokens) == (5, 9, 8, 6, 3)
+    check(body, "google", [30, 200, 400])
+    assert not falls_back(body, "google")
+
+
+@pytest.mark.parametrize("finish,expected", [("STOP", "stop"), ("MAX_TOKENS", "length"), ("SAFETY", "content-filter"),
+                                             ("RECITATION", "error"), ("OTHER", "other"), ("NEW_REASON", "unknown")])
+def test_finish_reasons(finish, expected):
+    body = sse(chunk({"text": "a"}), chunk(finish=finish))
+    for backend in ("native", "python"):
+        assert decode_body(body, "google", True, backend).finish_reason == expected
+    assert not falls_back(body, "google")
+
+
+def test_malformed_json_is_an_error_part():
+    """genai reads an unterminated last block as it is: a cut body ends in malformed JSON."""
+    body = sse(chunk({"text": "a"})) + b'data: {"candidates": [{"con'
+    for backend in ("native", "python"):
+        with pytest.raises(DecodeError) as e:
+            decode_body(body, "google", True, backend)
+        assert (e.value.kind, e.value.offset) == ("json", body.rindex(b"data: "))
+        assert e.value.response.content[0].text == "a"
+    assert not falls_back(body, "google")
+    check(body, "google", [20])
+
+
+def test_truncated_stream_keeps_the_text():
+    body = sse(chunk({"text": "partial"}, {"text": "", "thought": True}, None), None, chunk())
+    for backend in ("native", "python"):
+        with pytest.raises(DecodeError) as e:
+            decode_body(body, "google", True, backend)
+        assert (e.value.kind, e.value.offset) == ("truncated", len(body))   # decode_body: where the body ended
+        assert e.value.response.content[0].text == "partial"
+    assert not falls_back(body, "google")
+    check(body, "google", [9])
+
+
+@pytest.mark.parametrize("body", [
+    sse(chunk({"text": "a"})) + b'{"error": {"code": 429, "message": "slow", "status": "RESOURCE_EXHAUSTED"}}',
+    sse(chunk({"text": "a"})) + b"event: x\n\n",
+    sse(chunk({"text": 5})),
+    sse(chunk({"text": "a", "thought": "yes"})),
+    sse(chunk({"text": "a", "thoughtSignature": "not base64!"}, finish="STOP")),
+    sse(chunk({"text": "a", "thoughtSignature": "QQ"}, finish="STOP")),
+    sse(chunk({"functionCall": {"name": "f", "args": {"x": 1.5}}}, finish="STOP")),
+    sse(chunk({"functionCall": {"name": "f", "args": {"x": "<b>\u00e9"}}}, finish="STOP")),
+    sse(chunk({"functionCall": {"name": "f", "args": {"x": 12345678901234567890}}}, finish="STOP")),
+    sse(chunk({"functionCall": {"name": "f", "args": [1]}}, finish="STOP")),
+    sse(chunk({"functionCall": "f"}, finish="STOP")),
+    sse({"candidates": [{"content": {"parts": [{"text": "a"}]}}, {"content": {"parts": [{"text": "b"}]}}],
+         "usageMetadata": USAGE}),
+    sse(chunk({"text": "a"}, usage={"totalTokenCount": 5.0}), chunk(finish="STOP")),
+    sse(chunk({"text": "a"}, usage={"totalTokenCount": 2 ** 31}), chunk(finish="STOP")),
+    sse([1, 2]),
+    sse({"candidates": {"a": 1}}),
+])
+def test_handed_back_shapes_decode_as_python(body):
+    """Shapes the C machine hands to Python: the result is still Python's."""
+    assert falls_back(body, "google")
+    check(body, "google", [7, 60])
+
+
+# ---- mutated corpus bodies ------------------------------------------------------------------
+
+def _bodies():
+    return [interaction(*p.values).response.body_bytes for p in STREAMS
+            if interaction(*p.values).response.code < 400]
+
+
+BODIES = _bodies() if STREAMS else []
+
+
+@st.composite
+def mutated(draw):
+    """A corpus Gemini stream, mutated (its blocks end with CRLF CRLF or LF LF)."""
+    body = draw(st.sampled_from(BODIES))
+    sep = b"\r\n\r\n" if b"\r\n\r\n" in body else b"\n\n"
+    return _cut(draw, sep.join(mutate_events(draw, body.split(sep))))
+
+
+@needs_corpus
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated(), st.lists(st.integers(0, 10 ** 6), max_size=8))
+def test_mutated_corpus_bodies(body, cuts):
+    check(body, "google", cuts)
+
+
+@needs_corpus
+def test_mutations_reach_the_c_machine():
+    """Most cut bodies are decoded by C (the differential test is not only Python against itself)."""
+    rng = random.Random(11)
+    n = 0
+    for body in BODIES:
+        for _ in range(5):
+            n += not falls_back(body[:rng.randrange(len(body))], "google")
+    assert n >= 0.9 * 5 * len(BODIES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers(-10 ** 17, 10 ** 17) | st.floats(allow_nan=False)
+                    | st.text(max_size=6),
+                    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids, max_size=3),
+                    max_leaves=10), st.lists(st.integers(0, 10 ** 4), max_size=3))
+def test_random_call_arguments(args, cuts):
+    """Arguments of every JSON shape: written back identically (by C, or by Python after a hand-back)."""
+    body = sse(chunk({"functionCall": {"name": "f", "args": {"v": args, "a": args}}}, finish="STOP"))
+    check(body, "google", cuts)
