@@ -418,7 +418,13 @@ def decode_interaction(interaction: Any, backend: Optional[str] = None, *, forma
     The format is detected from the request unless ``format`` is given;
     ``stream`` forces streaming on or off (default: as ``detect_format`` decides).
     """
-    wf = detect_format(interaction, format, stream)
+    return _decode_interaction(interaction, backend, detect_format(interaction, format, stream), True)
+
+
+def _decode_interaction(interaction: Any, backend: Optional[str], wf: WireFormat, with_tools: bool) -> Response:
+    """``decode_interaction`` with the wire format already told (``detect_format``);
+    ``with_tools=False`` skips reading the request's tools (the agent's checks of the calls then
+    only check their JSON: a scan row counts calls, valid or not)."""
     name, is_stream = wf.format, wf.stream
     if name == "unknown":
         raise DecodeError("unknown-format", f"cannot tell the wire format: {wf.why}; give it explicitly "
@@ -428,7 +434,7 @@ def decode_interaction(interaction: Any, backend: Optional[str] = None, *, forma
     body = _body_bytes(resp.body)
     if resp.code >= 400:
         raise DecodeError("http-status", fmt.http_error(resp.code, resp.status, body, req.url))
-    tools = fmt.request_tools(request_json(req.body))
+    tools = fmt.request_tools(request_json(req.body)) if with_tools else None
     ctype = " ".join(resp.headers.get("Content-Type", []))
     if not is_stream and ctype and not _is_json_ctype(ctype) and fmt.check_json_content_type:
         raise DecodeError("content-type", "expected destination type of 'string' or '[]byte' for responses "

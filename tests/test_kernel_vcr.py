@@ -74,6 +74,36 @@ def test_corpus_equals_loader():
         assert read_interactions(data, backend="native") == loads(data).interactions, path
 
 
+def _light_view(it):
+    """What a scan row reads of an interaction (bodies as bytes)."""
+    body = lambda b: b if isinstance(b, bytes) else b.encode()  # noqa: E731
+    req, res = it.request, it.response
+    return (it.id, req.url, req.method, body(req.body), body(res.body), res.status, res.code,
+            res.headers.get("Content-Type"), res.duration_ns)
+
+
+@needs_corpus
+@native_only
+def test_light_read_keeps_what_scan_rows_read():
+    """``light=True`` (pyfantasy scan): the fields a row reads are the full read's; the others
+    keep their defaults; a repeated header key is still refused."""
+    for path in corpus_files():
+        data = path.read_bytes()
+        light, full = kernel("cassette", "native")(data, True), native_interactions(data)
+        assert [_light_view(i) for i in light] == [_light_view(i) for i in full], path
+        for it in light:
+            assert isinstance(it.response.body, bytes) and isinstance(it.request.body, bytes)
+            assert it.request.headers == {} and it.response.proto == "" and it.request.content_length == 0
+            assert all(v == [] for k, v in it.response.headers.items() if k != "Content-Type")
+    data = corpus_files()[0].read_bytes()
+    headers = b"\n    headers:\n      Content-Type:\n"
+    assert headers in data
+    twice = data.replace(headers, b"\n    headers:\n      X-A:\n      - a\n      X-A:\n      - b\n      Content-Type:\n", 1)
+    assert isinstance(loader_result(twice), tuple)   # the loader refuses a repeated key...
+    with pytest.raises(Unsupported):                 # ...and so does the light read (not a header it drops)
+        kernel("cassette", "native")(twice, True)
+
+
 @needs_corpus
 @native_only
 def test_native_reads_every_corpus_file_itself():

@@ -231,10 +231,10 @@ def test_pathological_cassette_is_one_error_row(tmp_path, monkeypatch):
     shutil.copy(CORPUS / OPENROUTER, bad)
     real = vcr_fast.read_interactions
 
-    def reader(data, path=None, backend=None):
+    def reader(data, path=None, backend=None, light=False):
         if str(path).endswith("bad.yaml"):
             raise MemoryError()
-        return real(data, path, backend)
+        return real(data, path, backend, light)
 
     monkeypatch.setattr(vcr_fast, "read_interactions", reader)
     with pytest.warns(ScanWarning, match="bad.yaml"):
@@ -269,7 +269,8 @@ def test_unexpected_interaction_error_is_one_row(monkeypatch):
     (ok,) = scan_bytes(data, "c.yaml")
     real = vcr_fast.read_interactions
     monkeypatch.setattr(vcr_fast, "read_interactions",
-                        lambda data, path=None, backend=None: real(data, path, backend) + [_Poisoned()])
+                        lambda data, path=None, backend=None, light=False: real(data, path, backend, light)
+                        + [_Poisoned()])
     first, poisoned = scan_bytes(data, "c.yaml")
     assert first == ok
     d = dict(zip(NAMES, poisoned))

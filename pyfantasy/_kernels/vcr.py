@@ -26,18 +26,19 @@ from pyfantasy.cassette import Interaction, loads
 __all__ = ["read_interactions", "read_file", "Unsupported", "split_interactions", "iter_interactions"]
 
 def read_interactions(data: Union[bytes, bytearray, memoryview], path: Optional[str] = None,
-                      backend: Optional[str] = None) -> List[Interaction]:
+                      backend: Optional[str] = None, light: bool = False) -> List[Interaction]:
     """The interactions of a cassette, as ``cassette.loads(data, path).interactions``.
 
     ``backend``: ``native`` tries the C reader first (falling back to the
     loader outside its subset), ``python`` uses the loader. Raises
-    ``CassetteError`` exactly when the loader does.
+    ``CassetteError`` exactly when the loader does. ``light``: the C reader may leave out
+    what a scan row does not read (see ``native_interactions``).
     """
     data = bytes(data)
     fast = kernel("cassette", backend)
     if fast is not None:
         try:
-            return fast(data)
+            return fast(data, light)
         except Unsupported:
             pass
     return loads(data, path=path).interactions
@@ -67,8 +68,8 @@ def split_interactions(data: bytes) -> Optional[Tuple[bytes, List[Tuple[int, int
     return data[:m.start()], list(zip(starts, starts[1:] + [len(data)]))
 
 
-def iter_interactions(data: bytes, path: Optional[str] = None,
-                      backend: Optional[str] = None) -> Optional[Iterator[Interaction]]:
+def iter_interactions(data: bytes, path: Optional[str] = None, backend: Optional[str] = None,
+                      light: bool = False) -> Optional[Iterator[Interaction]]:
     """The interactions of a cassette of several, read one at a time from their own text
     (``split_interactions``), so that memory holds one parsed interaction, not all of them;
     None when the text cannot be split. Raises ``CassetteError`` (or ``ValueError``) from the
@@ -80,7 +81,7 @@ def iter_interactions(data: bytes, path: Optional[str] = None,
 
     def each() -> Iterator[Interaction]:
         for start, end in spans:
-            its = read_interactions(header + data[start:end], path, backend)
+            its = read_interactions(header + data[start:end], path, backend, light)
             if len(its) != 1:
                 raise ValueError(f"the text of interaction at byte {start} holds {len(its)} interactions")
             yield its[0]

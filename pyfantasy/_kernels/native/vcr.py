@@ -52,8 +52,18 @@ def _text(raw: bytes, fl: int, body: bool) -> Union[str, bytes]:
     return raw.decode("utf-8")
 
 
-def native_interactions(data: bytes) -> List[Interaction]:
-    """Parse with the C reader. Raises ``Unsupported`` when the text is outside its subset."""
+# what a scan row reads of an interaction (``light=True``): the rest is not made into objects
+_LIGHT = frozenset((lib.PF_VCR_REQUEST + _REQ.index(n) for n in ("url", "method", "body"))) | frozenset(
+    (lib.PF_VCR_RESPONSE + _RESP.index(n) for n in ("body", "headers", "status", "code", "duration")))
+_LIGHT_HEADERS = frozenset(("Content-Type",))
+
+
+def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
+    """Parse with the C reader. Raises ``Unsupported`` when the text is outside its subset.
+
+    ``light``: only the fields a scan row reads (url, method and body of the request; body,
+    status, code, Content-Type and duration of the response), bodies as bytes; the others keep
+    their defaults. The text is checked as a whole all the same."""
     ffi, lib, v, out = _native_reader()
     rc = lib.pf_vcr_parse(v, ffi.from_buffer(data), len(data), out)
     if rc == lib.PF_UNSUPPORTED:
@@ -68,8 +78,11 @@ def native_interactions(data: bytes) -> List[Interaction]:
     reqs: List[dict] = [{} for _ in range(n)]
     resps: List[dict] = [{} for _ in range(n)]
     current: Optional[list] = None  # the list the next ITEM records go to
+    skip_items = False
     for k in range(0, _W * nrec, _W):
         i, f, fl, off, ln = recs[k:k + _W]
+        if light and f not in _LIGHT and f != _ID:
+            continue
         if f == _ID:
             ids[i] = 0 if fl & _NULL else int(arena[off:off + ln])
             continue
@@ -85,8 +98,11 @@ def native_interactions(data: bytes) -> List[Interaction]:
             key = key.decode("utf-8")
             if key in m:  # duplicate key: an error the loader reports
                 raise Unsupported(0)
+            skip_items = light and key not in _LIGHT_HEADERS   # the key stays: a repeat is still caught
             m[key] = current = []
         elif fl & _ITEM:
+            if skip_items and name not in _LISTS:
+                continue
             value = _text(arena[off:off + ln], fl, False)
             if name in _LISTS:
                 lst = kw.get(name)
@@ -107,6 +123,12 @@ def native_interactions(data: bytes) -> List[Interaction]:
                     raise Unsupported(0) from None
         elif name == "uncompressed":
             kw[name] = ln == 4  # "true"; "false" or a null are False
+        elif light and name == "body":
+            # bodies stay bytes (decoders read bytes): checked as the full read decodes them
+            raw = arena[off:off + ln]
+            if not (fl & _BINARY or raw.isascii()):
+                raw.decode("utf-8")
+            kw[name] = raw
         else:
             kw[name] = _text(arena[off:off + ln], fl, name == "body")
     return [Interaction(ids[i], Request(**reqs[i]), Response(**resps[i])) for i in range(n)]

@@ -139,7 +139,7 @@ def make_row(path: str, iid: Optional[int], provider: str, model: str, fmt: str,
 
 
 def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
-    from pyfantasy.decode import decode_interaction, detect_format
+    from pyfantasy.decode import _decode_interaction, detect_format
     req, res = it.request, it.response
     url = req.url
     provider = provider_for_host(url)
@@ -153,7 +153,8 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
     resp: Any = None
     failure: Optional[BaseException] = None
     try:
-        resp = decode_interaction(it, backend, format=wire)
+        # calls are counted, not checked: the request's tools are not read
+        resp = _decode_interaction(it, backend, wf if wire is None else detect_format(it, wire), False)
     except PyfantasyError as e:
         failure = e
         resp = getattr(e, "response", None)
@@ -243,7 +244,7 @@ def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optiona
     """``_cassette_rows`` reading one interaction at a time (peak memory: the file and one
     interaction, not every parsed interaction); None when the file cannot be read that way."""
     from pyfantasy._kernels.vcr import iter_interactions
-    its = iter_interactions(data, path, backend)
+    its = iter_interactions(data, path, backend, light=True)
     if its is None:
         return None
     rows = []
@@ -262,7 +263,7 @@ def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optiona
     if rows is not None:
         return rows
     try:
-        its = read_interactions(data, path, backend)
+        its = read_interactions(data, path, backend, light=True)
     except CassetteError as exc:  # its message already starts with the path
         return [make_row(path, None, "", "", wire or "", None, None, None, exc)]
     except Exception as exc:  # noqa: BLE001 - MemoryError, a reader bug: still one row
