@@ -93,12 +93,12 @@ def detect(url: str, request_body: Any = None, response_content_type: str = "") 
     parts = urlsplit(url or "")
     host = (parts.hostname or "").lower()
     path = parts.path
-    req = request_json(request_body)
     if path.endswith("/chat/completions"):
-        return WireFormat("openai-chat", _stream_flag(req), variant_for_host(parts.netloc),
+        return WireFormat("openai-chat", _stream_flag(request_json(request_body)), variant_for_host(parts.netloc),
                           "path ends with /chat/completions")
     if path.endswith("/responses"):
-        return WireFormat("openai-responses", _stream_flag(req), "", "path ends with /responses")
+        return WireFormat("openai-responses", _stream_flag(request_json(request_body)), "",
+                          "path ends with /responses")
     if host.startswith(BEDROCK_RUNTIME_PREFIX) and "/model/" in path:
         stream = path.endswith("/invoke-with-response-stream") or \
             "vnd.amazon.eventstream" in (response_content_type or "")
@@ -108,5 +108,5 @@ def detect(url: str, request_body: Any = None, response_content_type: str = "") 
     if path.endswith(":generateContent") or path.endswith(":streamGenerateContent"):
         return WireFormat("google", path.endswith(":streamGenerateContent"), "", "Gemini generateContent")
     if path.endswith("/v1/messages") or path.endswith("/messages"):
-        return WireFormat("anthropic", _stream_flag(req), "", "path ends with /messages")
+        return WireFormat("anthropic", _stream_flag(request_json(request_body)), "", "path ends with /messages")
     return WireFormat("unknown", False, "", f"no known API path in {url!r}")

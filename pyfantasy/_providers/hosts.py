@@ -19,6 +19,7 @@ provider. The wire format itself is told by the URL path
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple, Tuple
 from urllib.parse import urlsplit
 
@@ -71,6 +72,12 @@ def provider_for_host(url: str) -> str:
         host = (urlsplit(url or "").hostname or "").lower()
     except ValueError:
         return ""
+    return _provider(host)
+
+
+@lru_cache(maxsize=1024)
+def _provider(host: str) -> str:
+    """``provider_for_host`` of a lowercased host (logs hold a handful of hosts: remembered)."""
     if not host:
         return ""
     for h in HOSTS:
@@ -81,9 +88,10 @@ def provider_for_host(url: str) -> str:
     return host
 
 
+@lru_cache(maxsize=1024)
 def variant_for_host(host: str) -> str:
     """Which hook set a host (``host[:port]``) uses (docs/semantics.md#recognising-the-wire-format): plain OpenAI/Azure,
-    OpenRouter, Vercel, else compat."""
+    OpenRouter, Vercel, else compat. Remembered per host."""
     host = host.lower().split(":")[0]
     for h in HOSTS:
         if h.variant and host == h.domain:

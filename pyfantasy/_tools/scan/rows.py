@@ -7,6 +7,7 @@ import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlsplit
 
+from pyfantasy._providers.formats import request_json
 from pyfantasy._providers.hosts import provider_for_host
 from pyfantasy._files import read_bytes
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
@@ -44,26 +45,6 @@ def _model(url: str, req: Any) -> str:
             return m
     found = _URL_MODEL.search(urlsplit(url or "").path) if url else None
     return unquote(found.group(1)) if found else ""
-
-
-try:  # orjson is much faster on large request bodies; same values as json for valid JSON
-    import orjson as _orjson
-
-    def _json(body: Any) -> Any:
-        if not body:
-            return None
-        try:
-            return _orjson.loads(body)
-        except (ValueError, TypeError):
-            return _json_std(body)
-except ImportError:  # pragma: no cover - orjson is in the test extra
-    def _json(body: Any) -> Any:
-        return _json_std(body) if body else None
-
-
-def _json_std(body: Any) -> Any:
-    from pyfantasy._providers.formats import request_json
-    return request_json(body)
 
 
 def _cost(meta: Any) -> Optional[float]:
@@ -143,7 +124,7 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
     req, res = it.request, it.response
     url = req.url
     provider = provider_for_host(url)
-    req_json = _json(req.body)
+    req_json = request_json(req.body)   # parsed once: detect_format and the decoder reuse it
     model = _model(url, req_json)
     try:
         wf = detect_format(it)
