@@ -722,6 +722,8 @@ static int map_finish(const uint8_t *p, size_t n) {
     return PF_FR_UNKNOWN;
 }
 
+static int finish_records(pf_dec *d, chat_st *st, int finish, size_t flags_in);
+
 static int chat_done(pf_dec *d) {
     chat_st *st = (chat_st *)d->st;
     if (st->failed) return 0;
@@ -741,6 +743,12 @@ static int chat_done(pf_dec *d) {
         st->failed = 1;
         return pf_dec_error(d, PF_EK_TRUNCATED, (size_t)-1, "stream transport error: unexpected EOF");
     }
+    return finish_records(d, st, finish, st->acc_choice0 ? PF_FIN_CHOICE0 : 0);
+}
+
+/* The USAGE, ROUTER and EXTRA records and the FINISH record of the usage and metadata in
+ * `st` (usage, usage_raw, provider, extras, predictions); `flags` added to FINISH's. */
+static int finish_records(pf_dec *d, chat_st *st, int finish, size_t flags_in) {
     pf_dec_out *o = d->out;
     size_t flags = 0, uo = 0, un = 0, po = 0, pn = 0, pk = 0;
     memcpy(o->fin_usage, st->usage, sizeof st->usage);
@@ -793,7 +801,7 @@ static int chat_done(pf_dec *d) {
             }
         }
     }
-    if (st->acc_choice0) flags |= PF_FIN_CHOICE0;
+    flags |= flags_in;
     return pf_dec_part(d, PF_PT_FINISH, (size_t)finish, flags, uo, un, po, pn, pk);
 }
 
@@ -835,4 +843,423 @@ pf_dec *pf_chat_new(int variant) {
     pf_jspec *spec = chat_spec(st->node);
     if (!spec) { chat_free(st); return NULL; }
     return pf_dec_make(&CHAT_VT, spec, PF_SCAN_SSE, "[DONE]", 1, st);
+}
+
+/* ---- non-streaming bodies (docs/semantics.md#chat-completions-non-streaming) -------------
+ * The C twin of openai_chat.decode_generate: the first choice's message (text, the variant's
+ * reasoning, tool calls, url citations), its finish reason, the usage and the metadata, as
+ * part records for the whole-body assembly (then agent.Generate's rules in Python). Bodies it
+ * does not reproduce go to Python: not JSON, not an object, no choices, OpenRouter/Vercel
+ * reasoning_details, logprobs, lenient reads past what pf_val_s / pf_val_i do. */
+
+enum {
+    D_ROOT, D_ID, D_PROVIDER, D_USAGE, D_CHOICES, D_CHOICE, D_FINISH, D_LOGPROBS, D_MSG, D_CONTENT, D_TOOLS,
+    D_ANNS, D_RC, D_R, D_RD, D_COUNT
+};
+#define MSG "choices.*.message."
+static const pf_path DOC_PATHS[] = {
+    {"id", 0}, {"error", 0}, {"provider", 0}, {"usage", 0}, {"choices.*.finish_reason", 0},
+    {"choices.*.logprobs", 0}, {MSG "content", 0}, {MSG "tool_calls", 0}, {MSG "annotations", 0},
+    {MSG "reasoning_content", 0}, {MSG "reasoning", 0}, {MSG "reasoning_details", 0},
+};
+static const char *const DOC_NODES[D_COUNT] = {
+    "", "id", "provider", "usage", "choices", "choices.*", "choices.*.finish_reason", "choices.*.logprobs",
+    "choices.*.message", MSG "content", MSG "tool_calls", MSG "annotations", MSG "reasoning_content",
+    MSG "reasoning", MSG "reasoning_details",
+};
+#undef MSG
+
+typedef struct {
+    chat_st c;             /* first: chat_free and chat_reset work on it */
+    int32_t dn[D_COUNT];
+    int seen;              /* the document was read */
+} doc_st;
+
+/* lenient_str / lenient_int of a record or walked value; 1: beyond C (fall back) */
+static int doc_s(pf_dec *d, pf_val v, const uint8_t **p, size_t *n, int *fb) {
+    if (pf_raw_str(d, &v)) return PF_ERR_NOMEM;
+    if (pf_val_s(v, p, n)) *fb = 1;
+    return 0;
+}
+
+static int doc_i(pf_dec *d, pf_val v, int64_t *out, int *fb) {
+    if (pf_raw_str(d, &v)) return PF_ERR_NOMEM;
+    if (pf_val_i(v, out)) *fb = 1;
+    return 0;
+}
+
+/* lenient_object: the value when it is an object, else none (every key absent). */
+static pf_val doc_obj(pf_val v) {
+    if (pf_val_is_obj(v)) {
+        if (v.kind == PF_K_RAW) v.rec = -1;
+        return v;
+    }
+    pf_val none = {-1, NULL, 0, -1};
+    return none;
+}
+
+static const char *const TC_KEYS[2] = {"id", "function"};
+static const char *const FN_KEYS[2] = {"name", "arguments"};
+static const char *const ANN_KEYS[2] = {"type", "url_citation"};
+static const char *const UC_KEYS[2] = {"url", "title"};
+
+static int doc_calls(pf_dec *d, pf_val tcs, int *ncalls, int *fb) {
+    size_t i = 0;
+    pf_val el;
+    tcs.rec = -1;
+    while (pf_raw_next(tcs, &i, &el)) {
+        pf_val tc = doc_obj(el), f[2], g[2] = {{-1, NULL, 0, -1}, {-1, NULL, 0, -1}};
+        const uint8_t *id = (const uint8_t *)"", *name = id, *args = id;
+        size_t idn = 0, namen = 0, argsn = 0;
+        if (tc.kind >= 0) {
+            pf_raw_fields(d, tc, TC_KEYS, 2, f);
+            TRY(doc_s(d, f[0], &id, &idn, fb));
+            pf_val fn = doc_obj(f[1]);
+            if (fn.kind >= 0) pf_raw_fields(d, fn, FN_KEYS, 2, g);
+            TRY(doc_s(d, g[0], &name, &namen, fb));
+            TRY(doc_s(d, g[1], &args, &argsn, fb));
+        }
+        if (*fb) return 0;
+        TRY(pf_dec_tool_call(d, id, idn, args, argsn, name, namen, 0));
+        ++*ncalls;
+    }
+    return 0;
+}
+
+static int doc_sources(pf_dec *d, pf_val anns, const uint8_t *key, size_t keyn, int *fb) {
+    size_t i = 0;
+    int64_t k = 0;
+    pf_val el;
+    anns.rec = -1;
+    for (; pf_raw_next(anns, &i, &el); k++) {
+        pf_val a = doc_obj(el), f[2], g[2] = {{-1, NULL, 0, -1}, {-1, NULL, 0, -1}};
+        if (a.kind < 0) continue;
+        pf_raw_fields(d, a, ANN_KEYS, 2, f);
+        if (f[0].kind != PF_K_STRING) continue;
+        TRY(pf_raw_str(d, &f[0]));
+        if (!pf_eq(f[0].p, f[0].len, "url_citation")) continue;
+        pf_val uc = doc_obj(f[1]);
+        if (uc.kind >= 0) pf_raw_fields(d, uc, UC_KEYS, 2, g);
+        const uint8_t *url, *title;
+        size_t urln, titlen;
+        TRY(doc_s(d, g[0], &url, &urln, fb));
+        TRY(doc_s(d, g[1], &title, &titlen, fb));
+        if (*fb) return 0;
+        TRY(pf_dec_part3(d, PF_PT_SOURCE, key, keyn, url, urln, title, titlen, (size_t)k));
+    }
+    return 0;
+}
+
+/* _usage_default / _usage_router, and what the metadata reads of the usage, into the chat state. */
+static int doc_usage(pf_dec *d, chat_st *st, pf_val uv, int *fb) {
+    pf_val u = doc_obj(uv);
+    static const char *const U_KEYS[5] = {"prompt_tokens", "completion_tokens", "total_tokens",
+                                          "prompt_tokens_details", "completion_tokens_details"};
+    pf_val f[5] = {{-1, NULL, 0, -1}, {-1, NULL, 0, -1}, {-1, NULL, 0, -1}, {-1, NULL, 0, -1}, {-1, NULL, 0, -1}};
+    if (u.kind >= 0) pf_raw_fields(d, u, U_KEYS, 5, f);
+    pf_val ptd = doc_obj(f[3]), ctd = doc_obj(f[4]);
+    int64_t prompt = 0, completion = 0, total = 0, cached = 0, reasoning = 0, a = 0, r = 0;
+    TRY(doc_i(d, f[0], &prompt, fb));
+    TRY(doc_i(d, f[1], &completion, fb));
+    TRY(doc_i(d, f[2], &total, fb));
+    TRY(doc_i(d, pf_raw_get(d, ptd, "cached_tokens"), &cached, fb));
+    TRY(doc_i(d, pf_raw_get(d, ctd, "reasoning_tokens"), &reasoning, fb));
+    if (*fb) return 0;
+    int router = st->variant == PF_CHAT_OPENROUTER || st->variant == PF_CHAT_VERCEL;
+    int64_t inp = prompt - cached;
+    if (inp < 0) inp = 0;
+    st->usage[0] = inp;
+    st->usage[1] = completion;
+    st->usage[2] = router ? inp + completion + cached : total;
+    st->usage[3] = reasoning;
+    st->usage[4] = 0;
+    st->usage[5] = cached;
+    st->has_usage = 1;
+    if (uv.kind >= 0) TRY(pf_set_bytes(&st->usage_raw, uv.p, uv.len));
+    else TRY(pf_set_bytes(&st->usage_raw, (const uint8_t *)"null", 4));
+    if (router) return 0;
+    TRY(doc_i(d, pf_raw_get(d, ctd, "accepted_prediction_tokens"), &a, fb));
+    TRY(doc_i(d, pf_raw_get(d, ctd, "rejected_prediction_tokens"), &r, fb));
+    if (*fb) return 0;
+    st->acc = a > 0 ? a : 0;
+    st->rej = r > 0 ? r : 0;
+    st->has_extras = 0;
+    if (u.kind >= 0) {
+        int extras = 0;
+        pf_val raw = {PF_K_RAW, u.p, u.len, -1};
+        TRY(usage_extras(d, raw, &extras));
+        if (d->fallback) return 0;
+        if (extras) {
+            st->has_extras = 1;
+            TRY(pf_set_bytes(&st->extras, u.p, u.len));
+        }
+    }
+    return 0;
+}
+
+/* ---- OpenRouter / Vercel reasoning_details in bodies (generate_reasoning_details) ------------ */
+
+enum { G_RESPONSES, G_GOOGLE, G_ANTHROPIC, G_OTHER };
+
+/* One reasoning_details element (validated by details_ok): its group, type and index. */
+static int detail_of(pf_dec *d, pf_val el, pf_val *f, int *group, int *is_summary, int *is_text, int *is_enc,
+                     int64_t *idx, int *fb) {
+    const uint8_t *fmt, *typ;
+    size_t fmtn, typn;
+    pf_raw_fields(d, el, X_KEYS, X_COUNT, f);
+    TRY(field_str(d, f[X_FORMAT], &fmt, &fmtn));
+    *group = pf_starts(fmt, fmtn, "openai-responses") || pf_starts(fmt, fmtn, "xai-responses") ? G_RESPONSES
+           : pf_starts(fmt, fmtn, "google-gemini") ? G_GOOGLE
+           : pf_starts(fmt, fmtn, "anthropic-claude") ? G_ANTHROPIC : G_OTHER;
+    TRY(field_str(d, f[X_TYPE], &typ, &typn));
+    *is_summary = pf_eq(typ, typn, "reasoning.summary");
+    *is_text = pf_eq(typ, typn, "reasoning.text");
+    *is_enc = pf_eq(typ, typn, "reasoning.encrypted");
+    *idx = 0;
+    if (f[X_INDEX].kind == PF_K_NUMBER && pf_val_i(f[X_INDEX], idx)) *fb = 1;
+    return 0;
+}
+
+/* A reasoning content part: text, metadata object + 1 (0: none). */
+static int doc_reasoning(pf_dec *d, const uint8_t *t, size_t tn, size_t meta) {
+    TRY(pf_dec_part3(d, PF_PT_REASONING_START, R0, t, tn, E0, meta));
+    return pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, 0);
+}
+
+static int doc_details(pf_dec *d, chat_st *st, pf_val rd, int *fb) {
+    pf_val el, f[X_COUNT];
+    int group, is_summary, is_text, is_enc, obj;
+    int64_t idx, nblocks[2] = {0, 0};
+    size_t i = 0;
+    /* the blocks by index: a new one at len(blocks), an index past it is fantasy's panic */
+    while (pf_raw_next(rd, &i, &el)) {
+        TRY(detail_of(d, el, f, &group, &is_summary, &is_text, &is_enc, &idx, fb));
+        if (*fb) return 0;
+        if (group > G_GOOGLE) continue;
+        if (idx < 0 || idx > nblocks[group]) { *fb = 1; return 0; }
+        if (idx == nblocks[group]) nblocks[group]++;
+    }
+    pf_bytes text = {0}, a = {0}, b = {0};
+    int rc = 0;
+#define T(x) do { if ((rc = (x)) != 0) goto out; } while (0)
+    /* Responses blocks: summaries joined by line breaks, the last encrypted data, the last id */
+    for (int64_t j = 0; j < nblocks[G_RESPONSES]; j++) {
+        int enc_seen = 0, nsum = 0;
+        text.len = a.len = b.len = 0;
+        for (i = 0; pf_raw_next(rd, &i, &el);) {
+            T(detail_of(d, el, f, &group, &is_summary, &is_text, &is_enc, &idx, fb));
+            if (group != G_RESPONSES || idx != j) continue;
+            const uint8_t *p;
+            size_t n;
+            if (is_summary) {
+                T(field_str(d, f[X_SUMMARY], &p, &n));
+                if (nsum++ && pf_bytes_push(&text, '\n')) { rc = PF_ERR_NOMEM; goto out; }
+                if (pf_bytes_append(&text, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+            } else if (is_enc) {
+                T(field_str(d, f[X_DATA], &p, &n));
+                b.len = 0;
+                if (pf_bytes_append(&b, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+                enc_seen = 1;
+            }
+            T(field_str(d, f[X_ID], &p, &n));
+            if (n) {
+                a.len = 0;
+                if (pf_bytes_append(&a, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+            }
+        }
+        T(pf_dec_new_meta(d, PF_MO_RESPONSES_ITEM, pf_bp(&a), a.len, E0, &obj));
+        int k = 0;
+        for (i = 0; pf_raw_next(rd, &i, &el);) {
+            T(detail_of(d, el, f, &group, &is_summary, &is_text, &is_enc, &idx, fb));
+            if (group != G_RESPONSES || idx != j || !is_summary) continue;
+            const uint8_t *p;
+            size_t n;
+            T(field_str(d, f[X_SUMMARY], &p, &n));
+            T(pf_dec_meta(d, obj, PF_MO_RESPONSES_SUMMARY, p, n, E0, (size_t)k++));
+        }
+        if (!k) T(pf_dec_meta(d, obj, PF_MO_RESPONSES_SUMMARY, E0, E0, 0));
+        if (enc_seen) T(pf_dec_meta(d, obj, PF_MO_RESPONSES_ENCRYPTED, pf_bp(&a), a.len, pf_bp(&b), b.len, 0));
+        T(doc_reasoning(d, pf_bp(&text), text.len, (size_t)obj + 1));
+    }
+    /* Anthropic elements, in order */
+    for (i = 0; pf_raw_next(rd, &i, &el);) {
+        T(detail_of(d, el, f, &group, &is_summary, &is_text, &is_enc, &idx, fb));
+        if (group != G_ANTHROPIC) continue;
+        const uint8_t *p, *sig;
+        size_t n, sign;
+        T(field_str(d, f[X_SIGNATURE], &sig, &sign));
+        T(pf_dec_new_meta(d, PF_MO_ANTHROPIC_NEW, sig, sign, E0, &obj));
+        T(field_str(d, f[X_TEXT], &p, &n));
+        T(doc_reasoning(d, p, n, (size_t)obj + 1));
+    }
+    /* Gemini blocks: the last text, the last encrypted data and id */
+    for (int64_t j = 0; j < nblocks[G_GOOGLE]; j++) {
+        text.len = a.len = b.len = 0;
+        for (i = 0; pf_raw_next(rd, &i, &el);) {
+            T(detail_of(d, el, f, &group, &is_summary, &is_text, &is_enc, &idx, fb));
+            if (group != G_GOOGLE || idx != j) continue;
+            const uint8_t *p;
+            size_t n;
+            if (is_text) {
+                T(field_str(d, f[X_TEXT], &p, &n));
+                text.len = 0;
+                if (pf_bytes_append(&text, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+            } else if (is_enc) {
+                T(field_str(d, f[X_DATA], &p, &n));
+                a.len = 0;
+                if (pf_bytes_append(&a, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+                T(field_str(d, f[X_ID], &p, &n));
+                b.len = 0;
+                if (pf_bytes_append(&b, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+            }
+        }
+        T(pf_dec_new_meta(d, PF_MO_GOOGLE_NEW, pf_bp(&a), a.len, pf_bp(&b), b.len, &obj));
+        T(doc_reasoning(d, pf_bp(&text), text.len, (size_t)obj + 1));
+    }
+    /* the others: their text (Vercel leaves out the empty ones) */
+    for (i = 0; pf_raw_next(rd, &i, &el);) {
+        T(detail_of(d, el, f, &group, &is_summary, &is_text, &is_enc, &idx, fb));
+        if (group != G_OTHER) continue;
+        const uint8_t *p;
+        size_t n;
+        T(field_str(d, f[X_TEXT], &p, &n));
+        if (st->variant == PF_CHAT_VERCEL && !n) continue;
+        T(doc_reasoning(d, p, n, 0));
+    }
+#undef T
+out:
+    pf_bytes_free(&text);
+    pf_bytes_free(&a);
+    pf_bytes_free(&b);
+    return rc;
+}
+
+static int doc_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
+    (void)name, (void)n;
+    if (status != PF_CHUNK_OK) d->fallback = 1;   /* not JSON: Python's message */
+    return 0;
+}
+
+static int doc_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
+    doc_st *ds = (doc_st *)d->st;
+    chat_st *st = &ds->c;
+    const int32_t *dn = ds->dn;
+    (void)name, (void)name_len, (void)offset;
+    ds->seen = 1;
+    int fb = 0;
+    pf_val root = pf_view_val(v, 0);
+    if (root.kind != PF_K_OBJECT) FALLBACK(d);
+    pf_val choices = pf_view_child(v, root, dn[D_CHOICES]);
+    if (choices.kind != PF_K_ARRAY || !choices.len) FALLBACK(d);
+    const uint8_t *key;
+    size_t keyn;
+    if (pf_val_s(pf_view_child(v, root, dn[D_ID]), &key, &keyn)) FALLBACK(d);
+    long k = choices.rec;
+    pf_val choice, none = {-1, NULL, 0, -1};
+    pf_view_next(v, choices, &k, &choice);
+    if (choice.kind != PF_K_OBJECT) choice = none;
+    pf_val msg = pf_view_child(v, choice, dn[D_MSG]);
+    if (msg.kind != PF_K_OBJECT) msg = none;
+    /* text */
+    const uint8_t *text;
+    size_t textn;
+    if (pf_val_s(pf_view_child(v, msg, dn[D_CONTENT]), &text, &textn)) FALLBACK(d);
+    if (textn) {
+        TRY(pf_dec_part3(d, PF_PT_TEXT_START, E0, E0, E0, 0));
+        TRY(pf_dec_part3(d, PF_PT_TEXT_DELTA, E0, text, textn, E0, 0));
+        TRY(pf_dec_part3(d, PF_PT_TEXT_END, E0, E0, E0, 0));
+    }
+    /* the variant's reasoning (_generate_extra) */
+    pf_val rc = pf_view_child(v, msg, dn[D_RC]), r = pf_view_child(v, msg, dn[D_R]);
+    const uint8_t *rt = NULL;
+    size_t rtn = 0;
+    if (st->variant == PF_CHAT_COMPAT && (rc.kind >= 0 || r.kind >= 0)) {
+        int bad = (rc.kind >= 0 && rc.kind != PF_K_NULL && rc.kind != PF_K_STRING)
+               || (r.kind >= 0 && r.kind != PF_K_NULL && r.kind != PF_K_STRING);
+        if (!bad) {
+            rt = (const uint8_t *)"";
+            if (rc.kind == PF_K_STRING && rc.len) { rt = rc.p; rtn = rc.len; }
+            else if (r.kind == PF_K_STRING && r.len) { rt = r.p; rtn = r.len; }
+        }
+    } else if (st->variant == PF_CHAT_OPENROUTER || st->variant == PF_CHAT_VERCEL) {
+        pf_val rd = pf_view_child(v, msg, dn[D_RD]), x[X_COUNT];
+        int count = 0, ok = 1;
+        if (rd.kind >= 0 && rd.kind != PF_K_NULL) {
+            rd.rec = -1;
+            ok = details_ok(d, rd, x, &count);
+        }
+        if (ok && count) {
+            TRY(doc_details(d, st, rd, &fb));
+            if (fb) FALLBACK(d);
+        } else if (ok && st->variant == PF_CHAT_VERCEL && r.kind == PF_K_STRING && r.len) {
+            rt = r.p;   /* malformed details: no reasoning at all; none: Vercel's reasoning string */
+            rtn = r.len;
+        }
+    }
+    if (rt) {
+        TRY(pf_dec_part3(d, PF_PT_REASONING_START, R0, rt, rtn, E0, 0));
+        TRY(pf_dec_part3(d, PF_PT_REASONING_END, R0, E0, E0, 0));
+    }
+    /* tool calls, citations */
+    int ncalls = 0;
+    pf_val tcs = pf_view_child(v, msg, dn[D_TOOLS]);
+    if (pf_val_is_arr(tcs)) TRY(doc_calls(d, tcs, &ncalls, &fb));
+    if (fb) FALLBACK(d);
+    pf_val anns = pf_view_child(v, msg, dn[D_ANNS]);
+    if (pf_val_is_arr(anns)) TRY(doc_sources(d, anns, key, keyn, &fb));
+    if (fb) FALLBACK(d);
+    /* finish reason */
+    const uint8_t *fr;
+    size_t frn;
+    if (pf_val_s(pf_view_child(v, choice, dn[D_FINISH]), &fr, &frn)) FALLBACK(d);
+    int finish = ncalls ? PF_FR_TOOL_CALLS : map_finish(fr, frn);
+    /* usage and metadata */
+    if (st->variant != PF_CHAT_OPENROUTER && st->variant != PF_CHAT_VERCEL) {
+        pf_val lp = doc_obj(pf_view_child(v, choice, dn[D_LOGPROBS]));
+        pf_val lc = pf_raw_get(d, lp, "content");
+        if (lc.kind == PF_K_RAW && lc.p[0] == '[') {
+            size_t j = pf_lex_ws(lc.p, 1, lc.len);
+            if (j < lc.len && lc.p[j] != ']') FALLBACK(d);   /* logprobs: Python */
+        }
+    }
+    TRY(doc_usage(d, st, pf_view_child(v, root, dn[D_USAGE]), &fb));
+    if (fb || d->fallback) FALLBACK(d);
+    if (st->variant == PF_CHAT_OPENROUTER || st->variant == PF_CHAT_VERCEL) {
+        pf_val pv = pf_view_child(v, root, dn[D_PROVIDER]);
+        st->provider_kind = pv.kind;
+        TRY(pf_set_bytes(&st->provider, pv.p, pv.kind == PF_K_STRING || pv.kind == PF_K_NUMBER
+                                          || pv.kind == PF_K_RAW ? pv.len : 0));
+    }
+    return finish_records(d, st, finish, PF_FIN_OPENAI_KEY);
+}
+
+static int doc_done(pf_dec *d) {
+    doc_st *ds = (doc_st *)d->st;
+    if (!ds->seen) d->fallback = 1;
+    return 0;
+}
+
+static void doc_reset(void *p) {
+    doc_st *ds = (doc_st *)p;
+    chat_reset(&ds->c);
+    ds->seen = 0;
+}
+
+static const pf_dec_vt DOC_VT = {doc_chunk, doc_done, chat_free, doc_reset};
+
+pf_dec *pf_chat_document_new(int variant) {
+    doc_st *ds = (doc_st *)calloc(1, sizeof(doc_st));
+    if (!ds) return NULL;
+    ds->c.variant = variant;
+    ds->c.cur_meta = -1;
+    ds->c.provider_kind = -1;
+    static pf_jspec *spec_cache;
+    static int32_t node_cache[D_COUNT];
+    pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, DOC_PATHS, sizeof DOC_PATHS / sizeof DOC_PATHS[0],
+                                 DOC_NODES, D_COUNT, ds->dn);
+    if (!spec) { chat_free(ds); return NULL; }
+    pf_dec *d = pf_dec_make(&DOC_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, ds);
+    if (!d) return NULL;
+    d->event = doc_event;
+    return d;
 }

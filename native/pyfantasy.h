@@ -364,6 +364,10 @@ typedef struct {
 } pf_dec_out;
 
 pf_dec *pf_chat_new(int variant);
+/* Non-streaming chat-completions bodies (one document): the provider Response's parts and a
+ * FINISH with PF_FIN_OPENAI_KEY (its metadata under "openai", whatever the variant). */
+#define PF_FIN_OPENAI_KEY 128
+pf_dec *pf_chat_document_new(int variant);
 
 /* Anthropic Messages (pf_anthropic.c). */
 #define PF_PT_TOOL_RESULT 19          /* 1,2 id (tool call id), 5,6 tool name, 7 metadata object + 1; provider-executed */

@@ -365,6 +365,11 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
         return dec.close()
     fmt = _format(format)
     variant = _variant(fmt, variant, url)
+    dn = kernel("decoders", backend)
+    if dn is not None and format in dn.DOCUMENT_FORMATS:
+        resp = dn.whole_document(format, variant, body, tools)
+        if resp is not None:
+            return resp
     chunks = scan_document(body, fmt.generate_spec, backend)
     if not chunks or chunks[0].status != 0:
         raise DecodeError("json", fmt.bad_json_message, 0)

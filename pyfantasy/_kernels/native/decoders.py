@@ -35,6 +35,8 @@ from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchRe
 
 # the wire formats with a C state machine (the others use the Python one on both backends)
 FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock", "google"))
+# the wire formats whose non-streaming bodies have a C machine (the others: the Python Generate)
+DOCUMENT_FORMATS = frozenset(("openai-chat",))
 W = lib.PF_PART_W
 # the cdef's constants as module globals (a lib attribute costs a lookup each time)
 EK_JSON = lib.PF_EK_JSON
@@ -61,6 +63,7 @@ FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
 FIN_NO_METADATA = lib.PF_FIN_NO_METADATA
+FIN_OPENAI_KEY = lib.PF_FIN_OPENAI_KEY
 # flags above the type in a record's value 0 (openai-responses); SOURCE's only flag is DOCUMENT
 MASK, PROVIDER_EXECUTED = lib.PF_PT_MASK, lib.PF_PT_PROVIDER_EXECUTED
 
@@ -298,6 +301,8 @@ class PartReader:
                     if extra:
                         om.extra_fields = extra
                 meta = {"openai": om}
+        if flags & FIN_OPENAI_KEY and meta:   # non-streaming chat: the variant's metadata under "openai"
+            meta = {"openai": next(iter(meta.values()))}
         if flags & FIN_CHOICE0:
             if meta is None:
                 meta = {"openai": _new_openai_meta()}
@@ -381,9 +386,10 @@ class PartReader:
 
     # -- the step Response of a whole body (StreamAssembler's rules on records) -----
 
-    def response(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]]) -> Response:
+    def response(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]], document: bool = False) -> Response:
         """The step Response of a whole body's records; DecodeError (with the partial
-        Response) when an error part came."""
+        Response) when an error part came. ``document``: a non-streaming body (agent.Generate
+        gives an empty content list, not none)."""
         a = self.arena
         content: Optional[List[Any]] = None
         text: Dict[bytes, List[str]] = {}
@@ -469,6 +475,8 @@ class PartReader:
                 err.response = Response(content=content, finish_reason=finish, usage=usage,
                                         warnings=None, provider_metadata=meta)
                 raise err
+        if content is None and document:
+            content = []
         return _new_response(content, finish, usage, None, meta)
 
     @staticmethod
@@ -498,8 +506,11 @@ _local = threading.local()
 
 
 def _new_decoder(format: str, variant: str) -> Any:
-    """A new C decoder for the format (freed with its last reference)."""
-    if format == "openai-chat":
+    """A new C decoder for the format (freed with its last reference); ``document:<format>``:
+    its non-streaming machine."""
+    if format == "document:openai-chat":
+        d = lib.pf_chat_document_new(_CHAT_VARIANTS[variant])
+    elif format == "openai-chat":
         d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
     elif format == "anthropic":
         d = lib.pf_anthropic_new()
@@ -547,3 +558,14 @@ def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[
     except Fallback:
         return None
     return reader.response(recs, tools), reader.cut
+
+
+def whole_document(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
+    """A non-streaming body through this thread's C machine: the agent step Response
+    (agent.Generate's), or None when the C side hands the body to the Python Generate."""
+    reader = _cached_reader("document:" + format, variant)
+    try:
+        recs = reader.feed(body, True)
+    except Fallback:
+        return None
+    return reader.response(recs, tools, True)

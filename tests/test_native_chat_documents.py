@@ -1,0 +1,182 @@
+"""Non-streaming chat-completions bodies: the C machine (native/pf_chat.c, pf_chat_document_new)
+== the Python Generate (openai_chat.decode_generate + agent.Generate).
+
+Every non-streaming chat body of the corpus decodes to the same Response on both backends
+without falling back to Python; the shapes the C file reads (the variants' reasoning,
+OpenRouter/Vercel reasoning_details of every format, tool calls, citations, usage and
+metadata) give the expected result on both; the shapes it hands back still decode as Python
+does; and mutated corpus bodies (values replaced by other types and sizes) decode alike.
+"""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from helpers import BACKEND_PARAMS, interaction, interactions, json_paths, json_replace, needs_corpus
+from pyfantasy import DecodeError
+from pyfantasy.decode import _format, _variant, decode_body
+
+pytestmark = pytest.mark.needs_native  # conftest: skip (or fail when required) without the extension
+
+DOCS = [p for p in interactions("openai-chat", False)]
+VARIANTS = ["openai", "compat", "openrouter", "vercel"]
+
+
+def result(body: bytes, backend: str, variant: str):
+    try:
+        return ("ok", decode_body(body, "openai-chat", False, backend, variant=variant).to_json_bytes())
+    except DecodeError as e:
+        return ("error", e.kind, e.message, e.offset)
+
+
+def in_c(body: bytes, variant: str) -> bool:
+    from pyfantasy._kernels.native.decoders import whole_document
+    return whole_document("openai-chat", _variant(_format("openai-chat"), variant, None), body, None) is not None
+
+
+def check(body: bytes, variant: str) -> None:
+    assert result(body, "native", variant) == result(body, "python", variant)
+
+
+def doc(message=None, usage=None, finish="stop", **top):
+    d = {"id": "chatcmpl-1", "choices": [{"index": 0, "message": {"role": "assistant", **(message or {})},
+                                          "finish_reason": finish}], **top}
+    if usage is not None:
+        d["usage"] = usage
+    return json.dumps(d).encode()
+
+
+# ---- the corpus ------------------------------------------------------------------------------
+
+@needs_corpus
+@pytest.mark.parametrize("rel,iid", DOCS)
+def test_corpus_documents_native_equals_python(rel, iid):
+    from pyfantasy.decode import detect_format
+    it = interaction(rel, iid)
+    if it.response.code >= 400:
+        pytest.skip("an HTTP error: decode_interaction's own path")
+    body, variant = it.response.body_bytes, detect_format(it).variant
+    check(body, variant)
+    assert in_c(body, variant), "the C machine handed a recorded body back"
+
+
+# ---- shapes -----------------------------------------------------------------------------------
+
+DETAILS = [
+    {"type": "reasoning.summary", "format": "openai-responses-v1", "index": 0, "summary": "first"},
+    {"type": "reasoning.summary", "format": "openai-responses-v1", "index": 0, "summary": "second", "id": "rs_1"},
+    {"type": "reasoning.encrypted", "format": "xai-responses-v1", "index": 1, "data": None, "id": None},
+    {"type": "reasoning.text", "format": "google-gemini-v1", "index": 0, "text": "g0"},
+    {"type": "reasoning.encrypted", "format": "google-gemini-v1", "index": 0, "data": "sig", "id": "tool_9"},
+    {"type": "reasoning.text", "format": "anthropic-claude-v1", "text": "a", "signature": "s"},
+    {"type": "reasoning.text", "format": "unknown", "text": ""},
+    {"type": "reasoning.text", "text": "other \u00e9"},
+]
+
+
+@pytest.mark.parametrize("backend", BACKEND_PARAMS)
+def test_reasoning_details_of_every_format(backend):
+    body = doc({"content": "hi", "reasoning_details": DETAILS}, {"prompt_tokens": 5, "completion_tokens": 3},
+               provider="OpenAI")
+    r = decode_body(body, "openai-chat", False, backend, variant="openrouter")
+    texts = [(type(c).__name__, getattr(c, "text", None)) for c in r.content]
+    assert texts == [("TextContent", "hi"), ("ReasoningContent", "first\nsecond"), ("ReasoningContent", ""),
+                     ("ReasoningContent", "a"), ("ReasoningContent", "g0"), ("ReasoningContent", ""),
+                     ("ReasoningContent", "other \u00e9")]
+    m = r.content[1].provider_metadata["openai"]
+    assert (m.item_id, m.encrypted_content, m.summary) == ("rs_1", None, ["first", "second"])
+    m = r.content[2].provider_metadata["openai"]
+    assert (m.item_id, m.encrypted_content, m.summary) == ("", "", [""])
+    assert r.content[3].provider_metadata["anthropic"].signature == "s"
+    g = r.content[4].provider_metadata["google"]
+    assert (g.signature, g.tool_id) == ("sig", "tool_9")
+    assert "openai" in r.provider_metadata and r.provider_metadata["openai"].provider == '"OpenAI"'
+    if backend == "native":
+        assert in_c(body, "openrouter")
+        check(body, "openrouter")
+        check(body, "vercel")
+
+
+@pytest.mark.parametrize("message,variant", [
+    ({"reasoning_details": [], "reasoning": "plain"}, "vercel"),          # empty: Vercel's reasoning string
+    ({"reasoning_details": None, "reasoning": "plain"}, "vercel"),
+    ({"reasoning_details": [{"text": 5}], "reasoning": "plain"}, "vercel"),   # malformed: no reasoning at all
+    ({"reasoning_details": "x"}, "openrouter"),
+    ({"reasoning_details": [1]}, "openrouter"),
+    ({"reasoning_details": [{"index": 1.5}]}, "openrouter"),
+    ({"reasoning_content": "rc", "reasoning": "r"}, "compat"),
+    ({"reasoning_content": "", "reasoning": "r"}, "compat"),
+    ({"reasoning_content": None}, "compat"),
+    ({"reasoning_content": 5, "reasoning": "r"}, "compat"),
+    ({"reasoning": "r"}, "openai"),
+    ({"content": 7}, "openai"),
+    ({"tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{\"a\": 1}"}}, 5,
+                     {"function": {"name": "g", "arguments": "{bad"}}]}, "openai"),
+    ({"tool_calls": {"id": "c1"}}, "openai"),
+    ({"annotations": [{"type": "url_citation", "url_citation": {"url": "https://a", "title": "A"}}, 3,
+                      {"type": "file"}, {"type": "url_citation"}]}, "openai"),
+])
+def test_message_shapes(message, variant):
+    body = doc(message, {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12,
+                         "prompt_tokens_details": {"cached_tokens": 4}})
+    assert in_c(body, variant)
+    check(body, variant)
+
+
+@pytest.mark.parametrize("usage", [
+    None, {}, [], {"prompt_tokens": "7", "completion_tokens": 2.0}, {"total_tokens": 3, "cost": 0.25, "x": None},
+    {"completion_tokens_details": {"accepted_prediction_tokens": 3, "rejected_prediction_tokens": -1}},
+    {"cost": 1.5, "cost_details": {"upstream_inference_cost": 1e400}, "nested": {"a": [1, 2]}},
+])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_usage_and_metadata(usage, variant):
+    body = doc({"content": "x"}, usage, provider={"name": "p"})
+    check(body, variant)
+
+
+@pytest.mark.parametrize("body", [
+    b"[1]", b"{\"choices\": []}", b"{\"choices\": {}}", b"not json", b"",
+    doc({"content": "x"}, None, logprobs=None).replace(b'"finish_reason"', b'"logprobs": {"content": [{}]}, "f"'),
+    doc({"reasoning_details": [{"index": 3, "format": "openai-responses-v1"}]}),
+])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_handed_back_shapes_decode_as_python(body, variant):
+    check(body, variant)
+
+
+# ---- mutated corpus bodies ---------------------------------------------------------------------
+
+def _bodies():
+    from pyfantasy.decode import detect_format
+    out = []
+    for p in DOCS:
+        it = interaction(*p.values)
+        if it.response.code < 400:
+            out.append((json.loads(it.response.body_bytes), detect_format(it).variant))
+    return out
+
+
+BODIES = _bodies() if DOCS else []
+REPLACEMENTS = [None, True, 0, -1, 1.5, "7", "", "x\u00e9", [], {}, [1, {"a": None}], 10 ** 19, "\ud800",
+                {"type": "url_citation", "url_citation": {"url": 1}}, [{"index": 0, "format": "google-gemini"}]]
+
+
+@st.composite
+def mutated(draw):
+    v, variant = draw(st.sampled_from(BODIES))
+    v = copy.deepcopy(v)
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(list(json_paths(v))))
+        v = json_replace(v, path, copy.deepcopy(draw(st.sampled_from(REPLACEMENTS))))
+    return json.dumps(v).encode("utf-8", "surrogatepass"), draw(st.sampled_from([variant] + VARIANTS))
+
+
+@needs_corpus
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated())
+def test_mutated_corpus_documents(case):
+    body, variant = case
+    check(body, variant)
