@@ -180,3 +180,24 @@ def mutated(draw):
 def test_mutated_corpus_documents(case):
     body, variant = case
     check(body, variant)
+
+
+EXTRA_TEXTS = [b'{"a":1}', b'{"a":[1,{"b":null}],"c":"d"}', b'{"a":{"b":-0}}', b'{"a":{"b":1,"b":2}}',
+               b'{"a": 1}', b'{"a":["\\u00e9"]}', b'{"a":["\xc3\xa9"]}', b'{"k\\"":1}', b'[]', b'{}',
+               b'[1,2.50,-0.0,1E5]', b'{"a":' + b"[" * 40 + b"]" * 40 + b"}"]
+
+
+@pytest.mark.parametrize("extra", EXTRA_TEXTS)
+@pytest.mark.parametrize("variant", ["openai", "compat"])
+def test_extra_usage_fields_written_back(extra, variant):
+    """Extra usage fields holding containers: C writes back the ones Python spells the same
+    (compact, plain ASCII strings, no repeated key, no -0 integer); streams and bodies alike."""
+    usage = b'{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4,"x":' + extra + b',"y":' + extra + b"}"
+    body = doc({"content": "x"}).replace(b'"finish_reason": "stop"}]', b'"finish_reason": "stop"}], "usage": ' + usage)
+    assert body.count(usage) == 1
+    check(body, variant)
+    assert in_c(body, variant)
+    stream = (b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}]}\n\n'
+              b'data: {"id":"c","choices":[],"usage":' + usage + b"}\n\ndata: [DONE]\n\n")
+    from test_decode_differential import check as check_stream
+    check_stream(stream, "openai-chat", [40, 120], variant)
