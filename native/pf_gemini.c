@@ -28,6 +28,13 @@ static const pf_path PATHS[] = {
     {"usageMetadata.totalTokenCount", 0}, {"usageMetadata.thoughtsTokenCount", 0},
     {"usageMetadata.cachedContentTokenCount", 0},
 };
+/* google.GENERATE_SPEC: the same paths, no coalescing flags (one document). */
+static const pf_path DOC_PATHS[] = {
+    {PART "text", 0}, {PART "thought", 0}, {PART "thoughtSignature", 0}, {PART "functionCall", 0},
+    {"candidates.*.finishReason", 0}, {"usageMetadata.promptTokenCount", 0},
+    {"usageMetadata.candidatesTokenCount", 0}, {"usageMetadata.totalTokenCount", 0},
+    {"usageMetadata.thoughtsTokenCount", 0}, {"usageMetadata.cachedContentTokenCount", 0},
+};
 static const char *const NODE_PATHS[N_COUNT] = {
     "", "candidates", "candidates.*", "candidates.*.finishReason", "candidates.*.content",
     "candidates.*.content.parts", "candidates.*.content.parts.*", PART "text", PART "thought",
@@ -307,46 +314,65 @@ static int close_text(pf_dec *d, gm_st *st) {
 
 static const char *const CALL_KEYS[3] = {"name", "id", "args"};
 
-static int one_part(pf_dec *d, gm_st *st, const pf_view *v, pf_val part) {
-    const uint8_t *text, *sig;
-    size_t textn, sign;
+/* One part as genai reads it: text, thought, the signature's bytes (in st->sig) and the
+ * function call (name, id, arguments written back in st->args); 1 in *fb for what Python does. */
+typedef struct {
+    const uint8_t *text, *name, *cid;
+    size_t textn, namen, cidn;
+    int thought, has_call;
+} gm_part;
+
+static int read_part(pf_dec *d, gm_st *st, const pf_view *v, pf_val part, gm_part *o, int *fb) {
+    const uint8_t *sig;
+    size_t sign;
+    memset(o, 0, sizeof *o);
     pf_val thought = pf_view_child(v, part, st->node[N_THOUGHT]);
-    if (str_of(pf_view_child(v, part, st->node[N_TEXT]), &text, &textn)) FALLBACK(d);
-    if (thought.kind >= 0 && thought.kind != PF_K_NULL && thought.kind != PF_K_TRUE && thought.kind != PF_K_FALSE)
-        FALLBACK(d);
-    if (str_of(pf_view_child(v, part, st->node[N_SIG]), &sig, &sign)) FALLBACK(d);
+    if (str_of(pf_view_child(v, part, st->node[N_TEXT]), &o->text, &o->textn)) { *fb = 1; return 0; }
+    if (thought.kind >= 0 && thought.kind != PF_K_NULL && thought.kind != PF_K_TRUE && thought.kind != PF_K_FALSE) {
+        *fb = 1;
+        return 0;
+    }
+    o->thought = thought.kind == PF_K_TRUE;
+    if (str_of(pf_view_child(v, part, st->node[N_SIG]), &sig, &sign)) { *fb = 1; return 0; }
     st->sig.len = 0;
     if (sign) {
         int rc = base64_of(sig, sign, &st->sig);
         if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
-        if (rc) FALLBACK(d);
+        if (rc) { *fb = 1; return 0; }
     }
     pf_val fc = pf_view_child(v, part, st->node[N_CALL]);
-    int has_call = 0;
-    const uint8_t *name = NULL, *cid = NULL;
-    size_t namen = 0, cidn = 0;
     if (fc.kind >= 0 && fc.kind != PF_K_NULL) {
-        if (!(fc.kind == PF_K_RAW && fc.len && fc.p[0] == '{')) FALLBACK(d);
+        if (!(fc.kind == PF_K_RAW && fc.len && fc.p[0] == '{')) { *fb = 1; return 0; }
         pf_val f[3];
         fc.rec = -1;
         pf_raw_fields(d, fc, CALL_KEYS, 3, f);
         TRY(pf_raw_str(d, &f[0]));
         TRY(pf_raw_str(d, &f[1]));
-        if (str_of(f[0], &name, &namen) || str_of(f[1], &cid, &cidn)) FALLBACK(d);
+        if (str_of(f[0], &o->name, &o->namen) || str_of(f[1], &o->cid, &o->cidn)) { *fb = 1; return 0; }
         st->args.len = 0;
         if (f[2].kind < 0 || f[2].kind == PF_K_NULL) {
             TRY(pf_bytes_append(&st->args, (const uint8_t *)"null", 4));
         } else {
-            if (!(f[2].kind == PF_K_RAW && f[2].len && f[2].p[0] == '{')) FALLBACK(d);
+            if (!(f[2].kind == PF_K_RAW && f[2].len && f[2].p[0] == '{')) { *fb = 1; return 0; }
             size_t i = 0;
             int rc = enc_value(d, f[2].p, f[2].len, &i, &st->args, st, 0);
             if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
-            if (rc) FALLBACK(d);
+            if (rc) { *fb = 1; return 0; }
         }
-        has_call = 1;
+        o->has_call = 1;
     }
-    int is_thought = thought.kind == PF_K_TRUE;
-    if (textn && is_thought) {
+    return 0;
+}
+
+static int one_part(pf_dec *d, gm_st *st, const pf_view *v, pf_val part) {
+    gm_part pt;
+    int fb = 0;
+    TRY(read_part(d, st, v, part, &pt, &fb));
+    if (fb) FALLBACK(d);
+    const uint8_t *text = pt.text, *name = pt.name, *cid = pt.cid;
+    size_t textn = pt.textn, namen = pt.namen, cidn = pt.cidn;
+    int has_call = pt.has_call;
+    if (textn && pt.thought) {
         TRY(close_text(d, st));
         if (!st->reasoning_open) {
             new_block_id(st, st->reasoning_id, &st->reasoning_idn);
@@ -504,5 +530,209 @@ pf_dec *pf_gemini_new(void) {
     pf_dec *d = pf_dec_make(&GM_VT, spec, PF_SCAN_GENAI, NULL, 1, st);
     if (!d) return NULL;
     d->event = gm_event;
+    return d;
+}
+
+/* ---- non-streaming bodies (docs/semantics.md#gemini-non-streaming) ------------------------
+ * The C twin of google.decode_generate: the first candidate's parts as content (thought text
+ * as reasoning with its signature; a text or call part's signature goes to the latest
+ * reasoning part, or stands alone), usage as sent, the finish reason. The parts are kept
+ * until the end of the body because a signature can change a reasoning part already read. */
+
+enum { GI_REASONING, GI_TEXT, GI_CALL };
+
+typedef struct {
+    int kind, has_meta;
+    size_t text, textn, sig, sign, tool, tooln;        /* offsets into the items' buffer */
+    size_t id, idn, name, namen, args, argsn;
+} gm_item;
+
+typedef struct {
+    gm_st g;               /* first: gm_free and gm_reset work on it */
+    gm_item *items;
+    size_t nitems, cap;
+    pf_bytes buf;          /* the items' strings */
+    int seen;
+} gmd_st;
+
+static int gmd_put(gmd_st *s, const uint8_t *p, size_t n, size_t *off) {
+    *off = s->buf.len;
+    return pf_bytes_append(&s->buf, p, n) ? PF_ERR_NOMEM : 0;
+}
+
+static gm_item *gmd_new(gmd_st *s, int kind) {
+    if (s->nitems == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        gm_item *it = (gm_item *)realloc(s->items, cap * sizeof *it);
+        if (!it) return NULL;
+        s->items = it;
+        s->cap = cap;
+    }
+    gm_item *it = &s->items[s->nitems++];
+    memset(it, 0, sizeof *it);
+    it->kind = kind;
+    return it;
+}
+
+/* The latest reasoning item (without metadata, when any_meta is 0) takes the signature in
+ * st->sig and tool id t; with none, a new empty reasoning item holds it. */
+static int gmd_sign(gmd_st *s, int any_meta, const uint8_t *t, size_t tn) {
+    gm_item *it = NULL;
+    for (size_t k = s->nitems; k-- > 0;)
+        if (s->items[k].kind == GI_REASONING && (any_meta || !s->items[k].has_meta)) { it = &s->items[k]; break; }
+    if (!it && !(it = gmd_new(s, GI_REASONING))) return PF_ERR_NOMEM;
+    it->has_meta = 1;
+    TRY(gmd_put(s, pf_bp(&s->g.sig), s->g.sig.len, &it->sig));
+    it->sign = s->g.sig.len;
+    TRY(gmd_put(s, t, tn, &it->tool));
+    it->tooln = tn;
+    return 0;
+}
+
+static int gmd_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
+    (void)name, (void)n;
+    if (status != PF_CHUNK_OK) d->fallback = 1;   /* not JSON: Python's message */
+    return 0;
+}
+
+static int gmd_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
+    gmd_st *s = (gmd_st *)d->st;
+    gm_st *st = &s->g;
+    (void)name, (void)name_len, (void)offset;
+    s->seen = 1;
+    pf_val root = pf_view_val(v, 0);
+    if (root.kind != PF_K_OBJECT) FALLBACK(d);   /* null: no response; others: genai's error */
+    pf_val cands = pf_view_child(v, root, st->node[N_CANDS]);
+    if (cands.kind != PF_K_ARRAY || cands.len != 1) FALLBACK(d);
+    long k = cands.rec;
+    pf_val cand, content, parts;
+    pf_view_next(v, cands, &k, &cand);
+    if (cand.kind != PF_K_OBJECT) FALLBACK(d);
+    const uint8_t *fr;
+    size_t frn;
+    if (str_of(pf_view_child(v, cand, st->node[N_FINISH]), &fr, &frn)) FALLBACK(d);
+    content = pf_view_child(v, cand, st->node[N_CONTENT]);
+    if (content.kind != PF_K_OBJECT) FALLBACK(d);   /* none: "no response from model" */
+    parts = pf_view_child(v, content, st->node[N_PARTS]);
+    if (parts.kind >= 0 && parts.kind != PF_K_NULL && parts.kind != PF_K_ARRAY) FALLBACK(d);
+    int64_t calls = 0, generated = 0;
+    if (parts.kind == PF_K_ARRAY) {
+        long j = parts.rec;
+        pf_val part;
+        while (pf_view_next(v, parts, &j, &part))
+            if (part.kind != PF_K_NULL && part.kind != PF_K_OBJECT) FALLBACK(d);
+        j = parts.rec;
+        while (pf_view_next(v, parts, &j, &part)) {
+            if (part.kind == PF_K_NULL) continue;
+            gm_part pt;
+            int fb = 0;
+            TRY(read_part(d, st, v, part, &pt, &fb));
+            if (fb) FALLBACK(d);
+            gm_item *it;
+            if (pt.textn && pt.thought) {
+                if (!(it = gmd_new(s, GI_REASONING))) return PF_ERR_NOMEM;
+                TRY(gmd_put(s, pt.text, pt.textn, &it->text));
+                it->textn = pt.textn;
+                if (st->sig.len) {
+                    it->has_meta = 1;
+                    TRY(gmd_put(s, pf_bp(&st->sig), st->sig.len, &it->sig));
+                    it->sign = st->sig.len;
+                }
+            } else if (pt.textn) {
+                if (st->sig.len) TRY(gmd_sign(s, 0, E0));
+                if (!(it = gmd_new(s, GI_TEXT))) return PF_ERR_NOMEM;
+                TRY(gmd_put(s, pt.text, pt.textn, &it->text));
+                it->textn = pt.textn;
+            } else if (pt.has_call) {
+                char gen[24];
+                const uint8_t *cid = pt.cid;
+                size_t cidn = pt.cidn;
+                if (!cidn) {
+                    cidn = pf_i64_text(++generated, gen);
+                    cid = (const uint8_t *)gen;
+                }
+                if (st->sig.len) TRY(gmd_sign(s, 1, cid, cidn));
+                if (!(it = gmd_new(s, GI_CALL))) return PF_ERR_NOMEM;
+                TRY(gmd_put(s, cid, cidn, &it->id));
+                it->idn = cidn;
+                TRY(gmd_put(s, pt.name, pt.namen, &it->name));
+                it->namen = pt.namen;
+                TRY(gmd_put(s, pf_bp(&st->args), st->args.len, &it->args));
+                it->argsn = st->args.len;
+                calls++;
+            }
+        }
+    }
+    /* usage as sent (none: zeros) */
+    int64_t u[5] = {0, 0, 0, 0, 0};
+    pf_val usage = pf_view_child(v, root, st->node[N_USAGE]);
+    if (usage.kind >= 0 && usage.kind != PF_K_NULL) {
+        if (usage.kind != PF_K_OBJECT) FALLBACK(d);
+        static const int UN[5] = {N_U_PROMPT, N_U_CANDS, N_U_TOTAL, N_U_THOUGHTS, N_U_CACHED};
+        for (int q = 0; q < 5; q++)
+            if (int32_of(pf_view_child(v, usage, st->node[UN[q]]), &u[q])) FALLBACK(d);
+    }
+    /* the content, in order */
+    const uint8_t *b = s->buf.p ? s->buf.p : (const uint8_t *)"";
+    for (size_t q = 0; q < s->nitems; q++) {
+        gm_item *it = &s->items[q];
+        if (it->kind == GI_REASONING) {
+            size_t meta = 0;
+            if (it->has_meta) {
+                int obj;
+                TRY(pf_dec_new_meta(d, PF_MO_GENAI_SIGNATURE_NEW, b + it->sig, it->sign, b + it->tool, it->tooln, &obj));
+                meta = (size_t)obj + 1;
+            }
+            TRY(pf_dec_part3(d, PF_PT_REASONING_START, (const uint8_t *)"0", 1, b + it->text, it->textn, E0, meta));
+            TRY(pf_dec_part3(d, PF_PT_REASONING_END, (const uint8_t *)"0", 1, E0, E0, 0));
+        } else if (it->kind == GI_TEXT) {
+            TRY(pf_dec_part3(d, PF_PT_TEXT_START, E0, E0, E0, 0));
+            TRY(pf_dec_part3(d, PF_PT_TEXT_DELTA, E0, b + it->text, it->textn, E0, 0));
+            TRY(pf_dec_part3(d, PF_PT_TEXT_END, E0, E0, E0, 0));
+        } else {
+            TRY(pf_dec_tool_call(d, b + it->id, it->idn, b + it->args, it->argsn, b + it->name, it->namen, 0));
+        }
+    }
+    int64_t *fu = d->out->fin_usage;
+    fu[0] = u[0]; fu[1] = u[1]; fu[2] = u[2]; fu[3] = u[3]; fu[4] = 0; fu[5] = u[4];
+    int finish = calls ? PF_FR_TOOL_CALLS : map_finish(fr, frn);
+    return pf_dec_part(d, PF_PT_FINISH, (size_t)finish, PF_FIN_NO_METADATA, 0, 0, 0, 0, 0);
+}
+
+static int gmd_done(pf_dec *d) {
+    gmd_st *s = (gmd_st *)d->st;
+    if (!s->seen) d->fallback = 1;
+    return 0;
+}
+
+static void gmd_free(void *p) {
+    gmd_st *s = (gmd_st *)p;
+    if (!s) return;
+    free(s->items);
+    pf_bytes_free(&s->buf);
+    gm_free(&s->g);   /* frees s itself (its first member) */
+}
+
+static void gmd_reset(void *p) {
+    gmd_st *s = (gmd_st *)p;
+    gm_reset(&s->g);
+    s->nitems = 0;
+    s->buf.len = 0;
+    s->seen = 0;
+}
+
+static const pf_dec_vt GMD_VT = {gmd_chunk, gmd_done, gmd_free, gmd_reset};
+
+pf_dec *pf_gemini_document_new(void) {
+    gmd_st *s = (gmd_st *)calloc(1, sizeof(gmd_st));
+    if (!s) return NULL;
+    static pf_jspec *spec_cache;
+    static int32_t node_cache[N_COUNT];
+    pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, DOC_PATHS, sizeof DOC_PATHS / sizeof DOC_PATHS[0],
+                                 NODE_PATHS, N_COUNT, s->g.node);
+    if (!spec) { gmd_free(s); return NULL; }
+    pf_dec *d = pf_dec_make(&GMD_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, s);
+    if (!d) return NULL;
+    d->event = gmd_event;
     return d;
 }

@@ -395,6 +395,7 @@ pf_dec *pf_responses_new(void);
 #define PF_MO_GENAI_SIGNATURE_NEW 14   /* google GoogleReasoningMetadata(signature = a's bytes as a Go string
                                         * (invalid UTF-8 kept: surrogateescape), tool_id b) */
 pf_dec *pf_gemini_new(void);
+pf_dec *pf_gemini_document_new(void);   /* generateContent bodies (one document), same records */
 void pf_dec_free(pf_dec *d);
 /* Start a new body with the same decoder (its buffers kept: cheaper than free + new):
  * PF_OK, or PF_UNSUPPORTED when this decoder cannot be reset (make a new one). */

@@ -1,4 +1,4 @@
-"""Gemini streams: the C state machine (native/pf_gemini.c) == the Python one (GoogleStream).
+"""Gemini: the C machines (native/pf_gemini.c) == the Python ones (GoogleStream, decode_generate).
 
 Every streamed Gemini body of the corpus decodes to the same Response on both
 backends without falling back to Python, whole and in random feeds; the shapes
@@ -8,7 +8,8 @@ summed over chunks, truncation) give the expected result on both backends; the
 shapes it hands back (API errors, wrong JSON types, floats in arguments,
 non-canonical base64, several candidates) still decode as Python does; and
 mutated corpus bodies fed in random pieces give the same stream parts and the
-same Response or error on both.
+same Response or error on both. The same for non-streaming bodies (generateContent):
+corpus, signatures moving to earlier reasoning parts, hand-backs, mutations.
 """
 from __future__ import annotations
 
@@ -199,3 +200,92 @@ def test_random_call_arguments(args, cuts):
     """Arguments of every JSON shape: written back identically (by C, or by Python after a hand-back)."""
     body = sse(chunk({"functionCall": {"name": "f", "args": {"v": args, "a": args}}}, finish="STOP"))
     check(body, "google", cuts)
+
+
+# ---- non-streaming bodies (generateContent): pf_gemini_document_new ------------------------------
+
+DOCS = [p for p in interactions("google", False)]
+
+
+def doc_result(body: bytes, backend: str):
+    try:
+        return ("ok", decode_body(body, "google", False, backend).to_json_bytes())
+    except DecodeError as e:
+        return ("error", e.kind, e.message, e.offset)
+
+
+def doc_in_c(body: bytes) -> bool:
+    from pyfantasy._kernels.native.decoders import whole_document
+    return whole_document("google", "", body, None) is not None
+
+
+@needs_corpus
+@pytest.mark.parametrize("rel,iid", DOCS)
+def test_corpus_documents_native_equals_python(rel, iid):
+    it = interaction(rel, iid)
+    if it.response.code >= 400:
+        pytest.skip("an HTTP error: decode_interaction's own path")
+    body = it.response.body_bytes
+    assert doc_result(body, "native") == doc_result(body, "python")
+    assert doc_in_c(body), "the C machine handed a recorded body back"
+
+
+SIG2 = base64.b64encode(b"second").decode()
+
+
+@pytest.mark.parametrize("parts", [
+    [{"text": "t1", "thought": True}, {"text": "t2", "thought": True, "thoughtSignature": SIG}, {"text": "x", "thoughtSignature": SIG2}],
+    [{"text": "x", "thoughtSignature": SIG}],                                       # a reasoning part of its own
+    [{"text": "t", "thought": True, "thoughtSignature": SIG}, {"functionCall": {"name": "f"}, "thoughtSignature": SIG2},
+     {"functionCall": {"name": "g", "args": {"b": 1, "a": [True]}}, "thoughtSignature": SIG}],   # any metadata replaced
+    [{"functionCall": {"name": "f", "id": "own"}, "thoughtSignature": SIG}, {"text": "after"}, None, {"text": ""}],
+    [{"thought": True}, {"text": "plain"}],
+    [],
+])
+@pytest.mark.parametrize("usage", [None, USAGE])
+def test_document_signatures_and_calls(parts, usage):
+    body = json.dumps({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "MAX_TOKENS"}],
+                       **({"usageMetadata": usage} if usage else {})}).encode()
+    assert doc_result(body, "native") == doc_result(body, "python")
+    assert doc_in_c(body)
+
+
+@pytest.mark.parametrize("body", [
+    b"null", b"[]", b"{}", b'{"candidates": []}', b'{"candidates": [{"finishReason": "STOP"}]}',
+    b'{"candidates": [{"content": {"parts": [{"text": "a"}]}}, {"content": {}}]}',
+    b'{"candidates": [{"content": {"parts": [{"text": 1}]}}]}',
+    b'{"candidates": [{"content": {"parts": {}}}]}', b'{"candidates": [{"content": {"parts": [3]}}]}',
+    b'{"candidates": [{"content": {"parts": [{"text": "a"}]}}], "usageMetadata": {"totalTokenCount": "3"}}',
+    b'{"candidates": [{"content": {"parts": [{"text": "a", "thoughtSignature": "QQ"}]}}]}', b"{bad",
+])
+def test_document_shapes_handed_back(body):
+    assert not doc_in_c(body)
+    assert doc_result(body, "native") == doc_result(body, "python")
+
+
+def _doc_bodies():
+    return [json.loads(interaction(*p.values).response.body_bytes) for p in DOCS
+            if interaction(*p.values).response.code < 400]
+
+
+DOC_BODIES = _doc_bodies() if DOCS else []
+DOC_REPLACEMENTS = [None, True, 0, -1, 1.5, "7", "", "x\u00e9", [], {}, [None, {"text": "y"}], 2 ** 31,
+                    {"name": "f", "args": {"k": 1}}, SIG, {"text": "t", "thought": True, "thoughtSignature": SIG}]
+
+
+@st.composite
+def mutated_doc(draw):
+    import copy
+    from helpers import json_paths, json_replace
+    v = copy.deepcopy(draw(st.sampled_from(DOC_BODIES)))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(list(json_paths(v))))
+        v = json_replace(v, path, copy.deepcopy(draw(st.sampled_from(DOC_REPLACEMENTS))))
+    return json.dumps(v).encode()
+
+
+@needs_corpus
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated_doc())
+def test_mutated_corpus_documents(body):
+    assert doc_result(body, "native") == doc_result(body, "python")

@@ -36,7 +36,7 @@ from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchRe
 # the wire formats with a C state machine (the others use the Python one on both backends)
 FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock", "google"))
 # the wire formats whose non-streaming bodies have a C machine (the others: the Python Generate)
-DOCUMENT_FORMATS = frozenset(("openai-chat",))
+DOCUMENT_FORMATS = frozenset(("openai-chat", "google"))
 W = lib.PF_PART_W
 # the cdef's constants as module globals (a lib attribute costs a lookup each time)
 EK_JSON = lib.PF_EK_JSON
@@ -510,6 +510,8 @@ def _new_decoder(format: str, variant: str) -> Any:
     its non-streaming machine."""
     if format == "document:openai-chat":
         d = lib.pf_chat_document_new(_CHAT_VARIANTS[variant])
+    elif format == "document:google":
+        d = lib.pf_gemini_document_new()
     elif format == "openai-chat":
         d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
     elif format == "anthropic":
