@@ -234,9 +234,11 @@ SIG2 = base64.b64encode(b"second").decode()
 
 
 @pytest.mark.parametrize("parts", [
-    [{"text": "t1", "thought": True}, {"text": "t2", "thought": True, "thoughtSignature": SIG}, {"text": "x", "thoughtSignature": SIG2}],
+    [{"text": "t1", "thought": True}, {"text": "t2", "thought": True, "thoughtSignature": SIG},
+     {"text": "x", "thoughtSignature": SIG2}],
     [{"text": "x", "thoughtSignature": SIG}],                                       # a reasoning part of its own
-    [{"text": "t", "thought": True, "thoughtSignature": SIG}, {"functionCall": {"name": "f"}, "thoughtSignature": SIG2},
+    [{"text": "t", "thought": True, "thoughtSignature": SIG},
+     {"functionCall": {"name": "f"}, "thoughtSignature": SIG2},
      {"functionCall": {"name": "g", "args": {"b": 1, "a": [True]}}, "thoughtSignature": SIG}],   # any metadata replaced
     [{"functionCall": {"name": "f", "id": "own"}, "thoughtSignature": SIG}, {"text": "after"}, None, {"text": ""}],
     [{"thought": True}, {"text": "plain"}],
