@@ -558,3 +558,134 @@ pf_dec *pf_anthropic_new(void) { return an_new(0); }
 
 /* Bedrock's invoke-with-response-stream: the Anthropic stream inside AWS event-stream frames. */
 pf_dec *pf_bedrock_new(void) { return an_new(1); }
+
+/* ---- non-streaming bodies (docs/semantics.md#anthropic-non-streaming) ----------------------
+ * The C twin of anthropic.decode_generate: content blocks in order (text, thinking and
+ * redacted thinking with their metadata, tool use with its input as written), the stop
+ * reason, the usage. Server tool use and web search results (Go's re-encoding, the results'
+ * metadata), and what make_block hands back, go to Python. */
+
+enum { AD_ROOT, AD_CONTENT, AD_STOP, AD_USAGE, AD_COUNT };
+static const pf_path AD_PATHS[] = {{"content", 0}, {"stop_reason", 0}, {"usage", 0}};
+static const char *const AD_NODES[AD_COUNT] = {"", "content", "stop_reason", "usage"};
+
+typedef struct {
+    an_st a;               /* first: an_free works on it */
+    int32_t dn[AD_COUNT];
+    int seen;
+} ad_st;
+
+static int ad_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
+    (void)name, (void)n;
+    if (status != PF_CHUNK_OK) d->fallback = 1;   /* not JSON: Python's message */
+    return 0;
+}
+
+static int ad_block(pf_dec *d, pf_val el) {
+    an_block b;
+    const uint8_t *s;
+    size_t sn, meta;
+    int fb = 0, rc = 0;
+    TRY(make_block(d, el, &b));
+    if (d->fallback) { block_free(&b); return 0; }
+    switch (b.type) {
+    case BT_TEXT:
+        rc = walked_s(d, pf_raw_get(d, el, "text"), &s, &sn, &fb);
+        if (!rc && !fb && !(rc = pf_dec_part3(d, PF_PT_TEXT_START, E0, E0, E0, 0))
+            && !(rc = pf_dec_part3(d, PF_PT_TEXT_DELTA, E0, s, sn, E0, 0)))
+            rc = pf_dec_part3(d, PF_PT_TEXT_END, E0, E0, E0, 0);
+        break;
+    case BT_THINKING:
+    case BT_REDACTED:
+        s = (const uint8_t *)"";
+        sn = 0;
+        if (b.type == BT_THINKING) {
+            rc = walked_s(d, pf_raw_get(d, el, "thinking"), &s, &sn, &fb);
+            if (!rc && !fb) rc = reasoning_meta(d, pf_bp(&b.signature), b.signature.len, E0, &meta);
+        } else {
+            rc = reasoning_meta(d, E0, pf_bp(&b.data), b.data.len, &meta);
+        }
+        if (!rc && !fb && !(rc = pf_dec_part3(d, PF_PT_REASONING_START, (const uint8_t *)"0", 1, s, sn, E0, meta)))
+            rc = pf_dec_part3(d, PF_PT_REASONING_END, (const uint8_t *)"0", 1, E0, E0, 0);
+        break;
+    case BT_TOOL_USE:
+        rc = pf_dec_tool_call(d, pf_bp(&b.id), b.id.len, pf_bp(&b.input), b.input.len, pf_bp(&b.name), b.name.len, 0);
+        break;
+    case BT_SERVER_TOOL_USE:
+    case BT_WEB_SEARCH:
+        fb = 1;
+        break;
+    default:
+        break;
+    }
+    block_free(&b);
+    if (fb) d->fallback = 1;
+    return rc ? PF_ERR_NOMEM : 0;
+}
+
+static int ad_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
+    ad_st *s = (ad_st *)d->st;
+    (void)name, (void)name_len, (void)offset;
+    s->seen = 1;
+    pf_val root = pf_view_val(v, 0), none = {-1, NULL, 0, -1};
+    if (root.kind == PF_K_NULL) root = none;   /* decodes into an empty message */
+    else if (root.kind != PF_K_OBJECT) FALLBACK(d);
+    pf_val content = pf_view_child(v, root, s->dn[AD_CONTENT]);
+    if (pf_val_is_arr(content)) {
+        size_t i = 0;
+        pf_val el;
+        content.rec = -1;
+        while (pf_raw_next(content, &i, &el)) {
+            if (!pf_val_is_obj(el)) continue;
+            el.rec = -1;
+            TRY(ad_block(d, el));
+            if (d->fallback) return 0;
+        }
+    }
+    const uint8_t *stop;
+    size_t stopn;
+    if (pf_val_s(pf_view_child(v, root, s->dn[AD_STOP]), &stop, &stopn)) FALLBACK(d);
+    pf_val u = pf_view_child(v, root, s->dn[AD_USAGE]);
+    static const char *const U_KEYS[4] = {"input_tokens", "output_tokens", "cache_creation_input_tokens",
+                                          "cache_read_input_tokens"};
+    pf_val f[4] = {{-1, NULL, 0, -1}, {-1, NULL, 0, -1}, {-1, NULL, 0, -1}, {-1, NULL, 0, -1}};
+    int64_t x[4] = {0, 0, 0, 0}, total;
+    int fb = 0;
+    if (pf_val_is_obj(u)) {
+        u.rec = -1;
+        pf_raw_fields(d, u, U_KEYS, 4, f);
+    }
+    for (int k = 0; k < 4; k++) TRY(walked_i(d, f[k], &x[k], &fb));
+    if (fb || __builtin_add_overflow(x[0], x[1], &total)) FALLBACK(d);
+    int64_t *o = d->out->fin_usage;
+    o[0] = x[0]; o[1] = x[1]; o[2] = total; o[3] = 0; o[4] = x[2]; o[5] = x[3];
+    return pf_dec_part(d, PF_PT_FINISH, (size_t)map_finish(stop, stopn), PF_FIN_PLAIN, 0, 0, 0, 0, 0);
+}
+
+static int ad_done(pf_dec *d) {
+    ad_st *s = (ad_st *)d->st;
+    if (!s->seen) d->fallback = 1;
+    return 0;
+}
+
+static void ad_reset(void *p) {
+    ad_st *s = (ad_st *)p;
+    an_reset(&s->a);
+    s->seen = 0;
+}
+
+static const pf_dec_vt AD_VT = {ad_chunk, ad_done, an_free, ad_reset};
+
+pf_dec *pf_anthropic_document_new(void) {
+    ad_st *s = (ad_st *)calloc(1, sizeof(ad_st));
+    if (!s) return NULL;
+    static pf_jspec *spec_cache;
+    static int32_t node_cache[AD_COUNT];
+    pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, AD_PATHS, sizeof AD_PATHS / sizeof AD_PATHS[0],
+                                 AD_NODES, AD_COUNT, s->dn);
+    if (!spec) { an_free(s); return NULL; }
+    pf_dec *d = pf_dec_make(&AD_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, s);
+    if (!d) return NULL;
+    d->event = ad_event;
+    return d;
+}

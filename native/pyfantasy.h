@@ -383,6 +383,7 @@ pf_dec *pf_chat_document_new(int variant);
 #define PF_MO_WEB_SEARCH_ITEM_MORE 9  /* the last result's encrypted_content = a, page_age = b */
 /* PF_MO_ANTHROPIC_NEW: b is the redacted data. */
 pf_dec *pf_anthropic_new(void);
+pf_dec *pf_anthropic_document_new(void);   /* non-streaming Messages bodies (one document) */
 /* Bedrock: the AWS event stream (pf_evstream.c) carrying the Anthropic stream. Its failure is
  * an ERROR part of kind PF_EK_EVSTREAM: 2 offset, 3,4 the message (PF_EVS_EXCEPTION/ERROR),
  * 5 pf_evs_out.status, 6 err_a, 7 err_b (pyfantasy._kernels.evstream_contract.describe words it). */

@@ -329,3 +329,95 @@ def test_bedrock_transport_errors_in_c():
         assert results[0][4]["content"][0]["data"]["text"] == "Olá! 👋"
         assert not falls_back(body, "bedrock")
         check(body, "bedrock", [len(head) - 3, len(head) + 30])
+
+
+# ---- non-streaming bodies (Messages, Bedrock invoke): pf_anthropic_document_new --------------------
+
+DOCS = [p for fmt in ("anthropic", "bedrock") for p in interactions(fmt, False)]
+
+
+def doc_result(body: bytes, fmt: str, backend: str):
+    try:
+        return ("ok", decode_body(body, fmt, False, backend).to_json_bytes())
+    except DecodeError as e:
+        return ("error", e.kind, e.message, e.offset)
+
+
+def doc_in_c(body: bytes, fmt: str = "anthropic") -> bool:
+    from pyfantasy._kernels.native.decoders import whole_document
+    return whole_document(fmt, "", body, None) is not None
+
+
+@needs_corpus
+@pytest.mark.parametrize("rel,iid", DOCS)
+def test_corpus_documents_native_equals_python(rel, iid):
+    from pyfantasy.decode import detect_format
+    it = interaction(rel, iid)
+    if it.response.code >= 400:
+        pytest.skip("an HTTP error: decode_interaction's own path")
+    fmt, body = detect_format(it).format, it.response.body_bytes
+    assert doc_result(body, fmt, "native") == doc_result(body, fmt, "python")
+    if b"web_search_tool_result" not in body and b"server_tool_use" not in body:
+        assert doc_in_c(body, fmt), "the C machine handed a recorded body back"
+
+
+def message(*blocks, stop="end_turn", usage=None):
+    d = {"id": "msg_1", "type": "message", "role": "assistant", "content": list(blocks), "stop_reason": stop}
+    if usage is not False:
+        d["usage"] = usage if usage is not None else {"input_tokens": 4, "output_tokens": 2,
+                                                      "cache_read_input_tokens": 1}
+    return json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("body", [
+    message({"type": "text", "text": "hi"}, {"type": "text"}, {"type": "thinking", "thinking": "t", "signature": "s"},
+            {"type": "redacted_thinking", "data": "opaque"}, {"type": "tool_use", "id": "tu", "name": "f",
+                                                              "input": {"a": [1, "\u00e9"]}},
+            {"type": "tool_use", "id": "t2", "name": "g"}, {"type": "tool_use", "input": None}, 5, {"type": "image"},
+            stop="tool_use"),
+    message(stop="max_tokens", usage={"input_tokens": "7", "output_tokens": 1.0}),
+    message(usage=False), message(usage=[1]), b"null", b'{"content": {"type": "text"}}',
+])
+def test_document_shapes(body):
+    assert doc_in_c(body)
+    for fmt in ("anthropic", "bedrock"):
+        assert doc_result(body, fmt, "native") == doc_result(body, fmt, "python")
+
+
+@pytest.mark.parametrize("body", [
+    b"[1]", b"not json", message({"type": "server_tool_use", "id": "s", "name": "web_search", "input": {"q": 1}}),
+    message({"type": "web_search_tool_result", "tool_use_id": "s", "content": []}),
+    message({"type": "tool_use", "id": "t", "name": "f", "input": {"a": 1}}).replace(b'{"a":1}', b'{"a": 1}'),
+    message({"type": "tool_use", "id": "t", "name": "f", "input": {"a": 1}}).replace(b'{"a":1}', b'{"a":1,"a":2}'),
+    message(usage={"input_tokens": 2 ** 63 - 1, "output_tokens": 5}),
+])
+def test_document_shapes_handed_back(body):
+    assert not doc_in_c(body)
+    for fmt in ("anthropic", "bedrock"):
+        assert doc_result(body, fmt, "native") == doc_result(body, fmt, "python")
+
+
+def _doc_bodies():
+    return [json.loads(interaction(*p.values).response.body_bytes) for p in DOCS
+            if interaction(*p.values).response.code < 400]
+
+
+DOC_BODIES = _doc_bodies() if DOCS else []
+
+
+@st.composite
+def mutated_doc(draw):
+    import copy
+    v = copy.deepcopy(draw(st.sampled_from(DOC_BODIES)))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(list(json_paths(v))))
+        v = json_replace(v, path, copy.deepcopy(draw(st.sampled_from(REPLACEMENTS))))
+    return json.dumps(v, separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])),
+                      ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
+
+
+@needs_corpus
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated_doc(), st.sampled_from(["anthropic", "bedrock"]))
+def test_mutated_corpus_documents(body, fmt):
+    assert doc_result(body, fmt, "native") == doc_result(body, fmt, "python")

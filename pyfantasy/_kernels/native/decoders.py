@@ -36,7 +36,7 @@ from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchRe
 # the wire formats with a C state machine (the others use the Python one on both backends)
 FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock", "google"))
 # the wire formats whose non-streaming bodies have a C machine (the others: the Python Generate)
-DOCUMENT_FORMATS = frozenset(("openai-chat", "google"))
+DOCUMENT_FORMATS = frozenset(("openai-chat", "google", "anthropic", "bedrock"))
 W = lib.PF_PART_W
 # the cdef's constants as module globals (a lib attribute costs a lookup each time)
 EK_JSON = lib.PF_EK_JSON
@@ -512,6 +512,8 @@ def _new_decoder(format: str, variant: str) -> Any:
         d = lib.pf_chat_document_new(_CHAT_VARIANTS[variant])
     elif format == "document:google":
         d = lib.pf_gemini_document_new()
+    elif format == "document:anthropic" or format == "document:bedrock":   # Bedrock's invoke: a Messages body
+        d = lib.pf_anthropic_document_new()
     elif format == "openai-chat":
         d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
     elif format == "anthropic":
