@@ -497,3 +497,219 @@ pf_dec *pf_responses_new(void) {
     pf_dec *d = pf_dec_make(&RESP_VT, spec, PF_SCAN_SSE, "[DONE]", 1, st);
     return d;
 }
+
+/* ---- non-streaming bodies (docs/semantics.md#responses-non-streaming) ---------------------
+ * The C twin of openai_responses.decode_generate: the output items in order (message text
+ * and url citations, function calls, reasoning items with their metadata), the incomplete
+ * reason, the usage and the response id. An error message, file citations and web search
+ * calls go to Python. */
+
+enum { RD_ROOT, RD_ID, RD_ERROR, RD_INC, RD_USAGE, RD_OUTPUT, RD_COUNT };
+static const pf_path RD_PATHS[] = {{"id", 0}, {"error", 0}, {"incomplete_details", 0}, {"usage", 0}, {"output", 0}};
+static const char *const RD_NODES[RD_COUNT] = {"", "id", "error", "incomplete_details", "usage", "output"};
+
+typedef struct {
+    resp_st r;             /* first: resp_free and resp_reset work on it */
+    int32_t dn[RD_COUNT];
+    int seen;
+    pf_bytes text, item;
+} rdoc_st;
+
+enum { RI_TYPE, RI_ID, RI_CALL_ID, RI_NAME, RI_ARGS, RI_ENC, RI_SUMMARY, RI_CONTENT, RI_COUNT };
+static const char *const RI_KEYS[RI_COUNT] = {"type", "id", "call_id", "name", "arguments", "encrypted_content",
+                                              "summary", "content"};
+
+static int rdoc_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
+    (void)name, (void)n;
+    if (status != PF_CHUNK_OK) d->fallback = 1;   /* not JSON: Python's message */
+    return 0;
+}
+
+/* lenient_object of a walked value: itself (as raw text), or none */
+static pf_val rdoc_obj(pf_val v) {
+    pf_val none = {-1, NULL, 0, -1};
+    if (!pf_val_is_obj(v)) return none;
+    v.rec = -1;
+    return v;
+}
+
+static int rdoc_message(pf_dec *d, pf_val content, const uint8_t *rid, size_t ridn, int64_t *sources) {
+    static const char *const P_KEYS[3] = {"type", "text", "annotations"};
+    static const char *const A_KEYS[3] = {"type", "url", "title"};
+    if (!pf_val_is_arr(content)) return 0;
+    size_t i = 0;
+    pf_val part, f[3], g[3];
+    content.rec = -1;
+    while (pf_raw_next(content, &i, &part)) {
+        part = rdoc_obj(part);
+        if (part.kind < 0) continue;
+        const uint8_t *t, *text;
+        size_t tn, textn;
+        pf_raw_fields(d, part, P_KEYS, 3, f);
+        S(f[0], &t, &tn);
+        if (!pf_eq(t, tn, "output_text")) continue;
+        S(f[1], &text, &textn);
+        TRY(pf_dec_part3(d, PF_PT_TEXT_START, E0, E0, E0, 0));
+        TRY(pf_dec_part3(d, PF_PT_TEXT_DELTA, E0, text, textn, E0, 0));
+        TRY(pf_dec_part3(d, PF_PT_TEXT_END, E0, E0, E0, 0));
+        if (!pf_val_is_arr(f[2])) continue;
+        size_t j = 0;
+        pf_val a, anns = f[2];
+        anns.rec = -1;
+        while (pf_raw_next(anns, &j, &a)) {
+            a = rdoc_obj(a);
+            if (a.kind < 0) continue;
+            const uint8_t *at, *url, *title;
+            size_t atn, urln, titlen;
+            pf_raw_fields(d, a, A_KEYS, 3, g);
+            S(g[0], &at, &atn);
+            if (pf_eq(at, atn, "file_citation")) FALLBACK(d);   /* a document source: Python */
+            if (!pf_eq(at, atn, "url_citation")) continue;
+            S(g[1], &url, &urln);
+            S(g[2], &title, &titlen);
+            TRY(pf_dec_part3(d, PF_PT_SOURCE, rid, ridn, url, urln, title, titlen, (size_t)(*sources)++));
+        }
+    }
+    return 0;
+}
+
+static int rdoc_reasoning(pf_dec *d, rdoc_st *s, pf_val *f) {
+    const uint8_t *enc, *iid;
+    size_t encn, iidn;
+    int summary = pf_val_is_arr(f[RI_SUMMARY]);
+    size_t nsum = 0, i = 0;
+    pf_val x, list = f[RI_SUMMARY];
+    list.rec = -1;
+    if (summary) while (pf_raw_next(list, &i, &x)) nsum++;
+    S(f[RI_ENC], &enc, &encn);
+    if (!nsum && !encn) return 0;
+    S(f[RI_ID], &iid, &iidn);
+    TRY(pf_set_bytes(&s->item, iid, iidn));
+    int obj;
+    TRY(pf_dec_new_meta(d, PF_MO_RESPONSES_ITEM, pf_bp(&s->item), s->item.len, enc, encn, &obj));
+    s->text.len = 0;
+    size_t k = 0;
+    for (i = 0; nsum && pf_raw_next(list, &i, &x); k++) {
+        const uint8_t *t;
+        size_t tn;
+        pf_val o = rdoc_obj(x);
+        S(o.kind >= 0 ? pf_raw_get(d, o, "text") : o, &t, &tn);
+        if (k) TRY(pf_bytes_push(&s->text, '\n'));
+        TRY(pf_bytes_append(&s->text, t, tn));
+        TRY(pf_dec_meta(d, obj, PF_MO_RESPONSES_SUMMARY, t, tn, E0, k));
+    }
+    if (!nsum) TRY(pf_dec_meta(d, obj, PF_MO_RESPONSES_SUMMARY, E0, E0, 0));
+    TRY(pf_dec_part3(d, PF_PT_REASONING_START, (const uint8_t *)"0", 1, pf_bp(&s->text), s->text.len, E0,
+                     (size_t)obj + 1));
+    return pf_dec_part3(d, PF_PT_REASONING_END, (const uint8_t *)"0", 1, E0, E0, 0);
+}
+
+static int rdoc_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
+    rdoc_st *s = (rdoc_st *)d->st;
+    const int32_t *dn = s->dn;
+    (void)name, (void)name_len, (void)offset;
+    s->seen = 1;
+    pf_val root = pf_view_val(v, 0);
+    if (root.kind != PF_K_OBJECT) FALLBACK(d);
+    const uint8_t *p, *rid;
+    size_t n, ridn;
+    pf_val err = rdoc_obj(pf_view_child(v, root, dn[RD_ERROR]));
+    if (err.kind >= 0) {
+        S(pf_raw_get(d, err, "message"), &p, &n);
+        if (n) FALLBACK(d);   /* the provider's error: Python words it */
+    }
+    S(pf_view_child(v, root, dn[RD_ID]), &rid, &ridn);
+    TRY(pf_set_bytes(&s->r.response_id, rid, ridn));
+    rid = pf_bp(&s->r.response_id);
+    int has_call = 0;
+    int64_t sources = 0;
+    pf_val output = pf_view_child(v, root, dn[RD_OUTPUT]), item, f[RI_COUNT];
+    if (pf_val_is_arr(output)) {
+        size_t i = 0;
+        output.rec = -1;
+        while (pf_raw_next(output, &i, &item)) {
+            item = rdoc_obj(item);
+            if (item.kind < 0) continue;
+            pf_raw_fields(d, item, RI_KEYS, RI_COUNT, f);
+            const uint8_t *t;
+            size_t tn;
+            S(f[RI_TYPE], &t, &tn);
+            if (pf_eq(t, tn, "message")) {
+                TRY(rdoc_message(d, f[RI_CONTENT], rid, ridn, &sources));
+            } else if (pf_eq(t, tn, "function_call")) {
+                const uint8_t *cid, *nm, *args;
+                size_t cidn, nmn, argsn;
+                has_call = 1;
+                S(f[RI_CALL_ID], &cid, &cidn);
+                TRY(pf_set_bytes(&s->item, cid, cidn));
+                S(f[RI_NAME], &nm, &nmn);
+                TRY(pf_set_bytes(&s->text, nm, nmn));
+                S(f[RI_ARGS], &args, &argsn);
+                TRY(pf_dec_tool_call(d, pf_bp(&s->item), s->item.len, args, argsn, pf_bp(&s->text), s->text.len, 0));
+            } else if (pf_eq(t, tn, "web_search_call")) {
+                FALLBACK(d);   /* its metadata: Python */
+            } else if (pf_eq(t, tn, "reasoning")) {
+                TRY(rdoc_reasoning(d, s, f));
+            }
+            if (d->fallback) return 0;
+        }
+    }
+    const uint8_t *reason;
+    size_t reasonn;
+    pf_val inc = rdoc_obj(pf_view_child(v, root, dn[RD_INC]));
+    pf_val none = {-1, NULL, 0, -1};
+    S(inc.kind >= 0 ? pf_raw_get(d, inc, "reason") : none, &reason, &reasonn);
+    static const char *const KEYS[] = {"input_tokens", "output_tokens", "input_tokens_details",
+                                       "output_tokens_details"};
+    pf_val u = rdoc_obj(pf_view_child(v, root, dn[RD_USAGE])), uf[4] = {none, none, none, none};
+    int64_t inp = 0, out = 0, cached = 0, reasoning = 0;
+    if (u.kind >= 0) pf_raw_fields(d, u, KEYS, 4, uf);   /* responsesUsage */
+    I(uf[0], &inp);
+    I(uf[1], &out);
+    I(pf_raw_get(d, uf[2], "cached_tokens"), &cached);
+    I(pf_raw_get(d, uf[3], "reasoning_tokens"), &reasoning);
+    int64_t total;
+    if (__builtin_add_overflow(inp, out, &total)) FALLBACK(d);
+    int64_t *o = d->out->fin_usage;
+    o[0] = inp - cached > 0 ? inp - cached : 0; o[1] = out; o[2] = total; o[3] = reasoning; o[4] = 0; o[5] = cached;
+    size_t io;
+    TRY(pf_dec_put(d, pf_bp(&s->r.response_id), s->r.response_id.len, &io));
+    return pf_dec_part(d, PF_PT_FINISH, (size_t)map_finish(reason, reasonn, has_call), PF_FIN_USAGE, io,
+                       s->r.response_id.len, 0, 0, 0);
+}
+
+static int rdoc_done(pf_dec *d) {
+    rdoc_st *s = (rdoc_st *)d->st;
+    if (!s->seen) d->fallback = 1;
+    return 0;
+}
+
+static void rdoc_free(void *p) {
+    rdoc_st *s = (rdoc_st *)p;
+    if (!s) return;
+    pf_bytes_free(&s->text);
+    pf_bytes_free(&s->item);
+    resp_free(&s->r);   /* frees s itself (its first member) */
+}
+
+static void rdoc_reset(void *p) {
+    rdoc_st *s = (rdoc_st *)p;
+    resp_reset(&s->r);
+    s->seen = 0;
+}
+
+static const pf_dec_vt RDOC_VT = {rdoc_chunk, rdoc_done, rdoc_free, rdoc_reset};
+
+pf_dec *pf_responses_document_new(void) {
+    rdoc_st *s = (rdoc_st *)calloc(1, sizeof(rdoc_st));
+    if (!s) return NULL;
+    static pf_jspec *spec_cache;
+    static int32_t node_cache[RD_COUNT];
+    pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, RD_PATHS, sizeof RD_PATHS / sizeof RD_PATHS[0],
+                                 RD_NODES, RD_COUNT, s->dn);
+    if (!spec) { rdoc_free(s); return NULL; }
+    pf_dec *d = pf_dec_make(&RDOC_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, s);
+    if (!d) return NULL;
+    d->event = rdoc_event;
+    return d;
+}

@@ -390,6 +390,7 @@ pf_dec *pf_anthropic_document_new(void);   /* non-streaming Messages bodies (one
 #define PF_EK_EVSTREAM 5
 pf_dec *pf_bedrock_new(void);
 pf_dec *pf_responses_new(void);
+pf_dec *pf_responses_document_new(void);   /* non-streaming Responses bodies (one document) */
 /* Gemini streams (pf_gemini.c): genai's blocks; FINISH carries NO_METADATA, reasoning
  * metadata comes from GENAI_SIGNATURE_NEW. */
 #define PF_FIN_NO_METADATA 64          /* usage as fin_usage gives it, provider metadata None (no other flags) */

@@ -246,3 +246,106 @@ def test_fallback_keeps_returned_metadata_live():
     assert start.type == "reasoning-start" and start.provider_metadata["openai"].summary == ["abc"]
     same(body, [len(first)])
 
+
+
+# ---- non-streaming bodies: pf_responses_document_new --------------------------------------------
+
+import copy  # noqa: E402
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from pyfantasy.decode import decode_body  # noqa: E402
+
+DOCS = interactions(FMT, False)
+
+
+def doc_result(body: bytes, backend: str):
+    try:
+        return ("ok", decode_body(body, FMT, False, backend).to_json_bytes())
+    except DecodeError as e:
+        return ("error", e.kind, e.message, e.offset)
+
+
+def doc_in_c(body: bytes) -> bool:
+    from pyfantasy._kernels.native.decoders import whole_document
+    return whole_document(FMT, "", body, None) is not None
+
+
+@needs_corpus
+@pytest.mark.parametrize("rel,iid", DOCS)
+def test_corpus_documents_native_equals_python(rel, iid):
+    it = interaction(rel, iid)
+    if it.response.code >= 400:
+        pytest.skip("an HTTP error: decode_interaction's own path")
+    body = it.response.body_bytes
+    assert doc_result(body, "native") == doc_result(body, "python")
+    if b'"web_search_call"' not in body and b'"file_citation"' not in body:
+        assert doc_in_c(body), "the C machine handed a recorded body back"
+
+
+def response(*output, usage=None, **top):
+    d = {"id": "resp_1", "object": "response", "output": list(output), **top}
+    if usage is not False:
+        d["usage"] = usage or {"input_tokens": 10, "output_tokens": 4, "input_tokens_details": {"cached_tokens": 3},
+                               "output_tokens_details": {"reasoning_tokens": 2}}
+    return json.dumps(d).encode()
+
+
+MSG = {"type": "message", "id": "msg_1", "content": [
+    {"type": "output_text", "text": "hi", "annotations": [
+        {"type": "url_citation", "url": "https://a", "title": "A"}, 7, {"type": "other"},
+        {"type": "url_citation", "url": "https://b"}]},
+    {"type": "refusal", "refusal": "no"}, {"type": "output_text"}, 3]}
+
+
+@pytest.mark.parametrize("body", [
+    response(MSG),
+    response({"type": "reasoning", "id": "rs_1", "summary": [{"text": "a"}, {"text": "b"}, 5]},
+             {"type": "reasoning", "id": "rs_2", "summary": [], "encrypted_content": "enc"},
+             {"type": "reasoning", "id": "rs_3", "summary": []}, MSG,
+             {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{\"x\": 1}"}, None, "x"),
+    response(MSG, incomplete_details={"reason": "max_output_tokens"}),
+    response(MSG, incomplete_details={"reason": "content_filter"}, usage=False),
+    response(usage={"input_tokens": "9", "output_tokens": 1.0}), response(id=5), b'{"output": {}}',
+    response(MSG, error=None), response(MSG, error={"message": ""}),
+])
+def test_document_shapes(body):
+    assert doc_in_c(body)
+    assert doc_result(body, "native") == doc_result(body, "python")
+
+
+@pytest.mark.parametrize("body", [
+    b"[1]", b"not json", b"null", response(MSG, error={"message": "boom", "code": "x"}),
+    response({"type": "message", "content": [{"type": "output_text", "text": "t", "annotations": [
+        {"type": "file_citation", "file_id": "f1", "filename": ""}]}]}),
+    response({"type": "web_search_call", "id": "ws_1", "action": {"type": "search", "query": "q"}}),
+])
+def test_document_shapes_handed_back(body):
+    assert not doc_in_c(body)
+    assert doc_result(body, "native") == doc_result(body, "python")
+
+
+def _doc_bodies():
+    return [json.loads(interaction(*p.values).response.body_bytes) for p in DOCS
+            if interaction(*p.values).response.code < 400]
+
+
+DOC_BODIES = _doc_bodies() if DOCS else []
+DOC_REPLACEMENTS = [None, True, 0, -1, 1.5, "7", "", "x\u00e9", [], {}, [1, {"a": None}], 10 ** 19, "\ud800",
+                    {"type": "reasoning", "summary": [{"text": "s"}]}, [{"text": "t"}], "message", "function_call"]
+
+
+@st.composite
+def mutated_doc(draw):
+    v = copy.deepcopy(draw(st.sampled_from(DOC_BODIES)))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(list(json_paths(v))))
+        v = json_replace(v, path, copy.deepcopy(draw(st.sampled_from(DOC_REPLACEMENTS))))
+    return json.dumps(v).encode("utf-8", "surrogatepass")
+
+
+@needs_corpus
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated_doc())
+def test_mutated_corpus_documents(body):
+    assert doc_result(body, "native") == doc_result(body, "python")

@@ -36,7 +36,7 @@ from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchRe
 # the wire formats with a C state machine (the others use the Python one on both backends)
 FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock", "google"))
 # the wire formats whose non-streaming bodies have a C machine (the others: the Python Generate)
-DOCUMENT_FORMATS = frozenset(("openai-chat", "google", "anthropic", "bedrock"))
+DOCUMENT_FORMATS = frozenset(("openai-chat", "openai-responses", "google", "anthropic", "bedrock"))
 W = lib.PF_PART_W
 # the cdef's constants as module globals (a lib attribute costs a lookup each time)
 EK_JSON = lib.PF_EK_JSON
@@ -150,7 +150,7 @@ class PartReader:
             d = _new_decoder(format, variant)
         self._d = d
         self._out = ffi.new("pf_dec_out *")
-        self.format = format
+        self.format = format.rpartition(":")[2]   # "document:<format>": the format's non-streaming machine
         self.variant = variant
         self._meta: List[Any] = []
         self.arena = b""
@@ -510,6 +510,8 @@ def _new_decoder(format: str, variant: str) -> Any:
     its non-streaming machine."""
     if format == "document:openai-chat":
         d = lib.pf_chat_document_new(_CHAT_VARIANTS[variant])
+    elif format == "document:openai-responses":
+        d = lib.pf_responses_document_new()
     elif format == "document:google":
         d = lib.pf_gemini_document_new()
     elif format == "document:anthropic" or format == "document:bedrock":   # Bedrock's invoke: a Messages body
