@@ -111,6 +111,12 @@ _new_text = fast_constructor(TextContent)            # (text, provider_metadata)
 _new_reasoning = fast_constructor(ReasoningContent)  # (text, provider_metadata)
 _new_response = fast_constructor(Response)           # (content, finish_reason, usage, warnings, metadata)
 _new_source = fast_constructor(SourceContent)      # (source_type, id, url, title)
+_new_rr_meta = fast_constructor(ResponsesReasoningMetadata)    # (item_id, encrypted_content, summary)
+_new_responses_meta = fast_constructor(OpenAIResponsesMetadata)   # (response_id)
+_new_anthropic_meta = fast_constructor(AnthropicReasoningMetadata)  # (signature, redacted_data)
+_new_google_meta = fast_constructor(GoogleReasoningMetadata)        # (signature, tool_id)
+_new_result_item = fast_constructor(WebSearchResultItem)            # (url, title, encrypted_content, page_age)
+_new_search_meta = fast_constructor(AnthropicWebSearchResultMetadata)   # (results, error_code)
 _new_tool_call = fast_constructor(ToolCallContent)  # (id, name, input, provider_executed, metadata)
 _new_openai_meta = fast_constructor(OpenAIMetadata)  # all defaults: no logprobs, no extra fields
 _new_router_usage = fast_constructor(OpenRouterUsage)
@@ -181,23 +187,22 @@ class PartReader:
         obj, op, b, arg = r[i + 1], r[i + 2], self._s(r[i + 5], r[i + 6]), r[i + 7]
         meta = self._meta
         if op == MO_GENAI_SIGNATURE_NEW:   # a signature's bytes, kept as Go keeps them (go_string)
-            meta.append(GoogleReasoningMetadata(signature=go_string(self.arena[r[i + 3]:r[i + 3] + r[i + 4]]),
-                                                tool_id=b))
+            meta.append(_new_google_meta(go_string(self.arena[r[i + 3]:r[i + 3] + r[i + 4]]), b))
             return
         a = self._s(r[i + 3], r[i + 4])
         if op == MO_RESPONSES_NEW:
-            meta.append(ResponsesReasoningMetadata(summary=[a]))
+            meta.append(_new_rr_meta("", None, [a]))
         elif op == MO_GOOGLE_NEW:
-            meta.append(GoogleReasoningMetadata(signature=a, tool_id=b))
+            meta.append(_new_google_meta(a, b))
         elif op == MO_ANTHROPIC_NEW:
-            meta.append(AnthropicReasoningMetadata(signature=a, redacted_data=b))
+            meta.append(_new_anthropic_meta(a, b))
         elif op == MO_WEB_SEARCH_NEW:
-            meta.append(AnthropicWebSearchResultMetadata(error_code=a))
+            meta.append(_new_search_meta(None, a))
         elif op == MO_WEB_SEARCH_ITEM:
             m = meta[obj]
             if m.results is None:
                 m.results = []
-            m.results.append(WebSearchResultItem(url=a, title=b))
+            m.results.append(_new_result_item(a, b, "", ""))
         elif op == MO_WEB_SEARCH_ITEM_MORE:
             item = meta[obj].results[-1]
             item.encrypted_content, item.page_age = a, b
@@ -214,7 +219,7 @@ class PartReader:
             m = meta[obj]
             m.signature, m.tool_id = a, b
         elif op == MO_RESPONSES_ITEM:
-            meta.append(ResponsesReasoningMetadata(item_id=a, encrypted_content=b or None, summary=[]))
+            meta.append(_new_rr_meta(a, b or None, []))
         elif op == MO_OPENAI_WEB_SEARCH_NEW:
             meta.append(WebSearchCallMetadata(item_id=a))
         elif op == MO_OPENAI_WEB_SEARCH_ACTION:
@@ -263,7 +268,7 @@ class PartReader:
         meta: Optional[Dict[str, Any]] = None
         if self.format == "openai-responses":
             rid = self._s(r[i + 3], r[i + 4])
-            return _FINISH[r[i + 1]], usage, {"openai": OpenAIResponsesMetadata(response_id=rid)} if rid else {}
+            return _FINISH[r[i + 1]], usage, {"openai": _new_responses_meta(rid)} if rid else {}
         if flags & FIN_USAGE:
             variant = self.variant
             a = self.arena
