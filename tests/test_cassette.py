@@ -14,6 +14,7 @@ import os
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, strategies as st
 
 from pyfantasy._go import yaml as _goyaml
 from pyfantasy import cassette as cas
@@ -679,3 +680,27 @@ def test_corpus_binary_bodies_are_bytes():
     c = load(CORPUS / "fantasy/TestBedrockBasicAuth/simple_streaming.yaml")
     bodies = [it.response.body for it in c.interactions]
     assert any(isinstance(b, bytes) and b.startswith(b"\x00\x00") for b in bodies)
+
+
+@given(st.integers(0, 10 ** 9 - 1), st.text("0123456789", max_size=10), st.sampled_from(["s", "ms"]),
+       st.booleans())
+def test_parse_duration_fast_path_is_go_rule(whole, frac, unit, point):
+    """The recorder's own spelling ("967.754833ms") is read with integers; it must give what
+    Go's algorithm (the general path, its float64 fraction included) gives."""
+    import re
+    from pyfantasy._go import duration
+    text = f"{whole}{'.' + frac if frac or point else ''}{unit}"
+    fast = duration._SIMPLE
+    try:
+        duration._SIMPLE = re.compile(r"(?!)")   # never matches: the general path only
+        try:
+            expected = parse_duration(text)
+        except duration.DurationError as e:
+            expected = str(e)
+    finally:
+        duration._SIMPLE = fast
+    try:
+        got = parse_duration(text)
+    except duration.DurationError as e:
+        got = str(e)
+    assert got == expected
