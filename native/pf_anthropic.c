@@ -572,14 +572,7 @@ static const char *const AD_NODES[AD_COUNT] = {"", "content", "stop_reason", "us
 typedef struct {
     an_st a;               /* first: an_free works on it */
     int32_t dn[AD_COUNT];
-    int seen;
 } ad_st;
-
-static int ad_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
-    (void)name, (void)n;
-    if (status != PF_CHUNK_OK) d->fallback = 1;   /* not JSON: Python's message */
-    return 0;
-}
 
 static int ad_block(pf_dec *d, pf_val el) {
     an_block b;
@@ -626,7 +619,6 @@ static int ad_block(pf_dec *d, pf_val el) {
 static int ad_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
     ad_st *s = (ad_st *)d->st;
     (void)name, (void)name_len, (void)offset;
-    s->seen = 1;
     pf_val root = pf_view_val(v, 0), none = {-1, NULL, 0, -1};
     if (root.kind == PF_K_NULL) root = none;   /* decodes into an empty message */
     else if (root.kind != PF_K_OBJECT) FALLBACK(d);
@@ -662,19 +654,7 @@ static int ad_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t nam
     return pf_dec_part(d, PF_PT_FINISH, (size_t)map_finish(stop, stopn), PF_FIN_PLAIN, 0, 0, 0, 0, 0);
 }
 
-static int ad_done(pf_dec *d) {
-    ad_st *s = (ad_st *)d->st;
-    if (!s->seen) d->fallback = 1;
-    return 0;
-}
-
-static void ad_reset(void *p) {
-    ad_st *s = (ad_st *)p;
-    an_reset(&s->a);
-    s->seen = 0;
-}
-
-static const pf_dec_vt AD_VT = {ad_chunk, ad_done, an_free, ad_reset};
+static const pf_dec_vt AD_VT = {ad_chunk, pf_dec_document_done, an_free, an_reset};   /* its state comes first */
 
 pf_dec *pf_anthropic_document_new(void) {
     ad_st *s = (ad_st *)calloc(1, sizeof(ad_st));
@@ -686,6 +666,6 @@ pf_dec *pf_anthropic_document_new(void) {
     if (!spec) { an_free(s); return NULL; }
     pf_dec *d = pf_dec_make(&AD_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, s);
     if (!d) return NULL;
-    d->event = ad_event;
+    d->event = pf_dec_document_event;
     return d;
 }

@@ -149,6 +149,16 @@ static int usage_extras(pf_dec *d, pf_val u, int *found) {
     return 0;
 }
 
+/* The usage object u kept whole when it has extra fields (has_extras, extras). */
+static int keep_extras(pf_dec *d, chat_st *st, pf_val u) {
+    int extras = 0;
+    pf_val raw = {PF_K_RAW, u.p, u.len, -1};
+    TRY(usage_extras(d, raw, &extras));
+    if (d->fallback || !extras) return 0;
+    st->has_extras = 1;
+    return pf_set_bytes(&st->extras, u.p, u.len) ? PF_ERR_NOMEM : 0;
+}
+
 #define CHILD_I(v, parent, n, out) pf_val_i(pf_view_child(v, parent, st->node[n]), out)
 
 static int chunk_usage(pf_dec *d, chat_st *st, const pf_view *v, pf_val root) {
@@ -192,15 +202,7 @@ static int chunk_usage(pf_dec *d, chat_st *st, const pf_view *v, pf_val root) {
     if (CHILD_I(v, ctd, N_U_ACCEPTED, &a) || CHILD_I(v, ctd, N_U_REJECTED, &r)) FALLBACK(d);
     if (a > 0) st->acc = a;
     if (r > 0) st->rej = r;
-    int extras = 0;
-    pf_val raw = {PF_K_RAW, u.p, u.len, -1};
-    TRY(usage_extras(d, raw, &extras));
-    if (d->fallback) return 0;
-    if (extras) {
-        st->has_extras = 1;
-        TRY(pf_set_bytes(&st->extras, u.p, u.len));
-    }
-    return 0;
+    return keep_extras(d, st, u);
 }
 
 /* ---- tool calls ------------------------------------------------------------------ */
@@ -918,7 +920,6 @@ static const char *const DOC_NODES[D_COUNT] = {
 typedef struct {
     chat_st c;             /* first: chat_free and chat_reset work on it */
     int32_t dn[D_COUNT];
-    int seen;              /* the document was read */
 } doc_st;
 
 /* lenient_str / lenient_int of a record or walked value; 1: beyond C (fall back) */
@@ -1030,17 +1031,7 @@ static int doc_usage(pf_dec *d, chat_st *st, pf_val uv, int *fb) {
     st->acc = a > 0 ? a : 0;
     st->rej = r > 0 ? r : 0;
     st->has_extras = 0;
-    if (u.kind >= 0) {
-        int extras = 0;
-        pf_val raw = {PF_K_RAW, u.p, u.len, -1};
-        TRY(usage_extras(d, raw, &extras));
-        if (d->fallback) return 0;
-        if (extras) {
-            st->has_extras = 1;
-            TRY(pf_set_bytes(&st->extras, u.p, u.len));
-        }
-    }
-    return 0;
+    return u.kind >= 0 ? keep_extras(d, st, u) : 0;
 }
 
 /* ---- OpenRouter / Vercel reasoning_details in bodies (generate_reasoning_details) ------------ */
@@ -1180,18 +1171,11 @@ out:
     return rc;
 }
 
-static int doc_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
-    (void)name, (void)n;
-    if (status != PF_CHUNK_OK) d->fallback = 1;   /* not JSON: Python's message */
-    return 0;
-}
-
 static int doc_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
     doc_st *ds = (doc_st *)d->st;
     chat_st *st = &ds->c;
     const int32_t *dn = ds->dn;
     (void)name, (void)name_len, (void)offset;
-    ds->seen = 1;
     int fb = 0;
     pf_val root = pf_view_val(v, 0);
     if (root.kind != PF_K_OBJECT) FALLBACK(d);
@@ -1279,19 +1263,7 @@ static int doc_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t na
     return finish_records(d, st, finish, PF_FIN_OPENAI_KEY);
 }
 
-static int doc_done(pf_dec *d) {
-    doc_st *ds = (doc_st *)d->st;
-    if (!ds->seen) d->fallback = 1;
-    return 0;
-}
-
-static void doc_reset(void *p) {
-    doc_st *ds = (doc_st *)p;
-    chat_reset(&ds->c);
-    ds->seen = 0;
-}
-
-static const pf_dec_vt DOC_VT = {doc_chunk, doc_done, chat_free, doc_reset};
+static const pf_dec_vt DOC_VT = {doc_chunk, pf_dec_document_done, chat_free, chat_reset};   /* its state comes first */
 
 pf_dec *pf_chat_document_new(int variant) {
     doc_st *ds = (doc_st *)calloc(1, sizeof(doc_st));
@@ -1306,6 +1278,6 @@ pf_dec *pf_chat_document_new(int variant) {
     if (!spec) { chat_free(ds); return NULL; }
     pf_dec *d = pf_dec_make(&DOC_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, ds);
     if (!d) return NULL;
-    d->event = doc_event;
+    d->event = pf_dec_document_event;
     return d;
 }

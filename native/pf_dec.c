@@ -47,6 +47,17 @@ void pf_dec_free(pf_dec *d) {
     free(d);
 }
 
+int pf_dec_document_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
+    (void)name, (void)n;
+    if (status != PF_CHUNK_OK) d->fallback = 1;
+    return 0;
+}
+
+int pf_dec_document_done(pf_dec *d) {
+    if (!d->events) d->fallback = 1;
+    return 0;
+}
+
 /* ---- output ------------------------------------------------------------------- */
 
 int pf_dec_put(pf_dec *d, const uint8_t *p, size_t n, size_t *off) {

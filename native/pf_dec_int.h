@@ -76,6 +76,11 @@ typedef struct {
 } pf_val;
 
 
+/* The event and done callbacks of the one-document machines (PF_SCAN_DOCUMENT): a body
+ * that is not JSON, or none at all, goes to Python (its messages are Python's). */
+int pf_dec_document_event(pf_dec *d, const uint8_t *name, size_t n, int status);
+int pf_dec_document_done(pf_dec *d);
+
 /* An event-stream parser back to a new stream's state, its tables and buffers kept (pf_evstream.c). */
 void pf_evs_reset(pf_evs *d);
 

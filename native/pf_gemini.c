@@ -552,7 +552,6 @@ typedef struct {
     gm_item *items;
     size_t nitems, cap;
     pf_bytes buf;          /* the items' strings */
-    int seen;
 } gmd_st;
 
 static int gmd_put(gmd_st *s, const uint8_t *p, size_t n, size_t *off) {
@@ -589,17 +588,10 @@ static int gmd_sign(gmd_st *s, int any_meta, const uint8_t *t, size_t tn) {
     return 0;
 }
 
-static int gmd_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
-    (void)name, (void)n;
-    if (status != PF_CHUNK_OK) d->fallback = 1;   /* not JSON: Python's message */
-    return 0;
-}
-
 static int gmd_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t name_len, uint64_t offset) {
     gmd_st *s = (gmd_st *)d->st;
     gm_st *st = &s->g;
     (void)name, (void)name_len, (void)offset;
-    s->seen = 1;
     pf_val root = pf_view_val(v, 0);
     if (root.kind != PF_K_OBJECT) FALLBACK(d);   /* null: no response; others: genai's error */
     pf_val cands = pf_view_child(v, root, st->node[N_CANDS]);
@@ -699,12 +691,6 @@ static int gmd_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t na
     return pf_dec_part(d, PF_PT_FINISH, (size_t)finish, PF_FIN_NO_METADATA, 0, 0, 0, 0, 0);
 }
 
-static int gmd_done(pf_dec *d) {
-    gmd_st *s = (gmd_st *)d->st;
-    if (!s->seen) d->fallback = 1;
-    return 0;
-}
-
 static void gmd_free(void *p) {
     gmd_st *s = (gmd_st *)p;
     if (!s) return;
@@ -718,10 +704,9 @@ static void gmd_reset(void *p) {
     gm_reset(&s->g);
     s->nitems = 0;
     s->buf.len = 0;
-    s->seen = 0;
 }
 
-static const pf_dec_vt GMD_VT = {gmd_chunk, gmd_done, gmd_free, gmd_reset};
+static const pf_dec_vt GMD_VT = {gmd_chunk, pf_dec_document_done, gmd_free, gmd_reset};
 
 pf_dec *pf_gemini_document_new(void) {
     gmd_st *s = (gmd_st *)calloc(1, sizeof(gmd_st));
@@ -733,6 +718,6 @@ pf_dec *pf_gemini_document_new(void) {
     if (!spec) { gmd_free(s); return NULL; }
     pf_dec *d = pf_dec_make(&GMD_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, s);
     if (!d) return NULL;
-    d->event = gmd_event;
+    d->event = pf_dec_document_event;
     return d;
 }

@@ -511,19 +511,12 @@ static const char *const RD_NODES[RD_COUNT] = {"", "id", "error", "incomplete_de
 typedef struct {
     resp_st r;             /* first: resp_free and resp_reset work on it */
     int32_t dn[RD_COUNT];
-    int seen;
     pf_bytes text, item;
 } rdoc_st;
 
 enum { RI_TYPE, RI_ID, RI_CALL_ID, RI_NAME, RI_ARGS, RI_ENC, RI_SUMMARY, RI_CONTENT, RI_COUNT };
 static const char *const RI_KEYS[RI_COUNT] = {"type", "id", "call_id", "name", "arguments", "encrypted_content",
                                               "summary", "content"};
-
-static int rdoc_event(pf_dec *d, const uint8_t *name, size_t n, int status) {
-    (void)name, (void)n;
-    if (status != PF_CHUNK_OK) d->fallback = 1;   /* not JSON: Python's message */
-    return 0;
-}
 
 /* lenient_object of a walked value: itself (as raw text), or none */
 static pf_val rdoc_obj(pf_val v) {
@@ -608,7 +601,6 @@ static int rdoc_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
     rdoc_st *s = (rdoc_st *)d->st;
     const int32_t *dn = s->dn;
     (void)name, (void)name_len, (void)offset;
-    s->seen = 1;
     pf_val root = pf_view_val(v, 0);
     if (root.kind != PF_K_OBJECT) FALLBACK(d);
     const uint8_t *p, *rid;
@@ -678,12 +670,6 @@ static int rdoc_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
                        s->r.response_id.len, 0, 0, 0);
 }
 
-static int rdoc_done(pf_dec *d) {
-    rdoc_st *s = (rdoc_st *)d->st;
-    if (!s->seen) d->fallback = 1;
-    return 0;
-}
-
 static void rdoc_free(void *p) {
     rdoc_st *s = (rdoc_st *)p;
     if (!s) return;
@@ -692,13 +678,7 @@ static void rdoc_free(void *p) {
     resp_free(&s->r);   /* frees s itself (its first member) */
 }
 
-static void rdoc_reset(void *p) {
-    rdoc_st *s = (rdoc_st *)p;
-    resp_reset(&s->r);
-    s->seen = 0;
-}
-
-static const pf_dec_vt RDOC_VT = {rdoc_chunk, rdoc_done, rdoc_free, rdoc_reset};
+static const pf_dec_vt RDOC_VT = {rdoc_chunk, pf_dec_document_done, rdoc_free, resp_reset};   /* its state comes first */
 
 pf_dec *pf_responses_document_new(void) {
     rdoc_st *s = (rdoc_st *)calloc(1, sizeof(rdoc_st));
@@ -710,6 +690,6 @@ pf_dec *pf_responses_document_new(void) {
     if (!spec) { rdoc_free(s); return NULL; }
     pf_dec *d = pf_dec_make(&RDOC_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, s);
     if (!d) return NULL;
-    d->event = rdoc_event;
+    d->event = pf_dec_document_event;
     return d;
 }

@@ -10,7 +10,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -325,3 +325,56 @@ def falls_back(body: bytes, fmt: str, variant: str = "") -> bool:
     except Fallback:
         return True
     return False
+
+
+def document_result(body: bytes, fmt: str, backend: str, variant: str = ""):
+    """A non-streaming body's Response (Go JSON bytes) or DecodeError, comparable across backends."""
+    from pyfantasy import DecodeError
+    from pyfantasy.decode import decode_body
+    try:
+        return ("ok", decode_body(body, fmt, False, backend, variant=variant or None).to_json_bytes())
+    except DecodeError as e:
+        return ("error", e.kind, e.message, e.offset)
+
+
+def document_in_c(body: bytes, fmt: str, variant: str = "") -> bool:
+    """Whether the C machine of ``fmt``'s non-streaming bodies reads this one itself."""
+    from pyfantasy._kernels.native.decoders import whole_document
+    from pyfantasy.decode import _format, _variant
+    return whole_document(fmt, _variant(_format(fmt), variant or None, None), body, None) is not None
+
+
+def same_document(body: bytes, fmt: str, variant: str = "") -> None:
+    """Both backends give the same result for a non-streaming body."""
+    assert document_result(body, fmt, "native", variant) == document_result(body, fmt, "python", variant)
+
+
+def check_corpus_document(rel: str, iid: int, handed_back: Tuple[bytes, ...] = ()) -> None:
+    """A recorded non-streaming body: the same result on both backends, read by the C machine
+    itself unless it holds one of the ``handed_back`` markers (shapes C leaves to Python)."""
+    from pyfantasy.decode import detect_format
+    it = interaction(rel, iid)
+    if it.response.code >= 400:
+        pytest.skip("an HTTP error: decode_interaction's own path")
+    wf, body = detect_format(it), it.response.body_bytes
+    same_document(body, wf.format, wf.variant)
+    if not any(m in body for m in handed_back):
+        assert document_in_c(body, wf.format, wf.variant), "the C machine handed a recorded body back"
+
+
+def mutated_json(values: Sequence[Any], replacements: Sequence[Any], separators=None, ensure_ascii=None):
+    """A hypothesis strategy: one of ``values`` (parsed JSON) with 1 to 3 values inside replaced
+    by ``replacements``, as JSON bytes (lone surrogates kept as "surrogatepass" writes them)."""
+    import copy
+    from hypothesis import strategies as st
+
+    @st.composite
+    def strategy(draw):
+        v = copy.deepcopy(draw(st.sampled_from(list(values))))
+        for _ in range(draw(st.integers(1, 3))):
+            path = draw(st.sampled_from(list(json_paths(v))))
+            v = json_replace(v, path, copy.deepcopy(draw(st.sampled_from(list(replacements)))))
+        seps = draw(st.sampled_from(separators)) if separators else None
+        ascii_ = draw(st.booleans()) if ensure_ascii is None else ensure_ascii
+        return json.dumps(v, separators=seps, ensure_ascii=ascii_).encode("utf-8", "surrogatepass")
+    return strategy()

@@ -14,7 +14,8 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from helpers import BACKEND_PARAMS, interaction, interactions, needs_corpus, json_paths, json_replace, falls_back
+from helpers import (BACKEND_PARAMS, check_corpus_document, document_in_c, falls_back, interaction, interactions,
+                     json_paths, json_replace, mutated_json, needs_corpus, same_document)
 from pyfantasy import DecodeError
 from pyfantasy.decode import StreamDecoder, decode_body, decode_interaction
 from test_decode_differential import check, pieces, whole
@@ -336,29 +337,10 @@ def test_bedrock_transport_errors_in_c():
 DOCS = [p for fmt in ("anthropic", "bedrock") for p in interactions(fmt, False)]
 
 
-def doc_result(body: bytes, fmt: str, backend: str):
-    try:
-        return ("ok", decode_body(body, fmt, False, backend).to_json_bytes())
-    except DecodeError as e:
-        return ("error", e.kind, e.message, e.offset)
-
-
-def doc_in_c(body: bytes, fmt: str = "anthropic") -> bool:
-    from pyfantasy._kernels.native.decoders import whole_document
-    return whole_document(fmt, "", body, None) is not None
-
-
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", DOCS)
 def test_corpus_documents_native_equals_python(rel, iid):
-    from pyfantasy.decode import detect_format
-    it = interaction(rel, iid)
-    if it.response.code >= 400:
-        pytest.skip("an HTTP error: decode_interaction's own path")
-    fmt, body = detect_format(it).format, it.response.body_bytes
-    assert doc_result(body, fmt, "native") == doc_result(body, fmt, "python")
-    if b"web_search_tool_result" not in body and b"server_tool_use" not in body:
-        assert doc_in_c(body, fmt), "the C machine handed a recorded body back"
+    check_corpus_document(rel, iid, (b"web_search_tool_result", b"server_tool_use"))
 
 
 def message(*blocks, stop="end_turn", usage=None):
@@ -379,9 +361,9 @@ def message(*blocks, stop="end_turn", usage=None):
     message(usage=False), message(usage=[1]), b"null", b'{"content": {"type": "text"}}',
 ])
 def test_document_shapes(body):
-    assert doc_in_c(body)
+    assert document_in_c(body, "anthropic")
     for fmt in ("anthropic", "bedrock"):
-        assert doc_result(body, fmt, "native") == doc_result(body, fmt, "python")
+        same_document(body, fmt)
 
 
 @pytest.mark.parametrize("body", [
@@ -392,9 +374,9 @@ def test_document_shapes(body):
     message(usage={"input_tokens": 2 ** 63 - 1, "output_tokens": 5}),
 ])
 def test_document_shapes_handed_back(body):
-    assert not doc_in_c(body)
+    assert not document_in_c(body, "anthropic")
     for fmt in ("anthropic", "bedrock"):
-        assert doc_result(body, fmt, "native") == doc_result(body, fmt, "python")
+        same_document(body, fmt)
 
 
 def _doc_bodies():
@@ -405,19 +387,8 @@ def _doc_bodies():
 DOC_BODIES = _doc_bodies() if DOCS else []
 
 
-@st.composite
-def mutated_doc(draw):
-    import copy
-    v = copy.deepcopy(draw(st.sampled_from(DOC_BODIES)))
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(list(json_paths(v))))
-        v = json_replace(v, path, copy.deepcopy(draw(st.sampled_from(REPLACEMENTS))))
-    return json.dumps(v, separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])),
-                      ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
-
-
 @needs_corpus
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(mutated_doc(), st.sampled_from(["anthropic", "bedrock"]))
+@given(mutated_json(DOC_BODIES, REPLACEMENTS, [(",", ":"), (", ", ": ")]), st.sampled_from(["anthropic", "bedrock"]))
 def test_mutated_corpus_documents(body, fmt):
-    assert doc_result(body, fmt, "native") == doc_result(body, fmt, "python")
+    same_document(body, fmt)

@@ -15,30 +15,14 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from helpers import BACKEND_PARAMS, interaction, interactions, json_paths, json_replace, needs_corpus
-from pyfantasy import DecodeError
-from pyfantasy.decode import _format, _variant, decode_body
+from helpers import (BACKEND_PARAMS, check_corpus_document, document_in_c, interaction, interactions, json_paths,
+                     json_replace, needs_corpus, same_document)
+from pyfantasy.decode import decode_body
 
 pytestmark = pytest.mark.needs_native  # conftest: skip (or fail when required) without the extension
 
 DOCS = [p for p in interactions("openai-chat", False)]
 VARIANTS = ["openai", "compat", "openrouter", "vercel"]
-
-
-def result(body: bytes, backend: str, variant: str):
-    try:
-        return ("ok", decode_body(body, "openai-chat", False, backend, variant=variant).to_json_bytes())
-    except DecodeError as e:
-        return ("error", e.kind, e.message, e.offset)
-
-
-def in_c(body: bytes, variant: str) -> bool:
-    from pyfantasy._kernels.native.decoders import whole_document
-    return whole_document("openai-chat", _variant(_format("openai-chat"), variant, None), body, None) is not None
-
-
-def check(body: bytes, variant: str) -> None:
-    assert result(body, "native", variant) == result(body, "python", variant)
 
 
 def doc(message=None, usage=None, finish="stop", **top):
@@ -54,13 +38,7 @@ def doc(message=None, usage=None, finish="stop", **top):
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", DOCS)
 def test_corpus_documents_native_equals_python(rel, iid):
-    from pyfantasy.decode import detect_format
-    it = interaction(rel, iid)
-    if it.response.code >= 400:
-        pytest.skip("an HTTP error: decode_interaction's own path")
-    body, variant = it.response.body_bytes, detect_format(it).variant
-    check(body, variant)
-    assert in_c(body, variant), "the C machine handed a recorded body back"
+    check_corpus_document(rel, iid)
 
 
 # ---- shapes -----------------------------------------------------------------------------------
@@ -95,9 +73,9 @@ def test_reasoning_details_of_every_format(backend):
     assert (g.signature, g.tool_id) == ("sig", "tool_9")
     assert "openai" in r.provider_metadata and r.provider_metadata["openai"].provider == '"OpenAI"'
     if backend == "native":
-        assert in_c(body, "openrouter")
-        check(body, "openrouter")
-        check(body, "vercel")
+        assert document_in_c(body, "openai-chat", "openrouter")
+        same_document(body, "openai-chat", "openrouter")
+        same_document(body, "openai-chat", "vercel")
 
 
 @pytest.mark.parametrize("message,variant", [
@@ -122,8 +100,8 @@ def test_reasoning_details_of_every_format(backend):
 def test_message_shapes(message, variant):
     body = doc(message, {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12,
                          "prompt_tokens_details": {"cached_tokens": 4}})
-    assert in_c(body, variant)
-    check(body, variant)
+    assert document_in_c(body, "openai-chat", variant)
+    same_document(body, "openai-chat", variant)
 
 
 @pytest.mark.parametrize("usage", [
@@ -134,7 +112,7 @@ def test_message_shapes(message, variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_usage_and_metadata(usage, variant):
     body = doc({"content": "x"}, usage, provider={"name": "p"})
-    check(body, variant)
+    same_document(body, "openai-chat", variant)
 
 
 @pytest.mark.parametrize("body", [
@@ -144,7 +122,7 @@ def test_usage_and_metadata(usage, variant):
 ])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_handed_back_shapes_decode_as_python(body, variant):
-    check(body, variant)
+    same_document(body, "openai-chat", variant)
 
 
 # ---- mutated corpus bodies ---------------------------------------------------------------------
@@ -179,7 +157,7 @@ def mutated(draw):
 @given(mutated())
 def test_mutated_corpus_documents(case):
     body, variant = case
-    check(body, variant)
+    same_document(body, "openai-chat", variant)
 
 
 EXTRA_TEXTS = [b'{"a":1}', b'{"a":[1,{"b":null}],"c":"d"}', b'{"a":{"b":-0}}', b'{"a":{"b":1,"b":2}}',
@@ -195,8 +173,8 @@ def test_extra_usage_fields_written_back(extra, variant):
     usage = b'{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4,"x":' + extra + b',"y":' + extra + b"}"
     body = doc({"content": "x"}).replace(b'"finish_reason": "stop"}]', b'"finish_reason": "stop"}], "usage": ' + usage)
     assert body.count(usage) == 1
-    check(body, variant)
-    assert in_c(body, variant)
+    same_document(body, "openai-chat", variant)
+    assert document_in_c(body, "openai-chat", variant)
     stream = (b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}]}\n\n'
               b'data: {"id":"c","choices":[],"usage":' + usage + b"}\n\ndata: [DONE]\n\n")
     from test_decode_differential import check as check_stream

@@ -20,7 +20,8 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from helpers import BACKEND_PARAMS, falls_back, interaction, interactions, needs_corpus
+from helpers import (BACKEND_PARAMS, check_corpus_document, document_in_c, falls_back, interaction, interactions,
+                     mutated_json, needs_corpus, same_document)
 from pyfantasy import DecodeError
 from pyfantasy.decode import decode_body
 from test_decode_differential import check, pieces, whole
@@ -207,27 +208,10 @@ def test_random_call_arguments(args, cuts):
 DOCS = [p for p in interactions("google", False)]
 
 
-def doc_result(body: bytes, backend: str):
-    try:
-        return ("ok", decode_body(body, "google", False, backend).to_json_bytes())
-    except DecodeError as e:
-        return ("error", e.kind, e.message, e.offset)
-
-
-def doc_in_c(body: bytes) -> bool:
-    from pyfantasy._kernels.native.decoders import whole_document
-    return whole_document("google", "", body, None) is not None
-
-
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", DOCS)
 def test_corpus_documents_native_equals_python(rel, iid):
-    it = interaction(rel, iid)
-    if it.response.code >= 400:
-        pytest.skip("an HTTP error: decode_interaction's own path")
-    body = it.response.body_bytes
-    assert doc_result(body, "native") == doc_result(body, "python")
-    assert doc_in_c(body), "the C machine handed a recorded body back"
+    check_corpus_document(rel, iid)
 
 
 SIG2 = base64.b64encode(b"second").decode()
@@ -248,8 +232,8 @@ SIG2 = base64.b64encode(b"second").decode()
 def test_document_signatures_and_calls(parts, usage):
     body = json.dumps({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "MAX_TOKENS"}],
                        **({"usageMetadata": usage} if usage else {})}).encode()
-    assert doc_result(body, "native") == doc_result(body, "python")
-    assert doc_in_c(body)
+    same_document(body, "google")
+    assert document_in_c(body, "google")
 
 
 @pytest.mark.parametrize("body", [
@@ -261,8 +245,8 @@ def test_document_signatures_and_calls(parts, usage):
     b'{"candidates": [{"content": {"parts": [{"text": "a", "thoughtSignature": "QQ"}]}}]}', b"{bad",
 ])
 def test_document_shapes_handed_back(body):
-    assert not doc_in_c(body)
-    assert doc_result(body, "native") == doc_result(body, "python")
+    assert not document_in_c(body, "google")
+    same_document(body, "google")
 
 
 def _doc_bodies():
@@ -275,19 +259,8 @@ DOC_REPLACEMENTS = [None, True, 0, -1, 1.5, "7", "", "x\u00e9", [], {}, [None, {
                     {"name": "f", "args": {"k": 1}}, SIG, {"text": "t", "thought": True, "thoughtSignature": SIG}]
 
 
-@st.composite
-def mutated_doc(draw):
-    import copy
-    from helpers import json_paths, json_replace
-    v = copy.deepcopy(draw(st.sampled_from(DOC_BODIES)))
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(list(json_paths(v))))
-        v = json_replace(v, path, copy.deepcopy(draw(st.sampled_from(DOC_REPLACEMENTS))))
-    return json.dumps(v).encode()
-
-
 @needs_corpus
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(mutated_doc())
+@given(mutated_json(DOC_BODIES, DOC_REPLACEMENTS, ensure_ascii=True))
 def test_mutated_corpus_documents(body):
-    assert doc_result(body, "native") == doc_result(body, "python")
+    same_document(body, "google")

@@ -18,7 +18,8 @@ from functools import lru_cache
 import pytest
 from hypothesis import given, strategies as st
 
-from helpers import interaction, interactions, needs_corpus, json_paths, json_replace, falls_back
+from helpers import (check_corpus_document, document_in_c, falls_back, interaction, interactions, json_paths,
+                     json_replace, mutated_json, needs_corpus, same_document)
 from pyfantasy import DecodeError
 from pyfantasy.decode import StreamDecoder
 from test_decode_differential import _error, _part, check, whole
@@ -250,37 +251,17 @@ def test_fallback_keeps_returned_metadata_live():
 
 # ---- non-streaming bodies: pf_responses_document_new --------------------------------------------
 
-import copy  # noqa: E402
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from pyfantasy.decode import decode_body  # noqa: E402
 
 DOCS = interactions(FMT, False)
-
-
-def doc_result(body: bytes, backend: str):
-    try:
-        return ("ok", decode_body(body, FMT, False, backend).to_json_bytes())
-    except DecodeError as e:
-        return ("error", e.kind, e.message, e.offset)
-
-
-def doc_in_c(body: bytes) -> bool:
-    from pyfantasy._kernels.native.decoders import whole_document
-    return whole_document(FMT, "", body, None) is not None
 
 
 @needs_corpus
 @pytest.mark.parametrize("rel,iid", DOCS)
 def test_corpus_documents_native_equals_python(rel, iid):
-    it = interaction(rel, iid)
-    if it.response.code >= 400:
-        pytest.skip("an HTTP error: decode_interaction's own path")
-    body = it.response.body_bytes
-    assert doc_result(body, "native") == doc_result(body, "python")
-    if b'"web_search_call"' not in body and b'"file_citation"' not in body:
-        assert doc_in_c(body), "the C machine handed a recorded body back"
+    check_corpus_document(rel, iid, (b'"web_search_call"', b'"file_citation"'))
 
 
 def response(*output, usage=None, **top):
@@ -310,8 +291,8 @@ MSG = {"type": "message", "id": "msg_1", "content": [
     response(MSG, error=None), response(MSG, error={"message": ""}),
 ])
 def test_document_shapes(body):
-    assert doc_in_c(body)
-    assert doc_result(body, "native") == doc_result(body, "python")
+    assert document_in_c(body, FMT)
+    same_document(body, FMT)
 
 
 @pytest.mark.parametrize("body", [
@@ -321,8 +302,8 @@ def test_document_shapes(body):
     response({"type": "web_search_call", "id": "ws_1", "action": {"type": "search", "query": "q"}}),
 ])
 def test_document_shapes_handed_back(body):
-    assert not doc_in_c(body)
-    assert doc_result(body, "native") == doc_result(body, "python")
+    assert not document_in_c(body, FMT)
+    same_document(body, FMT)
 
 
 def _doc_bodies():
@@ -335,17 +316,8 @@ DOC_REPLACEMENTS = [None, True, 0, -1, 1.5, "7", "", "x\u00e9", [], {}, [1, {"a"
                     {"type": "reasoning", "summary": [{"text": "s"}]}, [{"text": "t"}], "message", "function_call"]
 
 
-@st.composite
-def mutated_doc(draw):
-    v = copy.deepcopy(draw(st.sampled_from(DOC_BODIES)))
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(list(json_paths(v))))
-        v = json_replace(v, path, copy.deepcopy(draw(st.sampled_from(DOC_REPLACEMENTS))))
-    return json.dumps(v).encode("utf-8", "surrogatepass")
-
-
 @needs_corpus
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(mutated_doc())
+@given(mutated_json(DOC_BODIES, DOC_REPLACEMENTS, ensure_ascii=True))
 def test_mutated_corpus_documents(body):
-    assert doc_result(body, "native") == doc_result(body, "python")
+    same_document(body, FMT)
