@@ -364,6 +364,16 @@ static int read_part(pf_dec *d, gm_st *st, const pf_view *v, pf_val part, gm_par
     return 0;
 }
 
+/* Is every part an object or null? genai decodes the whole chunk, so they are all
+ * type-checked before any is read. */
+static int parts_typed(const pf_view *v, pf_val parts) {
+    long j = parts.rec;
+    pf_val part;
+    while (pf_view_next(v, parts, &j, &part))
+        if (part.kind != PF_K_NULL && part.kind != PF_K_OBJECT) return 0;
+    return 1;
+}
+
 static int one_part(pf_dec *d, gm_st *st, const pf_view *v, pf_val part) {
     gm_part pt;
     int fb = 0;
@@ -437,13 +447,9 @@ static int gm_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t nam
                 if (content.kind != PF_K_OBJECT) FALLBACK(d);
                 pf_val parts = pf_view_child(v, content, st->node[N_PARTS]);
                 if (parts.kind >= 0 && parts.kind != PF_K_NULL) {
-                    if (parts.kind != PF_K_ARRAY) FALLBACK(d);
-                    /* every part is type-checked before any is read (genai decodes the whole chunk) */
+                    if (parts.kind != PF_K_ARRAY || !parts_typed(v, parts)) FALLBACK(d);
                     long j = parts.rec;
                     pf_val part;
-                    while (pf_view_next(v, parts, &j, &part))
-                        if (part.kind != PF_K_NULL && part.kind != PF_K_OBJECT) FALLBACK(d);
-                    j = parts.rec;
                     while (pf_view_next(v, parts, &j, &part)) {
                         if (part.kind == PF_K_NULL) continue;
                         TRY(one_part(d, st, v, part));
@@ -609,11 +615,9 @@ static int gmd_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t na
     if (parts.kind >= 0 && parts.kind != PF_K_NULL && parts.kind != PF_K_ARRAY) FALLBACK(d);
     int64_t calls = 0, generated = 0;
     if (parts.kind == PF_K_ARRAY) {
+        if (!parts_typed(v, parts)) FALLBACK(d);
         long j = parts.rec;
         pf_val part;
-        while (pf_view_next(v, parts, &j, &part))
-            if (part.kind != PF_K_NULL && part.kind != PF_K_OBJECT) FALLBACK(d);
-        j = parts.rec;
         while (pf_view_next(v, parts, &j, &part)) {
             if (part.kind == PF_K_NULL) continue;
             gm_part pt;
