@@ -33,7 +33,7 @@ from pyfantasy.response import (AnthropicReasoningMetadata, AnthropicWebSearchRe
                        TextContent, ToolCallContent, ToolResultContent, Usage, VercelMetadata, WebSearchAction,
                        WebSearchCallMetadata, WebSearchResultItem, WebSearchSource, fast_constructor, new_usage)
 
-# the wire formats with a C state machine (the others use the Python one on both backends)
+# the wire formats with a C state machine for streams (every one)
 FORMATS = frozenset(("openai-chat", "openai-responses", "anthropic", "bedrock", "google"))
 # the wire formats whose non-streaming bodies have a C machine (the others: the Python Generate)
 DOCUMENT_FORMATS = frozenset(("openai-chat", "openai-responses", "google", "anthropic", "bedrock"))
