@@ -81,7 +81,7 @@ def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
     skip_items = False
     for k in range(0, _W * nrec, _W):
         i, f, fl, off, ln = recs[k:k + _W]
-        if light and f not in _LIGHT and f != _ID:
+        if light and f not in _LIGHT and f != _ID and not fl & _KEY:   # keys: still checked for repeats
             continue
         if f == _ID:
             ids[i] = 0 if fl & _NULL else int(arena[off:off + ln])
@@ -98,7 +98,7 @@ def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
             key = key.decode("utf-8")
             if key in m:  # duplicate key: an error the loader reports
                 raise Unsupported(0)
-            skip_items = light and key not in _LIGHT_HEADERS   # the key stays: a repeat is still caught
+            skip_items = light and (f not in _LIGHT or key not in _LIGHT_HEADERS)   # the key stays: a repeat is caught
             m[key] = current = []
         elif fl & _ITEM:
             if skip_items and name not in _LISTS:
