@@ -29,6 +29,12 @@ static inline int pf_bytes_append(pf_bytes *b, const uint8_t *src, size_t n) {
     return 0;
 }
 
+/* b's bytes replaced by p[0..n) (its allocation kept). */
+static inline int pf_set_bytes(pf_bytes *b, const uint8_t *p, size_t n) {
+    b->len = 0;
+    return pf_bytes_append(b, p, n);
+}
+
 static inline int pf_bytes_push(pf_bytes *b, uint8_t c) {
     if (pf_bytes_reserve(b, 1)) return -1;
     b->p[b->len++] = c;

@@ -311,13 +311,11 @@ static pf_val walked(const uint8_t *p, size_t vs, size_t ve) {
 
 /* Is the quoted string q[0..n) free of escapes and invalid UTF-8 (so its inner bytes are its value)? */
 static int plain_string(const uint8_t *q, size_t n) {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     for (size_t k = 1; k + 1 < n;) {
-        if (k + 9 <= n) {   /* eight ASCII bytes without a backslash at a time */
-            uint64_t w, b;
+        if (k + 9 <= n) {   /* eight plain ASCII bytes at a time */
+            uint64_t w;
             memcpy(&w, q + k, 8);
-            b = w ^ (ones * '\\');
-            if (((((b - ones) & ~b) | w) & highs) == 0) { k += 8; continue; }
+            if (!pf_lex_special8(w)) { k += 8; continue; }
         }
         uint8_t c = q[k];
         if (c == '\\') return 0;

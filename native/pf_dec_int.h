@@ -143,14 +143,10 @@ static inline int pf_val_is_arr(pf_val v) {
     return v.kind == PF_K_ARRAY || (v.kind == PF_K_RAW && v.len && v.p[0] == '[');
 }
 /* What every decoder file writes with: return on out-of-memory; hand the body back;
- * an empty string argument pair; a buffer set to bytes; a buffer's bytes (never NULL). */
+ * an empty string argument pair; a buffer's bytes (never NULL). */
 #define TRY(x) do { if (x) return PF_ERR_NOMEM; } while (0)
 #define FALLBACK(d) do { (d)->fallback = 1; return 0; } while (0)
 #define E0 (const uint8_t *)"", 0
-static inline int pf_set_bytes(pf_bytes *b, const uint8_t *p, size_t n) {
-    b->len = 0;
-    return pf_bytes_append(b, p, n);
-}
 static inline const uint8_t *pf_bp(const pf_bytes *b) { return b->p ? b->p : (const uint8_t *)""; }
 
 static inline int pf_eq(const uint8_t *p, size_t n, const char *s) {

@@ -41,7 +41,6 @@
 
 struct pf_evs {
     uint32_t crc[8][256];  /* slice-by-8 CRC-32/IEEE tables */
-    int8_t b64[256];       /* base64 value, -1 invalid, -2 '=', -3 CR or LF */
     int closed;
     int status;            /* sticky */
     uint64_t err_offset, err_a, err_b;
@@ -67,11 +66,6 @@ pf_evs *pf_evs_new(void) {
     }
     for (uint32_t n = 0; n < 256; n++)
         for (int k = 1; k < 8; k++) d->crc[k][n] = (d->crc[k - 1][n] >> 8) ^ d->crc[0][d->crc[k - 1][n] & 0xFF];
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    memset(d->b64, -1, sizeof d->b64);
-    for (int k = 0; k < 64; k++) d->b64[(uint8_t)alphabet[k]] = (int8_t)k;
-    d->b64['='] = -2;
-    d->b64['\r'] = d->b64['\n'] = -3;
     return d;
 }
 
@@ -159,52 +153,6 @@ static int unescape(const uint8_t *p, size_t n, pf_bytes *o) {
     return PF_OK;
 }
 
-/* Go's base64.StdEncoding.Decode: CR/LF skipped, padding required and only
- * in the last quantum. PF_OK, PF_ERR_SYNTAX (invalid) or PF_ERR_NOMEM. */
-static int b64decode(const pf_evs *d, const uint8_t *p, size_t n, pf_bytes *o) {
-    o->len = 0;
-    if (pf_bytes_reserve(o, n / 4 * 3 + 3)) return PF_ERR_NOMEM;
-    const int8_t *tb = d->b64;
-    uint8_t *w = o->p;
-    size_t i = 0;
-    /* fast path: whole quanta of alphabet characters */
-    while (n - i >= 4) {
-        int v0 = tb[p[i]], v1 = tb[p[i + 1]], v2 = tb[p[i + 2]], v3 = tb[p[i + 3]];
-        if ((v0 | v1 | v2 | v3) < 0) break;
-        w[0] = (uint8_t)((v0 << 2) | (v1 >> 4));
-        w[1] = (uint8_t)(((v1 & 0xF) << 4) | (v2 >> 2));
-        w[2] = (uint8_t)(((v2 & 0x3) << 6) | v3);
-        w += 3;
-        i += 4;
-    }
-    int q[4], k = 0, done = 0;
-    for (; i < n; i++) {
-        int v = tb[p[i]];
-        if (v == -3) continue;
-        if (done || v == -1) return PF_ERR_SYNTAX;
-        q[k++] = v;
-        if (k < 4) continue;
-        k = 0;
-        if (q[0] < 0 || q[1] < 0) return PF_ERR_SYNTAX;
-        *w++ = (uint8_t)((q[0] << 2) | (q[1] >> 4));
-        if (q[2] == -2) {
-            if (q[3] != -2) return PF_ERR_SYNTAX;
-            done = 1;
-            continue;
-        }
-        if (q[2] < 0) return PF_ERR_SYNTAX;
-        *w++ = (uint8_t)(((q[1] & 0xF) << 4) | (q[2] >> 2));
-        if (q[3] == -2) {
-            done = 1;
-            continue;
-        }
-        if (q[3] < 0) return PF_ERR_SYNTAX;
-        *w++ = (uint8_t)(((q[2] & 0x3) << 6) | q[3]);
-    }
-    if (k) return PF_ERR_SYNTAX;
-    o->len = (size_t)(w - o->p);
-    return PF_OK;
-}
 
 /* ---- messages ----------------------------------------------------------------- */
 
@@ -229,7 +177,7 @@ static int chunk(pf_evs *d, const uint8_t *pl, size_t n, uint64_t off) {
             s = d->text.p;
             sn = d->text.len;
         }
-        int b = b64decode(d, s, sn, &d->bin);
+        int b = pf_lex_base64(s, sn, &d->bin);
         if (b == PF_ERR_NOMEM) return PF_ERR_NOMEM;
         if (b) return fail(d, PF_EVS_E_BASE64, off, 0, 0);
     } else if (r == 1 && !span_is(pl + vs, ve - vs, "null")) {

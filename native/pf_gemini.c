@@ -9,7 +9,8 @@
  * What this file does not reproduce hands the body back to the Python machine: a block that
  * is not data (API errors and invalid chunks: their messages are Python's), a value of the
  * wrong JSON type (genai's typed-decode errors), more than one candidate,
- * token counts that are not int32 integers, signatures that are not canonical base64, and
+ * token counts that are not int32 integers, signatures Go's base64 decoder refuses (Python words
+ * the error), and
  * function-call arguments outside what enc_value re-encodes exactly (Go's json.Marshal of a
  * map[string]any: sorted keys, float64 numbers, HTML-safe strings). */
 #include "pf_dec_int.h"
@@ -103,51 +104,29 @@ static int int32_of(pf_val v, int64_t *out) {
     return 0;
 }
 
-/* thoughtSignature in canonical base64 (what google.decode_signature hands to b64decode)
- * decoded into o; 1 when it is not canonical (Python's port of Go's decoder then runs). */
-static int base64_of(const uint8_t *p, size_t n, pf_bytes *o) {
-    static int8_t val[256];
-    static int ready;
-    if (!ready) {
-        static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        int8_t t[256];
-        memset(t, -1, sizeof t);
-        for (int k = 0; k < 64; k++) t[(uint8_t)a[k]] = (int8_t)k;
-        memcpy(val, t, sizeof t);
-        ready = 1;   /* idempotent: racing threads write the same table */
-    }
-    o->len = 0;
-    if (n % 4) return 1;
-    size_t pad = n >= 1 && p[n - 1] == '=' ? (n >= 2 && p[n - 2] == '=' ? 2 : 1) : 0;
-    for (size_t k = 0; k < n - pad; k++) if (val[p[k]] < 0) return 1;
-    for (size_t k = 0; k < n; k += 4) {
-        uint32_t q = 0;
-        size_t real = k + 4 <= n - pad ? 4 : 4 - pad;
-        for (size_t j = 0; j < 4; j++) q = q << 6 | (uint32_t)(j < real ? val[p[k + j]] : 0);
-        uint8_t b[3] = {(uint8_t)(q >> 16), (uint8_t)(q >> 8), (uint8_t)q};
-        if (pf_bytes_append(o, b, real - 1)) return PF_ERR_NOMEM;
-    }
-    return 0;
-}
-
 /* ---- function-call arguments as Go's json.Marshal writes a map[string]any ------------- */
 
-/* A string re-encoded: printable ASCII without <, >, & (HTML-safe escapes), quotes and
- * backslashes escaped; 1 for anything else (Python's encoder writes those). */
-static int enc_string(pf_dec *d, const uint8_t *p, size_t n, size_t *i, pf_bytes *o, gm_st *st) {
-    st->tmp.len = 0;
-    int rc = pf_lex_string(p, n, i, &st->tmp);
-    if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
-    if (rc) return 1;
-    (void)d;
+/* The unescaped string t[0..n) written as Go writes it, when that is plain: printable ASCII
+ * without <, >, & (Go escapes those for HTML), quotes and backslashes escaped; 1 for anything
+ * else (Python's encoder writes those). */
+static int put_go_string(pf_bytes *o, const uint8_t *t, size_t n) {
     TRY(pf_bytes_push(o, '"'));
-    for (size_t k = 0; k < st->tmp.len; k++) {
-        uint8_t c = st->tmp.p[k];
+    for (size_t k = 0; k < n; k++) {
+        uint8_t c = t[k];
         if (c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&') return 1;
         if (c == '"' || c == '\\') TRY(pf_bytes_push(o, '\\'));
         TRY(pf_bytes_push(o, c));
     }
     return pf_bytes_push(o, '"') ? PF_ERR_NOMEM : 0;
+}
+
+/* The JSON string at p[*i] re-encoded (put_go_string). */
+static int enc_string(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, gm_st *st) {
+    st->tmp.len = 0;
+    int rc = pf_lex_string(p, n, i, &st->tmp);
+    if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
+    if (rc) return 1;
+    return put_go_string(o, pf_bp(&st->tmp), st->tmp.len);
 }
 
 typedef struct {
@@ -217,17 +196,8 @@ static int enc_object(pf_dec *d, const uint8_t *p, size_t n, size_t *i, pf_bytes
         rc = pf_bytes_push(o, '{') ? PF_ERR_NOMEM : 0;
         for (size_t j = 0; j < nm && !rc; j++) {
             if (j && pf_bytes_push(o, ',')) { rc = PF_ERR_NOMEM; break; }
-            size_t ki = 0;
-            /* the key, re-encoded from its unescaped bytes */
-            if (pf_bytes_push(o, '"')) { rc = PF_ERR_NOMEM; break; }
-            for (; ki < m[j].key_len; ki++) {
-                uint8_t c = m[j].key[ki];
-                if (c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&') { rc = 1; break; }
-                if ((c == '"' || c == '\\') && pf_bytes_push(o, '\\')) { rc = PF_ERR_NOMEM; break; }
-                if (pf_bytes_push(o, c)) { rc = PF_ERR_NOMEM; break; }
-            }
-            if (rc) break;
-            if (pf_bytes_append(o, (const uint8_t *)"\":", 2)) { rc = PF_ERR_NOMEM; break; }
+            if ((rc = put_go_string(o, m[j].key, m[j].key_len)) != 0) break;   /* the unescaped key */
+            if (pf_bytes_push(o, ':')) { rc = PF_ERR_NOMEM; break; }
             size_t vi = m[j].vs;
             rc = enc_value(d, p, n, &vi, o, st, depth + 1);
         }
@@ -243,7 +213,7 @@ static int enc_object(pf_dec *d, const uint8_t *p, size_t n, size_t *i, pf_bytes
 static int enc_value(pf_dec *d, const uint8_t *p, size_t n, size_t *i, pf_bytes *o, gm_st *st, int depth) {
     if (depth > 64 || *i >= n) return 1;
     uint8_t c = p[*i];
-    if (c == '"') return enc_string(d, p, n, i, o, st);
+    if (c == '"') return enc_string(p, n, i, o, st);
     if (c == '{') return enc_object(d, p, n, i, o, st, depth);
     if (c == '[') {
         size_t k = pf_lex_ws(p, *i + 1, n);
@@ -336,7 +306,7 @@ static int read_part(pf_dec *d, gm_st *st, const pf_view *v, pf_val part, gm_par
     if (str_of(pf_view_child(v, part, st->node[N_SIG]), &sig, &sign)) { *fb = 1; return 0; }
     st->sig.len = 0;
     if (sign) {
-        int rc = base64_of(sig, sign, &st->sig);
+        int rc = pf_lex_base64(sig, sign, &st->sig);
         if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
         if (rc) { *fb = 1; return 0; }
     }

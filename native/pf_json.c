@@ -243,11 +243,6 @@ static int32_t find_child(const pf_jspec *sp, int32_t node, const uint8_t *key, 
     return -1;
 }
 
-static int pf_set_bytes_(pf_bytes *b, const uint8_t *p, size_t n) {
-    b->len = 0;
-    return pf_bytes_append(b, p, n);
-}
-
 /* Grow a frame array to hold n frames. */
 static int frames_reserve(frame **f, size_t *cap, size_t n) {
     if (n <= *cap) return 0;
@@ -446,8 +441,8 @@ static int holds_offset(const pf_scan *s, const size_t *r) {
 /* The staged snapshot of a chunk that parsed becomes the template. */
 static int take_template(pf_scan *s, const uint8_t *name, size_t name_len, const uint8_t *data) {
     s->tpl_ok = 0;
-    if (pf_set_bytes_(&s->tpl_name, name, name_len) || pf_set_bytes_(&s->tpl_prefix, data, s->snap_qs + 1)
-        || pf_set_bytes_(&s->tpl_arena, s->arena.p + s->snap_name_end, s->snap_arena - s->snap_name_end))
+    if (pf_set_bytes(&s->tpl_name, name, name_len) || pf_set_bytes(&s->tpl_prefix, data, s->snap_qs + 1)
+        || pf_set_bytes(&s->tpl_arena, s->arena.p + s->snap_name_end, s->snap_arena - s->snap_name_end))
         return PF_ERR_NOMEM;
     s->tpl_recs.len = 0;
     if (pf_sizes_reserve(&s->tpl_recs, s->snap_recs.len)) return PF_ERR_NOMEM;

@@ -336,6 +336,75 @@ static inline int pf_walk_find(const uint8_t *p, size_t n, const char *key, size
     return found;
 }
 
+/* ---- base64 (a JSON []byte field, an event-stream payload) ---------------------------- */
+
+/* Base64 value of each byte: -1 invalid, -2 '=', -3 CR or LF. */
+static const int8_t PF_B64[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -3, -1, -1, -3, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -2, -1, -1,
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+/* Go's base64.StdEncoding.Decode of p[0..n) into o: CR/LF skipped, padding required and only
+ * in the last quantum. PF_OK, PF_ERR_SYNTAX (invalid) or PF_ERR_NOMEM. */
+static inline int pf_lex_base64(const uint8_t *p, size_t n, pf_bytes *o) {
+    o->len = 0;
+    if (pf_bytes_reserve(o, n / 4 * 3 + 3)) return PF_ERR_NOMEM;
+    const int8_t *tb = PF_B64;
+    uint8_t *w = o->p;
+    size_t i = 0;
+    /* fast path: whole quanta of alphabet characters */
+    while (n - i >= 4) {
+        int v0 = tb[p[i]], v1 = tb[p[i + 1]], v2 = tb[p[i + 2]], v3 = tb[p[i + 3]];
+        if ((v0 | v1 | v2 | v3) < 0) break;
+        w[0] = (uint8_t)((v0 << 2) | (v1 >> 4));
+        w[1] = (uint8_t)(((v1 & 0xF) << 4) | (v2 >> 2));
+        w[2] = (uint8_t)(((v2 & 0x3) << 6) | v3);
+        w += 3;
+        i += 4;
+    }
+    int q[4], k = 0, done = 0;
+    for (; i < n; i++) {
+        int v = tb[p[i]];
+        if (v == -3) continue;
+        if (done || v == -1) return PF_ERR_SYNTAX;
+        q[k++] = v;
+        if (k < 4) continue;
+        k = 0;
+        if (q[0] < 0 || q[1] < 0) return PF_ERR_SYNTAX;
+        *w++ = (uint8_t)((q[0] << 2) | (q[1] >> 4));
+        if (q[2] == -2) {
+            if (q[3] != -2) return PF_ERR_SYNTAX;
+            done = 1;
+            continue;
+        }
+        if (q[2] < 0) return PF_ERR_SYNTAX;
+        *w++ = (uint8_t)(((q[1] & 0xF) << 4) | (q[2] >> 2));
+        if (q[3] == -2) {
+            done = 1;
+            continue;
+        }
+        if (q[3] < 0) return PF_ERR_SYNTAX;
+        *w++ = (uint8_t)(((q[2] & 0x3) << 6) | q[3]);
+    }
+    if (k) return PF_ERR_SYNTAX;
+    o->len = (size_t)(w - o->p);
+    return PF_OK;
+}
+
 /* ---- checking a whole JSON text ------------------------------------------------- */
 
 /* Whether p[0..n) is one JSON object (whitespace around it allowed) that Go's json.Unmarshal

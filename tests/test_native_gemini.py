@@ -264,3 +264,25 @@ DOC_REPLACEMENTS = [None, True, 0, -1, 1.5, "7", "", "x\u00e9", [], {}, [None, {
 @given(mutated_json(DOC_BODIES, DOC_REPLACEMENTS, ensure_ascii=True))
 def test_mutated_corpus_documents(body):
     same_document(body, "google")
+
+
+@pytest.mark.parametrize("sig,in_c", [
+    ("QUJD\r\nREVG", True), ("QUJDRA==", True), ("QUJDRB==", True), ("QQ==\n", True), ("\nQUJD", True),
+    ("QUJD=", False), ("QU=D", False), ("QUJDRA==QQ==", False), ("QUJ", False), ("QUJD\u00e9", False),
+])
+def test_signature_base64_as_go_reads_it(sig, in_c):
+    """Signatures go through Go's base64.StdEncoding rules (line breaks skipped, padding only at
+    the end, trailing bits ignored): C reads what Go reads and hands the rest to Python's wording."""
+    body = sse(chunk({"text": "t", "thought": True}), chunk({"text": "x", "thoughtSignature": sig}, finish="STOP"))
+    assert falls_back(body, "google") is not in_c
+    check(body, "google", [30])
+    doc = json.dumps({"candidates": [{"content": {"parts": [{"text": "x", "thoughtSignature": sig}]}}]}).encode()
+    assert document_in_c(doc, "google") is in_c
+    same_document(doc, "google")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ABCab01+/=\r\n\t-_", max_size=14))
+def test_random_signatures(sig):
+    body = sse(chunk({"text": "x", "thoughtSignature": sig}, finish="STOP"))
+    check(body, "google", [])
