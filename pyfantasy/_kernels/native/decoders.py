@@ -461,10 +461,8 @@ class PartReader:
                     content = []
                 content.append(_new_source("url", deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
                                            s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
-            elif t == USAGE or t == ROUTER:
-                fin[t] = r[i + 1:i + 8]
-            elif t == EXTRA:
-                fin.setdefault(EXTRA, []).append(r[i + 1:i + 5])
+            elif t in FIN_STASH:
+                self._stash(fin, t, r, i)
             elif t == FINISH:
                 finish, usage, meta = self._finish(r, i, fin)
             elif t == META:
@@ -551,11 +549,6 @@ def _cached_reader(format: str, variant: str) -> PartReader:
         reader._meta = []
         reader.cut = None
     return reader
-
-
-def _cached_decoder(format: str, variant: str) -> Any:
-    """This thread's C decoder for (format, variant), reset for a new body."""
-    return _cached_reader(format, variant)._d
 
 
 def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
