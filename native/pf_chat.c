@@ -591,63 +591,12 @@ static int chat_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
 
 /* ---- written-back JSON (Python's raw_text of a parsed value), for the simple values ---- */
 
-/* Is the container at p[*i] written compactly, with simple scalars (no "-0" integer: Python
- * writes it "0"), string keys without escapes and no repeated key, so that Python writes its
- * text back unchanged? *i: past it. */
-static int simple_container(const uint8_t *p, size_t n, size_t *i, int depth) {
-    uint8_t close = p[*i] == '{' ? '}' : ']';
-    int obj = close == '}';
-    size_t k = *i + 1, first_key = k;
-    if (depth > 32) return 0;
-    if (k < n && p[k] == close) { *i = k + 1; return 1; }
-    for (;;) {
-        if (obj) {
-            if (k >= n || p[k] != '"') return 0;
-            size_t ks = k, ke = pf_walk_string(p, k, n);
-            if (!ke) return 0;
-            for (size_t j = ks + 1; j + 1 < ke; j++) if (p[j] < 0x20 || p[j] > 0x7e || p[j] == '\\') return 0;
-            for (size_t j = first_key; j < ks;) {   /* earlier keys of this object */
-                size_t je = pf_walk_string(p, j, n), ve = pf_walk_value(p, je + 1, n);
-                if (je - j == ke - ks && memcmp(p + j, p + ks, ke - ks) == 0) return 0;
-                j = ve + 1;
-            }
-            if (ke >= n || p[ke] != ':') return 0;
-            k = ke + 1;
-        }
-        if (k >= n) return 0;
-        if (p[k] == '{' || p[k] == '[') {
-            if (!simple_container(p, n, &k, depth + 1)) return 0;
-        } else {
-            size_t e = pf_walk_value(p, k, n);
-            if (!e || (e - k == 2 && p[k] == '-' && p[k + 1] == '0')) return 0;
-            if (p[k] == '"') {
-                for (size_t j = k + 1; j + 1 < e; j++) if (p[j] < 0x20 || p[j] > 0x7e || p[j] == '\\') return 0;
-            } else if (e - k > 300) {
-                return 0;
-            }
-            k = e;
-        }
-        if (k >= n) return 0;
-        if (p[k] == close) { *i = k + 1; return 1; }
-        if (p[k] != ',') return 0;
-        k++;
-    }
-}
-
-/* Is p[0..n) (one JSON value) a number, literal, a printable-ASCII string without escapes, or
- * a container of them (simple_container), whose text Python writes back unchanged ("-0" aside)? */
+/* Is p[0..n) (one JSON value) written as Python writes it back: Python's raw_text spelling,
+ * or a "-0" integer at the top (written "0", put_simple)? */
 static int simple_value(const uint8_t *p, size_t n) {
-    if (!n) return 0;
-    if (p[0] == '"') {
-        for (size_t k = 1; k + 1 < n; k++)
-            if (p[k] < 0x20 || p[k] > 0x7e || p[k] == '\\') return 0;
-        return 1;
-    }
-    if (p[0] == '{' || p[0] == '[') {
-        size_t i = 0;
-        return simple_container(p, n, &i, 0) && i == n;
-    }
-    return n <= 300;   /* numbers (long integers: Python's own rules) and literals */
+    size_t e;
+    if (n == 2 && p[0] == '-' && p[1] == '0') return 1;
+    return n && pf_canon_value(p, n, 0, &e, 0) && e == n;
 }
 
 /* Append the written-back text of simple value p[0..n) to the output arena. */

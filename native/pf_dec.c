@@ -251,6 +251,77 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
     return PF_OK;
 }
 
+/* ---- Python's raw_text (compact JSON of a parsed value) ----------------------------- */
+
+/* Is the JSON string q[0..n) (quotes included) spelled as json.dumps(ensure_ascii=False) spells its value? */
+static int canon_string(const uint8_t *q, size_t n) {
+    for (size_t k = 1; k + 1 < n;) {
+        uint8_t c = q[k];
+        if (c >= 0x80) {
+            size_t sub, l = pf_lex_utf8(q + k, n - 1 - k, &sub);
+            if (!l) return 0;
+            k += l;
+            continue;
+        }
+        if (c != '\\') { k++; continue; }
+        uint8_t e = q[k + 1];
+        if (e == '"' || e == '\\' || e == 'n' || e == 'r' || e == 't' || e == 'b' || e == 'f') { k += 2; continue; }
+        if (e != 'u' || k + 6 > n - 1) return 0;
+        const uint8_t *h = q + k + 2;
+        uint32_t cp;
+        /* dumps writes \u00XX, lower case, for control characters only */
+        if (pf_lex_hex4(h, &cp) || cp >= 0x20 || (h[3] >= 'A' && h[3] <= 'F')) return 0;
+        if (cp == 8 || cp == 9 || cp == 10 || cp == 12 || cp == 13) return 0;   /* dumps writes \b \t \n \f \r */
+        k += 6;
+    }
+    return 1;
+}
+
+/* Does the valid JSON text p[i..) equal c.raw_text of its parsed value (no whitespace,
+ * canonical strings, no -0, no repeated keys)? *end: index after the value. */
+int pf_canon_value(const uint8_t *p, size_t n, size_t i, size_t *end, int depth) {
+    if (i >= n || depth > 200) return 0;
+    uint8_t c = p[i];
+    if (c == '"') {
+        size_t e = pf_walk_string(p, i, n);
+        if (!e || !canon_string(p + i, e - i)) return 0;
+        *end = e;
+        return 1;
+    }
+    if (c == '{' || c == '[') {
+        uint8_t close = c == '{' ? '}' : ']';
+        size_t k = i + 1;
+        if (k < n && p[k] == close) { *end = k + 1; return 1; }
+        for (;;) {
+            if (c == '{') {
+                size_t ks = k, ke;
+                if (!pf_canon_value(p, n, k, &ke, depth + 1) || p[ks] != '"') return 0;
+                /* a repeated key: Python keeps the first position with the last value */
+                for (size_t j = i + 1; j < ks;) {
+                    size_t je = pf_walk_string(p, j, n), ve = pf_walk_value(p, je + 1, n);
+                    if (je - j == ke - ks && memcmp(p + j, p + ks, ke - ks) == 0) return 0;
+                    j = ve + 1;
+                }
+                if (ke >= n || p[ke] != ':') return 0;
+                k = ke + 1;
+            }
+            size_t ve;
+            if (!pf_canon_value(p, n, k, &ve, depth + 1)) return 0;
+            if (ve >= n) return 0;
+            if (p[ve] == close) { *end = ve + 1; return 1; }
+            if (p[ve] != ',') return 0;
+            k = ve + 1;
+        }
+    }
+    size_t e = pf_walk_value(p, i, n);
+    if (!e) return 0;
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        if (pf_lex_is_int(p + i, e - i) && (e - i > 4000 || (e - i == 2 && p[i] == '-' && p[i + 1] == '0'))) return 0;
+    }
+    *end = e;
+    return 1;
+}
+
 /* ---- reading values ------------------------------------------------------------------ */
 
 pf_val pf_view_val(const pf_view *v, long k) {

@@ -84,6 +84,11 @@ int pf_dec_document_done(pf_dec *d);
 /* An event-stream parser back to a new stream's state, its tables and buffers kept (pf_evstream.c). */
 void pf_evs_reset(pf_evs *d);
 
+/* Is the valid JSON text p[i..) spelled as Python's raw_text spells its parsed value (compact,
+ * strings as json.dumps(ensure_ascii=False) writes them, no -0 integer, no repeated key), so
+ * that C can hand it on as it is? *end: index after the value. */
+int pf_canon_value(const uint8_t *p, size_t n, size_t i, size_t *end, int depth);
+
 /* A decoder over a spec the caller keeps alive (built once per format); takes `st`.
  * coalesce: merge runs of chunks as the Python twin's scanner does (pf_scan_new), so
  * that both state machines see the same chunks and give parts in the same order. */

@@ -297,7 +297,7 @@ class PartReader:
                     extra = fin.get(EXTRA)
                     if extra:
                         om.extra_fields = {a[x[0]:x[0] + x[1]].decode("utf-8", "replace"):
-                                           _trusted(a[x[2]:x[2] + x[3]].decode("ascii")) for x in extra}
+                                           _trusted(a[x[2]:x[2] + x[3]].decode("utf-8")) for x in extra}
                 elif flags & FIN_EXTRAS:
                     out = self._out
                     doc = loads(a[out.fin_extras_off:out.fin_extras_off + out.fin_extras_len]
