@@ -41,6 +41,7 @@ void pf_dec_free(pf_dec *d) {
     pf_scan_free(d->scan);
     pf_evs_free(d->evs);
     pf_sizes_free(&d->parts);
+    pf_sizes_free(&d->whole);
     pf_sizes_free(&d->ends);
     pf_bytes_free(&d->arena);
     for (int k = 0; k < 16; k++) pf_bytes_free(&d->tmp[k]);
@@ -248,6 +249,133 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
     out->arena = d->arena.p;
     out->arena_len = d->arena.len;
     out->events = d->events;
+    out->whole = 0;
+    return PF_OK;
+}
+
+/* ---- whole bodies: the step's content (agent.Stream's assembly) --------------------- */
+
+typedef struct { size_t type, id_off, id_len, start; } open_block;
+
+/* Is p[0..n) valid UTF-8? (Python decodes a block's pieces one by one: their bytes may be
+ * joined in C only when each piece decodes alone to what it gives in the join.) */
+static int utf8_valid(const uint8_t *p, size_t n) {
+    size_t i = 0, sub;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (!(w & 0x8080808080808080ull)) { i += 8; continue; }
+        }
+        if (p[i] < 0x80) { i++; continue; }
+        size_t k = pf_lex_utf8(p + i, n - i, &sub);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+static int same_id(const uint8_t *a, const size_t *r, const open_block *b) {
+    return r[2] == b->id_len && (!b->id_len || memcmp(a + r[1], a + b->id_off, b->id_len) == 0);
+}
+
+/* The content record of block b ending at record `end` (its END part): its pieces are the
+ * START's delta (reasoning) and the deltas of its type and id after its START, joined into
+ * one arena range. 1 when done, 0 when a piece is not valid UTF-8 alone, -1 out of memory. */
+static int block_content(pf_dec *d, const open_block *b, size_t end) {
+    const size_t *r = d->parts.p;
+    size_t dtype = b->type + 1, ctype = b->type == PF_PT_TEXT_START ? PF_PT_TEXT_CONTENT : PF_PT_REASONING_CONTENT;
+    size_t npieces = 0, total = 0, off = 0, meta = 0;
+    const size_t *s = r + b->start;
+    if (ctype == PF_PT_REASONING_CONTENT) {
+        npieces = 1, total = s[4], off = s[3], meta = s[7];
+    }
+    for (size_t i = b->start + PF_PART_W; i < end; i += PF_PART_W) {
+        const size_t *q = r + i;
+        if (q[0] != dtype || !same_id(d->arena.p, q, b)) continue;
+        if (!npieces++) off = q[3];
+        total += q[4];
+        if (q[7] && ctype == PF_PT_REASONING_CONTENT) meta = q[7];
+    }
+    const size_t *e = r + end;
+    if (ctype == PF_PT_TEXT_CONTENT) meta = e[7];
+    else if (e[7]) meta = e[7];
+    if (npieces > 1) {   /* joined at the arena's end */
+        if (pf_bytes_reserve(&d->arena, total)) return -1;
+        const uint8_t *a = d->arena.p;
+        size_t at = d->arena.len;
+        if (ctype == PF_PT_REASONING_CONTENT) {
+            if (!utf8_valid(a + s[3], s[4])) return 0;
+            memcpy(d->arena.p + d->arena.len, a + s[3], s[4]);
+            d->arena.len += s[4];
+        }
+        for (size_t i = b->start + PF_PART_W; i < end; i += PF_PART_W) {
+            const size_t *q = r + i;
+            if (q[0] != dtype || !same_id(a, q, b)) continue;
+            if (!utf8_valid(a + q[3], q[4])) return 0;
+            memcpy(d->arena.p + d->arena.len, a + q[3], q[4]);
+            d->arena.len += q[4];
+        }
+        off = at;
+    } else if (!npieces) {
+        total = 0;
+    }
+    if (pf_sizes_reserve(&d->whole, PF_PART_W)) return -1;
+    size_t *w = d->whole.p + d->whole.len;
+    w[0] = ctype; w[1] = w[2] = w[5] = w[6] = 0; w[3] = off; w[4] = total; w[7] = meta;
+    d->whole.len += PF_PART_W;
+    return 1;
+}
+
+/* d->parts folded into d->whole: 1 done, 0 the body keeps its stream parts, -1 out of memory. */
+static int assemble(pf_dec *d) {
+    open_block open[PF_WHOLE_OPEN];
+    size_t nopen = 0;
+    d->whole.len = 0;
+    for (size_t i = 0; i < d->parts.len; i += PF_PART_W) {
+        const size_t *r = d->parts.p + i;
+        size_t t = r[0];
+        if (t == PF_PT_TEXT_START || t == PF_PT_REASONING_START) {
+            size_t k = 0;
+            while (k < nopen && !(open[k].type == t && same_id(d->arena.p, r, &open[k]))) k++;
+            if (k == nopen) {   /* a new block (a START of an open one starts it again) */
+                if (nopen == PF_WHOLE_OPEN) return 0;
+                open[nopen++] = (open_block){t, r[1], r[2], 0};
+            }
+            open[k].start = i;
+        } else if (t == PF_PT_TEXT_END || t == PF_PT_REASONING_END) {
+            size_t k = 0;
+            while (k < nopen && !(open[k].type == t - 2 && same_id(d->arena.p, r, &open[k]))) k++;
+            if (k == nopen) continue;   /* no block open: nothing */
+            int rc = block_content(d, &open[k], i);
+            if (rc <= 0) return rc;
+            open[k] = open[--nopen];
+        } else if (t == PF_PT_ERROR) {
+            return 0;
+        } else if (!(t == PF_PT_TEXT_DELTA || t == PF_PT_REASONING_DELTA || t == PF_PT_EOF
+                     || ((t & PF_PT_MASK) >= PF_PT_TOOL_INPUT_START && (t & PF_PT_MASK) <= PF_PT_TOOL_INPUT_END))) {
+            if (pf_sizes_reserve(&d->whole, PF_PART_W)) return -1;
+            memcpy(d->whole.p + d->whole.len, r, PF_PART_W * sizeof *r);
+            d->whole.len += PF_PART_W;
+        }
+    }
+    return 1;
+}
+
+int pf_dec_whole(pf_dec *d, const uint8_t *data, size_t len, pf_dec_out *out) {
+    int rc = pf_dec_reset(d);
+    if (rc) return rc;
+    rc = pf_dec_feed(d, data, len, 1, out);
+    if (rc || out->status) return rc;
+    rc = assemble(d);
+    if (rc < 0) return PF_ERR_NOMEM;
+    if (rc) {
+        out->parts = d->whole.p;
+        out->nparts = d->whole.len / PF_PART_W;
+        out->arena = d->arena.p;
+        out->arena_len = d->arena.len;
+        out->whole = 1;
+    }
     return PF_OK;
 }
 

@@ -36,6 +36,7 @@ struct pf_dec {
     pf_sizes parts;
     pf_sizes ends;         /* pf_view.end of the chunk being read */
     pf_bytes arena;
+    pf_sizes whole;        /* pf_dec_whole's content records */
     pf_bytes tmp[16];      /* ring of scratch buffers for unescaped walked strings */
     unsigned tmp_next;
     pf_dec_out *out;       /* the output being filled (finish values) */

@@ -361,6 +361,7 @@ typedef struct {
     int64_t fin_rejected;
     size_t fin_extras_off, fin_extras_len;   /* raw JSON of the usage with the extra fields */
     double fin_costs[4];      /* OpenRouter: cost and the three upstream costs (0 when absent or out of range) */
+    int whole;                /* pf_dec_whole: the parts are the step's content records (else the stream parts) */
 } pf_dec_out;
 
 pf_dec *pf_chat_new(int variant);
@@ -405,3 +406,13 @@ int pf_dec_reset(pf_dec *d);
 /* Feed body bytes (any split); eof=1 ends the body (len may be 0). PF_OK,
  * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. Output valid until the next call. */
 int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out *out);
+/* A whole body in one call: reset, feed with eof, then the stream parts folded as fantasy's
+ * agent folds them into the step's content (out->whole = 1): each text and reasoning block
+ * becomes one content record at its end part, the tool input parts and EOF go, the other
+ * records stay in order. A body with an error part, a block piece that is not valid UTF-8 on
+ * its own, or more than PF_WHOLE_OPEN blocks open at once keeps its stream parts (whole = 0).
+ * PF_OK, PF_UNSUPPORTED when the decoder cannot be reset, or PF_ERR_NOMEM. */
+#define PF_PT_TEXT_CONTENT 23        /* 3,4 the block's text, 7 the end part's metadata object + 1 */
+#define PF_PT_REASONING_CONTENT 24   /* 3,4 the block's text, 7 its metadata object + 1 (the last one given) */
+#define PF_WHOLE_OPEN 16
+int pf_dec_whole(pf_dec *d, const uint8_t *data, size_t len, pf_dec_out *out);

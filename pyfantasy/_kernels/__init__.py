@@ -37,6 +37,16 @@ KERNELS: Dict[str, Tuple[Optional[str], Optional[str]]] = {
 _native_error: Optional[BaseException] = None
 _native_checked = False
 _resolved: Dict[Tuple[str, str], Any] = {}
+# (kernel name, backend as asked: the argument, else PYFANTASY_BACKEND's raw value) -> kernel;
+# kernel() is on every body's path, and resolve() costs a microsecond
+_asked: Dict[Tuple[str, Any], Any] = {}
+_ENV_KEY = "PYFANTASY_BACKEND"
+# the process environment's own dict where os.environ has one (CPython): a read without
+# os.environ's key encoding and value decoding, still seeing every change made through it
+_ENV_DATA: Any = getattr(os.environ, "_data", None)
+_ENV_RAW_KEY: Any = os.environ.encodekey(_ENV_KEY) if hasattr(os.environ, "encodekey") else None
+if not isinstance(_ENV_DATA, dict) or _ENV_RAW_KEY is None:
+    _ENV_DATA = None
 
 
 def native_available() -> bool:
@@ -88,6 +98,20 @@ def backend() -> str:
 def kernel(name: str, backend: Optional[str] = None) -> Any:
     """The implementation of kernel ``name`` for ``backend`` (resolved as above);
     None where that backend has none of its own."""
+    if backend is None:
+        asked: Any = ("env", _ENV_DATA.get(_ENV_RAW_KEY) if _ENV_DATA is not None else os.environ.get(_ENV_KEY))
+    else:
+        asked = backend
+    try:
+        return _asked[name, asked]
+    except KeyError:
+        pass
+    impl = _kernel(name, backend)
+    _asked[name, asked] = impl   # not reached when resolve() raises: asking again raises again
+    return impl
+
+
+def _kernel(name: str, backend: Optional[str]) -> Any:
     which = resolve(backend)
     key = (name, which)
     try:

@@ -59,6 +59,9 @@ assert TEXT_START < TEXT_DELTA < TEXT_END < REASONING_START < REASONING_DELTA < 
 assert TOOL_INPUT_START < TOOL_INPUT_DELTA < TOOL_INPUT_END < TOOL_CALL
 TOOL_RESULT, SOURCE_URL, PROVIDER_TOOL_CALL = lib.PF_PT_TOOL_RESULT, lib.PF_PT_SOURCE_URL, lib.PF_PT_PROVIDER_TOOL_CALL
 TOOL_CALL_OBJECT = lib.PF_PT_TOOL_CALL_OBJECT   # a TOOL_CALL whose input C checked is a JSON object Go reads
+# pf_dec_whole's content records: a whole text or reasoning block
+TEXT_CONTENT, REASONING_CONTENT = lib.PF_PT_TEXT_CONTENT, lib.PF_PT_REASONING_CONTENT
+_UNSUPPORTED = lib.PF_UNSUPPORTED
 FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
@@ -148,7 +151,7 @@ class PartReader:
     arena for the readers below.
     """
 
-    __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut")
+    __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut", "folded")
 
     def __init__(self, format: str, variant: str, d: Any = None) -> None:
         """``d``: a C decoder to use (reset, owned by the caller), else a new one."""
@@ -162,6 +165,7 @@ class PartReader:
         self.arena = b""
         self.events = 0
         self.cut: Optional[int] = None
+        self.folded = 0
 
     def feed(self, data: bytes, eof: bool) -> List[int]:
         """The part records of ``data``; raises Fallback when the C side hands the body back."""
@@ -176,6 +180,23 @@ class PartReader:
         self.arena = ffi.buffer(out.arena, out.arena_len)[:]
         if eof and out.cut:
             self.cut = out.cut_offset
+        return ffi.unpack(out.parts, W * n) if n else []
+
+    def whole(self, body: bytes) -> Optional[List[int]]:
+        """The records of a whole body in one C call (reset, feed, fold: pf_dec_whole): the
+        step's content records when ``self.folded``, else the stream parts; None when the C
+        side hands the body back."""
+        out = self._out
+        rc = lib.pf_dec_whole(self._d, body, len(body), out)
+        if rc:
+            check(rc, "decoder")
+        if out.status:
+            return None
+        self._meta = []
+        self.arena = ffi.buffer(out.arena, out.arena_len)[:]
+        self.cut = out.cut_offset if out.cut else None
+        self.folded = out.whole
+        n = out.nparts
         return ffi.unpack(out.parts, W * n) if n else []
 
     # -- pieces ----------------------------------------------------------------
@@ -391,6 +412,58 @@ class PartReader:
 
     # -- the step Response of a whole body (StreamAssembler's rules on records) -----
 
+    def content(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]], document: bool = False) -> Response:
+        """The step Response of pf_dec_whole's content records (no error part among them):
+        one object per record, in order."""
+        a = self.arena
+        content: List[Any] = []
+        add = content.append
+        finish, usage, meta = "unknown", _ZERO, None
+        fin: Optional[Dict[int, Any]] = None
+        for i in range(0, len(r), W):
+            t = r[i]
+            if t == TEXT_CONTENT:
+                add(_new_text(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"),
+                              self._pm(r[i + 7]) if r[i + 7] else None))
+            elif t == FINISH:
+                finish, usage, meta = self._finish(r, i, fin or {})
+            elif t == TOOL_CALL_OBJECT and tools is None:
+                s = self._s
+                add(_new_tool_call(s(r[i + 1], r[i + 2]), s(r[i + 5], r[i + 6]), s(r[i + 3], r[i + 4]), False,
+                                   self._pm(r[i + 7]) if r[i + 7] else None))
+            elif t == REASONING_CONTENT:
+                add(_new_reasoning(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"), self._pm(r[i + 7])))
+            elif t == META:
+                self._meta_op(r, i)
+            elif t in FIN_STASH:
+                if fin is None:
+                    fin = {}
+                self._stash(fin, t, r, i)
+            else:   # the rarer records: as response() reads them
+                self._other(r, i, t, content, tools)
+        return _new_response(content if content or document else None, finish, usage, None, meta)
+
+    def _other(self, r: Sequence[int], i: int, t: int, content: List[Any],
+               tools: Optional[Sequence[ToolSpec]]) -> None:
+        """Append the content item of a tool call, tool result, source or flagged record."""
+        s = self._s
+        if t == TOOL_CALL or t == TOOL_CALL_OBJECT or t == PROVIDER_TOOL_CALL:
+            pe = t == PROVIDER_TOOL_CALL
+            call = _new_tool_call(s(r[i + 1], r[i + 2]), s(r[i + 5], r[i + 6]), s(r[i + 3], r[i + 4]), pe,
+                                  None if pe or not r[i + 7] else self._pm(r[i + 7]))
+            content.append(validate_tool_call(call, tools))
+        elif t == TOOL_RESULT:
+            content.append(ToolResultContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
+                                             result=None, provider_executed=True,
+                                             provider_metadata=self._pm(r[i + 7])))
+        elif t == SOURCE_URL:
+            content.append(_new_source("url", s(r[i + 1], r[i + 2]), s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
+        elif t == SOURCE:
+            content.append(_new_source("url", deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
+                                       s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
+        elif t > MASK:
+            self._flagged_content(self._flagged(r, i), content, tools)
+
     def response(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]], document: bool = False) -> Response:
         """The step Response of a whole body's records; DecodeError (with the partial
         Response) when an error part came. ``document``: a non-streaming body (agent.Generate
@@ -534,20 +607,16 @@ def _new_decoder(format: str, variant: str) -> Any:
     return owned(d, lib.pf_dec_free, f"{format} decoder")
 
 
-def _cached_reader(format: str, variant: str) -> PartReader:
-    """This thread's PartReader for (format, variant), its C decoder reset for a new body:
-    whole bodies reuse one decoder, its buffers and its output struct instead of making
-    them each time (a decoder that cannot be reset is made anew)."""
-    cache = getattr(_local, "readers", None)
-    if cache is None:
-        cache = _local.readers = {}
-    key = (format, variant)
-    reader = cache.get(key)
-    if reader is None or lib.pf_dec_reset(reader._d) != 0:
-        reader = cache[key] = PartReader(format, variant)
-    else:
-        reader._meta = []
-        reader.cut = None
+def _reader(format: str, variant: str) -> PartReader:
+    """This thread's PartReader for (format, variant): whole bodies reuse one decoder, its
+    buffers and its output struct (pf_dec_whole resets it) instead of making them each time."""
+    try:
+        return _local.readers[format, variant]
+    except AttributeError:
+        _local.readers = {}
+    except KeyError:
+        pass
+    reader = _local.readers[format, variant] = PartReader(format, variant)
     return reader
 
 
@@ -556,20 +625,18 @@ def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[
     ``cut`` is where the stream ended inside an event (or None), or None when the C side
     hands the body to the Python state machine. An error part raises its DecodeError,
     with the partial Response."""
-    reader = _cached_reader(format, variant)
-    try:
-        recs = reader.feed(body, True)
-    except Fallback:
+    reader = _reader(format, variant)
+    recs = reader.whole(body)
+    if recs is None:
         return None
-    return reader.response(recs, tools), reader.cut
+    return (reader.content(recs, tools) if reader.folded else reader.response(recs, tools)), reader.cut
 
 
 def whole_document(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
     """A non-streaming body through this thread's C machine: the agent step Response
     (agent.Generate's), or None when the C side hands the body to the Python Generate."""
-    reader = _cached_reader("document:" + format, variant)
-    try:
-        recs = reader.feed(body, True)
-    except Fallback:
+    reader = _reader("document:" + format, variant)
+    recs = reader.whole(body)
+    if recs is None:
         return None
-    return reader.response(recs, tools, True)
+    return reader.content(recs, tools, True) if reader.folded else reader.response(recs, tools, True)
