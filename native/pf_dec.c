@@ -246,7 +246,7 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
     }
     out->parts = d->parts.p;
     out->nparts = d->parts.len / PF_PART_W;
-    out->arena = d->arena.p;
+    out->arena = (const char *)d->arena.p;
     out->arena_len = d->arena.len;
     out->events = d->events;
     out->whole = 0;
@@ -365,17 +365,26 @@ static int assemble(pf_dec *d) {
 int pf_dec_whole(pf_dec *d, const uint8_t *data, size_t len, pf_dec_out *out) {
     int rc = pf_dec_reset(d);
     if (rc) return rc;
+    out->cut = 0;
     rc = pf_dec_feed(d, data, len, 1, out);
+    int64_t *h = out->head;
+    h[PF_DEC_HEAD_STATUS] = out->status;
     if (rc || out->status) return rc;
     rc = assemble(d);
     if (rc < 0) return PF_ERR_NOMEM;
     if (rc) {
         out->parts = d->whole.p;
         out->nparts = d->whole.len / PF_PART_W;
-        out->arena = d->arena.p;
+        out->arena = (const char *)d->arena.p;
         out->arena_len = d->arena.len;
         out->whole = 1;
     }
+    h[PF_DEC_HEAD_WHOLE] = out->whole;
+    h[PF_DEC_HEAD_VALUES] = (int64_t)(out->nparts * PF_PART_W);
+    h[PF_DEC_HEAD_ARENA_LEN] = (int64_t)out->arena_len;
+    h[PF_DEC_HEAD_CUT] = out->cut ? (int64_t)out->cut_offset : -1;
+    h[5] = 0;
+    memcpy(h + PF_DEC_HEAD_USAGE, out->fin_usage, sizeof out->fin_usage);
     return PF_OK;
 }
 

@@ -348,7 +348,7 @@ typedef struct pf_dec pf_dec;
 typedef struct {
     const size_t *parts;
     size_t nparts;
-    const uint8_t *arena;
+    const char *arena;        /* char: Python reads it as bytes in one call */
     size_t arena_len;
     int status;               /* PF_OK / PF_UNSUPPORTED (fall back to Python) */
     uint64_t events;          /* events read so far (as StreamDecoder.events counts them) */
@@ -362,7 +362,15 @@ typedef struct {
     size_t fin_extras_off, fin_extras_len;   /* raw JSON of the usage with the extra fields */
     double fin_costs[4];      /* OpenRouter: cost and the three upstream costs (0 when absent or out of range) */
     int whole;                /* pf_dec_whole: the parts are the step's content records (else the stream parts) */
+    /* pf_dec_whole: what a caller reads of a whole body, in one array: PF_DEC_HEAD_* */
+    int64_t head[12];
 } pf_dec_out;
+#define PF_DEC_HEAD_STATUS 0     /* status */
+#define PF_DEC_HEAD_WHOLE 1      /* whole */
+#define PF_DEC_HEAD_VALUES 2     /* nparts * PF_PART_W */
+#define PF_DEC_HEAD_ARENA_LEN 3  /* arena_len */
+#define PF_DEC_HEAD_CUT 4        /* cut_offset when cut, else -1 */
+#define PF_DEC_HEAD_USAGE 6      /* 6..11: fin_usage */
 
 pf_dec *pf_chat_new(int variant);
 /* Non-streaming chat-completions bodies (one document): the provider Response's parts and a

@@ -696,7 +696,7 @@ def fast_constructor(cls: Type[Any]) -> Any:
     cheaper for Usage's six fields); else through the fields' slot descriptors."""
     from dataclasses import MISSING, fields
     fs = fields(cls)
-    ns: Dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    ns: Dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_bases": cls.__bases__}
     params, body = [], []
     for k, f in enumerate(fs):
         ns[f"_d{k}"] = f.default if f.default is not MISSING else None
@@ -704,12 +704,12 @@ def fast_constructor(cls: Type[Any]) -> Any:
     slots = cls.__dict__.get("__slots__")
     if len(fs) >= 4 and slots is not None and tuple(slots) == tuple(f.name for f in fs):
         init = "".join(f"        self.{f.name} = a{k}\n" for k, f in enumerate(fs))
-        src = (f"class _Twin:\n    __slots__ = {tuple(slots)!r}\n"
+        src = (f"class _Twin(*_bases):\n    __slots__ = {tuple(slots)!r}\n"
                f"    def __init__(self, {', '.join(params)}):\n{init}\n"
                f"def make({', '.join(params)}):\n    obj = _Twin({', '.join(f'a{k}' for k in range(len(fs)))})\n"
                f"    obj.__class__ = _cls\n    return obj\n")
         exec(src, ns)  # noqa: S102 - generated from the dataclass's own field list
-        try:   # the layouts must match (no base with slots of its own, no __weakref__ slot)
+        try:   # the layouts must match (the same bases, no __weakref__ slot)
             ns["make"]()
             return ns["make"]
         except TypeError:

@@ -95,6 +95,9 @@ _ERROR_KIND = {EK_JSON: "json", EK_PROVIDER_ERROR: "provider-error",
                EK_PROVIDER_RESPONSE: "provider-response", EK_TRUNCATED: "truncated"}
 _NO_OFFSET = int(ffi.cast("size_t", -1))
 _FIN_USAGE_N = len(ffi.new("pf_dec_out *").fin_usage)   # pf_dec_out.fin_usage's length
+_HEAD_N = len(ffi.new("pf_dec_out *").head)
+assert (lib.PF_DEC_HEAD_STATUS, lib.PF_DEC_HEAD_WHOLE, lib.PF_DEC_HEAD_VALUES, lib.PF_DEC_HEAD_ARENA_LEN,
+        lib.PF_DEC_HEAD_CUT, lib.PF_DEC_HEAD_USAGE, _FIN_USAGE_N) == (0, 1, 2, 3, 4, 6, 6)   # as whole() reads head
 _META_KEY = {ResponsesReasoningMetadata: "openai", GoogleReasoningMetadata: "google",
              AnthropicReasoningMetadata: "anthropic", AnthropicWebSearchResultMetadata: "anthropic",
              WebSearchCallMetadata: "openai"}
@@ -151,7 +154,7 @@ class PartReader:
     arena for the readers below.
     """
 
-    __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut", "folded")
+    __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut", "folded", "usage6")
 
     def __init__(self, format: str, variant: str, d: Any = None) -> None:
         """``d``: a C decoder to use (reset, owned by the caller), else a new one."""
@@ -166,6 +169,7 @@ class PartReader:
         self.events = 0
         self.cut: Optional[int] = None
         self.folded = 0
+        self.usage6: Optional[List[int]] = None   # pf_dec_out.fin_usage, when whole() read it
 
     def feed(self, data: bytes, eof: bool) -> List[int]:
         """The part records of ``data``; raises Fallback when the C side hands the body back."""
@@ -177,7 +181,8 @@ class PartReader:
             raise Fallback()
         self.events = out.events
         n = out.nparts
-        self.arena = ffi.buffer(out.arena, out.arena_len)[:]
+        self.usage6 = None
+        self.arena = ffi.unpack(out.arena, out.arena_len) if out.arena_len else b""
         if eof and out.cut:
             self.cut = out.cut_offset
         return ffi.unpack(out.parts, W * n) if n else []
@@ -185,19 +190,20 @@ class PartReader:
     def whole(self, body: bytes) -> Optional[List[int]]:
         """The records of a whole body in one C call (reset, feed, fold: pf_dec_whole): the
         step's content records when ``self.folded``, else the stream parts; None when the C
-        side hands the body back."""
+        side hands the body back. What it returns is read in one array (pf_dec_out.head)."""
         out = self._out
         rc = lib.pf_dec_whole(self._d, body, len(body), out)
         if rc:
             check(rc, "decoder")
-        if out.status:
+        h = ffi.unpack(out.head, _HEAD_N)
+        if h[0]:
             return None
         self._meta = []
-        self.arena = ffi.buffer(out.arena, out.arena_len)[:]
-        self.cut = out.cut_offset if out.cut else None
-        self.folded = out.whole
-        n = out.nparts
-        return ffi.unpack(out.parts, W * n) if n else []
+        self.arena = ffi.unpack(out.arena, h[3]) if h[3] else b""
+        self.cut = h[4] if h[4] >= 0 else None
+        self.folded = h[1]
+        self.usage6 = h[6:12]
+        return ffi.unpack(out.parts, h[2]) if h[2] else []
 
     # -- pieces ----------------------------------------------------------------
 
@@ -205,48 +211,52 @@ class PartReader:
         return self.arena[off:off + n].decode("utf-8", "replace") if n else ""
 
     def _meta_op(self, r: Sequence[int], i: int) -> None:
-        obj, op, b, arg = r[i + 1], r[i + 2], self._s(r[i + 5], r[i + 6]), r[i + 7]
+        """Apply a META record: a new metadata object, or a change to one handed out."""
+        op, arena = r[i + 2], self.arena
+        ao, an = r[i + 3], r[i + 4]
         meta = self._meta
         if op == MO_GENAI_SIGNATURE_NEW:   # a signature's bytes, kept as Go keeps them (go_string)
-            meta.append(_new_google_meta(go_string(self.arena[r[i + 3]:r[i + 3] + r[i + 4]]), b))
+            meta.append(_new_google_meta(go_string(arena[ao:ao + an]),
+                                         arena[r[i + 5]:r[i + 5] + r[i + 6]].decode("utf-8", "replace")))
             return
-        a = self._s(r[i + 3], r[i + 4])
-        if op == MO_RESPONSES_NEW:
-            meta.append(_new_rr_meta("", None, [a]))
-        elif op == MO_GOOGLE_NEW:
-            meta.append(_new_google_meta(a, b))
-        elif op == MO_ANTHROPIC_NEW:
-            meta.append(_new_anthropic_meta(a, b))
-        elif op == MO_WEB_SEARCH_NEW:
-            meta.append(_new_search_meta(None, a))
-        elif op == MO_WEB_SEARCH_ITEM:
-            m = meta[obj]
+        a = arena[ao:ao + an].decode("utf-8", "replace") if an else ""
+        b = arena[r[i + 5]:r[i + 5] + r[i + 6]].decode("utf-8", "replace") if r[i + 6] else ""
+        if op == MO_WEB_SEARCH_ITEM:
+            m = meta[r[i + 1]]
             if m.results is None:
                 m.results = []
             m.results.append(_new_result_item(a, b, "", ""))
         elif op == MO_WEB_SEARCH_ITEM_MORE:
-            item = meta[obj].results[-1]
+            item = meta[r[i + 1]].results[-1]
             item.encrypted_content, item.page_age = a, b
+        elif op == MO_ANTHROPIC_NEW:
+            meta.append(_new_anthropic_meta(a, b))
+        elif op == MO_RESPONSES_NEW:
+            meta.append(_new_rr_meta("", None, [a]))
+        elif op == MO_GOOGLE_NEW:
+            meta.append(_new_google_meta(a, b))
+        elif op == MO_WEB_SEARCH_NEW:
+            meta.append(_new_search_meta(None, a))
         elif op == MO_RESPONSES_ENCRYPTED:
-            m = meta[obj]
+            m = meta[r[i + 1]]
             m.item_id, m.encrypted_content = a, b
         elif op == MO_RESPONSES_SUMMARY:
-            s = meta[obj].summary
-            if arg < len(s):
-                s[arg] += a
+            sm, arg = meta[r[i + 1]].summary, r[i + 7]
+            if arg < len(sm):
+                sm[arg] += a
             else:
-                s.append(a)
+                sm.append(a)
         elif op == MO_GOOGLE_SET:
-            m = meta[obj]
+            m = meta[r[i + 1]]
             m.signature, m.tool_id = a, b
         elif op == MO_RESPONSES_ITEM:
             meta.append(_new_rr_meta(a, b or None, []))
         elif op == MO_OPENAI_WEB_SEARCH_NEW:
             meta.append(WebSearchCallMetadata(item_id=a))
         elif op == MO_OPENAI_WEB_SEARCH_ACTION:
-            meta[obj].action = WebSearchAction(type=a, query=b)
+            meta[r[i + 1]].action = WebSearchAction(type=a, query=b)
         elif op == MO_OPENAI_WEB_SEARCH_SOURCE:
-            action = meta[obj].action
+            action = meta[r[i + 1]].action
             if action.sources is None:
                 action.sources = []
             action.sources.append(WebSearchSource(type=a, url=b))
@@ -273,19 +283,19 @@ class PartReader:
 
     def _finish(self, r: Sequence[int], i: int, fin: Dict[int, Any]) -> tuple:
         """(finish reason, usage, provider metadata) of a FINISH record; ``fin``: the USAGE,
-        EXTRA and ROUTER records before it (record type -> values)."""
+        EXTRA and ROUTER records before it (record type -> index in ``r``; EXTRA: a list)."""
         flags = r[i + 2]
         if flags & FIN_PLAIN:
-            return _FINISH[r[i + 1]], new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N)), {}
+            return _FINISH[r[i + 1]], new_usage(*self._fin_usage()), {}
         if flags & FIN_NO_METADATA:
-            return _FINISH[r[i + 1]], new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N)), None
+            return _FINISH[r[i + 1]], new_usage(*self._fin_usage()), None
         u = fin.get(USAGE)
         if u is None:  # formats that give their usage in pf_dec_out
-            usage = new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N)) if flags & FIN_USAGE else _ZERO
-        elif u[6]:  # a negative count: the record holds it as unsigned
-            usage = new_usage(*ffi.unpack(self._out.fin_usage, _FIN_USAGE_N))
+            usage = new_usage(*self._fin_usage()) if flags & FIN_USAGE else _ZERO
+        elif r[u + 7]:  # a negative count: the record holds it as unsigned
+            usage = new_usage(*self._fin_usage())
         else:
-            usage = new_usage(u[0], u[1], u[2], u[3], u[4], u[5])
+            usage = new_usage(r[u + 1], r[u + 2], r[u + 3], r[u + 4], r[u + 5], r[u + 6])
         meta: Optional[Dict[str, Any]] = None
         if self.format == "openai-responses":
             rid = self._s(r[i + 3], r[i + 4])
@@ -300,7 +310,8 @@ class PartReader:
                 if variant == "openrouter":
                     ro = fin.get(ROUTER)
                     if ro is not None:   # the costs as Go reads them, in pf_dec_out
-                        ru = _new_router_usage(ro[0], ro[1], ro[2], ro[3], ro[4], *self._out.fin_costs)
+                        ru = _new_router_usage(r[ro + 1], r[ro + 2], r[ro + 3], r[ro + 4], r[ro + 5],
+                                               *self._out.fin_costs)
                     else:
                         ru = _router_usage_meta(loads(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace")))
                     meta = {variant: _new_router_meta(prov, ru)}
@@ -317,8 +328,8 @@ class PartReader:
                 if flags & FIN_EXTRA_RECORDS:
                     extra = fin.get(EXTRA)
                     if extra:
-                        om.extra_fields = {a[x[0]:x[0] + x[1]].decode("utf-8", "replace"):
-                                           _trusted(a[x[2]:x[2] + x[3]].decode("utf-8")) for x in extra}
+                        om.extra_fields = {a[r[x + 1]:r[x + 1] + r[x + 2]].decode("utf-8", "replace"):
+                                           _trusted(a[r[x + 3]:r[x + 3] + r[x + 4]].decode("utf-8")) for x in extra}
                 elif flags & FIN_EXTRAS:
                     out = self._out
                     doc = loads(a[out.fin_extras_off:out.fin_extras_off + out.fin_extras_len]
@@ -332,19 +343,23 @@ class PartReader:
         if flags & FIN_CHOICE0:
             if meta is None:
                 meta = {"openai": _new_openai_meta()}
-            elif "openai" not in meta:
-                meta = dict(meta)
+            elif "openai" not in meta:   # meta is this call's own dict
                 meta["openai"] = _new_openai_meta()
             # logprobs stay None: a body with logprobs is decoded by the Python machine
         return _FINISH[r[i + 1]], usage, meta
 
+    def _fin_usage(self) -> List[int]:
+        """pf_dec_out.fin_usage: the FINISH part's usage where the record does not hold it."""
+        u = self.usage6
+        return ffi.unpack(self._out.fin_usage, _FIN_USAGE_N) if u is None else u
+
     @staticmethod
     def _stash(fin: Dict[int, Any], t: int, r: Sequence[int], i: int) -> None:
-        """Keep a USAGE, EXTRA or ROUTER record's values for the FINISH after it."""
+        """Keep where a USAGE, EXTRA or ROUTER record is, for the FINISH after it."""
         if t == EXTRA:
-            fin.setdefault(EXTRA, []).append(r[i + 1:i + 5])
+            fin.setdefault(EXTRA, []).append(i)
         else:
-            fin[t] = r[i + 1:i + 8]
+            fin[t] = i
 
     # -- stream parts (StreamDecoder) -----------------------------------------------
 
@@ -419,14 +434,14 @@ class PartReader:
         content: List[Any] = []
         add = content.append
         finish, usage, meta = "unknown", _ZERO, None
-        fin: Optional[Dict[int, Any]] = None
+        fin: Dict[int, Any] = {}
         for i in range(0, len(r), W):
             t = r[i]
             if t == TEXT_CONTENT:
                 add(_new_text(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"),
                               self._pm(r[i + 7]) if r[i + 7] else None))
             elif t == FINISH:
-                finish, usage, meta = self._finish(r, i, fin or {})
+                finish, usage, meta = self._finish(r, i, fin)
             elif t == TOOL_CALL_OBJECT and tools is None:
                 s = self._s
                 add(_new_tool_call(s(r[i + 1], r[i + 2]), s(r[i + 5], r[i + 6]), s(r[i + 3], r[i + 4]), False,
@@ -435,9 +450,12 @@ class PartReader:
                 add(_new_reasoning(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"), self._pm(r[i + 7])))
             elif t == META:
                 self._meta_op(r, i)
+            elif t == SOURCE_URL:
+                s = self._s
+                add(_new_source("url", s(r[i + 1], r[i + 2]), s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
+            elif t == USAGE:
+                fin[USAGE] = i
             elif t in FIN_STASH:
-                if fin is None:
-                    fin = {}
                 self._stash(fin, t, r, i)
             else:   # the rarer records: as response() reads them
                 self._other(r, i, t, content, tools)
