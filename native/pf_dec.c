@@ -331,7 +331,6 @@ static int block_content(pf_dec *d, const open_block *b, size_t end) {
 static int assemble(pf_dec *d) {
     open_block open[PF_WHOLE_OPEN];
     size_t nopen = 0;
-    d->whole.len = 0;
     for (size_t i = 0; i < d->parts.len; i += PF_PART_W) {
         const size_t *r = d->parts.p + i;
         size_t t = r[0];
@@ -362,30 +361,38 @@ static int assemble(pf_dec *d) {
     return 1;
 }
 
-int pf_dec_whole(pf_dec *d, const uint8_t *data, size_t len, pf_dec_out *out) {
-    int rc = pf_dec_reset(d);
-    if (rc) return rc;
+int64_t pf_dec_whole(pf_dec *d, const uint8_t *data, size_t len, pf_dec_out *out) {
+    if (pf_dec_reset(d)) return PF_DEC_HANDED_BACK;
     out->cut = 0;
-    rc = pf_dec_feed(d, data, len, 1, out);
-    int64_t *h = out->head;
-    h[PF_DEC_HEAD_STATUS] = out->status;
-    if (rc || out->status) return rc;
+    int rc = pf_dec_feed(d, data, len, 1, out);
+    if (rc) return rc;
+    if (out->status) return PF_DEC_HANDED_BACK;
+    d->whole.len = 0;
+    if (pf_sizes_reserve(&d->whole, PF_DEC_HEAD_N)) return PF_ERR_NOMEM;
+    memset(d->whole.p, 0, PF_DEC_HEAD_N * sizeof(size_t));
+    d->whole.len = PF_DEC_HEAD_N;
     rc = assemble(d);
     if (rc < 0) return PF_ERR_NOMEM;
-    if (rc) {
-        out->parts = d->whole.p;
-        out->nparts = d->whole.len / PF_PART_W;
-        out->arena = (const char *)d->arena.p;
-        out->arena_len = d->arena.len;
-        out->whole = 1;
+    if (!rc) {   /* the stream parts as they are, after the head */
+        d->whole.len = PF_DEC_HEAD_N;
+        if (pf_sizes_reserve(&d->whole, d->parts.len)) return PF_ERR_NOMEM;
+        memcpy(d->whole.p + PF_DEC_HEAD_N, d->parts.p, d->parts.len * sizeof(size_t));
+        d->whole.len += d->parts.len;
     }
-    h[PF_DEC_HEAD_WHOLE] = out->whole;
-    h[PF_DEC_HEAD_VALUES] = (int64_t)(out->nparts * PF_PART_W);
-    h[PF_DEC_HEAD_ARENA_LEN] = (int64_t)out->arena_len;
-    h[PF_DEC_HEAD_CUT] = out->cut ? (int64_t)out->cut_offset : -1;
-    h[5] = 0;
-    memcpy(h + PF_DEC_HEAD_USAGE, out->fin_usage, sizeof out->fin_usage);
-    return PF_OK;
+    out->whole = rc;
+    out->parts = d->whole.p;
+    out->nparts = d->whole.len / PF_PART_W;
+    out->arena = (const char *)d->arena.p;
+    out->arena_len = d->arena.len;
+    size_t *h = d->whole.p;
+    h[PF_DEC_HEAD_WHOLE] = (size_t)rc;
+    h[PF_DEC_HEAD_ARENA_LEN] = d->arena.len;
+    h[PF_DEC_HEAD_CUT] = out->cut ? (size_t)out->cut_offset + 1 : 0;
+    for (int k = 0; k < 6; k++) {
+        if (out->fin_usage[k] < 0) h[PF_DEC_HEAD_USAGE_SIGNED] = 1;
+        h[PF_DEC_HEAD_USAGE + k] = (size_t)out->fin_usage[k];
+    }
+    return (int64_t)d->whole.len;
 }
 
 /* ---- Python's raw_text (compact JSON of a parsed value) ----------------------------- */

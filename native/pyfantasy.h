@@ -362,15 +362,7 @@ typedef struct {
     size_t fin_extras_off, fin_extras_len;   /* raw JSON of the usage with the extra fields */
     double fin_costs[4];      /* OpenRouter: cost and the three upstream costs (0 when absent or out of range) */
     int whole;                /* pf_dec_whole: the parts are the step's content records (else the stream parts) */
-    /* pf_dec_whole: what a caller reads of a whole body, in one array: PF_DEC_HEAD_* */
-    int64_t head[12];
 } pf_dec_out;
-#define PF_DEC_HEAD_STATUS 0     /* status */
-#define PF_DEC_HEAD_WHOLE 1      /* whole */
-#define PF_DEC_HEAD_VALUES 2     /* nparts * PF_PART_W */
-#define PF_DEC_HEAD_ARENA_LEN 3  /* arena_len */
-#define PF_DEC_HEAD_CUT 4        /* cut_offset when cut, else -1 */
-#define PF_DEC_HEAD_USAGE 6      /* 6..11: fin_usage */
 
 pf_dec *pf_chat_new(int variant);
 /* Non-streaming chat-completions bodies (one document): the provider Response's parts and a
@@ -419,8 +411,17 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
  * becomes one content record at its end part, the tool input parts and EOF go, the other
  * records stay in order. A body with an error part, a block piece that is not valid UTF-8 on
  * its own, or more than PF_WHOLE_OPEN blocks open at once keeps its stream parts (whole = 0).
- * PF_OK, PF_UNSUPPORTED when the decoder cannot be reset, or PF_ERR_NOMEM. */
+ * Returns the number of values at out->parts: a head of PF_DEC_HEAD_N values (what a caller
+ * reads of the body, so that one read gives it all), then the records; or PF_DEC_HANDED_BACK
+ * (the body goes to the Python machine), or PF_ERR_NOMEM. */
 #define PF_PT_TEXT_CONTENT 23        /* 3,4 the block's text, 7 the end part's metadata object + 1 */
 #define PF_PT_REASONING_CONTENT 24   /* 3,4 the block's text, 7 its metadata object + 1 (the last one given) */
 #define PF_WHOLE_OPEN 16
-int pf_dec_whole(pf_dec *d, const uint8_t *data, size_t len, pf_dec_out *out);
+#define PF_DEC_HANDED_BACK -9
+#define PF_DEC_HEAD_N 16             /* two records' width */
+#define PF_DEC_HEAD_WHOLE 0          /* out->whole */
+#define PF_DEC_HEAD_ARENA_LEN 1      /* out->arena_len */
+#define PF_DEC_HEAD_CUT 2            /* out->cut_offset + 1 when out->cut, else 0 */
+#define PF_DEC_HEAD_USAGE_SIGNED 3   /* 1: a fin_usage count is negative (read out->fin_usage) */
+#define PF_DEC_HEAD_USAGE 4          /* 4..9: out->fin_usage (when none is negative) */
+int64_t pf_dec_whole(pf_dec *d, const uint8_t *data, size_t len, pf_dec_out *out);

@@ -33,12 +33,13 @@ def _by_parts(body: bytes, fmt: str, variant: str, document: bool = False):
 
 def _by_fold(body: bytes, fmt: str, variant: str, document: bool = False):
     """The Response (or error) through pf_dec_whole, and whether the fold took the body."""
-    from pyfantasy._kernels.native.decoders import PartReader
+    from pyfantasy._kernels.native.decoders import HEAD_N, PartReader
     reader = PartReader(("document:" if document else "") + fmt, variant)
     recs = reader.whole(body)
     assert recs is not None, "the body was handed back to Python"
     try:
-        resp = reader.content(recs, None, document) if reader.folded else reader.response(recs, None, document)
+        resp = reader.content(recs, None, document) if reader.folded else \
+            reader.response(recs, None, document, HEAD_N)
         return ("ok", resp.to_json()), bool(reader.folded)
     except DecodeError as e:
         return ("error", e.kind, e.message, e.offset, e.response.to_json() if e.response is not None else None), \

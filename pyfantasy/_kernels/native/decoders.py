@@ -95,9 +95,10 @@ _ERROR_KIND = {EK_JSON: "json", EK_PROVIDER_ERROR: "provider-error",
                EK_PROVIDER_RESPONSE: "provider-response", EK_TRUNCATED: "truncated"}
 _NO_OFFSET = int(ffi.cast("size_t", -1))
 _FIN_USAGE_N = len(ffi.new("pf_dec_out *").fin_usage)   # pf_dec_out.fin_usage's length
-_HEAD_N = len(ffi.new("pf_dec_out *").head)
-assert (lib.PF_DEC_HEAD_STATUS, lib.PF_DEC_HEAD_WHOLE, lib.PF_DEC_HEAD_VALUES, lib.PF_DEC_HEAD_ARENA_LEN,
-        lib.PF_DEC_HEAD_CUT, lib.PF_DEC_HEAD_USAGE, _FIN_USAGE_N) == (0, 1, 2, 3, 4, 6, 6)   # as whole() reads head
+HEAD_N = lib.PF_DEC_HEAD_N   # the head of pf_dec_whole's values (the records start after it)
+_HANDED_BACK = lib.PF_DEC_HANDED_BACK
+assert (lib.PF_DEC_HEAD_WHOLE, lib.PF_DEC_HEAD_ARENA_LEN, lib.PF_DEC_HEAD_CUT, lib.PF_DEC_HEAD_USAGE_SIGNED,
+        lib.PF_DEC_HEAD_USAGE, _FIN_USAGE_N) == (0, 1, 2, 3, 4, 6)   # as whole() reads the head
 _META_KEY = {ResponsesReasoningMetadata: "openai", GoogleReasoningMetadata: "google",
              AnthropicReasoningMetadata: "anthropic", AnthropicWebSearchResultMetadata: "anthropic",
              WebSearchCallMetadata: "openai"}
@@ -188,22 +189,22 @@ class PartReader:
         return ffi.unpack(out.parts, W * n) if n else []
 
     def whole(self, body: bytes) -> Optional[List[int]]:
-        """The records of a whole body in one C call (reset, feed, fold: pf_dec_whole): the
-        step's content records when ``self.folded``, else the stream parts; None when the C
-        side hands the body back. What it returns is read in one array (pf_dec_out.head)."""
+        """The values of a whole body from one C call (reset, feed, fold: pf_dec_whole): a head
+        of HEAD_N values, then the step's content records when ``self.folded``, else the
+        stream parts; None when the C side hands the body back."""
         out = self._out
-        rc = lib.pf_dec_whole(self._d, body, len(body), out)
-        if rc:
-            check(rc, "decoder")
-        h = ffi.unpack(out.head, _HEAD_N)
-        if h[0]:
-            return None
+        n = lib.pf_dec_whole(self._d, body, len(body), out)
+        if n < 0:
+            if n == _HANDED_BACK:
+                return None
+            check(n, "decoder")
+        r = ffi.unpack(out.parts, n)
         self._meta = []
-        self.arena = ffi.unpack(out.arena, h[3]) if h[3] else b""
-        self.cut = h[4] if h[4] >= 0 else None
-        self.folded = h[1]
-        self.usage6 = h[6:12]
-        return ffi.unpack(out.parts, h[2]) if h[2] else []
+        self.arena = ffi.unpack(out.arena, r[1]) if r[1] else b""
+        self.cut = r[2] - 1 if r[2] else None
+        self.folded = r[0]
+        self.usage6 = None if r[3] else r[4:10]
+        return r
 
     # -- pieces ----------------------------------------------------------------
 
@@ -428,14 +429,14 @@ class PartReader:
     # -- the step Response of a whole body (StreamAssembler's rules on records) -----
 
     def content(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]], document: bool = False) -> Response:
-        """The step Response of pf_dec_whole's content records (no error part among them):
-        one object per record, in order."""
+        """The step Response of pf_dec_whole's content records (after its head; no error part
+        among them): one object per record, in order."""
         a = self.arena
         content: List[Any] = []
         add = content.append
         finish, usage, meta = "unknown", _ZERO, None
         fin: Dict[int, Any] = {}
-        for i in range(0, len(r), W):
+        for i in range(HEAD_N, len(r), W):
             t = r[i]
             if t == TEXT_CONTENT:
                 add(_new_text(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"),
@@ -482,7 +483,8 @@ class PartReader:
         elif t > MASK:
             self._flagged_content(self._flagged(r, i), content, tools)
 
-    def response(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]], document: bool = False) -> Response:
+    def response(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]], document: bool = False,
+                 start: int = 0) -> Response:
         """The step Response of a whole body's records; DecodeError (with the partial
         Response) when an error part came. ``document``: a non-streaming body (agent.Generate
         gives an empty content list, not none)."""
@@ -492,7 +494,7 @@ class PartReader:
         reasoning: Dict[bytes, list] = {}
         finish, usage, meta = "unknown", _ZERO, None
         fin: Dict[int, Any] = {}
-        for i in range(0, len(r), W):
+        for i in range(start, len(r), W):
             t = r[i]
             if t in _NO_CONTENT:  # tool input parts, the end marker: nothing for the Response
                 continue
@@ -647,7 +649,7 @@ def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[
     recs = reader.whole(body)
     if recs is None:
         return None
-    return (reader.content(recs, tools) if reader.folded else reader.response(recs, tools)), reader.cut
+    return (reader.content(recs, tools) if reader.folded else reader.response(recs, tools, False, HEAD_N)), reader.cut
 
 
 def whole_document(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
@@ -657,4 +659,4 @@ def whole_document(format: str, variant: str, body: bytes, tools: Optional[Seque
     recs = reader.whole(body)
     if recs is None:
         return None
-    return reader.content(recs, tools, True) if reader.folded else reader.response(recs, tools, True)
+    return reader.content(recs, tools, True) if reader.folded else reader.response(recs, tools, True, HEAD_N)
