@@ -785,7 +785,7 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
             if (src) { rc = src; goto done; }
             for (size_t k = 0; k < so.nev && !s->finished; k++) {
                 const size_t *e = so.ev + k * PF_SSE_EV_W;
-                rc = scan_chunk(s, so.type_arena + e[2], e[3], so.arena + e[0], e[1], e[6], 1);
+                rc = scan_chunk(s, so.type_arena + e[2], e[3], (const uint8_t *)so.arena + e[0], e[1], e[6], 1);
                 if (rc) { rc = PF_ERR_NOMEM; goto done; }
             }
         }

@@ -343,7 +343,7 @@ done:
     out->nev = s->ev.len / PF_SSE_EV_W;
     out->retry = s->retry.p;
     out->nretry = s->retry.len / PF_SSE_RETRY_W;
-    out->arena = s->arena.p;
+    out->arena = (const char *)s->arena.p;
     out->arena_len = s->data_start;
     out->type_arena = s->type_arena.p;
     out->type_arena_len = s->type_arena.len;

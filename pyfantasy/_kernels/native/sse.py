@@ -88,14 +88,14 @@ class SSEKernel:
                 self._types, self._ids = types, ids
         # Every arena splits at NUL into one string per event; decoding a whole arena at once
         # equals decoding each piece (NUL is ASCII, so it ends any invalid sequence before it).
-        datas = str(ffi.buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
+        datas = ffi.unpack(out.arena, out.arena_len).decode("utf-8", "replace").split("\0")
         datas.pop()
         return list(map(_tuple_new, _EVENTS, zip(types, datas, ids, repeat(self.retry))))
 
     def _each(self, out, nev: int, nretry: int) -> List[Event]:
         """Events one by one: some data or type holds a NUL, or retry lines change ``retry``
         between them."""
-        data_arena = ffi.buffer(out.arena, out.arena_len)[:]
+        data_arena = ffi.unpack(out.arena, out.arena_len)
         type_arena = ffi.buffer(out.type_arena, out.type_arena_len)[:]
         id_arena = ffi.buffer(out.id_arena, out.id_arena_len)[:]
         recs = ffi.unpack(out.ev, EW * nev)
