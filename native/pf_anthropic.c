@@ -184,19 +184,13 @@ static int web_search_parts(pf_dec *d, const an_block *b) {
             const uint8_t *s[4];
             size_t sn[4];
             pf_raw_fields(d, el, R_KEYS, 4, f);
-            pf_bytes keep[4] = {{0}};
-            for (int k = 0; k < 4 && !rc; k++) {
-                rc = walked_s(d, f[k], &s[k], &sn[k], &fb);
-                if (!rc && pf_bytes_append(&keep[k], s[k], sn[k])) rc = PF_ERR_NOMEM;
-            }
+            /* the four strings stay valid (the chunk's bytes, or 4 of the 16 scratch buffers)
+             * while the parts below are written to the output arena */
+            for (int k = 0; k < 4 && !rc; k++) rc = walked_s(d, f[k], &s[k], &sn[k], &fb);
             if (!rc && obj < 0) rc = pf_dec_new_meta(d, PF_MO_WEB_SEARCH_NEW, E0, E0, &obj);
-            if (!rc) rc = pf_dec_part3(d, PF_PT_SOURCE_URL, pf_bp(&keep[0]), keep[0].len, pf_bp(&keep[0]), keep[0].len,
-                                       pf_bp(&keep[1]), keep[1].len, 0);
-            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM, pf_bp(&keep[0]), keep[0].len, pf_bp(&keep[1]),
-                                      keep[1].len, 0);
-            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM_MORE, pf_bp(&keep[2]), keep[2].len,
-                                      pf_bp(&keep[3]), keep[3].len, 0);
-            for (int k = 0; k < 4; k++) pf_bytes_free(&keep[k]);
+            if (!rc) rc = pf_dec_part3(d, PF_PT_SOURCE_URL, s[0], sn[0], s[0], sn[0], s[1], sn[1], 0);
+            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM, s[0], sn[0], s[1], sn[1], 0);
+            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM_MORE, s[2], sn[2], s[3], sn[3], 0);
         }
     } else if (pf_val_is_obj(content)) {
         const uint8_t *ec;

@@ -524,22 +524,12 @@ static pf_val walked(const uint8_t *p, size_t vs, size_t ve) {
     return x;
 }
 
-/* Is the quoted string q[0..n) free of escapes and invalid UTF-8 (so its inner bytes are its value)? */
+/* Is the quoted string q[0..n) free of escapes (so its inner bytes are its value)? Walked
+ * text is always inside a value the strict scan read (a RAW record, a KEEP object's text):
+ * its strings are valid UTF-8 without control characters, so a backslash is the one thing
+ * to look for, with memchr (web search results' long encrypted_content strings). */
 static int plain_string(const uint8_t *q, size_t n) {
-    for (size_t k = 1; k + 1 < n;) {
-        if (k + 9 <= n) {   /* eight plain ASCII bytes at a time */
-            uint64_t w;
-            memcpy(&w, q + k, 8);
-            if (!pf_lex_special8(w)) { k += 8; continue; }
-        }
-        uint8_t c = q[k];
-        if (c == '\\') return 0;
-        if (c < 0x80) { k++; continue; }
-        size_t sub, l = pf_lex_utf8(q + k, n - 1 - k, &sub);
-        if (!l) return 0;
-        k += l;
-    }
-    return 1;
+    return n < 2 || !memchr(q + 1, '\\', n - 2);
 }
 
 int pf_raw_str(pf_dec *d, pf_val *v) {

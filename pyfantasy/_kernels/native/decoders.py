@@ -5,10 +5,12 @@ One C call per feed runs the SSE split, the strict JSON scan and the wire
 format's state machine; what comes back is a handful of part records per
 body, never the chunks. This module turns those records into what the
 Python pipeline produces from the same body: ``StreamPart`` objects for
-``StreamDecoder.feed`` (``PartReader.parts``), or the step ``Response``
-directly for whole bodies (``PartReader.response``), applying the agent's
-assembly rules (``_assemble.StreamAssembler``) to records. Python's work
-grows with the parts, not the chunks.
+``StreamDecoder.feed`` (``PartReader.parts``), or the step ``Response`` for
+whole bodies. A whole body is one call (``pf_dec_whole``) that also folds
+the parts as the agent's assembler (``StreamAssembler``) does, so that
+``PartReader.content`` makes one object per content record; a body the fold
+leaves alone (an error part) goes through ``PartReader.response``, the same
+rules on stream parts. Python's work grows with the parts, not the chunks.
 
 Metadata objects are numbered by the C side; later META records change
 objects already handed out, as fantasy's shared pointers do.
