@@ -188,9 +188,11 @@ static int web_search_parts(pf_dec *d, const an_block *b) {
              * while the parts below are written to the output arena */
             for (int k = 0; k < 4 && !rc; k++) rc = walked_s(d, f[k], &s[k], &sn[k], &fb);
             if (!rc && obj < 0) rc = pf_dec_new_meta(d, PF_MO_WEB_SEARCH_NEW, E0, E0, &obj);
-            if (!rc) rc = pf_dec_part3(d, PF_PT_SOURCE_URL, s[0], sn[0], s[0], sn[0], s[1], sn[1], 0);
-            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM, s[0], sn[0], s[1], sn[1], 0);
-            if (!rc) rc = pf_dec_meta(d, obj, PF_MO_WEB_SEARCH_ITEM_MORE, s[2], sn[2], s[3], sn[3], 0);
+            size_t off, o;
+            if (!rc && pf_dec_put(d, s[0], sn[0], &off)) rc = PF_ERR_NOMEM;
+            for (int k = 1; k < 4 && !rc; k++)
+                if (pf_dec_put(d, s[k], sn[k], &o)) rc = PF_ERR_NOMEM;
+            if (!rc) rc = pf_dec_part(d, PF_PT_WEB_SEARCH_RESULT, (size_t)obj, off, sn[0], sn[1], sn[2], sn[3], 0);
         }
     } else if (pf_val_is_obj(content)) {
         const uint8_t *ec;

@@ -372,7 +372,6 @@ pf_dec *pf_chat_document_new(int variant);
 
 /* Anthropic Messages (pf_anthropic.c). */
 #define PF_PT_TOOL_RESULT 19          /* 1,2 id (tool call id), 5,6 tool name, 7 metadata object + 1; provider-executed */
-#define PF_PT_SOURCE_URL 20           /* 1,2 id, 3,4 url, 5,6 title (the id as given) */
 #define PF_PT_PROVIDER_TOOL_CALL 21   /* TOOL_CALL of a provider-executed tool */
 /* A client tool's TOOL_CALL whose input C found to be a JSON object Go reads without error
  * (pf_lex_json_object): the agent's JSON check on it can be skipped. Same values as TOOL_CALL. */
@@ -380,8 +379,11 @@ pf_dec *pf_chat_document_new(int variant);
 /* TOOL_INPUT_START, TOOL_INPUT_END: value 7 is 1 when the tool is provider-executed. */
 #define PF_FIN_PLAIN 32                /* usage as fin_usage gives it, provider metadata {} (no other flags) */
 #define PF_MO_WEB_SEARCH_NEW 7        /* anthropic AnthropicWebSearchResultMetadata(error_code a) */
-#define PF_MO_WEB_SEARCH_ITEM 8       /* results.append(WebSearchResultItem(url a, title b)) */
-#define PF_MO_WEB_SEARCH_ITEM_MORE 9  /* the last result's encrypted_content = a, page_age = b */
+/* A web search result, in one record: the source part of its url (id and url) and title,
+ * and WebSearchResultItem(url, title, encrypted_content, page_age) appended to the results of
+ * metadata object 1 (made by PF_MO_WEB_SEARCH_NEW). 2: the arena offset of the four strings,
+ * one after the other; 3..6 their lengths. */
+#define PF_PT_WEB_SEARCH_RESULT 25
 /* PF_MO_ANTHROPIC_NEW: b is the redacted data. */
 pf_dec *pf_anthropic_new(void);
 pf_dec *pf_anthropic_document_new(void);   /* non-streaming Messages bodies (one document) */

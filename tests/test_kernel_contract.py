@@ -185,8 +185,8 @@ def test_native_wrappers_read_the_header():
         DEFINES["PF_PART_W"], DEFINES["PF_VCR_REC_W"])
     for name in ("TEXT_START", "TEXT_DELTA", "TEXT_END", "REASONING_START", "REASONING_DELTA", "REASONING_END",
                  "TOOL_INPUT_START", "TOOL_INPUT_DELTA", "TOOL_INPUT_END", "TOOL_CALL", "SOURCE", "FINISH", "ERROR",
-                 "META", "EOF", "USAGE", "EXTRA", "ROUTER", "TOOL_RESULT", "SOURCE_URL", "PROVIDER_TOOL_CALL",
-                 "TOOL_CALL_OBJECT"):
+                 "META", "EOF", "USAGE", "EXTRA", "ROUTER", "TOOL_RESULT", "PROVIDER_TOOL_CALL",
+                 "TOOL_CALL_OBJECT", "WEB_SEARCH_RESULT", "TEXT_CONTENT", "REASONING_CONTENT"):
         assert getattr(decoders, name) == DEFINES["PF_PT_" + name], name
     finish = {"stop": "STOP", "length": "LENGTH", "content-filter": "CONTENT_FILTER", "tool-calls": "TOOL_CALLS",
               "error": "ERROR", "other": "OTHER", "unknown": "UNKNOWN"}

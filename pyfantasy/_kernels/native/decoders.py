@@ -59,8 +59,9 @@ FIN_PREDICTION = lib.PF_FIN_PREDICTION
 # parts() relies on the text and reasoning types coming first and the tool input ones next
 assert TEXT_START < TEXT_DELTA < TEXT_END < REASONING_START < REASONING_DELTA < REASONING_END < TOOL_INPUT_START
 assert TOOL_INPUT_START < TOOL_INPUT_DELTA < TOOL_INPUT_END < TOOL_CALL
-TOOL_RESULT, SOURCE_URL, PROVIDER_TOOL_CALL = lib.PF_PT_TOOL_RESULT, lib.PF_PT_SOURCE_URL, lib.PF_PT_PROVIDER_TOOL_CALL
+TOOL_RESULT, PROVIDER_TOOL_CALL = lib.PF_PT_TOOL_RESULT, lib.PF_PT_PROVIDER_TOOL_CALL
 TOOL_CALL_OBJECT = lib.PF_PT_TOOL_CALL_OBJECT   # a TOOL_CALL whose input C checked is a JSON object Go reads
+WEB_SEARCH_RESULT = lib.PF_PT_WEB_SEARCH_RESULT   # a source part and its result item (Anthropic)
 # pf_dec_whole's content records: a whole text or reasoning block
 TEXT_CONTENT, REASONING_CONTENT = lib.PF_PT_TEXT_CONTENT, lib.PF_PT_REASONING_CONTENT
 _UNSUPPORTED = lib.PF_UNSUPPORTED
@@ -84,8 +85,6 @@ MO_RESPONSES_ENCRYPTED = lib.PF_MO_RESPONSES_ENCRYPTED
 MO_RESPONSES_ITEM = lib.PF_MO_RESPONSES_ITEM
 MO_RESPONSES_NEW = lib.PF_MO_RESPONSES_NEW
 MO_RESPONSES_SUMMARY = lib.PF_MO_RESPONSES_SUMMARY
-MO_WEB_SEARCH_ITEM = lib.PF_MO_WEB_SEARCH_ITEM
-MO_WEB_SEARCH_ITEM_MORE = lib.PF_MO_WEB_SEARCH_ITEM_MORE
 MO_WEB_SEARCH_NEW = lib.PF_MO_WEB_SEARCH_NEW
 
 # finish reason by PF_FR_* value
@@ -224,15 +223,7 @@ class PartReader:
             return
         a = arena[ao:ao + an].decode("utf-8", "replace") if an else ""
         b = arena[r[i + 5]:r[i + 5] + r[i + 6]].decode("utf-8", "replace") if r[i + 6] else ""
-        if op == MO_WEB_SEARCH_ITEM:
-            m = meta[r[i + 1]]
-            if m.results is None:
-                m.results = []
-            m.results.append(_new_result_item(a, b, "", ""))
-        elif op == MO_WEB_SEARCH_ITEM_MORE:
-            item = meta[r[i + 1]].results[-1]
-            item.encrypted_content, item.page_age = a, b
-        elif op == MO_ANTHROPIC_NEW:
+        if op == MO_ANTHROPIC_NEW:
             meta.append(_new_anthropic_meta(a, b))
         elif op == MO_RESPONSES_NEW:
             meta.append(_new_rr_meta("", None, [a]))
@@ -263,6 +254,21 @@ class PartReader:
             if action.sources is None:
                 action.sources = []
             action.sources.append(WebSearchSource(type=a, url=b))
+
+    def _search_result(self, r: Sequence[int], i: int) -> Any:
+        """A WEB_SEARCH_RESULT record: its item appended to the metadata object's results; the
+        SourceContent of its url and title."""
+        a, o = self.arena, r[i + 2]
+        k1 = o + r[i + 3]
+        k2 = k1 + r[i + 4]
+        k3 = k2 + r[i + 5]
+        url, title = a[o:k1].decode("utf-8", "replace"), a[k1:k2].decode("utf-8", "replace")
+        m = self._meta[r[i + 1]]
+        if m.results is None:
+            m.results = []
+        m.results.append(_new_result_item(url, title, a[k2:k3].decode("utf-8", "replace"),
+                                          a[k3:k3 + r[i + 6]].decode("utf-8", "replace")))
+        return _new_source("url", url, url, title)
 
     def _pm(self, k: int) -> Optional[Dict[str, Any]]:
         if not k:
@@ -393,9 +399,9 @@ class PartReader:
             elif t == TOOL_RESULT:
                 out.append(StreamPart("tool-result", id=s(r[i + 1], r[i + 2]), tool_call_name=s(r[i + 5], r[i + 6]),
                                       provider_executed=True, provider_metadata=self._pm(r[i + 7])))
-            elif t == SOURCE_URL:
-                out.append(StreamPart("source", id=s(r[i + 1], r[i + 2]), source_type="url",
-                                      url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
+            elif t == WEB_SEARCH_RESULT:
+                src = self._search_result(r, i)
+                out.append(StreamPart("source", id=src.id, source_type="url", url=src.url, title=src.title))
             elif t == SOURCE:
                 out.append(StreamPart("source", id=deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
                                       source_type="url", url=s(r[i + 3], r[i + 4]), title=s(r[i + 5], r[i + 6])))
@@ -453,9 +459,8 @@ class PartReader:
                 add(_new_reasoning(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"), self._pm(r[i + 7])))
             elif t == META:
                 self._meta_op(r, i)
-            elif t == SOURCE_URL:
-                s = self._s
-                add(_new_source("url", s(r[i + 1], r[i + 2]), s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
+            elif t == WEB_SEARCH_RESULT:
+                add(self._search_result(r, i))
             elif t == USAGE:
                 fin[USAGE] = i
             elif t in FIN_STASH:
@@ -477,8 +482,6 @@ class PartReader:
             content.append(ToolResultContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
                                              result=None, provider_executed=True,
                                              provider_metadata=self._pm(r[i + 7])))
-        elif t == SOURCE_URL:
-            content.append(_new_source("url", s(r[i + 1], r[i + 2]), s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
         elif t == SOURCE:
             content.append(_new_source("url", deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
                                        s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
@@ -545,11 +548,10 @@ class PartReader:
                 content.append(ToolResultContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
                                                  result=None, provider_executed=True,
                                                  provider_metadata=self._pm(r[i + 7])))
-            elif t == SOURCE_URL:
-                s = self._s
+            elif t == WEB_SEARCH_RESULT:
                 if content is None:
                     content = []
-                content.append(_new_source("url", s(r[i + 1], r[i + 2]), s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
+                content.append(self._search_result(r, i))
             elif t == SOURCE:
                 s = self._s
                 if content is None:
