@@ -53,6 +53,8 @@ class SSEDecoder:
 
     def feed(self, data: bytes) -> List[Event]:
         """Decode the next bytes of the stream; returns the events they complete."""
+        if type(data) is bytes and data and not self._closed:   # the common case, checked once
+            return self._k.feed(data, False)
         if self._closed:
             raise SSEClosedError("SSEDecoder.feed() called after close()")
         if isinstance(data, str):
