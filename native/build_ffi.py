@@ -8,6 +8,7 @@ Environment:
 """
 import os
 import sys
+import sysconfig
 
 from cffi import FFI
 
@@ -45,7 +46,9 @@ def _flags():
     if os.environ.get("PYFANTASY_SANITIZE", "").strip() not in ("", "0"):
         return warn + ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined",
                        "-g", "-O1"], ["-fsanitize=address,undefined"]
-    return warn + ["-O3", "-fvisibility=hidden", "-flto=auto"], ["-O3", "-flto=auto"]
+    # gcc's "auto" runs its link-time jobs in parallel without a warning; clang takes plain -flto
+    lto = "-flto=auto" if "gcc" in (sysconfig.get_config_var("CC") or "") else "-flto"
+    return warn + ["-O3", "-fvisibility=hidden", lto], ["-O3", lto]
 
 
 def _cdef_text():
