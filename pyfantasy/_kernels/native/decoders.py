@@ -64,7 +64,6 @@ TOOL_CALL_OBJECT = lib.PF_PT_TOOL_CALL_OBJECT   # a TOOL_CALL whose input C chec
 WEB_SEARCH_RESULT = lib.PF_PT_WEB_SEARCH_RESULT   # a source part and its result item (Anthropic)
 # pf_dec_whole's content records: a whole text or reasoning block
 TEXT_CONTENT, REASONING_CONTENT = lib.PF_PT_TEXT_CONTENT, lib.PF_PT_REASONING_CONTENT
-_UNSUPPORTED = lib.PF_UNSUPPORTED
 FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
