@@ -146,6 +146,7 @@ struct pf_scan {
     int tpl_ok;
     pf_bytes tpl_name, tpl_prefix, tpl_arena;
     pf_sizes tpl_recs;     /* the records before the string */
+    pf_sizes tpl_rebase;   /* indices into tpl_recs of the arena offsets to move by the chunk's base */
     frame *tpl_stack;      /* the open containers at the string (rec relative to rec0) */
     size_t tpl_depth, tpl_cap;
     int32_t tpl_node;      /* the string's node, parent (relative) and array index */
@@ -194,6 +195,7 @@ void pf_scan_free(pf_scan *s) {
     pf_bytes_free(&s->tpl_prefix);
     pf_bytes_free(&s->tpl_arena);
     pf_sizes_free(&s->tpl_recs);
+    pf_sizes_free(&s->tpl_rebase);
     free(s->tpl_stack);
     pf_sizes_free(&s->snap_recs);
     free(s->snap_stack);
@@ -445,14 +447,19 @@ static int take_template(pf_scan *s, const uint8_t *name, size_t name_len, const
         || pf_set_bytes(&s->tpl_arena, s->arena.p + s->snap_name_end, s->snap_arena - s->snap_name_end))
         return PF_ERR_NOMEM;
     s->tpl_recs.len = 0;
+    s->tpl_rebase.len = 0;
     if (pf_sizes_reserve(&s->tpl_recs, s->snap_recs.len)) return PF_ERR_NOMEM;
     /* arena offsets of closed values, relative to the template's arena (open containers'
-     * records get theirs when they close) */
+     * records get theirs when they close); where they are, for parse_from_template */
     for (size_t k = 0; k < s->snap_recs.len; k += PF_SCAN_REC_W) {
         size_t *r = s->snap_recs.p + k;
         int open = 0;
         for (size_t f = 0; f < s->snap_depth; f++) open |= s->snap_stack[f].rec == k / PF_SCAN_REC_W;
-        if (!open && holds_offset(s, r)) r[4] -= s->snap_name_end;
+        if (!open && holds_offset(s, r)) {
+            r[4] -= s->snap_name_end;
+            if (pf_sizes_reserve(&s->tpl_rebase, 1)) return PF_ERR_NOMEM;
+            s->tpl_rebase.p[s->tpl_rebase.len++] = k + 4;
+        }
     }
     memcpy(s->tpl_recs.p, s->snap_recs.p, s->snap_recs.len * sizeof(size_t));
     s->tpl_recs.len = s->snap_recs.len;
@@ -480,12 +487,7 @@ static int parse_from_template(pf_scan *s, const uint8_t *p, size_t n, int whole
     s->depth = s->tpl_depth;
     for (size_t f = 0; f < s->depth; f++)
         if (s->stack[f].rec != SIZE_MAX) s->stack[f].rec += rec0;
-    for (size_t k = 0; k < s->tpl_recs.len; k += PF_SCAN_REC_W) {
-        size_t *r = r0 + k;
-        int open = 0;
-        for (size_t f = 0; f < s->tpl_depth; f++) open |= s->tpl_stack[f].rec == k / PF_SCAN_REC_W;
-        if (!open && holds_offset(s, r)) r[4] += base;
-    }
+    for (size_t k = 0; k < s->tpl_rebase.len; k++) r0[s->tpl_rebase.p[k]] += base;
     size_t i = s->tpl_prefix.len - 1;
     int rc = begin_value(s, p, n, &i, s->tpl_node, s->tpl_parent == SIZE_MAX ? SIZE_MAX : s->tpl_parent + rec0,
                          s->tpl_index, rec0);
