@@ -1043,15 +1043,11 @@ static int doc_details(pf_dec *d, chat_st *st, pf_val rd, int *fb) {
                 if (pf_bytes_append(&text, p, n)) { rc = PF_ERR_NOMEM; goto out; }
             } else if (is_enc) {
                 T(field_str(d, f[X_DATA], &p, &n));
-                b.len = 0;
-                if (pf_bytes_append(&b, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+                if (pf_set_bytes(&b, p, n)) { rc = PF_ERR_NOMEM; goto out; }
                 enc_seen = 1;
             }
             T(field_str(d, f[X_ID], &p, &n));
-            if (n) {
-                a.len = 0;
-                if (pf_bytes_append(&a, p, n)) { rc = PF_ERR_NOMEM; goto out; }
-            }
+            if (n && pf_set_bytes(&a, p, n)) { rc = PF_ERR_NOMEM; goto out; }
         }
         T(pf_dec_new_meta(d, PF_MO_RESPONSES_ITEM, pf_bp(&a), a.len, E0, &obj));
         int k = 0;
@@ -1088,15 +1084,12 @@ static int doc_details(pf_dec *d, chat_st *st, pf_val rd, int *fb) {
             size_t n;
             if (is_text) {
                 T(field_str(d, f[X_TEXT], &p, &n));
-                text.len = 0;
-                if (pf_bytes_append(&text, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+                if (pf_set_bytes(&text, p, n)) { rc = PF_ERR_NOMEM; goto out; }
             } else if (is_enc) {
                 T(field_str(d, f[X_DATA], &p, &n));
-                a.len = 0;
-                if (pf_bytes_append(&a, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+                if (pf_set_bytes(&a, p, n)) { rc = PF_ERR_NOMEM; goto out; }
                 T(field_str(d, f[X_ID], &p, &n));
-                b.len = 0;
-                if (pf_bytes_append(&b, p, n)) { rc = PF_ERR_NOMEM; goto out; }
+                if (pf_set_bytes(&b, p, n)) { rc = PF_ERR_NOMEM; goto out; }
             }
         }
         T(pf_dec_new_meta(d, PF_MO_GOOGLE_NEW, pf_bp(&a), a.len, pf_bp(&b), b.len, &obj));

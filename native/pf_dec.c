@@ -249,7 +249,6 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
     out->arena = (const char *)d->arena.p;
     out->arena_len = d->arena.len;
     out->events = d->events;
-    out->whole = 0;
     return PF_OK;
 }
 
@@ -379,7 +378,6 @@ int64_t pf_dec_whole(pf_dec *d, const uint8_t *data, size_t len, pf_dec_out *out
         memcpy(d->whole.p + PF_DEC_HEAD_N, d->parts.p, d->parts.len * sizeof(size_t));
         d->whole.len += d->parts.len;
     }
-    out->whole = rc;
     out->parts = d->whole.p;
     out->nparts = d->whole.len / PF_PART_W;
     out->arena = (const char *)d->arena.p;

@@ -251,8 +251,7 @@ static int message(pf_evs *d, const uint8_t *p, size_t total, uint64_t off) {
     }
     int exc = span_is(mt, mtn, "exception");
     if (exc || span_is(mt, mtn, "error")) {
-        d->frame.len = 0;
-        if (pf_bytes_append(&d->frame, p, total)) return PF_ERR_NOMEM;
+        if (pf_set_bytes(&d->frame, p, total)) return PF_ERR_NOMEM;
         return fail(d, exc ? PF_EVS_EXCEPTION : PF_EVS_ERROR, off, 0, 0);
     }
     return 0;

@@ -90,8 +90,7 @@ static int dispatch(pf_sse *s) {
     s->block_empty = 1;
     /* Step 1: set the last event ID string to the last event ID buffer. */
     if (s->id_dirty) {
-        s->committed.len = 0;
-        if (pf_bytes_append(&s->committed, s->idbuf.p, s->idbuf.len)) return PF_ERR_NOMEM;
+        if (pf_set_bytes(&s->committed, s->idbuf.p, s->idbuf.len)) return PF_ERR_NOMEM;
         s->id_dirty = 0;
     }
     size_t dlen = s->arena.len - s->data_start;
@@ -169,8 +168,7 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
         break;
     case 5:
         if (memcmp(lp, "event", 5) == 0) {
-            s->type.len = 0;
-            if (pf_bytes_append(&s->type, v, vlen)) return PF_ERR_NOMEM;
+            if (pf_set_bytes(&s->type, v, vlen)) return PF_ERR_NOMEM;
             s->type_nul = vlen && memchr(v, 0, vlen) != NULL;
         } else if (memcmp(lp, "retry", 5) == 0) {
             /* "If the field value consists of only ASCII digits": an empty
@@ -190,8 +188,7 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
         if (lp[0] == 'i' && lp[1] == 'd') {
             /* "If the field value does not contain U+0000 NULL" */
             if (vlen && memchr(v, 0, vlen)) break;
-            s->idbuf.len = 0;
-            if (pf_bytes_append(&s->idbuf, v, vlen)) return PF_ERR_NOMEM;
+            if (pf_set_bytes(&s->idbuf, v, vlen)) return PF_ERR_NOMEM;
             s->id_dirty = 1;
         }
         break;

@@ -361,7 +361,6 @@ typedef struct {
     int64_t fin_rejected;
     size_t fin_extras_off, fin_extras_len;   /* raw JSON of the usage with the extra fields */
     double fin_costs[4];      /* OpenRouter: cost and the three upstream costs (0 when absent or out of range) */
-    int whole;                /* pf_dec_whole: the parts are the step's content records (else the stream parts) */
 } pf_dec_out;
 
 pf_dec *pf_chat_new(int variant);
@@ -409,10 +408,11 @@ int pf_dec_reset(pf_dec *d);
  * PF_ERR_NOMEM, or PF_ERR_CLOSED after eof. Output valid until the next call. */
 int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out *out);
 /* A whole body in one call: reset, feed with eof, then the stream parts folded as fantasy's
- * agent folds them into the step's content (out->whole = 1): each text and reasoning block
+ * agent folds them into the step's content (head value PF_DEC_HEAD_WHOLE 1): each text and reasoning block
  * becomes one content record at its end part, the tool input parts and EOF go, the other
  * records stay in order. A body with an error part, a block piece that is not valid UTF-8 on
- * its own, or more than PF_WHOLE_OPEN blocks open at once keeps its stream parts (whole = 0).
+ * its own, or more than PF_WHOLE_OPEN blocks open at once keeps its stream parts (head value
+ * PF_DEC_HEAD_WHOLE 0).
  * Returns the number of values at out->parts: a head of PF_DEC_HEAD_N values (what a caller
  * reads of the body, so that one read gives it all), then the records; or PF_DEC_HANDED_BACK
  * (the body goes to the Python machine), or PF_ERR_NOMEM. */
@@ -421,7 +421,7 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
 #define PF_WHOLE_OPEN 16
 #define PF_DEC_HANDED_BACK -9
 #define PF_DEC_HEAD_N 16             /* two records' width */
-#define PF_DEC_HEAD_WHOLE 0          /* out->whole */
+#define PF_DEC_HEAD_WHOLE 0          /* 1: the records are the step's content (else the stream parts) */
 #define PF_DEC_HEAD_ARENA_LEN 1      /* out->arena_len */
 #define PF_DEC_HEAD_CUT 2            /* out->cut_offset + 1 when out->cut, else 0 */
 #define PF_DEC_HEAD_USAGE_SIGNED 3   /* 1: a fin_usage count is negative (read out->fin_usage) */
