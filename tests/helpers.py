@@ -327,6 +327,15 @@ def falls_back(body: bytes, fmt: str, variant: str = "") -> bool:
     return False
 
 
+def share_of_cuts_in_c(bodies: Sequence[bytes], fmt: str, seed: int, per_body: int = 5) -> float:
+    """The share of random prefixes (``per_body`` of each body) that the C machine of ``fmt``
+    decodes itself: a differential test over them is not only Python against itself."""
+    import random
+    rng = random.Random(seed)
+    cuts = [body[:rng.randrange(len(body))] for body in bodies for _ in range(per_body)]
+    return sum(not falls_back(c, fmt) for c in cuts) / len(cuts)
+
+
 def document_result(body: bytes, fmt: str, backend: str, variant: str = ""):
     """A non-streaming body's Response (Go JSON bytes) or DecodeError, comparable across backends."""
     from pyfantasy import DecodeError

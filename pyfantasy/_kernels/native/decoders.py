@@ -65,6 +65,8 @@ WEB_SEARCH_RESULT = lib.PF_PT_WEB_SEARCH_RESULT   # a source part and its result
 # pf_dec_whole's content records: a whole text or reasoning block
 TEXT_CONTENT, REASONING_CONTENT = lib.PF_PT_TEXT_CONTENT, lib.PF_PT_REASONING_CONTENT
 FIN_STASH = (USAGE, EXTRA, ROUTER)   # records kept for the FINISH after them
+# records that are one content item each (PartReader._item)
+_ITEMS = frozenset((TOOL_CALL, TOOL_CALL_OBJECT, PROVIDER_TOOL_CALL, TOOL_RESULT, SOURCE, WEB_SEARCH_RESULT))
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
 FIN_NO_METADATA = lib.PF_FIN_NO_METADATA
@@ -450,42 +452,37 @@ class PartReader:
                               self._pm(r[i + 7]) if r[i + 7] else None))
             elif t == FINISH:
                 finish, usage, meta = self._finish(r, i, fin)
-            elif t == TOOL_CALL_OBJECT and tools is None:
-                s = self._s
-                add(_new_tool_call(s(r[i + 1], r[i + 2]), s(r[i + 5], r[i + 6]), s(r[i + 3], r[i + 4]), False,
-                                   self._pm(r[i + 7]) if r[i + 7] else None))
             elif t == REASONING_CONTENT:
                 add(_new_reasoning(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"), self._pm(r[i + 7])))
+            elif t in _ITEMS:
+                add(self._item(r, i, t, tools))
             elif t == META:
                 self._meta_op(r, i)
-            elif t == WEB_SEARCH_RESULT:
-                add(self._search_result(r, i))
             elif t == USAGE:
                 fin[USAGE] = i
             elif t in FIN_STASH:
                 self._stash(fin, t, r, i)
-            else:   # the rarer records: as response() reads them
-                self._other(r, i, t, content, tools)
+            elif t > MASK:
+                self._flagged_content(self._flagged(r, i), content, tools)
         return _new_response(content if content or document else None, finish, usage, None, meta)
 
-    def _other(self, r: Sequence[int], i: int, t: int, content: List[Any],
-               tools: Optional[Sequence[ToolSpec]]) -> None:
-        """Append the content item of a tool call, tool result, source or flagged record."""
+    def _item(self, r: Sequence[int], i: int, t: int, tools: Optional[Sequence[ToolSpec]]) -> Any:
+        """The content item of a tool call, tool result, source or web search result record
+        (``_ITEMS``), as StreamAssembler makes it."""
+        if t == WEB_SEARCH_RESULT:
+            return self._search_result(r, i)
         s = self._s
-        if t == TOOL_CALL or t == TOOL_CALL_OBJECT or t == PROVIDER_TOOL_CALL:
-            pe = t == PROVIDER_TOOL_CALL
-            call = _new_tool_call(s(r[i + 1], r[i + 2]), s(r[i + 5], r[i + 6]), s(r[i + 3], r[i + 4]), pe,
-                                  None if pe or not r[i + 7] else self._pm(r[i + 7]))
-            content.append(validate_tool_call(call, tools))
-        elif t == TOOL_RESULT:
-            content.append(ToolResultContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
-                                             result=None, provider_executed=True,
-                                             provider_metadata=self._pm(r[i + 7])))
-        elif t == SOURCE:
-            content.append(_new_source("url", deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
-                                       s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
-        elif t > MASK:
-            self._flagged_content(self._flagged(r, i), content, tools)
+        if t == TOOL_RESULT:
+            return ToolResultContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
+                                     result=None, provider_executed=True, provider_metadata=self._pm(r[i + 7]))
+        if t == SOURCE:
+            return _new_source("url", deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
+                               s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6]))
+        pe = t == PROVIDER_TOOL_CALL
+        call = _new_tool_call(s(r[i + 1], r[i + 2]), s(r[i + 5], r[i + 6]), s(r[i + 3], r[i + 4]), pe,
+                              None if pe or not r[i + 7] else self._pm(r[i + 7]))
+        # an input C proved to be a JSON object passes the agent's check when no tools are given
+        return call if t == TOOL_CALL_OBJECT and tools is None else validate_tool_call(call, tools)
 
     def response(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]], document: bool = False,
                  start: int = 0) -> Response:
@@ -531,32 +528,10 @@ class PartReader:
                         content = []
                     pm = block[1] if not r[i + 7] else self._pm(r[i + 7])
                     content.append(_new_reasoning("".join(block[0]), pm))
-            elif t == TOOL_CALL or t == TOOL_CALL_OBJECT or t == PROVIDER_TOOL_CALL:
-                s = self._s
-                pe = t == PROVIDER_TOOL_CALL
-                call = _new_tool_call(s(r[i + 1], r[i + 2]), s(r[i + 5], r[i + 6]), s(r[i + 3], r[i + 4]), pe,
-                                      None if pe or not r[i + 7] else self._pm(r[i + 7]))
+            elif t in _ITEMS:
                 if content is None:
                     content = []
-                # an input C proved to be a JSON object passes the agent's check when no tools are given
-                content.append(call if t == TOOL_CALL_OBJECT and tools is None else validate_tool_call(call, tools))
-            elif t == TOOL_RESULT:
-                s = self._s
-                if content is None:
-                    content = []
-                content.append(ToolResultContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
-                                                 result=None, provider_executed=True,
-                                                 provider_metadata=self._pm(r[i + 7])))
-            elif t == WEB_SEARCH_RESULT:
-                if content is None:
-                    content = []
-                content.append(self._search_result(r, i))
-            elif t == SOURCE:
-                s = self._s
-                if content is None:
-                    content = []
-                content.append(_new_source("url", deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
-                                           s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6])))
+                content.append(self._item(r, i, t, tools))
             elif t in FIN_STASH:
                 self._stash(fin, t, r, i)
             elif t == FINISH:
@@ -604,30 +579,29 @@ class PartReader:
 _local = threading.local()
 
 
+# the C constructor of each format's decoder, given chat's variant; "document:<format>": the format's
+# non-streaming machine (Bedrock's invoke body is a Messages body)
+_CONSTRUCTORS = {
+    "openai-chat": lambda v: lib.pf_chat_new(_CHAT_VARIANTS[v]),
+    "anthropic": lambda v: lib.pf_anthropic_new(),
+    "bedrock": lambda v: lib.pf_bedrock_new(),
+    "openai-responses": lambda v: lib.pf_responses_new(),
+    "google": lambda v: lib.pf_gemini_new(),
+    "document:openai-chat": lambda v: lib.pf_chat_document_new(_CHAT_VARIANTS[v]),
+    "document:openai-responses": lambda v: lib.pf_responses_document_new(),
+    "document:google": lambda v: lib.pf_gemini_document_new(),
+    "document:anthropic": lambda v: lib.pf_anthropic_document_new(),
+    "document:bedrock": lambda v: lib.pf_anthropic_document_new(),
+}
+
+
 def _new_decoder(format: str, variant: str) -> Any:
     """A new C decoder for the format (freed with its last reference); ``document:<format>``:
     its non-streaming machine."""
-    if format == "document:openai-chat":
-        d = lib.pf_chat_document_new(_CHAT_VARIANTS[variant])
-    elif format == "document:openai-responses":
-        d = lib.pf_responses_document_new()
-    elif format == "document:google":
-        d = lib.pf_gemini_document_new()
-    elif format == "document:anthropic" or format == "document:bedrock":   # Bedrock's invoke: a Messages body
-        d = lib.pf_anthropic_document_new()
-    elif format == "openai-chat":
-        d = lib.pf_chat_new(_CHAT_VARIANTS[variant])
-    elif format == "anthropic":
-        d = lib.pf_anthropic_new()
-    elif format == "bedrock":
-        d = lib.pf_bedrock_new()
-    elif format == "openai-responses":
-        d = lib.pf_responses_new()
-    elif format == "google":
-        d = lib.pf_gemini_new()
-    else:
+    new = _CONSTRUCTORS.get(format)
+    if new is None:
         raise ValueError(f"no native decoder for {format!r}")
-    return owned(d, lib.pf_dec_free, f"{format} decoder")
+    return owned(new(variant), lib.pf_dec_free, f"{format} decoder")
 
 
 def _reader(format: str, variant: str) -> PartReader:
