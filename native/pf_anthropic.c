@@ -471,7 +471,6 @@ static pf_dec *an_new(int bedrock) {
     static int32_t node_cache[N_COUNT];
     pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, PATHS, sizeof PATHS / sizeof PATHS[0], NODE_PATHS,
                                  N_COUNT, st->node);
-    if (!spec) { an_free(st); return NULL; }
     pf_dec *d = pf_dec_make(&AN_VT, spec, PF_SCAN_SSE, NULL, 0, st);
     if (!d) return NULL;
     d->event = an_event;
@@ -588,9 +587,5 @@ pf_dec *pf_anthropic_document_new(void) {
     static int32_t node_cache[AD_COUNT];
     pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, AD_PATHS, sizeof AD_PATHS / sizeof AD_PATHS[0],
                                  AD_NODES, AD_COUNT, s->dn);
-    if (!spec) { an_free(s); return NULL; }
-    pf_dec *d = pf_dec_make(&AD_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, s);
-    if (!d) return NULL;
-    d->event = pf_dec_document_event;
-    return d;
+    return pf_dec_make_document(&AD_VT, spec, s);
 }

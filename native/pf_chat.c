@@ -838,7 +838,6 @@ pf_dec *pf_chat_new(int variant) {
     st->cur_meta = -1;
     st->provider_kind = -1;
     pf_jspec *spec = chat_spec(st->node);
-    if (!spec) { chat_free(st); return NULL; }
     return pf_dec_make(&CHAT_VT, spec, PF_SCAN_SSE, "[DONE]", 1, st);
 }
 
@@ -1217,9 +1216,5 @@ pf_dec *pf_chat_document_new(int variant) {
     static int32_t node_cache[D_COUNT];
     pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, DOC_PATHS, sizeof DOC_PATHS / sizeof DOC_PATHS[0],
                                  DOC_NODES, D_COUNT, ds->dn);
-    if (!spec) { chat_free(ds); return NULL; }
-    pf_dec *d = pf_dec_make(&DOC_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, ds);
-    if (!d) return NULL;
-    d->event = pf_dec_document_event;
-    return d;
+    return pf_dec_make_document(&DOC_VT, spec, ds);
 }

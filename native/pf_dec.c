@@ -7,7 +7,7 @@
 #include "pf_dec_int.h"
 
 pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const char *done, int coalesce, void *st) {
-    pf_dec *d = (pf_dec *)calloc(1, sizeof(pf_dec));
+    pf_dec *d = spec ? (pf_dec *)calloc(1, sizeof(pf_dec)) : NULL;
     if (!d) { if (st && vt->free_state) vt->free_state(st); return NULL; }
     d->vt = vt;
     d->st = st;
@@ -57,6 +57,12 @@ int pf_dec_document_event(pf_dec *d, const uint8_t *name, size_t n, int status) 
 int pf_dec_document_done(pf_dec *d) {
     if (!d->events) d->fallback = 1;
     return 0;
+}
+
+pf_dec *pf_dec_make_document(const pf_dec_vt *vt, const pf_jspec *spec, void *st) {
+    pf_dec *d = pf_dec_make(vt, spec, PF_SCAN_DOCUMENT, NULL, 0, st);
+    if (d) d->event = pf_dec_document_event;
+    return d;
 }
 
 /* ---- output ------------------------------------------------------------------- */

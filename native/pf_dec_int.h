@@ -81,6 +81,8 @@ typedef struct {
  * that is not JSON, or none at all, goes to Python (its messages are Python's). */
 int pf_dec_document_event(pf_dec *d, const uint8_t *name, size_t n, int status);
 int pf_dec_document_done(pf_dec *d);
+/* A one-document machine (pf_dec_make with PF_SCAN_DOCUMENT and the two callbacks above). */
+pf_dec *pf_dec_make_document(const pf_dec_vt *vt, const pf_jspec *spec, void *st);
 
 /* An event-stream parser back to a new stream's state, its tables and buffers kept (pf_evstream.c). */
 void pf_evs_reset(pf_evs *d);
@@ -90,7 +92,8 @@ void pf_evs_reset(pf_evs *d);
  * that C can hand it on as it is? *end: index after the value. */
 int pf_canon_value(const uint8_t *p, size_t n, size_t i, size_t *end, int depth);
 
-/* A decoder over a spec the caller keeps alive (built once per format); takes `st`.
+/* A decoder over a spec the caller keeps alive (built once per format); takes `st` (freed
+ * with vt->free_state when this fails, and when spec is NULL: its building ran out of memory).
  * coalesce: merge runs of chunks as the Python twin's scanner does (pf_scan_new), so
  * that both state machines see the same chunks and give parts in the same order. */
 pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const char *done, int coalesce,

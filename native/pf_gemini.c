@@ -502,7 +502,6 @@ pf_dec *pf_gemini_new(void) {
     static int32_t node_cache[N_COUNT];
     pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, PATHS, sizeof PATHS / sizeof PATHS[0], NODE_PATHS,
                                  N_COUNT, st->node);
-    if (!spec) { gm_free(st); return NULL; }
     pf_dec *d = pf_dec_make(&GM_VT, spec, PF_SCAN_GENAI, NULL, 1, st);
     if (!d) return NULL;
     d->event = gm_event;
@@ -689,9 +688,5 @@ pf_dec *pf_gemini_document_new(void) {
     static int32_t node_cache[N_COUNT];
     pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, DOC_PATHS, sizeof DOC_PATHS / sizeof DOC_PATHS[0],
                                  NODE_PATHS, N_COUNT, s->g.node);
-    if (!spec) { gmd_free(s); return NULL; }
-    pf_dec *d = pf_dec_make(&GMD_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, s);
-    if (!d) return NULL;
-    d->event = pf_dec_document_event;
-    return d;
+    return pf_dec_make_document(&GMD_VT, spec, s);
 }

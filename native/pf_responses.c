@@ -493,9 +493,7 @@ pf_dec *pf_responses_new(void) {
     if (!st) return NULL;
     st->finish = PF_FR_UNKNOWN;
     pf_jspec *spec = resp_spec(st->node);
-    if (!spec) { resp_free(st); return NULL; }
-    pf_dec *d = pf_dec_make(&RESP_VT, spec, PF_SCAN_SSE, "[DONE]", 1, st);
-    return d;
+    return pf_dec_make(&RESP_VT, spec, PF_SCAN_SSE, "[DONE]", 1, st);
 }
 
 /* ---- non-streaming bodies (docs/semantics.md#responses-non-streaming) ---------------------
@@ -687,9 +685,5 @@ pf_dec *pf_responses_document_new(void) {
     static int32_t node_cache[RD_COUNT];
     pf_jspec *spec = pf_dec_spec(&spec_cache, node_cache, RD_PATHS, sizeof RD_PATHS / sizeof RD_PATHS[0],
                                  RD_NODES, RD_COUNT, s->dn);
-    if (!spec) { rdoc_free(s); return NULL; }
-    pf_dec *d = pf_dec_make(&RDOC_VT, spec, PF_SCAN_DOCUMENT, NULL, 0, s);
-    if (!d) return NULL;
-    d->event = pf_dec_document_event;
-    return d;
+    return pf_dec_make_document(&RDOC_VT, spec, s);
 }
