@@ -157,6 +157,16 @@ struct pf_scan {
     size_t snap_depth, snap_cap;
     int32_t snap_node;
     size_t snap_parent, snap_index;
+    /* The run: when the last chunk was parsed from the template and merged into the one
+     * before, its bytes after the COALESCE string. A next chunk with the template's prefix
+     * and these same bytes after its string has the same records but for the string, so
+     * its string is appended to the run's without parsing the rest or comparing records
+     * (what try_coalesce would conclude). */
+    size_t tpl_str_end;    /* parse_from_template: where the string ended in the data */
+    int run_ok;
+    size_t run_chunk;      /* the run's chunk: the last one (its index) */
+    size_t run_rec;        /* its COALESCE string record (index into recs) */
+    pf_bytes run_tail;
 };
 
 pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce) {
@@ -198,6 +208,7 @@ void pf_scan_free(pf_scan *s) {
     pf_sizes_free(&s->tpl_rebase);
     free(s->tpl_stack);
     pf_sizes_free(&s->snap_recs);
+    pf_bytes_free(&s->run_tail);
     free(s->snap_stack);
     free(s);
 }
@@ -492,6 +503,7 @@ static int parse_from_template(pf_scan *s, const uint8_t *p, size_t n, int whole
     int rc = begin_value(s, p, n, &i, s->tpl_node, s->tpl_parent == SIZE_MAX ? SIZE_MAX : s->tpl_parent + rec0,
                          s->tpl_index, rec0);
     if (rc) return rc;
+    s->tpl_str_end = i;
     return parse_rest(s, p, n, &i, whole, rec0);
 }
 
@@ -591,18 +603,48 @@ static int try_coalesce(pf_scan *s, size_t arena_start) {
     prev[6] += cur[6];
     s->recs.len = cur[2] * PF_SCAN_REC_W;
     s->chunks.len -= PF_SCAN_CHUNK_W;
-    return 0;
+    s->run_chunk = nch - 2;
+    s->run_rec = prev[2] + (size_t)kp;
+    return 1;
+}
+
+/* The run's fast path (see run_ok): 1 when the chunk's string joined the run, 0 when the
+ * chunk must be parsed (nothing written). The caller checked the template's name and prefix. */
+static int join_run(pf_scan *s, const uint8_t *data, size_t len) {
+    if (s->chunks.len / PF_SCAN_CHUNK_W != s->run_chunk + 1) return 0;
+    size_t a = s->arena.len, i = s->tpl_prefix.len - 1;
+    size_t *r = s->recs.p + s->run_rec * PF_SCAN_REC_W;
+    if (r[4] + r[5] != a) return 0;   /* the run's string ends the arena (try_coalesce keeps it so) */
+    int rc = pf_lex_string(data, len, &i, &s->arena);
+    if (rc == PF_ERR_NOMEM) return rc;
+    if (rc || len - i != s->run_tail.len || memcmp(data + i, s->run_tail.p, len - i) != 0) {
+        s->arena.len = a;
+        return 0;
+    }
+    r[5] += s->arena.len - a;
+    s->chunks.p[s->run_chunk * PF_SCAN_CHUNK_W + 6] += 1;
+    return 1;
 }
 
 static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const uint8_t *data,
                       size_t len, size_t offset, int whole) {
+    int done = s->done_len && len >= s->done_len && memcmp(data, s->done, s->done_len) == 0;
+    int tpl = !done && s->tpl_ok && len >= s->tpl_prefix.len && name_len == s->tpl_name.len
+        && memcmp(data, s->tpl_prefix.p, s->tpl_prefix.len) == 0
+        && (name_len == 0 || memcmp(name, s->tpl_name.p, name_len) == 0);
+    if (tpl && s->run_ok) {
+        int j = join_run(s, data, len);
+        if (j == PF_ERR_NOMEM) return j;
+        if (j) return 0;
+    }
+    s->run_ok = 0;
     if (pf_sizes_reserve(&s->chunks, PF_SCAN_CHUNK_W)) return PF_ERR_NOMEM;
     size_t arena_start = s->arena.len;
     size_t rec0 = s->recs.len / PF_SCAN_REC_W;
     size_t name_off = s->arena.len;
     if (pf_bytes_append(&s->arena, name, name_len)) return PF_ERR_NOMEM;
     size_t status = PF_CHUNK_OK;
-    if (s->done_len && len >= s->done_len && memcmp(data, s->done, s->done_len) == 0) {
+    if (done) {
         status = PF_CHUNK_DONE;
         s->finished = 1;
         s->done_seen = 1;
@@ -610,9 +652,7 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
         size_t i = 0;
         int rc;
         s->snap_name_end = s->arena.len;
-        if (s->tpl_ok && len >= s->tpl_prefix.len && name_len == s->tpl_name.len
-            && memcmp(data, s->tpl_prefix.p, s->tpl_prefix.len) == 0
-            && (name_len == 0 || memcmp(name, s->tpl_name.p, name_len) == 0)) {
+        if (tpl) {
             s->snap = 2;
             rc = parse_from_template(s, data, len, whole, rec0);
         } else {
@@ -636,7 +676,13 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
     c[5] = offset;
     c[6] = 1;
     s->chunks.len += PF_SCAN_CHUNK_W;
-    if (s->coalesce && status == PF_CHUNK_OK) return try_coalesce(s, arena_start);
+    if (!s->coalesce || status != PF_CHUNK_OK) return 0;
+    int merged = try_coalesce(s, arena_start);
+    if (merged < 0) return merged;
+    if (merged && tpl) {
+        if (pf_set_bytes(&s->run_tail, data + s->tpl_str_end, len - s->tpl_str_end)) return PF_ERR_NOMEM;
+        s->run_ok = 1;
+    }
     return 0;
 }
 
@@ -780,6 +826,7 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
     s->chunks.len = 0;
     s->recs.len = 0;
     s->arena.len = 0;
+    s->run_ok = 0;
     if (s->mode == PF_SCAN_SSE) {
         if (!s->finished) {
             pf_sse_out so;
@@ -842,7 +889,7 @@ void pf_scan_reset(pf_scan *s) {
     s->chunks.len = s->recs.len = s->arena.len = s->key.len = s->json.len = s->jstack.len = 0;
     s->depth = 0;
     s->last_arena_start = 0;
-    s->tpl_ok = 0;
+    s->tpl_ok = s->run_ok = 0;
     if (s->sse) pf_sse_reset(s->sse);
 }
 

@@ -194,3 +194,51 @@ def test_tool_call_input_check_matches_python(args):
 def test_random_tool_call_inputs_decode_alike(args):
     body = _tool_call_stream(args)
     assert outcome(body, "native") == outcome(body, "python")
+
+
+# -- runs of text deltas: the scanner's fast path (pf_json.c, join_run) -----------------------
+
+_RUN_PREFIX = b'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"'
+_RUN_TAILS = [b'"},"logprobs":null,"finish_reason":null}]}', b'"},"finish_reason":null}]}',
+              b'"},"logprobs":null,"finish_reason":"stop"}]}', b'"},"finish_reason":null}]} ',
+              b'"},"finish_reason":null}]', b'"},"finish_reason":null,"x":1}]}', b'"}}]}',
+              b'"},"finish_reason":null}],"usage":{"completion_tokens":2}}', b'",}]}']
+_RUN_TEXTS = st.one_of(st.text(max_size=6).map(lambda t: json.dumps(t)[1:-1].encode()),
+                       st.sampled_from([b"", b"\\n", b"\\u00e9", b"\\ud83d\\ude00", b"\\ud800", b"\\x", b"\xff",
+                                        b"\xc3", b'"', b"\\", b"\x01", "é".encode()]))
+
+
+@st.composite
+def delta_runs(draw):
+    """A chat stream of text-delta chunks that share a prefix and mostly their tail: runs the
+    scanner joins without parsing; the odd tail, string or event name breaks them."""
+    chunks = []
+    for _ in range(draw(st.integers(1, 12))):
+        name = draw(st.sampled_from([b"", b"", b"", b"event: x\n"]))
+        tail = draw(st.sampled_from(_RUN_TAILS[:2] * 6 + _RUN_TAILS))
+        chunks.append(name + _RUN_PREFIX + draw(_RUN_TEXTS) + tail + b"\n\n")
+    end = draw(st.sampled_from([b"data: [DONE]\n\n", b"", b'data: {"choices":[{"index":0,"delta":{},'
+                                                         b'"finish_reason":"stop"}]}\n\n']))
+    return b"".join(chunks) + end
+
+
+@settings(max_examples=300, deadline=None)
+@given(delta_runs(), st.lists(st.integers(0, 3000), max_size=4))
+def test_runs_of_text_deltas_decode_alike(body, cuts):
+    assert outcome(body, "native") == outcome(body, "python")
+    cuts = [c % (len(body) + 1) for c in cuts]
+    assert feed_parts(body, "native", cuts) == feed_parts(body, "python", cuts)
+
+
+def test_a_long_run_of_text_deltas_is_one_text():
+    pieces = [json.dumps(t)[1:-1].encode() for t in ("Hé", "llo", "\n", "😀", "", " wo", "rld", '"q"')]
+    tail = _RUN_TAILS[0]
+    body = b"".join(_RUN_PREFIX + p + tail + b"\n\n" for p in pieces) + _chunk({}, finish_reason="stop") \
+        + b"data: [DONE]\n\n"
+    for backend in ("native", "python"):
+        resp = decode_body(body, "openai-chat", True, backend)
+        assert [c.text for c in resp.content] == ['Héllo\n😀 world"q"']
+    # a chunk whose tail differs ends the run; the next run starts again
+    body2 = body.replace(b"\n\n" + _RUN_PREFIX + b"llo" + tail, b"\n\n" + _RUN_PREFIX + b"llo" + _RUN_TAILS[3])
+    assert outcome(body2, "native") == outcome(body2, "python")
+    assert json.loads(outcome(body2, "native")[1])["content"][0]["data"]["text"] == 'Héllo\n😀 world"q"'
