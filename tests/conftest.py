@@ -7,6 +7,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+import sanitizer
 from helpers import (BACKEND_PARAMS, check_session_environment, missing_corpus,
                      skip_or_fail_without_native)
 
@@ -69,6 +70,24 @@ def pytest_collection_modifyitems(config, items):
     if empty:
         raise pytest.UsageError("empty parameter sets (a parametrisation that matches nothing "
                                 "is a bug, not a skip):\n  " + "\n  ".join(empty))
+
+
+def pytest_collection_finish(session):
+    """Start the sanitizer job in the background when it is selected (tests/sanitizer.py): it
+    runs on the second core while the rest of the suite runs here. Its test, which waits for
+    it, goes last (after any shuffle), so the suite is not held up waiting."""
+    session.config.sanitizer_job = None
+    session.items.sort(key=lambda item: item.name == sanitizer.TEST_NAME)   # stable
+    if any(item.name == sanitizer.TEST_NAME for item in session.items) and sanitizer.available() \
+            and not session.config.option.collectonly:
+        session.config.sanitizer_job = sanitizer.Job().start_in_background()
+
+
+def pytest_unconfigure(config):
+    """A background sanitizer job whose test never ran (-x, an interrupt) is stopped and removed."""
+    job = getattr(config, "sanitizer_job", None)
+    if job is not None:
+        job.close()
 
 
 def _backend_param(item):
