@@ -161,12 +161,18 @@ struct pf_scan {
      * before, its bytes after the COALESCE string. A next chunk with the template's prefix
      * and these same bytes after its string has the same records but for the string, so
      * its string is appended to the run's without parsing the rest or comparing records
-     * (what try_coalesce would conclude). */
+     * (what try_coalesce would conclude). The tail's free strings may differ: string values
+     * off the spec directly in an on-spec container that is not kept raw (OpenAI's
+     * "obfuscation", a new random string in every chunk). They make no record and leave the
+     * parser where they end, so only their validity counts. */
     size_t tpl_str_end;    /* parse_from_template: where the string ended in the data */
+    int collect;           /* parse_from_template: note the free strings in tpl_free */
+    pf_sizes tpl_free;     /* (start, end) in the data of each free string of the last parse */
     int run_ok;
     size_t run_chunk;      /* the run's chunk: the last one (its index) */
     size_t run_rec;        /* its COALESCE string record (index into recs) */
     pf_bytes run_tail;
+    pf_sizes run_free;     /* the free strings of run_tail: (start, end) in it */
 };
 
 pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t done_len, int coalesce) {
@@ -209,6 +215,8 @@ void pf_scan_free(pf_scan *s) {
     free(s->tpl_stack);
     pf_sizes_free(&s->snap_recs);
     pf_bytes_free(&s->run_tail);
+    pf_sizes_free(&s->tpl_free);
+    pf_sizes_free(&s->run_free);
     free(s->snap_stack);
     free(s);
 }
@@ -321,7 +329,17 @@ static inline int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i,
         return push(s, f);
     }
     if (c == '"') {
-        if (node < 0) return pf_lex_string(p, n, i, NULL);
+        if (node < 0) {
+            if (s->collect && s->depth && s->stack[s->depth - 1].node >= 0 && !s->stack[s->depth - 1].raw) {
+                if (pf_sizes_reserve(&s->tpl_free, 2)) return PF_ERR_NOMEM;
+                s->tpl_free.p[s->tpl_free.len] = *i;
+                rc = pf_lex_string(p, n, i, NULL);
+                s->tpl_free.p[s->tpl_free.len + 1] = *i;
+                s->tpl_free.len += 2;
+                return rc;
+            }
+            return pf_lex_string(p, n, i, NULL);
+        }
         if (s->snap == 0 && (sp->nodes[node].flags & PF_NODE_COALESCE) && (rc = snapshot(s, *i, node, parent, index, rec0)))
             return rc;
         size_t a = s->arena.len;
@@ -504,7 +522,11 @@ static int parse_from_template(pf_scan *s, const uint8_t *p, size_t n, int whole
                          s->tpl_index, rec0);
     if (rc) return rc;
     s->tpl_str_end = i;
-    return parse_rest(s, p, n, &i, whole, rec0);
+    s->tpl_free.len = 0;
+    s->collect = 1;
+    rc = parse_rest(s, p, n, &i, whole, rec0);
+    s->collect = 0;
+    return rc;
 }
 
 /* ---- chunks and coalescing -------------------------------------------------- */
@@ -617,7 +639,20 @@ static int join_run(pf_scan *s, const uint8_t *data, size_t len) {
     if (r[4] + r[5] != a) return 0;   /* the run's string ends the arena (try_coalesce keeps it so) */
     int rc = pf_lex_string(data, len, &i, &s->arena);
     if (rc == PF_ERR_NOMEM) return rc;
-    if (rc || len - i != s->run_tail.len || memcmp(data + i, s->run_tail.p, len - i) != 0) {
+    /* the tail: the run's bytes, but for its free strings (any valid string there) */
+    const uint8_t *t = s->run_tail.p;
+    size_t o = 0;
+    for (size_t k = 0; !rc && k < s->run_free.len; k += 2) {
+        size_t seg = s->run_free.p[k] - o;   /* the bytes up to the free string's quote */
+        if (len - i <= seg || memcmp(data + i, t + o, seg) != 0 || data[i + seg] != '"') {
+            rc = 1;
+            break;
+        }
+        i += seg;
+        rc = pf_lex_string(data, len, &i, NULL);
+        o = s->run_free.p[k + 1];
+    }
+    if (rc || len - i != s->run_tail.len - o || memcmp(data + i, t + o, len - i) != 0) {
         s->arena.len = a;
         return 0;
     }
@@ -680,7 +715,12 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
     int merged = try_coalesce(s, arena_start);
     if (merged < 0) return merged;
     if (merged && tpl) {
-        if (pf_set_bytes(&s->run_tail, data + s->tpl_str_end, len - s->tpl_str_end)) return PF_ERR_NOMEM;
+        size_t e = s->tpl_str_end;
+        if (pf_set_bytes(&s->run_tail, data + e, len - e)) return PF_ERR_NOMEM;
+        s->run_free.len = 0;
+        if (pf_sizes_reserve(&s->run_free, s->tpl_free.len)) return PF_ERR_NOMEM;
+        for (size_t k = 0; k < s->tpl_free.len; k++) s->run_free.p[k] = s->tpl_free.p[k] - e;
+        s->run_free.len = s->tpl_free.len;
         s->run_ok = 1;
     }
     return 0;

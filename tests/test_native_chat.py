@@ -202,7 +202,12 @@ _RUN_PREFIX = b'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"i
 _RUN_TAILS = [b'"},"logprobs":null,"finish_reason":null}]}', b'"},"finish_reason":null}]}',
               b'"},"logprobs":null,"finish_reason":"stop"}]}', b'"},"finish_reason":null}]} ',
               b'"},"finish_reason":null}]', b'"},"finish_reason":null,"x":1}]}', b'"}}]}',
-              b'"},"finish_reason":null}],"usage":{"completion_tokens":2}}', b'",}]}']
+              b'"},"finish_reason":null}],"usage":{"completion_tokens":2}}', b'",}]}',
+              # free strings (off the spec, in an on-spec object): OpenAI's obfuscation differs each time
+              b'"},"finish_reason":null}],"usage":null,"obfuscation":"%s"}',
+              b'"},"finish_reason":null}],"obfuscation":"%s","service_tier":"%s","x":["%s"]}',
+              b'"},"finish_reason":null,"logprobs":{"content":"%s"}}]}', b'"},"finish_reason":"%s"}]}',
+              b'"},"finish_reason":null}],"usage":{"x":"%s"}}']
 _RUN_TEXTS = st.one_of(st.text(max_size=6).map(lambda t: json.dumps(t)[1:-1].encode()),
                        st.sampled_from([b"", b"\\n", b"\\u00e9", b"\\ud83d\\ude00", b"\\ud800", b"\\x", b"\xff",
                                         b"\xc3", b'"', b"\\", b"\x01", "é".encode()]))
@@ -211,12 +216,14 @@ _RUN_TEXTS = st.one_of(st.text(max_size=6).map(lambda t: json.dumps(t)[1:-1].enc
 @st.composite
 def delta_runs(draw):
     """A chat stream of text-delta chunks that share a prefix and mostly their tail: runs the
-    scanner joins without parsing; the odd tail, string or event name breaks them."""
+    scanner joins without parsing; the odd tail, string, free string or event name breaks them."""
     chunks = []
+    base = draw(st.sampled_from(_RUN_TAILS))
     for _ in range(draw(st.integers(1, 12))):
         name = draw(st.sampled_from([b"", b"", b"", b"event: x\n"]))
-        tail = draw(st.sampled_from(_RUN_TAILS[:2] * 6 + _RUN_TAILS))
-        chunks.append(name + _RUN_PREFIX + draw(_RUN_TEXTS) + tail + b"\n\n")
+        tail = base if draw(st.integers(0, 4)) else draw(st.sampled_from(_RUN_TAILS))
+        free = draw(st.sampled_from([b"ab", b"Xy3", b"", b"q" * 9]) if draw(st.integers(0, 3)) else _RUN_TEXTS)
+        chunks.append(name + _RUN_PREFIX + draw(_RUN_TEXTS) + tail.replace(b"%s", free) + b"\n\n")
     end = draw(st.sampled_from([b"data: [DONE]\n\n", b"", b'data: {"choices":[{"index":0,"delta":{},'
                                                          b'"finish_reason":"stop"}]}\n\n']))
     return b"".join(chunks) + end
@@ -242,3 +249,16 @@ def test_a_long_run_of_text_deltas_is_one_text():
     body2 = body.replace(b"\n\n" + _RUN_PREFIX + b"llo" + tail, b"\n\n" + _RUN_PREFIX + b"llo" + _RUN_TAILS[3])
     assert outcome(body2, "native") == outcome(body2, "python")
     assert json.loads(outcome(body2, "native")[1])["content"][0]["data"]["text"] == 'Héllo\n😀 world"q"'
+
+
+@pytest.mark.parametrize("bad", [b"\\x", b"\xff", b"\xc3", b"\x01", b"\\ud800", b"\\u12", b'a"b', b"\\"])
+@pytest.mark.parametrize("tail", [t for t in _RUN_TAILS if b"%s" in t])
+def test_a_free_string_must_still_be_a_valid_string(bad, tail):
+    """Free strings (off the spec) may differ from chunk to chunk of a run, but each is
+    still checked: a bad one in the middle of a run is the same error (or text) as in Python."""
+    frees = [b"ab", b"cd", b"ef", bad, b"gh"]
+    body = b"".join(_RUN_PREFIX + b"t%d" % k + tail.replace(b"%s", f) + b"\n\n" for k, f in enumerate(frees))
+    body += _chunk({}, finish_reason="stop") + b"data: [DONE]\n\n"
+    assert outcome(body, "native") == outcome(body, "python")
+    if bad == b"\\x":
+        assert outcome(body, "native")[:2] == ("error", "json")
