@@ -13,6 +13,7 @@ from pyfantasy._kernels.native import check, ffi, lib, owned
 from pyfantasy._kernels.sse_event import Event, TextCache, new_event, parse_retry
 
 _tuple_new = tuple.__new__
+_buffer = ffi.buffer
 _EVENTS = repeat(Event)  # endless: zip stops at the data
 EW = lib.PF_SSE_EV_W     # values per event
 RW = lib.PF_SSE_RETRY_W  # values per retry line
@@ -88,7 +89,8 @@ class SSEKernel:
                 self._types, self._ids = types, ids
         # Every arena splits at NUL into one string per event; decoding a whole arena at once
         # equals decoding each piece (NUL is ASCII, so it ends any invalid sequence before it).
-        datas = ffi.unpack(out.arena, out.arena_len).decode("utf-8", "replace").split("\0")
+        # Decoded straight from C's buffer: no bytes copy first.
+        datas = str(_buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
         datas.pop()
         return list(map(_tuple_new, _EVENTS, zip(types, datas, ids, repeat(self.retry))))
 
