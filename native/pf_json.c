@@ -190,6 +190,7 @@ pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t
     if (mode == PF_SCAN_SSE) {
         s->sse = pf_sse_new();
         if (!s->sse) { pf_scan_free(s); return NULL; }
+        pf_sse_skip_nul_check(s->sse);   /* a NUL in an event's data is bad JSON all the same */
     }
     return s;
 }

@@ -18,6 +18,9 @@ int32_t pf_jspec_node(const pf_jspec *spec, const char *path);
 /* Skip building pf_scan_out.json: the caller reads the records. */
 void pf_scan_records_only(pf_scan *s);
 void pf_sse_reset(pf_sse *s);
+/* Leave out the search for NUL bytes in data lines (pf_sse_out.has_nul stays 0): for the
+ * scanner, where a NUL in an event's data fails its JSON anyway. */
+void pf_sse_skip_nul_check(pf_sse *s);
 /* Whether the done marker was seen. */
 int pf_scan_done_seen(const pf_scan *s);
 /* Merge runs of chunks as Python's Scanner(coalesce=True) does (see pf_json.c). */

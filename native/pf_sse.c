@@ -27,6 +27,7 @@ struct pf_sse {
     pf_bytes type_arena;   /* this call's event types, NUL-terminated */
     pf_bytes id_arena;     /* this call's event ids, NUL-terminated */
     int pending_nul;       /* the data buffer holds a NUL */
+    int no_nul_check;      /* pf_sse_skip_nul_check: pending_nul is never set */
     int type_nul;          /* the event type buffer holds a NUL */
     int out_nul;           /* an event of this call has a NUL in data or type */
     int same_type, same_id;
@@ -62,6 +63,7 @@ void pf_sse_reset(pf_sse *s) {
     s->at_start = 1;
     s->block_empty = 1;
     s->eof_dispatch = keep.eof_dispatch;
+    s->no_nul_check = keep.no_nul_check;
 #define KEEP(f) do { s->f = keep.f; s->f.len = 0; } while (0)
     KEEP(line); KEEP(arena); KEEP(type_arena); KEEP(id_arena); KEEP(type); KEEP(idbuf); KEEP(committed);
     KEEP(ev); KEEP(retry); KEEP(retry_arena); KEEP(prev_type); KEEP(prev_id);
@@ -160,7 +162,7 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
             if (pf_bytes_reserve(&s->arena, vlen + 1)) return PF_ERR_NOMEM;
             if (vlen) {
                 memcpy(s->arena.p + s->arena.len, v, vlen);
-                if (!s->pending_nul && memchr(v, 0, vlen)) s->pending_nul = 1;
+                if (!s->pending_nul && !s->no_nul_check && memchr(v, 0, vlen)) s->pending_nul = 1;
             }
             s->arena.len += vlen;
             s->arena.p[s->arena.len++] = '\n';
@@ -378,3 +380,5 @@ int pf_sse_cut(const pf_sse *s, uint64_t *offset) {
 }
 
 void pf_sse_set_eof_dispatch(pf_sse *s, int eof_dispatch) { s->eof_dispatch = eof_dispatch; }
+
+void pf_sse_skip_nul_check(pf_sse *s) { s->no_nul_check = 1; }
