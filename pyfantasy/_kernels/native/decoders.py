@@ -157,7 +157,8 @@ class PartReader:
     arena for the readers below.
     """
 
-    __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut", "folded", "usage6")
+    __slots__ = ("_d", "_out", "format", "variant", "_meta", "arena", "events", "cut", "folded", "_head",
+                 "_responses")
 
     def __init__(self, format: str, variant: str, d: Any = None) -> None:
         """``d``: a C decoder to use (reset, owned by the caller), else a new one."""
@@ -172,7 +173,8 @@ class PartReader:
         self.events = 0
         self.cut: Optional[int] = None
         self.folded = 0
-        self.usage6: Optional[List[int]] = None   # pf_dec_out.fin_usage, when whole() read it
+        self._head: Optional[List[int]] = None   # whole()'s values (their head holds the finish's usage)
+        self._responses = self.format == "openai-responses"
 
     def feed(self, data: bytes, eof: bool) -> List[int]:
         """The part records of ``data``; raises Fallback when the C side hands the body back."""
@@ -184,7 +186,7 @@ class PartReader:
             raise Fallback()
         self.events = out.events
         n = out.nparts
-        self.usage6 = None
+        self._head = None
         self.arena = ffi.unpack(out.arena, out.arena_len) if out.arena_len else b""
         if eof and out.cut:
             self.cut = out.cut_offset
@@ -205,7 +207,7 @@ class PartReader:
         self.arena = ffi.unpack(out.arena, r[1]) if r[1] else b""
         self.cut = r[2] - 1 if r[2] else None
         self.folded = r[0]
-        self.usage6 = None if r[3] else r[4:10]
+        self._head = r
         return r
 
     # -- pieces ----------------------------------------------------------------
@@ -307,7 +309,7 @@ class PartReader:
         else:
             usage = new_usage(r[u + 1], r[u + 2], r[u + 3], r[u + 4], r[u + 5], r[u + 6])
         meta: Optional[Dict[str, Any]] = None
-        if self.format == "openai-responses":
+        if self._responses:
             rid = self._s(r[i + 3], r[i + 4])
             return _FINISH[r[i + 1]], usage, {"openai": _new_responses_meta(rid)} if rid else {}
         if flags & FIN_USAGE:
@@ -359,9 +361,10 @@ class PartReader:
         return _FINISH[r[i + 1]], usage, meta
 
     def _fin_usage(self) -> List[int]:
-        """pf_dec_out.fin_usage: the FINISH part's usage where the record does not hold it."""
-        u = self.usage6
-        return ffi.unpack(self._out.fin_usage, _FIN_USAGE_N) if u is None else u
+        """pf_dec_out.fin_usage: the FINISH part's usage where the record does not hold it (whole()'s
+        head holds it too, unless a count is negative)."""
+        h = self._head
+        return ffi.unpack(self._out.fin_usage, _FIN_USAGE_N) if h is None or h[3] else h[4:10]
 
     @staticmethod
     def _stash(fin: Dict[int, Any], t: int, r: Sequence[int], i: int) -> None:
