@@ -348,7 +348,7 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
         dn = kernel("decoders", backend)
         native = dn is not None and format in dn.FORMATS
         if native:
-            chat_variant = _variant(_format(format), variant or None, url)
+            chat_variant = variant or _variant(_format(format), None, url)
             try:
                 done = dn.whole_body(format, chat_variant, body, tools)
             except DecodeError as err:

@@ -203,7 +203,8 @@ class PartReader:
                 return None
             check(n, "decoder")
         r = ffi.unpack(out.parts, n)
-        self._meta = []
+        if self._meta:   # the last body's objects stay with its Response
+            self._meta = []
         self.arena = ffi.unpack(out.arena, r[1]) if r[1] else b""
         self.cut = r[2] - 1 if r[2] else None
         self.folded = r[0]
