@@ -190,7 +190,7 @@ pf_scan *pf_scan_new(const pf_jspec *spec, int mode, const uint8_t *done, size_t
     if (mode == PF_SCAN_SSE) {
         s->sse = pf_sse_new();
         if (!s->sse) { pf_scan_free(s); return NULL; }
-        pf_sse_skip_nul_check(s->sse);   /* a NUL in an event's data is bad JSON all the same */
+        pf_sse_for_scanner(s->sse);
     }
     return s;
 }
@@ -875,7 +875,9 @@ int pf_scan_feed(pf_scan *s, const uint8_t *data, size_t len, int eof, pf_scan_o
             if (src) { rc = src; goto done; }
             for (size_t k = 0; k < so.nev && !s->finished; k++) {
                 const size_t *e = so.ev + k * PF_SSE_EV_W;
-                rc = scan_chunk(s, so.type_arena + e[2], e[3], (const uint8_t *)so.arena + e[0], e[1], e[6], 1);
+                const uint8_t *ed = e[0] & PF_SSE_IN_INPUT ? data + (e[0] & ~PF_SSE_IN_INPUT)
+                                                           : (const uint8_t *)so.arena + e[0];
+                rc = scan_chunk(s, so.type_arena + e[2], e[3], ed, e[1], e[6], 1);
                 if (rc) { rc = PF_ERR_NOMEM; goto done; }
             }
         }

@@ -18,9 +18,14 @@ int32_t pf_jspec_node(const pf_jspec *spec, const char *path);
 /* Skip building pf_scan_out.json: the caller reads the records. */
 void pf_scan_records_only(pf_scan *s);
 void pf_sse_reset(pf_sse *s);
-/* Leave out the search for NUL bytes in data lines (pf_sse_out.has_nul stays 0): for the
- * scanner, where a NUL in an event's data fails its JSON anyway. */
-void pf_sse_skip_nul_check(pf_sse *s);
+/* The scanner's SSE reading:
+ * - no search for NUL bytes in data lines (pf_sse_out.has_nul stays 0): a NUL in an
+ *   event's data fails its JSON anyway;
+ * - an event whose data is one line read whole in the call's input is not copied: its
+ *   data offset has PF_SSE_IN_INPUT set and counts from the input given to pf_sse_feed
+ *   (no NUL after it). */
+void pf_sse_for_scanner(pf_sse *s);
+#define PF_SSE_IN_INPUT ((size_t)1 << (sizeof(size_t) * 8 - 1))
 /* Whether the done marker was seen. */
 int pf_scan_done_seen(const pf_scan *s);
 /* Merge runs of chunks as Python's Scanner(coalesce=True) does (see pf_json.c). */

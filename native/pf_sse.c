@@ -14,6 +14,7 @@
  * event type buffer, the last event ID buffer and the committed last event ID.
  * One call handles a whole chunk and reports every event of it. */
 #include "pf_lex.h"
+#include "pf_json_int.h"
 
 struct pf_sse {
     int closed;
@@ -27,7 +28,10 @@ struct pf_sse {
     pf_bytes type_arena;   /* this call's event types, NUL-terminated */
     pf_bytes id_arena;     /* this call's event ids, NUL-terminated */
     int pending_nul;       /* the data buffer holds a NUL */
-    int no_nul_check;      /* pf_sse_skip_nul_check: pending_nul is never set */
+    int for_scanner;       /* pf_sse_for_scanner: no NUL check, in-place events */
+    const uint8_t *in;     /* the current call's input, as given */
+    int ip_pending;        /* the data buffer is one line still in the input: in[ip_off, +ip_len) */
+    size_t ip_off, ip_len;
     int type_nul;          /* the event type buffer holds a NUL */
     int out_nul;           /* an event of this call has a NUL in data or type */
     int same_type, same_id;
@@ -63,7 +67,7 @@ void pf_sse_reset(pf_sse *s) {
     s->at_start = 1;
     s->block_empty = 1;
     s->eof_dispatch = keep.eof_dispatch;
-    s->no_nul_check = keep.no_nul_check;
+    s->for_scanner = keep.for_scanner;
 #define KEEP(f) do { s->f = keep.f; s->f.len = 0; } while (0)
     KEEP(line); KEEP(arena); KEEP(type_arena); KEEP(id_arena); KEEP(type); KEEP(idbuf); KEEP(committed);
     KEEP(ev); KEEP(retry); KEEP(retry_arena); KEEP(prev_type); KEEP(prev_id);
@@ -97,18 +101,24 @@ static int dispatch(pf_sse *s) {
     }
     size_t dlen = s->arena.len - s->data_start;
     /* Step 2: an empty data buffer resets data and type and dispatches nothing. */
-    if (dlen == 0) {
+    if (dlen == 0 && !s->ip_pending) {
         s->type.len = 0;
         return PF_OK;
     }
-    /* Step 3: remove the data buffer's final LF (every data line appended
-     * one); the NUL separator takes its place. */
-    dlen -= 1;
-    s->arena.p[s->arena.len - 1] = 0;
     if (pf_sizes_reserve(&s->ev, PF_SSE_EV_W)) return PF_ERR_NOMEM;
     size_t *r = s->ev.p + s->ev.len;
-    r[0] = s->data_start;
-    r[1] = dlen;
+    if (s->ip_pending) {   /* one data line, still in the input: pointed at, not copied */
+        s->ip_pending = 0;
+        r[0] = s->ip_off | PF_SSE_IN_INPUT;
+        r[1] = s->ip_len;
+    } else {
+        /* Step 3: remove the data buffer's final LF (every data line appended
+         * one); the NUL separator takes its place. */
+        dlen -= 1;
+        s->arena.p[s->arena.len - 1] = 0;
+        r[0] = s->data_start;
+        r[1] = dlen;
+    }
     /* Steps 5-6: type "message" unless the event type buffer is set. */
     r[2] = s->type_arena.len;
     if (s->type.len) {
@@ -143,7 +153,20 @@ static int dispatch(pf_sse *s) {
     return PF_OK;
 }
 
-static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
+/* The pending in-place data line, copied to the data buffer (the input is going, or
+ * another data line follows). */
+static int ip_flush(pf_sse *s) {
+    if (!s->ip_pending) return PF_OK;
+    s->ip_pending = 0;
+    if (pf_bytes_reserve(&s->arena, s->ip_len + 1)) return PF_ERR_NOMEM;
+    if (s->ip_len) memcpy(s->arena.p + s->arena.len, s->in + s->ip_off, s->ip_len);
+    s->arena.len += s->ip_len;
+    s->arena.p[s->arena.len++] = '\n';
+    return PF_OK;
+}
+
+/* in_input: lp points into the call's input (not into the held line). */
+static int process_line(pf_sse *s, const uint8_t *lp, size_t ll, int in_input) {
     if (ll == 0) return dispatch(s);
     if (s->block_empty) {
         s->block_start = s->line_start;
@@ -159,10 +182,17 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll) {
     switch (nlen) {
     case 4:
         if (memcmp(lp, "data", 4) == 0) {
+            if (s->for_scanner && in_input && !s->ip_pending && s->arena.len == s->data_start) {
+                s->ip_pending = 1;
+                s->ip_off = (size_t)(v - s->in);
+                s->ip_len = vlen;
+                break;
+            }
+            if (ip_flush(s)) return PF_ERR_NOMEM;
             if (pf_bytes_reserve(&s->arena, vlen + 1)) return PF_ERR_NOMEM;
             if (vlen) {
                 memcpy(s->arena.p + s->arena.len, v, vlen);
-                if (!s->pending_nul && !s->no_nul_check && memchr(v, 0, vlen)) s->pending_nul = 1;
+                if (!s->pending_nul && !s->for_scanner && memchr(v, 0, vlen)) s->pending_nul = 1;
             }
             s->arena.len += vlen;
             s->arena.p[s->arena.len++] = '\n';
@@ -234,7 +264,8 @@ static int scan(pf_sse *s, const uint8_t *data, size_t len, int eof) {
         }
         const uint8_t *lp;
         size_t ll;
-        if (s->line.len || hold) {
+        int in_input = !(s->line.len || hold);
+        if (!in_input) {
             if (pf_bytes_append(&s->line, data + i, t - i)) return PF_ERR_NOMEM;
             lp = s->line.p;
             ll = s->line.len;
@@ -246,7 +277,7 @@ static int scan(pf_sse *s, const uint8_t *data, size_t len, int eof) {
             s->cr_held = 1;
             return PF_OK;
         }
-        if ((rc = process_line(s, lp, ll))) return rc;
+        if ((rc = process_line(s, lp, ll, in_input))) return rc;
         s->line.len = 0;
         i = next;
     }
@@ -256,6 +287,7 @@ static int scan(pf_sse *s, const uint8_t *data, size_t len, int eof) {
 int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out *out) {
     int rc = PF_OK;
     if (s->closed) return PF_ERR_CLOSED;
+    s->in = data;
     /* Drop what the previous call reported; keep the pending data buffer. */
     if (s->data_start) {
         size_t keep = s->arena.len - s->data_start;
@@ -291,10 +323,11 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
     if (s->cr_held && len) {
         s->cr_held = 0;
         if (data[0] == '\n') { data++; len--; s->consumed++; }
-        if ((rc = process_line(s, s->line.p, s->line.len))) goto done;
+        if ((rc = process_line(s, s->line.p, s->line.len, 0))) goto done;
         s->line.len = 0;
     }
     if (len && (rc = scan(s, data, len, eof))) goto done;
+    if ((rc = ip_flush(s))) goto done;   /* an event not ended in this input: its data is kept */
     s->consumed += len;
     if (eof) {
         if (s->at_start) { /* the stream ended inside a would-be BOM: those bytes were a line */
@@ -306,12 +339,12 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
         }
         if (s->cr_held) {
             s->cr_held = 0;
-            if ((rc = process_line(s, s->line.p, s->line.len))) goto done;
+            if ((rc = process_line(s, s->line.p, s->line.len, 0))) goto done;
             s->line.len = 0;
         }
         if (s->eof_dispatch) {
             /* a non-WHATWG reader (genai): the last event needs no blank line */
-            if (s->line.len && (rc = process_line(s, s->line.p, s->line.len))) goto done;
+            if (s->line.len && (rc = process_line(s, s->line.p, s->line.len, 0))) goto done;
             s->line.len = 0;
             if ((rc = dispatch(s))) goto done;
         }
@@ -381,4 +414,4 @@ int pf_sse_cut(const pf_sse *s, uint64_t *offset) {
 
 void pf_sse_set_eof_dispatch(pf_sse *s, int eof_dispatch) { s->eof_dispatch = eof_dispatch; }
 
-void pf_sse_skip_nul_check(pf_sse *s) { s->no_nul_check = 1; }
+void pf_sse_for_scanner(pf_sse *s) { s->for_scanner = 1; }

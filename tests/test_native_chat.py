@@ -262,3 +262,34 @@ def test_a_free_string_must_still_be_a_valid_string(bad, tail):
     assert outcome(body, "native") == outcome(body, "python")
     if bad == b"\\x":
         assert outcome(body, "native")[:2] == ("error", "json")
+
+
+@st.composite
+def reframed(draw):
+    """A corpus chat body whose events are framed otherwise: data split over several
+    ``data:`` lines (anywhere, inside strings too), CRLF or CR line ends, comments: the
+    scanner's events read in place or copied, across any feed cuts, as Python reads them."""
+    bodies = _bodies()
+    body, variant = bodies[draw(st.integers(0, len(bodies) - 1))]
+    eol = draw(st.sampled_from([b"\n", b"\n", b"\r\n", b"\r"]))
+    out = []
+    for line in body.split(b"\n"):
+        if line.startswith(b"data: ") and len(line) > 8 and draw(st.integers(0, 3)) == 0:
+            data = line[6:]
+            cuts = sorted(set(draw(st.lists(st.integers(1, len(data) - 1), max_size=3))))
+            pieces = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+            out.extend(b"data: " + p for p in pieces)
+        elif line == b"" and draw(st.integers(0, 9)) == 0:
+            out.extend([b": keep-alive", b""])
+        else:
+            out.append(line)
+    return eol.join(out), variant
+
+
+@settings(max_examples=200, deadline=None)
+@given(reframed(), st.lists(st.integers(0, 6000), max_size=5))
+def test_reframed_corpus_bodies_decode_alike(bv, cuts):
+    body, variant = bv
+    assert outcome(body, "native", variant) == outcome(body, "python", variant)
+    cuts = [c % (len(body) + 1) for c in cuts]
+    assert feed_parts(body, "native", cuts, variant) == feed_parts(body, "python", cuts, variant)
