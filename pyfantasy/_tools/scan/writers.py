@@ -8,7 +8,7 @@ import json
 import os
 import sqlite3
 import time
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from pyfantasy._errors import PyfantasyError
 from pyfantasy._tools.scan.rows import COLUMNS, NAMES, row_dict
@@ -69,11 +69,14 @@ class _SQLite:
         self.db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, "
                         "mtime_ns INTEGER, rows INTEGER, scanned_at REAL)")
         self.db.commit()
+        self.recorded: Optional[Set[str]] = None   # the files table's paths, once done() read them
         self.insert = (f"INSERT INTO interactions ({', '.join(chr(34) + n + chr(34) for n in NAMES)}) "
                        f"VALUES ({', '.join('?' * len(COLUMNS))})")
 
     def done(self) -> Dict[str, Tuple[int, int]]:
-        return {p: (s, m) for p, s, m in self.db.execute("SELECT path, size, mtime_ns FROM files")}
+        done = {p: (s, m) for p, s, m in self.db.execute("SELECT path, size, mtime_ns FROM files")}
+        self.recorded = set(done)
+        return done
 
     def forget(self, paths: Iterable[str]) -> None:
         """Nothing to do: ``write`` replaces a rescanned file's rows in the same transaction."""
@@ -81,9 +84,12 @@ class _SQLite:
     def write(self, batch: List[Tuple[str, int, int, List[tuple]]]) -> None:
         db = self.db
         now = time.time()
+        recorded = self.recorded
         with db:  # one transaction per batch: rows and the files they came from
-            known = [(p,) for p, _, _, _ in batch]
-            db.executemany("DELETE FROM interactions WHERE file = ?", known)
+            # a file with rows already (scanned before): those go; a file never recorded has none
+            known = [(p,) for p, _, _, _ in batch if recorded is None or p in recorded]
+            if known:
+                db.executemany("DELETE FROM interactions WHERE file = ?", known)
             db.executemany(self.insert, [r for _, _, _, rows in batch for r in rows])
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                            [(p, s, m, len(rows), now) for p, s, m, rows in batch])
