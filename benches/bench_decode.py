@@ -12,9 +12,12 @@ Peers: the whole-body pipeline (``data:`` lines split on bytes, ``orjson`` or
 folds, and the openai SDK's own accumulation (ChatCompletionStreamState).
 Target (issue 9): pyfantasy native >= 3x the fastest pure-Python pipeline.
 
-``decode-raw-c-kernel``: the C decoder alone over the same bodies (SSE split,
-strict JSON and UTF-8 validation, fantasy's state machine; one call per body,
-no Python objects): MB/s.
+``decode-raw-c-kernel``: C alone over the same bodies, no Python objects, MB/s:
+``decoder-new-per-body`` (a new chat decoder per body: SSE split, strict JSON
+and UTF-8 validation, fantasy's state machine), ``decoder-whole`` (what
+``decode_body`` runs: ``pf_dec_whole`` on a reused decoder, the fold included)
+and ``scan-only`` (the raw kernel of issue 9 item 4: SSE split, strict JSON and
+UTF-8 validation, the chat spec's records and pruned JSON; no state machine).
 """
 from __future__ import annotations
 
@@ -99,17 +102,16 @@ def bench_decode_chat_streams(benchmark, name, expected):
         check("openai-chat", results, expected, name)
 
 
-@pytest.mark.benchmark(group="decode-raw-c-kernel")
-def bench_decode_raw_c_kernel(benchmark):
-    """The C chat decoder alone: bytes in, part records out, no Python object per body."""
-    if not native_available():
-        pytest.skip("native extension not built")
+def _raw_kernel_runs():
+    """The raw C contenders: name -> run() returning how many records (or chunks) came out."""
     from pyfantasy._kernels.native.decoders import _CHAT_VARIANTS
-    from pyfantasy._kernels.native import ffi, lib
+    from pyfantasy._kernels.native import ffi, lib, owned
+    from pyfantasy._kernels.native.scan import compiled_spec
+    from pyfantasy._providers.openai_chat import STREAM_SPEC
     jobs = [(b, _CHAT_VARIANTS[v]) for b, v in BODIES]
     out = ffi.new("pf_dec_out *")
 
-    def run():
+    def new_per_body():
         parts = 0
         for body, variant in jobs:
             d = lib.pf_chat_new(variant)
@@ -117,5 +119,38 @@ def bench_decode_raw_c_kernel(benchmark):
             parts += out.nparts
             lib.pf_dec_free(d)
         return parts
+
+    decoders = {v: owned(lib.pf_chat_new(v), lib.pf_dec_free, "chat decoder") for v in set(_CHAT_VARIANTS.values())}
+    whole_jobs = [(decoders[v], b, len(b)) for b, v in jobs]
+
+    def whole():
+        values = 0
+        for d, body, n in whole_jobs:
+            got = lib.pf_dec_whole(d, body, n, out)
+            assert got > 0
+            values += got
+        return values
+
+    scanner = owned(lib.pf_scan_new(compiled_spec(STREAM_SPEC), lib.PF_SCAN_SSE, b"[DONE]", 6, 1),
+                    lib.pf_scan_free, "scanner")
+    sout = ffi.new("pf_scan_out *")
+
+    def scan_only():
+        chunks = 0
+        for body, _ in jobs:
+            lib.pf_scan_reset(scanner)
+            assert lib.pf_scan_feed(scanner, body, len(body), 1, sout) == 0
+            chunks += sout.nchunks
+        return chunks
+    return {"decoder-new-per-body": new_per_body, "decoder-whole": whole, "scan-only": scan_only}
+
+
+@pytest.mark.benchmark(group="decode-raw-c-kernel")
+@pytest.mark.parametrize("name", ["decoder-new-per-body", "decoder-whole", "scan-only"])
+def bench_decode_raw_c_kernel(benchmark, name):
+    """C alone over the chat stream bodies: bytes in, records out, no Python object per body."""
+    if not native_available():
+        pytest.skip("native extension not built")
+    run = _raw_kernel_runs()[name]
     benchmark.extra_info["bytes"] = TOTAL
     assert benchmark(run) > len(BODIES)
