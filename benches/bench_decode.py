@@ -17,7 +17,7 @@ Target (issue 9): pyfantasy native >= 3x the fastest pure-Python pipeline.
 and UTF-8 validation, fantasy's state machine), ``decoder-whole`` (what
 ``decode_body`` runs: ``pf_dec_whole`` on a reused decoder, the fold included)
 and ``scan-only`` (the raw kernel of issue 9 item 4: SSE split, strict JSON and
-UTF-8 validation, the chat spec's records and pruned JSON; no state machine).
+UTF-8 validation, the chat spec's records; no state machine, no JSON text).
 """
 from __future__ import annotations
 
@@ -133,6 +133,7 @@ def _raw_kernel_runs():
 
     scanner = owned(lib.pf_scan_new(compiled_spec(STREAM_SPEC), lib.PF_SCAN_SSE, b"[DONE]", 6, 1),
                     lib.pf_scan_free, "scanner")
+    lib.pf_scan_records_only(scanner)   # the records, as the decoders read them: no JSON text
     sout = ffi.new("pf_scan_out *")
 
     def scan_only():

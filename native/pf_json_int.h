@@ -1,6 +1,6 @@
 /* pf_json.c's interface to the other kernels (internal, not in the cdef): a
- * spec built from dotted paths in C, node lookup by path, and records-only
- * scanning (no JSON text) for kernels that read the records themselves. */
+ * spec built from dotted paths in C, node lookup by path, and the scanner's
+ * SSE reading. */
 #ifndef PF_JSON_INT_H
 #define PF_JSON_INT_H
 #include "pf_api.h"
@@ -15,8 +15,6 @@ typedef struct {
 pf_jspec *pf_jspec_build(const pf_path *paths, size_t n);
 /* The node id of `path` ("" is the root), or -1. */
 int32_t pf_jspec_node(const pf_jspec *spec, const char *path);
-/* Skip building pf_scan_out.json: the caller reads the records. */
-void pf_scan_records_only(pf_scan *s);
 void pf_sse_reset(pf_sse *s);
 /* The scanner's SSE reading:
  * - no search for NUL bytes in data lines (pf_sse_out.has_nul stays 0): a NUL in an

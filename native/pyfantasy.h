@@ -163,6 +163,8 @@ void pf_scan_reset(pf_scan *s);
 int pf_scan_cut(const pf_scan *s, uint64_t *offset);
 /* SSE mode: see pf_sse_set_eof_dispatch. */
 void pf_scan_set_eof_dispatch(pf_scan *s, int eof_dispatch);
+/* Records only: pf_scan_out.json stays empty (for callers that read the records). */
+void pf_scan_records_only(pf_scan *s);
 
 /* ---- go-vcr cassette reader (pf_vcr.c) --------------------------------------- */
 
