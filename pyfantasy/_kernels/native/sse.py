@@ -14,6 +14,7 @@ from pyfantasy._kernels.sse_event import Event, TextCache, new_event, parse_retr
 
 _tuple_new = tuple.__new__
 _buffer = ffi.buffer
+_feed = lib.pf_sse_feed   # a module global: no lookup on lib per feed
 _EVENTS = repeat(Event)  # endless: zip stops at the data
 EW = lib.PF_SSE_EV_W     # values per event
 RW = lib.PF_SSE_RETRY_W  # values per retry line
@@ -59,7 +60,7 @@ class SSEKernel:
             self.closed = True
         out = self._out
         # bytes go to C as they are; other buffers (bytearray, memoryview) through from_buffer
-        rc = lib.pf_sse_feed(self._s, data if type(data) is bytes else ffi.from_buffer(data), len(data), eof, out)
+        rc = _feed(self._s, data if type(data) is bytes else ffi.from_buffer(data), len(data), eof, out)
         if rc:
             check(rc, "SSE decoder")
         if out.as_before:  # the common case: only the data is new
@@ -89,9 +90,9 @@ class SSEKernel:
                 self._types, self._ids = types, ids
         # Every arena splits at NUL into one string per event; decoding a whole arena at once
         # equals decoding each piece (NUL is ASCII, so it ends any invalid sequence before it).
-        # Decoded straight from C's buffer: no bytes copy first.
-        datas = str(_buffer(out.arena, out.arena_len), "utf-8", "replace").split("\0")
-        datas.pop()
+        # Decoded straight from C's buffer (no bytes copy first), without the last event's NUL
+        # (there is at least one event here), so that the split gives one string per event.
+        datas = str(_buffer(out.arena, out.arena_len - 1), "utf-8", "replace").split("\0")
         return list(map(_tuple_new, _EVENTS, zip(types, datas, ids, repeat(self.retry))))
 
     def _each(self, out, nev: int, nretry: int) -> List[Event]:
