@@ -167,7 +167,7 @@ struct pf_scan {
      * parser where they end, so only their validity counts. */
     size_t tpl_str_end;    /* parse_from_template: where the string ended in the data */
     int collect;           /* parse_from_template: note the free strings in tpl_free */
-    pf_sizes tpl_free;     /* (start, end) in the data of each free string of the last parse */
+    pf_sizes tpl_free;     /* (start, end) of each free string of the last parse, from tpl_str_end */
     int run_ok;
     size_t run_chunk;      /* the run's chunk: the last one (its index) */
     size_t run_rec;        /* its COALESCE string record (index into recs) */
@@ -331,15 +331,14 @@ static inline int begin_value(pf_scan *s, const uint8_t *p, size_t n, size_t *i,
     }
     if (c == '"') {
         if (node < 0) {
+            size_t qs = *i;
+            if ((rc = pf_lex_string(p, n, i, NULL))) return rc;
             if (s->collect && s->depth && s->stack[s->depth - 1].node >= 0 && !s->stack[s->depth - 1].raw) {
                 if (pf_sizes_reserve(&s->tpl_free, 2)) return PF_ERR_NOMEM;
-                s->tpl_free.p[s->tpl_free.len] = *i;
-                rc = pf_lex_string(p, n, i, NULL);
-                s->tpl_free.p[s->tpl_free.len + 1] = *i;
-                s->tpl_free.len += 2;
-                return rc;
+                s->tpl_free.p[s->tpl_free.len++] = qs - s->tpl_str_end;
+                s->tpl_free.p[s->tpl_free.len++] = *i - s->tpl_str_end;
             }
-            return pf_lex_string(p, n, i, NULL);
+            return 0;
         }
         if (s->snap == 0 && (sp->nodes[node].flags & PF_NODE_COALESCE) && (rc = snapshot(s, *i, node, parent, index, rec0)))
             return rc;
@@ -716,12 +715,10 @@ static int scan_chunk(pf_scan *s, const uint8_t *name, size_t name_len, const ui
     int merged = try_coalesce(s, arena_start);
     if (merged < 0) return merged;
     if (merged && tpl) {
-        size_t e = s->tpl_str_end;
-        if (pf_set_bytes(&s->run_tail, data + e, len - e)) return PF_ERR_NOMEM;
-        s->run_free.len = 0;
-        if (pf_sizes_reserve(&s->run_free, s->tpl_free.len)) return PF_ERR_NOMEM;
-        for (size_t k = 0; k < s->tpl_free.len; k++) s->run_free.p[k] = s->tpl_free.p[k] - e;
-        s->run_free.len = s->tpl_free.len;
+        if (pf_set_bytes(&s->run_tail, data + s->tpl_str_end, len - s->tpl_str_end)) return PF_ERR_NOMEM;
+        pf_sizes fr = s->run_free;   /* the parse's free strings are the run's (the next parse refills the other) */
+        s->run_free = s->tpl_free;
+        s->tpl_free = fr;
         s->run_ok = 1;
     }
     return 0;
