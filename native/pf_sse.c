@@ -153,16 +153,21 @@ static int dispatch(pf_sse *s) {
     return PF_OK;
 }
 
+/* A data line's value appended to the data buffer, with its LF. */
+static int append_data(pf_sse *s, const uint8_t *v, size_t vlen) {
+    if (pf_bytes_reserve(&s->arena, vlen + 1)) return PF_ERR_NOMEM;
+    if (vlen) memcpy(s->arena.p + s->arena.len, v, vlen);
+    s->arena.len += vlen;
+    s->arena.p[s->arena.len++] = '\n';
+    return PF_OK;
+}
+
 /* The pending in-place data line, copied to the data buffer (the input is going, or
  * another data line follows). */
 static int ip_flush(pf_sse *s) {
     if (!s->ip_pending) return PF_OK;
     s->ip_pending = 0;
-    if (pf_bytes_reserve(&s->arena, s->ip_len + 1)) return PF_ERR_NOMEM;
-    if (s->ip_len) memcpy(s->arena.p + s->arena.len, s->in + s->ip_off, s->ip_len);
-    s->arena.len += s->ip_len;
-    s->arena.p[s->arena.len++] = '\n';
-    return PF_OK;
+    return append_data(s, s->in + s->ip_off, s->ip_len);
 }
 
 /* in_input: lp points into the call's input (not into the held line). */
@@ -188,14 +193,8 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll, int in_input) {
                 s->ip_len = vlen;
                 break;
             }
-            if (ip_flush(s)) return PF_ERR_NOMEM;
-            if (pf_bytes_reserve(&s->arena, vlen + 1)) return PF_ERR_NOMEM;
-            if (vlen) {
-                memcpy(s->arena.p + s->arena.len, v, vlen);
-                if (!s->pending_nul && !s->for_scanner && memchr(v, 0, vlen)) s->pending_nul = 1;
-            }
-            s->arena.len += vlen;
-            s->arena.p[s->arena.len++] = '\n';
+            if (ip_flush(s) || append_data(s, v, vlen)) return PF_ERR_NOMEM;
+            if (vlen && !s->pending_nul && !s->for_scanner && memchr(v, 0, vlen)) s->pending_nul = 1;
         }
         break;
     case 5:

@@ -37,7 +37,7 @@ typedef struct {
      * it in this call, digits_off, digits_len (digits in retry_arena) */
     const size_t *retry;
     size_t nretry;
-    const char *arena;           /* data (char: Python reads it as bytes in one call) */
+    const char *arena;           /* data (char: Python reads it in one call, as bytes or as text) */
     size_t arena_len;
     const uint8_t *type_arena;
     size_t type_arena_len;
