@@ -53,6 +53,14 @@ def feed_parts(body, backend, cuts, variant=None):
         return parts, ("error", e.kind, e.message, e.offset, e.response.to_json_bytes() if e.response else None)
 
 
+def decode_alike(body, cuts, variant=None):
+    """Native and python agree on ``body`` whole, and fed in pieces at ``cuts`` (taken modulo
+    its length): the Response or error, and every stream part."""
+    assert outcome(body, "native", variant) == outcome(body, "python", variant)
+    cuts = [c % (len(body) + 1) for c in cuts]
+    assert feed_parts(body, "native", cuts, variant) == feed_parts(body, "python", cuts, variant)
+
+
 @pytest.mark.parametrize("rel,iid", [p.values for p in CHAT], ids=[p.id for p in CHAT])
 def test_corpus_chat_streams_stay_in_c(rel, iid):
     """Every recorded chat stream: the C machine decodes it (no hand-back) exactly as Python does."""
@@ -146,9 +154,7 @@ def mutated(draw):
 @given(mutated(), st.sampled_from(["openai", "compat", "openrouter", "vercel"]),
        st.lists(st.integers(0, 4000), max_size=5))
 def test_mutated_corpus_bodies_decode_alike(body, variant, cuts):
-    assert outcome(body, "native", variant) == outcome(body, "python", variant)
-    cuts = [c % (len(body) + 1) for c in cuts]
-    assert feed_parts(body, "native", cuts, variant) == feed_parts(body, "python", cuts, variant)
+    decode_alike(body, cuts, variant)
 
 
 def test_negative_openrouter_token_counts_decode_as_python():
@@ -232,9 +238,7 @@ def delta_runs(draw):
 @settings(max_examples=300, deadline=None)
 @given(delta_runs(), st.lists(st.integers(0, 3000), max_size=4))
 def test_runs_of_text_deltas_decode_alike(body, cuts):
-    assert outcome(body, "native") == outcome(body, "python")
-    cuts = [c % (len(body) + 1) for c in cuts]
-    assert feed_parts(body, "native", cuts) == feed_parts(body, "python", cuts)
+    decode_alike(body, cuts)
 
 
 def test_a_long_run_of_text_deltas_is_one_text():
@@ -290,6 +294,4 @@ def reframed(draw):
 @given(reframed(), st.lists(st.integers(0, 6000), max_size=5))
 def test_reframed_corpus_bodies_decode_alike(bv, cuts):
     body, variant = bv
-    assert outcome(body, "native", variant) == outcome(body, "python", variant)
-    cuts = [c % (len(body) + 1) for c in cuts]
-    assert feed_parts(body, "native", cuts, variant) == feed_parts(body, "python", cuts, variant)
+    decode_alike(body, cuts, variant)
