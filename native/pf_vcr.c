@@ -50,6 +50,7 @@ static const vcr_field RESP_FIELDS[] = {
 struct pf_vcr {
     pf_sizes recs;
     pf_bytes arena;
+    pf_sizes light;    /* pf_vcr_light's rows */
 };
 
 typedef struct {
@@ -81,6 +82,7 @@ void pf_vcr_free(pf_vcr *v) {
     if (!v) return;
     pf_sizes_free(&v->recs);
     pf_bytes_free(&v->arena);
+    pf_sizes_free(&v->light);
     free(v);
 }
 
@@ -712,4 +714,61 @@ int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out) {
     out->arena = v->arena.p;
     out->arena_len = v->arena.len;
     return PF_OK;
+}
+
+/* ---- the scan's view: a few fields per interaction ---------------------------------- */
+
+/* Where each PF_VL_* field comes from: its field code (PF_VL_CTYPE: the response header). */
+static const size_t LIGHT_FIELD[PF_VL_N] = {
+    PF_VCR_ID, PF_VCR_REQUEST + 12, PF_VCR_REQUEST + 13, PF_VCR_REQUEST + 9, PF_VCR_RESPONSE + 7,
+    PF_VCR_RESPONSE + 9, PF_VCR_RESPONSE + 10, PF_VCR_RESPONSE + 11, PF_VCR_RESPONSE + 8,
+};
+
+/* 1 when the key record k repeats a key of the same map of its interaction (records from `first`). */
+static int repeated_key(const size_t *r, size_t first, size_t k, const uint8_t *arena) {
+    for (size_t j = first; j < k; j += PF_VCR_REC_W)
+        if ((r[j + 2] & PF_VCR_KEY) && r[j + 1] == r[k + 1] && r[j + 4] == r[k + 4]
+            && memcmp(arena + r[j + 3], arena + r[k + 3], r[k + 4]) == 0)
+            return 1;
+    return 0;
+}
+
+int pf_vcr_light(pf_vcr *v, const pf_vcr_out *out, const size_t **rows) {
+    size_t n = out->ninteractions, W = PF_VCR_LIGHT_W;
+    *rows = NULL;
+    v->light.len = 0;
+    if (n > SIZE_MAX / W / sizeof(size_t) || pf_sizes_reserve(&v->light, n * W)) return PF_ERR_NOMEM;
+    size_t *rw = v->light.p;
+    memset(rw, 0, n * W * sizeof(size_t));
+    const size_t *r = out->recs, end = out->nrecs * PF_VCR_REC_W;
+    const uint8_t *arena = out->arena;
+    size_t first = 0, inter = SIZE_MAX;
+    int in_ctype = 0;   /* the ITEM records that follow belong to the response's Content-Type */
+    for (size_t k = 0; k < end; k += PF_VCR_REC_W) {
+        size_t i = r[k], f = r[k + 1], fl = r[k + 2];
+        if (i != inter) { inter = i; first = k; in_ctype = 0; }
+        if (i >= n) return 1;
+        size_t *row = rw + i * W;
+        if (fl & PF_VCR_KEY) {
+            if ((fl & PF_VCR_BINARY) || repeated_key(r, first, k, arena)) return 1;
+            in_ctype = f == LIGHT_FIELD[PF_VL_CTYPE] && r[k + 4] == 12 && memcmp(arena + r[k + 3], "Content-Type", 12) == 0;
+            if (in_ctype) row[3 * PF_VL_CTYPE + 2] = PF_VCR_PRESENT;   /* the key, no value yet */
+            continue;
+        }
+        if (fl & PF_VCR_ITEM) {
+            if (!in_ctype || f != LIGHT_FIELD[PF_VL_CTYPE]) continue;
+            size_t *slot = row + 3 * PF_VL_CTYPE;
+            if (slot[2] & PF_VCR_ITEM) return 1;   /* several values: joined by the full walk */
+            slot[0] = r[k + 3]; slot[1] = r[k + 4]; slot[2] = fl | PF_VCR_PRESENT;
+            continue;
+        }
+        for (size_t x = 0; x < PF_VL_CTYPE; x++)
+            if (LIGHT_FIELD[x] == f) {
+                row[3 * x] = r[k + 3]; row[3 * x + 1] = r[k + 4]; row[3 * x + 2] = fl | PF_VCR_PRESENT;
+                break;
+            }
+    }
+    v->light.len = n * W;
+    *rows = rw;
+    return 0;
 }

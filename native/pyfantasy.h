@@ -205,6 +205,28 @@ void pf_vcr_free(pf_vcr *v);
  * output is valid until the next call on the same reader. */
 int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out);
 
+/* The scan's view of a parsed cassette (pf_vcr_light): per interaction, (off, len, flags) of
+ * each PF_VL_* field in the arena, its flags | PF_VCR_PRESENT when the field was there (else 0s).
+ * PF_VL_CTYPE is the response's Content-Type header: PF_VCR_PRESENT alone for the key with no
+ * value, | PF_VCR_ITEM with its one value. */
+#define PF_VCR_PRESENT 32
+#define PF_VL_ID 0
+#define PF_VL_URL 1
+#define PF_VL_METHOD 2
+#define PF_VL_REQ_BODY 3
+#define PF_VL_BODY 4
+#define PF_VL_STATUS 5
+#define PF_VL_CODE 6
+#define PF_VL_DURATION 7
+#define PF_VL_CTYPE 8
+#define PF_VL_N 9
+#define PF_VCR_LIGHT_W 27   /* 3 * PF_VL_N values per interaction */
+/* After pf_vcr_parse (PF_OK) of `out`: *rows = ninteractions * PF_VCR_LIGHT_W values, valid until
+ * the next call on v. Returns 0; 1 when the file needs the whole record walk, which raises or
+ * joins what these rows cannot say (a key twice in one map, a key in !!binary, a Content-Type
+ * of several values); PF_ERR_NOMEM. */
+int pf_vcr_light(pf_vcr *v, const pf_vcr_out *out, const size_t **rows);
+
 /* ---- AWS event stream (Bedrock invoke-with-response-stream) ----------------- */
 
 /* pf_evs_out.status: a data code (what went wrong in the input, worded for users by

@@ -430,6 +430,14 @@ def _decode_interaction(interaction: Any, backend: Optional[str], wf: WireFormat
     """``decode_interaction`` with the wire format already told (``detect_format``);
     ``with_tools=False`` skips reading the request's tools (the agent's checks of the calls then
     only check their JSON: a scan row counts calls, valid or not)."""
+    body, name, is_stream, variant, url, tools = interaction_body(interaction, wf, with_tools)
+    return decode_body(body, name, is_stream, backend, variant=variant, url=url, tools=tools)
+
+
+def interaction_body(interaction: Any, wf: WireFormat, with_tools: bool) -> tuple:
+    """What ``decode_body`` is given for a recorded interaction: (body, format, stream, variant,
+    url, tools); raises the DecodeError of an interaction with nothing to decode (unknown
+    format, an HTTP error status, a non-JSON Content-Type)."""
     name, is_stream = wf.format, wf.stream
     if name == "unknown":
         raise DecodeError("unknown-format", f"cannot tell the wire format: {wf.why}; give it explicitly "
@@ -444,8 +452,19 @@ def _decode_interaction(interaction: Any, backend: Optional[str], wf: WireFormat
     if not is_stream and ctype and not _is_json_ctype(ctype) and fmt.check_json_content_type:
         raise DecodeError("content-type", "expected destination type of 'string' or '[]byte' for responses "
                                           f"with content-type '{ctype}' that is not 'application/json'")
-    variant = wf.variant or None
-    return decode_body(body, name, is_stream, backend, variant=variant, url=req.url, tools=tools)
+    return body, name, is_stream, wf.variant or None, req.url, tools
+
+
+def decode_fields(body: bytes, format: str, stream: bool, backend: Optional[str] = None, *,
+                  variant: Optional[str] = None, url: Optional[str] = None) -> Optional[tuple]:
+    """(finish reason, usage, provider metadata, text length, tool calls) of what ``decode_body``
+    would return, from the C decoder's records without making the Response (a scan row's
+    figures; calls are counted, not checked); None when that takes the Response: the python
+    backend, a body the C side hands back, an error, a stream cut short. Then ``decode_body``."""
+    dn = kernel("decoders", backend)
+    if dn is None or format not in (dn.FORMATS if stream else dn.DOCUMENT_FORMATS):
+        return None
+    return dn.whole_fields(format, variant or _variant(_format(format), None, url), body, stream)
 
 
 def decode_cassette(path_or_cassette: Any, backend: Optional[str] = None, *, format: Optional[str] = None,

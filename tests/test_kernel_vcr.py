@@ -294,6 +294,114 @@ def test_values_of_a_hand_checked_case(backend):
     assert (its[0].request.url, its[0].response.code, its[0].response.duration_ns) == ("", 0, 0)
 
 
+# --- the scan's light rows (pf_vcr_light) ---------------------------------------------------
+
+def light_result(data: bytes):
+    """``light_interactions`` as ``_light_view``s; "declined" when it leaves the file to the record
+    walk (None, or Unsupported as the walk raises it)."""
+    try:
+        its = kernel("cassette-light", "native")(data)
+    except Unsupported:
+        return "declined"
+    return "declined" if its is None else [_light_view(i) for i in its]
+
+
+def check_light(data: bytes) -> bool:
+    """The per-interaction rows of pf_vcr_light give what the record walk gives a scan row, or
+    decline; they decline whenever the walk does. True when they read the file."""
+    got = light_result(data)
+    try:
+        walk = [_light_view(i) for i in kernel("cassette", "native")(data, True)]
+    except Unsupported:
+        assert got == "declined"
+        return False
+    if got == "declined":
+        return False
+    assert got == walk
+    return True
+
+
+@needs_corpus
+@native_only
+def test_light_rows_equal_the_record_walk_on_the_corpus():
+    """pyfantasy scan reads every corpus file through pf_vcr_light: never declined there."""
+    for path in corpus_files():
+        assert check_light(path.read_bytes()), path
+
+
+@native_only
+@pytest.mark.parametrize("name", list(READ) + list(DECLINED))
+def test_light_rows_on_hand_written_cases(name):
+    data = READ.get(name, DECLINED.get(name))
+    assert check_light(data) or name not in READ or name in LIGHT_DECLINES, name
+
+
+# what pf_vcr_light leaves to the record walk (which raises the loader's error, or joins the values)
+LIGHT_DECLINES = {
+    "repeated-header": doc(response="    headers:\n      X-A:\n      - a\n      X-A:\n      - b\n"),
+    "repeated-request-header": doc(request="    headers:\n      Accept:\n      - a\n      Accept: []\n"),
+    "binary-key": doc(response="    headers:\n      !!binary QQ==:\n      - a\n"),
+    "two-content-types": doc(response="    headers:\n      Content-Type:\n      - a\n      - b\n"),
+    "bad-duration": doc(response="    duration: 5 parsecs\n"),
+}
+
+
+@native_only
+@pytest.mark.parametrize("name", list(LIGHT_DECLINES))
+def test_light_rows_decline(name):
+    assert light_result(LIGHT_DECLINES[name]) == "declined"
+    check_light(LIGHT_DECLINES[name])
+
+
+@native_only
+def test_light_rows_values():
+    """The fields themselves: absent ones take the defaults, a Content-Type key with no value
+    reads as an empty list, a binary body stays bytes, the same key in another map is no repeat."""
+    data = doc(request="    url: http://h/v1/chat/completions\n    headers:\n      Content-Type:\n      - a\n",
+               response="    body: !!binary /w==\n    headers:\n      Content-Type: []\n      X: []\n"
+                        "    status: 200 OK\n    code: 200\n    duration: 1.5s\n")
+    assert light_result(data) == [(0, "http://h/v1/chat/completions", "", b"", b"\xff", "200 OK", 200, [],
+                                   1_500_000_000)]
+    [it] = kernel("cassette-light", "native")(data)
+    assert it.request.body == "" and it.request.method == ""   # absent: the dataclass defaults
+    assert check_light(data)
+    plain = doc()
+    [it] = kernel("cassette-light", "native")(plain)
+    assert it.response.headers == {} and it.response.body == b"x" and it.response.code == 200
+
+
+@native_only
+@settings(max_examples=max(10, settings().max_examples // 4),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cassettes)
+def test_generated_cassettes_light(c):
+    check_light(c.dumps())
+
+
+@needs_corpus
+@native_only
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_mutated_corpus_files_light(data):
+    """Corpus files with header lines repeated, dropped or changed: the light rows still equal
+    the record walk, or decline."""
+    files = corpus_files()
+    text = files[data.draw(st.integers(0, len(files) - 1))].read_bytes()
+    lines = text.split(b"\n")
+    for _ in range(data.draw(st.integers(1, 4))):
+        k = data.draw(st.integers(0, len(lines) - 1))
+        op = data.draw(st.sampled_from(["repeat", "drop", "null", "ctype"]))
+        if op == "repeat":
+            lines.insert(k, lines[k])
+        elif op == "drop":
+            del lines[k]
+        elif op == "null" and b": " in lines[k]:
+            lines[k] = lines[k].split(b": ")[0] + b": ~"
+        elif op == "ctype":
+            lines.insert(k, b"      Content-Type:")
+    check_light(b"\n".join(lines))
+
+
 # --- generated and mutated input -----------------------------------------------------------------
 
 @native_only

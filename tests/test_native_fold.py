@@ -168,3 +168,79 @@ def test_random_blocks_fold_as_parts(body, cuts):
     head = b'event: message_start\ndata: {"type":"message_start","message":{"id":"m","content":[]}}\n\n'
     _same(head + body, "anthropic")
     check(head + body, "anthropic", cuts)
+
+
+# ---- a scan row's figures from the records (decode_fields), without the Response ----------------
+
+def _figures(resp) -> tuple:
+    """What a scan row reads of a Response: finish, usage, metadata, text length, tool calls."""
+    parts = resp.content or ()
+    return (resp.finish_reason, resp.usage, resp.provider_metadata,
+            sum(len(p.text) for p in parts if p.type == "text"), sum(1 for p in parts if p.type == "tool-call"))
+
+
+def _fields_agree(body: bytes, fmt: str, stream: bool, variant: str = "") -> bool:
+    """``decode_fields`` gives the figures of ``decode_body``'s Response, or None; never figures
+    for a body ``decode_body`` refuses. True when it gave them."""
+    from pyfantasy.decode import decode_body, decode_fields
+    got = decode_fields(body, fmt, stream, "native", variant=variant or None)
+    try:
+        resp = decode_body(body, fmt, stream, "native", variant=variant or None)
+    except DecodeError:
+        assert got is None
+        return False
+    if got is None:
+        return False
+    assert tuple(got) == _figures(resp)
+    return True
+
+
+@needs_corpus
+@pytest.mark.parametrize("fmt", ["openai-chat", "anthropic", "openai-responses", "google", "bedrock"])
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "document"])
+def test_corpus_fields_equal_the_response(fmt, stream):
+    """Every corpus body: the figures without the Response are the Response's; and most bodies
+    (all but the errors and those C hands back) get them that way."""
+    n = took = 0
+    for p in interactions(fmt, stream):
+        it = interaction(*p.values)
+        if it.response.code >= 400:
+            continue
+        n += 1
+        took += _fields_agree(it.response.body_bytes, fmt, stream, _variant(_format(fmt), None, it.request.url))
+    assert n and took >= n * 0.8, (took, n)
+
+
+def _corpus_bodies():
+    from helpers import _index
+    return [(rel, iid, wf.format, wf.stream) for rel, iid, wf in _index()
+            if wf.format in ("openai-chat", "anthropic", "openai-responses", "google", "bedrock")]
+
+
+@needs_corpus
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_mutated_bodies_fields_equal_the_response(data):
+    """Corpus bodies cut short, with bytes changed or events dropped: the figures are the
+    Response's, or None (where decode_body raises, always None)."""
+    rel, iid, fmt, stream = data.draw(st.sampled_from(_corpus_bodies()))
+    it = interaction(rel, iid)
+    body = bytearray(it.response.body_bytes)
+    for _ in range(data.draw(st.integers(0, 3))):
+        if not body:
+            break
+        k = data.draw(st.integers(0, len(body) - 1))
+        op = data.draw(st.sampled_from(["cut", "flip", "drop-line", "dup-line"]))
+        if op == "cut":
+            del body[k:]
+        elif op == "flip":
+            body[k] = data.draw(st.sampled_from(b'"\\{}[],:0a\xff\n '))
+        else:
+            start = body.rfind(b"\n", 0, k) + 1
+            end = body.find(b"\n", k)
+            end = len(body) if end < 0 else end + 1
+            if op == "drop-line":
+                del body[start:end]
+            else:
+                body[start:start] = body[start:end]
+    _fields_agree(bytes(body), fmt, stream, _variant(_format(fmt), None, it.request.url))

@@ -224,19 +224,29 @@ def test_broken_file_is_one_error_row(tmp_path):
 
 
 @needs_corpus
-def test_pathological_cassette_is_one_error_row(tmp_path, monkeypatch):
-    """The reader failing unexpectedly (here MemoryError) on one file: one error row, the scan goes on."""
+@pytest.mark.parametrize("light_fails", [True, False], ids=["light-read-fails-too", "no-light-read"])
+def test_pathological_cassette_is_one_error_row(tmp_path, monkeypatch, light_fails):
+    """The reader failing unexpectedly (here MemoryError) on one file: one error row, the scan goes
+    on; the light read (pf_vcr_light) failing the same way leaves the file to it."""
     good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
     shutil.copy(CORPUS / OPENROUTER, good)
     shutil.copy(CORPUS / OPENROUTER, bad)
-    real = vcr_fast.read_interactions
+    real, real_light = vcr_fast.read_interactions, vcr_fast.read_light
+    bad_data = bad.read_bytes() + b"# the bad one\n"
+    bad.write_bytes(bad_data)
 
     def reader(data, path=None, backend=None, light=False):
         if str(path).endswith("bad.yaml"):
             raise MemoryError()
         return real(data, path, backend, light)
 
+    def light_reader(data, backend=None):
+        if data == bad_data:
+            raise MemoryError()
+        return real_light(data, backend)
+
     monkeypatch.setattr(vcr_fast, "read_interactions", reader)
+    monkeypatch.setattr(vcr_fast, "read_light", light_reader if light_fails else lambda data, backend=None: None)
     with pytest.warns(ScanWarning, match="bad.yaml"):
         summary = scan([str(tmp_path)], str(tmp_path / "r.jsonl"), workers=1, progress=False)
     assert summary.files_scanned == 2 and summary.broken_files == [str(bad)]
@@ -245,7 +255,7 @@ def test_pathological_cassette_is_one_error_row(tmp_path, monkeypatch):
     assert b["interaction"] is None and b["error_kind"] == "MemoryError"
     assert b["error_message"] == f"{bad}: cannot read the cassette: MemoryError"
     assert [r["error_kind"] for r in rows if r["file"] == str(good)] == [None]
-    (row,) = scan_bytes(good.read_bytes(), "other/bad.yaml")  # the same through scan_bytes
+    (row,) = scan_bytes(good.read_bytes() + b"# the bad one\n", "other/bad.yaml")  # the same through scan_bytes
     assert row[NAMES.index("error_kind")] == "MemoryError"
     assert row[NAMES.index("error_message")].startswith("other/bad.yaml: ")
 
@@ -263,14 +273,21 @@ class _Poisoned:
 
 
 @needs_corpus
-def test_unexpected_interaction_error_is_one_row(monkeypatch):
+@pytest.mark.parametrize("light", [True, False], ids=["light-read", "full-read"])
+def test_unexpected_interaction_error_is_one_row(monkeypatch, light):
     """An interaction failing outside the decoder's guards: its own error row, the others intact."""
     data = (CORPUS / OPENROUTER).read_bytes()
     (ok,) = scan_bytes(data, "c.yaml")
-    real = vcr_fast.read_interactions
+    real, real_light = vcr_fast.read_interactions, vcr_fast.read_light
     monkeypatch.setattr(vcr_fast, "read_interactions",
                         lambda data, path=None, backend=None, light=False: real(data, path, backend, light)
                         + [_Poisoned()])
+    if light:   # the light read (pf_vcr_light), where the backend has it; else the full read
+        monkeypatch.setattr(vcr_fast, "read_light",
+                            lambda data, backend=None: None if real_light(data, backend) is None
+                            else real_light(data, backend) + [_Poisoned()])
+    else:
+        monkeypatch.setattr(vcr_fast, "read_light", lambda data, backend=None: None)
     first, poisoned = scan_bytes(data, "c.yaml")
     assert first == ok
     d = dict(zip(NAMES, poisoned))

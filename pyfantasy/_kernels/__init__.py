@@ -30,6 +30,7 @@ KERNELS: Dict[str, Tuple[Optional[str], Optional[str]]] = {
                  "pyfantasy._kernels.native.evstream:EvStreamKernel"),
     # cassette reading: the C reader of the recorder's YAML subset; in Python, the loader itself
     "cassette": (None, "pyfantasy._kernels.native.vcr:native_interactions"),
+    "cassette-light": (None, "pyfantasy._kernels.native.vcr:light_interactions"),
     # the per-format state machines: in Python they are the provider modules themselves
     "decoders": (None, "pyfantasy._kernels.native.decoders"),
 }

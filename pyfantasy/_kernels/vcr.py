@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import Any, Iterator, List, Optional, Tuple, Union
 
 from pyfantasy._errors import UnsupportedCassetteText as Unsupported
 from pyfantasy._kernels import kernel
 from pyfantasy.cassette import Interaction, loads
 
-__all__ = ["read_interactions", "read_file", "Unsupported", "split_interactions", "iter_interactions"]
+__all__ = ["read_interactions", "read_light", "read_file", "Unsupported", "split_interactions",
+           "iter_interactions"]
 
 def read_interactions(data: Union[bytes, bytearray, memoryview], path: Optional[str] = None,
                       backend: Optional[str] = None, light: bool = False) -> List[Interaction]:
@@ -42,6 +43,20 @@ def read_interactions(data: Union[bytes, bytearray, memoryview], path: Optional[
         except Unsupported:
             pass
     return loads(data, path=path).interactions
+
+
+def read_light(data: bytes, backend: Optional[str] = None) -> "Optional[List[Any]]":
+    """The interactions as a scan row reads them (url, method and body of the request; body,
+    status, code, Content-Type and duration of the response), from one C parse of the file and
+    a few fields per interaction (``light_interactions``); None where the backend has no such
+    reader or the file needs ``read_interactions`` (which then reads it, or says why not)."""
+    light = kernel("cassette-light", backend)
+    if light is None:
+        return None
+    try:
+        return light(data)
+    except Unsupported:
+        return None
 
 
 _FIRST_ITEM = re.compile(rb"^( *)- id: ", re.M)

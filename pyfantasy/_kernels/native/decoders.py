@@ -470,6 +470,33 @@ class PartReader:
                 self._flagged_content(self._flagged(r, i), content, tools)
         return _new_response(content if content or document else None, finish, usage, None, meta)
 
+    def fields(self, r: Sequence[int]) -> tuple:
+        """(finish reason, usage, provider metadata, text length, tool calls) of the Response
+        ``content`` would make of the same records, without making it (a scan row's figures):
+        text length in characters of the text parts, tool calls counted whatever their input."""
+        a = self.arena
+        text = calls = 0
+        finish, usage, meta = "unknown", _ZERO, None
+        fin: Dict[int, Any] = {}
+        for i in range(HEAD_N, len(r), W):
+            t = r[i]
+            if t == TEXT_CONTENT:
+                n = r[i + 4]
+                if n:
+                    piece = a[r[i + 3]:r[i + 3] + n]
+                    text += n if piece.isascii() else len(piece.decode("utf-8", "replace"))
+            elif t == FINISH:
+                finish, usage, meta = self._finish(r, i, fin)
+            elif t == TOOL_CALL or t == TOOL_CALL_OBJECT or t == PROVIDER_TOOL_CALL:
+                calls += 1
+            elif t == USAGE:
+                fin[USAGE] = i
+            elif t in FIN_STASH:
+                self._stash(fin, t, r, i)
+            elif t > MASK and t & MASK == TOOL_CALL:
+                calls += 1
+        return finish, usage, meta, text, calls
+
     def _item(self, r: Sequence[int], i: int, t: int, tools: Optional[Sequence[ToolSpec]]) -> Any:
         """The content item of a tool call, tool result, source or web search result record
         (``_ITEMS``), as StreamAssembler makes it."""
@@ -631,6 +658,17 @@ def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[
     if recs is None:
         return None
     return (reader.content(recs, tools) if reader.folded else reader.response(recs, tools, False, HEAD_N)), reader.cut
+
+
+def whole_fields(format: str, variant: str, body: bytes, stream: bool) -> Optional[tuple]:
+    """``PartReader.fields`` of a whole body (stream or not) through this thread's C decoder; None
+    when the Response has to be made to tell (the body is handed back, holds an error part or
+    ends inside an event): then ``whole_body`` / ``whole_document`` say what it is."""
+    reader = _reader(format if stream else "document:" + format, variant)
+    recs = reader.whole(body)
+    if recs is None or not reader.folded or reader.cut is not None:
+        return None
+    return reader.fields(recs)
 
 
 def whole_document(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:

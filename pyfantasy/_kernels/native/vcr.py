@@ -132,3 +132,99 @@ def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
         else:
             kw[name] = _text(arena[off:off + ln], fl, name == "body")
     return [Interaction(ids[i], Request(**reqs[i]), Response(**resps[i])) for i in range(n)]
+
+
+# ---- the scan's view: a few fields per interaction (pf_vcr_light) ---------------------------
+
+class LightRequest:
+    """The request fields a scan row reads (``light_interactions``)."""
+
+    __slots__ = ("url", "method", "body")
+
+    def __init__(self, url: Union[str, bytes], method: Union[str, bytes], body: Union[bytes, str]) -> None:
+        self.url, self.method, self.body = url, method, body
+
+
+class LightResponse:
+    """The response fields a scan row reads; ``headers`` holds Content-Type alone."""
+
+    __slots__ = ("body", "headers", "status", "code", "duration_ns")
+
+    def __init__(self, body: Union[bytes, str], headers: dict, status: Union[str, bytes], code: int,
+                 duration_ns: int) -> None:
+        self.body, self.headers, self.status, self.code, self.duration_ns = body, headers, status, code, duration_ns
+
+
+class LightInteraction:
+    """An interaction as a scan row reads it: what ``native_interactions(light=True)`` gives,
+    made straight from the C reader's per-interaction rows instead of every record."""
+
+    __slots__ = ("id", "request", "response")
+
+    def __init__(self, id: int, request: LightRequest, response: LightResponse) -> None:
+        self.id, self.request, self.response = id, request, response
+
+
+_LW = lib.PF_VCR_LIGHT_W
+_PRESENT = lib.PF_VCR_PRESENT
+_NO_CTYPE: dict = {}   # never changed: a row's headers are read, not written
+
+
+def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
+    """The interactions of a cassette as a scan row reads them, from one C parse of the file;
+    None when the file needs ``native_interactions`` (a repeated or binary header key, a
+    Content-Type of several values, a duration Go cannot read). Raises ``Unsupported`` when the
+    text is outside the C reader's subset, as ``native_interactions`` does."""
+    ffi, lib, v, out = _native_reader()
+    rc = lib.pf_vcr_parse(v, ffi.from_buffer(data), len(data), out)
+    if rc == lib.PF_UNSUPPORTED:
+        raise Unsupported(out.err_offset)
+    if rc:
+        raise MemoryError("pyfantasy cassette reader: out of memory")
+    rows_p = _ROWS
+    rc = lib.pf_vcr_light(v, out, rows_p)
+    if rc:
+        if rc < 0:
+            raise MemoryError("pyfantasy cassette reader: out of memory")
+        return None
+    n = out.ninteractions
+    rows = ffi.unpack(rows_p[0], _LW * n) if n else []
+    arena = ffi.buffer(out.arena, out.arena_len)
+    its = []
+    for k in range(0, _LW * n, _LW):
+        (i0, il, ifl, u0, ul, ufl, m0, ml, mfl, q0, ql, qfl, b0, bl, bfl, s0, sl, sfl, c0, cl, cfl,
+         d0, dl, dfl, t0, tl, tfl) = rows[k:k + _LW]
+        iid = int(arena[i0:i0 + il]) if ifl and not ifl & _NULL else 0
+        code = int(arena[c0:c0 + cl]) if cfl and not cfl & _NULL else 0
+        dur = 0
+        if dfl and not dfl & _NULL:
+            try:
+                dur = parse_duration(arena[d0:d0 + dl].decode("utf-8"))
+            except DurationError:
+                return None
+        if tfl & _ITEM:
+            headers = {"Content-Type": [_text(arena[t0:t0 + tl], tfl, False)]}
+        else:
+            headers = {"Content-Type": []} if tfl else _NO_CTYPE
+        its.append(LightInteraction(
+            iid,
+            LightRequest(_text(arena[u0:u0 + ul], ufl, False) if ul else "",
+                         _text(arena[m0:m0 + ml], mfl, False) if ml else "", _body(arena, q0, ql, qfl)),
+            LightResponse(_body(arena, b0, bl, bfl), headers, _text(arena[s0:s0 + sl], sfl, False) if sl else "",
+                          code, dur)))
+    return its
+
+
+_ROWS = ffi.new("const size_t **")
+
+
+def _body(arena: object, off: int, n: int, fl: int) -> Union[bytes, str]:
+    """A body as bytes, checked as the full read decodes it (a non-binary body is UTF-8)."""
+    if not fl:
+        return ""   # absent: the field's default, as the record walk leaves it
+    if not n:
+        return b""
+    raw = arena[off:off + n]   # type: ignore[index]
+    if not (fl & _BINARY or raw.isascii()):
+        raw.decode("utf-8")
+    return raw

@@ -84,7 +84,6 @@ def _response_fields(resp: Any) -> tuple:
     """finish reason .. tool calls of a (possibly partial) Response; Nones without one."""
     if resp is None:
         return (None,) * 11
-    u = resp.usage
     text = 0
     calls = 0
     for part in resp.content or ():
@@ -93,9 +92,13 @@ def _response_fields(resp: Any) -> tuple:
             text += len(part.text)
         elif t == "tool-call":
             calls += 1
-    return (resp.finish_reason, u.input_tokens, u.output_tokens, u.total_tokens, u.reasoning_tokens,
-            u.cache_creation_tokens, u.cache_read_tokens, _cost(resp.provider_metadata), None,
-            text, calls)
+    return _fields(resp.finish_reason, resp.usage, resp.provider_metadata, text, calls)
+
+
+def _fields(finish: Any, u: Any, meta: Any, text: int, calls: int) -> tuple:
+    """finish reason .. tool calls from a Response's figures (``decode_fields``'s, or the Response's)."""
+    return (finish, u.input_tokens, u.output_tokens, u.total_tokens, u.reasoning_tokens,
+            u.cache_creation_tokens, u.cache_read_tokens, _cost(meta), None, text, calls)
 
 
 def _error(exc: BaseException) -> Tuple[str, str]:
@@ -107,8 +110,11 @@ def _error(exc: BaseException) -> Tuple[str, str]:
 
 
 def make_row(path: str, iid: Optional[int], provider: str, model: str, fmt: str, stream: Optional[bool],
-             resp: Any, duration_ns: Optional[int], exc: Optional[BaseException]) -> tuple:
-    (finish, i_tok, o_tok, t_tok, r_tok, cc_tok, cr_tok, cost, _, text, calls) = _response_fields(resp)
+             resp: Any, duration_ns: Optional[int], exc: Optional[BaseException],
+             fields: Optional[tuple] = None) -> tuple:
+    """The row of one interaction: its decoded Response (or None), else its ``fields`` (``_fields``)."""
+    (finish, i_tok, o_tok, t_tok, r_tok, cc_tok, cr_tok, cost, _, text, calls) = \
+        fields if fields is not None else _response_fields(resp)
     dur = duration_ns / 1e9 if duration_ns is not None else None
     tps = o_tok / dur if dur and o_tok else None
     kind, message = _error(exc) if exc is not None else (None, None)
@@ -120,7 +126,7 @@ def make_row(path: str, iid: Optional[int], provider: str, model: str, fmt: str,
 
 
 def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
-    from pyfantasy.decode import _decode_interaction, detect_format
+    from pyfantasy.decode import decode_body, decode_fields, detect_format, interaction_body
     req, res = it.request, it.response
     url = req.url
     provider = provider_for_host(url)
@@ -135,7 +141,13 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
     failure: Optional[BaseException] = None
     try:
         # calls are counted, not checked: the request's tools are not read
-        resp = _decode_interaction(it, backend, wf if wire is None else detect_format(it, wire), False)
+        body, name, is_stream, variant, url, _ = interaction_body(it, wf if wire is None else detect_format(it, wire),
+                                                                  False)
+        # the figures straight from the C decoder's records; the Response when they cannot say
+        got = decode_fields(body, name, is_stream, backend, variant=variant, url=url)
+        if got is not None:
+            return make_row(path, it.id, provider, model, fmt, stream, None, res.duration_ns, None, _fields(*got))
+        resp = decode_body(body, name, is_stream, backend, variant=variant, url=url)
     except PyfantasyError as e:
         failure = e
         resp = getattr(e, "response", None)
@@ -237,9 +249,33 @@ def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optiona
     return rows
 
 
+# Above this size a cassette is read one interaction at a time (_streamed_rows): the light read
+# holds every body of the file at once, next to the file.
+LIGHT_MAX_BYTES = 8 << 20
+
+
+def _light_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> Optional[List[tuple]]:
+    """The rows from one C parse of the whole file and a few fields per interaction
+    (``light_interactions``); None when the backend has no such reader or the file needs the
+    full read (which then gives the rows, or the error, as before)."""
+    from pyfantasy._kernels.vcr import read_light
+    if len(data) > LIGHT_MAX_BYTES:
+        return None
+    try:
+        its = read_light(data, backend)
+    except Exception:  # noqa: BLE001 - a body that is not UTF-8, no memory: the full read says what
+        return None
+    if its is None:
+        return None
+    return [_safe_interaction_row(path, it, backend, wire) for it in its]
+
+
 def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
     """One row per interaction; one error row (interaction None) when the cassette cannot be read."""
     from pyfantasy._kernels.vcr import read_interactions
+    rows = _light_rows(path, data, backend, wire)
+    if rows is not None:
+        return rows
     rows = _streamed_rows(path, data, backend, wire)
     if rows is not None:
         return rows
