@@ -465,7 +465,7 @@ def test_changed_file_is_rescanned_and_replaced(ext, tmp_path, monkeypatch):
 
 
 @needs_corpus
-@pytest.mark.parametrize("ext", ["jsonl", "csv"])
+@pytest.mark.parametrize("ext", ["jsonl", "csv", "db"])
 @no_fork_under_asan
 def test_changed_cassette_rows_are_replaced(ext, tmp_path):
     """A cassette of several interactions, changed: its old rows all go, the others stay as written."""
@@ -483,6 +483,33 @@ def test_changed_cassette_rows_are_replaced(ext, tmp_path):
     assert sorted(map(_key, after)) == sorted(map(_key, before))
     if ext == "csv":
         assert out.read_text().count(",".join(NAMES)) == 1
+    if ext == "db":   # the index by file: made at the end of the first scan, kept by the second
+        db = sqlite3.connect(out)
+        assert [r[1] for r in db.execute("PRAGMA index_list(interactions)")] == ["interactions_file"]
+        db.close()
+
+
+def test_sqlite_index_made_at_close_and_before_a_delete(tmp_path):
+    """The rows-by-file index is built once: before the first DELETE of a rescan, else at close."""
+    w = writers_mod.open_writer(str(tmp_path / "r.db"), "sqlite")
+    w.done()
+    row = ("a.yaml",) + (None,) * (len(NAMES) - 1)
+    w.write([("a.yaml", 1, 1, [row])])
+    assert not w.indexed
+    w.close()
+    db = sqlite3.connect(tmp_path / "r.db")
+    assert [r[1] for r in db.execute("PRAGMA index_list(interactions)")] == ["interactions_file"]
+    db.execute("DROP INDEX interactions_file")
+    db.commit()
+    db.close()
+    w = writers_mod.open_writer(str(tmp_path / "r.db"), "sqlite")
+    w.done()
+    w.write([("a.yaml", 2, 2, [row, row])])   # recorded before: its old row goes, through the index
+    assert w.indexed
+    w.close()
+    db = sqlite3.connect(tmp_path / "r.db")
+    assert db.execute("SELECT COUNT(*) FROM interactions").fetchone() == (2,)
+    db.close()
 
 
 class _Crash(BaseException):

@@ -65,11 +65,11 @@ class _SQLite:
         for n, t in COLUMNS:  # results written by an older pyfantasy: add the newer columns
             if n not in have:
                 self.db.execute(f'ALTER TABLE interactions ADD COLUMN "{n}" {t}')
-        self.db.execute("CREATE INDEX IF NOT EXISTS interactions_file ON interactions(file)")
         self.db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, "
                         "mtime_ns INTEGER, rows INTEGER, scanned_at REAL)")
         self.db.commit()
         self.recorded: Optional[Set[str]] = None   # the files table's paths, once done() read them
+        self.indexed = False   # interactions_file: made before the first DELETE, else at close()
         self.insert = (f"INSERT INTO interactions ({', '.join(chr(34) + n + chr(34) for n in NAMES)}) "
                        f"VALUES ({', '.join('?' * len(COLUMNS))})")
 
@@ -89,13 +89,27 @@ class _SQLite:
             # a file with rows already (scanned before): those go; a file never recorded has none
             known = [(p,) for p, _, _, _ in batch if recorded is None or p in recorded]
             if known:
+                self._index()
                 db.executemany("DELETE FROM interactions WHERE file = ?", known)
             db.executemany(self.insert, [r for _, _, _, rows in batch for r in rows])
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                            [(p, s, m, len(rows), now) for p, s, m, rows in batch])
 
+    def _index(self) -> None:
+        """The index of rows by file, for DELETE and for readers. Made once, when first needed or
+        at close(): building it over the rows at the end costs a fifth of keeping it per insert."""
+        if not self.indexed:
+            with self.db:
+                self.db.execute("CREATE INDEX IF NOT EXISTS interactions_file ON interactions(file)")
+            self.indexed = True
+
     def close(self) -> None:
-        self.db.close()
+        try:
+            self._index()
+        except sqlite3.Error:   # the rows are in: the next scan's first DELETE makes it
+            pass
+        finally:
+            self.db.close()
 
 
 class _Journal:
