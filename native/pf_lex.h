@@ -140,6 +140,14 @@ static inline uint64_t pf_lex_special8(uint64_t w) {
     return (zq | zb | ctl | w) & highs;
 }
 
+/* Bytes of a word that are < 0x20, 0x7f or >= 0x80 (not printable ASCII): nonzero when any is. */
+static inline uint64_t pf_lex_unprintable8(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t d = w ^ (ones * 0x7f);
+    uint64_t ctl = (w - ones * 0x20) & ~w, del = (d - ones) & ~d;
+    return (ctl | del | w) & highs;
+}
+
 /* The JSON string at p[*i] == '"' (bytes *i+1 .. k already known plain), validated as RFC 8259 and
  * Go read it: when
  * o != NULL unescaped into o (surrogate pairs joined; a lone surrogate escape

@@ -105,6 +105,9 @@ static int emit(vcr_parser *ps, size_t field, size_t flags, size_t off, size_t l
 static int check_text(vcr_parser *ps) {
     const uint8_t *p = ps->start, *end = ps->end;
     while (p < end) {
+        uint64_t w;   /* printable ASCII 8 bytes at a time; a line end or other byte: one by one */
+        while (end - p >= 8 && (memcpy(&w, p, 8), !pf_lex_unprintable8(w))) p += 8;
+        if (p == end) break;
         uint8_t c = *p;
         if (c < 0x80) {
             if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) return unsupported(ps, p);

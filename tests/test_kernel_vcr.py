@@ -294,6 +294,21 @@ def test_values_of_a_hand_checked_case(backend):
     assert (its[0].request.url, its[0].response.code, its[0].response.duration_ns) == ("", 0, 0)
 
 
+@native_only
+@pytest.mark.parametrize("at", range(9))
+def test_every_byte_at_every_word_position(at):
+    """check_text reads printable ASCII 8 bytes at a time: each byte value, at each position of a
+    word, is still read or declined as one by one (a control byte, DEL, a stray UTF-8 byte)."""
+    for b in range(256):
+        line = b"x" * at + bytes([b]) + b"y" * 20
+        data = doc(response="    body: |\n      ").replace(b"|\n      ", b"|\n      " + line) + b"\n"
+        read = check_native(data)
+        if b < 0x20 and b != 0x09 or b == 0x7F or b >= 0x80:
+            assert not read, (at, b)   # outside the subset's alphabet (a lone byte >= 0x80 is not UTF-8)
+        elif b != 0x23:   # '#' after text is still body text; others are plain printable characters
+            assert read, (at, b)
+
+
 # --- the scan's light rows (pf_vcr_light) ---------------------------------------------------
 
 def light_result(data: bytes):
