@@ -201,3 +201,50 @@ def test_streamed_rows_equal_whole_file_rows(tmp_path, backend):
         rows_mod._streamed_rows = monkey
     assert len(whole) == 1 and whole[0][1] is None and whole[0][18] == "cassette"
     assert scan_mod.scan_bytes(broken, str(path), backend=backend) == whole
+
+
+@pytest.mark.parametrize("hint", [-1, 0, 5, 4096, 1 << 20], ids=["no-size", "zero", "too-small", "exact", "too-big"])
+def test_read_bytes_reads_to_the_end_whatever_the_size_hint(tmp_path, hint):
+    """The size a stat gave is a guess: a file that grew or shrank since is read whole."""
+    from pyfantasy._files import read_bytes
+    data = bytes(range(256)) * 16 + b"tail"
+    path = tmp_path / "f.yaml"
+    path.write_bytes(data)
+    assert read_bytes(path, len(data) if hint == 4096 else hint) == data
+    path.write_bytes(b"")
+    assert read_bytes(path, hint) == b""
+
+
+def test_read_bytes_of_a_pipe(tmp_path):
+    """A FIFO (stat size 0, short reads) is read until its writer closes it."""
+    import threading
+    from pyfantasy._files import read_bytes
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    path = tmp_path / "p.sse"
+    os.mkfifo(path)
+    data = b"data: x\n\n" * 50_000
+
+    def writer():
+        with open(path, "wb") as f:
+            for k in range(0, len(data), 7000):
+                f.write(data[k:k + 7000])
+                f.flush()
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        assert read_bytes(path) == data
+    finally:
+        t.join()
+
+
+@pytest.mark.parametrize("what", ["missing", "folder"])
+def test_read_bytes_errors_name_the_file(tmp_path, what):
+    from pyfantasy._errors import CassetteError
+    from pyfantasy._files import read_bytes
+    path = tmp_path / "x.yaml"
+    if what == "folder":
+        path.mkdir()
+    with pytest.raises(CassetteError, match=r"x\.yaml.*cannot read the file: "
+                                             + ("No such file" if what == "missing" else "Is a directory")):
+        read_bytes(path, 10)

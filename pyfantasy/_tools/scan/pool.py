@@ -55,7 +55,7 @@ def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[in
 
 def _work(task: Tuple[str, int, int]) -> Tuple[str, int, int, List[tuple]]:
     path, size, mtime = task
-    rows = scan_file(path, backend=_WORKER_OPTS.get("backend"), format=_WORKER_OPTS.get("format"))
+    rows = scan_file(path, backend=_WORKER_OPTS.get("backend"), format=_WORKER_OPTS.get("format"), size=size)
     return path, size, mtime, rows
 
 

@@ -303,10 +303,12 @@ def scan_bytes(data: bytes, path: str = "<bytes>", *, backend: Optional[str] = N
         return [_failure_row(path, None, format or "", exc, "cannot scan the file")]
 
 
-def scan_file(path: str, *, backend: Optional[str] = None, format: Optional[str] = None) -> List[tuple]:
-    """``scan_bytes`` of the file at ``path`` (an unreadable file is one error row)."""
+def scan_file(path: str, *, backend: Optional[str] = None, format: Optional[str] = None,
+              size: int = -1) -> List[tuple]:
+    """``scan_bytes`` of the file at ``path`` (an unreadable file is one error row); ``size``:
+    its size when known (``read_bytes``)."""
     try:
-        data = read_bytes(path)
+        data = read_bytes(path, size)
     except CassetteError as err:
         return [make_row(path, None, "", "", format or "", None, None, None, err)]
     return scan_bytes(data, path, backend=backend, format=format)
