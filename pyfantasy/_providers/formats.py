@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
-from pyfantasy._providers.hosts import BEDROCK_RUNTIME_PREFIX, variant_for_host
+from pyfantasy._providers.hosts import BEDROCK_RUNTIME_PREFIX, url_parts, variant_for_host
 
 FORMATS = ("openai-chat", "openai-responses", "anthropic", "google", "bedrock")
 
@@ -73,7 +72,7 @@ def stream_rule(format: str, url: str = "", request_body: Any = None, response_c
       ``application/vnd.amazon.eventstream`` response;
     otherwise a ``text/event-stream`` response Content-Type says it streams.
     """
-    path = urlsplit(url or "").path
+    path = url_parts(url or "")[2]
     ctype = (response_content_type or "").lower()
     if format in ("openai-chat", "openai-responses"):
         own = _stream_flag(request_json(request_body))
@@ -90,11 +89,9 @@ def stream_rule(format: str, url: str = "", request_body: Any = None, response_c
 
 def detect(url: str, request_body: Any = None, response_content_type: str = "") -> WireFormat:
     """Detect the wire format of a recorded call from its request."""
-    parts = urlsplit(url or "")
-    host = (parts.hostname or "").lower()
-    path = parts.path
+    netloc, host, path = url_parts(url or "")
     if path.endswith("/chat/completions"):
-        return WireFormat("openai-chat", _stream_flag(request_json(request_body)), variant_for_host(parts.netloc),
+        return WireFormat("openai-chat", _stream_flag(request_json(request_body)), variant_for_host(netloc),
                           "path ends with /chat/completions")
     if path.endswith("/responses"):
         return WireFormat("openai-responses", _stream_flag(request_json(request_body)), "",

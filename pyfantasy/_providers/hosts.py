@@ -61,6 +61,14 @@ def _under(host: str, domain: str) -> bool:
     return host.endswith(domain if domain[0] == "-" else "." + domain)
 
 
+@lru_cache(maxsize=4096)
+def url_parts(url: str) -> Tuple[str, str, str]:
+    """(netloc, lowercased host, path) of a URL, as ``urlsplit`` gives them (logs repeat a few
+    endpoints: remembered). Raises ValueError where ``urlsplit`` or its ``hostname`` does."""
+    parts = urlsplit(url)
+    return parts.netloc, (parts.hostname or "").lower(), parts.path
+
+
 def provider_for_host(url: str) -> str:
     """The provider a request went to, from its URL's host ("" when there is no host).
 
@@ -69,7 +77,7 @@ def provider_for_host(url: str) -> str:
     localhost gives ``local``; any other host is returned as is.
     """
     try:
-        host = (urlsplit(url or "").hostname or "").lower()
+        host = url_parts(url or "")[1]
     except ValueError:
         return ""
     return _provider(host)

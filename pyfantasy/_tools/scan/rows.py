@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from pyfantasy._providers.formats import request_json
-from pyfantasy._providers.hosts import provider_for_host
+from pyfantasy._providers.hosts import provider_for_host, url_parts
 from pyfantasy._files import read_bytes
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
@@ -43,7 +43,7 @@ def _model(url: str, req: Any) -> str:
         m = req.get("model")
         if isinstance(m, str) and m:
             return m
-    found = _URL_MODEL.search(urlsplit(url or "").path) if url else None
+    found = _URL_MODEL.search(url_parts(url)[2]) if url else None
     return unquote(found.group(1)) if found else ""
 
 
