@@ -727,6 +727,31 @@ static const size_t LIGHT_FIELD[PF_VL_N] = {
     PF_VCR_RESPONSE + 9, PF_VCR_RESPONSE + 10, PF_VCR_RESPONSE + 11, PF_VCR_RESPONSE + 8,
 };
 
+/* Nanoseconds + 1 of a duration as the recorder writes it: 1 to 9 digits, an optional point and
+ * fraction, then "s" (fraction up to 9 digits) or "ms" (up to 6): exact in integers, as Go's
+ * float64 fraction is for these. 0 for any other text (pyfantasy._go.duration reads it). */
+static size_t simple_duration(const uint8_t *p, size_t n) {
+    size_t i = 0, nf = 0, digits;
+    uint64_t whole = 0, frac = 0;
+    while (i < n && i < 10 && p[i] >= '0' && p[i] <= '9') whole = whole * 10 + (uint64_t)(p[i++] - '0');
+    if (i == 0 || i > 9) return 0;
+    if (i < n && p[i] == '.') {
+        size_t f0 = ++i;
+        while (i < n && i - f0 < 10 && p[i] >= '0' && p[i] <= '9') frac = frac * 10 + (uint64_t)(p[i++] - '0');
+        nf = i - f0;
+        if (nf == 0 || nf > 9) return 0;
+    }
+    if (n - i == 1 && p[i] == 's') digits = 9;
+    else if (n - i == 2 && p[i] == 'm' && p[i + 1] == 's') digits = 6;
+    else return 0;
+    if (nf > digits) return 0;
+    uint64_t scale = 1, fscale = 1;
+    for (size_t k = 0; k < digits; k++) scale *= 10;
+    for (size_t k = nf; k < digits; k++) fscale *= 10;
+    uint64_t ns = whole * scale + frac * fscale;   /* < 10^18 */
+    return ns < (uint64_t)SIZE_MAX ? (size_t)ns + 1 : 0;
+}
+
 /* 1 when the key record k repeats a key of the same map of its interaction (records from `first`). */
 static int repeated_key(const size_t *r, size_t first, size_t k, const uint8_t *arena) {
     for (size_t j = first; j < k; j += PF_VCR_REC_W)
@@ -770,6 +795,11 @@ int pf_vcr_light(pf_vcr *v, const pf_vcr_out *out, const size_t **rows) {
                 row[3 * x] = r[k + 3]; row[3 * x + 1] = r[k + 4]; row[3 * x + 2] = fl | PF_VCR_PRESENT;
                 break;
             }
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t *row = rw + i * W, *d = row + 3 * PF_VL_DURATION;
+        if ((d[2] & PF_VCR_PRESENT) && !(d[2] & (PF_VCR_NULL | PF_VCR_BINARY)))
+            row[PF_VL_DURATION_NS] = simple_duration(arena + d[0], d[1]);
     }
     v->light.len = n * W;
     *rows = rw;

@@ -220,7 +220,8 @@ int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out);
 #define PF_VL_DURATION 7
 #define PF_VL_CTYPE 8
 #define PF_VL_N 9
-#define PF_VCR_LIGHT_W 27   /* 3 * PF_VL_N values per interaction */
+#define PF_VL_DURATION_NS 27   /* the duration in nanoseconds + 1 when it has the recorder's simple form, else 0 */
+#define PF_VCR_LIGHT_W 28   /* 3 * PF_VL_N + 1 values per interaction */
 /* After pf_vcr_parse (PF_OK) of `out`: *rows = ninteractions * PF_VCR_LIGHT_W values, valid until
  * the next call on v. Returns 0; 1 when the file needs the whole record walk, which raises or
  * joins what these rows cannot say (a key twice in one map, a key in !!binary, a Content-Type

@@ -385,6 +385,26 @@ def test_light_rows_values():
     assert it.response.headers == {} and it.response.body == b"x" and it.response.code == 200
 
 
+DURATIONS = ["1s", "0s", "1.5s", "967.754833ms", "1.240184834s", "999999999s", "1000000000s", "1.123456789s",
+             "1.1234567891s", "1.123456ms", "1.1234567ms", "1.s", ".5s", "0", "1h", "1m1.5s", "01s", "1µs",
+             "+1s", "-1s", "1S", "1sx", "1.5", "s", "ms", "1.5mss", "0.000000001s", "123456789.123456789s",
+             "1١s", "'1.5s'", "\"2s\""]
+
+
+@native_only
+@pytest.mark.parametrize("text", DURATIONS)
+def test_light_durations_as_the_record_walk(text):
+    """The recorder's simple durations are read in C (pf_vcr_light), the others by
+    pyfantasy._go.duration: the same nanoseconds as the record walk, or both decline."""
+    check_light(doc(response=f"    duration: {text}\n"))
+
+
+@native_only
+@given(st.text(st.sampled_from("0123456789.smhuµn"), min_size=1, max_size=24))
+def test_light_durations_generated(text):
+    check_light(doc(response=f"    duration: '{text}'\n"))
+
+
 @native_only
 @settings(max_examples=max(10, settings().max_examples // 4),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

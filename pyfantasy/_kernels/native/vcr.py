@@ -193,15 +193,18 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
     its = []
     for k in range(0, _LW * n, _LW):
         (i0, il, ifl, u0, ul, ufl, m0, ml, mfl, q0, ql, qfl, b0, bl, bfl, s0, sl, sfl, c0, cl, cfl,
-         d0, dl, dfl, t0, tl, tfl) = rows[k:k + _LW]
+         d0, dl, dfl, t0, tl, tfl, dns) = rows[k:k + _LW]
         iid = int(arena[i0:i0 + il]) if ifl and not ifl & _NULL else 0
         code = int(arena[c0:c0 + cl]) if cfl and not cfl & _NULL else 0
-        dur = 0
-        if dfl and not dfl & _NULL:
+        if dns:   # the recorder's simple form, read in C
+            dur = dns - 1
+        elif dfl and not dfl & _NULL:
             try:
                 dur = parse_duration(arena[d0:d0 + dl].decode("utf-8"))
-            except DurationError:
+            except (DurationError, UnicodeDecodeError):   # the record walk says what (as it reads it)
                 return None
+        else:
+            dur = 0
         if tfl & _ITEM:
             headers = {"Content-Type": [_text(arena[t0:t0 + tl], tfl, False)]}
         else:
