@@ -752,6 +752,95 @@ static size_t simple_duration(const uint8_t *p, size_t n) {
     return ns < (uint64_t)SIZE_MAX ? (size_t)ns + 1 : 0;
 }
 
+/* ---- the request body's "model" and "stream", as json.loads would read them ---------------- */
+
+#define REQ_MAX_DEPTH 256     /* deeper: json.loads may hit Python's recursion limit; it says */
+#define REQ_MAX_NUMBER 4000   /* a longer number: json.loads may refuse the integer; it says */
+
+/* 1 when the bytes p[0..n) are a JSON string's value as written: no escape, only ASCII. */
+static int plain_span(const uint8_t *p, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if (p[k] == '\\' || p[k] >= 0x80) return 0;
+    return 1;
+}
+
+/* row[PF_VL_REQ_JSON ..]: what json.loads makes of the body p[0..n), when this can tell for sure:
+ * 1, a JSON value that is not an object; 2, an object: its last top-level "model" when that is a
+ * non-empty string without escapes or bytes >= 0x80 (arena span in PF_VL_MODEL_OFF/LEN, else
+ * length 0) and whether its last "stream" is true. 0 when json.loads must say (not RFC 8259
+ * JSON, which it may still read, as NaN; a model it would unescape; past the limits above). */
+static void request_json(const uint8_t *p, size_t n, size_t base, size_t *row) {
+    uint8_t stack[REQ_MAX_DEPTH];   /* '{' or '[' of each open container */
+    size_t depth = 0, i = pf_lex_ws(p, 0, n), model_off = 0, model_len = 0;
+    int stream = 0, object = i < n && p[i] == '{';
+    for (;;) {   /* at a value */
+        i = pf_lex_ws(p, i, n);
+        if (i >= n) return;
+        uint8_t c = p[i];
+        if (c == '{' || c == '[') {
+            if (depth == REQ_MAX_DEPTH) return;
+            stack[depth++] = c;
+            i = pf_lex_ws(p, i + 1, n);
+            if (i < n && p[i] == (c == '{' ? '}' : ']')) { depth--; i++; goto after_value; }
+            if (c == '[') continue;
+            goto key;
+        } else if (c == '"') {
+            if (pf_lex_string(p, n, &i, NULL)) return;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t start = i;
+            if (pf_lex_number(p, n, &i) || i - start > REQ_MAX_NUMBER) return;
+        } else {
+            int kind;
+            if (pf_lex_literal(p, n, &i, &kind)) return;
+        }
+    after_value:
+        for (;;) {   /* after a value: the container goes on, or closes */
+            i = pf_lex_ws(p, i, n);
+            if (depth == 0) {
+                if (i != n) return;   /* json.loads: "Extra data" */
+                row[PF_VL_REQ_JSON] = object ? 2 : 1;
+                row[PF_VL_MODEL_OFF] = base + model_off;
+                row[PF_VL_MODEL_LEN] = model_len;
+                row[PF_VL_STREAM] = (size_t)stream;
+                return;
+            }
+            if (i >= n) return;
+            uint8_t close = stack[depth - 1] == '{' ? '}' : ']';
+            if (p[i] == close) { depth--; i++; continue; }
+            if (p[i] != ',') return;
+            i = pf_lex_ws(p, i + 1, n);
+            if (stack[depth - 1] == '[') break;
+            goto key;
+        }
+        continue;
+    key:   /* at an object's key */
+        if (i >= n || p[i] != '"') return;
+        {
+            size_t k0 = i;
+            if (pf_lex_string(p, n, &i, NULL)) return;
+            size_t klen = i - k0 - 2;
+            i = pf_lex_ws(p, i, n);
+            if (i >= n || p[i] != ':') return;
+            i = pf_lex_ws(p, i + 1, n);
+            if (depth != 1) continue;
+            if (!plain_span(p + k0 + 1, klen)) return;   /* json.loads unescapes "mod\u0065l" to "model" */
+            if (klen == 5 && memcmp(p + k0 + 1, "model", 5) == 0) {
+                model_len = 0;
+                if (i < n && p[i] == '"') {
+                    size_t v0 = i;
+                    if (pf_lex_string(p, n, &i, NULL)) return;
+                    if (!plain_span(p + v0 + 1, i - v0 - 2)) return;   /* json.loads unescapes it */
+                    model_off = v0 + 1;
+                    model_len = i - v0 - 2;
+                    goto after_value;
+                }
+            } else if (klen == 6 && memcmp(p + k0 + 1, "stream", 6) == 0) {
+                stream = n - i >= 4 && memcmp(p + i, "true", 4) == 0;
+            }
+        }
+    }
+}
+
 /* 1 when the key record k repeats a key of the same map of its interaction (records from `first`). */
 static int repeated_key(const size_t *r, size_t first, size_t k, const uint8_t *arena) {
     for (size_t j = first; j < k; j += PF_VCR_REC_W)
@@ -797,9 +886,11 @@ int pf_vcr_light(pf_vcr *v, const pf_vcr_out *out, const size_t **rows) {
             }
     }
     for (size_t i = 0; i < n; i++) {
-        size_t *row = rw + i * W, *d = row + 3 * PF_VL_DURATION;
+        size_t *row = rw + i * W, *d = row + 3 * PF_VL_DURATION, *q = row + 3 * PF_VL_REQ_BODY;
         if ((d[2] & PF_VCR_PRESENT) && !(d[2] & (PF_VCR_NULL | PF_VCR_BINARY)))
             row[PF_VL_DURATION_NS] = simple_duration(arena + d[0], d[1]);
+        if ((q[2] & PF_VCR_PRESENT) && !(q[2] & PF_VCR_BINARY))   /* binary: json.loads decodes it first */
+            request_json(arena + q[0], q[1], q[0], row);
     }
     v->light.len = n * W;
     *rows = rw;

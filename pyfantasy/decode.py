@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 from pyfantasy._providers.assemble import StreamAssembler, ToolSpec, generate_step
 from pyfantasy._kernels import kernel, resolve
 from pyfantasy._errors import DecodeError, UsageError
-from pyfantasy._providers.formats import FORMATS, WireFormat, detect, request_json, stream_rule
+from pyfantasy._providers.formats import FORMATS, UNREAD, WireFormat, detect, request_json, stream_rule
 from pyfantasy._providers._common import ProviderFormat
 from pyfantasy._kernels.jsonscan import CHUNK_BAD_JSON, CHUNK_DONE, Chunk, scan_document
 from pyfantasy.response import Response, StreamPart
@@ -379,18 +379,20 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
 
 # ---- recorded interactions --------------------------------------------------------
 
-def detect_format(interaction: Any, format: Optional[str] = None, stream: Optional[bool] = None) -> WireFormat:
+def detect_format(interaction: Any, format: Optional[str] = None, stream: Optional[bool] = None, *,
+                  request: Any = UNREAD) -> WireFormat:
     """The wire format of a recorded interaction, from its request (docs/semantics.md#recognising-the-wire-format).
 
     ``format`` overrides detection; streaming then follows that format's own
     rule (``stream_rule``), since an unknown URL tells nothing. ``stream`` forces it.
+    ``request``: the request body as ``request_json`` reads it, when the caller has it.
     """
     req, resp = interaction.request, interaction.response
     ctype = " ".join(resp.headers.get("Content-Type", [])) if resp is not None else ""
-    wf = detect(req.url, req.body, ctype)
+    wf = detect(req.url, req.body, ctype, request)
     if format is not None:
         variant = wf.variant if wf.format == format else _host_variant(format, req.url)
-        wf = WireFormat(format, stream_rule(format, req.url, req.body, ctype), variant, "format given")
+        wf = WireFormat(format, stream_rule(format, req.url, req.body, ctype, request), variant, "format given")
     if stream is not None:
         wf = wf._replace(stream=stream, why=f"{wf.why}; stream given")
     return wf

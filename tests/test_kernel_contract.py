@@ -118,8 +118,8 @@ def test_status_and_data_codes():
 def test_record_widths_are_named():
     widths = {n: v for n, v in DEFINES.items() if n.endswith("_W")}
     assert widths == {"PF_SSE_EV_W": 7, "PF_SSE_RETRY_W": 3, "PF_SCAN_CHUNK_W": 7, "PF_SCAN_REC_W": 6,
-                      "PF_VCR_REC_W": 5, "PF_VCR_LIGHT_W": 28, "PF_EVS_EV_W": 2, "PF_PART_W": 8}
-    assert DEFINES["PF_VCR_LIGHT_W"] == 3 * DEFINES["PF_VL_N"] + 1 == DEFINES["PF_VL_DURATION_NS"] + 1
+                      "PF_VCR_REC_W": 5, "PF_VCR_LIGHT_W": 32, "PF_EVS_EV_W": 2, "PF_PART_W": 8}
+    assert DEFINES["PF_VCR_LIGHT_W"] == 3 * DEFINES["PF_VL_N"] + 5 == DEFINES["PF_VL_STREAM"] + 1
 
 
 def test_no_literal_widths_in_the_python_wrappers():

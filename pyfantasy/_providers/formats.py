@@ -57,11 +57,22 @@ def _stream_flag(req: Any) -> bool:
     return isinstance(req, dict) and req.get("stream") is True
 
 
+# ``request=`` of detect and stream_rule when the caller has not read the body: request_json reads it
+UNREAD: Any = object()
+
+
+def _streams(request_body: Any, request: Any) -> bool:
+    """The request's ``"stream": true``, from ``request`` (what request_json makes of the body, as
+    far as model and stream go) when the caller has it, else from the body."""
+    return _stream_flag(request_json(request_body) if request is UNREAD else request)
+
+
 def _is_sse(content_type: str) -> bool:
     return (content_type or "").split(";")[0].strip().lower() == "text/event-stream"
 
 
-def stream_rule(format: str, url: str = "", request_body: Any = None, response_content_type: str = "") -> bool:
+def stream_rule(format: str, url: str = "", request_body: Any = None, response_content_type: str = "",
+                request: Any = UNREAD) -> bool:
     """Whether a call in the given (explicit) wire format streams, by that format's own rule.
 
     Used when the format is given rather than detected, so the URL may say nothing:
@@ -75,9 +86,9 @@ def stream_rule(format: str, url: str = "", request_body: Any = None, response_c
     path = url_parts(url or "")[2]
     ctype = (response_content_type or "").lower()
     if format in ("openai-chat", "openai-responses"):
-        own = _stream_flag(request_json(request_body))
+        own = _streams(request_body, request)
     elif format == "anthropic":
-        own = _stream_flag(request_json(request_body)) or path.endswith(":streamRawPredict")
+        own = _streams(request_body, request) or path.endswith(":streamRawPredict")
     elif format == "google":
         own = ":streamGenerateContent" in path
     elif format == "bedrock":
@@ -87,14 +98,15 @@ def stream_rule(format: str, url: str = "", request_body: Any = None, response_c
     return own or _is_sse(ctype)
 
 
-def detect(url: str, request_body: Any = None, response_content_type: str = "") -> WireFormat:
-    """Detect the wire format of a recorded call from its request."""
+def detect(url: str, request_body: Any = None, response_content_type: str = "", request: Any = UNREAD) -> WireFormat:
+    """Detect the wire format of a recorded call from its request (``request``: the body as
+    request_json reads it, when the caller has it)."""
     netloc, host, path = url_parts(url or "")
     if path.endswith("/chat/completions"):
-        return WireFormat("openai-chat", _stream_flag(request_json(request_body)), variant_for_host(netloc),
+        return WireFormat("openai-chat", _streams(request_body, request), variant_for_host(netloc),
                           "path ends with /chat/completions")
     if path.endswith("/responses"):
-        return WireFormat("openai-responses", _stream_flag(request_json(request_body)), "",
+        return WireFormat("openai-responses", _streams(request_body, request), "",
                           "path ends with /responses")
     if host.startswith(BEDROCK_RUNTIME_PREFIX) and "/model/" in path:
         stream = path.endswith("/invoke-with-response-stream") or \
@@ -105,5 +117,5 @@ def detect(url: str, request_body: Any = None, response_content_type: str = "") 
     if path.endswith(":generateContent") or path.endswith(":streamGenerateContent"):
         return WireFormat("google", path.endswith(":streamGenerateContent"), "", "Gemini generateContent")
     if path.endswith("/v1/messages") or path.endswith("/messages"):
-        return WireFormat("anthropic", _stream_flag(request_json(request_body)), "", "path ends with /messages")
+        return WireFormat("anthropic", _streams(request_body, request), "", "path ends with /messages")
     return WireFormat("unknown", False, "", f"no known API path in {url!r}")

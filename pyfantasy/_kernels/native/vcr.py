@@ -6,11 +6,12 @@ file with the loader instead.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Union
+from typing import Any, List, Optional, Union
 
 from pyfantasy._go.duration import DurationError, parse_duration
 from pyfantasy._kernels.native import ffi, lib, owned
 from pyfantasy._kernels.vcr import Unsupported
+from pyfantasy._providers.formats import UNREAD
 from pyfantasy.cassette import Interaction, Request, Response
 
 # Field codes of native/pyfantasy.h (PF_VCR_REQUEST + i, PF_VCR_RESPONSE + i).
@@ -137,12 +138,14 @@ def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
 # ---- the scan's view: a few fields per interaction (pf_vcr_light) ---------------------------
 
 class LightRequest:
-    """The request fields a scan row reads (``light_interactions``)."""
+    """The request fields a scan row reads (``light_interactions``); ``parsed``: the body as
+    ``request_json`` reads it as far as model and stream go, when C could tell, else UNREAD."""
 
-    __slots__ = ("url", "method", "body")
+    __slots__ = ("url", "method", "body", "parsed")
 
-    def __init__(self, url: Union[str, bytes], method: Union[str, bytes], body: Union[bytes, str]) -> None:
-        self.url, self.method, self.body = url, method, body
+    def __init__(self, url: Union[str, bytes], method: Union[str, bytes], body: Union[bytes, str],
+                 parsed: Any) -> None:
+        self.url, self.method, self.body, self.parsed = url, method, body, parsed
 
 
 class LightResponse:
@@ -166,6 +169,10 @@ class LightInteraction:
 
 
 _LW = lib.PF_VCR_LIGHT_W
+_OBJECT = 2   # PF_VL_REQ_JSON: the body is a JSON object
+# never changed: readers of request_json's value only read it
+_STREAMS: dict = {"stream": True}
+_NO_FIELDS: dict = {}
 _PRESENT = lib.PF_VCR_PRESENT
 _NO_CTYPE: dict = {}   # never changed: a row's headers are read, not written
 
@@ -193,7 +200,12 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
     its = []
     for k in range(0, _LW * n, _LW):
         (i0, il, ifl, u0, ul, ufl, m0, ml, mfl, q0, ql, qfl, b0, bl, bfl, s0, sl, sfl, c0, cl, cfl,
-         d0, dl, dfl, t0, tl, tfl, dns) = rows[k:k + _LW]
+         d0, dl, dfl, t0, tl, tfl, dns, rj, mo, mn, st) = rows[k:k + _LW]
+        if rj == _OBJECT:   # what a scan row reads of the request JSON: its model and stream
+            parsed: Any = {"model": arena[mo:mo + mn].decode("ascii"), "stream": True} if mn and st else \
+                {"model": arena[mo:mo + mn].decode("ascii")} if mn else _STREAMS if st else _NO_FIELDS
+        else:
+            parsed = UNREAD if rj == 0 else None   # Python parses it; a JSON value that is no object
         iid = int(arena[i0:i0 + il]) if ifl and not ifl & _NULL else 0
         code = int(arena[c0:c0 + cl]) if cfl and not cfl & _NULL else 0
         if dns:   # the recorder's simple form, read in C
@@ -212,7 +224,7 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
         its.append(LightInteraction(
             iid,
             LightRequest(_text(arena[u0:u0 + ul], ufl, False) if ul else "",
-                         _text(arena[m0:m0 + ml], mfl, False) if ml else "", _body(arena, q0, ql, qfl)),
+                         _text(arena[m0:m0 + ml], mfl, False) if ml else "", _body(arena, q0, ql, qfl), parsed),
             LightResponse(_body(arena, b0, bl, bfl), headers, _text(arena[s0:s0 + sl], sfl, False) if sl else "",
                           code, dur)))
     return its

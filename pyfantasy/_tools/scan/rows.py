@@ -7,7 +7,7 @@ import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
-from pyfantasy._providers.formats import request_json
+from pyfantasy._providers.formats import UNREAD, request_json
 from pyfantasy._providers.hosts import provider_for_host, url_parts
 from pyfantasy._files import read_bytes
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
@@ -130,10 +130,12 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
     req, res = it.request, it.response
     url = req.url
     provider = provider_for_host(url)
-    req_json = request_json(req.body)   # parsed once: detect_format and the decoder reuse it
+    # the body's model and stream as C read them (light_interactions), else parsed here once
+    parsed = getattr(req, "parsed", UNREAD)
+    req_json = request_json(req.body) if parsed is UNREAD else parsed
     model = _model(url, req_json)
     try:
-        wf = detect_format(it)
+        wf = detect_format(it, request=req_json)
         fmt, stream = wire or wf.format, wf.stream
     except Exception as exc:  # noqa: BLE001 - a malformed request: still one row
         return make_row(path, it.id, provider, model, wire or "unknown", None, None, res.duration_ns, exc)
@@ -141,8 +143,8 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
     failure: Optional[BaseException] = None
     try:
         # calls are counted, not checked: the request's tools are not read
-        body, name, is_stream, variant, url, _ = interaction_body(it, wf if wire is None else detect_format(it, wire),
-                                                                  False)
+        body, name, is_stream, variant, url, _ = interaction_body(
+            it, wf if wire is None else detect_format(it, wire, request=req_json), False)
         # the figures straight from the C decoder's records; the Response when they cannot say
         got = decode_fields(body, name, is_stream, backend, variant=variant, url=url)
         if got is not None:
