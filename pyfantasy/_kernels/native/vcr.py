@@ -198,6 +198,7 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
     rows = ffi.unpack(rows_p[0], _LW * n) if n else []
     arena = ffi.buffer(out.arena, out.arena_len)
     its = []
+    append = its.append
     for k in range(0, _LW * n, _LW):
         (i0, il, ifl, u0, ul, ufl, m0, ml, mfl, q0, ql, qfl, b0, bl, bfl, s0, sl, sfl, c0, cl, cfl,
          d0, dl, dfl, t0, tl, tfl, dns, rj, mo, mn, st) = rows[k:k + _LW]
@@ -206,8 +207,6 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
                 {"model": arena[mo:mo + mn].decode("ascii")} if mn else _STREAMS if st else _NO_FIELDS
         else:
             parsed = UNREAD if rj == 0 else None   # Python parses it; a JSON value that is no object
-        iid = int(arena[i0:i0 + il]) if ifl and not ifl & _NULL else 0
-        code = int(arena[c0:c0 + cl]) if cfl and not cfl & _NULL else 0
         if dns:   # the recorder's simple form, read in C
             dur = dns - 1
         elif dfl and not dfl & _NULL:
@@ -221,25 +220,17 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
             headers = {"Content-Type": [_text(arena[t0:t0 + tl], tfl, False)]}
         else:
             headers = {"Content-Type": []} if tfl else _NO_CTYPE
-        its.append(LightInteraction(
-            iid,
-            LightRequest(_text(arena[u0:u0 + ul], ufl, False) if ul else "",
-                         _text(arena[m0:m0 + ml], mfl, False) if ml else "", _body(arena, q0, ql, qfl), parsed),
-            LightResponse(_body(arena, b0, bl, bfl), headers, _text(arena[s0:s0 + sl], sfl, False) if sl else "",
-                          code, dur)))
+        # Bodies stay bytes (decoders read bytes); absent, the field's default "". A value not in
+        # !!binary is UTF-8 already: check_text validated the text, and escapes never give a surrogate.
+        url = arena[u0:u0 + ul].decode() if ufl and not ufl & _BINARY else _text(arena[u0:u0 + ul], ufl, False)
+        method = arena[m0:m0 + ml].decode() if mfl and not mfl & _BINARY else _text(arena[m0:m0 + ml], mfl, False)
+        status = arena[s0:s0 + sl].decode() if sfl and not sfl & _BINARY else _text(arena[s0:s0 + sl], sfl, False)
+        append(LightInteraction(
+            int(arena[i0:i0 + il]) if ifl and not ifl & _NULL else 0,
+            LightRequest(url, method, arena[q0:q0 + ql] if qfl else "", parsed),
+            LightResponse(arena[b0:b0 + bl] if bfl else "", headers, status,
+                          int(arena[c0:c0 + cl]) if cfl and not cfl & _NULL else 0, dur)))
     return its
 
 
 _ROWS = ffi.new("const size_t **")
-
-
-def _body(arena: object, off: int, n: int, fl: int) -> Union[bytes, str]:
-    """A body as bytes, checked as the full read decodes it (a non-binary body is UTF-8)."""
-    if not fl:
-        return ""   # absent: the field's default, as the record walk leaves it
-    if not n:
-        return b""
-    raw = arena[off:off + n]   # type: ignore[index]
-    if not (fl & _BINARY or raw.isascii()):
-        raw.decode("utf-8")
-    return raw
