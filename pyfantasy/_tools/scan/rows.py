@@ -125,8 +125,19 @@ def make_row(path: str, iid: Optional[int], provider: str, model: str, fmt: str,
             offset)
 
 
-def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
+_decode: Optional[tuple] = None   # pyfantasy.decode's functions, imported on first use (a scan's workers)
+
+
+def _import_decode() -> tuple:
+    global _decode
     from pyfantasy.decode import decode_body, decode_fields, detect_format, interaction_body
+    _decode = (decode_body, decode_fields, detect_format, interaction_body)
+    return _decode
+
+
+def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
+    decode = _decode or _import_decode()
+    decode_body, decode_fields, detect_format, interaction_body = decode
     req, res = it.request, it.response
     url = req.url
     provider = provider_for_host(url)
