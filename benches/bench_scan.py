@@ -27,8 +27,10 @@ documented there).
 
 Timing: every contender is timed the same way, best of ``ROUNDS`` runs
 (``PYFANTASY_SCAN_ROUNDS``, default 2), output file and folder walk
-included. Targets (issue 6): pyfantasy >= 10x the baseline, and >= 1.7x from
-1 to 2 workers. ``test_scan_speed_ratios`` measures all three in one process
+included. Targets (issue 9): one worker >= 5x the baseline, two workers >= 1.8x
+one. ``two_process_throughput`` says what two workers can reach on the machine at
+all: the work of two processes running a scan's rows at once against one's alone
+(2.0 on two free cores). ``test_scan_speed_ratios`` measures all three in one process
 and reports the figures and ratios (printed, ``-s`` shows them; JUnit
 properties via ``record_property`` and, for xunit2,
 ``record_testsuite_property``); the ``bench_scan`` benchmarks put them
@@ -56,6 +58,7 @@ import pytest
 import yaml
 
 from data import CORPUS
+from helpers import UNDER_ASAN
 
 MIN_BYTES = 50 * 1000 * 1000
 ROUNDS = max(1, int(os.environ.get("PYFANTASY_SCAN_ROUNDS", "2")))
@@ -506,6 +509,43 @@ def _ratios(nbytes: int, times: Dict[str, float]) -> Dict[str, float]:
             "MB_per_s_1": round(nbytes / 1e6 / t1, 1), "MB_per_s_2": round(nbytes / 1e6 / t2, 1)}
 
 
+def _busy(conn, passes: int) -> None:
+    """A scan's work on the corpus in memory (no file or output), timed by the child itself."""
+    from pyfantasy._tools.scan.rows import scan_bytes
+    datas = [(str(p), p.read_bytes()) for p in sorted(CORPUS.rglob("*.yaml"))]
+    conn.recv()   # start together
+    t = time.perf_counter()
+    for _ in range(passes):
+        for path, data in datas:
+            scan_bytes(data, path)
+    conn.send(time.perf_counter() - t)
+
+
+def two_process_throughput(passes: int = 10, rounds: int = 3) -> float:
+    """How much two processes doing a scan's work get done together, against one alone (2.0 on
+    two free cores; less where the host's two vCPUs share a core or its time): the ceiling of
+    two workers' scaling on this machine. Best time of each over ``rounds``, interleaved."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+
+    def run(n: int) -> float:
+        pipes = [ctx.Pipe() for _ in range(n)]
+        procs = [ctx.Process(target=_busy, args=(child, passes)) for _, child in pipes]
+        for p in procs:
+            p.start()
+        for parent, _ in pipes:
+            parent.send(None)
+        took = max(parent.recv() for parent, _ in pipes)
+        for p in procs:
+            p.join()
+        return took
+
+    one = two = float("inf")
+    for _ in range(rounds):
+        one, two = min(one, run(1)), min(two, run(2))
+    return round(2 * one / two, 2)
+
+
 _BENCH_TIMES: Dict[str, float] = {}
 
 
@@ -545,15 +585,17 @@ def test_scan_speed_ratios(big_input, tmp_path, record_property, record_testsuit
             rows[name] = run()
             times[name] = min(times[name], time.perf_counter() - t)
     ratios = _ratios(nbytes, times)
+    if not UNDER_ASAN:
+        ratios["two_process_throughput"] = two_process_throughput()
     for k, v in ratios.items():
         record_property(k, v)  # JUnit xunit1 / legacy: on the test case
         record_testsuite_property(f"scan_{k}", v)  # xunit2 (pytest's default): on the suite
     print("\nscan ratios:", ratios)
     assert rows["baseline"] == rows["pyfantasy-1"] == rows["pyfantasy-2"]
     assert read_rows(str(outs["pyfantasy-1"])) == read_rows(str(outs["pyfantasy-2"]))
-    if os.environ.get("PYFANTASY_SCAN_TARGETS"):
-        assert ratios["x_vs_baseline_2"] >= 10, ratios
-        assert ratios["scaling_1_to_2"] >= 1.7, ratios
+    if os.environ.get("PYFANTASY_SCAN_TARGETS"):   # issue 9's
+        assert ratios["x_vs_baseline_1"] >= 5, ratios
+        assert ratios["scaling_1_to_2"] >= 1.8, ratios
 
 
 SCAN_RSS = r"""
