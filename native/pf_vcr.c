@@ -721,7 +721,9 @@ int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out) {
 
 /* ---- the scan's view: a few fields per interaction ---------------------------------- */
 
-/* Where each PF_VL_* field comes from: its field code (PF_VL_CTYPE: the response header). */
+/* Where each PF_VL_* field comes from: its field code, by its index in REQ_FIELDS (url 12,
+ * method 13, body 9) or RESP_FIELDS (body 7, status 9, code 10, duration 11, headers 8: the
+ * Content-Type key's value). */
 static const size_t LIGHT_FIELD[PF_VL_N] = {
     PF_VCR_ID, PF_VCR_REQUEST + 12, PF_VCR_REQUEST + 13, PF_VCR_REQUEST + 9, PF_VCR_RESPONSE + 7,
     PF_VCR_RESPONSE + 9, PF_VCR_RESPONSE + 10, PF_VCR_RESPONSE + 11, PF_VCR_RESPONSE + 8,
@@ -841,6 +843,8 @@ static void request_json(const uint8_t *p, size_t n, size_t base, size_t *row) {
     }
 }
 
+#define LIGHT_MAX_KEYS 256   /* map keys per interaction compared pairwise (repeated_key) */
+
 /* 1 when the key record k repeats a key of the same map of its interaction (records from `first`). */
 static int repeated_key(const size_t *r, size_t first, size_t k, const uint8_t *arena) {
     for (size_t j = first; j < k; j += PF_VCR_REC_W)
@@ -859,15 +863,16 @@ int pf_vcr_light(pf_vcr *v, const pf_vcr_out *out, const size_t **rows) {
     memset(rw, 0, n * W * sizeof(size_t));
     const size_t *r = out->recs, end = out->nrecs * PF_VCR_REC_W;
     const uint8_t *arena = out->arena;
-    size_t first = 0, inter = SIZE_MAX;
+    size_t first = 0, inter = SIZE_MAX, keys = 0;
     int in_ctype = 0;   /* the ITEM records that follow belong to the response's Content-Type */
     for (size_t k = 0; k < end; k += PF_VCR_REC_W) {
         size_t i = r[k], f = r[k + 1], fl = r[k + 2];
-        if (i != inter) { inter = i; first = k; in_ctype = 0; }
+        if (i != inter) { inter = i; first = k; in_ctype = 0; keys = 0; }
         if (i >= n) return 1;
         size_t *row = rw + i * W;
         if (fl & PF_VCR_KEY) {
-            if ((fl & PF_VCR_BINARY) || repeated_key(r, first, k, arena)) return 1;
+            /* more keys than headers ever hold: the walk's dicts check repeats in linear time */
+            if (++keys > LIGHT_MAX_KEYS || (fl & PF_VCR_BINARY) || repeated_key(r, first, k, arena)) return 1;
             in_ctype = f == LIGHT_FIELD[PF_VL_CTYPE] && r[k + 4] == 12 && memcmp(arena + r[k + 3], "Content-Type", 12) == 0;
             if (in_ctype) row[3 * PF_VL_CTYPE + 2] = PF_VCR_PRESENT;   /* the key, no value yet */
             continue;

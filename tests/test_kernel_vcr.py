@@ -358,6 +358,8 @@ LIGHT_DECLINES = {
     "binary-key": doc(response="    headers:\n      !!binary QQ==:\n      - a\n"),
     "two-content-types": doc(response="    headers:\n      Content-Type:\n      - a\n      - b\n"),
     "bad-duration": doc(response="    duration: 5 parsecs\n"),
+    # past LIGHT_MAX_KEYS keys in one interaction the walk checks repeats (in linear time)
+    "many-keys": doc(response="    headers:\n" + "".join(f"      X-{k}:\n      - v\n" for k in range(300))),
 }
 
 

@@ -173,7 +173,6 @@ _OBJECT = 2   # PF_VL_REQ_JSON: the body is a JSON object
 # never changed: readers of request_json's value only read it
 _STREAMS: dict = {"stream": True}
 _NO_FIELDS: dict = {}
-_PRESENT = lib.PF_VCR_PRESENT
 _NO_CTYPE: dict = {}   # never changed: a row's headers are read, not written
 
 
