@@ -59,18 +59,25 @@ _LIGHT = frozenset((lib.PF_VCR_REQUEST + _REQ.index(n) for n in ("url", "method"
 _LIGHT_HEADERS = frozenset(("Content-Type",))
 
 
-def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
-    """Parse with the C reader. Raises ``Unsupported`` when the text is outside its subset.
-
-    ``light``: only the fields a scan row reads (url, method and body of the request; body,
-    status, code, Content-Type and duration of the response), bodies as bytes; the others keep
-    their defaults. The text is checked as a whole all the same."""
+def _parse(data: bytes) -> tuple:
+    """This process's C reader and its output for ``data``; ``Unsupported`` when the text is
+    outside the recorder's subset."""
     ffi, lib, v, out = _native_reader()
     rc = lib.pf_vcr_parse(v, ffi.from_buffer(data), len(data), out)
     if rc == lib.PF_UNSUPPORTED:
         raise Unsupported(out.err_offset)
     if rc:
         raise MemoryError("pyfantasy cassette reader: out of memory")
+    return v, out
+
+
+def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
+    """Parse with the C reader. Raises ``Unsupported`` when the text is outside its subset.
+
+    ``light``: only the fields a scan row reads (url, method and body of the request; body,
+    status, code, Content-Type and duration of the response), bodies as bytes; the others keep
+    their defaults. The text is checked as a whole all the same."""
+    _, out = _parse(data)
     n = out.ninteractions
     nrec = out.nrecs
     recs = ffi.unpack(out.recs, _W * nrec) if nrec else []
@@ -181,12 +188,7 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
     None when the file needs ``native_interactions`` (a repeated or binary header key, a
     Content-Type of several values, a duration Go cannot read). Raises ``Unsupported`` when the
     text is outside the C reader's subset, as ``native_interactions`` does."""
-    ffi, lib, v, out = _native_reader()
-    rc = lib.pf_vcr_parse(v, ffi.from_buffer(data), len(data), out)
-    if rc == lib.PF_UNSUPPORTED:
-        raise Unsupported(out.err_offset)
-    if rc:
-        raise MemoryError("pyfantasy cassette reader: out of memory")
+    v, out = _parse(data)
     rows_p = _ROWS
     rc = lib.pf_vcr_light(v, out, rows_p)
     if rc:
