@@ -12,6 +12,7 @@ from pyfantasy._providers.hosts import provider_for_host, url_parts
 from pyfantasy._files import read_bytes
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
+from pyfantasy._providers.metadata import OpenAIMetadata, OpenRouterMetadata
 
 
 # (name, SQLite type) in output order.
@@ -51,7 +52,6 @@ def _cost(meta: Any) -> Optional[float]:
     """The call's cost in USD when the provider reported it (OpenRouter, Avian, xAI)."""
     if not meta:
         return None
-    from pyfantasy.response import OpenAIMetadata, OpenRouterMetadata
     for value in meta.values():
         if isinstance(value, OpenRouterMetadata):
             u = value.usage
