@@ -184,10 +184,11 @@ _NO_CTYPE: dict = {}   # never changed: a row's headers are read, not written
 
 
 def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
-    """The interactions of a cassette as a scan row reads them, from one C parse of the file;
-    None when the file needs ``native_interactions`` (a repeated or binary header key, a
-    Content-Type of several values, a duration Go cannot read). Raises ``Unsupported`` when the
-    text is outside the C reader's subset, as ``native_interactions`` does."""
+    """The interactions of a cassette as a scan row reads them, from one C parse of the file
+    (pf_vcr_light); None when the file needs ``native_interactions`` (a repeated or binary
+    header key, more than 256 map keys in one interaction, a Content-Type of several values, a
+    duration Go cannot read). Raises ``Unsupported`` when the text is outside the C reader's
+    subset, as ``native_interactions`` does."""
     v, out = _parse(data)
     rows_p = _ROWS
     rc = lib.pf_vcr_light(v, out, rows_p)
