@@ -113,6 +113,30 @@ def test_light_read_keeps_what_scan_rows_read():
 
 @needs_corpus
 @native_only
+def test_threads_read_alike():
+    """C calls run without the GIL: each thread has its own C reader, so threads reading
+    cassettes at once get what one thread alone gets (they shared one process-wide reader,
+    and read one another's half-written arenas)."""
+    import threading
+    datas = [p.read_bytes() for p in corpus_files()]
+    alone = [(read_interactions(d, backend="native"), light_result(d)) for d in datas]
+    wrong: list = []
+
+    def work(k: int) -> None:
+        for _ in range(2):
+            for j in range(k, len(datas), 4):
+                if (read_interactions(datas[j], backend="native"), light_result(datas[j])) != alone[j]:
+                    wrong.append(j)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+
+
+@needs_corpus
+@native_only
 def test_native_reads_every_corpus_file_itself():
     """No corpus file needs the fallback: the subset covers what the recorder writes."""
     count = 0

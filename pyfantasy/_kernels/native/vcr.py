@@ -6,6 +6,7 @@ file with the loader instead.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, List, Optional, Union
 
 from pyfantasy._go.duration import DurationError, parse_duration
@@ -32,14 +33,18 @@ _BINARY, _PLAIN, _NULL, _KEY, _ITEM = (lib.PF_VCR_BINARY, lib.PF_VCR_PLAIN, lib.
                                        lib.PF_VCR_ITEM)
 
 
-_reader = None  # one C reader per process (its buffers are reused)
+_local = threading.local()
 
 
-def _native_reader():
-    global _reader
-    if _reader is None:
-        _reader = (ffi, lib, owned(lib.pf_vcr_new(), lib.pf_vcr_free, "cassette reader"), ffi.new("pf_vcr_out *"))
-    return _reader
+def _native_reader() -> tuple:
+    """This thread's C reader (ffi, lib, reader, output, light rows pointer): its buffers are
+    reused from file to file, and a C call runs without the GIL, so threads must not share one."""
+    try:
+        return _local.reader
+    except AttributeError:
+        _local.reader = (ffi, lib, owned(lib.pf_vcr_new(), lib.pf_vcr_free, "cassette reader"),
+                         ffi.new("pf_vcr_out *"), ffi.new("const size_t **"))
+        return _local.reader
 
 
 def _text(raw: bytes, fl: int, body: bool) -> Union[str, bytes]:
@@ -60,15 +65,15 @@ _LIGHT_HEADERS = frozenset(("Content-Type",))
 
 
 def _parse(data: bytes) -> tuple:
-    """This process's C reader and its output for ``data``; ``Unsupported`` when the text is
-    outside the recorder's subset."""
-    ffi, lib, v, out = _native_reader()
+    """This thread's C reader, its output for ``data`` and its light rows pointer; ``Unsupported``
+    when the text is outside the recorder's subset."""
+    ffi, lib, v, out, rows_p = _native_reader()
     rc = lib.pf_vcr_parse(v, ffi.from_buffer(data), len(data), out)
     if rc == lib.PF_UNSUPPORTED:
         raise Unsupported(out.err_offset)
     if rc:
         raise MemoryError("pyfantasy cassette reader: out of memory")
-    return v, out
+    return v, out, rows_p
 
 
 def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
@@ -77,7 +82,7 @@ def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
     ``light``: only the fields a scan row reads (url, method and body of the request; body,
     status, code, Content-Type and duration of the response), bodies as bytes; the others keep
     their defaults. The text is checked as a whole all the same."""
-    _, out = _parse(data)
+    _, out, _ = _parse(data)
     n = out.ninteractions
     nrec = out.nrecs
     recs = ffi.unpack(out.recs, _W * nrec) if nrec else []
@@ -189,8 +194,7 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
     header key, more than 256 map keys in one interaction, a Content-Type of several values, a
     duration Go cannot read). Raises ``Unsupported`` when the text is outside the C reader's
     subset, as ``native_interactions`` does."""
-    v, out = _parse(data)
-    rows_p = _ROWS
+    v, out, rows_p = _parse(data)
     rc = lib.pf_vcr_light(v, out, rows_p)
     if rc:
         if rc < 0:
@@ -234,5 +238,3 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
                           int(arena[c0:c0 + cl]) if cfl and not cfl & _NULL else 0, dur)))
     return its
 
-
-_ROWS = ffi.new("const size_t **")
