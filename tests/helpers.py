@@ -387,3 +387,13 @@ def mutated_json(values: Sequence[Any], replacements: Sequence[Any], separators=
         ascii_ = draw(st.booleans()) if ensure_ascii is None else ensure_ascii
         return json.dumps(v, separators=seps, ensure_ascii=ascii_).encode("utf-8", "surrogatepass")
     return strategy()
+
+
+def run_in_threads(work, n: int = 4) -> None:
+    """``work(k)`` for k in 0..n-1, each in a thread of its own, all at once; returns when all end."""
+    import threading
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()

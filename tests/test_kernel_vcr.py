@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import CORPUS, DATA, corpus_files, needs_corpus
+from helpers import CORPUS, DATA, corpus_files, needs_corpus, run_in_threads
 from pyfantasy._kernels import kernel
 from pyfantasy._kernels.vcr import Unsupported, read_file, read_interactions
 from pyfantasy.cassette import (Cassette, CassetteError, Interaction, Layout, Request, Response,
@@ -117,7 +117,6 @@ def test_threads_read_alike():
     """C calls run without the GIL: each thread has its own C reader, so threads reading
     cassettes at once get what one thread alone gets (they shared one process-wide reader,
     and read one another's half-written arenas)."""
-    import threading
     datas = [p.read_bytes() for p in corpus_files()]
     alone = [(read_interactions(d, backend="native"), light_result(d)) for d in datas]
     wrong: list = []
@@ -127,11 +126,7 @@ def test_threads_read_alike():
             for j in range(k, len(datas), 4):
                 if (read_interactions(datas[j], backend="native"), light_result(datas[j])) != alone[j]:
                     wrong.append(j)
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(work)
     assert wrong == []
 
 

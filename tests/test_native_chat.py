@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from helpers import CORPUS, falls_back, interaction, interactions
+from helpers import CORPUS, falls_back, interaction, interactions, run_in_threads
 from test_decode_differential import _part
 from pyfantasy import DecodeError
 from pyfantasy.decode import KEEP_LIMIT, StreamDecoder, decode_body, detect_format
@@ -113,11 +112,7 @@ def test_threads_decode_with_their_own_decoders():
         for k in order:
             if outcome(bodies[k][0], "native", bodies[k][1]) != want[k]:
                 errors.append(k)
-    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(work)
     assert not errors
 
 
