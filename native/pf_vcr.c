@@ -767,10 +767,11 @@ static int plain_span(const uint8_t *p, size_t n) {
 }
 
 /* row[PF_VL_REQ_JSON ..]: what json.loads makes of the body p[0..n), when this can tell for sure:
- * 1, a JSON value that is not an object; 2, an object: its last top-level "model" when that is a
- * non-empty string without escapes or bytes >= 0x80 (arena span in PF_VL_MODEL_OFF/LEN, else
- * length 0) and whether its last "stream" is true. 0 when json.loads must say (not RFC 8259
- * JSON, which it may still read, as NaN; a model it would unescape; past the limits above). */
+ * PF_REQ_VALUE, a JSON value that is not an object; PF_REQ_OBJECT, an object: its last top-level
+ * "model" when that is a non-empty string without escapes or bytes >= 0x80 (arena span in
+ * PF_VL_MODEL_OFF/LEN, else length 0) and whether its last "stream" is true. Left PF_REQ_UNREAD
+ * when json.loads must say (not RFC 8259 JSON, which it may still read, as NaN; a model it would
+ * unescape; past the limits above). */
 static void request_json(const uint8_t *p, size_t n, size_t base, size_t *row) {
     uint8_t stack[REQ_MAX_DEPTH];   /* '{' or '[' of each open container */
     size_t depth = 0, i = pf_lex_ws(p, 0, n), model_off = 0, model_len = 0;
@@ -800,7 +801,7 @@ static void request_json(const uint8_t *p, size_t n, size_t base, size_t *row) {
             i = pf_lex_ws(p, i, n);
             if (depth == 0) {
                 if (i != n) return;   /* json.loads: "Extra data" */
-                row[PF_VL_REQ_JSON] = object ? 2 : 1;
+                row[PF_VL_REQ_JSON] = object ? PF_REQ_OBJECT : PF_REQ_VALUE;
                 row[PF_VL_MODEL_OFF] = base + model_off;
                 row[PF_VL_MODEL_LEN] = model_len;
                 row[PF_VL_STREAM] = (size_t)stream;

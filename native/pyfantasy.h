@@ -221,11 +221,14 @@ int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out);
 #define PF_VL_CTYPE 8
 #define PF_VL_N 9
 #define PF_VL_DURATION_NS 27   /* the duration in nanoseconds + 1 when it has the recorder's simple form, else 0 */
-/* What json.loads makes of the request body, when C can tell for sure: 0, it cannot (Python
- * parses the body); 1, a JSON value that is not an object; 2, an object, whose last top-level
- * "model" is PF_VL_MODEL_OFF/LEN in the arena when a non-empty plain string (else length 0) and
- * PF_VL_STREAM 1 when its last "stream" is true. */
+/* What json.loads makes of the request body, when C can tell for sure: PF_REQ_UNREAD, it cannot
+ * (Python parses the body); PF_REQ_VALUE, a JSON value that is not an object; PF_REQ_OBJECT, an
+ * object, whose last top-level "model" is PF_VL_MODEL_OFF/LEN in the arena when a non-empty plain
+ * string (else length 0) and PF_VL_STREAM 1 when its last "stream" is true. */
 #define PF_VL_REQ_JSON 28
+#define PF_REQ_UNREAD 0
+#define PF_REQ_VALUE 1
+#define PF_REQ_OBJECT 2
 #define PF_VL_MODEL_OFF 29
 #define PF_VL_MODEL_LEN 30
 #define PF_VL_STREAM 31
@@ -233,7 +236,7 @@ int pf_vcr_parse(pf_vcr *v, const uint8_t *data, size_t len, pf_vcr_out *out);
 /* After pf_vcr_parse (PF_OK) of `out`: *rows = ninteractions * PF_VCR_LIGHT_W values, valid until
  * the next call on v. Returns 0; 1 when the file needs the whole record walk, which raises or
  * joins what these rows cannot say (a key twice in one map, a key in !!binary, a Content-Type
- * of several values); PF_ERR_NOMEM. */
+ * of several values, more than 256 map keys in one interaction); PF_ERR_NOMEM. */
 int pf_vcr_light(pf_vcr *v, const pf_vcr_out *out, const size_t **rows);
 
 /* ---- AWS event stream (Bedrock invoke-with-response-stream) ----------------- */

@@ -181,7 +181,7 @@ class LightInteraction:
 
 
 _LW = lib.PF_VCR_LIGHT_W
-_OBJECT = 2   # PF_VL_REQ_JSON: the body is a JSON object
+_REQ_UNREAD, _REQ_OBJECT = lib.PF_REQ_UNREAD, lib.PF_REQ_OBJECT   # PF_VL_REQ_JSON's values
 # never changed: readers of request_json's value only read it
 _STREAMS: dict = {"stream": True}
 _NO_FIELDS: dict = {}
@@ -208,11 +208,11 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
     for k in range(0, _LW * n, _LW):
         (i0, il, ifl, u0, ul, ufl, m0, ml, mfl, q0, ql, qfl, b0, bl, bfl, s0, sl, sfl, c0, cl, cfl,
          d0, dl, dfl, t0, tl, tfl, dns, rj, mo, mn, st) = rows[k:k + _LW]
-        if rj == _OBJECT:   # what a scan row reads of the request JSON: its model and stream
+        if rj == _REQ_OBJECT:   # what a scan row reads of the request JSON: its model and stream
             parsed: Any = {"model": arena[mo:mo + mn].decode("ascii"), "stream": True} if mn and st else \
                 {"model": arena[mo:mo + mn].decode("ascii")} if mn else _STREAMS if st else _NO_FIELDS
         else:
-            parsed = UNREAD if rj == 0 else None   # Python parses it; a JSON value that is no object
+            parsed = UNREAD if rj == _REQ_UNREAD else None   # Python parses it; a JSON value that is no object
         if dns:   # the recorder's simple form, read in C
             dur = dns - 1
         elif dfl and not dfl & _NULL:
@@ -228,13 +228,11 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
             headers = {"Content-Type": []} if tfl else _NO_CTYPE
         # Bodies stay bytes (decoders read bytes); absent, the field's default "". A value not in
         # !!binary is UTF-8 already: check_text validated the text, and escapes never give a surrogate.
-        url = arena[u0:u0 + ul].decode() if ufl and not ufl & _BINARY else _text(arena[u0:u0 + ul], ufl, False)
-        method = arena[m0:m0 + ml].decode() if mfl and not mfl & _BINARY else _text(arena[m0:m0 + ml], mfl, False)
-        status = arena[s0:s0 + sl].decode() if sfl and not sfl & _BINARY else _text(arena[s0:s0 + sl], sfl, False)
         append(LightInteraction(
             int(arena[i0:i0 + il]) if ifl and not ifl & _NULL else 0,
-            LightRequest(url, method, arena[q0:q0 + ql] if qfl else "", parsed),
-            LightResponse(arena[b0:b0 + bl] if bfl else "", headers, status,
+            LightRequest(_text(arena[u0:u0 + ul], ufl, False), _text(arena[m0:m0 + ml], mfl, False),
+                         arena[q0:q0 + ql] if qfl else "", parsed),
+            LightResponse(arena[b0:b0 + bl] if bfl else "", headers, _text(arena[s0:s0 + sl], sfl, False),
                           int(arena[c0:c0 + cl]) if cfl and not cfl & _NULL else 0, dur)))
     return its
 
