@@ -27,8 +27,8 @@ import threading
 import time
 from typing import Iterable, Iterator, List, Set, Tuple, Union
 
-__all__ = ["walk", "read_bytes", "CASSETTE_SUFFIXES", "CAPTURE_SUFFIXES", "write_atomic", "remove_stale_temp_files",
-           "STALE_UNNAMED_SECONDS"]
+__all__ = ["walk", "read_bytes", "read_stat", "CASSETTE_SUFFIXES", "CAPTURE_SUFFIXES", "write_atomic",
+           "remove_stale_temp_files", "STALE_UNNAMED_SECONDS"]
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 CAPTURE_SUFFIXES = (".sse", ".event-stream", ".eventstream")
@@ -42,22 +42,38 @@ def read_bytes(path: "Union[str, os.PathLike[str]]", size: int = -1) -> bytes:
     (missing, a folder, no permission). ``size``: what a stat of it said, if one was made (a
     guess: the file is read to its end all the same). Plain ``os.read`` calls, without a file
     object: a scan reads thousands of small files (23 vs 56 ms for the 4,248 of its bench)."""
+    return _read(path, size, False)[0]
+
+
+def read_stat(path: "Union[str, os.PathLike[str]]") -> Tuple[bytes, int, int]:
+    """``read_bytes`` and the file's size and mtime (ns) as it was opened: what a scan records
+    of a file it read, without a stat of every file before it starts."""
+    return _read(path, -1, True)
+
+
+def _read(path: "Union[str, os.PathLike[str]]", size: int, stat: bool) -> Tuple[bytes, int, int]:
     from pyfantasy._errors import CassetteError
     where = os.fspath(path)
     try:
         fd = os.open(where, _O_READ)
         try:
-            data = os.read(fd, (size if size >= 0 else os.fstat(fd).st_size) + 1)
-            if data:   # until the end: the file may have grown, or be a pipe
-                parts = [data]
+            mtime = -1
+            if size < 0 or stat:
+                st = os.fstat(fd)
+                size, mtime = st.st_size, st.st_mtime_ns
+            # the size exactly, then a probe for more: a read of size + 1 that gets size bytes
+            # makes Python shrink (copy) the buffer (8 vs 10 us a file in a scan)
+            data = os.read(fd, size)
+            more = os.read(fd, 1) if data or not size else b""
+            if more:   # until the end: the file has grown, or is a pipe or a /proc file
+                parts = [data, more]
                 while True:
                     more = os.read(fd, max(len(data), 1 << 16))
                     if not more:
                         break
                     parts.append(more)
-                if len(parts) > 1:
-                    data = b"".join(parts)
-            return data
+                data = b"".join(parts)
+            return data, size, mtime
         finally:
             os.close(fd)
     except OSError as exc:
@@ -65,17 +81,36 @@ def read_bytes(path: "Union[str, os.PathLike[str]]", size: int = -1) -> bytes:
 
 
 def walk(paths: "Iterable[Union[str, os.PathLike[str]]]", suffixes: Tuple[str, ...]) -> Iterator[str]:
-    """Files as given; folders searched recursively (sorted) for files ending with ``suffixes``."""
+    """Files as given; folders searched recursively (sorted, as ``os.walk`` would find them:
+    symlinked folders listed, not entered; unreadable ones skipped) for files ending with
+    ``suffixes``. ``os.scandir`` with a stack: half the time of ``os.walk`` (a scan's 1,405
+    folders: 12 vs 21 ms)."""
     for p in paths:
         p = os.fspath(p)
-        if os.path.isdir(p):
-            found = []
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                found.extend(os.path.join(root, f) for f in files if f.endswith(suffixes))
-            yield from sorted(found)
-        else:
+        if not os.path.isdir(p):
             yield p
+            continue
+        found: List[str] = []
+        stack = [p]
+        while stack:
+            try:
+                entries = os.scandir(stack.pop())
+            except OSError:
+                continue
+            with entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                        enter = is_dir and not entry.is_symlink()
+                    except OSError:
+                        is_dir = enter = False
+                    if enter:
+                        stack.append(entry.path)
+                    elif not is_dir and entry.name.endswith(suffixes):
+                        found.append(entry.path)
+        found.sort()
+        yield from found
+
 
 STALE_UNNAMED_SECONDS = 600  # a temp file without a pid (older pyfantasy) is stale after this
 _WRITING: Set[str] = set()   # temp files this process is writing now

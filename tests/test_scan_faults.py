@@ -33,6 +33,7 @@ def run_cli(*args):
 def test_bad_out_is_a_usage_error_before_scanning(tmp_path, monkeypatch, case):
     scanned = []
     monkeypatch.setattr(pool_mod, "scan_file", lambda *a, **kw: scanned.append(a) or [])
+    monkeypatch.setattr(pool_mod, "scan_path", lambda *a, **kw: scanned.append(a) or (-1, -1, []))
     out = {"missing-folder": tmp_path / "nowhere" / "r.db", "a-folder": tmp_path,
            "not-sqlite": tmp_path / "notes.db", "missing-folder-jsonl": tmp_path / "no" / "r.jsonl",
            "a-folder-csv": tmp_path}[case]
@@ -63,7 +64,10 @@ import pyfantasy.scan as scan_mod
 def slow(path, **kw):  # a worker busy on a file for a long time
     time.sleep(60)
     return []
+def slow_path(path, **kw):  # the same for a file not stat'ed before the scan
+    return -1, -1, slow(path)
 pool.scan_file = slow
+pool.scan_path = slow_path
 if sys.argv[4] == "poll":  # as on a system without prctl: the getppid() poll alone
     sys.platform = "other"
 print("ready", flush=True)
@@ -248,3 +252,75 @@ def test_read_bytes_errors_name_the_file(tmp_path, what):
     with pytest.raises(CassetteError, match=r"x\.yaml.*cannot read the file: "
                                              + ("No such file" if what == "missing" else "Is a directory")):
         read_bytes(path, 10)
+
+
+@pytest.mark.parametrize("hint", [-1, 0, 4096])
+def test_read_stat_is_read_bytes_and_the_files_stat(tmp_path, hint):
+    """read_stat: the bytes read_bytes gives, and the size and mtime of the file as opened."""
+    from pyfantasy._files import read_bytes, read_stat
+    path = tmp_path / "f.yaml"
+    path.write_bytes(b"x" * hint if hint > 0 else b"")
+    st = os.stat(path)
+    assert read_stat(path) == (read_bytes(path, hint), st.st_size, st.st_mtime_ns)
+
+
+def _os_walk_files(top, suffixes):
+    """What walk() gave when it was built on os.walk: the reference it must keep to."""
+    found = []
+    for root, dirs, files in os.walk(top):
+        dirs.sort()
+        found.extend(os.path.join(root, f) for f in files if f.endswith(suffixes))
+    return sorted(found)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_walk_finds_what_os_walk_finds(tmp_path):
+    """The scandir walker: the same files in the same order as os.walk, symlinked folders
+    listed but not entered (no loops), symlinked files and broken links kept, unreadable
+    folders skipped, names that sort around the folder separator ("b" / "b.yaml" / "b-c")."""
+    from pyfantasy._files import walk
+    suffixes = (".yaml", ".yml", ".sse")
+    top = tmp_path / "top"
+    for rel in ["a.yaml", "b.yaml", "b-c.yaml", "b/x.yaml", "b/y.txt", "b/deep/z.sse", "b-c/w.yml",
+                "c/.hidden.yaml", "c/ünï.yaml", "locked/secret.yaml", "e/f/g/h.yaml"]:
+        path = top / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"interactions: []\n")
+    os.symlink(top / "b", top / "c" / "loop")          # a symlinked folder: listed by os.walk, not entered
+    os.symlink(top / "a.yaml", top / "c" / "link.yaml")  # a symlinked file: a file
+    os.symlink(top / "gone.yaml", top / "c" / "broken.yaml")  # a broken link: a file all the same
+    (top / "c" / "dir.yaml").mkdir()                     # a folder with a cassette's suffix: not a file
+    os.chmod(top / "locked", 0)
+    try:
+        got = list(walk([str(top)], suffixes))
+        assert got == _os_walk_files(str(top), suffixes)
+        assert str(top / "c" / "link.yaml") in got and str(top / "c" / "broken.yaml") in got
+        assert not any("loop" in p or p.endswith("dir.yaml") for p in got)
+        assert list(walk([str(top / "a.yaml"), str(top / "b")], suffixes)) == \
+            [str(top / "a.yaml")] + _os_walk_files(str(top / "b"), suffixes)
+    finally:
+        os.chmod(top / "locked", 0o755)
+
+
+def test_a_fresh_scan_records_each_files_size_and_mtime(tmp_path):
+    """A fresh scan stats no file before it starts (its workers record what they read): the
+    files table holds each file's size and mtime all the same, so a re-run skips them all."""
+    import sqlite3
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("openai_chat_simple.yaml", "anthropic_thinking_streaming.yaml"):
+        (src / name).write_bytes((SAMPLE.parent / name).read_bytes())
+    (src / "missing.yaml").symlink_to(src / "nowhere.yaml")   # cannot be read: -1, -1
+    out = tmp_path / "r.db"
+    for workers in (1, 2):
+        if out.exists():
+            out.unlink()
+        with pytest.warns(scan_mod.ScanWarning, match="missing.yaml: cannot read the file"):
+            scan_mod.scan([str(src)], str(out), workers=workers, progress=False)
+        with sqlite3.connect(out) as db:
+            got = {p: (s, m) for p, s, m in db.execute("SELECT path, size, mtime_ns FROM files")}
+        want = {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in src.iterdir() if p.exists()}
+        want[str(src / "missing.yaml")] = (-1, -1)
+        assert got == want
+        again = scan_mod.scan([str(src)], str(out), workers=workers, progress=False)
+        assert again.files_skipped == 3 and again.files_scanned == 0

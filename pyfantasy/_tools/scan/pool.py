@@ -10,12 +10,13 @@ import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from pyfantasy._errors import DecodeError
-from pyfantasy._tools.scan.rows import iter_files, make_row, row_dict, scan_file
+from pyfantasy._tools.scan.rows import iter_files, make_row, row_dict, scan_file, scan_path
 
 
 # ---- workers ------------------------------------------------------------------------------
 
 _WORKER_OPTS: Dict[str, Any] = {}
+UNSTATED = -2  # a task's size and mtime before its file is read (``pending_tasks(stat=False)``)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -55,7 +56,11 @@ def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[in
 
 def _work(task: Tuple[str, int, int]) -> Tuple[str, int, int, List[tuple]]:
     path, size, mtime = task
-    rows = scan_file(path, backend=_WORKER_OPTS.get("backend"), format=_WORKER_OPTS.get("format"), size=size)
+    backend, fmt = _WORKER_OPTS.get("backend"), _WORKER_OPTS.get("format")
+    if mtime == UNSTATED:  # not stat'ed before the scan: the size and mtime of what was read
+        size, mtime, rows = scan_path(path, backend=backend, format=fmt)
+    else:
+        rows = scan_file(path, backend=backend, format=fmt, size=size)
     return path, size, mtime, rows
 
 
@@ -99,10 +104,11 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
     cur: List[Tuple[str, int, int]] = []
     acc = 0
     # small batches: enough to keep both cores busy to the end, few enough to amortize IPC
-    limit = max(64 << 10, min(batch_bytes, sum(t[1] for t in tasks) // (workers * 8) or 1))
+    # files not stat'ed yet (UNSTATED) count as 16 KiB, a cassette's usual size
+    limit = max(64 << 10, min(batch_bytes, sum(_guess(t[1]) for t in tasks) // (workers * 8) or 1))
     for t in tasks:
         cur.append(t)
-        acc += t[1]
+        acc += _guess(t[1])
         if acc >= limit or len(cur) >= 256:
             batches.append(cur)
             cur, acc = [], 0
@@ -116,6 +122,10 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
         if done < len(batches):  # a worker died while this batch (or a later one) was in flight
             yield from _isolated(batches[done], backend, format)
             done += 1
+
+
+def _guess(size: int) -> int:
+    return 16 << 10 if size == UNSTATED else max(size, 0)
 
 
 def _executor(workers: int, backend: Optional[str], fmt: Optional[str]):
@@ -157,6 +167,8 @@ def _isolated(batch: List[Tuple[str, int, int]], backend: Optional[str],
             yield ex.submit(_work, task).result()
         except BrokenProcessPool:
             path, size, mtime = task
+            if mtime == UNSTATED:  # recorded as done all the same: a re-run does not crash on it again
+                size, mtime = pending_tasks([path])[0][1:]
             exc = DecodeError("crash", "the process decoding this file died: a bug in pyfantasy "
                                        "(please report it with the file)", path=path)
             yield path, size, mtime, [make_row(path, None, "", "", fmt or "", None, None, None, exc)]
@@ -167,16 +179,21 @@ def _isolated(batch: List[Tuple[str, int, int]], backend: Optional[str],
 def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: Optional[str] = None,
               format: Optional[str] = None) -> Iterator[Dict[str, Any]]:
     """Row dicts of every file under ``paths`` (no output file, no resume)."""
-    tasks = pending_tasks(iter_files(paths))
+    tasks = pending_tasks(iter_files(paths), stat=False)
     for _, _, _, rows in iter_results(tasks, workers or default_workers(), backend=backend,
                                       format=format):
         for r in rows:
             yield row_dict(r)
 
 
-def pending_tasks(files: Iterable[str],
-                  done: Optional[Dict[str, Tuple[int, int]]] = None) -> List[Tuple[str, int, int]]:
-    """(path, size, mtime) of each file to scan: those not in ``done`` with the same size and mtime."""
+def pending_tasks(files: Iterable[str], done: Optional[Dict[str, Tuple[int, int]]] = None,
+                  stat: bool = True) -> List[Tuple[str, int, int]]:
+    """(path, size, mtime) of each file to scan: those not in ``done`` with the same size and
+    mtime (-1, -1: the file cannot be stat'ed). Without ``done`` and ``stat``, the files are
+    not stat'ed here (size and mtime ``UNSTATED``): the worker that reads a file records its
+    size and mtime as read, and a fresh scan does not stat every file before it starts."""
+    if not done and not stat:
+        return [(path, UNSTATED, UNSTATED) for path in files]
     out = []
     for path in files:
         try:

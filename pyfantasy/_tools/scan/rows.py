@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from pyfantasy._providers.formats import UNREAD, request_json
 from pyfantasy._providers.hosts import provider_for_host, url_parts
-from pyfantasy._files import read_bytes
+from pyfantasy._files import read_bytes, read_stat
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
 from pyfantasy._providers.metadata import OpenAIMetadata, OpenRouterMetadata
@@ -325,6 +325,16 @@ def scan_file(path: str, *, backend: Optional[str] = None, format: Optional[str]
     except CassetteError as err:
         return [make_row(path, None, "", "", format or "", None, None, None, err)]
     return scan_bytes(data, path, backend=backend, format=format)
+
+
+def scan_path(path: str, *, backend: Optional[str] = None,
+              format: Optional[str] = None) -> Tuple[int, int, List[tuple]]:
+    """``scan_file`` and the file's size and mtime (ns) as read (-1, -1 when it cannot be)."""
+    try:
+        data, size, mtime = read_stat(path)
+    except CassetteError as err:
+        return -1, -1, [make_row(path, None, "", "", format or "", None, None, None, err)]
+    return size, mtime, scan_bytes(data, path, backend=backend, format=format)
 
 
 def iter_files(paths: Iterable[str]) -> Iterator[str]:

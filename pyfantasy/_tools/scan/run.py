@@ -92,11 +92,12 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
         files = list(iter_files(paths))
         summary.files_found = len(files)
         done = writer.done()
-        tasks = pending_tasks(files, None if rescan else done)
+        show = progress if progress is not None else bool(getattr(err, "isatty", lambda: False)())
+        # a stat of every file first only to skip those done, or for the bar's total
+        tasks = pending_tasks(files, None if rescan else done, stat=show)
         writer.forget([t[0] for t in tasks if t[0] in done])  # changed since: rescanned, replaced
         summary.files_skipped = len(files) - len(tasks)
         total_bytes = sum(max(t[1], 0) for t in tasks)
-        show = progress if progress is not None else bool(getattr(err, "isatty", lambda: False)())
         bar = _Progress(len(tasks), total_bytes, err) if show and tasks else None
         nworkers = workers if workers is not None else default_workers()
         batch: List[Tuple[str, int, int, List[tuple]]] = []
