@@ -167,6 +167,28 @@ def test_every_corpus_row_same_on_both_backends():
 
 
 @needs_corpus
+@pytest.mark.parametrize("wire", [None, "openai-chat", "anthropic"])
+def test_routes_remembered_per_endpoint_change_no_row(wire, monkeypatch):
+    """A row's routing (provider, format, stream, variant) is remembered per URL, Content-Type,
+    request stream flag and --wire: every corpus row is the same with the memory emptied before
+    each file, and with it filled by every other file first (in reverse order)."""
+    files = corpus_files()
+    datas = [(str(p), p.read_bytes()) for p in files]
+    # the same URL and Content-Type, the request's stream flag changed: another route
+    datas += [(path + "-flipped", data.replace(b'"stream":true', b'"stream":false'))
+              for path, data in datas if b'"stream":true' in data]
+    fresh = []
+    for path, data in datas:
+        rows_mod._ROUTES.clear()
+        fresh.append(scan_bytes(data, path, format=wire))
+    warm = [scan_bytes(data, path, format=wire) for path, data in reversed(datas)][::-1]
+    assert len(rows_mod._ROUTES) > 20   # it remembers
+    assert warm == fresh
+    monkeypatch.setattr(rows_mod, "_ROUTES_MAX", 3)   # forgets when full: the same rows again
+    assert [scan_bytes(data, path, format=wire) for path, data in datas] == fresh
+
+
+@needs_corpus
 @pytest.mark.needs_native
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())

@@ -7,7 +7,7 @@ import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
-from pyfantasy._providers.formats import UNREAD, request_json
+from pyfantasy._providers.formats import FORMATS, UNREAD, _stream_flag, request_json
 from pyfantasy._providers.hosts import provider_for_host, url_parts
 from pyfantasy._files import read_bytes, read_stat
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
@@ -135,27 +135,54 @@ def _import_decode() -> tuple:
     return _decode
 
 
+# What a row reads of an interaction's URL, Content-Type and request stream flag (the same for every
+# call to an endpoint): (provider, model from the URL, WireFormat, the one decoded by, its variant).
+_ROUTES: Dict[tuple, tuple] = {}
+_ROUTES_MAX = 4096
+
+
+def _route(it: Any, url: str, req_json: Any, wire: Optional[str]) -> tuple:
+    """The row's routing of an interaction (``_ROUTES``); a key's value is computed once."""
+    ctype = it.response.headers.get("Content-Type")
+    key = (url, tuple(ctype) if ctype else (), _stream_flag(req_json), wire)
+    got = _ROUTES.get(key)
+    if got is not None:
+        return got
+    detect_format = (_decode or _import_decode())[2]
+    wf = detect_format(it, request=req_json)
+    body_wf = wf if wire is None else detect_format(it, wire, request=req_json)
+    variant = body_wf.variant or None
+    if variant is None and body_wf.format in FORMATS:   # the hook set decode_body would take from the URL
+        from pyfantasy.decode import _format, _variant
+        variant = _variant(_format(body_wf.format), None, url) or None
+    got = (provider_for_host(url), _model(url, None), wf, body_wf, variant)
+    if len(_ROUTES) >= _ROUTES_MAX:
+        _ROUTES.clear()
+    _ROUTES[key] = got
+    return got
+
+
 def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
     decode = _decode or _import_decode()
-    decode_body, decode_fields, detect_format, interaction_body = decode
+    decode_body, decode_fields, _, interaction_body = decode
     req, res = it.request, it.response
     url = req.url
-    provider = provider_for_host(url)
     # the body's model and stream as C read them (light_interactions), else parsed here once
     parsed = getattr(req, "parsed", UNREAD)
     req_json = request_json(req.body) if parsed is UNREAD else parsed
-    model = _model(url, req_json)
     try:
-        wf = detect_format(it, request=req_json)
-        fmt, stream = wire or wf.format, wf.stream
+        provider, url_model, wf, body_wf, variant = _route(it, url, req_json, wire)
     except Exception as exc:  # noqa: BLE001 - a malformed request: still one row
-        return make_row(path, it.id, provider, model, wire or "unknown", None, None, res.duration_ns, exc)
+        return make_row(path, it.id, provider_for_host(url), _model(url, req_json), wire or "unknown", None, None,
+                        res.duration_ns, exc)
+    m = req_json.get("model") if isinstance(req_json, dict) else None
+    model = m if isinstance(m, str) and m else url_model
+    fmt, stream = wire or wf.format, wf.stream
     resp: Any = None
     failure: Optional[BaseException] = None
     try:
         # calls are counted, not checked: the request's tools are not read
-        body, name, is_stream, variant, url, _ = interaction_body(
-            it, wf if wire is None else detect_format(it, wire, request=req_json), False)
+        body, name, is_stream, _, url, _ = interaction_body(it, body_wf, False)
         # the figures straight from the C decoder's records; the Response when they cannot say
         got = decode_fields(body, name, is_stream, backend, variant=variant, url=url)
         if got is not None:
