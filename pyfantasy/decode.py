@@ -451,22 +451,35 @@ def interaction_body(interaction: Any, wf: WireFormat, with_tools: bool) -> tupl
         raise DecodeError("http-status", fmt.http_error(resp.code, resp.status, body, req.url))
     tools = fmt.request_tools(request_json(req.body)) if with_tools else None
     ctype = " ".join(resp.headers.get("Content-Type", []))
-    if not is_stream and ctype and not _is_json_ctype(ctype) and fmt.check_json_content_type:
+    if _refused_ctype(fmt, is_stream, ctype):
         raise DecodeError("content-type", "expected destination type of 'string' or '[]byte' for responses "
                                           f"with content-type '{ctype}' that is not 'application/json'")
     return body, name, is_stream, wf.variant or None, req.url, tools
 
 
-def decode_fields(body: bytes, format: str, stream: bool, backend: Optional[str] = None, *,
-                  variant: Optional[str] = None, url: Optional[str] = None) -> Optional[tuple]:
+def _refused_ctype(fmt: ProviderFormat, stream: bool, ctype: str) -> bool:
+    """A non-streaming body whose Content-Type the format's client refuses (not JSON)."""
+    return not stream and bool(ctype) and not _is_json_ctype(ctype) and fmt.check_json_content_type
+
+
+def body_checks_pass(wf: WireFormat, ctype: str) -> bool:
+    """Whether ``interaction_body`` gives the body of an interaction in wire format ``wf`` with
+    this response Content-Type when its status is under 400 (a known format, a Content-Type its
+    client takes): what does not depend on the interaction itself."""
+    return wf.format != "unknown" and not _refused_ctype(_format(wf.format), wf.stream, ctype)
+
+
+def decode_fields(body: Any, format: str, stream: bool, backend: Optional[str] = None, *,
+                  variant: Optional[str] = None, url: Optional[str] = None, size: int = -1) -> Optional[tuple]:
     """(finish reason, usage, provider metadata, text length, tool calls) of what ``decode_body``
     would return, from the C decoder's records without making the Response (a scan row's
     figures; calls are counted, not checked); None when that takes the Response: the python
-    backend, a body the C side hands back, an error, a stream cut short. Then ``decode_body``."""
+    backend, a body the C side hands back, an error, a stream cut short. Then ``decode_body``.
+    ``body``: bytes, or (native backend) a C pointer to ``size`` bytes."""
     dn = kernel("decoders", backend)
     if dn is None or format not in (dn.FORMATS if stream else dn.DOCUMENT_FORMATS):
         return None
-    return dn.whole_fields(format, variant or _variant(_format(format), None, url), body, stream)
+    return dn.whole_fields(format, variant or _variant(_format(format), None, url), body, stream, size)
 
 
 def decode_cassette(path_or_cassette: Any, backend: Optional[str] = None, *, format: Optional[str] = None,

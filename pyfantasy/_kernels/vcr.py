@@ -45,17 +45,18 @@ def read_interactions(data: Union[bytes, bytearray, memoryview], path: Optional[
     return loads(data, path=path).interactions
 
 
-def read_light(data: bytes, backend: Optional[str] = None) -> "Optional[List[Any]]":
+def read_light(data: bytes, backend: Optional[str] = None, borrow: bool = False) -> "Optional[List[Any]]":
     """The interactions as a scan row reads them (url, method and body of the request, and its
     model and stream when C can read them as ``json.loads`` does; body, status, code,
     Content-Type and duration of the response), from one C parse of the file and a few fields
-    per interaction (``light_interactions``); None where the backend has no such reader or the
+    per interaction (``light_interactions``; ``borrow``: bodies left in the reader until read,
+    valid until the next read on this thread); None where the backend has no such reader or the
     file needs ``read_interactions`` (which then reads it, or says why not)."""
     light = kernel("cassette-light", backend)
     if light is None:
         return None
     try:
-        return light(data)
+        return light(data, borrow)
     except Unsupported:
         return None
 

@@ -192,12 +192,13 @@ class PartReader:
             self.cut = out.cut_offset
         return ffi.unpack(out.parts, W * n) if n else []
 
-    def whole(self, body: bytes) -> Optional[List[int]]:
+    def whole(self, body: Any, size: int = -1) -> Optional[List[int]]:
         """The values of a whole body from one C call (reset, feed, fold: pf_dec_whole): a head
         of HEAD_N values, then the step's content records when ``self.folded``, else the
-        stream parts; None when the C side hands the body back."""
+        stream parts; None when the C side hands the body back. ``body``: bytes, or a C pointer
+        to ``size`` bytes (a body in the cassette reader's arena, not copied out)."""
         out = self._out
-        n = lib.pf_dec_whole(self._d, body, len(body), out)
+        n = lib.pf_dec_whole(self._d, body, len(body) if size < 0 else size, out)
         if n < 0:
             if n == _HANDED_BACK:
                 return None
@@ -660,12 +661,13 @@ def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[
     return (reader.content(recs, tools) if reader.folded else reader.response(recs, tools, False, HEAD_N)), reader.cut
 
 
-def whole_fields(format: str, variant: str, body: bytes, stream: bool) -> Optional[tuple]:
+def whole_fields(format: str, variant: str, body: Any, stream: bool, size: int = -1) -> Optional[tuple]:
     """``PartReader.fields`` of a whole body (stream or not) through this thread's C decoder; None
     when the Response has to be made to tell (the body is handed back, holds an error part or
-    ends inside an event): then ``whole_body`` / ``whole_document`` say what it is."""
+    ends inside an event): then ``whole_body`` / ``whole_document`` say what it is. ``body``
+    and ``size``: as ``PartReader.whole`` takes them."""
     reader = _reader(format if stream else "document:" + format, variant)
-    recs = reader.whole(body)
+    recs = reader.whole(body, size)
     if recs is None or not reader.folded or reader.cut is not None:
         return None
     return reader.fields(recs)

@@ -153,21 +153,40 @@ class LightRequest:
     """The request fields a scan row reads (``light_interactions``); ``parsed``: the body as
     ``request_json`` reads it as far as model and stream go, when C could tell, else UNREAD."""
 
-    __slots__ = ("url", "method", "body", "parsed")
+    __slots__ = ("url", "method", "_body", "parsed", "_at")
 
-    def __init__(self, url: Union[str, bytes], method: Union[str, bytes], body: Union[bytes, str],
-                 parsed: Any) -> None:
-        self.url, self.method, self.body, self.parsed = url, method, body, parsed
+    def __init__(self, url: Union[str, bytes], method: Union[str, bytes], body: Union[bytes, str, None],
+                 parsed: Any, at: Optional[tuple] = None) -> None:
+        self.url, self.method, self._body, self.parsed, self._at = url, method, body, parsed, at
+
+    @property
+    def body(self) -> Union[bytes, str]:
+        """The body; a borrowed one (``at``: arena, offset, length) is copied out when first read."""
+        body = self._body
+        if body is None:
+            arena, off, n = self._at  # type: ignore[misc]
+            body = self._body = arena[off:off + n]
+        return body
 
 
 class LightResponse:
-    """The response fields a scan row reads; ``headers`` holds Content-Type alone."""
+    """The response fields a scan row reads; ``headers`` holds Content-Type alone. ``at``: where
+    a borrowed body lies (arena buffer, its C pointer, offset, length), else None."""
 
-    __slots__ = ("body", "headers", "status", "code", "duration_ns")
+    __slots__ = ("_body", "headers", "status", "code", "duration_ns", "at")
 
-    def __init__(self, body: Union[bytes, str], headers: dict, status: Union[str, bytes], code: int,
-                 duration_ns: int) -> None:
-        self.body, self.headers, self.status, self.code, self.duration_ns = body, headers, status, code, duration_ns
+    def __init__(self, body: Union[bytes, str, None], headers: dict, status: Union[str, bytes], code: int,
+                 duration_ns: int, at: Optional[tuple] = None) -> None:
+        self._body, self.headers, self.status, self.code, self.duration_ns, self.at = \
+            body, headers, status, code, duration_ns, at
+
+    @property
+    def body(self) -> Union[bytes, str]:
+        body = self._body
+        if body is None:
+            arena, _, off, n = self.at  # type: ignore[misc]
+            body = self._body = arena[off:off + n]
+        return body
 
 
 class LightInteraction:
@@ -188,12 +207,16 @@ _NO_FIELDS: dict = {}
 _NO_CTYPE: dict = {}   # never changed: a row's headers are read, not written
 
 
-def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
+def light_interactions(data: bytes, borrow: bool = False) -> Optional[List[LightInteraction]]:
     """The interactions of a cassette as a scan row reads them, from one C parse of the file
     (pf_vcr_light); None when the file needs ``native_interactions`` (a repeated or binary
     header key, more than 256 map keys in one interaction, a Content-Type of several values, a
     duration Go cannot read). Raises ``Unsupported`` when the text is outside the C reader's
-    subset, as ``native_interactions`` does."""
+    subset, as ``native_interactions`` does.
+
+    ``borrow``: bodies stay in the C reader's arena until read (``LightResponse.at`` lets the C
+    decoder read one there): no copy of a body a row never reads as bytes. They are valid only
+    until the next parse on this thread: read the interactions before reading another file."""
     v, out, rows_p = _parse(data)
     rc = lib.pf_vcr_light(v, out, rows_p)
     if rc:
@@ -203,6 +226,7 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
     n = out.ninteractions
     rows = ffi.unpack(rows_p[0], _LW * n) if n else []
     arena = ffi.buffer(out.arena, out.arena_len)
+    base = out.arena if borrow else None
     its = []
     append = its.append
     for k in range(0, _LW * n, _LW):
@@ -228,11 +252,16 @@ def light_interactions(data: bytes) -> Optional[List[LightInteraction]]:
             headers = {"Content-Type": []} if tfl else _NO_CTYPE
         # Bodies stay bytes (decoders read bytes); absent, the field's default "". A value not in
         # !!binary is UTF-8 already: check_text validated the text, and escapes never give a surrogate.
+        if base is None:
+            req_body, req_at, body, at = arena[q0:q0 + ql] if qfl else "", None, arena[b0:b0 + bl] if bfl else "", None
+        else:
+            req_body, req_at = (None, (arena, q0, ql)) if qfl else ("", None)
+            body, at = (None, (arena, base, b0, bl)) if bfl else ("", None)
         append(LightInteraction(
             int(arena[i0:i0 + il]) if ifl and not ifl & _NULL else 0,
             LightRequest(_text(arena[u0:u0 + ul], ufl, False), _text(arena[m0:m0 + ml], mfl, False),
-                         arena[q0:q0 + ql] if qfl else "", parsed),
-            LightResponse(arena[b0:b0 + bl] if bfl else "", headers, _text(arena[s0:s0 + sl], sfl, False),
-                          int(arena[c0:c0 + cl]) if cfl and not cfl & _NULL else 0, dur)))
+                         req_body, parsed, req_at),
+            LightResponse(body, headers, _text(arena[s0:s0 + sl], sfl, False),
+                          int(arena[c0:c0 + cl]) if cfl and not cfl & _NULL else 0, dur, at)))
     return its
 

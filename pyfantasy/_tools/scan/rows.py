@@ -136,15 +136,16 @@ def _import_decode() -> tuple:
 
 
 # What a row reads of an interaction's URL, Content-Type and request stream flag (the same for every
-# call to an endpoint): (provider, model from the URL, WireFormat, the one decoded by, its variant).
+# call to an endpoint) under a --wire and backend: (provider, model from the URL, WireFormat, the one
+# decoded by, its variant, and the C decoder's figures of a body in place, or None: ``_fields_at``).
 _ROUTES: Dict[tuple, tuple] = {}
 _ROUTES_MAX = 4096
 
 
-def _route(it: Any, url: str, req_json: Any, wire: Optional[str]) -> tuple:
+def _route(it: Any, url: str, req_json: Any, wire: Optional[str], backend: Optional[str]) -> tuple:
     """The row's routing of an interaction (``_ROUTES``); a key's value is computed once."""
     ctype = it.response.headers.get("Content-Type")
-    key = (url, tuple(ctype) if ctype else (), _stream_flag(req_json), wire)
+    key = (url, tuple(ctype) if ctype else (), _stream_flag(req_json), wire, backend)
     got = _ROUTES.get(key)
     if got is not None:
         return got
@@ -155,11 +156,29 @@ def _route(it: Any, url: str, req_json: Any, wire: Optional[str]) -> tuple:
     if variant is None and body_wf.format in FORMATS:   # the hook set decode_body would take from the URL
         from pyfantasy.decode import _format, _variant
         variant = _variant(_format(body_wf.format), None, url) or None
-    got = (provider_for_host(url), _model(url, None), wf, body_wf, variant)
+    got = (provider_for_host(url), _model(url, None), wf, body_wf, variant,
+           _fields_at(body_wf, " ".join(ctype) if ctype else "", variant, backend))
     if len(_ROUTES) >= _ROUTES_MAX:
         _ROUTES.clear()
     _ROUTES[key] = got
     return got
+
+
+def _fields_at(wf: Any, ctype: str, variant: Optional[str], backend: Optional[str]) -> Any:
+    """``whole_fields`` of the C decoder bound to a route's format and variant, for a body still in
+    the cassette reader (a pointer and its size); None when ``decode_fields`` would not take the
+    body of a status under 400 straight to C (python backend, a format or Content-Type refused)."""
+    from functools import partial
+    from pyfantasy._kernels import kernel
+    from pyfantasy.decode import body_checks_pass
+    try:
+        dn = kernel("decoders", backend)
+    except Exception:  # noqa: BLE001 - a backend that cannot be used: the rows' own path says so
+        return None
+    if dn is None or wf.format not in (dn.FORMATS if wf.stream else dn.DOCUMENT_FORMATS) \
+            or not body_checks_pass(wf, ctype):
+        return None
+    return partial(dn.whole_fields, wf.format, variant or "")
 
 
 def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
@@ -171,7 +190,7 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
     parsed = getattr(req, "parsed", UNREAD)
     req_json = request_json(req.body) if parsed is UNREAD else parsed
     try:
-        provider, url_model, wf, body_wf, variant = _route(it, url, req_json, wire)
+        provider, url_model, wf, body_wf, variant, fields_at = _route(it, url, req_json, wire, backend)
     except Exception as exc:  # noqa: BLE001 - a malformed request: still one row
         return make_row(path, it.id, provider_for_host(url), _model(url, req_json), wire or "unknown", None, None,
                         res.duration_ns, exc)
@@ -180,11 +199,19 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
     fmt, stream = wire or wf.format, wf.stream
     resp: Any = None
     failure: Optional[BaseException] = None
+    at = getattr(res, "at", None)
     try:
+        if at is not None and fields_at is not None and res.code < 400:
+            # the body where the cassette reader left it (read_light(borrow=True)): no copy
+            got = fields_at(at[1] + at[2], body_wf.stream, at[3])
+            if got is not None:
+                return make_row(path, it.id, provider, model, fmt, stream, None, res.duration_ns, None,
+                                _fields(*got))
         # calls are counted, not checked: the request's tools are not read
         body, name, is_stream, _, url, _ = interaction_body(it, body_wf, False)
         # the figures straight from the C decoder's records; the Response when they cannot say
-        got = decode_fields(body, name, is_stream, backend, variant=variant, url=url)
+        got = None if at is not None and fields_at is not None else \
+            decode_fields(body, name, is_stream, backend, variant=variant, url=url)
         if got is not None:
             return make_row(path, it.id, provider, model, fmt, stream, None, res.duration_ns, None, _fields(*got))
         resp = decode_body(body, name, is_stream, backend, variant=variant, url=url)
@@ -302,7 +329,7 @@ def _light_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[s
     if len(data) > LIGHT_MAX_BYTES:
         return None
     try:
-        its = read_light(data, backend)
+        its = read_light(data, backend, borrow=True)   # the rows are made before the next file is read
     except Exception:  # noqa: BLE001 - a body that is not UTF-8, no memory: the full read says what
         return None
     if its is None:
