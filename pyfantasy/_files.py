@@ -22,10 +22,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from stat import S_ISREG
 import tempfile
 import threading
 import time
 from typing import Iterable, Iterator, List, Set, Tuple, Union
+
+from pyfantasy._errors import CassetteError
 
 __all__ = ["walk", "read_bytes", "read_stat", "CASSETTE_SUFFIXES", "CAPTURE_SUFFIXES", "write_atomic",
            "remove_stale_temp_files", "STALE_UNNAMED_SECONDS"]
@@ -52,19 +55,20 @@ def read_stat(path: "Union[str, os.PathLike[str]]") -> Tuple[bytes, int, int]:
 
 
 def _read(path: "Union[str, os.PathLike[str]]", size: int, stat: bool) -> Tuple[bytes, int, int]:
-    from pyfantasy._errors import CassetteError
-    where = os.fspath(path)
+    where = path if type(path) is str else os.fspath(path)
     try:
         fd = os.open(where, _O_READ)
         try:
             mtime = -1
+            regular = False
             if size < 0 or stat:
                 st = os.fstat(fd)
-                size, mtime = st.st_size, st.st_mtime_ns
+                size, mtime, regular = st.st_size, st.st_mtime_ns, S_ISREG(st.st_mode)
             # the size exactly, then a probe for more: a read of size + 1 that gets size bytes
-            # makes Python shrink (copy) the buffer (8 vs 10 us a file in a scan)
+            # makes Python shrink (copy) the buffer (8 vs 10 us a file in a scan). A regular
+            # file read to the size its fstat gave is read as that stat describes it: no probe.
             data = os.read(fd, size)
-            more = os.read(fd, 1) if data or not size else b""
+            more = os.read(fd, 1) if (data or not size) and not (regular and len(data) == size) else b""
             if more:   # until the end: the file has grown, or is a pipe or a /proc file
                 parts = [data, more]
                 while True:

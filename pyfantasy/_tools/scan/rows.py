@@ -125,14 +125,18 @@ def make_row(path: str, iid: Optional[int], provider: str, model: str, fmt: str,
             offset)
 
 
-_decode: Optional[tuple] = None   # pyfantasy.decode's functions, imported on first use (a scan's workers)
+# pyfantasy.decode and the cassette readers (pyfantasy._kernels.vcr), imported on first use (the
+# CLI starts without them) and then read from here, not imported again per file or interaction
+_MODULES: Optional[Tuple[Any, Any]] = None
 
 
-def _import_decode() -> tuple:
-    global _decode
-    from pyfantasy.decode import decode_body, decode_fields, detect_format, interaction_body
-    _decode = (decode_body, decode_fields, detect_format, interaction_body)
-    return _decode
+def _modules() -> Tuple[Any, Any]:
+    global _MODULES
+    if _MODULES is None:
+        import pyfantasy._kernels.vcr as vcr
+        import pyfantasy.decode as decode
+        _MODULES = (decode, vcr)
+    return _MODULES
 
 
 # What a row reads of an interaction's URL, Content-Type and request stream flag (the same for every
@@ -149,7 +153,7 @@ def _route(it: Any, url: str, req_json: Any, wire: Optional[str], backend: Optio
     got = _ROUTES.get(key)
     if got is not None:
         return got
-    detect_format = (_decode or _import_decode())[2]
+    detect_format = (_MODULES or _modules())[0].detect_format
     wf = detect_format(it, request=req_json)
     body_wf = wf if wire is None else detect_format(it, wire, request=req_json)
     variant = body_wf.variant or None
@@ -182,8 +186,7 @@ def _fields_at(wf: Any, ctype: str, variant: Optional[str], backend: Optional[st
 
 
 def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
-    decode = _decode or _import_decode()
-    decode_body, decode_fields, _, interaction_body = decode
+    decode = (_MODULES or _modules())[0]
     req, res = it.request, it.response
     url = req.url
     # the body's model and stream as C read them (light_interactions), else parsed here once
@@ -208,13 +211,13 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
                 return make_row(path, it.id, provider, model, fmt, stream, None, res.duration_ns, None,
                                 _fields(*got))
         # calls are counted, not checked: the request's tools are not read
-        body, name, is_stream, _, url, _ = interaction_body(it, body_wf, False)
+        body, name, is_stream, _, url, _ = decode.interaction_body(it, body_wf, False)
         # the figures straight from the C decoder's records; the Response when they cannot say
         got = None if at is not None and fields_at is not None else \
-            decode_fields(body, name, is_stream, backend, variant=variant, url=url)
+            decode.decode_fields(body, name, is_stream, backend, variant=variant, url=url)
         if got is not None:
             return make_row(path, it.id, provider, model, fmt, stream, None, res.duration_ns, None, _fields(*got))
-        resp = decode_body(body, name, is_stream, backend, variant=variant, url=url)
+        resp = decode.decode_body(body, name, is_stream, backend, variant=variant, url=url)
     except PyfantasyError as e:
         failure = e
         resp = getattr(e, "response", None)
@@ -303,8 +306,7 @@ def _safe_interaction_row(path: str, it: Any, backend: Optional[str], wire: Opti
 def _streamed_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> Optional[List[tuple]]:
     """``_cassette_rows`` reading one interaction at a time (peak memory: the file and one
     interaction, not every parsed interaction); None when the file cannot be read that way."""
-    from pyfantasy._kernels.vcr import iter_interactions
-    its = iter_interactions(data, path, backend, light=True)
+    its = (_MODULES or _modules())[1].iter_interactions(data, path, backend, light=True)
     if its is None:
         return None
     rows = []
@@ -325,11 +327,11 @@ def _light_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[s
     """The rows from one C parse of the whole file and a few fields per interaction
     (``light_interactions``); None when the backend has no such reader or the file needs the
     full read (which then gives the rows, or the error, as before)."""
-    from pyfantasy._kernels.vcr import read_light
     if len(data) > LIGHT_MAX_BYTES:
         return None
     try:
-        its = read_light(data, backend, borrow=True)   # the rows are made before the next file is read
+        # borrowed bodies: the rows are made before the next file is read
+        its = (_MODULES or _modules())[1].read_light(data, backend, borrow=True)
     except Exception:  # noqa: BLE001 - a body that is not UTF-8, no memory: the full read says what
         return None
     if its is None:
@@ -339,7 +341,6 @@ def _light_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[s
 
 def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optional[str]) -> List[tuple]:
     """One row per interaction; one error row (interaction None) when the cassette cannot be read."""
-    from pyfantasy._kernels.vcr import read_interactions
     rows = _light_rows(path, data, backend, wire)
     if rows is not None:
         return rows
@@ -347,7 +348,7 @@ def _cassette_rows(path: str, data: bytes, backend: Optional[str], wire: Optiona
     if rows is not None:
         return rows
     try:
-        its = read_interactions(data, path, backend, light=True)
+        its = (_MODULES or _modules())[1].read_interactions(data, path, backend, light=True)
     except CassetteError as exc:  # its message already starts with the path
         return [make_row(path, None, "", "", wire or "", None, None, None, exc)]
     except Exception as exc:  # noqa: BLE001 - MemoryError, a reader bug: still one row
