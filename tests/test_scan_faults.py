@@ -302,9 +302,11 @@ def test_walk_finds_what_os_walk_finds(tmp_path):
         os.chmod(top / "locked", 0o755)
 
 
-def test_a_fresh_scan_records_each_files_size_and_mtime(tmp_path):
-    """A fresh scan stats no file before it starts (its workers record what they read): the
-    files table holds each file's size and mtime all the same, so a re-run skips them all."""
+@pytest.mark.parametrize("progress", [False, True], ids=["fresh", "progress-bar"])
+def test_a_fresh_scan_records_each_files_size_and_mtime(tmp_path, progress):
+    """A fresh scan stats no file before it starts (its workers record what they read); one
+    drawing a progress bar stats them first (for the total): either way the files table holds
+    each file's size and mtime, so a re-run skips them all."""
     import sqlite3
     src = tmp_path / "in"
     src.mkdir()
@@ -316,7 +318,7 @@ def test_a_fresh_scan_records_each_files_size_and_mtime(tmp_path):
         if out.exists():
             out.unlink()
         with pytest.warns(scan_mod.ScanWarning, match="missing.yaml: cannot read the file"):
-            scan_mod.scan([str(src)], str(out), workers=workers, progress=False)
+            scan_mod.scan([str(src)], str(out), workers=workers, progress=progress, progress_stream=io.StringIO())
         with sqlite3.connect(out) as db:
             got = {p: (s, m) for p, s, m in db.execute("SELECT path, size, mtime_ns FROM files")}
         want = {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in src.iterdir() if p.exists()}
