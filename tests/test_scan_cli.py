@@ -190,6 +190,25 @@ def test_routes_remembered_per_endpoint_change_no_row(wire, monkeypatch):
 
 @needs_corpus
 @pytest.mark.needs_native
+def test_routes_follow_the_backend_the_environment_names(monkeypatch):
+    """Rows of ``backend=None`` follow PYFANTASY_BACKEND as it is now: a scan on python after
+    one on native (the routes remembered) never calls the C decoders, and gives the same rows."""
+    import pyfantasy._kernels.native.decoders as native_decoders
+    datas = [(str(p), p.read_bytes()) for p in corpus_files()[:40]]
+    monkeypatch.setenv("PYFANTASY_BACKEND", "native")
+    native = [scan_bytes(d, p) for p, d in datas]
+    assert rows_mod._ROUTES
+    monkeypatch.setenv("PYFANTASY_BACKEND", "python")
+
+    def no_c(*a, **kw):
+        raise AssertionError("the C decoder ran on the python backend")
+    monkeypatch.setattr(native_decoders, "whole_fields", no_c)
+    monkeypatch.setattr(native_decoders.PartReader, "whole", no_c)   # what a remembered route calls
+    assert [scan_bytes(d, p) for p, d in datas] == native
+
+
+@needs_corpus
+@pytest.mark.needs_native
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_mutated_cassette_rows_same_on_both_backends(data):
