@@ -20,6 +20,7 @@ before the error.
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from pyfantasy._providers.assemble import StreamAssembler, ToolSpec, generate_step
@@ -469,17 +470,25 @@ def body_checks_pass(wf: WireFormat, ctype: str) -> bool:
     return wf.format != "unknown" and not _refused_ctype(_format(wf.format), wf.stream, ctype)
 
 
-def decode_fields(body: Any, format: str, stream: bool, backend: Optional[str] = None, *,
-                  variant: Optional[str] = None, url: Optional[str] = None, size: int = -1) -> Optional[tuple]:
+def decode_fields(body: bytes, format: str, stream: bool, backend: Optional[str] = None, *,
+                  variant: Optional[str] = None, url: Optional[str] = None) -> Optional[tuple]:
     """(finish reason, usage, provider metadata, text length, tool calls) of what ``decode_body``
     would return, from the C decoder's records without making the Response (a scan row's
     figures; calls are counted, not checked); None when that takes the Response: the python
-    backend, a body the C side hands back, an error, a stream cut short. Then ``decode_body``.
-    ``body``: bytes, or (native backend) a C pointer to ``size`` bytes."""
+    backend, a body the C side hands back, an error, a stream cut short. Then ``decode_body``."""
+    read = fields_reader(format, stream, backend, variant=variant, url=url)
+    return None if read is None else read(body)
+
+
+def fields_reader(format: str, stream: bool, backend: Optional[str] = None, *, variant: Optional[str] = None,
+                  url: Optional[str] = None) -> Any:
+    """``decode_fields`` bound to a format, variant and backend: called with the body (bytes, or a
+    C pointer and its size: a body still in the cassette reader); None when the backend has no C
+    decoder of that format (then ``decode_body``)."""
     dn = kernel("decoders", backend)
     if dn is None or format not in (dn.FORMATS if stream else dn.DOCUMENT_FORMATS):
         return None
-    return dn.whole_fields(format, variant or _variant(_format(format), None, url), body, stream, size)
+    return partial(dn.whole_fields, format, variant or _variant(_format(format), None, url), stream)
 
 
 def decode_cassette(path_or_cassette: Any, backend: Optional[str] = None, *, format: Optional[str] = None,

@@ -661,7 +661,7 @@ def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[
     return (reader.content(recs, tools) if reader.folded else reader.response(recs, tools, False, HEAD_N)), reader.cut
 
 
-def whole_fields(format: str, variant: str, body: Any, stream: bool, size: int = -1) -> Optional[tuple]:
+def whole_fields(format: str, variant: str, stream: bool, body: Any, size: int = -1) -> Optional[tuple]:
     """``PartReader.fields`` of a whole body (stream or not) through this thread's C decoder; None
     when the Response has to be made to tell (the body is handed back, holds an error part or
     ends inside an event): then ``whole_body`` / ``whole_document`` say what it is. ``body``

@@ -149,36 +149,13 @@ def native_interactions(data: bytes, light: bool = False) -> List[Interaction]:
 
 # ---- the scan's view: a few fields per interaction (pf_vcr_light) ---------------------------
 
-class LightRequest:
-    """The request fields a scan row reads (``light_interactions``); ``parsed``: the body as
-    ``request_json`` reads it as far as model and stream go, when C could tell, else UNREAD."""
+class _Borrowing:
+    """A body that may still lie in the C reader's arena (``at``: arena buffer, its C pointer,
+    offset, length), copied out when first read; else ``_body`` holds it and ``at`` is None."""
 
-    __slots__ = ("url", "method", "_body", "parsed", "_at")
-
-    def __init__(self, url: Union[str, bytes], method: Union[str, bytes], body: Union[bytes, str, None],
-                 parsed: Any, at: Optional[tuple] = None) -> None:
-        self.url, self.method, self._body, self.parsed, self._at = url, method, body, parsed, at
-
-    @property
-    def body(self) -> Union[bytes, str]:
-        """The body; a borrowed one (``at``: arena, offset, length) is copied out when first read."""
-        body = self._body
-        if body is None:
-            arena, off, n = self._at  # type: ignore[misc]
-            body = self._body = arena[off:off + n]
-        return body
-
-
-class LightResponse:
-    """The response fields a scan row reads; ``headers`` holds Content-Type alone. ``at``: where
-    a borrowed body lies (arena buffer, its C pointer, offset, length), else None."""
-
-    __slots__ = ("_body", "headers", "status", "code", "duration_ns", "at")
-
-    def __init__(self, body: Union[bytes, str, None], headers: dict, status: Union[str, bytes], code: int,
-                 duration_ns: int, at: Optional[tuple] = None) -> None:
-        self._body, self.headers, self.status, self.code, self.duration_ns, self.at = \
-            body, headers, status, code, duration_ns, at
+    __slots__ = ()
+    _body: Union[bytes, str, None]
+    at: Optional[tuple]
 
     @property
     def body(self) -> Union[bytes, str]:
@@ -187,6 +164,28 @@ class LightResponse:
             arena, _, off, n = self.at  # type: ignore[misc]
             body = self._body = arena[off:off + n]
         return body
+
+
+class LightRequest(_Borrowing):
+    """The request fields a scan row reads (``light_interactions``); ``parsed``: the body as
+    ``request_json`` reads it as far as model and stream go, when C could tell, else UNREAD."""
+
+    __slots__ = ("url", "method", "_body", "parsed", "at")
+
+    def __init__(self, url: Union[str, bytes], method: Union[str, bytes], body: Union[bytes, str, None],
+                 parsed: Any, at: Optional[tuple] = None) -> None:
+        self.url, self.method, self._body, self.parsed, self.at = url, method, body, parsed, at
+
+
+class LightResponse(_Borrowing):
+    """The response fields a scan row reads; ``headers`` holds Content-Type alone."""
+
+    __slots__ = ("_body", "headers", "status", "code", "duration_ns", "at")
+
+    def __init__(self, body: Union[bytes, str, None], headers: dict, status: Union[str, bytes], code: int,
+                 duration_ns: int, at: Optional[tuple] = None) -> None:
+        self._body, self.headers, self.status, self.code, self.duration_ns, self.at = \
+            body, headers, status, code, duration_ns, at
 
 
 class LightInteraction:
@@ -214,8 +213,8 @@ def light_interactions(data: bytes, borrow: bool = False) -> Optional[List[Light
     duration Go cannot read). Raises ``Unsupported`` when the text is outside the C reader's
     subset, as ``native_interactions`` does.
 
-    ``borrow``: bodies stay in the C reader's arena until read (``LightResponse.at`` lets the C
-    decoder read one there): no copy of a body a row never reads as bytes. They are valid only
+    ``borrow``: bodies stay in the C reader's arena until read (a response's ``at`` lets the C
+    decoder read it there): no copy of a body a row never reads as bytes. They are valid only
     until the next parse on this thread: read the interactions before reading another file."""
     v, out, rows_p = _parse(data)
     rc = lib.pf_vcr_light(v, out, rows_p)
@@ -255,7 +254,7 @@ def light_interactions(data: bytes, borrow: bool = False) -> Optional[List[Light
         if base is None:
             req_body, req_at, body, at = arena[q0:q0 + ql] if qfl else "", None, arena[b0:b0 + bl] if bfl else "", None
         else:
-            req_body, req_at = (None, (arena, q0, ql)) if qfl else ("", None)
+            req_body, req_at = (None, (arena, base, q0, ql)) if qfl else ("", None)
             body, at = (None, (arena, base, b0, bl)) if bfl else ("", None)
         append(LightInteraction(
             int(arena[i0:i0 + il]) if ifl and not ifl & _NULL else 0,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
-from pyfantasy._providers.formats import FORMATS, UNREAD, _stream_flag, request_json
+from pyfantasy._providers.formats import UNREAD, _stream_flag, request_json
 from pyfantasy._providers.hosts import provider_for_host, url_parts
-from pyfantasy._files import read_bytes, read_stat
+from pyfantasy._files import read_stat
 from pyfantasy._files import CAPTURE_SUFFIXES, CASSETTE_SUFFIXES, walk
 from pyfantasy._errors import CassetteError, DecodeError, PyfantasyError
 from pyfantasy._providers.metadata import OpenAIMetadata, OpenRouterMetadata
@@ -44,7 +45,13 @@ def _model(url: str, req: Any) -> str:
         m = req.get("model")
         if isinstance(m, str) and m:
             return m
-    found = _URL_MODEL.search(url_parts(url)[2]) if url else None
+    return _url_model(url) if url else ""
+
+
+@lru_cache(maxsize=4096)
+def _url_model(url: str) -> str:
+    """The model named in a URL's path (Gemini, Bedrock, Vertex), "" when none: logs repeat a few."""
+    found = _URL_MODEL.search(url_parts(url)[2])
     return unquote(found.group(1)) if found else ""
 
 
@@ -140,8 +147,8 @@ def _modules() -> Tuple[Any, Any]:
 
 
 # What a row reads of an interaction's URL, Content-Type and request stream flag (the same for every
-# call to an endpoint) under a --wire and backend: (provider, model from the URL, WireFormat, the one
-# decoded by, its variant, and the C decoder's figures of a body in place, or None: ``_fields_at``).
+# call to an endpoint) under a --wire and backend: (provider, WireFormat, the one decoded by, and
+# the C decoder's figures of a body in place, or None: ``_fields_at``).
 _ROUTES: Dict[tuple, tuple] = {}
 _ROUTES_MAX = 4096
 
@@ -156,33 +163,24 @@ def _route(it: Any, url: str, req_json: Any, wire: Optional[str], backend: Optio
     detect_format = (_MODULES or _modules())[0].detect_format
     wf = detect_format(it, request=req_json)
     body_wf = wf if wire is None else detect_format(it, wire, request=req_json)
-    variant = body_wf.variant or None
-    if variant is None and body_wf.format in FORMATS:   # the hook set decode_body would take from the URL
-        from pyfantasy.decode import _format, _variant
-        variant = _variant(_format(body_wf.format), None, url) or None
-    got = (provider_for_host(url), _model(url, None), wf, body_wf, variant,
-           _fields_at(body_wf, " ".join(ctype) if ctype else "", variant, backend))
+    got = (provider_for_host(url), wf, body_wf, _fields_at(body_wf, " ".join(ctype) if ctype else "", url, backend))
     if len(_ROUTES) >= _ROUTES_MAX:
         _ROUTES.clear()
     _ROUTES[key] = got
     return got
 
 
-def _fields_at(wf: Any, ctype: str, variant: Optional[str], backend: Optional[str]) -> Any:
-    """``whole_fields`` of the C decoder bound to a route's format and variant, for a body still in
-    the cassette reader (a pointer and its size); None when ``decode_fields`` would not take the
-    body of a status under 400 straight to C (python backend, a format or Content-Type refused)."""
-    from functools import partial
-    from pyfantasy._kernels import kernel
-    from pyfantasy.decode import body_checks_pass
+def _fields_at(wf: Any, ctype: str, url: str, backend: Optional[str]) -> Any:
+    """``fields_reader`` of a route, for a body still in the cassette reader (a pointer and its
+    size); None when ``decode_fields`` would not take the body of a status under 400 straight to
+    C (python backend, a format or Content-Type refused)."""
+    decode = (_MODULES or _modules())[0]
     try:
-        dn = kernel("decoders", backend)
+        if not decode.body_checks_pass(wf, ctype):
+            return None
+        return decode.fields_reader(wf.format, wf.stream, backend, variant=wf.variant or None, url=url)
     except Exception:  # noqa: BLE001 - a backend that cannot be used: the rows' own path says so
         return None
-    if dn is None or wf.format not in (dn.FORMATS if wf.stream else dn.DOCUMENT_FORMATS) \
-            or not body_checks_pass(wf, ctype):
-        return None
-    return partial(dn.whole_fields, wf.format, variant or "")
 
 
 def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[str]) -> tuple:
@@ -192,13 +190,12 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
     # the body's model and stream as C read them (light_interactions), else parsed here once
     parsed = getattr(req, "parsed", UNREAD)
     req_json = request_json(req.body) if parsed is UNREAD else parsed
+    model = _model(url, req_json)
     try:
-        provider, url_model, wf, body_wf, variant, fields_at = _route(it, url, req_json, wire, backend)
+        provider, wf, body_wf, fields_at = _route(it, url, req_json, wire, backend)
     except Exception as exc:  # noqa: BLE001 - a malformed request: still one row
-        return make_row(path, it.id, provider_for_host(url), _model(url, req_json), wire or "unknown", None, None,
+        return make_row(path, it.id, provider_for_host(url), model, wire or "unknown", None, None,
                         res.duration_ns, exc)
-    m = req_json.get("model") if isinstance(req_json, dict) else None
-    model = m if isinstance(m, str) and m else url_model
     fmt, stream = wire or wf.format, wf.stream
     resp: Any = None
     failure: Optional[BaseException] = None
@@ -206,12 +203,12 @@ def _interaction_row(path: str, it: Any, backend: Optional[str], wire: Optional[
     try:
         if at is not None and fields_at is not None and res.code < 400:
             # the body where the cassette reader left it (read_light(borrow=True)): no copy
-            got = fields_at(at[1] + at[2], body_wf.stream, at[3])
+            got = fields_at(at[1] + at[2], at[3])
             if got is not None:
                 return make_row(path, it.id, provider, model, fmt, stream, None, res.duration_ns, None,
                                 _fields(*got))
         # calls are counted, not checked: the request's tools are not read
-        body, name, is_stream, _, url, _ = decode.interaction_body(it, body_wf, False)
+        body, name, is_stream, variant, url, _ = decode.interaction_body(it, body_wf, False)
         # the figures straight from the C decoder's records; the Response when they cannot say
         got = None if at is not None and fields_at is not None else \
             decode.decode_fields(body, name, is_stream, backend, variant=variant, url=url)
@@ -375,18 +372,15 @@ def scan_file(path: str, *, backend: Optional[str] = None, format: Optional[str]
               size: int = -1) -> List[tuple]:
     """``scan_bytes`` of the file at ``path`` (an unreadable file is one error row); ``size``:
     its size when known (``read_bytes``)."""
-    try:
-        data = read_bytes(path, size)
-    except CassetteError as err:
-        return [make_row(path, None, "", "", format or "", None, None, None, err)]
-    return scan_bytes(data, path, backend=backend, format=format)
+    return scan_path(path, backend=backend, format=format, size=size)[2]
 
 
-def scan_path(path: str, *, backend: Optional[str] = None,
-              format: Optional[str] = None) -> Tuple[int, int, List[tuple]]:
-    """``scan_file`` and the file's size and mtime (ns) as read (-1, -1 when it cannot be)."""
+def scan_path(path: str, *, backend: Optional[str] = None, format: Optional[str] = None,
+              size: int = -1) -> Tuple[int, int, List[tuple]]:
+    """``scan_file``, and the file's size and mtime (ns) as read (``read_stat``; -1, -1 when it
+    cannot be read)."""
     try:
-        data, size, mtime = read_stat(path)
+        data, size, mtime = read_stat(path, size)
     except CassetteError as err:
         return -1, -1, [make_row(path, None, "", "", format or "", None, None, None, err)]
     return size, mtime, scan_bytes(data, path, backend=backend, format=format)
