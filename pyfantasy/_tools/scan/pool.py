@@ -47,9 +47,17 @@ def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[in
         _exit_with_parent(parent)
     _WORKER_OPTS["backend"] = backend
     _WORKER_OPTS["format"] = fmt
-    try:  # warm the imports once per process, not per file
+    _warm_imports()
+
+
+def _warm_imports() -> None:
+    """Import what the rows need once per process, not per file; in the scan's process before it
+    forks workers, so that they start with them (an import is some 50 ms a process)."""
+    try:
         from pyfantasy import decode  # noqa: F401
         from pyfantasy._kernels import vcr  # noqa: F401
+        if sys.platform.startswith("linux"):
+            import ctypes  # noqa: F401  (_exit_with_parent's prctl)
     except ImportError:  # pragma: no cover
         pass
 
@@ -85,15 +93,17 @@ def _mp_context():
 
 def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
                  backend: Optional[str] = None, format: Optional[str] = None,
-                 batch_bytes: int = 1 << 20) -> Iterator[Tuple[str, int, int, List[tuple]]]:
+                 batch_bytes: int = 256 << 10) -> Iterator[Tuple[str, int, int, List[tuple]]]:
     """(path, size, mtime_ns, rows) for each task (path, size, mtime_ns), in task order.
 
     ``workers`` > 1 spreads batches of files (about ``batch_bytes`` each) over
-    that many processes, at most ``4 * workers`` batches in flight (results
-    come back in order; memory stays bounded). A worker process that dies (a
-    crash while decoding) does not stop the scan: the files of the batch it
-    held are decoded again one process each, and the file that kills its
-    process again is one error row of kind ``crash``.
+    that many processes. Each worker takes the next batch itself as soon as it
+    is done with one (a shared counter; no process hands batches out) and sends
+    its rows back on a pipe of its own; the rows come back in order. A worker
+    process that dies (a crash while decoding) does not stop the scan: the
+    others go on, the files of the batch it held are decoded again one process
+    each, and the file that kills its process again is one error row of kind
+    ``crash``.
     """
     if workers <= 1 or len(tasks) <= 1:
         _init_worker(backend, format)
@@ -103,77 +113,123 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
     batches: List[List[Tuple[str, int, int]]] = []
     cur: List[Tuple[str, int, int]] = []
     acc = 0
-    # small batches: enough to keep both cores busy to the end, few enough to amortize IPC
+    # small batches keep every worker busy to the end; a batch costs a lock and two pipe messages
     # files not stat'ed yet (UNSTATED) count as 16 KiB, a cassette's usual size
-    limit = max(64 << 10, min(batch_bytes, sum(_guess(t[1]) for t in tasks) // (workers * 8) or 1))
+    limit = max(64 << 10, min(batch_bytes, sum(_guess(t[1]) for t in tasks) // (workers * 16) or 1))
+    most = min(256, max(1, len(tasks) // (workers * 16)))   # files a batch: a few files are a batch each
     for t in tasks:
         cur.append(t)
         acc += _guess(t[1])
-        if acc >= limit or len(cur) >= 256:
+        if acc >= limit or len(cur) >= most:
             batches.append(cur)
             cur, acc = [], 0
     if cur:
         batches.append(cur)
-    done = 0  # batches yielded so far
-    while done < len(batches):
-        for results in _pool_results(batches, done, workers, backend, format):
-            done += 1
+    _warm_imports()
+    for k, results in _pool_results(batches, workers, backend, format):
+        if results is None:   # the worker holding it died
+            yield from _isolated(batches[k], backend, format)
+        else:
             yield from results
-        if done < len(batches):  # a worker died while this batch (or a later one) was in flight
-            yield from _isolated(batches[done], backend, format)
-            done += 1
 
 
 def _guess(size: int) -> int:
     return 16 << 10 if size == UNSTATED else max(size, 0)
 
 
-def _executor(workers: int, backend: Optional[str], fmt: Optional[str]):
-    from concurrent.futures import ProcessPoolExecutor
-    return ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=_init_worker,
-                               initargs=(backend, fmt, os.getpid()))
+def _serve(batches: list, nxt: Any, conn: Any, backend: Optional[str], fmt: Optional[str],
+           parent: int) -> None:
+    """A worker process: take the next batch (``nxt``, shared), say which (so that a crash
+    names it), send its results; until none is left."""
+    _init_worker(backend, fmt, parent)
+    lock = nxt.get_lock()
+    while True:
+        with lock:
+            k = nxt.value
+            if k >= len(batches):
+                break
+            nxt.value = k + 1
+        conn.send(k)
+        conn.send((k, _work_batch(batches[k])))
+    conn.close()
 
 
-def _pool_results(batches: list, start: int, workers: int, backend: Optional[str],
-                  fmt: Optional[str]) -> Iterator[list]:
-    """The results of ``batches[start:]`` in order, until they end or a worker dies."""
-    from collections import deque
-    from concurrent.futures.process import BrokenProcessPool
-    ex = _executor(workers, backend, fmt)
-    pending: Any = deque()
-    nxt = start
+def _start(ctx: Any, batches: list, nxt: Any, backend: Optional[str], fmt: Optional[str]) -> Tuple[Any, Any]:
+    """A worker process over ``batches`` and the read end of its pipe."""
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_serve, args=(batches, nxt, send, backend, fmt, os.getpid()), daemon=True,
+                       name="pyfantasy-scan")
+    proc.start()
+    send.close()
+    return recv, proc
+
+
+def _pool_results(batches: list, workers: int, backend: Optional[str],
+                  fmt: Optional[str]) -> Iterator[Tuple[int, Optional[list]]]:
+    """(k, results of ``batches[k]``) for every batch in order; results None when the
+    worker process that held the batch died (the other workers go on)."""
+    from multiprocessing.connection import wait
+    ctx = _mp_context()
+    nxt = ctx.Value("q", 0)
+    live: Dict[Any, list] = {}   # pipe -> [process, batch it holds or None]
+    ready: Dict[int, Optional[list]] = {}
+    expect = 0
+    started = -1   # the counter when workers were last started
     try:
-        while nxt < len(batches) or pending:
-            while nxt < len(batches) and len(pending) < 4 * workers:
-                pending.append(ex.submit(_work_batch, batches[nxt]))
-                nxt += 1
-            try:
-                results = pending.popleft().result()
-            except BrokenProcessPool:
-                return
-            yield results
+        while expect < len(batches):
+            if expect in ready:
+                yield expect, ready.pop(expect)
+                expect += 1
+                continue
+            if not live:   # none started yet, or all died: what no one delivered is lost
+                for k in range(expect, nxt.value):
+                    ready.setdefault(k, None)
+                if nxt.value < len(batches):
+                    if nxt.value == started:
+                        raise RuntimeError("the scan's worker processes exit before taking any file")
+                    started = nxt.value
+                    for _ in range(min(workers, len(batches) - nxt.value)):
+                        conn, proc = _start(ctx, batches, nxt, backend, fmt)
+                        live[conn] = [proc, None]
+                continue
+            for conn in wait(list(live)):
+                try:
+                    msg = conn.recv()
+                except EOFError:   # the worker is done, or died
+                    proc, held = live.pop(conn)
+                    conn.close()
+                    proc.join()
+                    if held is not None:
+                        ready[held] = None
+                    continue
+                if type(msg) is int:
+                    live[conn][1] = msg
+                else:
+                    ready[msg[0]] = msg[1]
+                    live[conn][1] = None
     finally:
-        ex.shutdown(wait=True, cancel_futures=True)
+        for conn, (proc, _) in live.items():
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+            conn.close()
 
 
 def _isolated(batch: List[Tuple[str, int, int]], backend: Optional[str],
               fmt: Optional[str]) -> Iterator[Tuple[str, int, int, List[tuple]]]:
     """Each file of ``batch`` in a process of its own: one that dies on a file makes that
     file's error row (kind ``crash``), the others are decoded as usual."""
-    from concurrent.futures.process import BrokenProcessPool
     for task in batch:
-        ex = _executor(1, backend, fmt)
-        try:
-            yield ex.submit(_work, task).result()
-        except BrokenProcessPool:
-            path, size, mtime = task
-            if mtime == UNSTATED:  # recorded as done all the same: a re-run does not crash on it again
-                size, mtime = pending_tasks([path])[0][1:]
-            exc = DecodeError("crash", "the process decoding this file died: a bug in pyfantasy "
-                                       "(please report it with the file)", path=path)
-            yield path, size, mtime, [make_row(path, None, "", "", fmt or "", None, None, None, exc)]
-        finally:
-            ex.shutdown(wait=True)
+        (_, results), = _pool_results([[task]], 1, backend, fmt)
+        if results is not None:
+            yield from results
+            continue
+        path, size, mtime = task
+        if mtime == UNSTATED:  # recorded as done all the same: a re-run does not crash on it again
+            size, mtime = pending_tasks([path])[0][1:]
+        exc = DecodeError("crash", "the process decoding this file died: a bug in pyfantasy "
+                                   "(please report it with the file)", path=path)
+        yield path, size, mtime, [make_row(path, None, "", "", fmt or "", None, None, None, exc)]
 
 
 def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: Optional[str] = None,
