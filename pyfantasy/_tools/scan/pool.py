@@ -171,8 +171,9 @@ def _pool_results(batches: list, workers: int, backend: Optional[str],
     from multiprocessing.connection import wait
     ctx = _mp_context()
     nxt = ctx.Value("q", 0)
+    conn: Any
     live: Dict[Any, list] = {}   # pipe -> [process, batch it holds or None]
-    ready: Dict[int, Optional[list]] = {}
+    ready: Dict[int, Any] = {}   # batch -> its results, None when lost
     expect = 0
     started = -1   # the counter when workers were last started
     try:
