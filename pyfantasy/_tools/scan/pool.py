@@ -47,19 +47,31 @@ def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[in
         _exit_with_parent(parent)
     _WORKER_OPTS["backend"] = backend
     _WORKER_OPTS["format"] = fmt
-    _warm_imports()
-
-
-def _warm_imports() -> None:
-    """Import what the rows need once per process, not per file; in the scan's process before it
-    forks workers, so that they start with them (an import is some 50 ms a process)."""
-    try:
+    try:  # warm the imports once per process, not per file
         from pyfantasy import decode  # noqa: F401
         from pyfantasy._kernels import vcr  # noqa: F401
-        if sys.platform.startswith("linux"):
-            import ctypes  # noqa: F401  (_exit_with_parent's prctl)
     except ImportError:  # pragma: no cover
         pass
+
+
+def _preload(backend: Optional[str]) -> None:
+    """Import, in the scan's process before it forks its workers, every module the rows may
+    import on first use (the backend's kernels, the wire formats' modules, ctypes for
+    ``_exit_with_parent``): each worker then starts with them instead of importing them
+    itself (tens of ms a process)."""
+    from pyfantasy import decode
+    from pyfantasy._errors import PyfantasyError
+    from pyfantasy._kernels import KERNELS, kernel
+    from pyfantasy._kernels import vcr  # noqa: F401
+    for name in KERNELS:
+        kernel(name, backend)
+    for fmt in decode.FORMATS:
+        try:
+            decode._format(fmt)
+        except PyfantasyError:   # a format without a decoder: its rows say so
+            pass
+    if sys.platform.startswith("linux"):
+        import ctypes  # noqa: F401
 
 
 def _work(task: Tuple[str, int, int]) -> Tuple[str, int, int, List[tuple]]:
@@ -125,7 +137,7 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
             cur, acc = [], 0
     if cur:
         batches.append(cur)
-    _warm_imports()
+    _preload(backend)
     for k, results in _pool_results(batches, workers, backend, format):
         if results is None:   # the worker holding it died
             yield from _isolated(batches[k], backend, format)
