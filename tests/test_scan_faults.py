@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -122,6 +123,54 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path, how):
         parent.kill()
         parent.wait(10)
         for w in workers:  # only when the test failed: do not leave them behind
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)
+
+
+_CTRL_C = """
+import sys, time
+import pyfantasy._tools.scan.pool as pool
+real = pool._work
+def slow(task):   # files that take a while, so that Ctrl-C comes in the middle
+    time.sleep(0.05)
+    return real(task)
+pool._work = slow
+from pyfantasy.cli import main
+print("ready", flush=True)
+sys.exit(main(["scan", *sys.argv[1:-1], "-o", sys.argv[-1], "--workers", "2", "--quiet"]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@skip_under_asan
+def test_ctrl_c_stops_the_scan_and_its_workers_quietly(tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) ends a scan with two
+    workers: exit status 130, no traceback from any process, no worker left."""
+    tree = tmp_path / "in"
+    for k in range(10):   # 70 files of 50 ms or more: Ctrl-C comes while both workers are busy
+        shutil.copytree(SAMPLE.parent, tree / f"copy{k}", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    out = tmp_path / "r.db"
+    proc = subprocess.Popen([sys.executable, "-c", _CTRL_C, str(tree), str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    workers = []
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        for _ in range(200):
+            workers = _children(proc.pid)
+            if len(workers) >= 2:
+                break
+            time.sleep(0.01)
+        assert len(workers) >= 2, workers
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+        assert not [w for w in workers if _alive(w)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for w in workers:
             if _alive(w):
                 os.kill(w, signal.SIGKILL)
 

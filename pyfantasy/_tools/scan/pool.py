@@ -45,6 +45,9 @@ def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[in
     """Options of a worker; ``parent``: the pid of the scan when this is a worker process."""
     if parent is not None:
         _exit_with_parent(parent)
+        # Ctrl-C reaches the whole process group: the scan stops its workers itself (a worker
+        # that took the KeyboardInterrupt would print its traceback under the scan's exit)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_OPTS["backend"] = backend
     _WORKER_OPTS["format"] = fmt
     try:  # warm the imports once per process, not per file
