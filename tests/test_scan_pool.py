@@ -92,3 +92,12 @@ def test_stopping_early_leaves_no_worker_behind():
     assert mp.active_children()
     it.close()
     assert not [p for p in mp.active_children() if p.name == "pyfantasy-scan"]
+
+
+def test_spawned_workers_give_the_same_rows(monkeypatch):
+    """Where processes are spawned, not forked (macOS, Windows), the workers get the batches
+    and the shared counter by pickling: the same rows in the same order."""
+    import multiprocessing as mp
+    monkeypatch.setattr(pool, "_mp_context", lambda: mp.get_context("spawn"))
+    tasks = _tasks(12)
+    assert list(pool.iter_results(tasks, 2, batch_bytes=1)) == _in_process(tasks)
