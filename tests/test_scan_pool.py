@@ -2,11 +2,14 @@
 send rows back on their own pipes; rows come back in task order; a worker that dies costs only
 the files of the batch it held (each retried alone, the one that kills its process again is a
 'crash' row); workers that cannot start are an error, not a hang; stopping early leaves no
-process behind."""
+process behind; a slow file holds the other workers back (memory stays bounded); an exception
+in a worker is its file's error row. Every test here fails rather than hangs (``_no_hang``)."""
 from __future__ import annotations
 
+import faulthandler
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,9 +23,29 @@ pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="workers inheri
               no_fork_under_asan]
 
 
+@pytest.fixture(autouse=True)
+def _no_hang():
+    """A pool that hangs ends the test run with every thread's traceback instead of
+    holding CI until its timeout."""
+    faulthandler.dump_traceback_later(120, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
 def _tasks(n: int):
     files = sorted(str(p) for p in SAMPLES.glob("*.yaml"))
     return [(files[k % len(files)], pool.UNSTATED, pool.UNSTATED) for k in range(n)]
+
+
+def _copies(tmp_path, n: int):
+    """Tasks of ``n`` files with names of their own (copies of the samples)."""
+    files = sorted(SAMPLES.glob("*.yaml"))
+    tasks = []
+    for k in range(n):
+        p = tmp_path / f"f{k:03d}.yaml"
+        p.write_bytes(files[k % len(files)].read_bytes())
+        tasks.append((str(p), pool.UNSTATED, pool.UNSTATED))
+    return tasks
 
 
 def _in_process(tasks):
@@ -32,7 +55,7 @@ def _in_process(tasks):
 def test_rows_come_back_in_task_order_from_many_small_batches():
     tasks = _tasks(70)
     want = _in_process(tasks)
-    got = list(pool.iter_results(tasks, 2, batch_bytes=1))   # one file a batch: 70 batches, 2 workers
+    got = list(pool.iter_results(tasks, 2, batch_bytes=1))   # 2 files a batch (70 // 32): 35 batches
     assert [g[0] for g in got] == [t[0] for t in tasks]
     assert got == want
 
@@ -64,19 +87,94 @@ def _dies_on(monkeypatch, names):
                                      ("gemini_streaming.yaml", "bedrock_streaming.yaml")],
                          ids=["one-file", "two-files"])
 def test_workers_that_die_cost_their_files_only(monkeypatch, victims):
-    """Files that kill their worker (every copy of them, so both workers die in turn, and
-    new ones are started for the batches left) are 'crash' rows; every other file is
-    decoded, in task order."""
-    tasks = _tasks(40)
+    """Files that kill their worker (every copy of them, so workers die again and again and
+    new ones take their place) are 'crash' rows saying how the process ended; every other
+    file, those of the dead workers' batches (6 files each) included, is decoded, in task order."""
+    tasks = _tasks(200)
     want = _in_process(tasks)
     _dies_on(monkeypatch, victims)
-    got = list(pool.iter_results(tasks, 2, batch_bytes=1 << 20))
+    got = list(pool.iter_results(tasks, 2))
     assert [g[0] for g in got] == [t[0] for t in tasks]
     for (path, _, _, rows), (_, _, _, good) in zip(got, want):
         if os.path.basename(path) in victims:
             assert len(rows) == 1 and rows[0][18] == "crash", rows
+            assert "died (exit status 3)" in rows[0][19], rows
         else:
             assert rows == good
+
+
+def test_a_dead_worker_is_replaced(monkeypatch, tmp_path):
+    """One file kills its worker once: a new worker takes the dead one's place at once (the
+    scan goes on with two), the file is a 'crash' row naming the signal, the rest decode."""
+    import signal
+    tasks = _copies(tmp_path, 120)
+    want = _in_process(tasks)
+    real = rows_mod.scan_bytes
+
+    def dying(data, path="<bytes>", **kw):
+        if path.endswith("f010.yaml"):
+            os.kill(os.getpid(), signal.SIGKILL)   # SIGSEGV would print faulthandler's dump
+        return real(data, path, **kw)
+    monkeypatch.setattr(rows_mod, "scan_bytes", dying)
+    started = []
+    real_start = pool._start
+
+    def start(ctx, batches, *a):
+        started.append(len(batches))
+        return real_start(ctx, batches, *a)
+    monkeypatch.setattr(pool, "_start", start)
+    got = list(pool.iter_results(tasks, 2))
+    assert [len(r) for r in got] == [len(r) for r in want]
+    for k, ((path, _, _, rows), (_, _, _, good)) in enumerate(zip(got, want)):
+        if k == 10:
+            assert rows[0][18] == "crash" and "killed by SIGKILL" in rows[0][19], rows
+        else:
+            assert rows == good, path
+    pooled = [n for n in started if n > 1]   # the scan's pool; the others: a file retried alone
+    assert len(pooled) == 3, started   # two workers, and the one that took the dead one's place
+
+
+def test_an_exception_in_a_worker_is_its_files_error_row(monkeypatch):
+    real = pool._work
+
+    def failing(task):
+        if os.path.basename(task[0]) == "gemini_streaming.yaml":
+            raise RuntimeError("a bug in a row")
+        return real(task)
+    monkeypatch.setattr(pool, "_work", failing)
+    tasks = _tasks(60)
+    want = _in_process(_tasks(60))   # patched too: the same rows in-process
+    got = list(pool.iter_results(tasks, 2))
+    assert got == want
+    bad = [g for g in got if os.path.basename(g[0]) == "gemini_streaming.yaml"]
+    assert bad and all(r[3][0][18] == "RuntimeError" and r[3][0][19].endswith(
+        "gemini_streaming.yaml: cannot scan the file: a bug in a row") for r in bad), bad[0]
+    assert all(g[1] > 0 and g[2] > 0 for g in bad)   # the file's size and mtime, stat'ed
+
+
+def test_a_slow_file_holds_the_other_workers_back(monkeypatch, tmp_path):
+    """While the first batch's slow file is decoded, the other worker takes at most
+    8 * workers batches ahead (their rows wait in the scan's memory), not the whole scan."""
+    log = tmp_path / "log.txt"
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    real = rows_mod.scan_bytes
+    tasks = _copies(tmp_path, 400)   # 12 files a batch (400 // 32)
+
+    def logged(data, path="<bytes>", **kw):
+        if path == tasks[0][0]:
+            time.sleep(1.5)
+            os.write(fd, b"slow done\n")
+        else:
+            os.write(fd, b"file\n")
+        return real(data, path, **kw)
+    monkeypatch.setattr(rows_mod, "scan_bytes", logged)
+    got = list(pool.iter_results(tasks, 2))
+    os.close(fd)
+    assert len(got) == 400
+    lines = log.read_text().split("\n")
+    before = lines.index("slow done")
+    # batches 1 to 15 (12 files each) at most; without the bound, all 399 others in 1.5 s
+    assert before <= 15 * 12, before
 
 
 def test_workers_that_exit_before_any_file_are_an_error_not_a_hang(monkeypatch):

@@ -7,10 +7,11 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from multiprocessing.connection import Connection
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, cast
 
 from pyfantasy._errors import DecodeError
-from pyfantasy._tools.scan.rows import iter_files, make_row, row_dict, scan_file, scan_path
+from pyfantasy._tools.scan.rows import _failure_row, iter_files, make_row, row_dict, scan_file, scan_path
 
 
 # ---- workers ------------------------------------------------------------------------------
@@ -46,15 +47,14 @@ def _init_worker(backend: Optional[str], fmt: Optional[str], parent: Optional[in
     if parent is not None:
         _exit_with_parent(parent)
         # Ctrl-C reaches the whole process group: the scan stops its workers itself (a worker
-        # that took the KeyboardInterrupt would print its traceback under the scan's exit)
+        # that took the KeyboardInterrupt would print its traceback under the scan's exit).
+        # _start blocked SIGINT before the fork, so none comes before it is ignored here.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        _preload(backend)   # done already when forked; a spawned worker imports them once here
     _WORKER_OPTS["backend"] = backend
     _WORKER_OPTS["format"] = fmt
-    try:  # warm the imports once per process, not per file
-        from pyfantasy import decode  # noqa: F401
-        from pyfantasy._kernels import vcr  # noqa: F401
-    except ImportError:  # pragma: no cover
-        pass
 
 
 def _preload(backend: Optional[str]) -> None:
@@ -87,8 +87,20 @@ def _work(task: Tuple[str, int, int]) -> Tuple[str, int, int, List[tuple]]:
     return path, size, mtime, rows
 
 
-def _work_batch(tasks: List[Tuple[str, int, int]]) -> List[Tuple[str, int, int, List[tuple]]]:
-    return [_work(t) for t in tasks]
+def _safe_work(task: Tuple[str, int, int]) -> Tuple[str, int, int, List[tuple]]:
+    """``_work``; an exception (the rows never raise one: a bug) is the error row of its file,
+    as ``scan_bytes`` makes one, so that neither a worker nor the scan dies of it."""
+    try:
+        return _work(task)
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not cost the others
+        path, size, mtime = _stated(task)
+        fmt = _WORKER_OPTS.get("format") or ""
+        return path, size, mtime, [_failure_row(path, None, fmt, exc, "cannot scan the file")]
+
+
+def _stated(task: Tuple[str, int, int]) -> Tuple[str, int, int]:
+    """``task`` with its file's size and mtime, stat'ed now if the scan did not (UNSTATED)."""
+    return pending_tasks([task[0]])[0] if task[2] == UNSTATED else task
 
 
 def default_workers() -> int:
@@ -111,19 +123,20 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
                  batch_bytes: int = 256 << 10) -> Iterator[Tuple[str, int, int, List[tuple]]]:
     """(path, size, mtime_ns, rows) for each task (path, size, mtime_ns), in task order.
 
-    ``workers`` > 1 spreads batches of files (about ``batch_bytes`` each) over
-    that many processes. Each worker takes the next batch itself as soon as it
-    is done with one (a shared counter; no process hands batches out) and sends
-    its rows back on a pipe of its own; the rows come back in order. A worker
-    process that dies (a crash while decoding) does not stop the scan: the
-    others go on, the files of the batch it held are decoded again one process
-    each, and the file that kills its process again is one error row of kind
-    ``crash``.
+    ``workers`` > 1 spreads batches of files (about ``batch_bytes`` each, 64 KiB at
+    least) over that many processes. Each worker takes the next batch itself as
+    soon as it is done with one (a shared counter; no process hands batches out),
+    never more than ``8 * workers`` batches ahead of the one awaited (memory stays
+    bounded behind a slow file), and sends its rows back on a pipe of its own; the
+    rows come back in order. A worker process that dies (a crash while decoding)
+    does not stop the scan: a new one takes its place, the files of the batch it
+    held are decoded again one process each, and the file that kills its process
+    again is one error row of kind ``crash``, which says how the process ended.
     """
     if workers <= 1 or len(tasks) <= 1:
         _init_worker(backend, format)
         for t in tasks:
-            yield _work(t)
+            yield _safe_work(t)
         return
     batches: List[List[Tuple[str, int, int]]] = []
     cur: List[Tuple[str, int, int]] = []
@@ -142,87 +155,113 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
         batches.append(cur)
     _preload(backend)
     for k, results in _pool_results(batches, workers, backend, format):
-        if results is None:   # the worker holding it died
-            yield from _isolated(batches[k], backend, format)
-        else:
+        if type(results) is list:
             yield from results
+        else:   # the worker holding it died
+            yield from _isolated(batches[k], backend, format)
 
 
 def _guess(size: int) -> int:
     return 16 << 10 if size == UNSTATED else max(size, 0)
 
 
-def _serve(batches: list, nxt: Any, conn: Any, backend: Optional[str], fmt: Optional[str],
-           parent: int) -> None:
-    """A worker process: take the next batch (``nxt``, shared), say which (so that a crash
-    names it), send its results; until none is left."""
+def _serve(batches: list, slot: int, shared: Tuple[Any, Any, Any, Any], window: int, conn: Any,
+           backend: Optional[str], fmt: Optional[str], parent: int) -> None:
+    """A worker process: take the next batch (the shared counter ``taken``; ``held[slot]`` says
+    which, so that the scan knows what a dead worker held), send its results; until none is
+    left. No batch more than ``window`` ahead of the one the scan waits for (``done``) is
+    taken: a slow batch holds the others' rows back, so they must not pile up."""
     _init_worker(backend, fmt, parent)
-    lock = nxt.get_lock()
+    lock, taken, held, done = shared
+    n = len(batches)
     while True:
         with lock:
-            k = nxt.value
-            if k >= len(batches):
-                break
-            nxt.value = k + 1
-        conn.send(k)
-        conn.send((k, _work_batch(batches[k])))
+            k = taken.value
+            if k < n and k < done.value + window:
+                taken.value = k + 1
+                held[slot] = k
+        if k >= n:
+            break
+        if held[slot] != k:   # too far ahead: wait for the scan to catch up
+            time.sleep(0.001)
+            continue
+        conn.send((k, [_safe_work(t) for t in batches[k]]))
     conn.close()
 
 
-def _start(ctx: Any, batches: list, nxt: Any, backend: Optional[str], fmt: Optional[str]) -> Tuple[Any, Any]:
-    """A worker process over ``batches`` and the read end of its pipe."""
+def _start(ctx: Any, batches: list, slot: int, shared: tuple, window: int, backend: Optional[str],
+           fmt: Optional[str]) -> Tuple[Any, Any]:
+    """Worker ``slot``'s process over ``batches`` and the read end of its pipe. SIGINT is
+    blocked while it starts (the worker ignores it before it unblocks it: see _init_worker)."""
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_serve, args=(batches, nxt, send, backend, fmt, os.getpid()), daemon=True,
-                       name="pyfantasy-scan")
-    proc.start()
-    send.close()
+    proc = ctx.Process(target=_serve, args=(batches, slot, shared, window, send, backend, fmt, os.getpid()),
+                       daemon=True, name="pyfantasy-scan")
+    mask = hasattr(signal, "pthread_sigmask")   # not on Windows
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else set()
+    try:
+        proc.start()
+    finally:
+        if mask:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        send.close()
     return recv, proc
 
 
 def _pool_results(batches: list, workers: int, backend: Optional[str],
-                  fmt: Optional[str]) -> Iterator[Tuple[int, Optional[list]]]:
-    """(k, results of ``batches[k]``) for every batch in order; results None when the
-    worker process that held the batch died (the other workers go on)."""
+                  fmt: Optional[str]) -> Iterator[Tuple[int, Any]]:
+    """(k, results of ``batches[k]``) for every batch in order. In place of the results, an
+    int: the exit status of the worker process that died holding the batch (negative: the
+    signal that killed it; the other workers go on, and a new one takes its place)."""
     from multiprocessing.connection import wait
     ctx = _mp_context()
-    nxt = ctx.Value("q", 0)
-    conn: Any
-    live: Dict[Any, list] = {}   # pipe -> [process, batch it holds or None]
-    ready: Dict[int, Any] = {}   # batch -> its results, None when lost
+    n = len(batches)
+    window = 8 * workers   # batches taken ahead of the one awaited: rows held here, at most
+    taken, done = ctx.RawValue("q", 0), ctx.RawValue("q", 0)
+    held = ctx.RawArray("q", [-1] * workers)
+    shared = (ctx.Lock(), taken, held, done)
+    live: Dict[Any, Tuple[Any, int]] = {}   # pipe -> (process, slot)
+    ready: Dict[int, Any] = {}   # batch -> its results, or the exit status of the worker that lost it
     expect = 0
-    started = -1   # the counter when workers were last started
+    started = -1   # the counter when workers were last all started
+
+    def start(slot: int) -> None:
+        held[slot] = -1
+        conn, proc = _start(ctx, batches, slot, shared, window, backend, fmt)
+        live[conn] = (proc, slot)
+
     try:
-        while expect < len(batches):
+        while expect < n:
             if expect in ready:
                 yield expect, ready.pop(expect)
                 expect += 1
+                done.value = expect
                 continue
-            if not live:   # none started yet, or all died: what no one delivered is lost
-                for k in range(expect, nxt.value):
+            if not live:   # none started yet, or all exited: what none delivered is lost
+                for k in range(expect, taken.value):
                     ready.setdefault(k, None)
-                if nxt.value < len(batches):
-                    if nxt.value == started:
+                if taken.value < n:
+                    if taken.value == started:
                         raise RuntimeError("the scan's worker processes exit before taking any file")
-                    started = nxt.value
-                    for _ in range(min(workers, len(batches) - nxt.value)):
-                        conn, proc = _start(ctx, batches, nxt, backend, fmt)
-                        live[conn] = [proc, None]
+                    started = taken.value
+                    for slot in range(min(workers, n - taken.value)):
+                        start(slot)
                 continue
-            for conn in wait(list(live)):
+            for ready_conn in wait(list(live)):
+                conn = cast(Connection, ready_conn)
                 try:
-                    msg = conn.recv()
-                except EOFError:   # the worker is done, or died
-                    proc, held = live.pop(conn)
+                    k, results = conn.recv()
+                except (EOFError, OSError):   # the worker is done, or died (maybe mid-message)
+                    proc, slot = live.pop(conn)
                     conn.close()
                     proc.join()
-                    if held is not None:
-                        ready[held] = None
+                    k = held[slot]
+                    if proc.exitcode:
+                        if k >= expect and k not in ready:
+                            ready[k] = proc.exitcode
+                        if k >= 0 and taken.value < n:   # it had taken a batch: one takes its place
+                            start(slot)
                     continue
-                if type(msg) is int:
-                    live[conn][1] = msg
-                else:
-                    ready[msg[0]] = msg[1]
-                    live[conn][1] = None
+                ready[k] = results
     finally:
         for conn, (proc, _) in live.items():
             if proc.is_alive():
@@ -236,16 +275,27 @@ def _isolated(batch: List[Tuple[str, int, int]], backend: Optional[str],
     """Each file of ``batch`` in a process of its own: one that dies on a file makes that
     file's error row (kind ``crash``), the others are decoded as usual."""
     for task in batch:
+        # the one batch's (k, results): unpacking runs the generator to its end (its cleanup)
         (_, results), = _pool_results([[task]], 1, backend, fmt)
-        if results is not None:
+        if type(results) is list:
             yield from results
             continue
-        path, size, mtime = task
-        if mtime == UNSTATED:  # recorded as done all the same: a re-run does not crash on it again
-            size, mtime = pending_tasks([path])[0][1:]
-        exc = DecodeError("crash", "the process decoding this file died: a bug in pyfantasy "
-                                   "(please report it with the file)", path=path)
+        path, size, mtime = _stated(task)   # recorded as done all the same: a re-run does not crash on it again
+        exc = DecodeError("crash", f"the process decoding this file died ({_death(results)}): a bug in "
+                                   "pyfantasy (please report it with the file)", path=path)
         yield path, size, mtime, [make_row(path, None, "", "", fmt or "", None, None, None, exc)]
+
+
+def _death(status: Optional[int]) -> str:
+    """How a worker process ended, from its exit status (None: not known)."""
+    if status is None:
+        return "no exit status"
+    if status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"
 
 
 def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: Optional[str] = None,
