@@ -127,6 +127,18 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path, how):
                 os.kill(w, signal.SIGKILL)
 
 
+def _files_done(out) -> int:
+    import sqlite3
+    try:
+        db = sqlite3.connect(f"file:{out}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return db.execute("SELECT count(*) FROM files").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:   # not there yet
+        return 0
+
+
 _CTRL_C = """
 import sys, time
 import pyfantasy._tools.scan.pool as pool
@@ -145,7 +157,8 @@ sys.exit(main(["scan", *sys.argv[1:-1], "-o", sys.argv[-1], "--workers", "2", "-
 @skip_under_asan
 def test_ctrl_c_stops_the_scan_and_its_workers_quietly(tmp_path):
     """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) ends a scan with two
-    workers: exit status 130, no traceback from any process, no worker left."""
+    workers: exit status 130, no traceback from any process, no worker left; the rows of the
+    files done are kept, and a re-run resumes after them."""
     tree = tmp_path / "in"
     for k in range(10):   # 70 files of 50 ms or more: Ctrl-C comes while both workers are busy
         shutil.copytree(SAMPLE.parent, tree / f"copy{k}", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
@@ -161,11 +174,17 @@ def test_ctrl_c_stops_the_scan_and_its_workers_quietly(tmp_path):
                 break
             time.sleep(0.01)
         assert len(workers) >= 2, workers
+        for _ in range(500):   # some files done first: Ctrl-C keeps their rows
+            if _files_done(out) >= 4:
+                break
+            time.sleep(0.01)
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, err
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
         assert not [w for w in workers if _alive(w)]
+        summary = scan_mod.scan([str(tree)], str(out), workers=1, progress=False)   # resumes
+        assert summary.files_skipped >= 4 and summary.files_scanned > 0, summary
     finally:
         if proc.poll() is None:
             proc.kill()
