@@ -147,6 +147,9 @@ def slow(task):   # files that take a while, so that Ctrl-C comes in the middle
     time.sleep(0.05)
     return real(task)
 pool._work = slow
+import functools, pyfantasy.scan as scan_mod
+# commits every 2 files (not every second): the rows done before Ctrl-C are on disk to be seen
+scan_mod.scan = functools.partial(scan_mod.scan, commit_files=2, commit_seconds=0.05)
 from pyfantasy.cli import main
 print("ready", flush=True)
 sys.exit(main(["scan", *sys.argv[1:-1], "-o", sys.argv[-1], "--workers", "2", "--quiet"]))
