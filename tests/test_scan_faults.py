@@ -140,7 +140,10 @@ def _files_done(out) -> int:
 
 
 _CTRL_C = """
-import sys, time
+import signal, sys, time
+# Ctrl-C as a terminal's foreground job gets it: pytest may run in a background job, whose
+# children start with SIGINT ignored (the scan then rightly goes on)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import pyfantasy._tools.scan.pool as pool
 real = pool._work
 def slow(task):   # files that take a while, so that Ctrl-C comes in the middle
