@@ -199,3 +199,29 @@ def test_spawned_workers_give_the_same_rows(monkeypatch):
     monkeypatch.setattr(pool, "_mp_context", lambda: mp.get_context("spawn"))
     tasks = _tasks(12)
     assert list(pool.iter_results(tasks, 2, batch_bytes=1)) == _in_process(tasks)
+
+
+def test_ctrl_c_while_a_worker_starts_leaves_no_worker_behind(monkeypatch):
+    """SIGINT is blocked while a worker starts; one that came then is raised once the worker
+    is started, and that worker is stopped before the KeyboardInterrupt leaves the pool."""
+    import multiprocessing as mp
+    import signal
+    ctx = pool._mp_context()
+
+    class Interrupted(ctx.Process):
+        def start(self):
+            super().start()
+            os.kill(os.getpid(), signal.SIGINT)   # held: SIGINT is blocked here
+
+    class Context:
+        def __getattr__(self, name):
+            return getattr(ctx, name)
+        Process = Interrupted
+    monkeypatch.setattr(pool, "_mp_context", Context)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)   # even in a background job
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            list(pool.iter_results(_tasks(40), 2))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not [p for p in mp.active_children() if p.name == "pyfantasy-scan"]

@@ -201,9 +201,16 @@ def _start(ctx: Any, batches: list, slot: int, shared: tuple, window: int, backe
     try:
         proc.start()
     finally:
-        if mask:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
         send.close()
+        if mask:
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            except BaseException:   # a Ctrl-C held while it started: the worker must not outlive it
+                if proc.pid is not None:
+                    proc.kill()
+                    proc.join()
+                recv.close()
+                raise
     return recv, proc
 
 
