@@ -397,3 +397,30 @@ def run_in_threads(work, n: int = 4) -> None:
         t.start()
     for t in threads:
         t.join()
+
+
+def files_done(out: Path) -> int:
+    """How many files a scan's output records as done so far (its SQLite `files` table, or
+    the state file beside a .jsonl/.csv/.parquet output); 0 before there is any."""
+    import sqlite3
+    if out.suffix == ".db":
+        if not out.exists():
+            return 0
+        try:
+            db = sqlite3.connect(f"file:{out}?mode=ro", uri=True, timeout=0.1)
+            try:
+                return db.execute("SELECT count(*) FROM files").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return 0
+    state = Path(str(out) + ".scan-state")
+    if not state.exists():
+        return 0
+    n = 0
+    for line in state.read_text().splitlines():
+        try:
+            n += len(json.loads(line)["files"])
+        except ValueError:
+            pass
+    return n

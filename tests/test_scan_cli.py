@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import CORPUS, ROOT, corpus_files, needs_corpus, skip_without_corpus, UNDER_ASAN, no_fork_under_asan
+from helpers import (CORPUS, ROOT, UNDER_ASAN, corpus_files, files_done, needs_corpus, no_fork_under_asan,
+                     skip_without_corpus)
 from pyfantasy.cassette import Cassette, Interaction, Request, Response, loads
 from pyfantasy.decode import decode_body, decode_interaction, detect_format
 from pyfantasy.scan import (COLUMNS, NAMES, ScanWarning, iter_rows, provider_for_host, read_rows,
@@ -664,7 +665,7 @@ def test_resume_after_kill(ext, tmp_path):
     deadline = time.monotonic() + 60
     done_files = 0
     while time.monotonic() < deadline and proc.poll() is None:
-        done_files = _done_files(out)
+        done_files = files_done(out)
         if done_files >= 10:
             break
         time.sleep(0.05)
@@ -677,30 +678,6 @@ def test_resume_after_kill(ext, tmp_path):
     ref = tmp_path / f"ref.{ext}"
     scan([str(tree)], str(ref), workers=1, progress=False)
     assert sorted(map(_key, read_rows(str(out)))) == sorted(map(_key, read_rows(str(ref))))
-
-
-def _done_files(out: Path) -> int:
-    if out.suffix == ".db":
-        if not out.exists():
-            return 0
-        try:
-            db = sqlite3.connect(f"file:{out}?mode=ro", uri=True, timeout=0.1)
-            try:
-                return db.execute("SELECT count(*) FROM files").fetchone()[0]
-            finally:
-                db.close()
-        except sqlite3.Error:
-            return 0
-    state = Path(str(out) + ".scan-state")
-    if not state.exists():
-        return 0
-    n = 0
-    for line in state.read_text().splitlines():
-        try:
-            n += len(json.loads(line)["files"])
-        except ValueError:
-            pass
-    return n
 
 
 # --- command line -----------------------------------------------------------------------------------

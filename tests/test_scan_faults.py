@@ -17,7 +17,7 @@ import pytest
 import pyfantasy._tools.scan.pool as pool_mod
 import pyfantasy._tools.scan.rows as rows_mod
 import pyfantasy.scan as scan_mod
-from helpers import ROOT, skip_under_asan
+from helpers import ROOT, files_done, skip_under_asan
 
 SAMPLE = ROOT / "pyfantasy" / "samples" / "openai_chat_simple.yaml"
 
@@ -127,18 +127,6 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path, how):
                 os.kill(w, signal.SIGKILL)
 
 
-def _files_done(out) -> int:
-    import sqlite3
-    try:
-        db = sqlite3.connect(f"file:{out}?mode=ro", uri=True, timeout=0.1)
-        try:
-            return db.execute("SELECT count(*) FROM files").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:   # not there yet
-        return 0
-
-
 _CTRL_C = """
 import signal, sys, time
 # Ctrl-C as a terminal's foreground job gets it: pytest may run in a background job, whose
@@ -181,7 +169,7 @@ def test_ctrl_c_stops_the_scan_and_its_workers_quietly(tmp_path):
             time.sleep(0.01)
         assert len(workers) >= 2, workers
         for _ in range(500):   # some files done first: Ctrl-C keeps their rows
-            if _files_done(out) >= 4:
+            if files_done(out) >= 4:
                 break
             time.sleep(0.01)
         os.killpg(proc.pid, signal.SIGINT)
