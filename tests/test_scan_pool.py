@@ -225,3 +225,14 @@ def test_ctrl_c_while_a_worker_starts_leaves_no_worker_behind(monkeypatch):
     finally:
         signal.signal(signal.SIGINT, previous)
     assert not [p for p in mp.active_children() if p.name == "pyfantasy-scan"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_iter_rows_with_a_backend_that_cannot_be_used_raises_before_any_file(monkeypatch, workers):
+    """As ``scan`` does, whatever the workers: not an error row per file with one, a raise with two."""
+    from pyfantasy.scan import iter_rows
+    read = []
+    monkeypatch.setattr(pool, "pending_tasks", lambda *a, **k: read.append(1) or [])
+    with pytest.raises(ValueError, match="unknown pyfantasy backend 'bogus'"):
+        iter_rows([str(SAMPLES)], workers, backend="bogus")
+    assert not read

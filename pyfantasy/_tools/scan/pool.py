@@ -307,7 +307,15 @@ def _death(status: Optional[int]) -> str:
 
 def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: Optional[str] = None,
               format: Optional[str] = None) -> Iterator[Dict[str, Any]]:
-    """Row dicts of every file under ``paths`` (no output file, no resume)."""
+    """Row dicts of every file under ``paths`` (no output file, no resume). A backend that
+    cannot be used raises here, before any file is read, as ``scan`` does."""
+    from pyfantasy._kernels import resolve
+    resolve(backend)
+    return _iter_rows(paths, workers, backend, format)
+
+
+def _iter_rows(paths: Iterable[str], workers: Optional[int], backend: Optional[str],
+               format: Optional[str]) -> Iterator[Dict[str, Any]]:
     tasks = pending_tasks(iter_files(paths), stat=False)
     for _, _, _, rows in iter_results(tasks, workers or default_workers(), backend=backend,
                                       format=format):
