@@ -141,8 +141,7 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
     batches: List[List[Tuple[str, int, int]]] = []
     cur: List[Tuple[str, int, int]] = []
     acc = 0
-    # small batches keep every worker busy to the end; a batch costs a lock and two pipe messages
-    # files not stat'ed yet (UNSTATED) count as 16 KiB, a cassette's usual size
+    # small batches keep every worker busy to the end; a batch costs a lock and a pipe message
     limit = max(64 << 10, min(batch_bytes, sum(_guess(t[1]) for t in tasks) // (workers * 16) or 1))
     most = min(256, max(1, len(tasks) // (workers * 16)))   # files a batch: a few files are a batch each
     for t in tasks:
@@ -162,6 +161,7 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
 
 
 def _guess(size: int) -> int:
+    """A task's bytes for batching: its size, or 16 KiB when not stat'ed (UNSTATED)."""
     return 16 << 10 if size == UNSTATED else max(size, 0)
 
 
