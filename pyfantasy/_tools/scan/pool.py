@@ -216,9 +216,10 @@ def _start(ctx: Any, batches: list, slot: int, shared: tuple, window: int, backe
 
 def _pool_results(batches: list, workers: int, backend: Optional[str],
                   fmt: Optional[str]) -> Iterator[Tuple[int, Any]]:
-    """(k, results of ``batches[k]``) for every batch in order. In place of the results, an
-    int: the exit status of the worker process that died holding the batch (negative: the
-    signal that killed it; the other workers go on, and a new one takes its place)."""
+    """(k, results of ``batches[k]``) for every batch in order. In place of the results, the
+    exit status of the worker process that died holding the batch (negative: the signal that
+    killed it; None: every worker had exited and none delivered it); the other workers go on,
+    and a new one takes the dead one's place."""
     from multiprocessing.connection import wait
     ctx = _mp_context()
     n = len(batches)
@@ -227,7 +228,7 @@ def _pool_results(batches: list, workers: int, backend: Optional[str],
     held = ctx.RawArray("q", [-1] * workers)
     shared = (ctx.Lock(), taken, held, done)
     live: Dict[Any, Tuple[Any, int]] = {}   # pipe -> (process, slot)
-    ready: Dict[int, Any] = {}   # batch -> its results, or the exit status of the worker that lost it
+    ready: Dict[int, Any] = {}   # batch -> its results, or how it was lost (an exit status, or None)
     expect = 0
     started = -1   # the counter when workers were last all started
 
@@ -316,6 +317,7 @@ def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: O
 
 def _iter_rows(paths: Iterable[str], workers: Optional[int], backend: Optional[str],
                format: Optional[str]) -> Iterator[Dict[str, Any]]:
+    """``iter_rows``' rows, once its backend is known to be usable."""
     tasks = pending_tasks(iter_files(paths), stat=False)
     for _, _, _, rows in iter_results(tasks, workers or default_workers(), backend=backend,
                                       format=format):
