@@ -16,6 +16,7 @@ from functools import lru_cache
 import pytest
 
 from data import document_bodies
+from helpers import skip_without_corpus
 from pipelines import document_summary, response_document_summary
 from pyfantasy._kernels import native_available
 from pyfantasy.decode import decode_body
@@ -54,7 +55,8 @@ CONTENDERS = {
 def bench_decode_documents(benchmark, name):
     if name == "pyfantasy-native" and not native_available():
         pytest.skip("native extension not built")
-    assert BODIES, "no non-streaming bodies: the corpus is missing"
+    skip_without_corpus()
+    assert BODIES, "no non-streaming bodies in the corpus"
     run = CONTENDERS[name]()
     benchmark.extra_info["bytes"] = TOTAL
     benchmark.extra_info["bodies"] = len(BODIES)

@@ -76,6 +76,7 @@ def test_stream_rule(fmt, url, body, ctype, expected):
 
 # ---- decode_interaction(format=...) --------------------------------------------
 
+@needs_corpus
 def test_issue_example_anthropic_sse_behind_a_proxy(backend):
     """The reported case: Anthropic SSE at an unknown URL with {"stream": true} in the request."""
     it = interaction(*interactions("anthropic", True)[0].values)
@@ -146,6 +147,7 @@ def test_stream_keyword_forces_streaming(backend):
     assert ei.value.kind == "content-type" and "text/event-stream" in ei.value.message
 
 
+@needs_corpus
 def test_unknown_url_without_override_says_how_to_fix_it():
     it = _rewrite(interaction(*interactions("anthropic", True)[0].values))
     with pytest.raises(DecodeError) as ei:

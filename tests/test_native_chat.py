@@ -14,7 +14,7 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from helpers import CORPUS, falls_back, interaction, interactions, run_in_threads
+from helpers import CORPUS, falls_back, interaction, interactions, needs_corpus, run_in_threads
 from test_decode_differential import _part
 from pyfantasy import DecodeError
 from pyfantasy.decode import KEEP_LIMIT, StreamDecoder, decode_body, detect_format
@@ -145,6 +145,7 @@ def mutated(draw):
     return bytes(b)
 
 
+@needs_corpus
 @settings(max_examples=300, deadline=None)
 @given(mutated(), st.sampled_from(["openai", "compat", "openrouter", "vercel"]),
        st.lists(st.integers(0, 4000), max_size=5))
@@ -162,6 +163,7 @@ def test_negative_openrouter_token_counts_decode_as_python():
     assert b'"completion_tokens":-1' in nat[1]
 
 
+@needs_corpus
 def test_corpus_is_there():
     assert CHAT, f"no chat streams found in {CORPUS}"
 
@@ -285,6 +287,7 @@ def reframed(draw):
     return eol.join(out), variant
 
 
+@needs_corpus
 @settings(max_examples=200, deadline=None)
 @given(reframed(), st.lists(st.integers(0, 6000), max_size=5))
 def test_reframed_corpus_bodies_decode_alike(bv, cuts):
