@@ -201,17 +201,31 @@ def test_spawned_workers_give_the_same_rows(monkeypatch):
     assert list(pool.iter_results(tasks, 2, batch_bytes=1)) == _in_process(tasks)
 
 
-def test_ctrl_c_while_a_worker_starts_leaves_no_worker_behind(monkeypatch):
-    """SIGINT is blocked while a worker starts; one that came then is raised once the worker
-    is started, and that worker is stopped before the KeyboardInterrupt leaves the pool."""
+@pytest.mark.parametrize("taker", ["main thread", "other thread"])
+def test_ctrl_c_while_a_worker_starts_leaves_no_worker_behind(monkeypatch, taker):
+    """SIGINT is blocked while a worker starts. A Ctrl-C the main thread then holds is raised
+    once the worker has started; one another thread of the process takes (a thread that does
+    not block SIGINT) is raised in the main thread wherever it is, even inside the start, after
+    the fork. Either way the worker is stopped before the KeyboardInterrupt leaves the pool,
+    and SIGINT is unblocked again."""
     import multiprocessing as mp
     import signal
+    import threading
     ctx = pool._mp_context()
+    quit = threading.Event()
+    other = threading.Thread(target=quit.wait, daemon=True)   # takes SIGINT: it does not block it
+    other.start()
 
     class Interrupted(ctx.Process):
         def start(self):
             super().start()
-            os.kill(os.getpid(), signal.SIGINT)   # held: SIGINT is blocked here
+            if taker == "main thread":
+                os.kill(os.getpid(), signal.SIGINT)   # held: SIGINT is blocked here
+                return
+            signal.pthread_kill(other.ident, signal.SIGINT)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:   # the KeyboardInterrupt comes in this loop
+                pass
 
     class Context:
         def __getattr__(self, name):
@@ -222,8 +236,10 @@ def test_ctrl_c_while_a_worker_starts_leaves_no_worker_behind(monkeypatch):
     try:
         with pytest.raises(KeyboardInterrupt):
             list(pool.iter_results(_tasks(40), 2))
+        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
     finally:
         signal.signal(signal.SIGINT, previous)
+        quit.set()
     assert not [p for p in mp.active_children() if p.name == "pyfantasy-scan"]
 
 

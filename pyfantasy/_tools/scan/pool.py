@@ -190,28 +190,33 @@ def _serve(batches: list, slot: int, shared: Tuple[Any, Any, Any, Any], window: 
 
 
 def _start(ctx: Any, batches: list, slot: int, shared: tuple, window: int, backend: Optional[str],
-           fmt: Optional[str]) -> Tuple[Any, Any]:
-    """Worker ``slot``'s process over ``batches`` and the read end of its pipe. SIGINT is
-    blocked while it starts (the worker ignores it before it unblocks it: see _init_worker)."""
+           fmt: Optional[str], live: Dict[Any, Tuple[Any, int]]) -> None:
+    """Start worker ``slot``'s process over ``batches`` and enter it in ``live`` (the read end
+    of its pipe -> (process, slot)), where the pool stops it if the scan ends early. SIGINT is
+    blocked while it starts (the worker ignores it before it unblocks it: see _init_worker).
+    A Ctrl-C can still come in the middle, raised in this thread when another thread took the
+    signal: a worker forked by then is stopped before the KeyboardInterrupt leaves."""
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_serve, args=(batches, slot, shared, window, send, backend, fmt, os.getpid()),
                        daemon=True, name="pyfantasy-scan")
     mask = hasattr(signal, "pthread_sigmask")   # not on Windows
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else set()
     try:
-        proc.start()
+        try:
+            proc.start()
+        except BaseException:   # it may be running already: it must not outlive the scan
+            if proc.pid is not None:
+                proc.kill()
+                proc.join()
+            recv.close()
+            raise
+        live[recv] = (proc, slot)
     finally:
-        send.close()
-        if mask:
-            try:
+        try:   # first: a Ctrl-C held while it started is raised here, and SIGINT is unblocked all the same
+            if mask:
                 signal.pthread_sigmask(signal.SIG_SETMASK, old)
-            except BaseException:   # a Ctrl-C held while it started: the worker must not outlive it
-                if proc.pid is not None:
-                    proc.kill()
-                    proc.join()
-                recv.close()
-                raise
-    return recv, proc
+        finally:
+            send.close()
 
 
 def _pool_results(batches: list, workers: int, backend: Optional[str],
@@ -234,8 +239,7 @@ def _pool_results(batches: list, workers: int, backend: Optional[str],
 
     def start(slot: int) -> None:
         held[slot] = -1
-        conn, proc = _start(ctx, batches, slot, shared, window, backend, fmt)
-        live[conn] = (proc, slot)
+        _start(ctx, batches, slot, shared, window, backend, fmt, live)
 
     try:
         while expect < n:
