@@ -213,8 +213,11 @@ def test_ctrl_c_while_a_worker_starts_leaves_no_worker_behind(monkeypatch, taker
     import threading
     ctx = pool._mp_context()
     quit = threading.Event()
-    other = threading.Thread(target=quit.wait, daemon=True)   # takes SIGINT: it does not block it
-    other.start()
+    # takes SIGINT (it does not block it); only in its case, so that the other case's SIGINT
+    # can go to no thread but the main one, which holds it
+    other = threading.Thread(target=quit.wait, daemon=True)
+    if taker == "other thread":
+        other.start()
 
     class Interrupted(ctx.Process):
         def start(self):
