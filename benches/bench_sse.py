@@ -110,21 +110,18 @@ def _response():
 
 
 def _api_run(name):
+    """Count the events of ``EventSource(response).iter_sse()``, httpx-sse's or pyfantasy's on
+    the backend the contender's name ends with."""
     if name == "httpx-sse":
-        from httpx_sse import EventSource as Source
-
-        def events():
-            return Source(_response()).iter_sse()
+        from httpx_sse import EventSource
+        args = ()
     else:
         from pyfantasy.sse import EventSource
-        backend = name.rpartition("-")[2]
-
-        def events():
-            return EventSource(_response(), backend).iter_sse()
+        args = (name.rpartition("-")[2],)
 
     def run():
         n = 0
-        for _ in events():
+        for _ in EventSource(_response(), *args).iter_sse():
             n += 1
         return n
     return run
