@@ -63,6 +63,8 @@ ffibuilder.set_source(
     "pyfantasy._native_lib",
     '#include "pyfantasy.h"\n',
     sources=_sources(),
+    # every header, so that an in-place rebuild after a header-only change recompiles
+    depends=sorted(_rel(h) for h in os.listdir(HERE) if h.endswith(".h")),
     include_dirs=[_rel(".")],
     extra_compile_args=_cflags,
     extra_link_args=_ldflags,

@@ -15,6 +15,7 @@
  * One call handles a whole chunk and reports every event of it. */
 #include "pf_lex.h"
 #include "pf_json_int.h"
+#include "pf_pickle.h"
 
 struct pf_sse {
     int closed;
@@ -29,6 +30,8 @@ struct pf_sse {
     pf_bytes id_arena;     /* this call's event ids, NUL-terminated */
     int pending_nul;       /* the data buffer holds a NUL */
     int for_scanner;       /* pf_sse_for_scanner: no NUL check, in-place events */
+    int pickle;            /* pf_sse_set_pickle: each call's data also as a pickled list of str */
+    pf_bytes pk;           /* that list */
     const uint8_t *in;     /* the current call's input, as given */
     int ip_pending;        /* the data buffer is one line still in the input: in[ip_off, +ip_len) */
     size_t ip_off, ip_len;
@@ -68,9 +71,10 @@ void pf_sse_reset(pf_sse *s) {
     s->block_empty = 1;
     s->eof_dispatch = keep.eof_dispatch;
     s->for_scanner = keep.for_scanner;
+    s->pickle = keep.pickle;
 #define KEEP(f) do { s->f = keep.f; s->f.len = 0; } while (0)
     KEEP(line); KEEP(arena); KEEP(type_arena); KEEP(id_arena); KEEP(type); KEEP(idbuf); KEEP(committed);
-    KEEP(ev); KEEP(retry); KEEP(retry_arena); KEEP(prev_type); KEEP(prev_id);
+    KEEP(ev); KEEP(retry); KEEP(retry_arena); KEEP(prev_type); KEEP(prev_id); KEEP(pk);
 #undef KEEP
 }
 
@@ -86,6 +90,7 @@ void pf_sse_free(pf_sse *s) {
     pf_bytes_free(&s->retry_arena);
     pf_bytes_free(&s->prev_type);
     pf_bytes_free(&s->prev_id);
+    pf_bytes_free(&s->pk);
     pf_sizes_free(&s->ev);
     pf_sizes_free(&s->retry);
     free(s);
@@ -194,7 +199,8 @@ static int process_line(pf_sse *s, const uint8_t *lp, size_t ll, int in_input) {
                 break;
             }
             if (ip_flush(s) || append_data(s, v, vlen)) return PF_ERR_NOMEM;
-            if (vlen && !s->pending_nul && !s->for_scanner && memchr(v, 0, vlen)) s->pending_nul = 1;
+            /* a NUL in data matters only to a caller splitting the arena (not the pickle) */
+            if (vlen && !s->pending_nul && !s->for_scanner && !s->pickle && memchr(v, 0, vlen)) s->pending_nul = 1;
         }
         break;
     case 5:
@@ -283,6 +289,17 @@ static int scan(pf_sse *s, const uint8_t *data, size_t len, int eof) {
     return PF_OK;
 }
 
+/* This call's event data as a pickled list of str (pf_pickle.h), in s->pk. */
+static int pickle_data(pf_sse *s) {
+    s->pk.len = 0;
+    if (pf_pickle_list_begin(&s->pk)) return PF_ERR_NOMEM;
+    for (size_t k = 0; k < s->ev.len; k += PF_SSE_EV_W) {
+        const size_t *r = s->ev.p + k;
+        if (pf_pickle_str(&s->pk, s->arena.p + r[0], r[1])) return PF_ERR_NOMEM;
+    }
+    return pf_pickle_list_end(&s->pk) ? PF_ERR_NOMEM : PF_OK;
+}
+
 int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out *out) {
     int rc = PF_OK;
     if (s->closed) return PF_ERR_CLOSED;
@@ -358,6 +375,11 @@ int pf_sse_feed(pf_sse *s, const uint8_t *data, size_t len, int eof, pf_sse_out 
         s->closed = 1;
     }
 done:
+    out->pk_len = 0;
+    if (rc == PF_OK && s->pickle && s->ev.len && (rc = pickle_data(s)) == PF_OK) {
+        out->pk = (const char *)s->pk.p;
+        out->pk_len = s->pk.len;
+    }
     out->as_before = 0;
     if (rc == PF_OK && s->ev.len && !s->retry.len && !s->out_nul && s->same_type && s->same_id) {
         const size_t *f = s->ev.p;
@@ -414,3 +436,5 @@ int pf_sse_cut(const pf_sse *s, uint64_t *offset) {
 void pf_sse_set_eof_dispatch(pf_sse *s, int eof_dispatch) { s->eof_dispatch = eof_dispatch; }
 
 void pf_sse_for_scanner(pf_sse *s) { s->for_scanner = 1; }
+
+void pf_sse_set_pickle(pf_sse *s, int on) { s->pickle = on; }

@@ -45,13 +45,17 @@ typedef struct {
     size_t id_arena_len;
     const uint8_t *retry_arena;
     size_t retry_arena_len;
-    int has_nul;                 /* some data or type of these events contains a NUL */
+    int has_nul;                 /* some type (without pf_sse_set_pickle: or data) of these events holds a NUL */
     int same_type;               /* every event of this call has the first one's type */
     int same_id;                 /* every event of this call has the first one's id */
     /* 1 when every event of this call has the type and id of the events of the last call that
      * had them all alike, no NUL and no retry line (and this call has neither): a caller that
      * kept those two strings can reuse them without reading the type and id arenas */
     int as_before;
+    /* with pf_sse_set_pickle on, and events: every event's data as a pickle (protocol 4) of a
+     * list of str, invalid UTF-8 replaced by U+FFFD as Python's "replace" does; else pk_len 0 */
+    const char *pk;
+    size_t pk_len;
 } pf_sse_out;
 
 pf_sse *pf_sse_new(void);
@@ -73,6 +77,8 @@ int pf_sse_cut(const pf_sse *s, uint64_t *offset);
 /* eof_dispatch=1: at the end of the stream, the unterminated last event is
  * dispatched as if a blank line followed (Google's genai reader does this). */
 void pf_sse_set_eof_dispatch(pf_sse *s, int eof_dispatch);
+/* on=1: each call also writes its events' data as pf_sse_out.pk (for Python's pickle.loads). */
+void pf_sse_set_pickle(pf_sse *s, int on);
 
 /* ---- JSON path scanner ----------------------------------------------------- */
 

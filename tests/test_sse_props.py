@@ -307,3 +307,33 @@ def test_native_equals_python_whole_event_feeds(feeds):
             out += b"data: " + data + b"\n\n"
         chunks.append(out)
     assert trace(chunks, "native", []) == trace(chunks, "python", [])
+
+
+# the only opcodes pf_pickle.h may write: a list of str, nothing that names or calls anything
+_PICKLE_OPCODES = {"PROTO", "EMPTY_LIST", "MARK", "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "APPENDS", "STOP"}
+# data values: any bytes (invalid UTF-8, encoded surrogates, NULs), sizes around the
+# 1-byte and 4-byte length forms; a CR would end the line, so there is none
+_DATA = st.one_of(st.binary(max_size=300), st.builds(lambda b, n: b * n, st.binary(min_size=1, max_size=3),
+                                                      st.integers(250, 70000))).map(lambda b: b.replace(b"\r", b""))
+
+
+@pytest.mark.needs_native
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_DATA, min_size=1, max_size=5))
+def test_native_data_pickle_holds_only_the_strings(datas):
+    """The native kernel hands a feed's data over as a pickle written by C (pf_pickle.h): it
+    holds only a list of str, each the data decoded as Python's "replace" does (every line of
+    a multi-line value one data line, joined with LF as the spec says)."""
+    import pickletools
+
+    from pyfantasy._kernels.native import ffi
+    from pyfantasy._kernels.native.sse import SSEKernel
+
+    stream = b"".join(b"".join(b"data: " + line + b"\n" for line in d.split(b"\n")) + b"\n" for d in datas)
+    k = SSEKernel()
+    events = k.feed(stream)
+    want = [d.decode("utf-8", "replace") for d in datas]
+    assert [e.data for e in events] == want
+    pk = ffi.buffer(k._out.pk, k._out.pk_len)[:]
+    assert {op.name for op, _, _ in pickletools.genops(pk)} <= _PICKLE_OPCODES
+    assert [e.data for e in SSEDecoder("python").feed(stream)] == want
