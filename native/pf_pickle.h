@@ -40,7 +40,7 @@ static inline size_t pf_utf8_valid_prefix(const uint8_t *p, size_t n) {
         }
         while (i < n && p[i] < 0x80) i++;
         if (i >= n) break;
-        size_t sub, len = pf_lex_utf8(p + i, n - i, &sub);
+        size_t sub = 1, len = pf_lex_utf8(p + i, n - i, &sub);
         if (!len) return i;
         i += len;
     }
@@ -74,7 +74,7 @@ static inline int pf_pickle_str(pf_bytes *o, const uint8_t *p, size_t n) {
         if (pf_bytes_append(o, p + i, v)) return PF_ERR_NOMEM;
         i += v;
         if (i >= n) break;
-        size_t sub;
+        size_t sub = 1;   /* set by pf_lex_utf8: p + i is invalid */
         pf_lex_utf8(p + i, n - i, &sub);
         if (pf_bytes_append(o, (const uint8_t *)"\xEF\xBF\xBD", 3)) return PF_ERR_NOMEM;
         i += sub;
