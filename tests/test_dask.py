@@ -21,8 +21,10 @@ SAMPLES = ROOT / "pyfantasy" / "samples"
 @pytest.fixture(scope="module")
 def client():
     """A two-process LocalCluster, as a real deployment runs (rows cross process boundaries)."""
+    # the scheduler's HTTP server on a free port: None still means 8787, which another
+    # cluster (or a test running beside this one) may hold
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address="127.0.0.1:0") as cluster, \
             distributed.Client(cluster) as c:
         yield c
 
