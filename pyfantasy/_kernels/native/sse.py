@@ -97,8 +97,8 @@ class SSEKernel:
                                                  repeat(self.retry))))
 
     def _each(self, out, nev: int, nretry: int) -> List[Event]:
-        """Events one by one: some data or type holds a NUL, or retry lines change ``retry``
-        between them."""
+        """Events one by one: some type holds a NUL (the type arena cannot be split), or retry
+        lines change ``retry`` between them."""
         data_arena = ffi.unpack(out.arena, out.arena_len)
         type_arena = ffi.buffer(out.type_arena, out.type_arena_len)[:]
         id_arena = ffi.buffer(out.id_arena, out.id_arena_len)[:]
