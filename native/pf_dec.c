@@ -13,6 +13,9 @@ pf_dec *pf_dec_make(const pf_dec_vt *vt, const pf_jspec *spec, int mode, const c
     d->st = st;
     if (!st) { free(d); return NULL; }
     d->spec = spec;
+    size_t nn = pf_jspec_count(spec);
+    if (pf_sizes_reserve(&d->last, nn)) { pf_dec_free(d); return NULL; }
+    memset(d->last.p, 0, nn * sizeof(size_t));
     size_t dl = done ? strlen(done) : 0;
     d->scan = pf_scan_new(d->spec, mode, (const uint8_t *)done, dl, coalesce);
     if (!d->scan) { pf_dec_free(d); return NULL; }
@@ -43,6 +46,7 @@ void pf_dec_free(pf_dec *d) {
     pf_sizes_free(&d->parts);
     pf_sizes_free(&d->whole);
     pf_sizes_free(&d->ends);
+    pf_sizes_free(&d->last);
     pf_bytes_free(&d->arena);
     for (int k = 0; k < 16; k++) pf_bytes_free(&d->tmp[k]);
     free(d);
@@ -212,16 +216,21 @@ int pf_dec_feed(pf_dec *d, const uint8_t *data, size_t len, int eof, pf_dec_out 
                 if (pf_dec_error(d, PF_EK_JSON, (size_t)offset, msg)) return PF_ERR_NOMEM;
                 break;
             }
-            pf_view v = {so.recs + ch[2] * PF_SCAN_REC_W, ch[3], so.arena, NULL};
+            pf_view v = {so.recs + ch[2] * PF_SCAN_REC_W, ch[3], so.arena, NULL, NULL};
             if (ch[3] && pf_sizes_reserve(&d->ends, ch[3])) return PF_ERR_NOMEM;
-            size_t *end = d->ends.p;
-            for (size_t k = 0; k < ch[3]; k++) end[k] = k + 1;
+            size_t *end = d->ends.p, *last = d->last.p;
+            for (size_t k = 0; k < ch[3]; k++) {
+                end[k] = k + 1;
+                last[v.r[k * PF_SCAN_REC_W]] = k + 1;
+            }
             for (size_t k = ch[3]; k-- > 1;) {
                 size_t p = v.r[k * PF_SCAN_REC_W + 1];
                 if (end[k] > end[p]) end[p] = end[k];
             }
             v.end = end;
+            v.last = last;
             rc = d->vt->chunk(d, &v, so.arena + ch[0], ch[1], offset);
+            for (size_t k = 0; k < ch[3]; k++) last[v.r[k * PF_SCAN_REC_W]] = 0;
             if (rc) return PF_ERR_NOMEM;
         }
         if (d->evs) {
@@ -489,7 +498,11 @@ pf_val pf_view_val(const pf_view *v, long k) {
 
 pf_val pf_view_child(const pf_view *v, pf_val parent, int32_t node) {
     long found = -1;
-    if (parent.rec >= 0 && parent.kind == PF_K_OBJECT) {
+    if (parent.rec >= 0 && parent.kind == PF_K_OBJECT && node >= 0) {
+        size_t lk = v->last[node];
+        /* the chunk's last record of the node, when it is the parent's: its last such child */
+        if (!lk) return pf_view_val(v, -1);
+        if (v->r[(lk - 1) * PF_SCAN_REC_W + 1] == (size_t)parent.rec) return pf_view_val(v, (long)lk - 1);
         size_t stop = v->end[parent.rec];
         for (size_t k = (size_t)parent.rec + 1; k < stop; k = v->end[k])   /* direct children only */
             if (v->r[k * PF_SCAN_REC_W] == (size_t)node) found = (long)k;

@@ -21,12 +21,15 @@ typedef struct pf_dec_vt pf_dec_vt;
 #endif
 
 /* One scanned chunk: its records r[0 .. n*PF_SCAN_REC_W) (pre-order, root first), the
- * scan arena, and end[k]: the index after record k's subtree. */
+ * scan arena, end[k]: the index after record k's subtree, and last[node]: 1 + the last
+ * record of that spec node in the chunk (0: none), so that a child is found without
+ * scanning its siblings. */
 typedef struct {
     const size_t *r;
     size_t n;
     const uint8_t *a;
     const size_t *end;
+    const size_t *last;
 } pf_view;
 
 struct pf_dec {
@@ -35,6 +38,7 @@ struct pf_dec {
     pf_scan *scan;
     pf_sizes parts;
     pf_sizes ends;         /* pf_view.end of the chunk being read */
+    pf_sizes last;         /* pf_view.last of the chunk being read (all 0 between chunks) */
     pf_bytes arena;
     pf_sizes whole;        /* pf_dec_whole's content records */
     pf_bytes tmp[16];      /* ring of scratch buffers for unescaped walked strings */

@@ -945,6 +945,8 @@ static int32_t path_child(const pf_jspec *sp, int32_t parent, const char *p, siz
     return find_child(sp, parent, (const uint8_t *)p, len);
 }
 
+size_t pf_jspec_count(const pf_jspec *sp) { return sp->n; }
+
 int32_t pf_jspec_node(const pf_jspec *sp, const char *path) {
     int32_t node = 0;
     const char *p = path;

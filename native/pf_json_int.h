@@ -15,6 +15,8 @@ typedef struct {
 pf_jspec *pf_jspec_build(const pf_path *paths, size_t n);
 /* The node id of `path` ("" is the root), or -1. */
 int32_t pf_jspec_node(const pf_jspec *spec, const char *path);
+/* The number of nodes in the spec (node ids are 0 .. count-1). */
+size_t pf_jspec_count(const pf_jspec *spec);
 void pf_sse_reset(pf_sse *s);
 /* The scanner's SSE reading:
  * - no search for NUL bytes in data lines (pf_sse_out.has_nul stays 0): a NUL in an
