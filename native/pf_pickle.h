@@ -47,6 +47,7 @@ static inline size_t pf_utf8_valid_prefix(const uint8_t *p, size_t n) {
     return n;
 }
 
+/* v as k little-endian bytes at w (pickle's string lengths). */
 static inline void pf_put_le(uint8_t *w, uint64_t v, int k) {
     for (int j = 0; j < k; j++) w[j] = (uint8_t)(v >> (8 * j));
 }
@@ -66,7 +67,7 @@ static inline int pf_pickle_str(pf_bytes *o, const uint8_t *p, size_t n) {
     }
     /* invalid bytes: BINUNICODE8 with room for the length, written once the text is */
     size_t head = o->len;
-    if (pf_bytes_reserve(o, 9) ) return PF_ERR_NOMEM;
+    if (pf_bytes_reserve(o, 9)) return PF_ERR_NOMEM;
     o->len += 9;
     size_t i = 0;
     while (i < n) {
