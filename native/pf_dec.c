@@ -274,19 +274,7 @@ typedef struct { size_t type, id_off, id_len, start; } open_block;
 /* Is p[0..n) valid UTF-8? (Python decodes a block's pieces one by one: their bytes may be
  * joined in C only when each piece decodes alone to what it gives in the join.) */
 static int utf8_valid(const uint8_t *p, size_t n) {
-    size_t i = 0, sub;
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            if (!(w & 0x8080808080808080ull)) { i += 8; continue; }
-        }
-        if (p[i] < 0x80) { i++; continue; }
-        size_t k = pf_lex_utf8(p + i, n - i, &sub);
-        if (!k) return 0;
-        i += k;
-    }
-    return 1;
+    return pf_lex_utf8_prefix(p, n) == n;
 }
 
 static int same_id(const uint8_t *a, const size_t *r, const open_block *b) {

@@ -45,6 +45,26 @@ static inline size_t pf_lex_utf8(const uint8_t *p, size_t n, size_t *sub) {
     return 0;
 }
 
+/* Bytes at the start of p[0..n) that are valid UTF-8 (all n when it all is): ASCII a
+ * word at a time, other sequences by pf_lex_utf8. */
+static inline size_t pf_lex_utf8_prefix(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        while (i < n && p[i] < 0x80) i++;
+        if (i >= n) break;
+        size_t sub = 1, len = pf_lex_utf8(p + i, n - i, &sub);
+        if (!len) return i;
+        i += len;
+    }
+    return n;
+}
+
 /* `digits` (<= 8) hex digits at p[0..digits) (the caller checked they are there): 0, or -1. */
 static inline int pf_lex_hexn(const uint8_t *p, size_t digits, uint32_t *v) {
     uint32_t r = 0;

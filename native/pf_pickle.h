@@ -28,25 +28,6 @@ static inline int pf_pickle_list_end(pf_bytes *o) {
     return pf_bytes_append(o, (const uint8_t *)"e.", 2);
 }
 
-/* Bytes at the start of p[0..n) that are valid UTF-8 (all of it, usually). */
-static inline size_t pf_utf8_valid_prefix(const uint8_t *p, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        while (i + 8 <= n) {   /* ASCII a word at a time */
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            if (w & 0x8080808080808080ULL) break;
-            i += 8;
-        }
-        while (i < n && p[i] < 0x80) i++;
-        if (i >= n) break;
-        size_t sub = 1, len = pf_lex_utf8(p + i, n - i, &sub);
-        if (!len) return i;
-        i += len;
-    }
-    return n;
-}
-
 /* v as k little-endian bytes at w (pickle's string lengths). */
 static inline void pf_put_le(uint8_t *w, uint64_t v, int k) {
     for (int j = 0; j < k; j++) w[j] = (uint8_t)(v >> (8 * j));
@@ -54,7 +35,7 @@ static inline void pf_put_le(uint8_t *w, uint64_t v, int k) {
 
 /* One string: p[0..n), invalid UTF-8 replaced. PF_OK or PF_ERR_NOMEM. */
 static inline int pf_pickle_str(pf_bytes *o, const uint8_t *p, size_t n) {
-    size_t ok = pf_utf8_valid_prefix(p, n);
+    size_t ok = pf_lex_utf8_prefix(p, n);
     if (ok == n) {   /* the common case: the bytes as they are, after the exact length */
         int k = n < 256 ? 1 : n <= 0xFFFFFFFFu ? 4 : 8;
         if (pf_bytes_reserve(o, (size_t)k + 1 + n)) return PF_ERR_NOMEM;
@@ -71,7 +52,7 @@ static inline int pf_pickle_str(pf_bytes *o, const uint8_t *p, size_t n) {
     o->len += 9;
     size_t i = 0;
     while (i < n) {
-        size_t v = pf_utf8_valid_prefix(p + i, n - i);
+        size_t v = pf_lex_utf8_prefix(p + i, n - i);
         if (pf_bytes_append(o, p + i, v)) return PF_ERR_NOMEM;
         i += v;
         if (i >= n) break;
