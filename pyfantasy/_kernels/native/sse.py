@@ -99,7 +99,7 @@ class SSEKernel:
     def _each(self, out, nev: int, nretry: int) -> List[Event]:
         """Events one by one: some type holds a NUL (the type arena cannot be split), or retry
         lines change ``retry`` between them."""
-        data_arena = ffi.unpack(out.arena, out.arena_len)
+        datas = _loads(_buffer(out.pk, out.pk_len))   # as feed reads them
         type_arena = ffi.buffer(out.type_arena, out.type_arena_len)[:]
         id_arena = ffi.buffer(out.id_arena, out.id_arena_len)[:]
         recs = ffi.unpack(out.ev, EW * nev)
@@ -111,9 +111,9 @@ class SSEKernel:
             while k < len(changes) and changes[k][0] <= n:
                 self.retry = changes[k][1]
                 k += 1
-            d0, dl, t0, tl, i0, il, _ = recs[EW * n:EW * n + EW]
+            _, _, t0, tl, i0, il, _ = recs[EW * n:EW * n + EW]
             append(new_event(type_arena[t0:t0 + tl].decode("utf-8", "replace"),
-                             data_arena[d0:d0 + dl].decode("utf-8", "replace"),
+                             datas[n],
                              id_arena[i0:i0 + il].decode("utf-8", "replace"), self.retry))
         for _, value in changes[k:]:
             self.retry = value
