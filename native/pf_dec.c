@@ -529,6 +529,20 @@ static pf_val walked(const uint8_t *p, size_t vs, size_t ve) {
     return x;
 }
 
+/* The member value at p[i] walked: its end (0 when malformed) in *end; a string known free
+ * of escapes is marked so (rec -3), so pf_raw_str needs no second look at its bytes. */
+static pf_val walk_member(const uint8_t *p, size_t i, size_t n, size_t *end) {
+    if (p[i] != '"') {
+        *end = pf_walk_value(p, i, n);
+        return walked(p, i, *end);
+    }
+    int esc = 0;
+    *end = pf_walk_string_esc(p, i, n, &esc);
+    pf_val x = walked(p, i, *end);
+    if (!esc) x.rec = -3;
+    return x;
+}
+
 /* Is the quoted string q[0..n) free of escapes (so its inner bytes are its value)? Walked
  * text is always inside a value the strict scan read (a RAW record, a KEEP object's text):
  * its strings are valid UTF-8 without control characters, so a backslash is the one thing
@@ -538,8 +552,8 @@ static int plain_string(const uint8_t *q, size_t n) {
 }
 
 int pf_raw_str(pf_dec *d, pf_val *v) {
-    if (v->kind != PF_K_STRING || v->rec != -2) return 0;
-    if (plain_string(v->p, v->len)) {
+    if (v->kind != PF_K_STRING || v->rec > -2) return 0;
+    if (v->rec == -3 || plain_string(v->p, v->len)) {
         v->p += 1;
         v->len -= 2;
         v->rec = -1;
@@ -566,10 +580,11 @@ pf_val pf_raw_get(pf_dec *d, pf_val obj, const char *key) {
     if (i < n && p[i] == '}') return none;
     pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
     while (i < n && p[i] == '"') {
-        size_t ks = i, e = pf_walk_string(p, i, n);
+        int esc = 0;
+        size_t ks = i, e = pf_walk_string_esc(p, i, n, &esc);
         if (!e) return none;
         int match;
-        if (memchr(p + ks, '\\', e - ks)) {
+        if (esc) {
             size_t j = ks;
             t->len = 0;
             if (pf_lex_string(p, e, &j, t)) return none;
@@ -581,9 +596,10 @@ pf_val pf_raw_get(pf_dec *d, pf_val obj, const char *key) {
         if (i >= n || p[i] != ':') return none;
         i = pf_lex_ws(p, i + 1, n);
         if (i >= n) return none;
-        size_t w = pf_walk_value(p, i, n);
+        size_t w;
+        pf_val v = walk_member(p, i, n, &w);
         if (!w) return none;
-        if (match) found = walked(p, i, w);
+        if (match) found = v;
         i = pf_lex_ws(p, w, n);
         if (i < n && p[i] == ',') { i = pf_lex_ws(p, i + 1, n); continue; }
         break;
@@ -599,11 +615,12 @@ int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, 
     size_t n = obj.len, i = pf_lex_ws(p, 1, n);
     pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
     while (i < n && p[i] == '"') {
-        size_t ks = i, e = pf_walk_string(p, i, n);
+        int esc = 0;
+        size_t ks = i, e = pf_walk_string_esc(p, i, n, &esc);
         if (!e) return 0;
         const uint8_t *kp = p + ks + 1;
         size_t kn = e - ks - 2;
-        if (memchr(p + ks, '\\', e - ks)) {
+        if (esc) {
             size_t j = ks;
             t->len = 0;
             if (pf_lex_string(p, e, &j, t)) return 0;
@@ -614,10 +631,11 @@ int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, 
         if (i >= n || p[i] != ':') return 0;
         i = pf_lex_ws(p, i + 1, n);
         if (i >= n) return 0;
-        size_t w = pf_walk_value(p, i, n);
+        size_t w;
+        pf_val v = walk_member(p, i, n, &w);
         if (!w) return 0;
         for (size_t k = 0; k < nkeys; k++)
-            if (pf_eq(kp, kn, keys[k])) { vals[k] = walked(p, i, w); break; }
+            if (kn && keys[k][0] == (char)kp[0] && pf_eq(kp, kn, keys[k])) { vals[k] = v; break; }
         i = pf_lex_ws(p, w, n);
         if (i < n && p[i] == ',') { i = pf_lex_ws(p, i + 1, n); continue; }
         break;
@@ -637,9 +655,9 @@ int pf_raw_next(pf_val arr, size_t *i, pf_val *el) {
         k = pf_lex_ws(p, k + 1, n);
     }
     if (k >= n || p[k] == ']') return 0;
-    size_t w = pf_walk_value(p, k, n);
+    size_t w;
+    *el = walk_member(p, k, n, &w);
     if (!w) return 0;
-    *el = walked(p, k, w);
     *i = w;
     return 1;
 }
@@ -650,7 +668,7 @@ int pf_val_s(pf_val v, const uint8_t **p, size_t *n) {
     *p = (const uint8_t *)"";
     *n = 0;
     if (v.kind == PF_K_STRING) {
-        if (v.rec == -2) return 1;  /* caller forgot pf_raw_str */
+        if (v.rec <= -2) return 1;  /* caller forgot pf_raw_str */
         *p = v.p; *n = v.len;
     } else if (v.kind == PF_K_NUMBER) {
         if (pf_lex_is_int(v.p, v.len)) {
@@ -690,7 +708,7 @@ int pf_val_i(pf_val v, int64_t *out) {
         return 0;
     }
     if (v.kind == PF_K_STRING) {
-        if (v.rec == -2) return 1;
+        if (v.rec <= -2) return 1;
         if (v.len == 0) return 0;  /* int("") and float("") fail: 0 */
         return small_int(v.p, v.len, out) ? 0 : 1;
     }

@@ -7,6 +7,9 @@
 #include "pf_buf.h"
 #include "pf_utf8.h"
 #include "pf_api.h"
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 
 /* Lexer results: PF_OK, PF_ERR_SYNTAX (not JSON), PF_ERR_NOMEM (pyfantasy.h's status codes). */
 
@@ -278,18 +281,42 @@ static inline int pf_lex_literal(const uint8_t *p, size_t n, size_t *i, int *kin
 
 /* ---- walking JSON text that is (or should be) well formed ---------------------- */
 
+/* p[i] == '"': index after the closing quote, or 0 when unterminated (not validated); *esc
+ * set to 1 when the string holds a backslash. One pass for both bytes, 16 at a time where
+ * SSE2 is there (every x86-64): a key or a short value costs no library call, a long
+ * base64 string no second pass. */
+static inline size_t pf_walk_string_esc(const uint8_t *p, size_t i, size_t n, int *esc) {
+    i++;
+    for (;;) {
+#if defined(__SSE2__) && defined(__GNUC__)
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        while (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                                  _mm_cmpeq_epi8(v, bslash)));
+            if (m) {
+                i += (size_t)__builtin_ctz(m);
+                goto hit;
+            }
+            i += 16;
+        }
+#endif
+        while (i < n && p[i] != '"' && p[i] != '\\') i++;
+        if (i >= n) return 0;
+#if defined(__SSE2__) && defined(__GNUC__)
+    hit:
+#endif
+        if (p[i] == '"') return i + 1;
+        *esc = 1;
+        i += 2;  /* a backslash escapes the next byte */
+        if (i >= n) return 0;
+    }
+}
+
 /* p[i] == '"': index after the closing quote, or 0 when unterminated (not validated). */
 static inline size_t pf_walk_string(const uint8_t *p, size_t i, size_t n) {
-    i++;
-    while (i < n) {
-        const uint8_t *q = (const uint8_t *)memchr(p + i, '"', n - i);
-        if (!q) return 0;
-        size_t e = (size_t)(q - p);
-        const uint8_t *bs = (const uint8_t *)memchr(p + i, '\\', e - i);
-        if (!bs) return e + 1;
-        i = (size_t)(bs - p) + 2;  /* a backslash escapes the next byte */
-    }
-    return 0;
+    int esc = 0;
+    return pf_walk_string_esc(p, i, n, &esc);
 }
 
 /* Index after the value starting at p[i] (i < n), or 0 when malformed. Iterative. */

@@ -179,3 +179,20 @@ def test_extra_usage_fields_written_back(extra, variant):
               b'data: {"id":"c","choices":[],"usage":' + usage + b"}\n\ndata: [DONE]\n\n")
     from test_decode_differential import check as check_stream
     check_stream(stream, "openai-chat", [40, 120], variant)
+
+
+# strings whose quotes and backslashes fall anywhere around the 16-byte blocks the C walker
+# (pf_walk_string_esc) reads: in usage extras, tool call fields and reasoning_details, which C
+# walks as raw JSON, the native Response must stay the Python one
+_WALKED = st.text(alphabet='"\\ab/é\u2028\n', max_size=70)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a=_WALKED, b=_WALKED, pad=st.integers(0, 40), variant=st.sampled_from(VARIANTS))
+def test_walked_strings_with_escapes_anywhere(a, b, pad, variant):
+    usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5, "x" * pad: a, a: b,
+             "completion_tokens_details": {"reasoning_tokens": 1, "note": b}}
+    message = {"content": b, "tool_calls": [{"id": a or "c1", "type": "function",
+                                             "function": {"name": "f" + b, "arguments": json.dumps({a: b})}}],
+               "reasoning_details": [{"type": "reasoning.text", "text": a + b, "format": "x" * pad, "index": 0}]}
+    same_document(doc(message, usage), "openai-chat", variant)
