@@ -20,6 +20,7 @@ before the error.
 from __future__ import annotations
 
 import os
+import threading
 from functools import partial
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -345,37 +346,69 @@ def decode_body(body: Union[bytes, str], format: str, stream: bool, backend: Opt
     """
     if isinstance(body, str):
         body = body.encode("utf-8")
+    dn = kernel("decoders", backend)
+    if dn is not None:
+        try:
+            step = _steps.cache[format, stream, variant, url]
+        except (AttributeError, KeyError):
+            step = _native_step(dn, format, stream, variant, url)
+        if step is not None:
+            if not stream:
+                resp = step(body, tools)
+                if resp is not None:
+                    return resp
+            else:
+                try:
+                    done = step(body, tools)
+                except DecodeError as err:
+                    _end_offset(err, len(body))
+                    raise
+                if done is not None:
+                    resp, cut = done
+                    if cut is not None:
+                        raise _cut_error(cut, resp)
+                    return resp
     if stream:
-        dn = kernel("decoders", backend)
-        native = dn is not None and format in dn.FORMATS
-        if native:
-            chat_variant = variant or _variant(_format(format), None, url)
-            try:
-                done = dn.whole_body(format, chat_variant, body, tools)
-            except DecodeError as err:
-                _end_offset(err, len(body))
-                raise
-            if done is not None:
-                resp, cut = done
-                if cut is not None:
-                    raise _cut_error(cut, resp)
-                return resp
         # the python backend, or a body the C side handed back: the Python state machine
-        dec = StreamDecoder(format, backend, variant=variant, url=url, tools=tools, _c_machine=not native)
+        dec = StreamDecoder(format, backend, variant=variant, url=url, tools=tools, _c_machine=dn is None)
         dec.feed(body, last=True)
         return dec.close()
     fmt = _format(format)
     variant = _variant(fmt, variant, url)
-    dn = kernel("decoders", backend)
-    if dn is not None and format in dn.DOCUMENT_FORMATS:
-        resp = dn.whole_document(format, variant, body, tools)
-        if resp is not None:
-            return resp
     chunks = scan_document(body, fmt.generate_spec, backend)
     if not chunks or chunks[0].status != 0:
         raise DecodeError("json", fmt.bad_json_message, 0)
     provider = fmt.generate(chunks[0].value, variant)
     return generate_step(provider, tools)
+
+
+# This thread's whole-body steps of the C decoders (``decoders.body_step`` / ``document_step``),
+# by (format, stream, variant, url) as decode_body is given them: None where the format has no C
+# machine. A few entries at most in practice; cleared past _STEPS_MAX (distinct URLs).
+_steps = threading.local()
+_STEPS_MAX = 256
+
+
+def _native_step(dn: Any, format: str, stream: bool, variant: Optional[str], url: Optional[str]) -> Any:
+    """The step ``decode_body`` runs for these arguments on the native backend (then kept in
+    ``_steps``), or None; raises the DecodeError of an unknown format as the Python path would."""
+    try:
+        cache = _steps.cache
+    except AttributeError:
+        cache = _steps.cache = {}
+    if stream:
+        if format not in dn.FORMATS:
+            return None
+        step = dn.body_step(format, variant or _variant(_format(format), None, url))
+    else:
+        fmt = _format(format)
+        if format not in dn.DOCUMENT_FORMATS:
+            return None
+        step = dn.document_step(format, _variant(fmt, variant, url))
+    if len(cache) >= _STEPS_MAX:
+        cache.clear()
+    cache[format, stream, variant, url] = step
+    return step
 
 
 # ---- recorded interactions --------------------------------------------------------

@@ -132,6 +132,8 @@ _new_router_usage = fast_constructor(OpenRouterUsage)
 _new_router_meta = fast_constructor(OpenRouterMetadata)  # (provider, usage)
 _new_vercel_meta = fast_constructor(VercelMetadata)      # (provider)
 _trusted = RawJSON.trusted
+_dec_whole = lib.pf_dec_whole
+_unpack = ffi.unpack
 
 
 def value(kind: int, raw: bytes) -> Any:
@@ -198,19 +200,36 @@ class PartReader:
         stream parts; None when the C side hands the body back. ``body``: bytes, or a C pointer
         to ``size`` bytes (a body in the cassette reader's arena, not copied out)."""
         out = self._out
-        n = lib.pf_dec_whole(self._d, body, len(body) if size < 0 else size, out)
+        n = _dec_whole(self._d, body, len(body) if size < 0 else size, out)
         if n < 0:
             if n == _HANDED_BACK:
                 return None
             check(n, "decoder")
-        r = ffi.unpack(out.parts, n)
+        r = _unpack(out.parts, n)
         if self._meta:   # the last body's objects stay with its Response
             self._meta = []
-        self.arena = ffi.unpack(out.arena, r[1]) if r[1] else b""
+        self.arena = _unpack(out.arena, r[1]) if r[1] else b""
         self.cut = r[2] - 1 if r[2] else None
         self.folded = r[0]
         self._head = r
         return r
+
+    def stream_body(self, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
+        """A whole streamed body in one C call: ``(Response, cut)``, where ``cut`` is where the
+        stream ended inside an event (or None), or None when the C side hands the body to the
+        Python state machine. An error part raises its DecodeError, with the partial Response."""
+        recs = self.whole(body)
+        if recs is None:
+            return None
+        return (self.content(recs, tools) if self.folded else self.response(recs, tools, False, HEAD_N)), self.cut
+
+    def document(self, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
+        """A non-streaming body (a ``document:`` reader): the agent step Response
+        (agent.Generate's), or None when the C side hands the body to the Python Generate."""
+        recs = self.whole(body)
+        if recs is None:
+            return None
+        return self.content(recs, tools, True) if self.folded else self.response(recs, tools, True, HEAD_N)
 
     # -- pieces ----------------------------------------------------------------
 
@@ -299,10 +318,11 @@ class PartReader:
         """(finish reason, usage, provider metadata) of a FINISH record; ``fin``: the USAGE,
         EXTRA and ROUTER records before it (record type -> index in ``r``; EXTRA: a list)."""
         flags = r[i + 2]
-        if flags & FIN_PLAIN:
-            return _FINISH[r[i + 1]], new_usage(*self._fin_usage()), {}
-        if flags & FIN_NO_METADATA:
-            return _FINISH[r[i + 1]], new_usage(*self._fin_usage()), None
+        if flags & (FIN_PLAIN | FIN_NO_METADATA):
+            h = self._head
+            usage = new_usage(h[4], h[5], h[6], h[7], h[8], h[9]) if h is not None and not h[3] else \
+                new_usage(*self._fin_usage())
+            return _FINISH[r[i + 1]], usage, {} if flags & FIN_PLAIN else None
         u = fin.get(USAGE)
         if u is None:  # formats that give their usage in pf_dec_out
             usage = new_usage(*self._fin_usage()) if flags & FIN_USAGE else _ZERO
@@ -352,8 +372,8 @@ class PartReader:
                     if extra:
                         om.extra_fields = extra
                 meta = {"openai": om}
-        if flags & FIN_OPENAI_KEY and meta:   # non-streaming chat: the variant's metadata under "openai"
-            meta = {"openai": next(iter(meta.values()))}
+        if flags & FIN_OPENAI_KEY and meta and "openai" not in meta:   # non-streaming chat: the variant's
+            meta = {"openai": next(iter(meta.values()))}                # metadata under "openai"
         if flags & FIN_CHOICE0:
             if meta is None:
                 meta = {"openai": _new_openai_meta()}
@@ -649,16 +669,20 @@ def _reader(format: str, variant: str) -> PartReader:
     return reader
 
 
+def body_step(format: str, variant: str) -> Any:
+    """This thread's ``PartReader.stream_body`` of (format, variant): a caller decoding many
+    bodies keeps it instead of finding the reader each time (``decode.decode_body``)."""
+    return _reader(format, variant).stream_body
+
+
+def document_step(format: str, variant: str) -> Any:
+    """This thread's ``PartReader.document`` of (format, variant) (see ``body_step``)."""
+    return _reader("document:" + format, variant).document
+
+
 def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
-    """A whole body through this thread's C decoder in one call: ``(Response, cut)``, where
-    ``cut`` is where the stream ended inside an event (or None), or None when the C side
-    hands the body to the Python state machine. An error part raises its DecodeError,
-    with the partial Response."""
-    reader = _reader(format, variant)
-    recs = reader.whole(body)
-    if recs is None:
-        return None
-    return (reader.content(recs, tools) if reader.folded else reader.response(recs, tools, False, HEAD_N)), reader.cut
+    """``PartReader.stream_body`` of this thread's C decoder for (format, variant)."""
+    return _reader(format, variant).stream_body(body, tools)
 
 
 def whole_fields(format: str, variant: str, stream: bool, body: Any, size: int = -1) -> Optional[tuple]:
@@ -674,10 +698,5 @@ def whole_fields(format: str, variant: str, stream: bool, body: Any, size: int =
 
 
 def whole_document(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
-    """A non-streaming body through this thread's C machine: the agent step Response
-    (agent.Generate's), or None when the C side hands the body to the Python Generate."""
-    reader = _reader("document:" + format, variant)
-    recs = reader.whole(body)
-    if recs is None:
-        return None
-    return reader.content(recs, tools, True) if reader.folded else reader.response(recs, tools, True, HEAD_N)
+    """``PartReader.document`` of this thread's C machine for (format, variant)."""
+    return _reader("document:" + format, variant).document(body, tools)
