@@ -479,6 +479,12 @@ class PartReader:
                 finish, usage, meta = self._finish(r, i, fin)
             elif t == REASONING_CONTENT:
                 add(_new_reasoning(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"), self._pm(r[i + 7])))
+            elif t == TOOL_CALL_OBJECT and tools is None:   # _item's most common case, inline
+                o1, o3, o5 = r[i + 1], r[i + 3], r[i + 5]
+                add(_new_tool_call(a[o1:o1 + r[i + 2]].decode("utf-8", "replace"),
+                                   a[o5:o5 + r[i + 6]].decode("utf-8", "replace"),
+                                   a[o3:o3 + r[i + 4]].decode("utf-8", "replace"), False,
+                                   self._pm(r[i + 7]) if r[i + 7] else None))
             elif t in _ITEMS:
                 add(self._item(r, i, t, tools))
             elif t == META:
