@@ -171,6 +171,18 @@ static inline uint64_t pf_lex_unprintable8(uint64_t w) {
     return (ctl | del | w) & highs;
 }
 
+#if defined(__SSE2__) && defined(__GNUC__)
+/* Bits of the 16 bytes at p that are '"', '\\', < 0x20 or >= 0x80 (pf_lex_special8, 16 at a
+ * time: a signed compare with 0x20 flags the control bytes and every byte >= 0x80). */
+static inline unsigned pf_lex_special16(const uint8_t *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* The JSON string at p[*i] == '"' (bytes *i+1 .. k already known plain), validated as RFC 8259 and
  * Go read it: when
  * o != NULL unescaped into o (surrogate pairs joined; a lone surrogate escape
@@ -184,6 +196,16 @@ static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o
 static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, size_t k) {
     size_t run = *i + 1;
     for (;; run = k) {
+#if defined(__SSE2__) && defined(__GNUC__)
+        while (k + 16 <= n) {
+            unsigned m = pf_lex_special16(p + k);
+            if (m) {
+                k += (size_t)__builtin_ctz(m);
+                break;
+            }
+            k += 16;
+        }
+#endif
         while (k + 8 <= n) {
             uint64_t w, m;
             memcpy(&w, p + k, 8);
@@ -224,6 +246,20 @@ static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o
  * the string's bytes between the quotes are its value. */
 static inline int pf_lex_string2(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, int *plain) {
     size_t k = *i + 1;
+#if defined(__SSE2__) && defined(__GNUC__)
+    while (k + 16 <= n) {
+        unsigned m = pf_lex_special16(p + k);
+        if (m) {
+            k += (size_t)__builtin_ctz(m);
+            if (p[k] != '"') break;
+            if (o && pf_bytes_append(o, p + *i + 1, k - *i - 1)) return PF_ERR_NOMEM;
+            *i = k + 1;
+            if (plain) *plain = 1;
+            return 0;
+        }
+        k += 16;
+    }
+#endif
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     while (k + 8 <= n) {
         uint64_t w, m;

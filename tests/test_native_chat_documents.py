@@ -196,3 +196,19 @@ def test_walked_strings_with_escapes_anywhere(a, b, pad, variant):
                                              "function": {"name": "f" + b, "arguments": json.dumps({a: b})}}],
                "reasoning_details": [{"type": "reasoning.text", "text": a + b, "format": "x" * pad, "index": 0}]}
     same_document(doc(message, usage), "openai-chat", variant)
+
+
+# raw string bytes the strict scan lexes 16 at a time (pf_lex_special16): quotes, backslashes
+# and escapes, control bytes, UTF-8 of every length, invalid bytes, at any offset from the
+# string's start; the document is valid JSON or not, and both backends say the same
+_RAW = st.lists(st.sampled_from([b"a", b"Z", b" ", b'\\"', b"\\\\", b"\\n", b"\\u00e9", b"\\ud83d\\ude00",
+                                 b"\x1f", b"\x7f", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80",
+                                 b"\xff", b"\xc3", b'"', b"\\"]), max_size=60).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(content=_RAW, key=_RAW, pad=st.integers(0, 33))
+def test_raw_string_bytes_anywhere(content, key, pad):
+    body = (b'{"id":"' + b"x" * pad + b'","choices":[{"index":0,"message":{"role":"assistant","content":"'
+            + content + b'","' + key + b'":"' + content + b'"},"finish_reason":"stop"}]}')
+    same_document(body, "openai-chat")
