@@ -194,8 +194,8 @@ static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o
 #endif
     ;
 static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, size_t k) {
-    size_t run = *i + 1;
-    for (;; run = k) {
+    size_t run = *i + 1;   /* the bytes p[run..k) are the value's as they stand: copied in one go */
+    for (;;) {
 #if defined(__SSE2__) && defined(__GNUC__)
         while (k + 16 <= n) {
             unsigned m = pf_lex_special16(p + k);
@@ -218,26 +218,29 @@ static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o
             k += 8;
         }
         while (k < n && p[k] != '"' && p[k] != '\\' && p[k] >= 0x20 && p[k] < 0x80) k++;
-        if (o && k > run && pf_bytes_append(o, p + run, k - run)) return PF_ERR_NOMEM;
         if (k >= n) return PF_ERR_SYNTAX;
         uint8_t c = p[k];
-        if (c == '"') { *i = k + 1; return 0; }
-        if (c < 0x20) return PF_ERR_SYNTAX;
         if (c >= 0x80) {
             size_t sub;
             size_t len = pf_lex_utf8(p + k, n - k, &sub);
-            if (len) {
-                if (o && pf_bytes_append(o, p + k, len)) return PF_ERR_NOMEM;
+            if (len) {   /* valid UTF-8 stays in the run */
                 k += len;
-            } else {
-                if (o && pf_bytes_append(o, (const uint8_t *)"\xEF\xBF\xBD", 3)) return PF_ERR_NOMEM;
-                k += sub;
+                continue;
             }
+            if (o && ((k > run && pf_bytes_append(o, p + run, k - run))
+                      || pf_bytes_append(o, (const uint8_t *)"\xEF\xBF\xBD", 3)))
+                return PF_ERR_NOMEM;
+            k += sub;
+            run = k;
             continue;
         }
+        if (o && k > run && pf_bytes_append(o, p + run, k - run)) return PF_ERR_NOMEM;
+        if (c == '"') { *i = k + 1; return 0; }
+        if (c < 0x20) return PF_ERR_SYNTAX;
         /* backslash */
         int rc = pf_lex_escape(p, n, &k, o);
         if (rc) return rc;
+        run = k;
     }
 }
 
