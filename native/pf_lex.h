@@ -249,35 +249,36 @@ static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o
  * the string's bytes between the quotes are its value. */
 static inline int pf_lex_string2(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, int *plain) {
     size_t k = *i + 1;
+    int found = 0;   /* k is at the first special byte */
 #if defined(__SSE2__) && defined(__GNUC__)
     while (k + 16 <= n) {
         unsigned m = pf_lex_special16(p + k);
         if (m) {
             k += (size_t)__builtin_ctz(m);
-            if (p[k] != '"') break;
-            if (o && pf_bytes_append(o, p + *i + 1, k - *i - 1)) return PF_ERR_NOMEM;
-            *i = k + 1;
-            if (plain) *plain = 1;
-            return 0;
+            found = 1;
+            break;
         }
         k += 16;
     }
 #endif
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (k + 8 <= n) {
+    while (!found && k + 8 <= n) {
         uint64_t w, m;
         memcpy(&w, p + k, 8);
         if ((m = pf_lex_special8(w)) != 0) {
             k += (size_t)__builtin_ctzll(m) >> 3;
-            if (p[k] != '"') break;
-            if (o && pf_bytes_append(o, p + *i + 1, k - *i - 1)) return PF_ERR_NOMEM;
-            *i = k + 1;
-            if (plain) *plain = 1;
-            return 0;
+            found = 1;
+            break;
         }
         k += 8;
     }
 #endif
+    if (found && p[k] == '"') {
+        if (o && pf_bytes_append(o, p + *i + 1, k - *i - 1)) return PF_ERR_NOMEM;
+        *i = k + 1;
+        if (plain) *plain = 1;
+        return 0;
+    }
     if (plain) *plain = 0;
     return pf_lex_string_from(p, n, i, o, k);
 }
