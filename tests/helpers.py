@@ -348,9 +348,9 @@ def document_result(body: bytes, fmt: str, backend: str, variant: str = ""):
 
 def document_in_c(body: bytes, fmt: str, variant: str = "") -> bool:
     """Whether the C machine of ``fmt``'s non-streaming bodies reads this one itself."""
-    from pyfantasy._kernels.native.decoders import whole_document
+    from pyfantasy._kernels.native.decoders import document_step
     from pyfantasy.decode import _format, _variant
-    return whole_document(fmt, _variant(_format(fmt), variant or None, None), body, None) is not None
+    return document_step(fmt, _variant(_format(fmt), variant or None, None))(body, None) is not None
 
 
 def same_document(body: bytes, fmt: str, variant: str = "") -> None:

@@ -686,15 +686,10 @@ def document_step(format: str, variant: str) -> Any:
     return _reader("document:" + format, variant).document
 
 
-def whole_body(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
-    """``PartReader.stream_body`` of this thread's C decoder for (format, variant)."""
-    return _reader(format, variant).stream_body(body, tools)
-
-
 def whole_fields(format: str, variant: str, stream: bool, body: Any, size: int = -1) -> Optional[tuple]:
     """``PartReader.fields`` of a whole body (stream or not) through this thread's C decoder; None
     when the Response has to be made to tell (the body is handed back, holds an error part or
-    ends inside an event): then ``whole_body`` / ``whole_document`` say what it is. ``body``
+    ends inside an event): then ``decode.decode_body`` says what it is. ``body``
     and ``size``: as ``PartReader.whole`` takes them."""
     reader = _reader(format if stream else "document:" + format, variant)
     recs = reader.whole(body, size)
@@ -702,7 +697,3 @@ def whole_fields(format: str, variant: str, stream: bool, body: Any, size: int =
         return None
     return reader.fields(recs)
 
-
-def whole_document(format: str, variant: str, body: bytes, tools: Optional[Sequence[ToolSpec]]) -> Any:
-    """``PartReader.document`` of this thread's C machine for (format, variant)."""
-    return _reader("document:" + format, variant).document(body, tools)
