@@ -124,9 +124,9 @@ static int usage_extras(pf_dec *d, pf_val u, int *found) {
     size_t n = u.len, i = pf_lex_ws(p, 1, n);
     *found = 0;
     while (i < n && p[i] == '"') {
-        size_t e = pf_walk_string(p, i, n);
+        size_t e;
+        pf_val k = pf_raw_member(p, i, n, &e);
         if (!e) return 0;
-        pf_val k = {PF_K_STRING, p + i, e - i, -2};
         if (pf_raw_str(d, &k)) return PF_ERR_NOMEM;
         int known = 0;
         for (size_t j = 0; j < 5; j++)
@@ -611,9 +611,9 @@ static int extra_records(pf_dec *d, const uint8_t *p, size_t n, int *ok) {
     size_t start = d->parts.len, i = pf_lex_ws(p, 1, n);
     *ok = 1;
     while (i < n && p[i] == '"') {
-        size_t e = pf_walk_string(p, i, n);
+        size_t e;
+        pf_val k = pf_raw_member(p, i, n, &e);
         if (!e) break;
-        pf_val k = {PF_K_STRING, p + i, e - i, -2};
         TRY(pf_raw_str(d, &k));
         i = pf_lex_ws(p, e, n);
         if (i >= n || p[i] != ':') break;

@@ -529,9 +529,9 @@ static pf_val walked(const uint8_t *p, size_t vs, size_t ve) {
     return x;
 }
 
-/* The member value at p[i] walked: its end (0 when malformed) in *end; a string known free
- * of escapes is marked so (rec -3), so pf_raw_str needs no second look at its bytes. */
-static pf_val walk_member(const uint8_t *p, size_t i, size_t n, size_t *end) {
+/* A string known free of escapes is marked so (rec -3): pf_raw_str needs no second look at
+ * its bytes. */
+pf_val pf_raw_member(const uint8_t *p, size_t i, size_t n, size_t *end) {
     if (p[i] != '"') {
         *end = pf_walk_value(p, i, n);
         return walked(p, i, *end);
@@ -597,7 +597,7 @@ pf_val pf_raw_get(pf_dec *d, pf_val obj, const char *key) {
         i = pf_lex_ws(p, i + 1, n);
         if (i >= n) return none;
         size_t w;
-        pf_val v = walk_member(p, i, n, &w);
+        pf_val v = pf_raw_member(p, i, n, &w);
         if (!w) return none;
         if (match) found = v;
         i = pf_lex_ws(p, w, n);
@@ -632,10 +632,10 @@ int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, 
         i = pf_lex_ws(p, i + 1, n);
         if (i >= n) return 0;
         size_t w;
-        pf_val v = walk_member(p, i, n, &w);
+        pf_val v = pf_raw_member(p, i, n, &w);
         if (!w) return 0;
         for (size_t k = 0; k < nkeys; k++)
-            if (kn && keys[k][0] == (char)kp[0] && pf_eq(kp, kn, keys[k])) { vals[k] = v; break; }
+            if (pf_eq(kp, kn, keys[k])) { vals[k] = v; break; }
         i = pf_lex_ws(p, w, n);
         if (i < n && p[i] == ',') { i = pf_lex_ws(p, i + 1, n); continue; }
         break;
@@ -656,7 +656,7 @@ int pf_raw_next(pf_val arr, size_t *i, pf_val *el) {
     }
     if (k >= n || p[k] == ']') return 0;
     size_t w;
-    *el = walk_member(p, k, n, &w);
+    *el = pf_raw_member(p, k, n, &w);
     if (!w) return 0;
     *i = w;
     return 1;

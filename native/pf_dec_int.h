@@ -139,6 +139,9 @@ int pf_view_next(const pf_view *v, pf_val arr, long *k, pf_val *el);
 /* raw JSON text walking (a RAW or walked value) */
 pf_val pf_raw_get(pf_dec *d, pf_val obj, const char *key);   /* kind -1 when not an object or absent */
 int pf_raw_next(pf_val arr, size_t *i, pf_val *el);
+/* the member value (or key) at p[i] walked: its end in *end (0 when malformed); a string is
+ * still quoted (for pf_raw_str), marked when it holds no escape */
+pf_val pf_raw_member(const uint8_t *p, size_t i, size_t n, size_t *end);
 /* obj[keys[k]] for every k in one walk (last key wins; kind -1 when absent) */
 int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, pf_val *vals);            /* iterate an array's elements */
 /* a walked string's bytes (unescaped when needed, into one of 16 scratch buffers used in turn:
@@ -163,6 +166,7 @@ static inline int pf_val_is_arr(pf_val v) {
 static inline const uint8_t *pf_bp(const pf_bytes *b) { return b->p ? b->p : (const uint8_t *)""; }
 
 static inline int pf_eq(const uint8_t *p, size_t n, const char *s) {
+    if (n && (uint8_t)s[0] != p[0]) return 0;   /* most misses: no strlen */
     size_t m = strlen(s);
     return n == m && memcmp(p, s, m) == 0;
 }

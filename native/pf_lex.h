@@ -183,6 +183,37 @@ static inline unsigned pf_lex_special16(const uint8_t *p) {
 }
 #endif
 
+/* From p[k]: the index of the first byte that is '"', '\\', < 0x20 or >= 0x80, searched 16
+ * bytes at a time (SSE2) and then 8 (a word); *found 0 when the search stopped short of it (at
+ * most 7 bytes left, or a flagged word where the exact byte cannot be told): the caller looks
+ * at the bytes from there one by one. */
+static inline size_t pf_lex_special_at(const uint8_t *p, size_t k, size_t n, int *found) {
+    *found = 0;
+#if defined(__SSE2__) && defined(__GNUC__)
+    while (k + 16 <= n) {
+        unsigned m = pf_lex_special16(p + k);
+        if (m) {
+            *found = 1;
+            return k + (size_t)__builtin_ctz(m);
+        }
+        k += 16;
+    }
+#endif
+    while (k + 8 <= n) {
+        uint64_t w, m;
+        memcpy(&w, p + k, 8);
+        if ((m = pf_lex_special8(w)) != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            *found = 1;
+            k += (size_t)__builtin_ctzll(m) >> 3;   /* the lowest flagged byte is exact */
+#endif
+            break;
+        }
+        k += 8;
+    }
+    return k;
+}
+
 /* The JSON string at p[*i] == '"' (bytes *i+1 .. k already known plain), validated as RFC 8259 and
  * Go read it: when
  * o != NULL unescaped into o (surrogate pairs joined; a lone surrogate escape
@@ -196,27 +227,8 @@ static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o
 static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, size_t k) {
     size_t run = *i + 1;   /* the bytes p[run..k) are the value's as they stand: copied in one go */
     for (;;) {
-#if defined(__SSE2__) && defined(__GNUC__)
-        while (k + 16 <= n) {
-            unsigned m = pf_lex_special16(p + k);
-            if (m) {
-                k += (size_t)__builtin_ctz(m);
-                break;
-            }
-            k += 16;
-        }
-#endif
-        while (k + 8 <= n) {
-            uint64_t w, m;
-            memcpy(&w, p + k, 8);
-            if ((m = pf_lex_special8(w)) != 0) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                k += (size_t)__builtin_ctzll(m) >> 3;   /* the lowest flagged byte is exact */
-#endif
-                break;
-            }
-            k += 8;
-        }
+        int found;
+        k = pf_lex_special_at(p, k, n, &found);
         while (k < n && p[k] != '"' && p[k] != '\\' && p[k] >= 0x20 && p[k] < 0x80) k++;
         if (k >= n) return PF_ERR_SYNTAX;
         uint8_t c = p[k];
@@ -248,31 +260,8 @@ static int pf_lex_string_from(const uint8_t *p, size_t n, size_t *i, pf_bytes *o
  * closing quote, found in the first words) stays inline. *plain (when not NULL) tells whether
  * the string's bytes between the quotes are its value. */
 static inline int pf_lex_string2(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, int *plain) {
-    size_t k = *i + 1;
-    int found = 0;   /* k is at the first special byte */
-#if defined(__SSE2__) && defined(__GNUC__)
-    while (k + 16 <= n) {
-        unsigned m = pf_lex_special16(p + k);
-        if (m) {
-            k += (size_t)__builtin_ctz(m);
-            found = 1;
-            break;
-        }
-        k += 16;
-    }
-#endif
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (!found && k + 8 <= n) {
-        uint64_t w, m;
-        memcpy(&w, p + k, 8);
-        if ((m = pf_lex_special8(w)) != 0) {
-            k += (size_t)__builtin_ctzll(m) >> 3;
-            found = 1;
-            break;
-        }
-        k += 8;
-    }
-#endif
+    int found;
+    size_t k = pf_lex_special_at(p, *i + 1, n, &found);
     if (found && p[k] == '"') {
         if (o && pf_bytes_append(o, p + *i + 1, k - *i - 1)) return PF_ERR_NOMEM;
         *i = k + 1;
