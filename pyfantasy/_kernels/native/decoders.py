@@ -319,10 +319,7 @@ class PartReader:
         EXTRA and ROUTER records before it (record type -> index in ``r``; EXTRA: a list)."""
         flags = r[i + 2]
         if flags & (FIN_PLAIN | FIN_NO_METADATA):
-            h = self._head
-            usage = new_usage(h[4], h[5], h[6], h[7], h[8], h[9]) if h is not None and not h[3] else \
-                new_usage(*self._fin_usage())
-            return _FINISH[r[i + 1]], usage, {} if flags & FIN_PLAIN else None
+            return _FINISH[r[i + 1]], new_usage(*self._fin_usage()), {} if flags & FIN_PLAIN else None
         u = fin.get(USAGE)
         if u is None:  # formats that give their usage in pf_dec_out
             usage = new_usage(*self._fin_usage()) if flags & FIN_USAGE else _ZERO
@@ -479,12 +476,6 @@ class PartReader:
                 finish, usage, meta = self._finish(r, i, fin)
             elif t == REASONING_CONTENT:
                 add(_new_reasoning(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"), self._pm(r[i + 7])))
-            elif t == TOOL_CALL_OBJECT and tools is None:   # _item's most common case, inline
-                o1, o3, o5 = r[i + 1], r[i + 3], r[i + 5]
-                add(_new_tool_call(a[o1:o1 + r[i + 2]].decode("utf-8", "replace"),
-                                   a[o5:o5 + r[i + 6]].decode("utf-8", "replace"),
-                                   a[o3:o3 + r[i + 4]].decode("utf-8", "replace"), False,
-                                   self._pm(r[i + 7]) if r[i + 7] else None))
             elif t in _ITEMS:
                 add(self._item(r, i, t, tools))
             elif t == META:
@@ -527,20 +518,23 @@ class PartReader:
     def _item(self, r: Sequence[int], i: int, t: int, tools: Optional[Sequence[ToolSpec]]) -> Any:
         """The content item of a tool call, tool result, source or web search result record
         (``_ITEMS``), as StreamAssembler makes it."""
+        if t == TOOL_CALL_OBJECT or t == TOOL_CALL or t == PROVIDER_TOOL_CALL:   # the most common: first
+            a, o1, o3, o5 = self.arena, r[i + 1], r[i + 3], r[i + 5]
+            pe = t == PROVIDER_TOOL_CALL
+            call = _new_tool_call(a[o1:o1 + r[i + 2]].decode("utf-8", "replace"),
+                                  a[o5:o5 + r[i + 6]].decode("utf-8", "replace"),
+                                  a[o3:o3 + r[i + 4]].decode("utf-8", "replace"), pe,
+                                  None if pe or not r[i + 7] else self._pm(r[i + 7]))
+            # an input C proved to be a JSON object passes the agent's check when no tools are given
+            return call if t == TOOL_CALL_OBJECT and tools is None else validate_tool_call(call, tools)
         if t == WEB_SEARCH_RESULT:
             return self._search_result(r, i)
         s = self._s
         if t == TOOL_RESULT:
             return ToolResultContent(tool_call_id=s(r[i + 1], r[i + 2]), tool_name=s(r[i + 5], r[i + 6]),
                                      result=None, provider_executed=True, provider_metadata=self._pm(r[i + 7]))
-        if t == SOURCE:
-            return _new_source("url", deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
-                               s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6]))
-        pe = t == PROVIDER_TOOL_CALL
-        call = _new_tool_call(s(r[i + 1], r[i + 2]), s(r[i + 5], r[i + 6]), s(r[i + 3], r[i + 4]), pe,
-                              None if pe or not r[i + 7] else self._pm(r[i + 7]))
-        # an input C proved to be a JSON object passes the agent's check when no tools are given
-        return call if t == TOOL_CALL_OBJECT and tools is None else validate_tool_call(call, tools)
+        return _new_source("url", deterministic_uuid(s(r[i + 1], r[i + 2]), "citation", r[i + 7]),
+                           s(r[i + 3], r[i + 4]), s(r[i + 5], r[i + 6]))
 
     def response(self, r: Sequence[int], tools: Optional[Sequence[ToolSpec]], document: bool = False,
                  start: int = 0) -> Response:
