@@ -60,6 +60,21 @@ def test_rows_come_back_in_task_order_from_many_small_batches():
     assert got == want
 
 
+def test_batches_are_large_then_shrink_so_workers_finish_together():
+    """Few batches (each is a pipe message and a wakeup of the scan), in task order, never above
+    ``batch_bytes`` (plus the file that crosses it), shrinking toward the end: the last ones are
+    the 64 KiB floor, so no worker is left with a large batch while the other has none."""
+    tasks = [(f"f{k:05d}", 10_000, 1) for k in range(5_000)]   # 50 MB
+    batches = pool._batches(tasks, 2, 2 << 20)
+    assert [t for b in batches for t in b] == tasks
+    sizes = [sum(t[1] for t in b) for b in batches]
+    assert len(batches) <= 100, len(batches)
+    assert max(sizes) <= (2 << 20) + 10_000
+    assert all(a >= b for a, b in zip(sizes, sizes[1:-1])), sizes   # the last: what is left
+    assert all(s <= (64 << 10) + 10_000 for s in sizes[-6:]), sizes[-6:]
+    assert sizes[0] >= 1 << 20
+
+
 def test_as_many_workers_as_files_when_files_are_few(monkeypatch):
     started = []
     real = pool._start

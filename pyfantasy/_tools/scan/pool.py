@@ -120,11 +120,11 @@ def _mp_context():
 
 def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
                  backend: Optional[str] = None, format: Optional[str] = None,
-                 batch_bytes: int = 256 << 10) -> Iterator[Tuple[str, int, int, List[tuple]]]:
+                 batch_bytes: int = 2 << 20) -> Iterator[Tuple[str, int, int, List[tuple]]]:
     """(path, size, mtime_ns, rows) for each task (path, size, mtime_ns), in task order.
 
-    ``workers`` > 1 spreads batches of files (about ``batch_bytes`` each, 64 KiB at
-    least) over that many processes. Each worker takes the next batch itself as
+    ``workers`` > 1 spreads batches of files (about ``batch_bytes`` each, smaller toward the
+    end: ``_batches``) over that many processes. Each worker takes the next batch itself as
     soon as it is done with one (a shared counter; no process hands batches out),
     never more than ``8 * workers`` batches ahead of the one awaited (memory stays
     bounded behind a slow file), and sends its rows back on a pipe of its own; the
@@ -138,26 +138,39 @@ def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
         for t in tasks:
             yield _safe_work(t)
         return
-    batches: List[List[Tuple[str, int, int]]] = []
-    cur: List[Tuple[str, int, int]] = []
-    acc = 0
-    # small batches keep every worker busy to the end; a batch costs a lock and a pipe message
-    limit = max(64 << 10, min(batch_bytes, sum(_guess(t[1]) for t in tasks) // (workers * 16) or 1))
-    most = min(256, max(1, len(tasks) // (workers * 16)))   # files a batch: a few files are a batch each
-    for t in tasks:
-        cur.append(t)
-        acc += _guess(t[1])
-        if acc >= limit or len(cur) >= most:
-            batches.append(cur)
-            cur, acc = [], 0
-    if cur:
-        batches.append(cur)
+    batches = _batches(tasks, workers, batch_bytes)
     _preload(backend)
     for k, results in _pool_results(batches, workers, backend, format):
         if type(results) is list:
             yield from results
         else:   # the worker holding it died
             yield from _isolated(batches[k], backend, format)
+
+
+def _batches(tasks: Sequence[Tuple[str, int, int]], workers: int,
+             batch_bytes: int) -> List[List[Tuple[str, int, int]]]:
+    """``tasks`` cut into batches of about ``batch_bytes`` (64 KiB at least), shrinking toward
+    the end (a quarter of each worker's share of what is left: guided self-scheduling) so
+    that the workers finish together; each batch costs a pipe message and a wakeup of the
+    scan, so they are as large as that allows. Never more files a batch than a 16th of each
+    worker's share: a few files are a batch each."""
+    batches: List[List[Tuple[str, int, int]]] = []
+    cur: List[Tuple[str, int, int]] = []
+    acc = 0
+    left = sum(_guess(t[1]) for t in tasks)
+    most = min(256, max(1, len(tasks) // (workers * 16)))
+    limit = max(64 << 10, min(batch_bytes, left // (workers * 4)))
+    for t in tasks:
+        cur.append(t)
+        acc += _guess(t[1])
+        if acc >= limit or len(cur) >= most:
+            batches.append(cur)
+            left -= acc
+            cur, acc = [], 0
+            limit = max(64 << 10, min(batch_bytes, left // (workers * 4)))
+    if cur:
+        batches.append(cur)
+    return batches
 
 
 def _guess(size: int) -> int:
