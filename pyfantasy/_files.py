@@ -82,35 +82,50 @@ def read_stat(path: "Union[str, os.PathLike[str]]", size: int = -1) -> Tuple[byt
 
 
 def walk(paths: "Iterable[Union[str, os.PathLike[str]]]", suffixes: Tuple[str, ...]) -> Iterator[str]:
-    """Files as given; folders searched recursively (sorted, as ``os.walk`` would find them:
-    symlinked folders listed, not entered; unreadable ones skipped) for files ending with
-    ``suffixes``. ``os.scandir`` with a stack: half the time of ``os.walk`` (a scan's 1,405
-    folders: 12 vs 21 ms)."""
+    """Files as given; folders searched recursively for files ending with ``suffixes``, in
+    the order of their sorted paths (symlinked folders listed, not entered; unreadable ones
+    skipped), as ``os.walk`` would find them. Lazy: the first files come after one folder is
+    listed, not the whole tree (a scan starts decoding at once), yet in the order a sort of
+    every path would give, since each folder's entries are visited in that order (``_listing``)."""
     for p in paths:
         p = os.fspath(p)
         if not os.path.isdir(p):
             yield p
             continue
-        found: List[str] = []
-        stack = [p]
+        stack = [iter(_listing(p, suffixes))]
         while stack:
+            for _, path, enter in stack[-1]:
+                if enter:
+                    stack.append(iter(_listing(path, suffixes)))
+                    break
+                yield path
+            else:
+                stack.pop()
+
+
+def _listing(folder: str, suffixes: Tuple[str, ...]) -> List[Tuple[str, str, bool]]:
+    """(sort key, path, is a folder to enter) of ``folder``'s files with ``suffixes`` and of its
+    folders, in the order their paths sort: a folder sorts by its name and a separator, as
+    every path under it does against its siblings' (so "b-c" comes before "b" + sep)."""
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return []
+    found: List[Tuple[str, str, bool]] = []
+    sep = os.sep
+    with entries:
+        for entry in entries:
             try:
-                entries = os.scandir(stack.pop())
+                is_dir = entry.is_dir()
+                enter = is_dir and not entry.is_symlink()
             except OSError:
-                continue
-            with entries:
-                for entry in entries:
-                    try:
-                        is_dir = entry.is_dir()
-                        enter = is_dir and not entry.is_symlink()
-                    except OSError:
-                        is_dir = enter = False
-                    if enter:
-                        stack.append(entry.path)
-                    elif not is_dir and entry.name.endswith(suffixes):
-                        found.append(entry.path)
-        found.sort()
-        yield from found
+                is_dir = enter = False
+            if enter:
+                found.append((entry.name + sep, entry.path, True))
+            elif not is_dir and entry.name.endswith(suffixes):
+                found.append((entry.name, entry.path, False))
+    found.sort()
+    return found
 
 
 STALE_UNNAMED_SECONDS = 600  # a temp file without a pid (older pyfantasy) is stale after this

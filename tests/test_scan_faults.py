@@ -13,6 +13,7 @@ import sys
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import pyfantasy._tools.scan.pool as pool_mod
 import pyfantasy._tools.scan.rows as rows_mod
@@ -362,6 +363,50 @@ def test_walk_finds_what_os_walk_finds(tmp_path):
             [str(top / "a.yaml")] + _os_walk_files(str(top / "b"), suffixes)
     finally:
         os.chmod(top / "locked", 0o755)
+
+
+_NAME = st.text(alphabet="ab-._~0Zé", min_size=1, max_size=4).filter(lambda n: n not in (".", ".."))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=st.lists(st.tuples(st.lists(_NAME, min_size=0, max_size=3), _NAME,
+                               st.sampled_from([".yaml", ".sse", ".txt", ""])), min_size=1, max_size=25))
+def test_walk_keeps_the_sorted_order_of_every_path(tmp_path_factory, tree):
+    """The lazy walk visits each folder's entries in the order of a sort of every path, for
+    names that sort around the separator ("a", "a-", "a.", "a~", non-ASCII, one a prefix of
+    another), folders and files at every depth."""
+    from pyfantasy._files import walk
+    suffixes = (".yaml", ".sse")
+    top = tmp_path_factory.mktemp("walk")
+    for folders, name, suffix in tree:
+        folder = top.joinpath(*folders)
+        if any(p.is_file() for p in [folder, *folder.parents] if p != top and top in p.parents):
+            continue   # a file already has this folder's name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (name + suffix)
+        if not path.exists():
+            path.write_bytes(b"")
+    assert list(walk([str(top)], suffixes)) == _os_walk_files(str(top), suffixes)
+
+
+def test_walk_gives_its_first_files_before_it_has_listed_every_folder(tmp_path, monkeypatch):
+    """A scan starts on the first files while the walk goes on: the first path comes after
+    the folders on the way to it are listed, not the whole tree."""
+    import pyfantasy._files as files_mod
+    for k in range(5):
+        (tmp_path / f"d{k}").mkdir()
+        (tmp_path / f"d{k}" / "x.yaml").write_bytes(b"")
+    listed = []
+    real = os.scandir
+
+    def scandir(path):
+        listed.append(path)
+        return real(path)
+    monkeypatch.setattr(files_mod.os, "scandir", scandir)
+    it = files_mod.walk([str(tmp_path)], (".yaml",))
+    assert next(it) == str(tmp_path / "d0" / "x.yaml")
+    assert len(listed) == 2, listed
+    assert list(it) == [str(tmp_path / f"d{k}" / "x.yaml") for k in range(1, 5)]
 
 
 @pytest.mark.parametrize("progress", [False, True], ids=["fresh", "progress-bar"])
