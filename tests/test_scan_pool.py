@@ -60,12 +60,17 @@ def test_rows_come_back_in_task_order_from_many_small_batches():
     assert got == want
 
 
+def _cut(tasks, workers=2, batch_bytes=2 << 20):
+    feed = pool._Feed(tasks, workers, batch_bytes)
+    return list(iter(feed.next, None))
+
+
 def test_batches_are_large_then_shrink_so_workers_finish_together():
     """Few batches (each is a pipe message and a wakeup of the scan), in task order, never above
     ``batch_bytes`` (plus the file that crosses it), shrinking toward the end: the last ones are
     the 64 KiB floor, so no worker is left with a large batch while the other has none."""
     tasks = [(f"f{k:05d}", 10_000, 1) for k in range(5_000)]   # 50 MB
-    batches = pool._batches(tasks, 2, 2 << 20)
+    batches = _cut(tasks)
     assert [t for b in batches for t in b] == tasks
     sizes = [sum(t[1] for t in b) for b in batches]
     assert len(batches) <= 100, len(batches)
@@ -73,6 +78,66 @@ def test_batches_are_large_then_shrink_so_workers_finish_together():
     assert all(a >= b for a, b in zip(sizes, sizes[1:-1])), sizes   # the last: what is left
     assert all(s <= (64 << 10) + 10_000 for s in sizes[-6:]), sizes[-6:]
     assert sizes[0] >= 1 << 20
+
+
+def test_tasks_that_are_still_coming_are_cut_as_they_come():
+    """Tasks from a walk still going on: full batches taken as they come (no more than two
+    batches' worth read ahead), guided sizes once the walk has ended; the same tasks in order."""
+    tasks = [(f"f{k:05d}", 10_000, 1) for k in range(5_000)]
+    pulled = []
+
+    def walk():
+        for t in tasks:
+            pulled.append(t)
+            yield t
+    feed = pool._Feed(walk(), 2, 2 << 20)
+    first = feed.next()
+    assert sum(t[1] for t in first) >= 2 << 20 and len(pulled) <= 2 * len(first) + 1, (len(first), len(pulled))
+    rest = list(iter(feed.next, None))
+    assert [t for b in [first] + rest for t in b] == tasks
+    sizes = [sum(t[1] for t in b) for b in rest]
+    assert all(s <= (64 << 10) + 10_000 for s in sizes[-6:]), sizes[-6:]
+
+
+def test_a_lazy_task_list_gives_the_same_rows_in_order():
+    tasks = _tasks(70)
+    assert list(pool.iter_results(iter(tasks), 2, batch_bytes=1)) == _in_process(tasks)
+    one = _tasks(1)
+    assert list(pool.iter_results(iter(one), 2)) == _in_process(one)
+    assert list(pool.iter_results(iter([]), 2)) == []
+
+
+LONG_PATHS = r"""
+import os, sys
+import pyfantasy._tools.scan.pool as pool
+src, root = sys.argv[1], sys.argv[2]
+data = open(src, "rb").read()
+folder = root
+while len(folder) < 3_600:   # paths of nearly 4,096 bytes, Linux's most
+    folder = os.path.join(folder, chr(97 + len(folder) % 26) * 240)
+os.makedirs(folder)
+tasks = []
+for k in range(600):
+    path = os.path.join(folder, f"{k:04d}" + "x" * 200 + ".yaml")
+    with open(path, "wb") as f:
+        f.write(data)
+    tasks.append((path, pool.UNSTATED, pool.UNSTATED))
+got = list(pool.iter_results(tasks, 2, batch_bytes=64 << 20))
+assert [g[0] for g in got] == [t[0] for t in tasks]
+print(sum(len(g[3]) for g in got))
+"""
+
+
+def test_batches_and_rows_larger_than_a_pipe_do_not_stall_the_pool(tmp_path):
+    """Batches of long paths (18 files of 4 kB paths a batch) and their rows, each more than
+    a pipe holds, while the scan sends a worker its next batch as the worker sends its
+    rows: neither waits on the other (each worker reads its batches on a thread of its own)."""
+    import subprocess
+    src = sorted(SAMPLES.glob("*.yaml"))[0]
+    proc = subprocess.run([sys.executable, "-c", LONG_PATHS, str(src), str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert int(proc.stdout) >= 600
 
 
 def test_as_many_workers_as_files_when_files_are_few(monkeypatch):
@@ -131,13 +196,22 @@ def test_a_dead_worker_is_replaced(monkeypatch, tmp_path):
             os.kill(os.getpid(), signal.SIGKILL)   # SIGSEGV would print faulthandler's dump
         return real(data, path, **kw)
     monkeypatch.setattr(rows_mod, "scan_bytes", dying)
-    started = []
-    real_start = pool._start
+    started = []   # for each worker started: whether for a file retried alone
+    alone = []
+    real_start, real_isolated = pool._start, pool._isolated
 
-    def start(ctx, batches, *a):
-        started.append(len(batches))
-        return real_start(ctx, batches, *a)
+    def start(*a):
+        started.append(bool(alone))
+        return real_start(*a)
+
+    def isolated(*a):
+        alone.append(1)
+        try:
+            yield from real_isolated(*a)
+        finally:
+            alone.pop()
     monkeypatch.setattr(pool, "_start", start)
+    monkeypatch.setattr(pool, "_isolated", isolated)
     got = list(pool.iter_results(tasks, 2))
     assert [len(r) for r in got] == [len(r) for r in want]
     for k, ((path, _, _, rows), (_, _, _, good)) in enumerate(zip(got, want)):
@@ -145,7 +219,7 @@ def test_a_dead_worker_is_replaced(monkeypatch, tmp_path):
             assert rows[0][18] == "crash" and "killed by SIGKILL" in rows[0][19], rows
         else:
             assert rows == good, path
-    pooled = [n for n in started if n > 1]   # the scan's pool; the others: a file retried alone
+    pooled = [a for a in started if not a]   # the scan's pool; the others: a file retried alone
     assert len(pooled) == 3, started   # two workers, and the one that took the dead one's place
 
 
@@ -266,7 +340,7 @@ def test_iter_rows_with_a_backend_that_cannot_be_used_raises_before_any_file(mon
     """As ``scan`` does, whatever the workers: not an error row per file with one, a raise with two."""
     from pyfantasy.scan import iter_rows
     read = []
-    monkeypatch.setattr(pool, "pending_tasks", lambda *a, **k: read.append(1) or [])
+    monkeypatch.setattr(pool, "iter_files", lambda *a, **k: read.append(1) or iter(()))
     with pytest.raises(ValueError, match="unknown pyfantasy backend 'bogus'"):
         iter_rows([str(SAMPLES)], workers, backend="bogus")
     assert not read

@@ -3,12 +3,14 @@ in one file costs that file's rows only (it is retried alone and becomes an erro
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import sys
 import threading
 import time
+from collections import deque
 from multiprocessing.connection import Connection
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, cast
+from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple, cast
 
 from pyfantasy._errors import DecodeError
 from pyfantasy._tools.scan.rows import _failure_row, iter_files, make_row, row_dict, scan_file, scan_path
@@ -118,59 +120,111 @@ def _mp_context():
     return mp.get_context("fork" if "fork" in methods and sys.platform == "linux" else None)
 
 
-def iter_results(tasks: Sequence[Tuple[str, int, int]], workers: int = 1, *,
-                 backend: Optional[str] = None, format: Optional[str] = None,
+Task = Tuple[str, int, int]   # (path, size, mtime_ns), as pending_tasks makes them
+
+
+def iter_results(tasks: Iterable[Task], workers: int = 1, *, backend: Optional[str] = None,
+                 format: Optional[str] = None,
                  batch_bytes: int = 2 << 20) -> Iterator[Tuple[str, int, int, List[tuple]]]:
     """(path, size, mtime_ns, rows) for each task (path, size, mtime_ns), in task order.
 
-    ``workers`` > 1 spreads batches of files (about ``batch_bytes`` each, smaller toward the
-    end: ``_batches``) over that many processes. Each worker takes the next batch itself as
-    soon as it is done with one (a shared counter; no process hands batches out),
-    never more than ``8 * workers`` batches ahead of the one awaited (memory stays
-    bounded behind a slow file), and sends its rows back on a pipe of its own; the
-    rows come back in order. A worker process that dies (a crash while decoding)
-    does not stop the scan: a new one takes its place, the files of the batch it
-    held are decoded again one process each, and the file that kills its process
-    again is one error row of kind ``crash``, which says how the process ended.
+    ``workers`` > 1 spreads batches of files (``_Feed``: about ``batch_bytes`` each,
+    smaller toward the end) over that many processes. ``tasks`` may be lazy (a folder
+    being walked): the workers start on the first batches while the rest comes. The scan
+    hands each worker two batches at a time (one to decode, the next waiting in its pipe),
+    never more than ``8 * workers`` batches ahead of the one awaited (memory stays bounded
+    behind a slow file); each worker sends its rows back on a pipe of its own, and the
+    rows come back in order. A worker process that dies (a crash while decoding) does not
+    stop the scan: a new one takes its place, the batch it was on is decoded again one
+    process a file (the file that kills its process again is one error row of kind
+    ``crash``, which says how the process ended), and the batch it had not begun goes to
+    another worker.
     """
-    if workers <= 1 or len(tasks) <= 1:
+    if workers <= 1:
         _init_worker(backend, format)
         for t in tasks:
             yield _safe_work(t)
         return
-    batches = _batches(tasks, workers, batch_bytes)
+    feed = _Feed(tasks, workers, batch_bytes)
+    if feed.few():
+        _init_worker(backend, format)
+        for t in feed.rest():
+            yield _safe_work(t)
+        return
     _preload(backend)
-    for k, results in _pool_results(batches, workers, backend, format):
+    for batch, results in _pool_results(feed, workers, backend, format):
         if type(results) is list:
             yield from results
-        else:   # the worker holding it died
-            yield from _isolated(batches[k], backend, format)
+        else:   # the worker decoding it died
+            yield from _isolated(batch, backend, format)
 
 
-def _batches(tasks: Sequence[Tuple[str, int, int]], workers: int,
-             batch_bytes: int) -> List[List[Tuple[str, int, int]]]:
-    """``tasks`` cut into batches of about ``batch_bytes`` (64 KiB at least), shrinking toward
-    the end (a quarter of each worker's share of what is left: guided self-scheduling) so
-    that the workers finish together; each batch costs a pipe message and a wakeup of the
-    scan, so they are as large as that allows. Never more files a batch than a 16th of each
-    worker's share: a few files are a batch each."""
-    batches: List[List[Tuple[str, int, int]]] = []
-    cur: List[Tuple[str, int, int]] = []
-    acc = 0
-    left = sum(_guess(t[1]) for t in tasks)
-    most = min(256, max(1, len(tasks) // (workers * 16)))
-    limit = max(64 << 10, min(batch_bytes, left // (workers * 4)))
-    for t in tasks:
-        cur.append(t)
-        acc += _guess(t[1])
-        if acc >= limit or len(cur) >= most:
-            batches.append(cur)
-            left -= acc
-            cur, acc = [], 0
-            limit = max(64 << 10, min(batch_bytes, left // (workers * 4)))
-    if cur:
-        batches.append(cur)
-    return batches
+class _Feed:
+    """The batches of a scan, cut from its tasks as the pool asks for them: ``batch_bytes``
+    each while more tasks may come (the walk goes on); once every task is known, a quarter
+    of each worker's share of what is left (guided self-scheduling), 64 KiB at least, so
+    that the workers finish together. A batch costs a pipe message and a wakeup of the
+    scan, so they are as large as that allows, with never more files than a 16th of each
+    worker's share (a few files are a batch each)."""
+
+    __slots__ = ("source", "queue", "bytes", "seen", "ended", "workers", "batch_bytes")
+
+    def __init__(self, tasks: Iterable[Task], workers: int, batch_bytes: int) -> None:
+        self.source = iter(tasks)
+        self.queue: Deque[Task] = deque()
+        self.bytes = self.seen = 0   # _guess of the queue's tasks; tasks taken from the source
+        self.ended = False
+        self.workers, self.batch_bytes = workers, batch_bytes
+        if isinstance(tasks, (list, tuple)):   # all known: guided sizes from the first batch
+            self._pull(-1)
+
+    def _pull(self, upto: int, count: int = 0) -> None:
+        """Take tasks from the source until the queue holds ``upto`` bytes and ``count`` tasks
+        (``upto`` < 0: all of them), or it ends."""
+        queue, source = self.queue, self.source
+        while upto < 0 or self.bytes < upto or len(queue) < count:
+            t = next(source, None)
+            if t is None:
+                self.ended = True
+                return
+            queue.append(t)
+            self.bytes += _guess(t[1])
+            self.seen += 1
+
+    def few(self) -> bool:
+        """At most one task: not worth a process."""
+        if not self.ended:
+            self._pull(0, 2)
+        return len(self.queue) <= 1 and self.ended
+
+    def rest(self) -> Iterator[Task]:
+        """The tasks not cut into batches yet."""
+        while self.queue:
+            yield self.queue.popleft()
+        yield from self.source
+
+    def next(self) -> Optional[List[Task]]:
+        """The next batch, or None when no task is left."""
+        if not self.ended:
+            self._pull(2 * self.batch_bytes)   # a whole batch, or the end: then guided sizes
+        queue = self.queue
+        if not queue:
+            return None
+        if self.ended:
+            limit = max(64 << 10, min(self.batch_bytes, self.bytes // (self.workers * 4)))
+            most = min(256, max(1, self.seen // (self.workers * 16)))
+        else:
+            limit, most = self.batch_bytes, 256
+        batch: List[Task] = []
+        acc = 0
+        while queue:
+            t = queue.popleft()
+            batch.append(t)
+            acc += _guess(t[1])
+            if acc >= limit or len(batch) >= most:
+                break
+        self.bytes -= acc
+        return batch
 
 
 def _guess(size: int) -> int:
@@ -178,130 +232,198 @@ def _guess(size: int) -> int:
     return 16 << 10 if size == UNSTATED else max(size, 0)
 
 
-def _serve(batches: list, slot: int, shared: Tuple[Any, Any, Any, Any], window: int, conn: Any,
-           backend: Optional[str], fmt: Optional[str], parent: int) -> None:
-    """A worker process: take the next batch (the shared counter ``taken``; ``held[slot]`` says
-    which, so that the scan knows what a dead worker held), send its results; until none is
-    left. No batch more than ``window`` ahead of the one the scan waits for (``done``) is
-    taken: a slow batch holds the others' rows back, so they must not pile up."""
+def _serve(tasks: Any, conn: Any, slot: int, current: Any, backend: Optional[str], fmt: Optional[str],
+           parent: int) -> None:
+    """A worker process: decode each batch ``(k, tasks)`` the scan sends, send back ``(k, results)``,
+    until the scan closes its end. ``current[slot]``: the batch it is on (if this process
+    dies, the scan decodes that batch again file by file, and gives the next one to another)."""
     _init_worker(backend, fmt, parent)
-    lock, taken, held, done = shared
-    n = len(batches)
+    inbox: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+    threading.Thread(target=_take, args=(tasks, inbox), name="pyfantasy-scan-tasks", daemon=True).start()
     while True:
-        with lock:
-            k = taken.value
-            if k < n and k < done.value + window:
-                taken.value = k + 1
-                held[slot] = k
-        if k >= n:
+        msg = inbox.get()
+        if msg is None:
             break
-        if held[slot] != k:   # too far ahead: wait for the scan to catch up
-            time.sleep(0.001)
-            continue
-        conn.send((k, [_safe_work(t) for t in batches[k]]))
+        k, batch = msg
+        current[slot] = k
+        conn.send((k, [_safe_work(t) for t in batch]))
     conn.close()
 
 
-def _start(ctx: Any, batches: list, slot: int, shared: tuple, window: int, backend: Optional[str],
-           fmt: Optional[str], live: Dict[Any, Tuple[Any, int]]) -> None:
-    """Start worker ``slot``'s process over ``batches`` and enter it in ``live`` (the read end
-    of its pipe -> (process, slot)), where the pool stops it if the scan ends early. SIGINT is
+def _take(tasks: Any, inbox: Any) -> None:
+    """A worker's thread that reads its batches as they come, then None: the scan, sending
+    one, never waits on a full pipe while this worker waits to send its rows (each would
+    wait on the other)."""
+    try:
+        while True:
+            inbox.put(tasks.recv())
+    except (EOFError, OSError):
+        inbox.put(None)
+
+
+class _Worker:
+    """A worker process as the scan sees it: the pipe it sends batches on, the batches it holds."""
+
+    __slots__ = ("proc", "tasks", "slot", "held", "open")
+
+    def __init__(self, proc: Any, tasks: Any, slot: int) -> None:
+        self.proc, self.tasks, self.slot = proc, tasks, slot
+        self.held: Deque[int] = deque()   # batches sent, in order, whose results have not come
+        self.open = True   # may be sent more (closed when no batch is left: it exits)
+
+    def close(self) -> None:
+        if self.open:
+            self.open = False
+            self.tasks.close()
+
+
+def _start(ctx: Any, slot: int, current: Any, backend: Optional[str], fmt: Optional[str],
+           live: Dict[Any, _Worker]) -> None:
+    """Start worker ``slot``'s process and enter it in ``live`` (the read end of its results
+    pipe -> the worker), where the pool stops it if the scan ends early. SIGINT is
     blocked while it starts (the worker ignores it before it unblocks it: see _init_worker).
     A Ctrl-C can still come in the middle, raised in this thread when another thread took the
     signal: a worker forked by then is stopped before the KeyboardInterrupt leaves."""
+    take, give = ctx.Pipe(duplex=False)
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_serve, args=(batches, slot, shared, window, send, backend, fmt, os.getpid()),
+    proc = ctx.Process(target=_serve, args=(take, send, slot, current, backend, fmt, os.getpid()),
                        daemon=True, name="pyfantasy-scan")
     mask = hasattr(signal, "pthread_sigmask")   # not on Windows
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else set()
     try:
         try:
+            current[slot] = -1
             proc.start()
         except BaseException:   # it may be running already: it must not outlive the scan
             if proc.pid is not None:
                 proc.kill()
                 proc.join()
             recv.close()
+            give.close()
             raise
-        live[recv] = (proc, slot)
+        live[recv] = _Worker(proc, give, slot)
     finally:
         try:   # first: a Ctrl-C held while it started is raised here, and SIGINT is unblocked all the same
             if mask:
                 signal.pthread_sigmask(signal.SIG_SETMASK, old)
         finally:
             send.close()
+            take.close()
 
 
-def _pool_results(batches: list, workers: int, backend: Optional[str],
-                  fmt: Optional[str]) -> Iterator[Tuple[int, Any]]:
-    """(k, results of ``batches[k]``) for every batch in order. In place of the results, the
-    exit status of the worker process that died holding the batch (negative: the signal that
-    killed it; None: every worker had exited and none delivered it); the other workers go on,
-    and a new one takes the dead one's place."""
+def _pool_results(feed: _Feed, workers: int, backend: Optional[str],
+                  fmt: Optional[str]) -> Iterator[Tuple[List[Task], Any]]:
+    """(batch, its results) for every batch of ``feed`` in order. In place of the results, the
+    exit status of the worker process that died on the batch (negative: the signal that
+    killed it); the other workers go on, and a new one takes the dead one's place."""
     from multiprocessing.connection import wait
     ctx = _mp_context()
-    n = len(batches)
-    window = 8 * workers   # batches taken ahead of the one awaited: rows held here, at most
-    taken, done = ctx.RawValue("q", 0), ctx.RawValue("q", 0)
-    held = ctx.RawArray("q", [-1] * workers)
-    shared = (ctx.Lock(), taken, held, done)
-    live: Dict[Any, Tuple[Any, int]] = {}   # pipe -> (process, slot)
-    ready: Dict[int, Any] = {}   # batch -> its results, or how it was lost (an exit status, or None)
-    expect = 0
-    started = -1   # the counter when workers were last all started
+    window = 8 * workers   # batches out ahead of the one awaited: rows held here, at most
+    current = ctx.RawArray("q", [-1] * workers)
+    live: Dict[Any, _Worker] = {}   # results pipe -> worker
+    batches: Dict[int, List[Task]] = {}   # cut, not yet given back
+    ready: Dict[int, Any] = {}   # batch -> its results, or the exit status of the worker that died on it
+    again: Deque[int] = deque()   # batches a dead worker held but had not begun
+    made = expect = 0   # batches cut; the next to give back
+    ended = False   # the feed has no batch left
+    begun = True   # a worker began a batch since workers were last started from none
 
-    def start(slot: int) -> None:
-        held[slot] = -1
-        _start(ctx, batches, slot, shared, window, backend, fmt, live)
+    def cut() -> Optional[int]:
+        """The batch to send next (one a dead worker had not begun first), or None."""
+        nonlocal made, ended
+        if again:
+            return again.popleft()
+        if ended or made >= expect + window:
+            return None
+        batch = feed.next()
+        if batch is None:
+            ended = True
+            return None
+        batches[made] = batch
+        made += 1
+        return made - 1
+
+    def hand_out() -> None:
+        for w in list(live.values()):
+            while w.open and len(w.held) < 2:
+                k = cut()
+                if k is None:
+                    break
+                w.held.append(k)
+                try:
+                    w.tasks.send((k, batches[k]))
+                except OSError:   # it died: its results pipe tells, and the batch goes again
+                    break
+            if not w.held and ended and not again:
+                w.close()
+
+    def lost(w: _Worker) -> None:
+        """A worker's process ended holding batches: the one it was on is lost (its exit
+        status stands for its results), the others go to another worker."""
+        nonlocal begun
+        k = current[w.slot]
+        held = w.held
+        if held and held[0] == k:
+            held.popleft()
+            ready[k] = w.proc.exitcode
+            begun = True
+        elif k >= 0:
+            begun = True
+        again.extendleft(reversed(held))
+        held.clear()
 
     try:
-        while expect < n:
+        while True:
             if expect in ready:
-                yield expect, ready.pop(expect)
+                yield batches.pop(expect), ready.pop(expect)
                 expect += 1
-                done.value = expect
                 continue
-            if not live:   # none started yet, or all exited: what none delivered is lost
-                for k in range(expect, taken.value):
-                    ready.setdefault(k, None)
-                if taken.value < n:
-                    if taken.value == started:
-                        raise RuntimeError("the scan's worker processes exit before taking any file")
-                    started = taken.value
-                    for slot in range(min(workers, n - taken.value)):
-                        start(slot)
+            hand_out()
+            if ended and not again and expect == made:
+                return
+            if not any(w.open for w in live.values()):   # none started yet, or none left to take the rest
+                if not begun:
+                    raise RuntimeError("the scan's worker processes exit before taking any file")
+                begun = False
+                busy = {w.slot for w in live.values()}
+                for slot in range(workers):
+                    if slot not in busy:
+                        _start(ctx, slot, current, backend, fmt, live)
                 continue
             for ready_conn in wait(list(live)):
                 conn = cast(Connection, ready_conn)
+                w = live[conn]
                 try:
                     k, results = conn.recv()
                 except (EOFError, OSError):   # the worker is done, or died (maybe mid-message)
-                    proc, slot = live.pop(conn)
+                    del live[conn]
                     conn.close()
-                    proc.join()
-                    k = held[slot]
-                    if proc.exitcode:
-                        if k >= expect and k not in ready:
-                            ready[k] = proc.exitcode
-                        if k >= 0 and taken.value < n:   # it had taken a batch: one takes its place
-                            start(slot)
+                    w.close()
+                    w.proc.join()
+                    died = w.proc.exitcode != 0 and current[w.slot] >= 0
+                    lost(w)
+                    if died and (again or not ended):   # one takes its place at once
+                        _start(ctx, w.slot, current, backend, fmt, live)
                     continue
+                w.held.popleft()
                 ready[k] = results
+                begun = True
     finally:
-        for conn, (proc, _) in live.items():
-            if proc.is_alive():
-                proc.kill()
-            proc.join()
+        for conn, w in live.items():
+            if w.proc.is_alive():
+                w.proc.kill()
+            w.proc.join()
             conn.close()
+            w.close()
 
 
-def _isolated(batch: List[Tuple[str, int, int]], backend: Optional[str],
+def _isolated(batch: List[Task], backend: Optional[str],
               fmt: Optional[str]) -> Iterator[Tuple[str, int, int, List[tuple]]]:
     """Each file of ``batch`` in a process of its own: one that dies on a file makes that
     file's error row (kind ``crash``), the others are decoded as usual."""
     for task in batch:
-        # the one batch's (k, results): unpacking runs the generator to its end (its cleanup)
-        (_, results), = _pool_results([[task]], 1, backend, fmt)
+        # the one batch's results: unpacking runs the generator to its end (its cleanup)
+        (_, results), = _pool_results(_Feed([task], 1, 1), 1, backend, fmt)
         if type(results) is list:
             yield from results
             continue
@@ -335,7 +457,7 @@ def iter_rows(paths: Iterable[str], workers: Optional[int] = None, *, backend: O
 def _iter_rows(paths: Iterable[str], workers: Optional[int], backend: Optional[str],
                format: Optional[str]) -> Iterator[Dict[str, Any]]:
     """``iter_rows``' rows, once its backend is known to be usable."""
-    tasks = pending_tasks(iter_files(paths), stat=False)
+    tasks = iter_pending(iter_files(paths), stat=False)
     for _, _, _, rows in iter_results(tasks, workers or default_workers(), backend=backend,
                                       format=format):
         for r in rows:
@@ -348,9 +470,16 @@ def pending_tasks(files: Iterable[str], done: Optional[Dict[str, Tuple[int, int]
     mtime (-1, -1: the file cannot be stat'ed). Without ``done`` and ``stat``, the files are
     not stat'ed here (size and mtime ``UNSTATED``): the worker that reads a file records its
     size and mtime as read, and a fresh scan does not stat every file before it starts."""
+    return list(iter_pending(files, done, stat))
+
+
+def iter_pending(files: Iterable[str], done: Optional[Dict[str, Tuple[int, int]]] = None,
+                 stat: bool = True) -> Iterator[Tuple[str, int, int]]:
+    """``pending_tasks``, one file at a time as ``files`` come (a walk going on)."""
     if not done and not stat:
-        return [(path, UNSTATED, UNSTATED) for path in files]
-    out = []
+        for path in files:
+            yield path, UNSTATED, UNSTATED
+        return
     for path in files:
         try:
             st = os.stat(path)
@@ -359,5 +488,4 @@ def pending_tasks(files: Iterable[str], done: Optional[Dict[str, Tuple[int, int]
             size, mtime = -1, -1
         if done is not None and done.get(path) == (size, mtime):
             continue
-        out.append((path, size, mtime))
-    return out
+        yield path, size, mtime

@@ -5,10 +5,10 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Iterable, List, Optional, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from pyfantasy._errors import ScanWarning
-from pyfantasy._tools.scan.pool import default_workers, iter_results, pending_tasks
+from pyfantasy._tools.scan.pool import default_workers, iter_pending, iter_results, pending_tasks
 from pyfantasy._tools.scan.rows import iter_files
 from pyfantasy._tools.scan.writers import check_out, open_writer, output_format, require_pyarrow
 
@@ -53,6 +53,18 @@ class _Progress:
         self.stream.flush()
 
 
+class _Counted:
+    """The files of a walk, counted as they pass."""
+
+    def __init__(self, files: Iterable[str]) -> None:
+        self.files, self.count = files, 0
+
+    def __iter__(self) -> Iterator[str]:
+        for f in self.files:
+            self.count += 1
+            yield f
+
+
 def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int] = None,
          format: Optional[str] = None, backend: Optional[str] = None, out_format: Optional[str] = None,
          progress: Optional[bool] = None, progress_stream: Any = None, commit_files: int = 200,
@@ -89,16 +101,20 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
     summary = ScanSummary(out=out, format=fmt)
     err = progress_stream if progress_stream is not None else sys.stderr
     try:
-        files = list(iter_files(paths))
-        summary.files_found = len(files)
         done = writer.done()
         show = progress if progress is not None else bool(getattr(err, "isatty", lambda: False)())
-        # a stat of every file first only to skip those done, or for the bar's total
-        tasks = pending_tasks(files, None if rescan else done, stat=show)
-        writer.forget([t[0] for t in tasks if t[0] in done])  # changed since: rescanned, replaced
-        summary.files_skipped = len(files) - len(tasks)
-        total_bytes = sum(max(t[1], 0) for t in tasks)
-        bar = _Progress(len(tasks), total_bytes, err) if show and tasks else None
+        found = _Counted(iter_files(paths))
+        tasks: Iterable[Tuple[str, int, int]]
+        bar = None
+        if show or (done and not writer.replaces):
+            # every file first: the bar's total (a stat of each), or the changed files to forget
+            listed = pending_tasks(found, None if rescan else done, stat=show)
+            writer.forget([t[0] for t in listed if t[0] in done])  # changed since: rescanned, replaced
+            total_bytes = sum(max(t[1], 0) for t in listed)
+            bar = _Progress(len(listed), total_bytes, err) if show and listed else None
+            tasks = listed
+        else:   # the walk goes on while the workers decode its first files
+            tasks = iter_pending(found, None if rescan else done, stat=False)
         nworkers = workers if workers is not None else default_workers()
         batch: List[Tuple[str, int, int, List[tuple]]] = []
         last_commit = time.monotonic()
@@ -130,6 +146,8 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
         if bar is not None:
             bar.update(summary.files_scanned, nbytes, final=True)
         summary.bytes = nbytes
+        summary.files_found = found.count
+        summary.files_skipped = found.count - summary.files_scanned
     finally:
         writer.close()
     if fmt == "parquet":

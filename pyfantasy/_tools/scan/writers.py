@@ -78,6 +78,9 @@ class _SQLite:
         self.recorded = set(done)
         return done
 
+    # forget() needs no list of the changed files before the first write: a scan may stream
+    replaces = True
+
     def forget(self, paths: Iterable[str]) -> None:
         """Nothing to do: ``write`` replaces a rescanned file's rows in the same transaction."""
 
@@ -116,6 +119,8 @@ class _Journal:
     """An append-only text output plus ``<out>.scan-state`` (one JSON line per batch:
     the files it finished and the output size after it). On open, the output is cut
     back to the size recorded by the last complete batch."""
+
+    replaces = False   # forget() rewrites the output: a scan tells it every changed file first
 
     def __init__(self, path: str, header: str = "") -> None:
         self.path = path
