@@ -107,6 +107,32 @@ def test_a_lazy_task_list_gives_the_same_rows_in_order():
     assert list(pool.iter_results(iter([]), 2)) == []
 
 
+def test_workers_decode_while_the_tasks_are_still_coming(monkeypatch, tmp_path):
+    """The workers decode the first files of a walk while it goes on (a scan does not wait for
+    the whole walk; the walk goes as far as the workers need), and every row comes in order."""
+    log = tmp_path / "log.txt"
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    real = rows_mod.scan_bytes
+
+    def logged(data, path="<bytes>", **kw):
+        os.write(fd, b"file\n")
+        return real(data, path, **kw)
+    monkeypatch.setattr(rows_mod, "scan_bytes", logged)
+    tasks = _tasks(120)
+
+    def walk():
+        for k, t in enumerate(tasks):
+            if k == 60:
+                os.write(fd, b"walk waits\n")
+            yield t
+    got = list(pool.iter_results(walk(), 2, batch_bytes=1))   # 4 files a batch while the walk goes on
+    os.close(fd)
+    assert [g[0] for g in got] == [t[0] for t in tasks]
+    lines = log.read_text().split("\n")
+    before = lines[:lines.index("walk waits")]
+    assert before.count("file") >= 40, lines[:80]
+
+
 LONG_PATHS = r"""
 import os, sys
 import pyfantasy._tools.scan.pool as pool

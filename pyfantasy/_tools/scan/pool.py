@@ -214,7 +214,7 @@ class _Feed:
             limit = max(64 << 10, min(self.batch_bytes, self.bytes // (self.workers * 4)))
             most = min(256, max(1, self.seen // (self.workers * 16)))
         else:
-            limit, most = self.batch_bytes, 256
+            limit, most = max(64 << 10, self.batch_bytes), 256
         batch: List[Task] = []
         acc = 0
         while queue:
