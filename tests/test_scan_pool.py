@@ -107,9 +107,11 @@ def test_a_lazy_task_list_gives_the_same_rows_in_order():
     assert list(pool.iter_results(iter([]), 2)) == []
 
 
-def test_workers_decode_while_the_tasks_are_still_coming(monkeypatch, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_workers_decode_while_the_tasks_are_still_coming(monkeypatch, tmp_path, workers):
     """The workers decode the first files of a walk while it goes on (a scan does not wait for
-    the whole walk; the walk goes as far as the workers need), and every row comes in order."""
+    the whole walk; the walk goes as far as the workers need, in process a few hundred files
+    ahead), and every row comes in order."""
     log = tmp_path / "log.txt"
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     real = rows_mod.scan_bytes
@@ -118,14 +120,14 @@ def test_workers_decode_while_the_tasks_are_still_coming(monkeypatch, tmp_path):
         os.write(fd, b"file\n")
         return real(data, path, **kw)
     monkeypatch.setattr(rows_mod, "scan_bytes", logged)
-    tasks = _tasks(120)
+    tasks = _tasks(1_200)
 
     def walk():
         for k, t in enumerate(tasks):
-            if k == 60:
+            if k == 600:
                 os.write(fd, b"walk waits\n")
             yield t
-    got = list(pool.iter_results(walk(), 2, batch_bytes=1))   # 4 files a batch while the walk goes on
+    got = list(pool.iter_results(walk(), workers, batch_bytes=1))   # 4 files a batch while the walk goes on
     os.close(fd)
     assert [g[0] for g in got] == [t[0] for t in tasks]
     lines = log.read_text().split("\n")

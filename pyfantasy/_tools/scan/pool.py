@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections import deque
+from itertools import islice
 from multiprocessing.connection import Connection
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple, cast
 
@@ -142,9 +143,13 @@ def iter_results(tasks: Iterable[Task], workers: int = 1, *, backend: Optional[s
     """
     if workers <= 1:
         _init_worker(backend, format)
-        for t in tasks:
-            yield _safe_work(t)
-        return
+        source = iter(tasks)
+        while True:   # the walk a few hundred files at a time: interleaved file by file, it costs 3%
+            chunk = list(islice(source, 512))
+            if not chunk:
+                return
+            for t in chunk:
+                yield _safe_work(t)
     feed = _Feed(tasks, workers, batch_bytes)
     if feed.few():
         _init_worker(backend, format)
