@@ -249,6 +249,9 @@ def test_a_dead_worker_is_replaced(monkeypatch, tmp_path):
             assert rows == good, path
     pooled = [a for a in started if not a]   # the scan's pool; the others: a file retried alone
     assert len(pooled) == 3, started   # two workers, and the one that took the dead one's place
+    # retried alone: the 3 files of the batch it was on (120 // 32 a batch), not the batch
+    # waiting in its pipe (another worker decodes that one)
+    assert len(started) - len(pooled) == 3, started
 
 
 def test_an_exception_in_a_worker_is_its_files_error_row(monkeypatch):
