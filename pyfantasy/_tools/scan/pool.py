@@ -262,7 +262,7 @@ def _take(tasks: Any, inbox: Any) -> None:
     try:
         while True:
             inbox.put(tasks.recv())
-    except (EOFError, OSError):
+    except BaseException:   # the scan closed its end (EOFError), or the pipe broke: stop
         inbox.put(None)
 
 
@@ -357,7 +357,8 @@ def _pool_results(feed: _Feed, workers: int, backend: Optional[str],
                 w.held.append(k)
                 try:
                     w.tasks.send((k, batches[k]))
-                except OSError:   # it died: its results pipe tells, and the batch goes again
+                except OSError:   # it died: its results pipe tells, and what it held goes again
+                    w.close()
                     break
             if not w.held and ended and not again:
                 w.close()
