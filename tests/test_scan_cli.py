@@ -690,6 +690,31 @@ def test_progress_bar_only_when_asked(tmp_path):
     assert rc == 0 and "\r[" not in err
 
 
+def test_progress_bar_while_the_walk_goes_on():
+    """The bar draws at once: files found so far with a "+" while the walk goes on, the share
+    and the time left once every file is known; each line covers the longer one before it."""
+    import io
+    from pyfantasy._tools.scan.run import _Pending, _Progress
+    tasks = [(f"f{k}", 1000, 1) for k in range(10)]
+    pending = _Pending(iter(tasks))
+    out = io.StringIO()
+    bar = _Progress(pending, out)
+    it = iter(pending)
+    for _ in range(4):
+        next(it)
+    bar.update(2, 2000, final=True)
+    first = out.getvalue()
+    assert "2/4+ files" in first and "still listing" in first and "#" not in first, first
+    list(it)
+    bar.update(5, 5000, final=True)
+    second = out.getvalue()[len(first):]
+    assert second.startswith("\r[" + "#" * 15 + "." * 15 + "] 5/10 files") and "ETA" in second, second
+    assert len(second.rstrip("\n")) >= len(first.rstrip("\n")), (first, second)
+    empty = io.StringIO()
+    _Progress(_Pending(iter(())), empty).update(0, 0, final=True)   # nothing to scan: no bar
+    assert empty.getvalue() == ""
+
+
 def test_usage_errors(tmp_path):
     rc, _, err = run_cli(tmp_path, "--workers", "0")
     assert rc == 2 and "--workers" in err

@@ -411,8 +411,8 @@ def test_walk_gives_its_first_files_before_it_has_listed_every_folder(tmp_path, 
 
 @pytest.mark.parametrize("progress", [False, True], ids=["fresh", "progress-bar"])
 def test_a_fresh_scan_records_each_files_size_and_mtime(tmp_path, progress):
-    """A fresh scan stats no file before it starts (its workers record what they read); one
-    drawing a progress bar stats them first (for the total): either way the files table holds
+    """A fresh scan stats no file (its workers record what they read); one drawing a progress
+    bar stats each as the walk finds it (for the total): either way the files table holds
     each file's size and mtime, so a re-run skips them all."""
     import sqlite3
     src = tmp_path / "in"

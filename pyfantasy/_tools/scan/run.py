@@ -31,23 +31,55 @@ class ScanSummary:
     bytes: int = 0
 
 
+class _Pending:
+    """The tasks of a scan as they come (a walk going on), counted for the progress bar: how
+    many, their bytes, and whether every one is known."""
+
+    def __init__(self, tasks: Iterable[Tuple[str, int, int]], ended: bool = False) -> None:
+        self.tasks, self.ended = tasks, ended
+        self.count = self.bytes = 0
+        if ended:   # a list: all known at once
+            for t in tasks:
+                self.count += 1
+                self.bytes += max(t[1], 0)
+
+    def __iter__(self) -> Iterator[Tuple[str, int, int]]:
+        for t in self.tasks:
+            self.count += 1
+            self.bytes += max(t[1], 0)
+            yield t
+        self.ended = True
+
+
 class _Progress:
-    def __init__(self, total_files: int, total_bytes: int, stream: Any) -> None:
-        self.total, self.total_bytes, self.stream = total_files, total_bytes, stream
+    """The progress line: files and MB/s at once; the share done and the time left once the
+    walk has found every file (until then the total reads ``N+``)."""
+
+    def __init__(self, pending: _Pending, stream: Any) -> None:
+        self.pending, self.stream = pending, stream
         self.start = self.last = time.monotonic()
+        self.width = 0   # of the last line drawn, so that a shorter one covers it
 
     def update(self, files: int, nbytes: int, final: bool = False) -> None:
         now = time.monotonic()
         if not final and now - self.last < 0.1:
             return
+        if final and not files and not self.width:   # nothing to scan: no bar
+            return
         self.last = now
-        frac = nbytes / self.total_bytes if self.total_bytes else (files / self.total if self.total else 1)
+        p = self.pending
         width = 30
-        fill = int(width * min(frac, 1.0))
         rate = nbytes / max(now - self.start, 1e-9) / 1e6
-        eta = (self.total_bytes - nbytes) / (rate * 1e6) if rate > 0 and self.total_bytes else 0
-        self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {files}/{self.total} files "
-                          f"{rate:6.1f} MB/s ETA {eta:5.0f}s")
+        if p.ended:
+            frac = nbytes / p.bytes if p.bytes else (files / p.count if p.count else 1)
+            fill = int(width * min(frac, 1.0))
+            eta = (p.bytes - nbytes) / (rate * 1e6) if rate > 0 and p.bytes else 0
+            line = (f"\r[{'#' * fill}{'.' * (width - fill)}] {files}/{p.count} files "
+                    f"{rate:6.1f} MB/s ETA {eta:5.0f}s")
+        else:
+            line = f"\r[{'.' * width}] {files}/{p.count}+ files {rate:6.1f} MB/s (still listing)"
+        self.stream.write(line.ljust(self.width))
+        self.width = len(line)
         if final:
             self.stream.write("\n")
         self.stream.flush()
@@ -105,16 +137,14 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
         show = progress if progress is not None else bool(getattr(err, "isatty", lambda: False)())
         found = _Counted(iter_files(paths))
         tasks: Iterable[Tuple[str, int, int]]
-        bar = None
-        if show or (done and not writer.replaces):
-            # every file first: the bar's total (a stat of each), or the changed files to forget
+        if done and not writer.replaces:   # every file first: the changed ones to forget
             listed = pending_tasks(found, None if rescan else done, stat=show)
             writer.forget([t[0] for t in listed if t[0] in done])  # changed since: rescanned, replaced
-            total_bytes = sum(max(t[1], 0) for t in listed)
-            bar = _Progress(len(listed), total_bytes, err) if show and listed else None
-            tasks = listed
-        else:   # the walk goes on while the workers decode its first files
-            tasks = iter_pending(found, None if rescan else done, stat=False)
+            pending = _Pending(listed, ended=True)
+            tasks = listed   # a list: the pool cuts it knowing its end
+        else:   # the walk goes on while the workers decode its first files (a bar stats each: its total)
+            tasks = pending = _Pending(iter_pending(found, None if rescan else done, stat=show))
+        bar = _Progress(pending, err) if show else None
         nworkers = workers if workers is not None else default_workers()
         batch: List[Tuple[str, int, int, List[tuple]]] = []
         last_commit = time.monotonic()
