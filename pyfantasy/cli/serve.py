@@ -21,8 +21,9 @@ from pyfantasy._errors import CassetteError
 from pyfantasy._replay.pacing import DEFAULT_CHUNK_SIZE
 
 
-class _Stop(Exception):
-    """Raised in the main thread by the SIGTERM handler."""
+class _Stop(BaseException):
+    """Raised in the main thread by the SIGTERM handler; not an Exception, so that no
+    ``except Exception`` on the way (socketserver's, around taking a connection) swallows it."""
 
 
 def add_parser(subparsers) -> None:
