@@ -141,27 +141,25 @@ def iter_results(tasks: Iterable[Task], workers: int = 1, *, backend: Optional[s
     ``crash``, which says how the process ended), and the batch it had not begun goes to
     another worker.
     """
-    if workers <= 1:
-        _init_worker(backend, format)
-        source = iter(tasks)
-        while True:   # the walk a few hundred files at a time: interleaved file by file, it costs 3%
-            chunk = list(islice(source, 512))
-            if not chunk:
-                return
-            for t in chunk:
-                yield _safe_work(t)
-    feed = _Feed(tasks, workers, batch_bytes)
-    if feed.few():
-        _init_worker(backend, format)
-        for t in feed.rest():
+    if workers > 1:
+        feed = _Feed(tasks, workers, batch_bytes)
+        if not feed.few():
+            _preload(backend)
+            for batch, results in _pool_results(feed, workers, backend, format):
+                if type(results) is list:
+                    yield from results
+                else:   # the worker decoding it died
+                    yield from _isolated(batch, backend, format)
+            return
+        tasks = feed.rest()   # one task at most: not worth a process
+    _init_worker(backend, format)
+    source = iter(tasks)
+    while True:   # the walk a few hundred files at a time: interleaved file by file, it costs 3%
+        chunk = list(islice(source, 512))
+        if not chunk:
+            return
+        for t in chunk:
             yield _safe_work(t)
-        return
-    _preload(backend)
-    for batch, results in _pool_results(feed, workers, backend, format):
-        if type(results) is list:
-            yield from results
-        else:   # the worker decoding it died
-            yield from _isolated(batch, backend, format)
 
 
 class _Feed:
