@@ -570,41 +570,12 @@ int pf_raw_str(pf_dec *d, pf_val *v) {
     return 0;
 }
 
-/* Keys compared after unescaping (a key spelled with escapes still matches). */
+/* Keys compared after unescaping (a key spelled with escapes still matches): pf_raw_fields for
+ * one key. */
 pf_val pf_raw_get(pf_dec *d, pf_val obj, const char *key) {
-    pf_val none = {-1, NULL, 0, -1};
-    if (obj.kind != PF_K_RAW || !obj.len || obj.p[0] != '{') return none;
-    const uint8_t *p = obj.p;
-    size_t n = obj.len, klen = strlen(key), i = pf_lex_ws(p, 1, n);
-    pf_val found = none;
-    if (i < n && p[i] == '}') return none;
-    pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
-    while (i < n && p[i] == '"') {
-        int esc = 0;
-        size_t ks = i, e = pf_walk_string_esc(p, i, n, &esc);
-        if (!e) return none;
-        int match;
-        if (esc) {
-            size_t j = ks;
-            t->len = 0;
-            if (pf_lex_string(p, e, &j, t)) return none;
-            match = t->len == klen && memcmp(t->p, key, klen) == 0;
-        } else {
-            match = e - ks - 2 == klen && memcmp(p + ks + 1, key, klen) == 0;
-        }
-        i = pf_lex_ws(p, e, n);
-        if (i >= n || p[i] != ':') return none;
-        i = pf_lex_ws(p, i + 1, n);
-        if (i >= n) return none;
-        size_t w;
-        pf_val v = pf_raw_member(p, i, n, &w);
-        if (!w) return none;
-        if (match) found = v;
-        i = pf_lex_ws(p, w, n);
-        if (i < n && p[i] == ',') { i = pf_lex_ws(p, i + 1, n); continue; }
-        break;
-    }
-    return found;
+    pf_val v;
+    pf_raw_fields(d, obj, &key, 1, &v);
+    return v;
 }
 
 int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, pf_val *vals) {

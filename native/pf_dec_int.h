@@ -138,12 +138,12 @@ int pf_view_next(const pf_view *v, pf_val arr, long *k, pf_val *el);
 
 /* raw JSON text walking (a RAW or walked value) */
 pf_val pf_raw_get(pf_dec *d, pf_val obj, const char *key);   /* kind -1 when not an object or absent */
-int pf_raw_next(pf_val arr, size_t *i, pf_val *el);
+int pf_raw_next(pf_val arr, size_t *i, pf_val *el);            /* iterate an array's elements */
 /* the member value (or key) at p[i] walked: its end in *end (0 when malformed); a string is
  * still quoted (for pf_raw_str), marked when it holds no escape */
 pf_val pf_raw_member(const uint8_t *p, size_t i, size_t n, size_t *end);
 /* obj[keys[k]] for every k in one walk (last key wins; kind -1 when absent) */
-int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, pf_val *vals);            /* iterate an array's elements */
+int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, pf_val *vals);
 /* a walked string's bytes (unescaped when needed, into one of 16 scratch buffers used in turn:
  * valid until 16 more calls) */
 int pf_raw_str(pf_dec *d, pf_val *v);
