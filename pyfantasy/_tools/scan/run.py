@@ -35,13 +35,16 @@ class _Pending:
     """The tasks of a scan as they come (a walk going on), counted for the progress bar: how
     many, their bytes, and whether every one is known."""
 
-    def __init__(self, tasks: Iterable[Tuple[str, int, int]], ended: bool = False) -> None:
-        self.tasks, self.ended = tasks, ended
+    def __init__(self, tasks: Iterable[Tuple[str, int, int]]) -> None:
+        self.tasks, self.ended = tasks, False
         self.count = self.bytes = 0
-        if ended:   # a list: all known at once
-            for t in tasks:
-                self.count += 1
-                self.bytes += max(t[1], 0)
+
+    @classmethod
+    def known(cls, tasks: List[Tuple[str, int, int]]) -> "_Pending":
+        """Every task known at once (a list)."""
+        p = cls(tasks)
+        p.count, p.bytes, p.ended = len(tasks), sum(max(t[1], 0) for t in tasks), True
+        return p
 
     def __iter__(self) -> Iterator[Tuple[str, int, int]]:
         for t in self.tasks:
@@ -140,7 +143,7 @@ def scan(paths: Iterable[str], out: str = "results.db", *, workers: Optional[int
         if done and not writer.replaces:   # every file first: the changed ones to forget
             listed = pending_tasks(found, None if rescan else done, stat=show)
             writer.forget([t[0] for t in listed if t[0] in done])  # changed since: rescanned, replaced
-            pending = _Pending(listed, ended=True)
+            pending = _Pending.known(listed)
             tasks = listed   # a list: the pool cuts it knowing its end
         else:   # the walk goes on while the workers decode its first files (a bar stats each: its total)
             tasks = pending = _Pending(iter_pending(found, None if rescan else done, stat=show))
