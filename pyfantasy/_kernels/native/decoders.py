@@ -70,6 +70,7 @@ _ITEMS = frozenset((TOOL_CALL, TOOL_CALL_OBJECT, PROVIDER_TOOL_CALL, TOOL_RESULT
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
 FIN_NO_METADATA = lib.PF_FIN_NO_METADATA
+FIN_HEAD_USAGE = FIN_PLAIN | FIN_NO_METADATA   # usage as the head gives it (unless r[3]), no other flag
 FIN_OPENAI_KEY = lib.PF_FIN_OPENAI_KEY
 # flags above the type in a record's value 0 (openai-responses); SOURCE's only flag is DOCUMENT
 MASK, PROVIDER_EXECUTED = lib.PF_PT_MASK, lib.PF_PT_PROVIDER_EXECUTED
@@ -473,7 +474,12 @@ class PartReader:
                 add(_new_text(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"),
                               self._pm(r[i + 7]) if r[i + 7] else None))
             elif t == FINISH:
-                finish, usage, meta = self._finish(r, i, fin)
+                flags = r[i + 2]
+                if flags & FIN_HEAD_USAGE and not r[3]:   # _finish's first case, inline: the common one
+                    finish, usage, meta = (_FINISH[r[i + 1]], new_usage(r[4], r[5], r[6], r[7], r[8], r[9]),
+                                           {} if flags & FIN_PLAIN else None)
+                else:
+                    finish, usage, meta = self._finish(r, i, fin)
             elif t == REASONING_CONTENT:
                 add(_new_reasoning(a[r[i + 3]:r[i + 3] + r[i + 4]].decode("utf-8", "replace"), self._pm(r[i + 7])))
             elif t in _ITEMS:
