@@ -11,6 +11,9 @@ Peers: the whole-body pipeline (``data:`` lines split on bytes, ``orjson`` or
 ``json``, dict folds: the fastest straightforward one), httpx-sse + the same
 folds, and the openai SDK's own accumulation (ChatCompletionStreamState).
 Target (issue 9): pyfantasy native >= 3x the fastest pure-Python pipeline.
+``pyfantasy-c-kernel-only``: the native backend's C alone (``pipelines.c_kernel_only``:
+what ``decode_body`` runs before it builds any Python object), the ceiling of any
+Python layer on today's C kernel.
 
 ``decode-raw-c-kernel``: C alone over the same bodies, no Python objects, MB/s:
 ``decoder-new-per-body`` (a new chat decoder per body: SSE split, strict JSON
@@ -26,7 +29,7 @@ import json
 import pytest
 
 from data import chat_stream_bodies
-from pipelines import check, httpx_sse, whole_body
+from pipelines import c_kernel_only, c_kernel_text, check, httpx_sse, whole_body
 from pyfantasy._kernels import native_available
 from pyfantasy.decode import decode_body
 
@@ -74,6 +77,7 @@ RAW = [b for b, _ in BODIES]
 CONTENDERS = {
     "pyfantasy-native": lambda: pyfantasy_run("native"),
     "pyfantasy-python": lambda: pyfantasy_run("python"),
+    "pyfantasy-c-kernel-only": lambda: c_kernel_only([(b, "openai-chat", v) for b, v in BODIES], False),
     "whole-body+orjson+dicts": lambda: whole_body("openai-chat", RAW, _orjson_loads()),
     "whole-body+json+dicts": lambda: whole_body("openai-chat", RAW, json.loads),
     "httpx-sse+orjson+dicts": lambda: httpx_sse("openai-chat", RAW, _orjson_loads()),
@@ -90,7 +94,7 @@ def expected():
 @pytest.mark.benchmark(group="decode-chat-streams")
 @pytest.mark.parametrize("name", list(CONTENDERS))
 def bench_decode_chat_streams(benchmark, name, expected):
-    if name == "pyfantasy-native" and not native_available():
+    if name in ("pyfantasy-native", "pyfantasy-c-kernel-only") and not native_available():
         pytest.skip("native extension not built")
     assert BODIES, "no chat stream bodies: the corpus is missing"
     fn = CONTENDERS[name]()
@@ -98,6 +102,11 @@ def bench_decode_chat_streams(benchmark, name, expected):
     benchmark.extra_info["bodies"] = len(BODIES)
     results = benchmark(fn)
     assert len(results) == len(BODIES)
+    if name == "pyfantasy-c-kernel-only":   # C's records: the text they hold
+        want = ["".join(p.text for p in r.content or () if p.type == "text") for r in expected]
+        bad = [k for k, (r, w) in enumerate(zip(results, want)) if c_kernel_text(r) != w]
+        assert not bad, f"{name}: text differs from pyfantasy's on bodies {bad[:10]}"
+        return
     if name != "openai-sdk-accumulate":  # the SDK's snapshot is not a fantasy message
         check("openai-chat", results, expected, name)
 

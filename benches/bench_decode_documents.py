@@ -5,8 +5,10 @@ Anthropic, Bedrock invoke, Gemini), each with its own format. Contenders:
 ``pyfantasy-native`` / ``pyfantasy-python`` (``decode_body(body, fmt, False)``)
 and the straightforward pipelines a user writes (``orjson`` / ``json`` and the
 fields picked from the dicts). Every contender is checked body by body on text,
-tool names and output tokens. Target (issue 9): pyfantasy native >= 2x the
-fastest pure-Python pipeline.
+tool names and output tokens. ``pyfantasy-c-kernel-only``: the native backend's C
+alone (``pipelines.c_kernel_only``), no Python object built: the ceiling of any
+Python layer on today's C kernel, checked on the text its records hold. Target
+(issue 9): pyfantasy native >= 2x the fastest pure-Python pipeline.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pytest
 
 from data import document_bodies
 from helpers import skip_without_corpus
-from pipelines import document_summary, response_document_summary
+from pipelines import c_kernel_only, c_kernel_text, document_summary, response_document_summary
 from pyfantasy._kernels import native_available
 from pyfantasy.decode import decode_body
 
@@ -38,6 +40,11 @@ def dicts_run(loads):
 
 
 @lru_cache(maxsize=None)
+def expected_texts():
+    return ["".join(p.text for p in r.content or () if p.type == "text") for r in pyfantasy_run("python")()]
+
+
+@lru_cache(maxsize=None)
 def expected():
     return [response_document_summary(fmt, r) for (_, fmt, _), r in zip(BODIES, pyfantasy_run("python")())]
 
@@ -45,6 +52,7 @@ def expected():
 CONTENDERS = {
     "pyfantasy-native": lambda: pyfantasy_run("native"),
     "pyfantasy-python": lambda: pyfantasy_run("python"),
+    "pyfantasy-c-kernel-only": lambda: c_kernel_only(BODIES, True),
     "orjson+dicts": lambda: dicts_run(pytest.importorskip("orjson").loads),
     "json+dicts": lambda: dicts_run(json.loads),
 }
@@ -53,7 +61,7 @@ CONTENDERS = {
 @pytest.mark.benchmark(group="decode-documents")
 @pytest.mark.parametrize("name", list(CONTENDERS))
 def bench_decode_documents(benchmark, name):
-    if name == "pyfantasy-native" and not native_available():
+    if name in ("pyfantasy-native", "pyfantasy-c-kernel-only") and not native_available():
         pytest.skip("native extension not built")
     skip_without_corpus()
     assert BODIES, "no non-streaming bodies in the corpus"
@@ -61,6 +69,13 @@ def bench_decode_documents(benchmark, name):
     benchmark.extra_info["bytes"] = TOTAL
     benchmark.extra_info["bodies"] = len(BODIES)
     results = benchmark(run)
+    if name == "pyfantasy-c-kernel-only":
+        # a body the C side hands back (web search results) costs its C work only here: still a ceiling
+        texts = [c_kernel_text(r) for r in results]
+        bad = [k for k, (t, e) in enumerate(zip(texts, expected_texts())) if t is not None and t != e]
+        assert len(results) == len(BODIES) and not bad, f"{name}: text differs from pyfantasy's on bodies {bad[:10]}"
+        assert texts.count(None) <= len(texts) // 20, f"{name}: {texts.count(None)} bodies handed back"
+        return
     got = [response_document_summary(fmt, r) for (_, fmt, _), r in zip(BODIES, results)] \
         if name.startswith("pyfantasy") else results
     bad = [k for k, (g, e) in enumerate(zip(got, expected())) if g != e]

@@ -11,6 +11,9 @@ corpus (read in place):
 Contenders turn every body into its final message:
 
 - ``pyfantasy-native`` / ``pyfantasy-python``: ``decode_body(body, fmt, True, backend)``;
+- ``pyfantasy-c-kernel-only``: the native backend's C alone (``pipelines.c_kernel_only``: what
+  ``decode_body`` runs before it builds any Python object), the most any Python layer on
+  today's C kernel could reach; checked on the text its records hold;
 - ``whole-body+orjson+dicts`` / ``whole-body+json+dicts``: the fastest straightforward
   pipeline: the whole body's ``data:`` lines split on bytes, parsed, folded into dicts;
 - ``httpx-sse+json+dicts`` / ``httpx-sse+orjson+dicts``: httpx-sse's line and
@@ -40,7 +43,7 @@ from functools import lru_cache
 import pytest
 
 from data import stream_bodies
-from pipelines import check, httpx_sse, whole_body
+from pipelines import c_kernel_only, c_kernel_text, check, httpx_sse, whole_body
 from pyfantasy._kernels import native_available
 from pyfantasy.bench import ASSEMBLERS, reference_events
 from pyfantasy.decode import decode_body
@@ -90,6 +93,10 @@ def expected_responses(fmt):
 @lru_cache(maxsize=None)
 def expected_texts(fmt):
     return [_pyfantasy_text(r) for r in expected_responses(fmt)]
+
+
+def c_kernel_run(fmt):
+    return c_kernel_only([(b, fmt, v) for b, v, _ in BODIES[fmt]], False), c_kernel_text
 
 
 def whole_body_run(fmt, loads):
@@ -252,6 +259,7 @@ def _sse_contenders(fmt, sdk_name, sdk):
     return {
         "pyfantasy-native": lambda: pyfantasy_run(fmt, "native"),
         "pyfantasy-python": lambda: pyfantasy_run(fmt, "python"),
+        "pyfantasy-c-kernel-only": lambda: c_kernel_run(fmt),
         "whole-body+orjson+dicts": lambda: whole_body_run(fmt, _orjson_loads()),
         "whole-body+json+dicts": lambda: whole_body_run(fmt, json.loads),
         "httpx-sse+orjson+dicts": lambda: _httpx(fmt, _orjson_loads),
@@ -267,6 +275,7 @@ CONTENDERS = {
     "bedrock": {
         "pyfantasy-native": lambda: pyfantasy_run("bedrock", "native"),
         "pyfantasy-python": lambda: pyfantasy_run("bedrock", "python"),
+        "pyfantasy-c-kernel-only": lambda: c_kernel_run("bedrock"),
         "botocore+orjson+dicts": lambda: _botocore(_orjson_loads),
         "botocore+json+dicts": lambda: _botocore(json.loads),
         "anthropic-sdk": anthropic_bedrock_sdk_run,
@@ -283,7 +292,7 @@ def _bench(benchmark, fmt, name):
     bodies = BODIES[fmt]
     if not bodies:
         pytest.skip(f"no {fmt} stream bodies in the corpus")
-    if name == "pyfantasy-native" and not native_available():
+    if name in ("pyfantasy-native", "pyfantasy-c-kernel-only") and not native_available():
         pytest.skip("native extension not built")
     run, text_of = CONTENDERS[fmt][name]()
     benchmark.extra_info["bytes"] = sum(len(b) for b, _, _ in bodies)
@@ -291,7 +300,7 @@ def _bench(benchmark, fmt, name):
     benchmark.extra_info["bodies"] = len(bodies)
     results = benchmark(run)
     assert len(results) == len(bodies)
-    if name.endswith("-sdk") or name == "google-genai":  # SDK objects: their final text
+    if name.endswith("-sdk") or name in ("google-genai", "pyfantasy-c-kernel-only"):  # their final text
         expected = expected_texts(fmt)
         assert any(expected), "the check needs some text to compare"
         got = [text_of(r) for r in results]

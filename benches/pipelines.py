@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import codecs
-from typing import Any, Callable, List, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 from pyfantasy.bench import ASSEMBLERS, document_summary, response_document_summary, summarize  # noqa: F401
 
@@ -63,3 +63,33 @@ def check(fmt: str, results: Sequence[Any], expected: Sequence[Any], name: str) 
 
 
 # ---- non-streaming bodies: pyfantasy.bench.document_summary / response_document_summary
+
+
+# ---- pyfantasy's C kernel alone: the ceiling of any Python layer on it -------------------
+
+def c_kernel_only(jobs: Sequence[tuple], document: bool) -> Callable[[], list]:
+    """What ``decode_body`` runs on the native backend before it builds any Python object: one
+    ``pf_dec_whole`` per body, its records and text arena copied out (``PartReader.whole``).
+    No Response is made, so no Python layer on today's C can beat it: a group where it is not
+    2x the fastest peer needs a faster C kernel, whatever Python does. ``jobs``: [(body,
+    format, variant)] as ``decode_body`` is given them; results: (records, arena) per body."""
+    from pyfantasy.decode import _format, _variant
+    from pyfantasy._kernels.native.decoders import _reader
+    prefix = "document:" if document else ""
+    readers = [(body, _reader(prefix + fmt, _variant(_format(fmt), variant or None, None)))
+               for body, fmt, variant in jobs]
+
+    def run() -> list:
+        return [(rd.whole(body), rd.arena) for body, rd in readers]
+    return run
+
+
+def c_kernel_text(result: tuple) -> Optional[str]:
+    """The text of the Response a ``c_kernel_only`` result stands for (its text records joined),
+    or None when the C side handed the body back (the Python machine would decode it)."""
+    from pyfantasy._kernels.native.decoders import HEAD_N, TEXT_CONTENT, W
+    records, arena = result
+    if records is None or not records[0]:
+        return None
+    return "".join(arena[records[i + 3]:records[i + 3] + records[i + 4]].decode("utf-8", "replace")
+                   for i in range(HEAD_N, len(records), W) if records[i] == TEXT_CONTENT)
