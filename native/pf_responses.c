@@ -512,9 +512,9 @@ typedef struct {
     pf_bytes text, item;
 } rdoc_st;
 
-enum { RI_TYPE, RI_ID, RI_CALL_ID, RI_NAME, RI_ARGS, RI_ENC, RI_SUMMARY, RI_CONTENT, RI_COUNT };
+enum { RI_TYPE, RI_ID, RI_CALL_ID, RI_NAME, RI_ARGS, RI_ENC, RI_SUMMARY, RI_CONTENT, RI_ACTION, RI_COUNT };
 static const char *const RI_KEYS[RI_COUNT] = {"type", "id", "call_id", "name", "arguments", "encrypted_content",
-                                              "summary", "content"};
+                                              "summary", "content", "action"};
 
 /* lenient_object of a walked value: itself (as raw text), or none */
 static pf_val rdoc_obj(pf_val v) {
@@ -636,8 +636,18 @@ static int rdoc_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
                 TRY(pf_set_bytes(&s->text, nm, nmn));
                 S(f[RI_ARGS], &args, &argsn);
                 TRY(pf_dec_tool_call(d, pf_bp(&s->item), s->item.len, args, argsn, pf_bp(&s->text), s->text.len, 0));
-            } else if (pf_eq(t, tn, "web_search_call")) {
-                FALLBACK(d);   /* its metadata: Python */
+            } else if (pf_eq(t, tn, "web_search_call")) {   /* the stream's done item, as one */
+                const uint8_t *wid;
+                size_t widn;
+                int m;
+                S(f[RI_ID], &wid, &widn);
+                TRY(pf_set_bytes(&s->item, wid, widn));   /* kept past the scratch buffers below */
+                TRY(web_search_meta(d, pf_bp(&s->item), s->item.len, f[RI_ACTION], &m));
+                if (d->fallback) return 0;
+                TRY(pf_dec_part3(d, PF_PT_TOOL_CALL | PF_PT_PROVIDER_EXECUTED, pf_bp(&s->item), s->item.len, E0,
+                                 (const uint8_t *)"web_search", 10, 0));
+                TRY(pf_dec_part3(d, PF_PT_TOOL_RESULT | PF_PT_PROVIDER_EXECUTED, pf_bp(&s->item), s->item.len,
+                                 E0, (const uint8_t *)"web_search", 10, (size_t)m + 1));
             } else if (pf_eq(t, tn, "reasoning")) {
                 TRY(rdoc_reasoning(d, s, f));
             }
