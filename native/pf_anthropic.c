@@ -106,8 +106,10 @@ static int block_type(const uint8_t *p, size_t n) {
     return BT_OTHER;
 }
 
-/* _Block(cb): cb a content block value (anything but an object reads as {}). */
-static int make_block(pf_dec *d, pf_val cb, an_block *b) {
+/* _Block(cb): cb a content block value (anything but an object reads as {}). doc: a block of a
+ * non-streaming body, whose server tool input is Go's re-encoding of it (go_reencode), not the
+ * input as written. */
+static int make_block(pf_dec *d, pf_val cb, an_block *b, int doc) {
     memset(b, 0, sizeof *b);
     pf_val f[B_COUNT];
     pf_val obj = cb;
@@ -125,7 +127,16 @@ static int make_block(pf_dec *d, pf_val cb, an_block *b) {
         TRY(pf_bytes_append(to[k], s, sn));
     }
     pf_val in = f[B_INPUT];
-    if (in.kind >= 0) {
+    if (doc && b->type == BT_SERVER_TOOL_USE) {
+        if (in.kind < 0) {   /* no input: Go's null */
+            TRY(pf_bytes_append(&b->input, (const uint8_t *)"null", 4));
+        } else {
+            size_t i = 0;
+            int rc = pf_go_marshal(in.p, in.len, &i, &b->input, &d->tmp[d->tmp_next++ & 15], 0);
+            if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
+            if (rc) fb = 1;
+        }
+    } else if (in.kind >= 0) {
         size_t e;
         if (!pf_canon_value(in.p, in.len, 0, &e, 0) || e != in.len) fb = 1;
         else TRY(pf_bytes_append(&b->input, in.p, in.len));
@@ -216,7 +227,7 @@ static an_block *block_at(an_st *st, int64_t idx) {
 static int start(pf_dec *d, an_st *st, const pf_view *v, pf_val root, const uint8_t *bid, size_t bidn,
                  int64_t idx) {
     an_block b;
-    int rc = make_block(d, pf_view_child(v, root, st->node[N_CB]), &b);
+    int rc = make_block(d, pf_view_child(v, root, st->node[N_CB]), &b, 0);
     if (rc || d->fallback) { block_free(&b); return rc; }
     int type = b.type;
     size_t meta = 0;
@@ -307,7 +318,7 @@ static int message_start(pf_dec *d, an_st *st, const pf_view *v, pf_val root) {
     pf_val el;
     while (pf_raw_next(content, &i, &el)) {
         an_block b;
-        int rc = make_block(d, el, &b);
+        int rc = make_block(d, el, &b, 0);
         if (!rc && !d->fallback) rc = push_block(st, &b);
         else block_free(&b);
         if (rc || d->fallback) return rc;
@@ -486,8 +497,9 @@ pf_dec *pf_bedrock_new(void) { return an_new(1); }
 /* ---- non-streaming bodies (docs/semantics.md#anthropic-non-streaming) ----------------------
  * The C twin of anthropic.decode_generate: content blocks in order (text, thinking and
  * redacted thinking with their metadata, tool use with its input as written), the stop
- * reason, the usage. Server tool use and web search results (Go's re-encoding, the results'
- * metadata), and what make_block hands back, go to Python. */
+ * reason, the usage, server tool use (its input as Go re-encodes it: pf_go_marshal) and web
+ * search results with their metadata, as the stream's blocks make them. What make_block and
+ * pf_go_marshal hand back goes to Python. */
 
 enum { AD_ROOT, AD_CONTENT, AD_STOP, AD_USAGE, AD_COUNT };
 static const pf_path AD_PATHS[] = {{"content", 0}, {"stop_reason", 0}, {"usage", 0}};
@@ -503,7 +515,7 @@ static int ad_block(pf_dec *d, pf_val el) {
     const uint8_t *s;
     size_t sn, meta;
     int fb = 0, rc = 0;
-    TRY(make_block(d, el, &b));
+    TRY(make_block(d, el, &b, 1));
     if (d->fallback) { block_free(&b); return 0; }
     switch (b.type) {
     case BT_TEXT:
@@ -529,8 +541,11 @@ static int ad_block(pf_dec *d, pf_val el) {
         rc = pf_dec_tool_call(d, pf_bp(&b.id), b.id.len, pf_bp(&b.input), b.input.len, pf_bp(&b.name), b.name.len, 0);
         break;
     case BT_SERVER_TOOL_USE:
+        rc = pf_dec_part3(d, PF_PT_PROVIDER_TOOL_CALL, pf_bp(&b.id), b.id.len, pf_bp(&b.input), b.input.len,
+                          pf_bp(&b.name), b.name.len, 0);
+        break;
     case BT_WEB_SEARCH:
-        fb = 1;
+        rc = web_search_parts(d, &b);
         break;
     default:
         break;

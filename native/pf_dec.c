@@ -396,6 +396,143 @@ int64_t pf_dec_whole(pf_dec *d, const uint8_t *data, size_t len, pf_dec_out *out
     return (int64_t)d->whole.len;
 }
 
+/* ---- Go's json.Marshal of a value decoded into any (Gemini's function-call arguments, Anthropic's
+ * server tool inputs in documents) ------------------------------------------------------------ */
+
+/* The unescaped string t[0..n) written as Go writes it, when that is plain: printable ASCII
+ * without <, >, & (Go escapes those for HTML), quotes and backslashes escaped; 1 for anything
+ * else (Python's encoder writes those). */
+static int put_go_string(pf_bytes *o, const uint8_t *t, size_t n) {
+    TRY(pf_bytes_push(o, '"'));
+    for (size_t k = 0; k < n; k++) {
+        uint8_t c = t[k];
+        if (c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&') return 1;
+        if (c == '"' || c == '\\') TRY(pf_bytes_push(o, '\\'));
+        TRY(pf_bytes_push(o, c));
+    }
+    return pf_bytes_push(o, '"') ? PF_ERR_NOMEM : 0;
+}
+
+/* The JSON string at p[*i] re-encoded (put_go_string). */
+static int enc_string(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, pf_bytes *tmp) {
+    tmp->len = 0;
+    int rc = pf_lex_string(p, n, i, tmp);
+    if (rc == PF_ERR_NOMEM) return PF_ERR_NOMEM;
+    if (rc) return 1;
+    return put_go_string(o, pf_bp(tmp), tmp->len);
+}
+
+typedef struct {
+    const uint8_t *key;    /* unescaped, in a buffer of its own */
+    size_t key_len, vs;
+    pf_bytes buf;
+} go_member;
+
+static int member_cmp(const void *a, const void *b) {
+    const go_member *x = (const go_member *)a, *y = (const go_member *)b;
+    size_t m = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(x->key, y->key, m);
+    if (c) return c;
+    return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+}
+
+
+/* An object: members sorted by key (a repeated key keeps its last value, as a Go map does). */
+static int enc_object(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, pf_bytes *tmp, int depth) {
+    go_member *m = NULL;
+    size_t nm = 0, cap = 0;
+    int rc = 0;
+    size_t k = pf_lex_ws(p, *i + 1, n);
+    if (k < n && p[k] == '}') {
+        *i = k + 1;
+        return pf_bytes_append(o, (const uint8_t *)"{}", 2) ? PF_ERR_NOMEM : 0;
+    }
+    for (;;) {
+        if (k >= n || p[k] != '"') { rc = 1; break; }
+        if (nm == cap) {
+            size_t c2 = cap ? cap * 2 : 8;
+            go_member *nmv = (go_member *)realloc(m, c2 * sizeof *m);
+            if (!nmv) { rc = PF_ERR_NOMEM; break; }
+            m = nmv;
+            cap = c2;
+        }
+        go_member *e = &m[nm];
+        memset(e, 0, sizeof *e);
+        int lrc = pf_lex_string(p, n, &k, &e->buf);
+        if (lrc) { rc = lrc == PF_ERR_NOMEM ? PF_ERR_NOMEM : 1; pf_bytes_free(&e->buf); break; }
+        e->key = pf_bp(&e->buf);
+        e->key_len = e->buf.len;
+        k = pf_lex_ws(p, k, n);
+        if (k >= n || p[k] != ':') { rc = 1; pf_bytes_free(&e->buf); break; }
+        k = pf_lex_ws(p, k + 1, n);
+        e->vs = k;
+        size_t w = k < n ? pf_walk_value(p, k, n) : 0;
+        if (!w) { rc = 1; pf_bytes_free(&e->buf); break; }
+        size_t dup = nm;
+        for (size_t j = 0; j < nm; j++)
+            if (m[j].key_len == e->key_len && memcmp(m[j].key, e->key, e->key_len) == 0) dup = j;
+        if (dup < nm) {
+            m[dup].vs = e->vs;
+            pf_bytes_free(&e->buf);
+        } else {
+            nm++;
+        }
+        k = pf_lex_ws(p, w, n);
+        if (k < n && p[k] == ',') { k = pf_lex_ws(p, k + 1, n); continue; }
+        if (k < n && p[k] == '}') { *i = k + 1; break; }
+        rc = 1;
+        break;
+    }
+    if (!rc) {
+        qsort(m, nm, sizeof *m, member_cmp);
+        rc = pf_bytes_push(o, '{') ? PF_ERR_NOMEM : 0;
+        for (size_t j = 0; j < nm && !rc; j++) {
+            if (j && pf_bytes_push(o, ',')) { rc = PF_ERR_NOMEM; break; }
+            if ((rc = put_go_string(o, m[j].key, m[j].key_len)) != 0) break;   /* the unescaped key */
+            if (pf_bytes_push(o, ':')) { rc = PF_ERR_NOMEM; break; }
+            size_t vi = m[j].vs;
+            rc = pf_go_marshal(p, n, &vi, o, tmp, depth + 1);
+        }
+        if (!rc && pf_bytes_push(o, '}')) rc = PF_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < nm; j++) pf_bytes_free(&m[j].buf);
+    free(m);
+    return rc;
+}
+
+int pf_go_marshal(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, pf_bytes *tmp, int depth) {
+    if (depth > 64 || *i >= n) return 1;
+    uint8_t c = p[*i];
+    if (c == '"') return enc_string(p, n, i, o, tmp);
+    if (c == '{') return enc_object(p, n, i, o, tmp, depth);
+    if (c == '[') {
+        size_t k = pf_lex_ws(p, *i + 1, n);
+        TRY(pf_bytes_push(o, '['));
+        if (k < n && p[k] == ']') { *i = k + 1; return pf_bytes_push(o, ']') ? PF_ERR_NOMEM : 0; }
+        for (int first = 1;; first = 0) {
+            if (!first) TRY(pf_bytes_push(o, ','));
+            int rc = pf_go_marshal(p, n, &k, o, tmp, depth + 1);
+            if (rc) return rc;
+            k = pf_lex_ws(p, k, n);
+            if (k < n && p[k] == ',') { k = pf_lex_ws(p, k + 1, n); continue; }
+            if (k < n && p[k] == ']') { *i = k + 1; return pf_bytes_push(o, ']') ? PF_ERR_NOMEM : 0; }
+            return 1;
+        }
+    }
+    if (c == 't' || c == 'f' || c == 'n') {
+        int kind;
+        size_t s = *i;
+        if (pf_lex_literal(p, n, i, &kind)) return 1;
+        return pf_bytes_append(o, p + s, *i - s) ? PF_ERR_NOMEM : 0;
+    }
+    size_t s = *i;
+    if (pf_lex_number(p, n, i)) return 1;
+    size_t len = *i - s, digits = len - (p[s] == '-');
+    /* integers that float64 holds exactly are written back as they are (not "-0") */
+    if (!pf_lex_is_int(p + s, len) || digits > 15 || (len == 2 && p[s] == '-' && p[s + 1] == '0')) return 1;
+    return pf_bytes_append(o, p + s, len) ? PF_ERR_NOMEM : 0;
+}
+
 /* ---- Python's raw_text (compact JSON of a parsed value) ----------------------------- */
 
 /* Is the JSON string q[0..n) (quotes included) spelled as json.dumps(ensure_ascii=False) spells its value? */

@@ -96,6 +96,12 @@ void pf_evs_reset(pf_evs *d);
  * that C can hand it on as it is? *end: index after the value. */
 int pf_canon_value(const uint8_t *p, size_t n, size_t i, size_t *end, int depth);
 
+/* The valid JSON value at p[*i] written into o as Go's json.Marshal writes it once decoded into
+ * any (sorted keys, a repeated key's last value, float64 numbers, HTML-safe strings), *i past
+ * it; 1 when C cannot be sure of Go's spelling (non-integers, integers past 15 digits, -0,
+ * strings with non-ASCII or <, >, &, nesting past 64): Python writes those. tmp: scratch. */
+int pf_go_marshal(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, pf_bytes *tmp, int depth);
+
 /* A decoder over a spec the caller keeps alive (built once per format); takes `st` (freed
  * with vt->free_state when this fails, and when spec is NULL: its building ran out of memory).
  * coalesce: merge runs of chunks as the Python twin's scanner does (pf_scan_new), so
