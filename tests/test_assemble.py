@@ -12,11 +12,13 @@ import json
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyfantasy import DecodeError
 from pyfantasy._providers.assemble import (StreamAssembler, ToolSpec, assemble_stream, deterministic_id,
                                  deterministic_uuid, generate_step, validate_tool_call)
-from pyfantasy._go.json import RawJSON, go_string
+from pyfantasy._go.json import RawJSON, go_bytes, go_string
 from pyfantasy.response import (AnthropicReasoningMetadata, CallWarning, GoogleReasoningMetadata,
                                 OpenAIMetadata, OpenAIResponsesMetadata, ReasoningContent, Response,
                                 ResponsesReasoningMetadata, SourceContent, StreamPart, TextContent,
@@ -465,3 +467,16 @@ def test_deterministic_uuid():
     parsed = uuid.UUID(u)
     assert str(parsed) == u and parsed.version == 5 and parsed.variant == uuid.RFC_4122
     assert parsed.bytes[:6] == bytes.fromhex(_reference(b"resp_1", b"3"))[:6]
+    assert deterministic_uuid("resp_abc", "citation", 3) == "03c11291-070e-56cc-b98e-0b1a47ed8fb9"
+
+
+_PART = st.one_of(st.text(), st.binary(max_size=40), st.integers(), st.sampled_from(["\udcff", "a\udc80b", "\ud800"]))
+
+
+@given(st.lists(_PART, max_size=4))
+def test_deterministic_uuid_is_uuid5_bits_over_the_digest(parts):
+    """The UUID written by hand is uuid.UUID(bytes=digest[:16], version=5), for any parts
+    (a str stands for the Go string of its bytes: surrogates for the bytes they escape)."""
+    raw = [p if isinstance(p, bytes) else go_bytes(p) if isinstance(p, str) else str(p).encode() for p in parts]
+    want = str(uuid.UUID(bytes=bytes.fromhex(_reference(*raw))[:16], version=5))
+    assert deterministic_uuid(*parts) == want

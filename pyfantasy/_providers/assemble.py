@@ -34,7 +34,6 @@ Tool-call validation without the tool list
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -372,17 +371,24 @@ def generate_step(response: Response, tools: Optional[Sequence[ToolSpec]] = None
 
 
 def _digest(parts: Sequence[Any]) -> bytes:
-    h = hashlib.sha1()
+    """SHA-1 of the parts, each as its length (8 bytes, big-endian) then its bytes (a str as the
+    Go string it stands for, anything else as its text); one update (citations hash several)."""
+    buf: List[bytes] = []
     for p in parts:
-        if isinstance(p, (bytes, bytearray, memoryview)):
+        if type(p) is str:
+            try:
+                b = p.encode("utf-8")
+            except UnicodeEncodeError:   # surrogates: the bytes they stand for
+                b = go_bytes(p)
+        elif isinstance(p, (bytes, bytearray, memoryview)):
             b = bytes(p)
         elif isinstance(p, str):
             b = go_bytes(p)
         else:
             b = str(p).encode("utf-8")
-        h.update(len(b).to_bytes(8, "big"))
-        h.update(b)
-    return h.digest()
+        buf.append(len(b).to_bytes(8, "big"))
+        buf.append(b)
+    return hashlib.sha1(b"".join(buf)).digest()
 
 
 def deterministic_id(prefix: str, *parts: Any, length: int = 16) -> str:
@@ -410,4 +416,8 @@ def deterministic_uuid(*parts: Any) -> str:
     The first 16 bytes of the same SHA-1 digest, with the RFC 4122 variant and
     version 5 bits set (name-based, SHA-1), in the canonical 8-4-4-4-12 form.
     """
-    return str(uuid.UUID(bytes=_digest(parts)[:16], version=5))
+    d = bytearray(_digest(parts)[:16])   # str(uuid.UUID(bytes=..., version=5)), without the object
+    d[6] = (d[6] & 0x0F) | 0x50
+    d[8] = (d[8] & 0x3F) | 0x80
+    h = d.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
