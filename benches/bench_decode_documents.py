@@ -19,7 +19,7 @@ import pytest
 
 from data import document_bodies
 from helpers import skip_without_corpus
-from pipelines import c_kernel_only, c_kernel_text, document_summary, response_document_summary
+from pipelines import c_kernel_only, check_c_kernel, document_summary, response_document_summary
 from pyfantasy._kernels import native_available
 from pyfantasy.decode import decode_body
 
@@ -40,13 +40,13 @@ def dicts_run(loads):
 
 
 @lru_cache(maxsize=None)
-def expected_texts():
-    return ["".join(p.text for p in r.content or () if p.type == "text") for r in pyfantasy_run("python")()]
+def expected_responses():
+    return pyfantasy_run("python")()
 
 
 @lru_cache(maxsize=None)
 def expected():
-    return [response_document_summary(fmt, r) for (_, fmt, _), r in zip(BODIES, pyfantasy_run("python")())]
+    return [response_document_summary(fmt, r) for (_, fmt, _), r in zip(BODIES, expected_responses())]
 
 
 CONTENDERS = {
@@ -70,11 +70,7 @@ def bench_decode_documents(benchmark, name):
     benchmark.extra_info["bodies"] = len(BODIES)
     results = benchmark(run)
     if name == "pyfantasy-c-kernel-only":
-        # a body the C side hands back (web search results) costs its C work only here: still a ceiling
-        texts = [c_kernel_text(r) for r in results]
-        bad = [k for k, (t, e) in enumerate(zip(texts, expected_texts())) if t is not None and t != e]
-        assert len(results) == len(BODIES) and not bad, f"{name}: text differs from pyfantasy's on bodies {bad[:10]}"
-        assert texts.count(None) <= len(texts) // 20, f"{name}: {texts.count(None)} bodies handed back"
+        check_c_kernel(results, expected_responses(), name, handed_back=len(BODIES) // 20)
         return
     got = [response_document_summary(fmt, r) for (_, fmt, _), r in zip(BODIES, results)] \
         if name.startswith("pyfantasy") else results

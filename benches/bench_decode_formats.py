@@ -43,7 +43,7 @@ from functools import lru_cache
 import pytest
 
 from data import stream_bodies
-from pipelines import c_kernel_only, c_kernel_text, check, httpx_sse, whole_body
+from pipelines import c_kernel_only, check, check_c_kernel, httpx_sse, whole_body
 from pyfantasy._kernels import native_available
 from pyfantasy.bench import ASSEMBLERS, reference_events
 from pyfantasy.decode import decode_body
@@ -96,7 +96,7 @@ def expected_texts(fmt):
 
 
 def c_kernel_run(fmt):
-    return c_kernel_only([(b, fmt, v) for b, v, _ in BODIES[fmt]], False), c_kernel_text
+    return c_kernel_only([(b, fmt, v) for b, v, _ in BODIES[fmt]], False), None
 
 
 def whole_body_run(fmt, loads):
@@ -300,7 +300,9 @@ def _bench(benchmark, fmt, name):
     benchmark.extra_info["bodies"] = len(bodies)
     results = benchmark(run)
     assert len(results) == len(bodies)
-    if name.endswith("-sdk") or name in ("google-genai", "pyfantasy-c-kernel-only"):  # their final text
+    if name == "pyfantasy-c-kernel-only":   # C's records: the text they hold
+        check_c_kernel(results, expected_responses(fmt), name)
+    elif name.endswith("-sdk") or name == "google-genai":  # SDK objects: their final text
         expected = expected_texts(fmt)
         assert any(expected), "the check needs some text to compare"
         got = [text_of(r) for r in results]

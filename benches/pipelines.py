@@ -8,6 +8,10 @@
 - ``check(fmt, results, expected)``: every contender's results, body by body, against
   pyfantasy's python backend on text, tool calls and output tokens
   (``pyfantasy.bench.summarize``), so a fast path that dropped any of them fails.
+- ``c_kernel_only(jobs, document)``: pyfantasy's C alone, the ceiling of any Python layer on
+  it; ``check_c_kernel`` holds its records' text to the python backend's.
+- ``document_summary`` / ``response_document_summary`` (non-streaming bodies): re-exported
+  from ``pyfantasy.bench``.
 """
 from __future__ import annotations
 
@@ -62,9 +66,6 @@ def check(fmt: str, results: Sequence[Any], expected: Sequence[Any], name: str) 
         assert g == w, f"{name}, body {k}: {g} != {w}"
 
 
-# ---- non-streaming bodies: pyfantasy.bench.document_summary / response_document_summary
-
-
 # ---- pyfantasy's C kernel alone: the ceiling of any Python layer on it -------------------
 
 def c_kernel_only(jobs: Sequence[tuple], document: bool) -> Callable[[], list]:
@@ -93,3 +94,15 @@ def c_kernel_text(result: tuple) -> Optional[str]:
         return None
     return "".join(arena[records[i + 3]:records[i + 3] + records[i + 4]].decode("utf-8", "replace")
                    for i in range(HEAD_N, len(records), W) if records[i] == TEXT_CONTENT)
+
+
+def check_c_kernel(results: Sequence[tuple], expected: Sequence[Any], name: str, handed_back: int = 0) -> None:
+    """``c_kernel_only``'s results against the python backend's Responses, body by body: the
+    text their records hold is the Response's. At most ``handed_back`` bodies may be handed
+    back (they cost their C work only there: still a ceiling)."""
+    texts = [c_kernel_text(r) for r in results]
+    assert len(texts) == len(expected), f"{name}: {len(texts)} results for {len(expected)} bodies"
+    assert any(r.text for r in expected), "the check needs some text to compare"
+    bad = [k for k, (t, r) in enumerate(zip(texts, expected)) if t is not None and t != r.text]
+    assert not bad, f"{name}: text differs from pyfantasy's on bodies {bad[:10]}"
+    assert texts.count(None) <= handed_back, f"{name}: {texts.count(None)} bodies handed back"
