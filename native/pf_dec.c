@@ -436,7 +436,6 @@ static int member_cmp(const void *a, const void *b) {
     return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
 }
 
-
 /* An object: members sorted by key (a repeated key keeps its last value, as a Go map does). */
 static int enc_object(const uint8_t *p, size_t n, size_t *i, pf_bytes *o, pf_bytes *tmp, int depth) {
     go_member *m = NULL;
