@@ -371,19 +371,14 @@ def generate_step(response: Response, tools: Optional[Sequence[ToolSpec]] = None
 
 
 def _digest(parts: Sequence[Any]) -> bytes:
-    """SHA-1 of the parts, each as its length (8 bytes, big-endian) then its bytes (a str as the
-    Go string it stands for, anything else as its text); one update (citations hash several)."""
+    """SHA-1 of the parts, each as its length (8 bytes, big-endian) then its bytes (bytes as they
+    are, a str as the Go string it stands for, anything else as its text), in one update."""
     buf: List[bytes] = []
     for p in parts:
-        if type(p) is str:
-            try:
-                b = p.encode("utf-8")
-            except UnicodeEncodeError:   # surrogates: the bytes they stand for
-                b = go_bytes(p)
+        if isinstance(p, str):
+            b = go_bytes(p)
         elif isinstance(p, (bytes, bytearray, memoryview)):
             b = bytes(p)
-        elif isinstance(p, str):
-            b = go_bytes(p)
         else:
             b = str(p).encode("utf-8")
         buf.append(len(b).to_bytes(8, "big"))
