@@ -232,6 +232,19 @@ static int web_search_meta(pf_dec *d, const uint8_t *wid, size_t widn, pf_val ac
     return 0;
 }
 
+/* A done web search call: the provider-executed tool call and its result, which holds the
+ * search's metadata (web_search_meta); a stream closes the call's input first (input_end). */
+static int web_search_done(pf_dec *d, const uint8_t *id, size_t idn, pf_val action, int input_end) {
+    int m;
+    TRY(web_search_meta(d, id, idn, action, &m));
+    if (d->fallback) return 0;
+    if (input_end) TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_END, id, idn, E0, E0, 0));
+    TRY(pf_dec_part3(d, PF_PT_TOOL_CALL | PF_PT_PROVIDER_EXECUTED, id, idn, E0,
+                     (const uint8_t *)"web_search", 10, 0));
+    return pf_dec_part3(d, PF_PT_TOOL_RESULT | PF_PT_PROVIDER_EXECUTED, id, idn, E0,
+                        (const uint8_t *)"web_search", 10, (size_t)m + 1);
+}
+
 static int ev_item_done(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
     pf_val item = NODE(v, root, N_ITEM);
     const uint8_t *typ, *id, *name, *args;
@@ -253,15 +266,8 @@ static int ev_item_done(pf_dec *d, resp_st *st, const pf_view *v, pf_val root) {
         return pf_dec_tool_call(d, id, idn, args, argsn, name, namen, 0);
     }
     if (pf_eq(typ, typn, "web_search_call")) {
-        int m;
         S(NODE(v, item, N_I_ID), &id, &idn);
-        TRY(web_search_meta(d, id, idn, NODE(v, item, N_I_ACTION), &m));
-        if (d->fallback) return 0;
-        TRY(pf_dec_part3(d, PF_PT_TOOL_INPUT_END, id, idn, E0, E0, 0));
-        TRY(pf_dec_part3(d, PF_PT_TOOL_CALL | PF_PT_PROVIDER_EXECUTED, id, idn, E0,
-                         (const uint8_t *)"web_search", 10, 0));
-        return pf_dec_part3(d, PF_PT_TOOL_RESULT | PF_PT_PROVIDER_EXECUTED, id, idn, E0,
-                            (const uint8_t *)"web_search", 10, (size_t)m + 1);
+        return web_search_done(d, id, idn, NODE(v, item, N_I_ACTION), 1);
     }
     if (pf_eq(typ, typn, "message")) {
         S(NODE(v, item, N_I_ID), &id, &idn);
@@ -639,15 +645,9 @@ static int rdoc_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t n
             } else if (pf_eq(t, tn, "web_search_call")) {   /* the stream's done item, as one */
                 const uint8_t *wid;
                 size_t widn;
-                int m;
                 S(f[RI_ID], &wid, &widn);
-                TRY(pf_set_bytes(&s->item, wid, widn));   /* kept past the scratch buffers below */
-                TRY(web_search_meta(d, pf_bp(&s->item), s->item.len, f[RI_ACTION], &m));
-                if (d->fallback) return 0;
-                TRY(pf_dec_part3(d, PF_PT_TOOL_CALL | PF_PT_PROVIDER_EXECUTED, pf_bp(&s->item), s->item.len, E0,
-                                 (const uint8_t *)"web_search", 10, 0));
-                TRY(pf_dec_part3(d, PF_PT_TOOL_RESULT | PF_PT_PROVIDER_EXECUTED, pf_bp(&s->item), s->item.len,
-                                 E0, (const uint8_t *)"web_search", 10, (size_t)m + 1));
+                TRY(pf_set_bytes(&s->item, wid, widn));   /* kept past the scratch buffers web_search_meta uses */
+                TRY(web_search_done(d, pf_bp(&s->item), s->item.len, f[RI_ACTION], 0));
             } else if (pf_eq(t, tn, "reasoning")) {
                 TRY(rdoc_reasoning(d, s, f));
             }
