@@ -70,7 +70,7 @@ _ITEMS = frozenset((TOOL_CALL, TOOL_CALL_OBJECT, PROVIDER_TOOL_CALL, TOOL_RESULT
 _NO_CONTENT = frozenset((TOOL_INPUT_START, TOOL_INPUT_DELTA, TOOL_INPUT_END, EOF))
 FIN_PLAIN = lib.PF_FIN_PLAIN
 FIN_NO_METADATA = lib.PF_FIN_NO_METADATA
-FIN_HEAD_USAGE = FIN_PLAIN | FIN_NO_METADATA   # usage as the head gives it (unless r[3]), no other flag
+FIN_GIVEN = FIN_PLAIN | FIN_NO_METADATA   # a finish whose usage is fin_usage's (whole(): the head's), no other flag
 FIN_OPENAI_KEY = lib.PF_FIN_OPENAI_KEY
 # flags above the type in a record's value 0 (openai-responses); SOURCE's only flag is DOCUMENT
 MASK, PROVIDER_EXECUTED = lib.PF_PT_MASK, lib.PF_PT_PROVIDER_EXECUTED
@@ -319,7 +319,7 @@ class PartReader:
         """(finish reason, usage, provider metadata) of a FINISH record; ``fin``: the USAGE,
         EXTRA and ROUTER records before it (record type -> index in ``r``; EXTRA: a list)."""
         flags = r[i + 2]
-        if flags & (FIN_PLAIN | FIN_NO_METADATA):
+        if flags & FIN_GIVEN:
             return _FINISH[r[i + 1]], new_usage(*self._fin_usage()), {} if flags & FIN_PLAIN else None
         u = fin.get(USAGE)
         if u is None:  # formats that give their usage in pf_dec_out
@@ -475,7 +475,7 @@ class PartReader:
                               self._pm(r[i + 7]) if r[i + 7] else None))
             elif t == FINISH:
                 flags = r[i + 2]
-                if flags & FIN_HEAD_USAGE and not r[3]:   # _finish's first case, inline: the common one
+                if flags & FIN_GIVEN and not r[3]:   # _finish's first case, inline (the usage: the head's)
                     finish, usage, meta = (_FINISH[r[i + 1]], new_usage(r[4], r[5], r[6], r[7], r[8], r[9]),
                                            {} if flags & FIN_PLAIN else None)
                 else:
