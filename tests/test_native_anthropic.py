@@ -340,6 +340,14 @@ def test_corpus_documents_native_equals_python(rel, iid):
     check_corpus_document(rel, iid)
 
 
+def message(*blocks, stop="end_turn", usage=None):
+    d = {"id": "msg_1", "type": "message", "role": "assistant", "content": list(blocks), "stop_reason": stop}
+    if usage is not False:
+        d["usage"] = usage if usage is not None else {"input_tokens": 4, "output_tokens": 2,
+                                                      "cache_read_input_tokens": 1}
+    return json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def _results(n):
     return [{"type": "web_search_result", "url": f"https://r{k}/", "title": f"R\"{k}\"", "page_age": "1 day",
              "encrypted_content": "e" * k} for k in range(n)]
@@ -348,32 +356,24 @@ def _results(n):
 # server tool use (its input as Go re-encodes it) and web search results (sources, the result's
 # metadata); many results outlast the C scratch buffers
 SERVER_TOOL_DOCS = [
-    lambda: message({"type": "server_tool_use", "id": "srv_1", "name": "web_search",
-                     "input": {"query": "Tokyo \"population\" 2026", "b": [True, None, 3, {"z": 1, "a": -2}]},
-                     "caller": {"type": "direct"}},
-                    {"type": "web_search_tool_result", "tool_use_id": "srv_1", "content": _results(20) + [5, {}]},
-                    {"type": "text", "text": "Tokyo", "citations": [{"type": "web_search_result_location"}]}),
-    lambda: message({"type": "server_tool_use", "id": "s", "name": "web_search", "input": {"q": 1}},
-                    {"type": "web_search_tool_result", "tool_use_id": "s", "content": []},
-                    {"type": "web_search_tool_result", "tool_use_id": "t",
-                     "content": {"error_code": "max_uses_exceeded"}},
-                    {"type": "web_search_tool_result", "tool_use_id": "u", "content": {"error_code": ""}},
-                    {"type": "web_search_tool_result", "content": "x"}, {"type": "web_search_tool_result"}),
-    lambda: message({"type": "server_tool_use", "id": "s", "name": "w"}, {"type": "server_tool_use", "input": None},
-                    {"type": "server_tool_use", "id": "s2", "input": [1, "x", []]},
-                    {"type": "server_tool_use", "id": "s3", "input": "q"}, stop="tool_use"),
+    message({"type": "server_tool_use", "id": "srv_1", "name": "web_search",
+             "input": {"query": "Tokyo \"population\" 2026", "b": [True, None, 3, {"z": 1, "a": -2}]},
+             "caller": {"type": "direct"}},
+            {"type": "web_search_tool_result", "tool_use_id": "srv_1", "content": _results(20) + [5, {}]},
+            {"type": "text", "text": "Tokyo", "citations": [{"type": "web_search_result_location"}]}),
+    message({"type": "server_tool_use", "id": "s", "name": "web_search", "input": {"q": 1}},
+            {"type": "web_search_tool_result", "tool_use_id": "s", "content": []},
+            {"type": "web_search_tool_result", "tool_use_id": "t",
+             "content": {"error_code": "max_uses_exceeded"}},
+            {"type": "web_search_tool_result", "tool_use_id": "u", "content": {"error_code": ""}},
+            {"type": "web_search_tool_result", "content": "x"}, {"type": "web_search_tool_result"}),
+    message({"type": "server_tool_use", "id": "s", "name": "w"}, {"type": "server_tool_use", "input": None},
+            {"type": "server_tool_use", "id": "s2", "input": [1, "x", []]},
+            {"type": "server_tool_use", "id": "s3", "input": "q"}, stop="tool_use"),
     # spaced, repeated keys (the last one wins, as in a Go map), escapes that unescape to plain text
-    lambda: message({"type": "server_tool_use", "id": "s", "name": "web_search", "input": {"q": "a"}}).replace(
+    message({"type": "server_tool_use", "id": "s", "name": "web_search", "input": {"q": "a"}}).replace(
         b'{"q":"a"}', b'{ "q" : "a\\u0041\\n" , "q":"b\\/c", "p" : [ 1 , 2 ] }'),
 ]
-
-
-def message(*blocks, stop="end_turn", usage=None):
-    d = {"id": "msg_1", "type": "message", "role": "assistant", "content": list(blocks), "stop_reason": stop}
-    if usage is not False:
-        d["usage"] = usage if usage is not None else {"input_tokens": 4, "output_tokens": 2,
-                                                      "cache_read_input_tokens": 1}
-    return json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @pytest.mark.parametrize("body", [
@@ -384,7 +384,7 @@ def message(*blocks, stop="end_turn", usage=None):
             stop="tool_use"),
     message(stop="max_tokens", usage={"input_tokens": "7", "output_tokens": 1.0}),
     message(usage=False), message(usage=[1]), b"null", b'{"content": {"type": "text"}}',
-    *(make() for make in SERVER_TOOL_DOCS),
+    *SERVER_TOOL_DOCS,
 ])
 def test_document_shapes(body):
     assert document_in_c(body, "anthropic")
