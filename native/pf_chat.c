@@ -117,43 +117,67 @@ static int fail(pf_dec *d, chat_st *st, size_t kind, const char *msg) {
 
 static const char *const KNOWN_USAGE[] = {"prompt_tokens", "completion_tokens", "total_tokens",
                                           "prompt_tokens_details", "completion_tokens_details"};
+static const size_t KNOWN_USAGE_LEN[] = {sizeof "prompt_tokens" - 1, sizeof "completion_tokens" - 1,
+                                         sizeof "total_tokens" - 1, sizeof "prompt_tokens_details" - 1,
+                                         sizeof "completion_tokens_details" - 1};
+#define USAGE_OTHER_MAX 32   /* keys outside KNOWN_USAGE one walk remembers (more: Python reads the usage) */
 
-/* Does the usage object have a key outside KNOWN_USAGE whose (last) value is not null? */
-static int usage_extras(pf_dec *d, pf_val u, int *found) {
+/* One walk of a usage object (a RAW value): the last values of KNOWN_USAGE's keys in f[0..5) (f
+ * may be NULL), and in *found (may be NULL) whether a key outside them has a last value that is
+ * not null. Keys are compared unescaped, as pf_raw_fields does. Past USAGE_OTHER_MAX other keys,
+ * or one of 256 bytes or more, or holding a NUL, Python reads the usage (d->fallback). */
+static int usage_walk(pf_dec *d, pf_val u, pf_val *f, int *found) {
+    pf_val none = {-1, NULL, 0, -1};
+    if (f) for (int j = 0; j < 5; j++) f[j] = none;
+    if (found) *found = 0;
+    if (u.kind != PF_K_RAW || !u.len || u.p[0] != '{') return 0;
+    struct { size_t off, n; int null; } other[USAGE_OTHER_MAX];
+    uint8_t keys[USAGE_OTHER_MAX * 64];   /* the other keys' bytes (an escaped one is in d->tmp only) */
+    size_t nother = 0, used = 0;
     const uint8_t *p = u.p;
     size_t n = u.len, i = pf_lex_ws(p, 1, n);
-    *found = 0;
     while (i < n && p[i] == '"') {
-        size_t e;
+        size_t e, w;
         pf_val k = pf_raw_member(p, i, n, &e);
-        if (!e) return 0;
+        if (!e) break;
         if (pf_raw_str(d, &k)) return PF_ERR_NOMEM;
-        int known = 0;
-        for (size_t j = 0; j < 5; j++)
-            if (pf_eq(k.p, k.len, KNOWN_USAGE[j])) known = 1;
-        if (!known) {
-            char key[256];
-            if (k.len >= sizeof key || memchr(k.p, 0, k.len)) { d->fallback = 1; return 0; }
-            memcpy(key, k.p, k.len);
-            key[k.len] = 0;
-            if (pf_raw_get(d, u, key).kind != PF_K_NULL) { *found = 1; return 0; }
-        }
         i = pf_lex_ws(p, e, n);
-        if (i >= n || p[i] != ':') return 0;
+        if (i >= n || p[i] != ':') break;
         i = pf_lex_ws(p, i + 1, n);
-        size_t w = pf_walk_value(p, i, n);
-        if (!w) return 0;
+        if (i >= n) break;
+        pf_val v = pf_raw_member(p, i, n, &w);
+        if (!w) break;
+        int known = -1;
+        for (int j = 0; j < 5 && known < 0; j++)
+            if (k.len == KNOWN_USAGE_LEN[j] && memcmp(k.p, KNOWN_USAGE[j], k.len) == 0) known = j;
+        if (known >= 0) {
+            if (f) f[known] = v;
+        } else if (found) {
+            if (k.len >= 256 || memchr(k.p, 0, k.len)) { d->fallback = 1; return 0; }
+            size_t j = 0;
+            while (j < nother && !(other[j].n == k.len && memcmp(keys + other[j].off, k.p, k.len) == 0)) j++;
+            if (j == nother) {   /* a new key; a repeated one takes its last value */
+                if (nother == USAGE_OTHER_MAX || used + k.len > sizeof keys) { d->fallback = 1; return 0; }
+                memcpy(keys + used, k.p, k.len);
+                other[j].off = used;
+                other[j].n = k.len;
+                used += k.len;
+                nother++;
+            }
+            other[j].null = v.kind == PF_K_NULL;
+        }
         i = pf_lex_ws(p, w, n);
-        if (i < n && p[i] == ',') i = pf_lex_ws(p, i + 1, n);
+        if (i < n && p[i] == ',') { i = pf_lex_ws(p, i + 1, n); continue; }
+        break;
     }
+    if (found)
+        for (size_t j = 0; j < nother; j++) *found |= !other[j].null;
     return 0;
 }
 
-/* The usage object u kept whole when it has extra fields (has_extras, extras). */
-static int keep_extras(pf_dec *d, chat_st *st, pf_val u) {
-    int extras = 0;
-    pf_val raw = {PF_K_RAW, u.p, u.len, -1};
-    TRY(usage_extras(d, raw, &extras));
+/* The usage object u kept whole when it has extra fields (has_extras, extras); extras: whether it
+ * has (usage_walk's found). */
+static int keep_extras(pf_dec *d, chat_st *st, pf_val u, int extras) {
     if (d->fallback || !extras) return 0;
     st->has_extras = 1;
     return pf_set_bytes(&st->extras, u.p, u.len) ? PF_ERR_NOMEM : 0;
@@ -202,7 +226,10 @@ static int chunk_usage(pf_dec *d, chat_st *st, const pf_view *v, pf_val root) {
     if (CHILD_I(v, ctd, N_U_ACCEPTED, &a) || CHILD_I(v, ctd, N_U_REJECTED, &r)) FALLBACK(d);
     if (a > 0) st->acc = a;
     if (r > 0) st->rej = r;
-    return keep_extras(d, st, u);
+    int extras;
+    pf_val raw = {PF_K_RAW, u.p, u.len, -1};
+    TRY(usage_walk(d, raw, NULL, &extras));
+    return keep_extras(d, st, u, extras);
 }
 
 /* ---- tool calls ------------------------------------------------------------------ */
@@ -945,22 +972,23 @@ static int doc_sources(pf_dec *d, pf_val anns, const uint8_t *key, size_t keyn, 
     return 0;
 }
 
-/* _usage_default / _usage_router, and what the metadata reads of the usage, into the chat state. */
+/* _usage_default / _usage_router, and what the metadata reads of the usage, into the chat state:
+ * one walk of the usage (usage_walk), one of each details object. */
 static int doc_usage(pf_dec *d, chat_st *st, pf_val uv, int *fb) {
-    pf_val u = doc_obj(uv);
-    static const char *const U_KEYS[5] = {"prompt_tokens", "completion_tokens", "total_tokens",
-                                          "prompt_tokens_details", "completion_tokens_details"};
-    pf_val f[5] = {{-1, NULL, 0, -1}, {-1, NULL, 0, -1}, {-1, NULL, 0, -1}, {-1, NULL, 0, -1}, {-1, NULL, 0, -1}};
-    if (u.kind >= 0) pf_raw_fields(d, u, U_KEYS, 5, f);
+    static const char *const CTD_KEYS[3] = {"reasoning_tokens", "accepted_prediction_tokens",
+                                            "rejected_prediction_tokens"};
+    pf_val u = doc_obj(uv), f[5], g[3];
+    int router = st->variant == PF_CHAT_OPENROUTER || st->variant == PF_CHAT_VERCEL, extras = 0;
+    TRY(usage_walk(d, u, f, router ? NULL : &extras));   /* a router's metadata keeps no extra field */
     pf_val ptd = doc_obj(f[3]), ctd = doc_obj(f[4]);
+    pf_raw_fields(d, ctd, CTD_KEYS, 3, g);
     int64_t prompt = 0, completion = 0, total = 0, cached = 0, reasoning = 0, a = 0, r = 0;
     TRY(doc_i(d, f[0], &prompt, fb));
     TRY(doc_i(d, f[1], &completion, fb));
     TRY(doc_i(d, f[2], &total, fb));
     TRY(doc_i(d, pf_raw_get(d, ptd, "cached_tokens"), &cached, fb));
-    TRY(doc_i(d, pf_raw_get(d, ctd, "reasoning_tokens"), &reasoning, fb));
+    TRY(doc_i(d, g[0], &reasoning, fb));
     if (*fb) return 0;
-    int router = st->variant == PF_CHAT_OPENROUTER || st->variant == PF_CHAT_VERCEL;
     int64_t inp = prompt - cached;
     if (inp < 0) inp = 0;
     st->usage[0] = inp;
@@ -973,13 +1001,13 @@ static int doc_usage(pf_dec *d, chat_st *st, pf_val uv, int *fb) {
     if (uv.kind >= 0) TRY(pf_set_bytes(&st->usage_raw, uv.p, uv.len));
     else TRY(pf_set_bytes(&st->usage_raw, (const uint8_t *)"null", 4));
     if (router) return 0;
-    TRY(doc_i(d, pf_raw_get(d, ctd, "accepted_prediction_tokens"), &a, fb));
-    TRY(doc_i(d, pf_raw_get(d, ctd, "rejected_prediction_tokens"), &r, fb));
+    TRY(doc_i(d, g[1], &a, fb));
+    TRY(doc_i(d, g[2], &r, fb));
     if (*fb) return 0;
     st->acc = a > 0 ? a : 0;
     st->rej = r > 0 ? r : 0;
     st->has_extras = 0;
-    return u.kind >= 0 ? keep_extras(d, st, u) : 0;
+    return u.kind >= 0 ? keep_extras(d, st, u, extras) : 0;
 }
 
 /* ---- OpenRouter / Vercel reasoning_details in bodies (generate_reasoning_details) ------------ */

@@ -212,3 +212,29 @@ def test_raw_string_bytes_anywhere(content, key, pad):
     body = (b'{"id":"' + b"x" * pad + b'","choices":[{"index":0,"message":{"role":"assistant","content":"'
             + content + b'","' + key + b'":"' + content + b'"},"finish_reason":"stop"}]}')
     same_document(body, "openai-chat")
+
+
+USAGE_KEYS = [  # (the members after the counts, whether C decodes it: usage_walk's limits)
+    (b'"x":1,"x":null', True), (b'"x":null,"x":1', True), (b'"x":1,"\\u0078":null', True),
+    (b'"\\u0078":null,"x":[1]', True), (b'"prompt\\u005ftokens":5,"y":null', True),
+    (b'"a":null,"b":null,"a":0', True), (b'"c":{"x":null},"d":null', True),
+    (b",".join(b'"k%d":%d' % (k, k) for k in range(32)), True),
+    (b",".join(b'"k%d":null' % k for k in range(40)), False),
+    (b'"' + b"k" * 300 + b'":1', False), (b'"' + b"k" * 300 + b'":null', False),
+]
+
+
+@pytest.mark.parametrize("members,in_c", USAGE_KEYS)
+@pytest.mark.parametrize("variant", ["openai", "compat", "openrouter"])
+def test_usage_keys_outside_the_known_ones(members, in_c, variant):
+    """Whether a usage has extra fields is one walk (pf_chat.c usage_walk): a key's last value
+    counts, keys compare unescaped; past its limits (32 other keys, a key of 256 bytes) Python
+    reads it. Bodies and streams alike."""
+    usage = b'{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4,' + members + b"}"
+    body = doc({"content": "x"}).replace(b'"finish_reason": "stop"}]', b'"finish_reason": "stop"}], "usage": ' + usage)
+    same_document(body, "openai-chat", variant)
+    assert document_in_c(body, "openai-chat", variant) == (in_c or variant == "openrouter")
+    stream = (b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}]}\n\n'
+              b'data: {"id":"c","choices":[],"usage":' + usage + b"}\n\ndata: [DONE]\n\n")
+    from test_decode_differential import check as check_stream
+    check_stream(stream, "openai-chat", [40, 120], variant)
