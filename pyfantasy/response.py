@@ -656,28 +656,28 @@ class Response:
 
     # -- conveniences -----------------------------------------------------
 
-    def _parts(self, cls: Type[Any]) -> List[Any]:
-        return [c for c in (self.content or ()) if isinstance(c, cls)]
+    # (the properties below are read once per message by log processing: a list comprehension
+    # each, no helper call or generator)
 
     @property
     def text(self) -> str:
         """All text parts joined (no separator)."""
-        return "".join(c.text for c in self._parts(TextContent))
+        return "".join([c.text for c in self.content or () if isinstance(c, TextContent)])
 
     @property
     def reasoning_text(self) -> str:
         """All reasoning parts joined (no separator)."""
-        return "".join(c.text for c in self._parts(ReasoningContent))
+        return "".join([c.text for c in self.content or () if isinstance(c, ReasoningContent)])
 
     @property
     def tool_calls(self) -> List[ToolCallContent]:
         """The tool-call parts, in order."""
-        return self._parts(ToolCallContent)
+        return [c for c in self.content or () if isinstance(c, ToolCallContent)]
 
     @property
     def sources(self) -> List[SourceContent]:
         """The source parts, in order."""
-        return self._parts(SourceContent)
+        return [c for c in self.content or () if isinstance(c, SourceContent)]
 
 
 # ---------------------------------------------------------------------------

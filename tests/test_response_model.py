@@ -511,6 +511,10 @@ def test_conveniences():
     assert [s.id for s in r.sources] == ["https://example.org/a", "9b2f…"]
     assert r.dumps() == r.to_json_bytes()
     assert TextContent.type == "text" and ToolResultContent.type == "tool-result"
+    for content in (None, []):   # no parts: empty text, empty lists (new ones each time)
+        empty = Response(content=content)
+        assert empty.text == empty.reasoning_text == "" and empty.tool_calls == empty.sources == []
+        assert empty.tool_calls is not empty.tool_calls
 
 
 def test_metadata_objects_are_shared_and_final_state_is_written():
