@@ -211,6 +211,18 @@ def test_workers_that_die_cost_their_files_only(monkeypatch, victims):
             assert rows == good
 
 
+
+def test_every_file_kills_its_worker(monkeypatch):
+    """Every file kills its worker, one file a batch: both workers can be dead, their deaths
+    seen by a failed send but not yet by their results pipes, when the scan looks for a worker
+    to give the next batch to. It waits for the pipes (which say the workers began a batch)
+    instead of taking the dead ones for workers that never started; every file is a crash row."""
+    _dies_on(monkeypatch, {p.name for p in SAMPLES.glob("*.yaml")})
+    tasks = _tasks(40)
+    got = list(pool.iter_results(tasks, 2, batch_bytes=1))
+    assert [g[0] for g in got] == [t[0] for t in tasks]
+    assert all(len(rows) == 1 and rows[0][18] == "crash" for _, _, _, rows in got)
+
 def test_a_dead_worker_is_replaced(monkeypatch, tmp_path):
     """One file kills its worker once: a new worker takes the dead one's place at once (the
     scan goes on with two), the file is a 'crash' row naming the signal, the rest decode."""

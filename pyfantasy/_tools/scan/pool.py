@@ -385,14 +385,14 @@ def _pool_results(feed: _Feed, workers: int, backend: Optional[str],
             hand_out()
             if ended and not again and expect == made:
                 return
-            if not any(w.open for w in live.values()):   # none started yet, or none left to take the rest
+            if not live:   # none started yet, or every one has ended with batches left
+                # (a worker closed because it died on a send is still in ``live`` until its
+                # results pipe says so: lost() may find it began a batch, and starts another)
                 if not begun:
                     raise RuntimeError("the scan's worker processes exit before taking any file")
                 begun = False
-                busy = {w.slot for w in live.values()}
                 for slot in range(workers):
-                    if slot not in busy:
-                        _start(ctx, slot, current, backend, fmt, live)
+                    _start(ctx, slot, current, backend, fmt, live)
                 continue
             for ready_conn in wait(list(live)):
                 conn = cast(Connection, ready_conn)
