@@ -35,12 +35,12 @@ from pyfantasy._errors import ReportError
 from pyfantasy._tools.report.page import render_html
 from pyfantasy._tools.report.read import COLUMNS, load_results, results_kind
 from pyfantasy._tools.report.summary import FANTASY_NOTES, Group, Summary, filter_rows, percentile, summarise
-from pyfantasy._tools.report.table import SORT_KEYS
+from pyfantasy._tools.report.options import SORT_KEYS
 from pyfantasy._tools.report.text import format_table
 
 # Importable from here too, as they always were, though not part of the list below.
 from pyfantasy._tools.report.charts import charts as charts
-from pyfantasy._tools.report.read import KINDS as KINDS
+from pyfantasy._tools.report.options import KINDS as KINDS
 from pyfantasy._tools.report.table import ordered_models as ordered_models
 
 __all__ = ["COLUMNS", "ReportError", "Group", "Summary", "load_results", "results_kind", "summarise",

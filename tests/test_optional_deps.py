@@ -62,3 +62,34 @@ def test_replay_transport_says_it_needs_httpx(tmp_path):
     """, tmp_path)
     assert rc == 0 and out.startswith("ImportError httpx ") and "pip install 'pyfantasy[replay]'" in out, \
         (out, err)
+
+
+def test_the_parser_imports_no_command_machinery(tmp_path):
+    """Every command builds the whole parser: it must not import what only report, bench and
+    scan use when they run (their readers, charts, contenders, SQLite: about 100 ms of a
+    `pyfantasy decode` that took 0.3 s)."""
+    rc, out, err = _run("""
+        from pyfantasy.cli import build_parser
+        build_parser()
+        heavy = [m for m in ("sqlite3", "pyfantasy.scan", "pyfantasy._tools.report.page",
+                             "pyfantasy._tools.report.read", "pyfantasy._tools.bench.contenders",
+                             "pyfantasy._tools.bench.run") if m in sys.modules]
+        print(heavy)
+    """, tmp_path)
+    assert rc == 0, err[-3000:]
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("argv", [["report", "r.db"], ["scan", "r.yaml", "--out", "r.db"]])
+def test_a_package_missing_when_a_command_runs_is_named(argv, tmp_path):
+    """A standard module missing from the Python build (sqlite3), imported when the command runs:
+    one line naming it and exit status 2, no traceback."""
+    (tmp_path / "r.db").write_bytes(b"")
+    (tmp_path / "r.yaml").write_text("interactions: []\n")
+    rc, out, err = _run(f"""
+        sys.modules["sqlite3"] = None
+        sys.exit(main({argv!r}))
+    """, tmp_path)
+    assert rc == 2, err[-3000:]
+    assert "Traceback" not in err
+    assert f"pyfantasy {argv[0]}: needs the Python package 'sqlite3', which is not installed" in err

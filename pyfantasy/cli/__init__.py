@@ -53,11 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _needs(command: str, package: Optional[str]) -> str:
+    """What a subcommand says when a package it imports is missing."""
+    return (f"pyfantasy {command}: needs the Python package {package!r}, which is not installed "
+            f"(pip install {package})\n")
+
+
 def _add_unavailable(sub: Any, command: str, exc: ModuleNotFoundError) -> None:
     """A subcommand whose module cannot import: it says why when used, instead of breaking the CLI."""
     def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-        err.write(f"pyfantasy {command}: needs the Python package {exc.name!r}, which is not installed "
-                  f"(pip install {exc.name})\n")
+        err.write(_needs(command, exc.name))
         return 2
     q = sub.add_parser(command, help=f"(unavailable: {exc.name} is not installed)", add_help=False)
     q.add_argument("rest", nargs=argparse.REMAINDER)
@@ -81,6 +86,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     except PyfantasyError as exc:  # e.g. the native backend asked for but not built
         sys.stderr.write(f"pyfantasy: {exc}\n")
+        return 2
+    except ModuleNotFoundError as exc:
+        # a package a command imports when it runs (report, bench and scan import theirs then:
+        # sqlite3 in a Python built without it); a module of pyfantasy's own missing is a bug
+        if not exc.name or exc.name.partition(".")[0] == "pyfantasy":
+            raise
+        sys.stderr.write(_needs(args.command, exc.name))
         return 2
     except KeyboardInterrupt:
         return 130

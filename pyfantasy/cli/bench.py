@@ -13,14 +13,15 @@ import os
 from typing import TextIO
 
 from pyfantasy._providers.formats import FORMATS
-from pyfantasy._tools.bench.contenders import contenders
-from pyfantasy._tools.bench.output import format_table, to_json
-from pyfantasy._tools.bench.run import run_bench
 from pyfantasy._tools.bench.workload import DEFAULT_CHUNK, collect, samples_dir
 from pyfantasy.cli.common import add_wire, plural
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # imported here: every subcommand builds this parser, only this one times anything
+    from pyfantasy._tools.bench.contenders import contenders
+    from pyfantasy._tools.bench.output import format_table, to_json
+    from pyfantasy._tools.bench.run import run_bench
     paths = args.paths
     if not paths:
         if not os.path.isdir(samples_dir()):

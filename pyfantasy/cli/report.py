@@ -17,15 +17,17 @@ import shutil
 from typing import TextIO
 
 from pyfantasy._errors import ReportError
-from pyfantasy._tools.report.page import render_html
-from pyfantasy._tools.report.read import KINDS, load_results
-from pyfantasy._tools.report.summary import filter_rows, summarise
-from pyfantasy._tools.report.table import SORT_KEYS, ordered_models
-from pyfantasy._tools.report.text import format_table
+from pyfantasy._tools.report.options import KINDS, SORT_KEYS
 from pyfantasy.cli.common import deprecated
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # imported here: every subcommand builds this parser, only this one reads results
+    from pyfantasy._tools.report.page import render_html
+    from pyfantasy._tools.report.read import load_results
+    from pyfantasy._tools.report.summary import filter_rows, summarise
+    from pyfantasy._tools.report.table import ordered_models
+    from pyfantasy._tools.report.text import format_table
     if args.top is not None and args.top < 1:
         err.write("pyfantasy report: --top must be at least 1\n")
         return 2

@@ -11,6 +11,7 @@ import sqlite3
 from typing import Any, Dict, Iterable, List, Optional
 
 from pyfantasy._errors import ReportError
+from pyfantasy._tools.report.options import KINDS
 from pyfantasy.scan import NAMES
 
 COLUMNS = NAMES  # exactly what ``pyfantasy scan`` writes, so the two cannot drift apart
@@ -20,7 +21,6 @@ REQUIRED = ("provider", "model")
 INT_COLUMNS = ("interaction", "error_offset", "input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
                "cache_creation_tokens", "cache_read_tokens", "text_length", "tool_calls")
 FLOAT_COLUMNS = ("cost_usd", "duration_s", "output_tokens_per_s")
-KINDS = ("sqlite", "jsonl", "csv", "parquet")
 _SUFFIXES = {".db": "sqlite", ".sqlite": "sqlite", ".sqlite3": "sqlite", ".jsonl": "jsonl",
              ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 

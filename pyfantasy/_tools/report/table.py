@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence
 
 from pyfantasy._errors import ReportError
+from pyfantasy._tools.report.options import SORT_KEYS
 from pyfantasy._tools.report.summary import NONE_LABEL, Group, Summary
 
 
@@ -48,11 +49,6 @@ def _cells(g: Group, provider: str, model: str) -> List[str]:
             fmt_secs(g.p99), _fmt_rate(g.output_tps), _fmt_finish(g.finish_reasons)]
 
 
-# --sort keys: (column index in HEADERS, descending?)
-SORT_KEYS = {"provider": (0, False), "model": (1, False), "n": (2, True), "errors": (3, True),
-             "error-rate": (4, True), "input": (5, True), "output": (6, True), "total": (7, True),
-             "reasoning": (8, True), "cache-read": (9, True), "cache-write": (10, True), "cost": (11, True),
-             "p50": (12, True), "p90": (13, True), "p99": (14, True), "tps": (15, True)}
 # Columns kept first when the terminal is narrow (indexes in HEADERS); the rest are dropped
 # right to left from this list, and shown again by --wide.
 _PRIORITY = (0, 1, 2, 4, 5, 6, 11, 12, 15, 3, 7, 8, 9, 13, 14, 10, 16)
