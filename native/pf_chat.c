@@ -122,34 +122,28 @@ static const size_t KNOWN_USAGE_LEN[] = {sizeof "prompt_tokens" - 1, sizeof "com
                                          sizeof "completion_tokens_details" - 1};
 #define USAGE_OTHER_MAX 32   /* keys outside KNOWN_USAGE one walk remembers (more: Python reads the usage) */
 
+/* The index of an (unescaped) usage key in KNOWN_USAGE, or -1. */
+static int known_usage(pf_val k) {
+    for (int j = 0; j < 5; j++)
+        if (k.len == KNOWN_USAGE_LEN[j] && memcmp(k.p, KNOWN_USAGE[j], k.len) == 0) return j;
+    return -1;
+}
+
 /* One walk of a usage object (a RAW value): the last values of KNOWN_USAGE's keys in f[0..5) (f
  * may be NULL), and in *found (may be NULL) whether a key outside them has a last value that is
  * not null. Keys are compared unescaped, as pf_raw_fields does. Past USAGE_OTHER_MAX other keys,
  * or one of 256 bytes or more, or holding a NUL, Python reads the usage (d->fallback). */
 static int usage_walk(pf_dec *d, pf_val u, pf_val *f, int *found) {
-    pf_val none = {-1, NULL, 0, -1};
+    pf_val none = {-1, NULL, 0, -1}, k, v;
     if (f) for (int j = 0; j < 5; j++) f[j] = none;
     if (found) *found = 0;
-    if (u.kind != PF_K_RAW || !u.len || u.p[0] != '{') return 0;
     struct { size_t off, n; int null; } other[USAGE_OTHER_MAX];
-    uint8_t keys[USAGE_OTHER_MAX * 64];   /* the other keys' bytes (an escaped one is in d->tmp only) */
-    size_t nother = 0, used = 0;
-    const uint8_t *p = u.p;
-    size_t n = u.len, i = pf_lex_ws(p, 1, n);
-    while (i < n && p[i] == '"') {
-        size_t e, w;
-        pf_val k = pf_raw_member(p, i, n, &e);
-        if (!e) break;
-        if (pf_raw_str(d, &k)) return PF_ERR_NOMEM;
-        i = pf_lex_ws(p, e, n);
-        if (i >= n || p[i] != ':') break;
-        i = pf_lex_ws(p, i + 1, n);
-        if (i >= n) break;
-        pf_val v = pf_raw_member(p, i, n, &w);
-        if (!w) break;
-        int known = -1;
-        for (int j = 0; j < 5 && known < 0; j++)
-            if (k.len == KNOWN_USAGE_LEN[j] && memcmp(k.p, KNOWN_USAGE[j], k.len) == 0) known = j;
+    uint8_t keys[USAGE_OTHER_MAX * 64];   /* the other keys' bytes (an escaped one is in t only) */
+    size_t nother = 0, used = 0, i = 0;
+    pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
+    int rc;
+    while ((rc = pf_raw_next_member(u, &i, t, &k, &v)) > 0) {
+        int known = known_usage(k);
         if (known >= 0) {
             if (f) f[known] = v;
         } else if (found) {
@@ -166,13 +160,10 @@ static int usage_walk(pf_dec *d, pf_val u, pf_val *f, int *found) {
             }
             other[j].null = v.kind == PF_K_NULL;
         }
-        i = pf_lex_ws(p, w, n);
-        if (i < n && p[i] == ',') { i = pf_lex_ws(p, i + 1, n); continue; }
-        break;
     }
     if (found)
         for (size_t j = 0; j < nother; j++) *found |= !other[j].null;
-    return 0;
+    return rc;
 }
 
 /* The usage object u kept whole when it has extra fields (has_extras, extras); extras: whether it
@@ -635,44 +626,34 @@ static int put_simple(pf_dec *d, const uint8_t *p, size_t n, size_t *off) {
 /* The extra usage fields (keys outside KNOWN_USAGE whose last value is not null, in first-key
  * order) as EXTRA records; 0 with *ok = 0 when one of them is not simple (Python builds them). */
 static int extra_records(pf_dec *d, const uint8_t *p, size_t n, int *ok) {
-    size_t start = d->parts.len, i = pf_lex_ws(p, 1, n);
+    pf_val u = {PF_K_RAW, p, n, -1}, k, v;
+    size_t start = d->parts.len, i = 0;
+    pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
+    int rc;
     *ok = 1;
-    while (i < n && p[i] == '"') {
-        size_t e;
-        pf_val k = pf_raw_member(p, i, n, &e);
-        if (!e) break;
-        TRY(pf_raw_str(d, &k));
-        i = pf_lex_ws(p, e, n);
-        if (i >= n || p[i] != ':') break;
-        i = pf_lex_ws(p, i + 1, n);
-        size_t w = pf_walk_value(p, i, n);
-        if (!w) break;
-        int known = 0;
-        for (size_t j = 0; j < 5; j++) known |= pf_eq(k.p, k.len, KNOWN_USAGE[j]);
-        if (!known) {
-            if (!simple_value(p + i, w - i)) { *ok = 0; d->parts.len = start; return 0; }
-            size_t *dup = NULL;   /* a repeated key keeps its first place and takes the last value */
-            for (size_t r = start; r < d->parts.len; r += PF_PART_W)
-                if (d->parts.p[r + 2] == k.len && memcmp(d->arena.p + d->parts.p[r + 1], k.p, k.len) == 0)
-                    dup = d->parts.p + r;
-            size_t vo;
-            TRY(put_simple(d, p + i, w - i, &vo));
-            if (dup) {
-                dup[3] = vo;
-                dup[4] = d->arena.len - vo;
-            } else {
-                size_t ko;
-                TRY(pf_dec_put(d, k.p, k.len, &ko));
-                TRY(pf_dec_part(d, PF_PT_EXTRA, ko, k.len, vo, d->arena.len - vo - k.len, 0, 0, 0));
-                /* the key was put after the value: fix the spans */
-                size_t *r = d->parts.p + d->parts.len - PF_PART_W;
-                r[3] = vo;
-                r[4] = ko - vo;
-            }
+    while ((rc = pf_raw_next_member(u, &i, t, &k, &v)) > 0) {
+        if (known_usage(k) >= 0) continue;
+        if (!simple_value(v.p, v.len)) { *ok = 0; d->parts.len = start; return 0; }
+        size_t *dup = NULL;   /* a repeated key keeps its first place and takes the last value */
+        for (size_t r = start; r < d->parts.len; r += PF_PART_W)
+            if (d->parts.p[r + 2] == k.len && memcmp(d->arena.p + d->parts.p[r + 1], k.p, k.len) == 0)
+                dup = d->parts.p + r;
+        size_t vo;
+        TRY(put_simple(d, v.p, v.len, &vo));
+        if (dup) {
+            dup[3] = vo;
+            dup[4] = d->arena.len - vo;
+        } else {
+            size_t ko;
+            TRY(pf_dec_put(d, k.p, k.len, &ko));
+            TRY(pf_dec_part(d, PF_PT_EXTRA, ko, k.len, vo, d->arena.len - vo - k.len, 0, 0, 0));
+            /* the key was put after the value: fix the spans */
+            size_t *r = d->parts.p + d->parts.len - PF_PART_W;
+            r[3] = vo;
+            r[4] = ko - vo;
         }
-        i = pf_lex_ws(p, w, n);
-        if (i < n && p[i] == ',') i = pf_lex_ws(p, i + 1, n);
     }
+    if (rc) return rc;
     /* a key whose last value is null is no extra field */
     size_t o = start;
     for (size_t r = start; r < d->parts.len; r += PF_PART_W) {

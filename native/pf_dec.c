@@ -715,39 +715,52 @@ pf_val pf_raw_get(pf_dec *d, pf_val obj, const char *key) {
 }
 
 int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, pf_val *vals) {
-    pf_val none = {-1, NULL, 0, -1};
+    pf_val none = {-1, NULL, 0, -1}, key, v;
     for (size_t k = 0; k < nkeys; k++) vals[k] = none;
+    pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
+    size_t i = 0;
+    int rc;
+    while ((rc = pf_raw_next_member(obj, &i, t, &key, &v)) > 0)
+        for (size_t k = 0; k < nkeys; k++)
+            if (pf_eq(key.p, key.len, keys[k])) { vals[k] = v; break; }
+    return rc;
+}
+
+int pf_raw_next_member(pf_val obj, size_t *i, pf_bytes *t, pf_val *key, pf_val *val) {
     if (obj.kind != PF_K_RAW || !obj.len || obj.p[0] != '{') return 0;
     const uint8_t *p = obj.p;
-    size_t n = obj.len, i = pf_lex_ws(p, 1, n);
-    pf_bytes *t = &d->tmp[d->tmp_next++ & 15];
-    while (i < n && p[i] == '"') {
-        int esc = 0;
-        size_t ks = i, e = pf_walk_string_esc(p, i, n, &esc);
-        if (!e) return 0;
-        const uint8_t *kp = p + ks + 1;
-        size_t kn = e - ks - 2;
-        if (esc) {
-            size_t j = ks;
-            t->len = 0;
-            if (pf_lex_string(p, e, &j, t)) return 0;
-            kp = t->p;
-            kn = t->len;
-        }
-        i = pf_lex_ws(p, e, n);
-        if (i >= n || p[i] != ':') return 0;
-        i = pf_lex_ws(p, i + 1, n);
-        if (i >= n) return 0;
-        size_t w;
-        pf_val v = pf_raw_member(p, i, n, &w);
-        if (!w) return 0;
-        for (size_t k = 0; k < nkeys; k++)
-            if (pf_eq(kp, kn, keys[k])) { vals[k] = v; break; }
-        i = pf_lex_ws(p, w, n);
-        if (i < n && p[i] == ',') { i = pf_lex_ws(p, i + 1, n); continue; }
-        break;
+    size_t n = obj.len, k = *i;
+    if (k == 0) {
+        k = pf_lex_ws(p, 1, n);
+    } else {
+        k = pf_lex_ws(p, k, n);
+        if (k >= n || p[k] != ',') return 0;
+        k = pf_lex_ws(p, k + 1, n);
     }
-    return 0;
+    if (k >= n || p[k] != '"') return 0;
+    int esc = 0;
+    size_t e = pf_walk_string_esc(p, k, n, &esc), w;
+    if (!e) return 0;
+    key->kind = PF_K_STRING;
+    key->rec = -1;
+    key->p = p + k + 1;
+    key->len = e - k - 2;
+    if (esc) {
+        size_t j = k;
+        t->len = 0;
+        int rc = pf_lex_string(p, e, &j, t);
+        if (rc) return rc == PF_ERR_NOMEM ? PF_ERR_NOMEM : 0;
+        key->p = pf_bp(t);
+        key->len = t->len;
+    }
+    k = pf_lex_ws(p, e, n);
+    if (k >= n || p[k] != ':') return 0;
+    k = pf_lex_ws(p, k + 1, n);
+    if (k >= n) return 0;
+    *val = pf_raw_member(p, k, n, &w);
+    if (!w) return 0;
+    *i = w;
+    return 1;
 }
 
 int pf_raw_next(pf_val arr, size_t *i, pf_val *el) {

@@ -150,6 +150,10 @@ int pf_raw_next(pf_val arr, size_t *i, pf_val *el);            /* iterate an arr
 pf_val pf_raw_member(const uint8_t *p, size_t i, size_t n, size_t *end);
 /* obj[keys[k]] for every k in one walk (last key wins; kind -1 when absent) */
 int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, pf_val *vals);
+/* iterate an object's members: *i 0 first, then as the last call left it; the key unescaped (into
+ * t when it has escapes: valid until the next call with t), the value walked. 1 a member, 0 the
+ * end (or text that does not walk), PF_ERR_NOMEM */
+int pf_raw_next_member(pf_val obj, size_t *i, pf_bytes *t, pf_val *key, pf_val *val);
 /* a walked string's bytes (unescaped when needed, into one of 16 scratch buffers used in turn:
  * valid until 16 more calls) */
 int pf_raw_str(pf_dec *d, pf_val *v);
