@@ -726,18 +726,26 @@ int pf_raw_fields(pf_dec *d, pf_val obj, const char *const *keys, size_t nkeys, 
     return rc;
 }
 
-int pf_raw_next_member(pf_val obj, size_t *i, pf_bytes *t, pf_val *key, pf_val *val) {
-    if (obj.kind != PF_K_RAW || !obj.len || obj.p[0] != '{') return 0;
-    const uint8_t *p = obj.p;
-    size_t n = obj.len, k = *i;
-    if (k == 0) {
+/* Where the next item of the container c (a RAW value that `open` opens) starts: i 0 for the
+ * first, else the index after the last item, which a comma must follow; 0 when none does. */
+static size_t raw_item_at(pf_val c, uint8_t open, size_t i) {
+    if (c.kind != PF_K_RAW || !c.len || c.p[0] != open) return 0;
+    const uint8_t *p = c.p;
+    size_t n = c.len, k;
+    if (i == 0) {
         k = pf_lex_ws(p, 1, n);
     } else {
-        k = pf_lex_ws(p, k, n);
+        k = pf_lex_ws(p, i, n);
         if (k >= n || p[k] != ',') return 0;
         k = pf_lex_ws(p, k + 1, n);
     }
-    if (k >= n || p[k] != '"') return 0;
+    return k < n ? k : 0;
+}
+
+int pf_raw_next_member(pf_val obj, size_t *i, pf_bytes *t, pf_val *key, pf_val *val) {
+    const uint8_t *p = obj.p;
+    size_t n = obj.len, k = raw_item_at(obj, '{', *i);
+    if (!k || p[k] != '"') return 0;
     int esc = 0;
     size_t e = pf_walk_string_esc(p, k, n, &esc), w;
     if (!e) return 0;
@@ -764,19 +772,9 @@ int pf_raw_next_member(pf_val obj, size_t *i, pf_bytes *t, pf_val *key, pf_val *
 }
 
 int pf_raw_next(pf_val arr, size_t *i, pf_val *el) {
-    if (arr.kind != PF_K_RAW || !arr.len || arr.p[0] != '[') return 0;
-    const uint8_t *p = arr.p;
-    size_t n = arr.len, k = *i;
-    if (k == 0) {
-        k = pf_lex_ws(p, 1, n);
-    } else {
-        k = pf_lex_ws(p, k, n);
-        if (k >= n || p[k] != ',') return 0;
-        k = pf_lex_ws(p, k + 1, n);
-    }
-    if (k >= n || p[k] == ']') return 0;
-    size_t w;
-    *el = pf_raw_member(p, k, n, &w);
+    size_t k = raw_item_at(arr, '[', *i), w;
+    if (!k || arr.p[k] == ']') return 0;
+    *el = pf_raw_member(arr.p, k, arr.len, &w);
     if (!w) return 0;
     *i = w;
     return 1;
