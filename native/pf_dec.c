@@ -134,6 +134,46 @@ int pf_dec_new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uin
     return pf_dec_meta(d, *obj, op, a, an, b, bn, 0);
 }
 
+/* a's code points as Python's surrogateescape decoding of it gives them (a valid UTF-8
+ * sequence its code point, any other byte U+DC00 + the byte), 32 bits each, at an offset of
+ * the arena that is a multiple of 4. */
+static int put_go_string_ucs4(pf_dec *d, const uint8_t *a, size_t an, size_t *off) {
+    size_t pad = (4 - d->arena.len % 4) % 4;
+    if (an > (SIZE_MAX - pad) / 4 || pf_bytes_reserve(&d->arena, pad + 4 * an)) return PF_ERR_NOMEM;
+    memset(d->arena.p + d->arena.len, 0, pad);
+    d->arena.len += pad;
+    *off = d->arena.len;
+    uint32_t *o = (uint32_t *)(void *)(d->arena.p + d->arena.len);
+    size_t k = 0, i = 0;
+    while (i < an) {
+        uint32_t c = a[i];
+        if (c - 0xC2u > 0xF4u - 0xC2u) {   /* ASCII, or a byte no valid sequence starts with */
+            o[k++] = c + (c >> 7) * 0xDC00u;
+            i++;
+            continue;
+        }
+        size_t sub = 1, len = pf_lex_utf8(a + i, an - i, &sub);
+        if (!len) { o[k++] = 0xDC00u + c; i++; continue; }
+        uint32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+        for (size_t q = 1; q < len; q++) cp = (cp << 6) | (a[i + q] & 0x3Fu);
+        o[k++] = cp;
+        i += len;
+    }
+    d->arena.len += 4 * k;
+    return 0;
+}
+
+int pf_dec_new_meta_go(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj) {
+    if (pf_lex_utf8_prefix(a, an) == an) return pf_dec_new_meta(d, op, a, an, b, bn, obj);
+    size_t ao, bo;
+    /* the code points first: a, at most 4 * an bytes, is not in the arena (it may grow) */
+    if (put_go_string_ucs4(d, a, an, &ao)) return PF_ERR_NOMEM;
+    size_t n = d->arena.len - ao;
+    if (pf_dec_put(d, b, bn, &bo)) return PF_ERR_NOMEM;
+    *obj = d->next_meta++;
+    return pf_dec_part(d, PF_PT_META, (size_t)*obj, op, ao, n, bo, bn, PF_MO_UCS4);
+}
+
 pf_jspec *pf_dec_spec(pf_jspec **cache, int32_t *cache_nodes, const pf_path *paths, size_t npaths,
                       const char *const *node_paths, size_t nnodes, int32_t *node) {
     pf_jspec *sp = PF_LOAD(*cache);

@@ -129,6 +129,9 @@ int pf_dec_error_value(pf_dec *d, size_t kind, pf_val v);
 /* a META part: operation op (PF_MO_*) on metadata object obj; pf_dec_new_meta numbers a new object */
 int pf_dec_meta(pf_dec *d, int obj, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, size_t arg);
 int pf_dec_new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj);
+/* pf_dec_new_meta of a Go string `a` (any bytes): a copied as it is when it is valid UTF-8,
+ * else as its code points (value 7 PF_MO_UCS4: see pyfantasy.h) */
+int pf_dec_new_meta_go(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj);
 
 /* A format's spec of `paths` and the node ids of `node_paths` into node[], built once per
  * process: *cache and cache_nodes[nnodes] are the format's statics (the first caller wins a race). */

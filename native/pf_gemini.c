@@ -114,7 +114,7 @@ static int new_block_id(gm_st *st, char *id, size_t *idn) {
 /* A new GoogleReasoningMetadata(signature = the decoded bytes as a Go string, tool_id). */
 static int sig_meta(pf_dec *d, gm_st *st, const uint8_t *tool, size_t tooln, size_t *meta) {
     int obj;
-    TRY(pf_dec_new_meta(d, PF_MO_GENAI_SIGNATURE_NEW, pf_bp(&st->sig), st->sig.len, tool, tooln, &obj));
+    TRY(pf_dec_new_meta_go(d, PF_MO_GENAI_SIGNATURE_NEW, pf_bp(&st->sig), st->sig.len, tool, tooln, &obj));
     *meta = (size_t)obj + 1;
     return 0;
 }
@@ -506,7 +506,7 @@ static int gmd_chunk(pf_dec *d, const pf_view *v, const uint8_t *name, size_t na
             size_t meta = 0;
             if (it->has_meta) {
                 int obj;
-                TRY(pf_dec_new_meta(d, PF_MO_GENAI_SIGNATURE_NEW, b + it->sig, it->sign, b + it->tool, it->tooln, &obj));
+                TRY(pf_dec_new_meta_go(d, PF_MO_GENAI_SIGNATURE_NEW, b + it->sig, it->sign, b + it->tool, it->tooln, &obj));
                 meta = (size_t)obj + 1;
             }
             TRY(pf_dec_part3(d, PF_PT_REASONING_START, (const uint8_t *)"0", 1, b + it->text, it->textn, E0, meta));

@@ -440,6 +440,12 @@ pf_dec *pf_responses_document_new(void);   /* non-streaming Responses bodies (on
 #define PF_FIN_NO_METADATA 64          /* usage as fin_usage gives it, provider metadata None (no other flags) */
 #define PF_MO_GENAI_SIGNATURE_NEW 14   /* google GoogleReasoningMetadata(signature = a's bytes as a Go string
                                         * (invalid UTF-8 kept: surrogateescape), tool_id b) */
+/* A META record's value 7 when its a is not UTF-8 but the Go string's code points as Python
+ * holds them (surrogateescape: U+DC80..U+DCFF for a byte outside valid UTF-8), 32 bits each in
+ * native byte order, at an arena offset that is a multiple of 4 (4 the length: a byte count).
+ * Python makes the str from them at memcpy speed, where decoding with surrogateescape takes
+ * a slow path per invalid byte (a Gemini thought signature is kilobytes of them). */
+#define PF_MO_UCS4 1
 pf_dec *pf_gemini_new(void);
 pf_dec *pf_gemini_document_new(void);   /* generateContent bodies (one document), same records */
 void pf_dec_free(pf_dec *d);

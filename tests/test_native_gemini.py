@@ -198,6 +198,45 @@ def test_random_call_arguments(args, cuts):
     check(body, "google", cuts)
 
 
+# ---- signatures: the Go string of any bytes (C writes the code points when they are not UTF-8) -----
+
+# valid sequences of every length, a byte no sequence starts with, a sequence cut short (alone,
+# before ASCII, at the end), overlong forms, an encoded surrogate, past U+10FFFF, a backslash
+EDGE_SIGNATURES = [b"plain", "h\u00e9 \u672b \U0001f389".encode(), b"\xff", b"\x80abc", b"\xe2\x82",
+                   b"\xe2\x82A", b"ok\xf0\x9f\x8e", b"\xc0\xaf\xc1\xbf", b"\xe0\x80\xaf", b"\xed\xa0\x80",
+                   b"\xed\x9f\xbf", b"\xf4\x90\x80\x80", b"\xf4\x8f\xbf\xbf", b"\\\x00\x7f\xc2",
+                   "\U0001f389".encode() + b"\x80" + "\u00e9".encode()]
+_SIG_PIECES = st.one_of(st.binary(max_size=4), st.text(max_size=3).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                        st.sampled_from(EDGE_SIGNATURES))
+
+
+def _signature_bodies(sig: bytes):
+    """A stream and a generateContent body whose reasoning carries ``sig`` (not empty: no metadata)."""
+    enc = base64.b64encode(sig).decode()
+    parts = [{"text": "t", "thought": True}, {"text": "a", "thoughtSignature": enc}]
+    return sse(chunk(*parts, finish="STOP")), json.dumps(chunk(*parts, finish="STOP")).encode()
+
+
+def _check_signature(sig: bytes) -> None:
+    stream, doc = _signature_bodies(sig)
+    assert not falls_back(stream, "google") and document_in_c(doc, "google")
+    for body, streamed in ((stream, True), (doc, False)):
+        got = [decode_body(body, "google", streamed, b).content[0].provider_metadata["google"].signature
+               for b in ("native", "python")]
+        assert got == [sig.decode("utf-8", "surrogateescape")] * 2, (sig, streamed)
+
+
+@pytest.mark.parametrize("sig", EDGE_SIGNATURES)
+def test_signature_is_the_go_string_of_its_bytes(sig):
+    _check_signature(sig)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_SIG_PIECES, min_size=1, max_size=12).map(b"".join).filter(bool))
+def test_random_signature_bytes(sig):
+    _check_signature(sig)
+
+
 # ---- non-streaming bodies (generateContent): pf_gemini_document_new ------------------------------
 
 DOCS = [p for p in interactions("google", False)]

@@ -133,6 +133,15 @@ _new_router_usage = fast_constructor(OpenRouterUsage)
 _new_router_meta = fast_constructor(OpenRouterMetadata)  # (provider, usage)
 _new_vercel_meta = fast_constructor(VercelMetadata)      # (provider)
 _trusted = RawJSON.trusted
+MO_UCS4 = lib.PF_MO_UCS4
+
+
+def _go_text(arena: bytes, off: int, n: int) -> str:
+    """The Go string whose code points C wrote at ``arena[off:off + n]`` (PF_MO_UCS4): what
+    ``go_string`` makes of its bytes, without a slow path per invalid byte."""
+    return _unpack(ffi.from_buffer("char32_t[]", arena) + off // 4, n // 4)
+
+
 _dec_whole = lib.pf_dec_whole
 _unpack = ffi.unpack
 
@@ -243,7 +252,8 @@ class PartReader:
         ao, an = r[i + 3], r[i + 4]
         meta = self._meta
         if op == MO_GENAI_SIGNATURE_NEW:   # a signature's bytes, kept as Go keeps them (go_string)
-            meta.append(_new_google_meta(go_string(arena[ao:ao + an]),
+            meta.append(_new_google_meta(_go_text(arena, ao, an) if r[i + 7] == MO_UCS4 else
+                                         go_string(arena[ao:ao + an]),
                                          arena[r[i + 5]:r[i + 5] + r[i + 6]].decode("utf-8", "replace")))
             return
         a = arena[ao:ao + an].decode("utf-8", "replace") if an else ""
