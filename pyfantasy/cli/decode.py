@@ -152,14 +152,14 @@ def _check_forced(resp: Any, forced: Optional[str], looks_like: str) -> Any:
 def _looks_like(it: Any) -> str:
     """The wire format the request says, else the one the response body looks like."""
     from pyfantasy.decode import detect_format
-    from pyfantasy.scan import sniff_stream_format
+    from pyfantasy._tools.scan.rows import sniff_stream_format
     detected = detect_format(it).format
     return detected if detected != "unknown" else sniff_stream_format(it.response.body_bytes)
 
 
 def _fantasy_notes(fmt: str, stream: bool, response: Any, url: str = "") -> List[str]:
     """Figures that look wrong but follow fantasy, said where the user sees them."""
-    from pyfantasy.report import FANTASY_NOTES
+    from pyfantasy._tools.report.notes import FANTASY_NOTES
     notes = []
     if fmt == "google" and stream and response is not None and response.usage.total_tokens:
         notes.append(FANTASY_NOTES["google-usage"])
@@ -249,7 +249,7 @@ def _decode_capture(out: TextIO, path: str, data: bytes, wire: Optional[str], ar
                     write: Any) -> int:
     """One raw body (a ``.sse`` capture, a JSON document, standard input): 1 if it failed."""
     from pyfantasy.decode import decode_body
-    from pyfantasy.scan import sniff_stream_format
+    from pyfantasy._tools.scan.rows import sniff_stream_format
     looks_like = sniff_stream_format(data)
     fmt = wire or looks_like
     stream = args.stream if args.stream is not None else data.lstrip()[:1] not in (b"{", b"[")

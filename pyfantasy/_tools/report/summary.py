@@ -7,21 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from pyfantasy._errors import ReportError
+from pyfantasy._tools.report.notes import FANTASY_NOTES
 from pyfantasy._tools.report.read import COLUMNS
 
 TOKEN_COLUMNS = ("input_tokens", "output_tokens", "total_tokens", "reasoning_tokens",
                  "cache_creation_tokens", "cache_read_tokens")
 NONE_LABEL = "(none)"
-# Figures that look wrong but are what fantasy records (docs/semantics.md#gemini-streaming and the
-# OpenRouter reasoning rules): said where the user sees them (report footnotes, decode output).
-FANTASY_NOTES = {
-    "google-usage": "Gemini streams: output, reasoning and cache-read tokens are summed over every "
-                    "chunk that reports usage, as fantasy sums them, so they can exceed the "
-                    "provider's own total (docs/conformance.md)",
-    "openrouter-reasoning": "OpenRouter reasoning in a format other than Anthropic's or Gemini's "
-                            "(e.g. GLM, Kimi): its first reasoning_details fragment is dropped, as "
-                            "fantasy drops it, so the reasoning text starts mid-sentence",
-}
 ERROR_FIELDS = ("file", "interaction", "provider", "model", "kind", "message", "offset")
 
 
