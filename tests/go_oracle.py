@@ -57,7 +57,8 @@ def _build() -> str:
     exe = GO_HOME / "bin" / f"oracle-{digest.hexdigest()[:16]}"
     if not exe.is_file():
         exe.parent.mkdir(parents=True, exist_ok=True)
-        tmp = exe.with_suffix(".tmp")
+        # a name of this process's own: the sanitizer job's pytest may build it at the same time
+        tmp = exe.with_suffix(f".{os.getpid()}.tmp")
         proc = subprocess.run([str(GOROOT / "bin" / "go"), "build", "-o", str(tmp), "."],
                               cwd=SOURCES, env=go_env(), capture_output=True, text=True)
         if proc.returncode != 0:
