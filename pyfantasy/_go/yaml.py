@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+from functools import lru_cache
 from typing import Optional, Tuple
 from pyfantasy._errors import SurrogateError
 
@@ -43,7 +44,7 @@ PLAIN, SINGLE, DOUBLE, LITERAL = "plain", "single", "double", "literal"
 # "special": not printable (library definition: LF, 20-7E, A0-D7FF, E000-FFFD
 # except FEFF) and not TAB. CR, NEL, every C0/C1 control, U+FEFF, U+FFFE/FFFF,
 # lone surrogates and everything above U+FFFF (emoji) are special.
-_SPECIAL = re.compile(r"[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+_SPECIAL_CLASS = r"[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]"
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Line breaks: LF, CR, NEL, LS, PS. CR and NEL are special, so only LF, LS and PS
 # need their own searches in strings that have no special character.
@@ -60,8 +61,17 @@ _GO_SPACES = ("\t\n\v\f\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000
 # First characters that forbid plain style ("indicators").
 _FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 # Characters escaped in double quotes: not printable, a line break, '"' or '\'.
-_ESCAPE = re.compile(
-    r"[^\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+_ESCAPE_CLASS = r"[^\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]"
+
+
+@lru_cache(maxsize=None)
+def _big_class(pattern: str) -> "re.Pattern[str]":
+    """``_SPECIAL_CLASS`` or ``_ESCAPE_CLASS`` compiled, on first use: a negated class up to
+    U+FFFD compiles to a 64K-bit map (fast to match) in about 10 ms, which every process that
+    imports the cassette reader paid, though only writing YAML uses them."""
+    return re.compile(pattern)
+
+
 _NAMED_ESCAPES = {
     "\x00": "\\0", "\x07": "\\a", "\x08": "\\b", "\t": "\\t", "\n": "\\n",
     "\x0b": "\\v", "\x0c": "\\f", "\r": "\\r", "\x1b": "\\e", '"': '\\"',
@@ -254,7 +264,7 @@ def choose_style(s: str, rc6: bool = False) -> str:
     """
     if not s:
         return DOUBLE
-    special = _SPECIAL.search(s) is not None
+    special = _big_class(_SPECIAL_CLASS).search(s) is not None
     if special and _SURROGATE.search(s) is not None:
         raise SurrogateError("lone surrogate")
     if "\n" in s:
@@ -321,7 +331,7 @@ def double_quoted(s: str) -> str:
     """
     if s[:1] == "\ufeff":
         return '"' + "".join(_escape_char(c) for c in s) + '"'
-    return '"' + _ESCAPE.sub(_escape_match, s) + '"'
+    return '"' + _big_class(_ESCAPE_CLASS).sub(_escape_match, s) + '"'
 
 
 def _single_quoted(s: str, cont: int) -> str:
@@ -589,6 +599,6 @@ def legacy_scalar(s: str) -> str:
     """
     if _SURROGATE.search(s) is not None:
         raise SurrogateError("lone surrogate")
-    if _legacy_needs_quotes(s) or _ANY_BREAK.search(s) is not None or _SPECIAL.search(s):
+    if _legacy_needs_quotes(s) or _ANY_BREAK.search(s) is not None or _big_class(_SPECIAL_CLASS).search(s):
         return go_quote(s)
     return s
