@@ -166,7 +166,7 @@ static int put_go_string_ucs4(pf_dec *d, const uint8_t *a, size_t an, size_t *of
 int pf_dec_new_meta_go(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int *obj) {
     if (pf_lex_utf8_prefix(a, an) == an) return pf_dec_new_meta(d, op, a, an, b, bn, obj);
     size_t ao, bo;
-    /* the code points first: a, at most 4 * an bytes, is not in the arena (it may grow) */
+    /* a and b are the callers' buffers, not the arena: its growth leaves them in place */
     if (put_go_string_ucs4(d, a, an, &ao)) return PF_ERR_NOMEM;
     size_t n = d->arena.len - ao;
     if (pf_dec_put(d, b, bn, &bo)) return PF_ERR_NOMEM;
