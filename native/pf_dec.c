@@ -152,10 +152,9 @@ static int put_go_string_ucs4(pf_dec *d, const uint8_t *a, size_t an, size_t *of
             i++;
             continue;
         }
-        size_t sub = 1, len = pf_lex_utf8(a + i, an - i, &sub);
+        uint32_t cp;
+        size_t len = pf_lex_utf8_cp(a + i, an - i, &cp);
         if (!len) { o[k++] = 0xDC00u + c; i++; continue; }
-        uint32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-        for (size_t q = 1; q < len; q++) cp = (cp << 6) | (a[i + q] & 0x3Fu);
         o[k++] = cp;
         i += len;
     }

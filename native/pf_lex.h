@@ -48,6 +48,17 @@ static inline size_t pf_lex_utf8(const uint8_t *p, size_t n, size_t *sub) {
     return 0;
 }
 
+/* The length of the valid multi-byte UTF-8 sequence at p[0..n) and, in *cp, its code point;
+ * 0 when there is none (ASCII included: callers take it first). */
+static inline size_t pf_lex_utf8_cp(const uint8_t *p, size_t n, uint32_t *cp) {
+    size_t sub, len = pf_lex_utf8(p, n, &sub);
+    if (!len) return 0;
+    uint32_t c = p[0] & (len == 2 ? 0x1Fu : len == 3 ? 0x0Fu : 0x07u);
+    for (size_t k = 1; k < len; k++) c = (c << 6) | (p[k] & 0x3Fu);
+    *cp = c;
+    return len;
+}
+
 /* Bytes at the start of p[0..n) that are valid UTF-8 (all n when it all is): ASCII a
  * word at a time, other sequences by pf_lex_utf8. */
 static inline size_t pf_lex_utf8_prefix(const uint8_t *p, size_t n) {

@@ -115,19 +115,9 @@ static int check_text(vcr_parser *ps) {
             continue;
         }
         uint32_t cp;
-        size_t n;
-        if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1fu; }
-        else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0fu; }
-        else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07u; }
-        else return unsupported(ps, p);
-        if ((size_t)(end - p) < n) return unsupported(ps, p);
-        for (size_t k = 1; k < n; k++) {
-            if ((p[k] & 0xc0) != 0x80) return unsupported(ps, p);
-            cp = (cp << 6) | (p[k] & 0x3fu);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-            return unsupported(ps, p);
-        if (cp < 0xa0 || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x2028 || cp == 0x2029 ||
+        size_t n = pf_lex_utf8_cp(p, (size_t)(end - p), &cp);   /* 0: not valid UTF-8 (a surrogate neither) */
+        if (!n) return unsupported(ps, p);
+        if (cp < 0xa0 || cp == 0x2028 || cp == 0x2029 ||
             cp == 0xfeff || cp == 0xfffe || cp == 0xffff)
             return unsupported(ps, p);
         p += n;
