@@ -88,6 +88,7 @@ MO_RESPONSES_ITEM = lib.PF_MO_RESPONSES_ITEM
 MO_RESPONSES_NEW = lib.PF_MO_RESPONSES_NEW
 MO_RESPONSES_SUMMARY = lib.PF_MO_RESPONSES_SUMMARY
 MO_WEB_SEARCH_NEW = lib.PF_MO_WEB_SEARCH_NEW
+MO_UCS4 = lib.PF_MO_UCS4   # a META record's value 7: its a is code points (_go_text), not bytes
 
 # finish reason by PF_FR_* value
 _FINISH_BY_CODE = {lib.PF_FR_STOP: "stop", lib.PF_FR_LENGTH: "length", lib.PF_FR_CONTENT_FILTER: "content-filter",
@@ -133,17 +134,14 @@ _new_router_usage = fast_constructor(OpenRouterUsage)
 _new_router_meta = fast_constructor(OpenRouterMetadata)  # (provider, usage)
 _new_vercel_meta = fast_constructor(VercelMetadata)      # (provider)
 _trusted = RawJSON.trusted
-MO_UCS4 = lib.PF_MO_UCS4
+_dec_whole = lib.pf_dec_whole
+_unpack = ffi.unpack
 
 
 def _go_text(arena: bytes, off: int, n: int) -> str:
     """The Go string whose code points C wrote at ``arena[off:off + n]`` (PF_MO_UCS4): what
     ``go_string`` makes of its bytes, without a slow path per invalid byte."""
     return _unpack(ffi.from_buffer("char32_t[]", arena) + off // 4, n // 4)
-
-
-_dec_whole = lib.pf_dec_whole
-_unpack = ffi.unpack
 
 
 def value(kind: int, raw: bytes) -> Any:
