@@ -145,6 +145,42 @@ static int put_go_string_ucs4(pf_dec *d, const uint8_t *a, size_t an, size_t *of
     *off = d->arena.len;
     uint32_t *o = (uint32_t *)(void *)(d->arena.p + d->arena.len);
     size_t k = 0, i = 0;
+#if defined(__SSE2__) && defined(__GNUC__)
+    /* 16 bytes at a time: each one's code point written as if none began a sequence (ASCII
+     * itself, any other byte U+DC00 + it: in random bytes, most), then the block's first byte
+     * that could (a lead byte C2..F4 before a continuation byte) is looked at alone and the
+     * loop goes on after it. k <= i, so the 16 values at o + k stay inside the 4 * an bytes. */
+    const __m128i zero = _mm_setzero_si128(), esc = _mm_set1_epi16((short)0xDC00);
+    const __m128i lo = _mm_set1_epi8((char)(0xC2 ^ 0x80) - 1), hi = _mm_set1_epi8((char)(0xF4 ^ 0x80) + 1);
+    const __m128i flip = _mm_set1_epi8((char)0x80), top2 = _mm_set1_epi8((char)0xC0);
+    while (i + 17 <= an) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+        __m128i nx = _mm_loadu_si128((const __m128i *)(const void *)(a + i + 1));
+        __m128i sv = _mm_xor_si128(v, flip);   /* signed order of the unsigned bytes */
+        __m128i lead = _mm_and_si128(_mm_cmpgt_epi8(sv, lo), _mm_cmplt_epi8(sv, hi));
+        __m128i cont = _mm_cmpeq_epi8(_mm_and_si128(nx, top2), flip);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(lead, cont));
+        __m128i hb = _mm_cmplt_epi8(v, zero);  /* bytes >= 0x80 */
+        __m128i w0 = _mm_add_epi16(_mm_unpacklo_epi8(v, zero), _mm_and_si128(_mm_unpacklo_epi8(hb, hb), esc));
+        __m128i w1 = _mm_add_epi16(_mm_unpackhi_epi8(v, zero), _mm_and_si128(_mm_unpackhi_epi8(hb, hb), esc));
+        _mm_storeu_si128((__m128i *)(void *)(o + k), _mm_unpacklo_epi16(w0, zero));
+        _mm_storeu_si128((__m128i *)(void *)(o + k + 4), _mm_unpackhi_epi16(w0, zero));
+        _mm_storeu_si128((__m128i *)(void *)(o + k + 8), _mm_unpacklo_epi16(w1, zero));
+        _mm_storeu_si128((__m128i *)(void *)(o + k + 12), _mm_unpackhi_epi16(w1, zero));
+        if (!m) {
+            i += 16;
+            k += 16;
+            continue;
+        }
+        unsigned t = (unsigned)__builtin_ctz(m);
+        i += t;
+        k += t;
+        uint32_t cp;
+        size_t len = pf_lex_utf8_cp(a + i, an - i, &cp);
+        o[k++] = len ? cp : 0xDC00u + a[i];
+        i += len ? len : 1;
+    }
+#endif
     while (i < an) {
         uint32_t c = a[i];
         if (c - 0xC2u > 0xF4u - 0xC2u) {   /* ASCII, or a byte no valid sequence starts with */

@@ -237,6 +237,21 @@ def test_random_signature_bytes(sig):
     _check_signature(sig)
 
 
+@pytest.mark.parametrize("edge", EDGE_SIGNATURES[1:])
+def test_edge_sequences_at_every_block_offset(edge):
+    """C converts a signature 16 bytes at a time (SSE2) and looks alone at each byte that may begin a
+    sequence: each edge sequence at every offset of two blocks, among ASCII and lone bytes."""
+    filler = b"a\x80\xfe\xc3 \xbf" * 10
+    for at in range(34):
+        _check_signature(filler[:at] + edge + filler[at:at + 24])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_SIG_PIECES, min_size=8, max_size=80).map(b"".join).filter(lambda b: len(b) >= 17))
+def test_long_random_signature_bytes(sig):
+    _check_signature(sig)
+
+
 # ---- non-streaming bodies (generateContent): pf_gemini_document_new ------------------------------
 
 DOCS = [p for p in interactions("google", False)]
