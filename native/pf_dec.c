@@ -134,9 +134,19 @@ int pf_dec_new_meta(pf_dec *d, size_t op, const uint8_t *a, size_t an, const uin
     return pf_dec_meta(d, *obj, op, a, an, b, bn, 0);
 }
 
-/* a's code points as Python's surrogateescape decoding of it gives them (a valid UTF-8
- * sequence its code point, any other byte U+DC00 + the byte), 32 bits each, at an offset of
- * the arena that is a multiple of 4. */
+/* The code point at a[i] (i < an) as Python's surrogateescape decoding gives it, in *cp: a
+ * valid UTF-8 sequence's, else the byte's (ASCII itself, any other byte U+DC00 + it). Its
+ * length in bytes. */
+static inline size_t go_code_point(const uint8_t *a, size_t i, size_t an, uint32_t *cp) {
+    uint32_t c = a[i];
+    size_t len = c - 0xC2u > 0xF4u - 0xC2u ? 0 : pf_lex_utf8_cp(a + i, an - i, cp);  /* no lead byte: 0 */
+    if (len) return len;
+    *cp = c + (c >> 7) * 0xDC00u;
+    return 1;
+}
+
+/* a's code points (go_code_point), 32 bits each, at an offset of the arena that is a multiple
+ * of 4. */
 static int put_go_string_ucs4(pf_dec *d, const uint8_t *a, size_t an, size_t *off) {
     size_t pad = (4 - d->arena.len % 4) % 4;
     if (an > (SIZE_MAX - pad) / 4 || pf_bytes_reserve(&d->arena, pad + 4 * an)) return PF_ERR_NOMEM;
@@ -175,25 +185,10 @@ static int put_go_string_ucs4(pf_dec *d, const uint8_t *a, size_t an, size_t *of
         unsigned t = (unsigned)__builtin_ctz(m);
         i += t;
         k += t;
-        uint32_t cp;
-        size_t len = pf_lex_utf8_cp(a + i, an - i, &cp);
-        o[k++] = len ? cp : 0xDC00u + a[i];
-        i += len ? len : 1;
+        i += go_code_point(a, i, an, o + k++);
     }
 #endif
-    while (i < an) {
-        uint32_t c = a[i];
-        if (c - 0xC2u > 0xF4u - 0xC2u) {   /* ASCII, or a byte no valid sequence starts with */
-            o[k++] = c + (c >> 7) * 0xDC00u;
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        size_t len = pf_lex_utf8_cp(a + i, an - i, &cp);
-        if (!len) { o[k++] = 0xDC00u + c; i++; continue; }
-        o[k++] = cp;
-        i += len;
-    }
+    while (i < an) i += go_code_point(a, i, an, o + k++);
     d->arena.len += 4 * k;
     return 0;
 }
